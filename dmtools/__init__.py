@@ -1,0 +1,128 @@
+"""dmtools: the Dailymotion Platform API in Jupyter and pandas.
+
+Example:
+    >>> import dmtools as dm
+    >>> with dm.Sandbox() as sb:                                # doctest: +SKIP
+    ...     c = sb.credentials
+    ...     client = dm.connect("password", client_id=c.public_key.client_id,
+    ...                         client_secret=c.public_key.client_secret,
+    ...                         username=c.user.username, password=c.user.password,
+    ...                         scope=["manage_videos"], endpoints=sb.endpoints)
+    ...     df = dm.load_videos(client)
+
+Importing dmtools is cheap: pandas, matplotlib, ipywidgets and the sandbox's server stack
+load only when the names that need them are first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from dmtools.config import Endpoints
+from dmtools.errors import (
+    APIError,
+    AuthenticationError,
+    DailymotionError,
+    InputError,
+    InsecureTransportError,
+    LoginRequired,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ServerError,
+    TransportError,
+    ValidationError,
+)
+
+__version__ = "0.1.0"
+
+# name -> module that defines it; loaded on first access.
+_LAZY: dict[str, str] = {
+    "Client": "dmtools.client",
+    "connect": "dmtools.client",
+    "AuthorizationCodeFlow": "dmtools.auth",
+    "Secret": "dmtools.secrets",
+    "FileTokenStore": "dmtools.auth",
+    "KeyringTokenStore": "dmtools.auth",
+    "MemoryTokenStore": "dmtools.auth",
+    "Sandbox": "dmtools.sandbox",
+    "get_video": "dmtools.videos",
+    "iterate_videos": "dmtools.videos",
+    "load_videos": "dmtools.videos",
+    "to_frame": "dmtools.frames",
+    "read_csv": "dmtools.frames",
+    "write_csv": "dmtools.frames",
+    "read_excel": "dmtools.frames",
+    "write_excel": "dmtools.frames",
+    "read_parquet": "dmtools.frames",
+    "write_parquet": "dmtools.frames",
+    "plan_edits": "dmtools.bulk",
+    "plan_deletes": "dmtools.bulk",
+    "EditPlan": "dmtools.bulk",
+    "DeletePlan": "dmtools.bulk",
+    "login_panel": "dmtools.widgets",
+    "review_panel": "dmtools.widgets",
+}
+_SUBMODULES = {"report", "schema", "errors", "config", "bulk", "frames", "videos", "sandbox"}
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "AuthorizationCodeFlow",
+    "Client",
+    "DailymotionError",
+    "DeletePlan",
+    "EditPlan",
+    "Endpoints",
+    "FileTokenStore",
+    "InputError",
+    "InsecureTransportError",
+    "KeyringTokenStore",
+    "LoginRequired",
+    "MemoryTokenStore",
+    "NotFound",
+    "PermissionDenied",
+    "RateLimited",
+    "Sandbox",
+    "Secret",
+    "ServerError",
+    "TransportError",
+    "ValidationError",
+    "__version__",
+    "connect",
+    "get_video",
+    "iterate_videos",
+    "load_videos",
+    "login_panel",
+    "plan_deletes",
+    "plan_edits",
+    "read_csv",
+    "read_excel",
+    "read_parquet",
+    "report",
+    "review_panel",
+    "to_frame",
+    "write_csv",
+    "write_excel",
+    "write_parquet",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"dmtools.{name}")
+    raise AttributeError(f"module 'dmtools' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from dmtools import report as report
+
