@@ -22,7 +22,9 @@ def test_environment_yml_names_the_same_runtime_dependencies_as_pyproject() -> N
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     declared = {_name(r) for r in pyproject["project"]["dependencies"]}
     conda: set[str] = set()
-    for line in (ROOT / "environment.yml").read_text().splitlines():
+    text = (ROOT / "environment.yml").read_text()
+    section = text.split("dependencies:", 1)[1]
+    for line in section.splitlines():
         item = line.strip()
         if not item.startswith("- ") or item.endswith(":"):
             continue
