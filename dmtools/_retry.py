@@ -1,0 +1,215 @@
+"""Retry policy pieces of the transport: timeouts, backoff, retry budget and rate limiter.
+
+Nothing here sends a request or reads a response; :mod:`dmtools._http` combines them. Every
+wait is computed from an injectable clock and returned (or passed to an injectable ``sleep``),
+so tests run them with tiny or fake times.
+
+Example:
+    >>> backoff = Backoff(base=0.5, cap=20.0, attempts=5)
+    >>> 0.0 <= backoff.delay(3, random.Random(1)) <= 4.0
+    True
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["Backoff", "RateLimiter", "RetryBudget", "Timeouts"]
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Connect and read timeouts in seconds (never unbounded).
+
+    Example:
+        >>> Timeouts.coerce(10).read
+        10.0
+    """
+
+    connect: float = 3.05
+    read: float = 30.0
+
+    def __post_init__(self) -> None:
+        for name in ("connect", "read"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} timeout must be a positive number of seconds, got {value!r}")
+
+    @classmethod
+    def coerce(cls, value: Timeouts | float | tuple[float, float] | None) -> Timeouts:
+        """Build from None (defaults), one number (the read timeout) or ``(connect, read)``."""
+        if value is None:
+            return cls()
+        if isinstance(value, Timeouts):
+            return value
+        if isinstance(value, tuple):
+            connect, read = value
+            return cls(float(connect), float(read))
+        return cls(connect=min(cls.connect, float(value)), read=float(value))
+
+    def as_requests(self) -> tuple[float, float]:
+        return (self.connect, self.read)
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential backoff with full jitter, and how far ``Retry-After`` is honoured.
+
+    Attributes:
+        base: first delay bound in seconds; retry ``k`` (0-based) waits up to ``base * 2**k``.
+        cap: no single backoff delay exceeds this.
+        attempts: total attempts per call, first one included (1 disables retries).
+        retry_after_cap: a ``Retry-After`` longer than this is not waited for: the call
+            raises (:class:`~dmtools.errors.RateLimited` carries ``retry_after``).
+
+    Example:
+        >>> Backoff.coerce(0).attempts
+        1
+    """
+
+    base: float = 0.5
+    cap: float = 20.0
+    attempts: int = 5
+    retry_after_cap: float = 300.0
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("attempts must be at least 1")
+        if self.base < 0 or self.cap < 0 or self.retry_after_cap < 0:
+            raise ValueError("backoff times must not be negative")
+
+    @classmethod
+    def coerce(cls, value: Backoff | int | None) -> Backoff:
+        """Build from None (defaults), a number of retries (``0`` disables) or a Backoff."""
+        if value is None:
+            return cls()
+        if isinstance(value, Backoff):
+            return value
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"retries must be a non-negative integer, got {value!r}")
+        return cls(attempts=value + 1)
+
+    def delay(self, retry: int, rng: random.Random) -> float:
+        """Full-jitter delay before retry number ``retry`` (0 for the first retry)."""
+        bound = min(self.cap, self.base * (2.0 ** min(retry, 62)))
+        return rng.uniform(0.0, bound)
+
+
+class RetryBudget:
+    """A token bucket that bounds retries across every call of one transport.
+
+    Each retry takes ``retry_cost`` tokens (``timeout_cost`` after a timeout); each success
+    gives one back. When the bucket is short, calls stop retrying and fail fast, so a dead
+    service cannot cause a retry storm.
+
+    Example:
+        >>> budget = RetryBudget(capacity=10, retry_cost=5)
+        >>> budget.take(), budget.take(), budget.take()
+        (True, True, False)
+    """
+
+    def __init__(self, capacity: int = 500, *, retry_cost: int = 5, timeout_cost: int = 10,
+                 refund: int = 1) -> None:
+        self.capacity = capacity
+        self.retry_cost = retry_cost
+        self.timeout_cost = timeout_cost
+        self.refund = refund
+        self._tokens = capacity
+        self._lock = threading.Lock()
+
+    @property
+    def available(self) -> int:
+        return self._tokens
+
+    @property
+    def exhausted(self) -> bool:
+        return self._tokens < self.retry_cost
+
+    def take(self, *, timeout: bool = False) -> bool:
+        """Take the cost of one retry; False (and nothing taken) if the bucket is short."""
+        cost = self.timeout_cost if timeout else self.retry_cost
+        with self._lock:
+            if self._tokens < cost:
+                return False
+            self._tokens -= cost
+            return True
+
+    def success(self) -> None:
+        with self._lock:
+            self._tokens = min(self.capacity, self._tokens + self.refund)
+
+
+class RateLimiter:
+    """Client-side pacing: at most ``rate`` requests/s (bursts of ``burst``), plus a gate.
+
+    The gate holds every request until a time the API advertised with ``Retry-After``. With
+    ``rate=None`` only the gate applies. On a 429 the rate drops to 70 % (not below
+    ``min_rate``) and climbs back by 0.5 % of the configured rate per success. Scheduling is a
+    GCRA: each caller reserves the next slot under a lock, then sleeps outside it.
+
+    Example:
+        >>> limiter = RateLimiter(10.0, clock=lambda: 0.0, sleep=lambda s: None)
+        >>> limiter.acquire(), limiter.acquire()
+        (0.0, 0.1)
+    """
+
+    def __init__(self, rate: float | None = None, burst: float = 1.0, *, min_rate: float = 0.5,
+                 clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+        if rate is not None and not (rate > 0 and math.isfinite(rate)):
+            raise ValueError(f"rate_limit must be a positive number of requests per second, got {rate!r}")
+        if burst < 1:
+            raise ValueError("burst must be at least 1")
+        self.max_rate = rate
+        self.rate = rate
+        self.burst = burst
+        self.min_rate = min(min_rate, rate) if rate else min_rate
+        self._clock = clock
+        self._sleep = sleep
+        self._tat = -math.inf  # theoretical arrival time of the next request
+        self._hold_until = -math.inf
+        self._lock = threading.Lock()
+
+    def acquire(self) -> float:
+        """Wait for this request's slot; return the seconds waited."""
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._hold_until)
+            if self.rate:
+                interval = 1.0 / self.rate
+                tolerance = (self.burst - 1.0) * interval
+                start = max(start, self._tat - tolerance)
+                self._tat = max(self._tat, start) + interval
+            wait = start - now
+        if wait > 0:
+            self._sleep(wait)
+            return wait
+        return 0.0
+
+    def hold(self, seconds: float) -> None:
+        """Send nothing for ``seconds`` from now (the API's ``Retry-After``)."""
+        with self._lock:
+            self._hold_until = max(self._hold_until, self._clock() + max(0.0, seconds))
+
+    def hold_remaining(self) -> float:
+        """Seconds left before the gate opens (0 when open)."""
+        return max(0.0, self._hold_until - self._clock())
+
+    def throttled(self) -> None:
+        """The API answered 429: slow down to 70 %."""
+        with self._lock:
+            if self.rate:
+                self.rate = max(self.min_rate, self.rate * 0.7)
+
+    def success(self) -> None:
+        if self.rate and self.max_rate and self.rate < self.max_rate:
+            with self._lock:
+                if self.rate and self.max_rate:
+                    self.rate = min(self.max_rate, self.rate + self.max_rate * 0.005)
