@@ -532,7 +532,7 @@ def test_sixteen_threads_each_use_their_own_session(api: FakeAPI, clock: FakeClo
                 barrier.wait(5)
                 for _ in range(3):
                     t.request("GET", "/a")
-            except BaseException as exc:  # noqa: BLE001 - reported below
+            except BaseException as exc:
                 errors.append(exc)
 
         threads = [threading.Thread(target=work) for _ in range(16)]

@@ -1,0 +1,319 @@
+"""The API client: one logged-in session with the Dailymotion Platform API (or a sandbox).
+
+:func:`connect` logs in with any grant and returns a :class:`Client`; the client sends every
+call through its :class:`~dmtools._http.Transport` (timeouts, retries, rate limit, errors),
+on the public host for public API keys or under ``/rest`` on the partner host for private
+keys. Resources (:mod:`dmtools.videos`, the loader, bulk apply) take a client.
+
+Example:
+    >>> import dmtools as dm
+    >>> client = dm.connect("password", client_id=key, client_secret=secret,
+    ...                     username=user, password=pw, scope=["manage_videos"],
+    ...                     endpoints=sb.endpoints)                       # doctest: +SKIP
+    >>> client.me(["id", "screenname"])                                  # doctest: +SKIP
+    {'id': 'x1abcd', 'screenname': 'Demo channel'}
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from dmtools._http import Backoff, Op, RateLimiter, RetryBudget, Timeouts, Transport
+from dmtools._retry import Clock, Sleep
+from dmtools.config import Endpoints
+from dmtools.errors import AuthenticationError
+from dmtools.schema import LIMITS_PARTNER, LIMITS_PUBLIC, MAX_LIMIT, FieldLimits
+
+__all__ = ["Client", "TokenManagerLike", "connect"]
+
+log = logging.getLogger("dmtools.client")
+
+TimeoutArg = Timeouts | float | tuple[float, float] | None
+
+
+class TokenManagerLike(Protocol):
+    """What a client needs from :func:`dmtools.auth.create_token_manager`'s result."""
+
+    def access_token(self) -> str: ...
+
+    def handle_unauthorized(self, used_token: str) -> str: ...
+
+    @property
+    def scopes(self) -> Sequence[str]: ...
+
+    @property
+    def expires_at(self) -> Any: ...
+
+    @property
+    def uid(self) -> str | None: ...
+
+    @property
+    def is_partner(self) -> bool: ...
+
+    @property
+    def endpoints(self) -> Endpoints: ...
+
+    @property
+    def client_id(self) -> str: ...
+
+    @property
+    def grant(self) -> str: ...
+
+
+class Client:
+    """A logged-in API session; entry point for every resource.
+
+    Args:
+        manager: the token manager (from :func:`dmtools.auth.create_token_manager`).
+        timeout: seconds (read timeout), ``(connect, read)`` or a ``Timeouts``.
+        retries: number of retries per call (``0`` disables) or a ``Backoff``.
+        rate_limit: at most this many requests per second (None: only ``Retry-After``).
+        budget, sleep, clock: retry budget and time functions (tests inject fakes).
+
+    Example:
+        >>> for video in client.iterate("/me/videos", {"fields": "id,title"}):  # doctest: +SKIP
+        ...     print(video["title"])
+    """
+
+    def __init__(
+        self,
+        manager: TokenManagerLike,
+        *,
+        timeout: TimeoutArg = None,
+        retries: Backoff | int | None = None,
+        rate_limit: RateLimiter | float | None = None,
+        budget: RetryBudget | None = None,
+        sleep: Sleep = time.sleep,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self._manager = manager
+        endpoints = manager.endpoints
+        base = endpoints.partner_url if manager.is_partner else endpoints.api_url
+        self._transport = Transport(base, auth=manager, timeout=timeout, retries=retries,
+                                    rate_limit=rate_limit, budget=budget, sleep=sleep, clock=clock)
+        self._account_id: str | None = None
+
+    @classmethod
+    def from_token_manager(cls, manager: TokenManagerLike, **options: Any) -> Client:
+        """A client over an existing token manager (same options as the constructor).
+
+        Example:
+            >>> client = Client.from_token_manager(manager, retries=0)      # doctest: +SKIP
+        """
+        return cls(manager, **options)
+
+    # -- calls ------------------------------------------------------------------------------
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """``GET path`` (a read: retried on transient failures) and return the JSON.
+
+        Example:
+            >>> client.get("/video/x8abc", {"fields": ["id", "title"]})       # doctest: +SKIP
+        """
+        return self._transport.request("GET", path, params=params, op="read")
+
+    def post(self, path: str, data: Mapping[str, Any] | None = None, *,
+             params: Mapping[str, Any] | None = None, op: Op = "edit") -> Any:
+        """``POST path`` with a form body. ``op="edit"`` for absolute edits (retried only
+        when the API certainly did not process it), ``op="create"`` for creations (never
+        resent once they reached the API).
+
+        Example:
+            >>> client.post("/video/x8abc", {"title": "New title"})          # doctest: +SKIP
+        """
+        return self._transport.request("POST", path, params=params, data=data, op=op)
+
+    def delete(self, path: str) -> Any:
+        """``DELETE path``; an ambiguous failure raises ``TransportError(sent=True)``.
+
+        Example:
+            >>> client.delete("/video/x8abc")                                 # doctest: +SKIP
+        """
+        return self._transport.request("DELETE", path, op="delete")
+
+    def iterate(self, path: str, params: Mapping[str, Any] | None = None, *,
+                limit: int = MAX_LIMIT) -> Iterator[dict[str, Any]]:
+        """Every item of a listing, following ``page``/``has_more`` up to the API's ceiling.
+
+        Example:
+            >>> ids = [v["id"] for v in client.iterate("/me/videos")]         # doctest: +SKIP
+        """
+        return self._transport.iterate(path, params, limit=limit)
+
+    def me(self, fields: Sequence[str] | str | None = None) -> dict[str, Any]:
+        """The logged-in user (or organisation, for a private key).
+
+        Example:
+            >>> client.me(["id", "username"])                                 # doctest: +SKIP
+        """
+        result: dict[str, Any] = self.get("/me", {"fields": fields} if fields else None)
+        if result.get("id"):
+            self._account_id = str(result["id"])
+        return result
+
+    def logout(self) -> None:
+        """Revoke the session on the API (``GET /logout``), then forget the tokens locally.
+
+        The local tokens are dropped even when the API cannot be reached.
+
+        Example:
+            >>> client.logout()                                               # doctest: +SKIP
+        """
+        try:
+            self._transport.request("GET", "/logout", op="auth", replay_401=False)
+        except AuthenticationError:
+            log.info("the session was already gone on the API side")
+        finally:
+            forget = getattr(self._manager, "forget", None) or getattr(self._manager, "logout", None)
+            if callable(forget):
+                forget()
+            self._account_id = None
+
+    def close(self) -> None:
+        """Close the HTTP connections (the session stays valid)."""
+        self._transport.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- facts ------------------------------------------------------------------------------
+
+    @property
+    def transport(self) -> Transport:
+        return self._transport
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        """Request counters of the transport (sent, retries, statuses...)."""
+        return self._transport.stats
+
+    @property
+    def endpoints(self) -> Endpoints:
+        return self._manager.endpoints
+
+    @property
+    def base_url(self) -> str:
+        """Where calls go: the API host, or the partner ``/rest`` base for private keys."""
+        return self._transport.base_url
+
+    @property
+    def is_partner(self) -> bool:
+        """True for a private API key (client credentials, partner host)."""
+        return bool(self._manager.is_partner)
+
+    @property
+    def limits(self) -> FieldLimits:
+        """Field length limits for this key (partner keys get longer titles/descriptions)."""
+        return LIMITS_PARTNER if self.is_partner else LIMITS_PUBLIC
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        return tuple(self._manager.scopes or ())
+
+    @property
+    def account_id(self) -> str:
+        """The user (or organisation) id; read once from ``/me`` if the token did not say."""
+        uid = self._manager.uid
+        if uid:
+            return str(uid)
+        if self._account_id is None:
+            self.me(["id"])
+        return self._account_id or ""
+
+    @property
+    def token_expires_at(self) -> datetime | None:
+        """When the current access token expires (local time zone), if known."""
+        value = self._manager.expires_at
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value
+        return datetime.fromtimestamp(float(value)).astimezone()
+
+    # -- display ----------------------------------------------------------------------------
+
+    def _facts(self) -> dict[str, str]:
+        expires = self.token_expires_at
+        if expires is None:
+            validity = "unknown"
+        else:
+            left = expires.timestamp() - time.time()
+            validity = f"expired {expires:%Y-%m-%d %H:%M}" if left <= 0 else (
+                f"{_duration(left)} left (until {expires:%Y-%m-%d %H:%M})")
+        return {
+            "user": str(self._manager.uid or self._account_id or "?"),
+            "host": self.base_url,
+            "key": "private (partner)" if self.is_partner else "public",
+            "grant": str(self._manager.grant),
+            "scopes": " ".join(self.scopes) or "(none)",
+            "token": validity,
+        }
+
+    def __repr__(self) -> str:
+        f = self._facts()
+        return (f"<dmtools.Client user={f['user']} host={f['host']} key={f['key']} "
+                f"grant={f['grant']} scopes={f['scopes']!r} token={f['token']}>")
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+                       f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
+                       for k, v in self._facts().items())
+        return f"<table><caption>dmtools.Client</caption>{rows}</table>"
+
+
+def _duration(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return f"{int(seconds)} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+def connect(
+    grant: str,
+    *,
+    client_id: str,
+    client_secret: Any,
+    username: str | None = None,
+    password: Any = None,
+    scope: Sequence[str] | str | None = None,
+    endpoints: Endpoints | None = None,
+    token_store: Any = None,
+    timeout: TimeoutArg = None,
+    retries: Backoff | int | None = None,
+    rate_limit: RateLimiter | float | None = None,
+    **kwargs: Any,
+) -> Client:
+    """Log in and return a :class:`Client`.
+
+    Args:
+        grant: ``"client_credentials"`` (private key, partner host), ``"password"``,
+            ``"authorization_code"`` or ``"refresh_token"`` (public key).
+        client_id, client_secret: the API key and its secret.
+        username, password: for the password grant.
+        scope: scopes to ask for (``["manage_videos"]``...).
+        endpoints: where to log in (default: the real API; ``sandbox.endpoints`` for a sandbox).
+        token_store: where to keep tokens between sessions (default: memory only).
+        timeout, retries, rate_limit: transport options (see :class:`Client`).
+        **kwargs: passed on to :func:`dmtools.auth.create_token_manager` (``code_flow``,
+            ``refresh_token``, ``leeway``...).
+
+    Example:
+        >>> client = connect("client_credentials", client_id=key, client_secret=secret,
+        ...                  scope=["read_videos"], endpoints=sb.endpoints)  # doctest: +SKIP
+    """
+    from dmtools.auth import create_token_manager
+
+    manager = create_token_manager(
+        grant, client_id=client_id, client_secret=client_secret, username=username,
+        password=password, scope=scope, endpoints=endpoints, token_store=token_store, **kwargs,
+    )
+    return Client(manager, timeout=timeout, retries=retries, rate_limit=rate_limit)
