@@ -297,66 +297,75 @@ class Transport:
         retry = 0
         replayed = False
         while True:
-            waiting = self.limiter.hold_remaining()
-            if waiting > self.backoff.retry_after_cap:
-                raise RateLimited(
-                    f"the API asked to wait {waiting:.0f} s before the next request",
-                    status=429, type="rate_limit_exceeded", retry_after=waiting,
-                    method=method, path=shown,
-                )
+            self._gate(method, shown)
             token = self.auth.access_token() if (authenticated and self.auth) else None
-            self.limiter.acquire()
             try:
                 response = self._send(method, url, query, body, token)
                 result = self._decode(response)
             except _Failure as failure:
-                self._count(f"failure.{failure.kind}")
-                error = TransportError(
-                    f"{failure.detail} ({method} {shown})", method=method, path=shown,
-                    sent=failure.sent,
-                )
-                can_retry = failure.retryable and (not failure.sent or op == "read")
-                if not can_retry or retry + 1 >= self.backoff.attempts:
-                    raise error from None
-                delay = self._backoff(retry)
-                if not self.budget.take(timeout=failure.kind == "timeout"):
-                    log.warning("retry budget exhausted; not retrying %s %s", method, shown)
-                    raise error from None
-                self._retry(method, shown, failure.kind, retry, delay)
-                retry += 1
-                continue
-            if isinstance(result, APIError):
-                status = response.status_code
-                if (status == 401 and replay_401 and not replayed and authenticated
-                        and self.auth is not None and token is not None
-                        and result.type in _REFRESHABLE_401):
+                reason, delay = failure.kind, self._after_failure(failure, op, retry, method, shown)
+            else:
+                if not isinstance(result, APIError):
+                    self.budget.success()
+                    self.limiter.success()
+                    return result
+                if (result.status == 401 and replay_401 and not replayed and token is not None
+                        and self.auth is not None and result.type in _REFRESHABLE_401):
                     replayed = True
                     self._count("replays")
-                    log.info("%s %s: access token refused, refreshing and replaying once",
+                    log.info("%s %s: access token refused; renewing it and replaying once",
                              method, shown)
                     self.auth.handle_unauthorized(token)
                     continue
-                retry_after = None
-                if status in (429, 503):
-                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                    if status == 429:
-                        self._count("throttled")
-                        self.limiter.throttled()
-                    if retry_after is not None and retry_after <= self.backoff.retry_after_cap:
-                        self.limiter.hold(retry_after)
-                if (status not in _RETRY_STATUS[op] or retry + 1 >= self.backoff.attempts
-                        or (retry_after or 0.0) > self.backoff.retry_after_cap):
-                    raise result
-                delay = max(retry_after or 0.0, self._backoff(retry))
-                if not self.budget.take():
-                    log.warning("retry budget exhausted; not retrying %s %s", method, shown)
-                    raise result
-                self._retry(method, shown, str(status), retry, delay)
-                retry += 1
-                continue
-            self.budget.success()
-            self.limiter.success()
-            return result
+                reason, delay = str(result.status), self._after_error(result, response, op, retry)
+            self._retry(method, shown, reason, retry, delay)
+            retry += 1
+
+    def _gate(self, method: str, path: str) -> None:
+        """Wait for the rate limiter; refuse at once when the API asked for a long pause."""
+        waiting = self.limiter.hold_remaining()
+        if waiting > self.backoff.retry_after_cap:
+            raise RateLimited(
+                f"the API asked to wait {waiting:.0f} s before the next request",
+                status=429, type="rate_limit_exceeded", retry_after=waiting,
+                method=method, path=path,
+            )
+        self.limiter.acquire()
+
+    def _after_failure(self, failure: _Failure, op: str, retry: int, method: str,
+                       path: str) -> float:
+        """The delay before retrying after a network failure, or raise TransportError."""
+        self._count(f"failure.{failure.kind}")
+        error = TransportError(f"{failure.detail} ({method} {path})", method=method, path=path,
+                               sent=failure.sent)
+        can_retry = failure.retryable and (not failure.sent or op == "read")
+        if not can_retry or retry + 1 >= self.backoff.attempts:
+            raise error from None
+        delay = self._backoff(retry)
+        if not self.budget.take(timeout=failure.kind == "timeout"):
+            log.warning("retry budget exhausted; not retrying %s %s", method, path)
+            raise error from None
+        return delay
+
+    def _after_error(self, error: APIError, response: requests.Response, op: str,
+                     retry: int) -> float:
+        """The delay before retrying after an error status, or raise the error."""
+        retry_after = None
+        if error.status in (429, 503):
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            if error.status == 429:
+                self._count("throttled")
+                self.limiter.throttled()
+            if retry_after is not None and retry_after <= self.backoff.retry_after_cap:
+                self.limiter.hold(retry_after)
+        if (error.status not in _RETRY_STATUS[op] or retry + 1 >= self.backoff.attempts
+                or (retry_after or 0.0) > self.backoff.retry_after_cap):
+            raise error
+        delay = max(retry_after or 0.0, self._backoff(retry))
+        if not self.budget.take():
+            log.warning("retry budget exhausted; not retrying %s %s", error.method, error.path)
+            raise error
+        return delay
 
     def _backoff(self, retry: int) -> float:
         with self._rng_lock:

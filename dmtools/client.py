@@ -169,14 +169,17 @@ class Client:
         except AuthenticationError:
             log.info("the session was already gone on the API side")
         finally:
-            forget = getattr(self._manager, "forget", None) or getattr(self._manager, "logout", None)
-            if callable(forget):
-                forget()
+            clear = getattr(self._manager, "clear", None)
+            if callable(clear):
+                clear()
             self._account_id = None
 
     def close(self) -> None:
-        """Close the HTTP connections (the session stays valid)."""
+        """Close the HTTP connections (the tokens stay valid)."""
         self._transport.close()
+        close = getattr(self._manager, "close", None)
+        if callable(close):
+            close()
 
     def __enter__(self) -> Client:
         return self

@@ -41,7 +41,7 @@ class FakeManager:
         self.token = CANARY_TOKEN + "-new"
         return self.token
 
-    def forget(self) -> None:
+    def clear(self) -> None:
         self.forgotten += 1
 
 
