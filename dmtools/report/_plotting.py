@@ -1,0 +1,131 @@
+"""Drawing helpers shared by the ``plot_*`` functions (matplotlib imported lazily).
+
+Nothing here touches pyplot or rcParams: figures are plain :class:`matplotlib.figure.Figure`
+objects and styling is passed per call.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+ACCENT = "#2b6cb0"
+SECOND = "#dd8452"
+MUTED = "#a0aec0"
+LABEL_SIZE = 9
+TITLE_SIZE = 11
+
+_SPACES = re.compile(r"\s+")
+
+
+def new_axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
+    """``ax`` itself, or the Axes of a new constrained-layout Figure (no pyplot)."""
+    if ax is not None:
+        return ax
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, layout="constrained")
+    return fig.add_subplot()
+
+
+def text(value: object, width: int | None = None) -> str:
+    """``value`` as a one-line label, shortened to ``width`` characters with an ellipsis.
+
+    Dollar signs are escaped so user text is never read as mathtext.
+    """
+    label = "(no title)" if value is None or value != value else _SPACES.sub(" ", str(value)).strip()
+    if not label:
+        label = "(no title)"
+    if width is not None and len(label) > width:
+        label = label[: width - 1].rstrip() + "…"
+    return label.replace("$", r"\$")
+
+
+def number(value: float) -> str:
+    """A count with thousands separators (``12,345``); small fractions keep 2 digits."""
+    if value != value:
+        return "–"
+    if abs(value) >= 100 or float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.2f}"
+
+
+def compact(value: float) -> str:
+    """A tick label: thousands separators up to 9,999, then ``12k``, ``1.5M``, ``2B``."""
+    if value != value:
+        return ""
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e4, "k")):
+        if abs(value) >= size:
+            scaled = value / (size if suffix != "k" else 1e3)
+            return f"{scaled:,.1f}".rstrip("0").rstrip(".") + suffix
+    return number(value)
+
+
+def thousands(ax: Axes, axis: str = "x", *, integer: bool = True) -> None:
+    """Readable number ticks on ``axis``: ``2,500``, ``40k``, ``1.2M`` (few, so they never touch);
+    ``integer`` keeps counts on whole numbers."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10], integer=integer))
+    target.set_major_formatter(FuncFormatter(lambda v, _pos: compact(v)))
+
+
+def finish(ax: Axes, title: str, xlabel: str = "", ylabel: str = "") -> Axes:
+    """Title, axis labels and a light frame."""
+    ax.set_title(title, fontsize=TITLE_SIZE, loc="left", fontweight="bold")
+    ax.set_xlabel(xlabel, fontsize=LABEL_SIZE)
+    ax.set_ylabel(ylabel, fontsize=LABEL_SIZE)
+    ax.tick_params(labelsize=LABEL_SIZE)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return ax
+
+
+def category_ticks(ax: Axes, names: Sequence[str]) -> None:
+    """Category labels under vertical bars, slanted so neighbours never overlap."""
+    ax.set_xticks(range(len(names)), [text(n) for n in names], rotation=30, ha="right",
+                  rotation_mode="anchor")
+    ax.tick_params(axis="x", length=0)
+
+
+def no_data(ax: Axes, title: str, note: str = "No data") -> Axes:
+    """An empty panel saying why there is nothing to draw."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_color(MUTED)
+    ax.text(0.5, 0.5, text(note), transform=ax.transAxes, ha="center", va="center",
+            fontsize=LABEL_SIZE + 1, color="#4a5568", wrap=True)
+    ax.set_title(title, fontsize=TITLE_SIZE, loc="left", fontweight="bold")
+    return ax
+
+
+def barh(
+    ax: Axes,
+    labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    color: str = ACCENT,
+    annotate: Callable[[float], str] = number,
+    integer: bool = True,
+) -> None:
+    """Horizontal bars, first item on top, each annotated with its value at the bar's end."""
+    positions = list(range(len(values)))
+    clean = [0.0 if v != v else float(v) for v in values]
+    ax.barh(positions, clean, color=color, height=0.7)
+    ax.set_yticks(positions, [text(label) for label in labels])
+    ax.set_ylim(len(values) - 0.5, -0.5)
+    top = max(clean, default=0.0)
+    ax.set_xlim(0, top * 1.18 if top > 0 else 1)
+    for pos, raw, v in zip(positions, values, clean, strict=True):
+        ax.text(v + top * 0.01, pos, annotate(raw), va="center", ha="left",
+                fontsize=LABEL_SIZE - 1, color="#2d3748")
+    ax.tick_params(axis="y", length=0)
+    thousands(ax, "x", integer=integer)
+    ax.grid(axis="x", color="#e2e8f0", linewidth=0.8)
+    ax.set_axisbelow(True)

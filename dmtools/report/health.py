@@ -1,0 +1,138 @@
+"""Metadata health check: the videos whose title, description, tags or visibility need a look.
+
+:func:`health_check` returns both the counts per problem and one row per (video, problem),
+indexed by video id, so a finding can go straight into an edit::
+
+    found = health_check(df)
+    fix = df.loc[found.ids("no_tags")].copy()
+    fix["tags"] = [["my channel"]] * len(fix)
+    plan = dm.plan_edits(df.loc[fix.index], fix)
+
+Pure: no clock, no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from dmtools.report import _data
+from dmtools.schema import LIMITS_PUBLIC, FieldLimits
+
+__all__ = ["PROBLEMS", "HealthReport", "health_check"]
+
+#: Every problem the check looks for: name -> (field, what it means).
+PROBLEMS: dict[str, tuple[str, str]] = {
+    "missing_title": ("title", "no title"),
+    "title_too_long": ("title", "title longer than the API allows"),
+    "duplicate_title": ("title", "same title as another video (ignoring case and spaces)"),
+    "missing_description": ("description", "no description"),
+    "no_tags": ("tags", "no tags"),
+    "private": ("private", "private video"),
+    "unpublished": ("published", "not published"),
+}
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    """What :func:`health_check` found.
+
+    Attributes:
+        counts: index ``problem`` (every known problem, in :data:`PROBLEMS` order); columns
+            ``field``, ``description``, ``videos`` (Int64, NA when the column needed was
+            absent so the check could not run) and ``share`` (part of all videos).
+        issues: one row per finding; index ``id`` (a video may appear several times);
+            columns ``problem``, ``field`` and ``detail``. ``issues.reset_index()`` gives the
+            ``id``/``problem``/``field`` columns as a plain table.
+    """
+
+    counts: pd.DataFrame
+    issues: pd.DataFrame
+
+    def ids(self, problem: str | None = None) -> pd.Index:
+        """Distinct video ids with ``problem`` (or with any problem), in finding order.
+
+        Example:
+            >>> health_check(df).ids("missing_description")   # doctest: +SKIP
+        """
+        if problem is not None and problem not in PROBLEMS:
+            raise ValueError(f"unknown problem {problem!r} (one of: {', '.join(PROBLEMS)})")
+        rows = self.issues if problem is None else self.issues[self.issues["problem"] == problem]
+        return pd.Index(rows.index.unique(), name="id")
+
+    def _repr_html_(self) -> str:
+        return str(self.counts.to_html(escape=True))
+
+
+def _blank(s: pd.Series) -> pd.Series:
+    return (s.isna() | (s.str.strip() == "")).astype(bool)
+
+
+def health_check(df: pd.DataFrame, *, limits: FieldLimits = LIMITS_PUBLIC) -> HealthReport:
+    """Find metadata problems: missing title/description/tags, titles too long or duplicated,
+    private and unpublished videos.
+
+    Checks whose column is absent from ``df`` are skipped (their count is NA).
+
+    Args:
+        df: a video frame (index = video id).
+        limits: length limits to check titles against (``schema.LIMITS_PARTNER`` for a
+            private key); a title is too long when it has more than ``limits.title`` characters.
+
+    Example:
+        >>> found = health_check(df)
+        >>> found.counts["videos"]             # doctest: +SKIP
+        >>> df.loc[found.ids("no_tags")]       # doctest: +SKIP
+    """
+    index = _data.ids(df)
+    found: dict[str, tuple[pd.Series, pd.Series]] = {}  # problem -> (mask, detail)
+
+    def add(problem: str, mask: pd.Series, detail: pd.Series | str) -> None:
+        mask = pd.Series(mask.to_numpy(dtype=bool), index=index)
+        text = detail if isinstance(detail, pd.Series) else pd.Series(detail, index=df.index)
+        found[problem] = (mask, pd.Series(text.astype(object).to_numpy(), index=index))
+
+    if "title" in df.columns:
+        title = _data.texts(df, "title")
+        blank = _blank(title)
+        add("missing_title", blank, "title is empty")
+        length = title.str.len().fillna(0).astype(int)
+        add("title_too_long", length > limits.title,
+            length.map(lambda n: f"{n} characters, at most {limits.title}"))
+        key = title.str.strip().str.casefold()
+        dup_count = key.map(key[~blank].value_counts()).fillna(0).astype(int)
+        add("duplicate_title", (dup_count > 1) & ~blank,
+            dup_count.map(lambda n: f"same title as {n - 1} other video{'s' if n > 2 else ''}"))
+    if "description" in df.columns:
+        add("missing_description", _blank(_data.texts(df, "description")), "description is empty")
+    if "tags" in df.columns:
+        tag_lists = _data.tags(df)
+        add("no_tags", tag_lists.map(lambda t: not t).astype(bool), "no tags")
+    if "private" in df.columns:
+        add("private", (_data.bools(df, "private") == True).fillna(False), "private")  # noqa: E712
+    if "published" in df.columns:
+        add("unpublished", (_data.bools(df, "published") == False).fillna(False), "not published")  # noqa: E712
+
+    total = len(df)
+    count_rows: list[tuple[str, str, str, object]] = []
+    parts = []
+    for problem, (field, description) in PROBLEMS.items():
+        if problem not in found:
+            count_rows.append((problem, field, description, pd.NA))
+            continue
+        mask, detail = found[problem]
+        count_rows.append((problem, field, description, int(mask.sum())))
+        hits = detail[mask.to_numpy()]
+        parts.append(pd.DataFrame(
+            {"problem": problem, "field": field, "detail": hits.to_numpy(dtype=object)},
+            index=hits.index,
+        ))
+    counts = pd.DataFrame(count_rows, columns=["problem", "field", "description", "videos"])
+    counts = counts.set_index("problem").astype({"videos": "Int64"})
+    counts["share"] = _data.share(counts["videos"], total)
+    issues = (pd.concat(parts) if parts else
+              pd.DataFrame({"problem": [], "field": [], "detail": []}, index=index[:0]))
+    issues = issues.astype({"problem": "string", "field": "string", "detail": "string"})
+    issues.index = pd.Index(issues.index.astype("string"), name="id")
+    return HealthReport(counts=counts, issues=issues)

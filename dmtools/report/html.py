@@ -1,0 +1,241 @@
+"""The channel report: one self-contained HTML file plus PNG charts.
+
+Example:
+    >>> from dmtools import report
+    >>> result = report.channel_report(df, "report.html", title="My channel")
+    >>> result.html, result.pngs["overview"]   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from dmtools.errors import InputError
+from dmtools.report import _data, _panels, summaries
+from dmtools.report.health import health_check
+from dmtools.report.summaries import AsOf
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["ReportResult", "channel_report", "overview_figure"]
+
+log = logging.getLogger(__name__)
+
+#: Most rows shown by a table of the HTML report (the full data is one function call away).
+MAX_ROWS = 200
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """What :func:`channel_report` wrote.
+
+    Attributes:
+        html: the HTML file.
+        pngs: chart name -> PNG file; ``"overview"`` is the multi-panel figure.
+        figure: the overview :class:`matplotlib.figure.Figure` (display it in Jupyter).
+        sections: the ids of the HTML sections, in order.
+    """
+
+    html: Path
+    pngs: dict[str, Path]
+    figure: Figure
+    sections: tuple[str, ...] = field(default=())
+
+    @property
+    def overview_png(self) -> Path:
+        """The overview PNG (same as ``pngs["overview"]``)."""
+        return self.pngs["overview"]
+
+
+def _default_title(df: pd.DataFrame) -> str:
+    if "owner_screenname" in df.columns:
+        names = _data.texts(df, "owner_screenname").dropna()
+        if len(names):
+            return f"Channel report: {names.mode().iloc[0]}"
+    return "Channel report"
+
+
+def overview_figure(df: pd.DataFrame, *, title: str | None = None, as_of: AsOf = None) -> Figure:
+    """Every chart of the channel report on one constrained-layout figure (not saved).
+
+    Example:
+        >>> overview_figure(df, title="My channel")   # shows in Jupyter   # doctest: +SKIP
+    """
+    return _panels.overview(df, title=title or _default_title(df), as_of=_data.resolve_as_of(df, as_of))
+
+
+def _cell(value: object, column: str) -> str:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return "–"
+    if isinstance(value, float) and value != value:
+        return "–"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d %H:%M UTC")
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if column.endswith("share"):
+            return f"{value:.1%}"
+        if column.endswith("_per_view"):
+            return f"{value * 1000:,.1f}"
+        if float(value).is_integer() and column not in ("views_per_video",):
+            return f"{value:,.0f}"
+        return f"{value:,.1f}"
+    return str(value)
+
+
+def _header(column: str) -> str:
+    if column.endswith("_per_view"):
+        return column.replace("_per_view", "").replace("_", " ") + " per 1,000 views"
+    return column.replace("_", " ")
+
+
+def _table(frame: pd.DataFrame, limit: int = MAX_ROWS) -> str:
+    shown = frame.head(limit)
+    head = "".join(f"<th>{html.escape(_header(str(c)))}</th>" for c in [shown.index.name or "", *shown.columns])
+    rows = []
+    for key, row in zip(shown.index, shown.itertuples(index=False), strict=True):
+        cells = "".join(
+            f'<td class="{"num" if isinstance(v, int | float) and not isinstance(v, bool) else "txt"}">'
+            f"{html.escape(_cell(v, str(c)))}</td>"
+            for c, v in zip(shown.columns, row, strict=True)
+        )
+        rows.append(f"<tr><th>{html.escape(_cell(key, ''))}</th>{cells}</tr>")
+    more = (f'<p class="more">{len(frame) - limit:,} more rows not shown.</p>'
+            if len(frame) > limit else "")
+    if not rows:
+        return '<p class="na">No data.</p>'
+    return f'<table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>{more}'
+
+
+def _image(png: bytes, alt: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;
+max-width:1200px;color:#1a202c;padding:0 1rem}
+h1{margin-bottom:.2rem}.meta{color:#4a5568;margin-top:0}
+section{margin:2.5rem 0;border-top:1px solid #e2e8f0;padding-top:1rem}
+img{max-width:100%;height:auto;display:block;margin:1rem 0}
+table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}
+th,td{border-bottom:1px solid #e2e8f0;padding:.25rem .6rem;text-align:left;vertical-align:top}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.txt{max-width:38rem;overflow-wrap:anywhere}
+thead th{background:#f7fafc}.na,.more{color:#718096;font-style:italic}
+"""
+
+def _health_tables(df: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    found = health_check(df)
+    return [("Problems", found.counts), ("Videos to fix", found.issues)]
+
+
+# Section id -> (heading, chart keys, tables).
+_Tables = Callable[[pd.DataFrame, pd.Timestamp | None], list[tuple[str, pd.DataFrame]]]
+_SECTIONS: list[tuple[str, str, tuple[str, ...], _Tables]] = [
+    ("uploads", "Uploads per month", ("uploads",),
+     lambda df, _t: [("Last 24 months", summaries.uploads_per_month(df).iloc[::-1].head(24))]),
+    ("categories", "Categories", ("categories", "engagement"),
+     lambda df, _t: [("", summaries.by_category(df))]),
+    ("languages", "Languages", ("languages",), lambda df, _t: [("", summaries.by_language(df))]),
+    ("top-videos", "Top videos by views", ("top-videos",),
+     lambda df, t: [("", summaries.top_videos(df, 25, as_of=t))]),
+    ("trending", "Top videos by views per day since upload", ("trending",),
+     lambda df, t: [("", summaries.top_videos(df, 25, by="views_per_day", as_of=t))]),
+    ("bottom-videos", "Least viewed videos", (),
+     lambda df, t: [("", summaries.bottom_videos(df, 25, as_of=t))]),
+    ("durations", "Durations", ("durations",), lambda df, _t: [("", summaries.duration_distribution(df))]),
+    ("views-distribution", "Views distribution", ("views-distribution",),
+     lambda df, _t: [("", summaries.views_distribution(df).drop(columns=["low", "high"]))]),
+    ("visibility", "Visibility and status", ("visibility",),
+     lambda df, _t: [("Visibility", summaries.visibility_breakdown(df)),
+                     ("Status", summaries.status_breakdown(df))]),
+    ("tags", "Tags", ("tags",), lambda df, _t: [("", summaries.top_tags(df, 50))]),
+    ("health", "Metadata health", ("health",), lambda df, _t: _health_tables(df)),
+]
+
+
+def _section_tables(tables: _Tables, df: pd.DataFrame, as_of: pd.Timestamp | None) -> str:
+    try:
+        parts = tables(df, as_of)
+    except InputError as exc:
+        return f'<p class="na">{html.escape(_panels.missing_note(exc))}</p>'
+    return "".join((f"<h3>{html.escape(caption)}</h3>" if caption else "") + _table(t)
+                   for caption, t in parts)
+
+
+def channel_report(
+    df: pd.DataFrame,
+    path: str | Path = "report.html",
+    *,
+    title: str | None = None,
+    as_of: AsOf = None,
+    png_dir: str | Path | None = None,
+) -> ReportResult:
+    """Write a channel report: one self-contained HTML file (tables and charts embedded as
+    PNG, no external resource) and a PNG per chart plus the overview.
+
+    Args:
+        df: a video frame (index = video id); missing columns and NAs are tolerated, the
+            sections that need them say so.
+        path: the HTML file to write (parent folders are created).
+        title: report title (default: "Channel report: <owner screen name>").
+        as_of: the "now" used for views per day (default: latest created/updated time in
+            ``df``, see :func:`dmtools.report.views_per_day`).
+        png_dir: folder for the PNGs (default: ``<path without .html>_png`` next to the file).
+
+    Example:
+        >>> result = channel_report(df, "report.html", as_of="2025-06-01")
+        >>> result.pngs["overview"]   # doctest: +SKIP
+    """
+    html_path = Path(path)
+    out_dir = Path(png_dir) if png_dir is not None else html_path.with_name(html_path.stem + "_png")
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    when = _data.resolve_as_of(df, as_of)
+    heading = title or _default_title(df)
+
+    figure = _panels.overview(df, title=heading, as_of=when)
+    images = {"overview": _panels.png_bytes(figure, dpi=100)}
+    for panel in _panels.PANELS:
+        images[panel.key] = _panels.png_bytes(_panels.single(panel, df, when), dpi=100)
+    pngs: dict[str, Path] = {}
+    for key, png in images.items():
+        pngs[key] = out_dir / f"{key}.png"
+        pngs[key].write_bytes(png)
+
+    titles = {p.key: p.title for p in _panels.PANELS}
+    body = [
+        f"<h1>{html.escape(heading)}</h1>",
+        f'<p class="meta">{len(df):,} videos · as of '
+        f"{html.escape(_cell(when, '') if when is not None else 'unknown')}</p>",
+        '<section id="summary"><h2>Key figures</h2>'
+        + _table(summaries.key_figures(df, when)) + "</section>",
+        '<section id="overview"><h2>Overview</h2>' + _image(images["overview"], "overview") + "</section>",
+    ]
+    for key, heading_text, charts, tables in _SECTIONS:
+        pictures = "".join(_image(images[c], titles[c]) for c in charts)
+        body.append(f'<section id="{key}"><h2>{html.escape(heading_text)}</h2>{pictures}'
+                    f"{_section_tables(tables, df, when)}</section>")
+    document = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(heading)}</title><style>{_CSS}</style></head>"
+        f"<body>{''.join(body)}</body></html>\n"
+    )
+    html_path.write_text(document, encoding="utf-8")
+    log.info("channel report written to %s (%d charts in %s)", html_path, len(pngs), out_dir)
+    sections = ("summary", "overview", *(s[0] for s in _SECTIONS))
+    return ReportResult(html=html_path, pngs=pngs, figure=figure, sections=sections)
