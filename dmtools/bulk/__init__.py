@@ -1,0 +1,74 @@
+"""Bulk edit and bulk delete: plan (pure), review, apply (journaled), resume, undo.
+
+Example:
+    >>> plan = dm.plan_edits(df, edited)            # pure: validates, lists the changes
+    >>> plan                                         # a table in Jupyter       # doctest: +SKIP
+    >>> result = plan.apply(client, journal="edits.journal")                    # doctest: +SKIP
+    >>> result.to_frame()                            # one row per operation    # doctest: +SKIP
+    >>> dm.bulk.resume("edits.journal", client)     # after a crash            # doctest: +SKIP
+    >>> result.undo_plan().apply(client)             # put the old values back  # doctest: +SKIP
+    >>> dm.plan_deletes(df[df.views_total == 0], snapshot=df).apply(client, confirm=12)
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from dmtools.bulk.deletes import DeletePlan, plan_deletes
+from dmtools.bulk.journal import Journal, JournalError
+from dmtools.bulk.plan import EditOp, EditPlan, plan_edits
+from dmtools.bulk.result import STATUSES, ApplyResult, OpResult
+from dmtools.bulk.undo import undo_plan
+
+if TYPE_CHECKING:
+    from dmtools.bulk.runner import Progress
+    from dmtools.client import Client
+
+__all__ = [
+    "STATUSES",
+    "ApplyResult",
+    "DeletePlan",
+    "EditOp",
+    "EditPlan",
+    "Journal",
+    "JournalError",
+    "OpResult",
+    "plan_deletes",
+    "plan_edits",
+    "resume",
+    "undo_plan",
+]
+
+
+def resume(
+    journal: str | os.PathLike[str],
+    client: Client,
+    *,
+    workers: int = 4,
+    progress: Progress = True,
+    override_conflicts: bool = False,
+) -> ApplyResult:
+    """Finish the job recorded in a journal file (after a crash, a kill or failures).
+
+    The plan is read from the journal. Operations left in doubt are resolved by reading the
+    videos back before anything is sent; finished operations are never sent again; failed
+    ones are tried again. A delete job keeps the confirmation given when it started.
+
+    Raises:
+        JournalError: no such journal, or it belongs to another account or API host
+            (nothing is sent).
+
+    Example:
+        >>> result = dm.bulk.resume("edits.journal", client)     # doctest: +SKIP
+    """
+    with Journal.open(journal) as store:
+        header: dict[str, Any] = store.header()
+    if header.get("kind") == "delete":
+        plan = DeletePlan.from_dict(header["plan"])
+        return plan.apply(client, confirm=len(plan), force=True, journal=journal,
+                          export_path=header.get("export_path"), workers=workers,
+                          progress=progress)
+    return EditPlan.from_dict(header["plan"]).apply(
+        client, journal=journal, workers=workers, progress=progress,
+        override_conflicts=override_conflicts)

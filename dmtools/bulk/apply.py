@@ -1,0 +1,175 @@
+"""Applying an edit plan: compare-before-write, write only the changes, resolve doubt.
+
+For each operation (one video), on a worker thread:
+
+1. If an earlier run left it ``sending``/``in_doubt``: read the video back. Values equal to
+   what was sent → ``applied`` (nothing resent); equal to the values before the write → carry
+   on below; anything else → ``conflict``.
+2. ``GET /video/<id>`` for the planned fields. All already at the target → ``unchanged``.
+   A field holding neither the plan's old value nor its target → ``conflict`` (nothing
+   written) unless ``override_conflicts``.
+3. Journal ``sending`` (committed), then ``POST /video/<id>`` with the fields still to change.
+   Success → ``applied``. An ambiguous failure (reset or timeout after sending, truncated
+   answer, 500/502/504) → ``in_doubt`` and exactly one read-back: target → ``applied``;
+   before-values → send again (at most :data:`~dmtools.bulk.runner.MAX_SENDS` writes);
+   anything else → ``conflict``.
+
+429 and 503 are retried by the transport (the server did not process them). Any other error
+fails the operation only; authentication errors stop the job (see :mod:`.runner`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from dmtools.bulk._values import BadValue, Value, canonical
+from dmtools.bulk.journal import Journal
+from dmtools.bulk.plan import EditPlan, check_plan_values
+from dmtools.bulk.render import show
+from dmtools.bulk.runner import MAX_SENDS, OpState, Progress, is_ambiguous, run_job
+
+if TYPE_CHECKING:
+    from dmtools.bulk.result import ApplyResult
+    from dmtools.client import Client
+
+__all__ = ["apply_edits"]
+
+_MISSING = object()
+
+
+def read_fields(client: Client, video_id: str, fields: Iterable[str]) -> dict[str, Any]:
+    """Current values of ``fields`` in canonical form (a value that cannot be read as its
+    field stays as the server sent it, so it compares unequal to anything planned)."""
+    from dmtools.videos import get_video
+
+    names = list(fields)
+    raw = get_video(client, video_id, names)
+    values: dict[str, Any] = {}
+    for name in names:
+        try:
+            values[name] = canonical(name, raw.get(name))
+        except BadValue:
+            values[name] = raw.get(name, _MISSING)
+    return values
+
+
+def _differences(current: Mapping[str, Any], reference: Mapping[str, Value]) -> str:
+    return "; ".join(
+        f"{name}: expected {show(reference[name], 40)}, server has {show(current[name], 40)}"
+        for name in reference if current[name] != reference[name]
+    )
+
+
+class EditWorker:
+    """Carries out one edit operation (called on worker threads)."""
+
+    def __init__(self, client: Client, journal: Journal, *, override: bool) -> None:
+        self.client = client
+        self.journal = journal
+        self.override = override
+
+    def __call__(self, state: OpState) -> None:
+        row = state.row
+        target = {name: new for name, (_, new) in row.planned.items()}
+        expected = {name: old for name, (old, _) in row.planned.items()}
+        if state.in_doubt and row.sent:
+            sent, before = row.sent, row.before or {}
+            current = read_fields(self.client, row.video_id, sent)
+            if current == sent:
+                self._done(state, "applied", "confirmed by reading the video back")
+                return
+            if current != before and not self.override:
+                self._done(state, "conflict", "after an interrupted write the server holds "
+                           "other values: " + _differences(current, sent))
+                return
+        current = read_fields(self.client, row.video_id, target)
+        if current == target:
+            self._done(state, "unchanged", "the server already holds the planned values")
+            return
+        others = {n: v for n, v in expected.items() if current[n] not in (v, target[n])}
+        if others and not self.override:
+            self._done(state, "conflict", "changed since the plan was made: "
+                       + _differences(current, others))
+            return
+        send = {name: value for name, value in target.items() if current[name] != value}
+        before = {name: current[name] for name in send}
+        self._send(state, send, before)
+
+    def _send(self, state: OpState, send: dict[str, Value], before: dict[str, Any]) -> None:
+        from dmtools.videos import update_video
+
+        op_id, video_id = state.row.op_id, state.row.video_id
+        for _ in range(MAX_SENDS):
+            self.journal.mark(op_id, "sending", before=before, sent=send, attempt=True)
+            state.in_doubt = True
+            try:
+                update_video(self.client, video_id, return_fields=["id"], **send)
+            except Exception as exc:
+                if not is_ambiguous(exc):
+                    state.in_doubt = False  # the API refused it: nothing was written
+                    raise
+                code = getattr(exc, "status", None)
+                self.journal.mark(op_id, "in_doubt", http_status=code,
+                                  error_type=type(exc).__name__,
+                                  message=f"{exc}; reading the video back")
+                current = read_fields(self.client, video_id, send)
+                if current == send:
+                    self._done(state, "applied", "confirmed by reading the video back after "
+                               f"an interrupted write ({type(exc).__name__})", http_status=code)
+                    return
+                if current == before or self.override:
+                    continue
+                self._done(state, "conflict", "after an interrupted write the server holds "
+                           "other values: " + _differences(current, send), http_status=code)
+                return
+            self._done(state, "applied", "", http_status=200)
+            return
+        self._done(state, "failed", f"not applied: {MAX_SENDS} writes were interrupted and "
+                   "the server still holds the old values")
+
+    def _done(self, state: OpState, status: str, message: str, *,
+              http_status: int | None = None) -> None:
+        self.journal.mark(state.row.op_id, status, http_status=http_status,
+                          error_type="Conflict" if status == "conflict" else None,
+                          message=message)
+        state.in_doubt = False
+
+
+def apply_edits(
+    plan: EditPlan,
+    client: Client,
+    *,
+    journal: str | os.PathLike[str] | None = None,
+    workers: int = 4,
+    progress: Progress = True,
+    override_conflicts: bool = False,
+) -> ApplyResult:
+    """Apply an edit plan; one result row per operation.
+
+    Args:
+        plan: the plan (from :func:`~dmtools.bulk.plan_edits` or ``EditPlan.load``).
+        client: a logged-in :class:`~dmtools.Client` with the ``manage_videos`` scope.
+        journal: path of the job's journal file; an existing one is resumed (it must belong
+            to the same plan, account and API host). None keeps the journal in memory.
+        workers: concurrent operations (each does a GET then a POST).
+        progress: True for a progress bar, False for none, or ``callback(done, total)``.
+        override_conflicts: write even where the server no longer holds the plan's old values.
+
+    Raises:
+        InputError: a value breaks the key's limits, or the journal belongs to another job
+            (nothing sent in both cases).
+
+    Example:
+        >>> result = plan.apply(client, journal="edits.journal", workers=8)  # doctest: +SKIP
+        >>> result.to_frame().status.value_counts()                          # doctest: +SKIP
+    """
+    check_plan_values(plan, client.limits)
+    ops = [(op.op_id, op.video_id, "edit", {k: [o, n] for k, (o, n) in op.changes.items()})
+           for op in plan.ops]
+    return run_job(
+        client, kind="edit", fingerprint=plan.fingerprint, plan_data=plan.to_dict(), ops=ops,
+        journal=journal, workers=workers, progress=progress,
+        worker_factory=lambda store: EditWorker(client, store, override=override_conflicts),
+    )

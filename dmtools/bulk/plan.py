@@ -1,0 +1,305 @@
+"""Edit plans: the reviewed list of field changes computed from two frames.
+
+:func:`plan_edits` is a pure function of the loaded frame (the snapshot) and the edited frame:
+no client, no clock, no I/O except reading the edited file when given a path. It validates
+everything first and raises one :class:`~dmtools.errors.InputError` listing every bad cell.
+
+What a cell means (see ``dmtools.bulk._values`` for the canonical forms):
+
+=========================  ====================================================
+edited cell                 effect
+=========================  ====================================================
+same value as snapshot      nothing (unchanged rows cost no request)
+new valid value             ``set`` the field
+missing, clearable field    ``clear`` the field (shown as such in the plan)
+missing, required field     error (title, channel and the booleans are required)
+read-only column changed    error (views, created_time, owner...)
+=========================  ====================================================
+
+Rows of the snapshot that are absent from the edited frame are left alone (edit a filtered
+frame freely); deleting videos is :func:`~dmtools.bulk.plan_deletes`' job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dmtools.bulk._values import Value, is_cleared, wire_problem
+from dmtools.errors import InputError, Problem
+from dmtools.schema import LIMITS_PUBLIC, VIDEO_FIELDS, FieldLimits, check_value
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from dmtools.bulk.result import ApplyResult
+    from dmtools.client import Client
+
+__all__ = ["EditOp", "EditPlan", "plan_edits"]
+
+PLAN_FORMAT = "dmtools.edit-plan"
+PLAN_VERSION = 1
+
+
+@dataclass(frozen=True, eq=True)
+class EditOp:
+    """One video's changes: ``changes[field] = (old, new)``; ``new`` None (``[]`` for tags)
+    clears the field."""
+
+    op_id: int
+    video_id: str
+    changes: Mapping[str, tuple[Value, Value]]
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(self.changes)
+
+    @property
+    def target(self) -> dict[str, Value]:
+        """The values this operation writes."""
+        return {name: new for name, (_, new) in self.changes.items()}
+
+    @property
+    def expected(self) -> dict[str, Value]:
+        """The values the server must still hold for the write to go ahead."""
+        return {name: old for name, (old, _) in self.changes.items()}
+
+
+def _field_order(name: str) -> int:
+    return list(VIDEO_FIELDS).index(name)
+
+
+def _content(ops: Sequence[EditOp]) -> list[Any]:
+    return [
+        [op.video_id, [[name, old, new] for name, (old, new) in op.changes.items()]]
+        for op in ops
+    ]
+
+
+def fingerprint_of(kind: str, content: Any) -> str:
+    """sha256 of the canonical JSON of a plan's content."""
+    text = json.dumps([kind, content], ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class EditPlan:
+    """An ordered, fingerprinted list of edit operations, ready to review and apply.
+
+    Operations are sorted by video id and fields follow the schema's order, so the plan and
+    its :attr:`fingerprint` do not depend on the row order of the frames.
+
+    Example:
+        >>> plan = dm.plan_edits(df, edited)          # doctest: +SKIP
+        >>> plan.summary()                            # doctest: +SKIP
+        {'operations': 3, 'videos': 3, 'fields': {'title': 3}, 'clears': 0, 'unchanged_rows': 97}
+        >>> result = plan.apply(client, journal="edits.journal")   # doctest: +SKIP
+    """
+
+    kind = "edit"
+
+    def __init__(
+        self,
+        ops: Sequence[EditOp] | Mapping[str, Mapping[str, tuple[Value, Value]]],
+        *,
+        labels: Mapping[str, str] | None = None,
+        unchanged_rows: int = 0,
+        notes: Sequence[str] = (),
+    ) -> None:
+        if isinstance(ops, Mapping):
+            changes = {vid: dict(ch) for vid, ch in ops.items() if ch}
+        else:
+            changes = {op.video_id: dict(op.changes) for op in ops}
+        self.ops: tuple[EditOp, ...] = tuple(
+            EditOp(i, vid, {k: changes[vid][k] for k in sorted(changes[vid], key=_field_order)})
+            for i, vid in enumerate(sorted(changes), start=1)
+        )
+        self.labels: dict[str, str] = {k: str(v) for k, v in (labels or {}).items()}
+        self.unchanged_rows = int(unchanged_rows)
+        self.notes: tuple[str, ...] = tuple(notes)
+        self.fingerprint = fingerprint_of(self.kind, _content(self.ops))
+
+    def __len__(self) -> int:
+        return len(self.ops)
+
+    def __iter__(self) -> Iterator[EditOp]:
+        return iter(self.ops)
+
+    @property
+    def changes_present(self) -> bool:
+        """True exactly when the plan has at least one operation."""
+        return bool(self.ops)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts: operations, videos, changes per field, clears, unchanged rows."""
+        fields: dict[str, int] = {}
+        clears = 0
+        for op in self.ops:
+            for name, (_, new) in op.changes.items():
+                fields[name] = fields.get(name, 0) + 1
+                clears += is_cleared(new)
+        return {
+            "operations": len(self.ops),
+            "videos": len({op.video_id for op in self.ops}),
+            "fields": dict(sorted(fields.items(), key=lambda kv: _field_order(kv[0]))),
+            "clears": clears,
+            "unchanged_rows": self.unchanged_rows,
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per changed field: op_id, id, title, field, action, old, new."""
+        import pandas as pd
+
+        rows = [
+            {"op_id": op.op_id, "id": op.video_id, "title": self.labels.get(op.video_id),
+             "field": name, "action": "clear" if is_cleared(new) else "set", "old": old, "new": new}
+            for op in self.ops for name, (old, new) in op.changes.items()
+        ]
+        columns = ["op_id", "id", "title", "field", "action", "old", "new"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def __repr__(self) -> str:
+        from dmtools.bulk.render import plan_text
+
+        return plan_text(self)
+
+    def _repr_html_(self) -> str:
+        from dmtools.bulk.render import plan_html
+
+        return plan_html(self)
+
+    # ------------------------------------------------------------------ persistence
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": PLAN_FORMAT,
+            "version": PLAN_VERSION,
+            "fingerprint": self.fingerprint,
+            "ops": [
+                {"op_id": op.op_id, "video_id": op.video_id,
+                 "changes": {k: [old, new] for k, (old, new) in op.changes.items()}}
+                for op in self.ops
+            ],
+            "labels": {op.video_id: self.labels[op.video_id]
+                       for op in self.ops if op.video_id in self.labels},
+            "unchanged_rows": self.unchanged_rows,
+            "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> EditPlan:
+        """Rebuild a plan from :meth:`to_dict`; the content must match its fingerprint."""
+        if not isinstance(data, Mapping) or data.get("format") != PLAN_FORMAT:
+            raise InputError("not a dmtools edit plan")
+        if data.get("version") != PLAN_VERSION:
+            raise InputError(f"unsupported edit plan version {data.get('version')!r}")
+        problems: list[Problem] = []
+        changes: dict[str, dict[str, tuple[Value, Value]]] = {}
+        for raw in data.get("ops", []):
+            vid = str(raw.get("video_id"))
+            for name, pair in dict(raw.get("changes", {})).items():
+                if name not in VIDEO_FIELDS or not VIDEO_FIELDS[name].editable:
+                    problems.append(Problem(vid, name, "not an editable video field"))
+                elif not (isinstance(pair, list) and len(pair) == 2
+                          and all(_is_value(v) for v in pair)):
+                    problems.append(Problem(vid, name, "expected [old, new] values"))
+                else:
+                    old, new = pair
+                    changes.setdefault(vid, {})[name] = (old, new)
+        if problems:
+            raise InputError("the saved plan is malformed", problems)
+        plan = cls(changes, labels=data.get("labels") or {},
+                   unchanged_rows=int(data.get("unchanged_rows") or 0),
+                   notes=data.get("notes") or ())
+        if data.get("fingerprint") != plan.fingerprint:
+            raise InputError("the saved plan does not match its fingerprint (it was modified)")
+        return plan
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the plan as JSON; :meth:`load` gives back exactly these actions."""
+        from dmtools.bulk._files import write_json_atomic
+
+        return write_json_atomic(path, self.to_dict())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> EditPlan:
+        """Read a plan written by :meth:`save`."""
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read plan {os.fspath(path)!r}: {exc}") from None
+        return cls.from_dict(data)
+
+    # ------------------------------------------------------------------ apply
+    def apply(
+        self,
+        client: Client,
+        *,
+        journal: str | os.PathLike[str] | None = None,
+        workers: int = 4,
+        progress: Any = True,
+        override_conflicts: bool = False,
+    ) -> ApplyResult:
+        """Apply the plan through ``client``; see :func:`dmtools.bulk.apply.apply_edits`."""
+        from dmtools.bulk.apply import apply_edits
+
+        return apply_edits(self, client, journal=journal, workers=workers, progress=progress,
+                           override_conflicts=override_conflicts)
+
+
+def _is_value(value: Any) -> bool:
+    if value is None or isinstance(value, (str, bool)):
+        return True
+    return isinstance(value, list) and all(isinstance(t, str) for t in value)
+
+
+def check_plan_values(plan: EditPlan, limits: FieldLimits) -> None:
+    """Raise InputError if a target value breaks ``limits`` (zero writes)."""
+    problems = [
+        Problem(op.video_id, name, reason)
+        for op in plan.ops for name, new in op.target.items()
+        if (reason := check_value(name, new, limits) or wire_problem(name, new)) is not None
+    ]
+    if problems:
+        raise InputError(
+            f"{len(problems)} value(s) in the plan are not accepted with this API key; "
+            "nothing was sent", problems)
+
+
+def plan_edits(
+    before: pd.DataFrame,
+    after: pd.DataFrame | str | os.PathLike[str],
+    *,
+    limits: FieldLimits = LIMITS_PUBLIC,
+) -> EditPlan:
+    """Compare the loaded frame with the edited one and list the changes to send.
+
+    Args:
+        before: the frame as loaded (the snapshot), indexed by video id.
+        after: the edited frame, or the path of an edited CSV/Excel file.
+        limits: length limits to validate against (``client.limits`` for your key).
+
+    Raises:
+        InputError: listing every bad row and column; nothing is planned.
+
+    Example:
+        >>> edited = df.copy()                                     # doctest: +SKIP
+        >>> edited.loc[edited.views_total == 0, "private"] = True  # doctest: +SKIP
+        >>> plan = dm.plan_edits(df, edited)                       # doctest: +SKIP
+    """
+    from dmtools.bulk.diff import diff_frames
+
+    if isinstance(after, (str, os.PathLike)):
+        from dmtools.bulk._files import read_edited_file
+
+        after = read_edited_file(after)
+    changes, labels, unchanged, problems = diff_frames(before, after, limits)
+    if problems:
+        raise InputError(
+            f"the edited frame has {len(problems)} problem(s); nothing was planned or sent",
+            problems,
+        )
+    return EditPlan(changes, labels=labels, unchanged_rows=unchanged)

@@ -1,0 +1,230 @@
+"""The job runner shared by edits and deletes: journal set-up, workers, progress, results.
+
+A job is a plan plus a journal. :func:`run_job` opens (or creates) the journal, refuses one
+that belongs to another plan, account or API host before sending anything, then runs every
+operation that is not final on a bounded thread pool, operations left in doubt by an earlier
+run first. A fatal authentication error (session gone, token revoked, missing scope) stops
+the job: operations not started stay ``planned`` and are reported ``not_attempted``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING, Any
+
+from dmtools.bulk.journal import FINAL, IN_DOUBT, Journal, JournalRow
+from dmtools.bulk.result import ApplyResult, OpResult
+from dmtools.errors import (
+    APIError,
+    AuthenticationError,
+    InputError,
+    PermissionDenied,
+    ServerError,
+    TransportError,
+)
+
+if TYPE_CHECKING:
+    from dmtools.client import Client
+
+log = logging.getLogger("dmtools.bulk")
+
+#: 5xx answers that do not prove the write was not processed (resolved by reading back).
+AMBIGUOUS_STATUSES = frozenset({500, 502, 504})
+#: Most write requests sent for one operation in one run (the first and two resends).
+MAX_SENDS = 3
+
+Progress = bool | Callable[[int, int], Any] | None
+
+
+def is_ambiguous(exc: BaseException) -> bool:
+    """A write failure after which the write may or may not have happened."""
+    if isinstance(exc, TransportError):
+        return exc.sent
+    return isinstance(exc, ServerError) and exc.status in AMBIGUOUS_STATUSES
+
+
+def is_fatal(exc: BaseException) -> bool:
+    """An error that no other operation of the job can avoid: stop the job."""
+    if isinstance(exc, AuthenticationError):
+        return True
+    return isinstance(exc, PermissionDenied) and exc.missing_scope is not None
+
+
+def describe(exc: BaseException) -> dict[str, Any]:
+    """Journal fields (http_status, error_type, message) for an exception."""
+    status = exc.status if isinstance(exc, APIError) else None
+    return {"http_status": status or None, "error_type": type(exc).__name__,
+            "message": str(exc)}
+
+
+def api_base(client: Client) -> str:
+    """The API base URL the client writes to (partner host for private keys)."""
+    endpoints = client.endpoints
+    return str(endpoints.partner_url if client.is_partner else endpoints.api_url)
+
+
+def job_identity(client: Client, kind: str, fingerprint: str) -> dict[str, Any]:
+    """What a journal must match to be resumed by this client (read without a request)."""
+    return {"kind": kind, "fingerprint": fingerprint, "account_id": str(client.account_id),
+            "api_base": api_base(client)}
+
+
+class OpState:
+    """Per-operation bookkeeping used by the workers: is a write of it in doubt?"""
+
+    def __init__(self, row: JournalRow) -> None:
+        self.row = row
+        self.in_doubt = row.state in IN_DOUBT
+
+
+Worker = Callable[[OpState], None]
+
+
+class Job:
+    """Runs the operations of one journal with ``workers`` threads."""
+
+    def __init__(self, journal: Journal, worker: Worker, *, workers: int, progress: Progress,
+                 description: str) -> None:
+        if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+            raise InputError(f"workers must be a positive integer, got {workers!r}")
+        self.journal = journal
+        self.worker = worker
+        self.workers = workers
+        self.progress = progress
+        self.description = description
+        self.stop = threading.Event()
+        self.stopped: str | None = None
+        self._stop_lock = threading.Lock()
+
+    def _one(self, state: OpState) -> None:
+        if self.stop.is_set():
+            return
+        try:
+            self.worker(state)
+        except Exception as exc:  # one bad operation never stops the others
+            fields = describe(exc)
+            if state.in_doubt:
+                fields["message"] = (f"{fields['message']}; the outcome is unknown: run the job "
+                                     "again to resolve it by reading the video back")
+            self.journal.mark(state.row.op_id, "in_doubt" if state.in_doubt else "failed",
+                              **fields)
+            if is_fatal(exc):
+                with self._stop_lock:
+                    if self.stopped is None:
+                        self.stopped = f"{type(exc).__name__}: {exc}"
+                        log.error("stopping the job: %s", self.stopped)
+                self.stop.set()
+            elif not isinstance(exc, APIError | TransportError):
+                log.exception("operation %s on %s failed unexpectedly", state.row.op_id,
+                              state.row.video_id)
+
+    def run(self) -> None:
+        rows = self.journal.rows()
+        pending = sorted((r for r in rows if r.state not in FINAL),
+                         key=lambda r: (r.state not in IN_DOUBT, r.op_id))
+        total, done = len(rows), len(rows) - len(pending)
+        bar, callback = _progress(self.progress, total, done, self.description)
+        try:
+            with ThreadPoolExecutor(self.workers, thread_name_prefix="dmtools-bulk") as pool:
+                futures: set[Future[None]] = {pool.submit(self._one, OpState(r)) for r in pending}
+                try:
+                    while futures:
+                        finished, futures = wait(futures, return_when=FIRST_COMPLETED)
+                        for future in finished:
+                            future.result()
+                            done += 1
+                            if bar is not None:
+                                bar.update(1)
+                            if callback is not None:
+                                callback(done, total)
+                except BaseException:
+                    self.stop.set()  # e.g. KeyboardInterrupt: let running operations finish
+                    for future in futures:
+                        future.cancel()
+                    raise
+        finally:
+            if bar is not None:
+                bar.close()
+
+
+def _progress(progress: Progress, total: int, done: int,
+              description: str) -> tuple[Any, Callable[[int, int], Any] | None]:
+    if callable(progress):
+        return None, progress
+    if not progress:
+        return None, None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=done, desc=description, unit="op"), None
+
+
+_REPORTED = {"planned": "not_attempted", "sending": "failed", "in_doubt": "failed"}
+
+
+def result_from(journal: Journal, *, kind: str, fingerprint: str, stopped: str | None = None,
+                export_path: str | os.PathLike[str] | None = None) -> ApplyResult:
+    """The ApplyResult of a journal: one row per operation, in op_id order."""
+    rows = []
+    for r in journal.rows():
+        message = r.message
+        if r.state == "planned" and not message:
+            message = f"not attempted ({stopped})" if stopped else "not attempted"
+        elif r.state in IN_DOUBT and "outcome is unknown" not in message:
+            message = (message + "; " if message else "") + (
+                "the outcome is unknown: run the job again to resolve it")
+        rows.append(OpResult(r.op_id, r.video_id, _REPORTED.get(r.state, r.state),
+                             r.http_status, r.error_type, message, r.attempts))
+    result = ApplyResult(rows, kind=kind, fingerprint=fingerprint, journal_path=journal.path,
+                         export_path=export_path, stopped=stopped)
+    result._journal = journal if journal.path is None else None
+    return result
+
+
+def run_job(
+    client: Client,
+    *,
+    kind: str,
+    fingerprint: str,
+    plan_data: Mapping[str, Any],
+    ops: Sequence[tuple[int, str, str, Mapping[str, Any]]],
+    journal: str | os.PathLike[str] | None,
+    worker_factory: Callable[[Journal], Worker],
+    workers: int,
+    progress: Progress,
+    extra_header: Mapping[str, Any] | None = None,
+    export_path: str | os.PathLike[str] | None = None,
+    before_first_write: Callable[[Journal], None] | None = None,
+) -> ApplyResult:
+    """Open or resume the journal of a job, run it, and report."""
+    identity = job_identity(client, kind, fingerprint)
+    store = Journal(journal)
+    try:
+        if store.is_new:
+            header = {**identity, "scopes": list(client.scopes), "plan": dict(plan_data),
+                      "dmtools_version": _version(), **(extra_header or {})}
+            store.start(header, ops)
+        else:
+            store.check(identity)
+        store.lock()
+        if before_first_write is not None:
+            before_first_write(store)
+        job = Job(store, worker_factory(store), workers=workers, progress=progress,
+                  description=f"{kind} {fingerprint[:8]}")
+        job.run()
+        return result_from(store, kind=kind, fingerprint=fingerprint, stopped=job.stopped,
+                           export_path=export_path)
+    finally:
+        if store.path is not None:
+            store.close()
+        else:
+            store.unlock()
+
+
+def _version() -> str:
+    from dmtools import __version__
+
+    return __version__
