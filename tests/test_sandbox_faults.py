@@ -7,6 +7,7 @@ server, as the sandbox does.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import socket
@@ -75,9 +76,9 @@ class Served:
     recorder: Recorder
     server: BaseWSGIServer
 
-    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", TIMEOUT)
-        return requests.request(method, self.url + path, **kwargs)
+    def request(self, method: str, path: str, *, timeout: float = TIMEOUT,
+                **kwargs: Any) -> requests.Response:
+        return requests.request(method, self.url + path, timeout=timeout, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -445,3 +446,18 @@ def test_fault_log_is_a_bounded_ring() -> None:
         environ = {"REQUEST_METHOD": "GET", "PATH_INFO": f"/video/x{i}"}
         app(environ, lambda status, headers, exc_info=None: lambda data: None)
     assert [e["path"] for e in ctl.log()] == [f"/video/x{i}" for i in range(3, 8)]
+
+
+def test_close_ends_holds_and_latency_for_good() -> None:
+    ctl = FaultController()
+    ctl.configure(latency=10.0, rules=[{"kind": "hold", "seconds": 10}])
+    ctl.close()
+    recorder = Recorder()
+    app = FaultMiddleware(make_app(recorder), ctl)
+    started = time.monotonic()
+    statuses: list[str] = []
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/video/x1", "wsgi.input": io.BytesIO()}
+    body = b"".join(app(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+    assert time.monotonic() - started < 1.0
+    assert statuses == ["200 OK"] and json.loads(body)["id"] == "x1"
+    assert len(recorder.calls) == 1 and ctl.log()[0]["kind"] == "hold"

@@ -26,9 +26,10 @@ Rule keys (unknown keys are refused, so a typo cannot silently disable a fault):
   ``"retry_after_format": "http-date"``. ``"after_commit": false`` (default) answers
   without calling the app; ``true`` calls the app (the write happens) and discards its answer.
 - ``"reset"``: TCP reset (SO_LINGER 0, then close). ``after_commit`` as above.
-- ``"hold"``: call the app, then hold its response ``seconds`` (default 30) before sending it.
-- ``"truncate"``: call the app, then send 200 with the full ``Content-Length`` but only the first
-  ``bytes`` bytes of the body (default: half of it) and close the connection.
+- ``"hold"``: call the app, then hold its response ``seconds`` (default 30) before sending it;
+  :meth:`FaultController.clear` and :meth:`FaultController.close` end every hold at once.
+- ``"truncate"``: call the app, then send 200 with the app's headers and full ``Content-Length``
+  but only the first ``bytes`` bytes of the body (default: half of it), and end the output.
 
 Determinism: a decision never depends on timing or thread scheduling. Rule *i* keeps a counter
 of the requests it matches (method and path filters passed, not rate limited); for its *n*-th
@@ -36,7 +37,8 @@ matching request it fires when *n* is in ``at`` or when ``u(seed, i, n) < rate``
 is a uniform number in [0, 1) taken from the BLAKE2b hash of ``(seed, i, n)``. Every matching
 rule counts every matching request, even when an earlier rule fired, so the positions where a
 rule fires depend only on the seed and on the rule's own request count; when several rules
-fire on the same request the first one in the list wins. The latency jitter is drawn the
+fire on the same request the first one in the list wins (so a later rule faults a little
+less often than its ``rate``: ``rate`` times the chance that no earlier rule fired). The latency jitter is drawn the
 same way from ``(seed, k)`` for the *k*-th request. Concurrency can change which request
 gets which position, never which positions fault. :meth:`FaultController.configure` resets
 the counters.
@@ -45,7 +47,9 @@ Resets: the connection's socket (``environ["werkzeug.socket"]``) gets SO_LINGER 
 stand-in is ``dup2``-ed onto its file descriptor, which closes the TCP connection with a RST
 while the descriptor number stays owned by the handler (so no other connection can reuse it).
 The middleware then raises :class:`ConnectionResetError`, which werkzeug's request handler
-treats as a dropped connection: no traceback, and the server keeps serving.
+(and the sandbox's keep-alive handler) treat as a dropped connection: no traceback, and the
+server keeps serving. Every fault is logged before it is applied, so a client that sees one
+finds it in :meth:`FaultController.log`.
 
 Example:
     >>> ctl = FaultController()
@@ -60,23 +64,29 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import hashlib
-import json
 import logging
 import math
 import os
-import re
 import socket
 import struct
 import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from email.utils import formatdate
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
+from dmtools.sandbox.faultrules import (
+    FAULT_KINDS,
+    Rule,
+    check_number,
+    default_message,
+    error_json,
+    html_page,
+    parse_rule,
+    phrase,
+    retry_after_header,
+    uniform,
+)
 from dmtools.sandbox.ratelimit import TokenBucket
 
 if TYPE_CHECKING:
@@ -87,45 +97,13 @@ __all__ = ["ADMIN_PREFIX", "FAULT_KINDS", "FaultController", "FaultMiddleware"]
 log = logging.getLogger(__name__)
 
 ADMIN_PREFIX = "/__sandbox__/"
-FAULT_KINDS = ("status", "reset", "hold", "truncate")
 LOG_SIZE = 100_000
-MORE_INFO = "https://developer.dailymotion.com/api#error-codes"
-
-_COMMON_KEYS = {"kind", "rate", "at", "methods", "path", "name"}
-_KIND_KEYS = {
-    "status": {"status", "html", "retry_after", "retry_after_format", "after_commit", "type",
-               "message", "error_data", "body", "content_type"},
-    "reset": {"after_commit"},
-    "hold": {"seconds", "after_commit"},
-    "truncate": {"bytes", "after_commit"},
-}
-
-
-@dataclass(frozen=True)
-class _Rule:
-    index: int
-    kind: str
-    rate: float
-    at: frozenset[int]
-    methods: frozenset[str] | None
-    path: re.Pattern[str] | None
-    name: str | None
-    after_commit: bool
-    options: Mapping[str, Any] = field(default_factory=dict)
-
-    def matches(self, method: str, path: str) -> bool:
-        if self.methods is not None and method not in self.methods:
-            return False
-        return self.path is None or self.path.search(path) is not None
-
-    def fires(self, seed: int, n: int) -> bool:
-        return n in self.at or (self.rate > 0 and _uniform(seed, f"rule{self.index}", n) < self.rate)
 
 
 class _State:
     """One configuration and its counters (replaced as a whole by ``configure``)."""
 
-    def __init__(self, latency: float, jitter: float, seed: int, rules: Sequence[_Rule],
+    def __init__(self, latency: float, jitter: float, seed: int, rules: Sequence[Rule],
                  specs: list[dict[str, Any]]) -> None:
         self.latency = latency
         self.jitter = jitter
@@ -134,139 +112,6 @@ class _State:
         self.specs = specs
         self.counters = [0] * len(rules)
         self.requests = 0
-
-
-def _uniform(seed: int, salt: str, n: int) -> float:
-    """A uniform number in [0, 1) that depends only on its arguments."""
-    digest = hashlib.blake2b(f"{seed}:{salt}:{n}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2.0**64
-
-
-def _number(where: str, value: Any, *, low: float, high: float = math.inf) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{where} must be a number, got {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{where} must be between {low} and {high}, got {value!r}")
-    return float(value)
-
-
-def _flag(where: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"{where} must be true or false, got {value!r}")
-    return value
-
-
-def _parse_rule(index: int, spec: Any) -> _Rule:
-    where = f"fault rule {index}"
-    if not isinstance(spec, Mapping):
-        raise ValueError(f"{where}: expected a dict, got {type(spec).__name__}")
-    kind = spec.get("kind")
-    if kind not in _KIND_KEYS:
-        raise ValueError(f"{where}: kind must be one of {', '.join(FAULT_KINDS)}, got {kind!r}")
-    unknown = sorted(set(spec) - _COMMON_KEYS - _KIND_KEYS[kind])
-    if unknown:
-        raise ValueError(f"{where} ({kind}): unknown key(s) {', '.join(map(repr, unknown))}")
-    at_raw = spec.get("at", ())
-    if not isinstance(at_raw, list | tuple | set | frozenset) or not all(
-        isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in at_raw
-    ):
-        raise ValueError(f"{where}: 'at' must be a list of integers >= 1, got {at_raw!r}")
-    rate = _number(f"{where}: 'rate'", spec.get("rate", 0.0 if at_raw else 1.0), low=0.0, high=1.0)
-    methods_raw = spec.get("methods")
-    if isinstance(methods_raw, str):
-        methods_raw = [methods_raw]
-    if methods_raw is not None and not (
-        isinstance(methods_raw, list | tuple) and all(isinstance(m, str) for m in methods_raw)
-    ):
-        raise ValueError(f"{where}: 'methods' must be a list of HTTP methods, got {methods_raw!r}")
-    methods = None if methods_raw is None else frozenset(m.upper() for m in methods_raw)
-    path = spec.get("path")
-    try:
-        pattern = None if path is None else re.compile(path)
-    except (re.error, TypeError) as exc:
-        raise ValueError(f"{where}: 'path' is not a valid regex ({exc})") from None
-    name = spec.get("name")
-    if name is not None and not isinstance(name, str):
-        raise ValueError(f"{where}: 'name' must be a string, got {name!r}")
-    after_commit = _flag(f"{where}: 'after_commit'", spec.get("after_commit", kind in ("hold", "truncate")))
-    if kind in ("hold", "truncate") and not after_commit:
-        raise ValueError(f"{where}: a {kind} fault always happens after the commit")
-    options = _kind_options(where, kind, spec)
-    return _Rule(index, kind, rate, frozenset(at_raw), methods, pattern, name, after_commit, options)
-
-
-def _kind_options(where: str, kind: str, spec: Mapping[str, Any]) -> dict[str, Any]:
-    if kind == "hold":
-        return {"seconds": _number(f"{where}: 'seconds'", spec.get("seconds", 30.0), low=0.0)}
-    if kind == "truncate":
-        size = spec.get("bytes")
-        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
-            raise ValueError(f"{where}: 'bytes' must be an integer >= 0, got {size!r}")
-        return {"bytes": size}
-    if kind != "status":
-        return {}
-    status = spec.get("status", 503)
-    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
-        raise ValueError(f"{where}: 'status' must be an HTTP status code, got {status!r}")
-    retry_after = spec.get("retry_after")
-    if retry_after is not None:
-        retry_after = _number(f"{where}: 'retry_after' (seconds)", retry_after, low=0.0)
-    fmt = spec.get("retry_after_format", "seconds")
-    if fmt not in ("seconds", "http-date"):
-        raise ValueError(f"{where}: 'retry_after_format' must be 'seconds' or 'http-date', got {fmt!r}")
-    for key in ("type", "message", "body", "content_type"):
-        if key in spec and not isinstance(spec[key], str):
-            raise ValueError(f"{where}: {key!r} must be a string, got {spec[key]!r}")
-    error_data = spec.get("error_data", {})
-    if not isinstance(error_data, Mapping):
-        raise ValueError(f"{where}: 'error_data' must be a dict, got {error_data!r}")
-    return {
-        "status": status,
-        "html": _flag(f"{where}: 'html'", spec.get("html", False)),
-        "retry_after": retry_after,
-        "retry_after_format": fmt,
-        "type": spec.get("type") or ("rate_limit_exceeded" if status == 429 else "server_error"),
-        "message": spec.get("message") or _default_message(status),
-        "error_data": dict(error_data),
-        "body": spec.get("body"),
-        "content_type": spec.get("content_type", "application/json; charset=utf-8"),
-    }
-
-
-def _phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
-
-
-def _default_message(status: int) -> str:
-    if status == 429:
-        return "Rate limit exceeded, please retry later."
-    if status == 503:
-        return "The service is temporarily unavailable, please retry later."
-    return f"{_phrase(status)}."
-
-
-def _error_json(status: int, error_type: str, message: str, error_data: Mapping[str, Any]) -> bytes:
-    error = {"more_info": MORE_INFO, "code": status, "message": message, "type": error_type,
-             "error_data": dict(error_data)}
-    return json.dumps({"error": error}).encode()
-
-
-def _html_page(status: int) -> bytes:
-    title = f"{status} {_phrase(status)}"
-    return (f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}"
-            "</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n").encode()
-
-
-def _retry_after(seconds: float, fmt: str, now: float) -> tuple[str, float]:
-    """The ``Retry-After`` value and the earliest time (epoch) it allows a retry."""
-    if fmt == "http-date":
-        when = math.ceil(now + seconds)
-        return formatdate(when, usegmt=True), float(when)
-    whole = math.ceil(seconds)
-    return str(whole), now + whole
 
 
 class FaultController:
@@ -295,12 +140,12 @@ class FaultController:
         Raises:
             ValueError: a bad value, naming the rule and the key.
         """
-        latency = _number("latency (seconds)", latency, low=0.0)
-        jitter = _number("jitter (seconds)", jitter, low=0.0)
+        latency = check_number("latency (seconds)", latency, low=0.0)
+        jitter = check_number("jitter (seconds)", jitter, low=0.0)
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError(f"seed must be an integer, got {seed!r}")
         specs = [copy.deepcopy(dict(spec)) if isinstance(spec, Mapping) else spec for spec in rules]
-        parsed = [_parse_rule(i, spec) for i, spec in enumerate(specs)]
+        parsed = [parse_rule(i, spec) for i, spec in enumerate(specs)]
         state = _State(latency, jitter, seed, parsed, specs)
         with self._lock:
             self._state = state
@@ -378,7 +223,7 @@ class FaultController:
         with self._lock:
             state.requests += 1
             k = state.requests
-        offset = state.jitter * (2.0 * _uniform(state.seed, "latency", k) - 1.0)
+        offset = state.jitter * (2.0 * uniform(state.seed, "latency", k) - 1.0)
         return max(0.0, state.latency + offset)
 
     def _wait(self, seconds: float) -> bool:
@@ -391,7 +236,7 @@ class FaultController:
         bucket = self._bucket
         return None if bucket is None else bucket.take()
 
-    def _pick(self, state: _State, method: str, path: str) -> tuple[_Rule, int] | None:
+    def _pick(self, state: _State, method: str, path: str) -> tuple[Rule, int] | None:
         matching = [rule for rule in state.rules if rule.matches(method, path)]
         if not matching:
             return None
@@ -470,11 +315,11 @@ class FaultMiddleware:
     def _rate_limited(self, wait: float, entry: dict[str, Any],
                       start_response: StartResponse) -> list[bytes]:
         now = time.time()
-        value, not_before = _retry_after(wait, "seconds", now)
+        value, not_before = retry_after_header(wait, "seconds", now)
         entry.update(kind="rate_limit", after_commit=False, status=429, retry_after=value,
                      not_before=not_before)
         self._finish(entry, now)
-        body = _error_json(429, "rate_limit_exceeded", _default_message(429), {})
+        body = error_json(429, "rate_limit_exceeded", default_message(429), {})
         start_response("429 Too Many Requests", [
             ("Content-Type", "application/json; charset=utf-8"),
             ("Content-Length", str(len(body))),
@@ -482,29 +327,29 @@ class FaultMiddleware:
         ])
         return [body]
 
-    def _status(self, rule: _Rule, entry: dict[str, Any],
+    def _status(self, rule: Rule, entry: dict[str, Any],
                 start_response: StartResponse) -> list[bytes]:
         opts = rule.options
         status: int = opts["status"]
         if opts["body"] is not None:
             body, content_type = opts["body"].encode(), opts["content_type"]
         elif opts["html"]:
-            body, content_type = _html_page(status), "text/html; charset=utf-8"
+            body, content_type = html_page(status), "text/html; charset=utf-8"
         else:
-            body = _error_json(status, opts["type"], opts["message"], opts["error_data"])
+            body = error_json(status, opts["type"], opts["message"], opts["error_data"])
             content_type = "application/json; charset=utf-8"
         headers = [("Content-Type", content_type), ("Content-Length", str(len(body)))]
         entry["status"] = status
         now = time.time()
         if opts["retry_after"] is not None:
-            value, not_before = _retry_after(opts["retry_after"], opts["retry_after_format"], now)
+            value, not_before = retry_after_header(opts["retry_after"], opts["retry_after_format"], now)
             headers.append(("Retry-After", value))
             entry.update(retry_after=value, not_before=not_before)
         self._finish(entry, now)
-        start_response(f"{status} {_phrase(status)}", headers)
+        start_response(f"{status} {phrase(status)}", headers)
         return [body]
 
-    def _truncate(self, rule: _Rule, inner: tuple[str, list[tuple[str, str]], bytes],
+    def _truncate(self, rule: Rule, inner: tuple[str, list[tuple[str, str]], bytes],
                   entry: dict[str, Any], environ: WSGIEnvironment,
                   start_response: StartResponse) -> Iterator[bytes]:
         body = inner[2]
