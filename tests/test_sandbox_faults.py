@@ -433,6 +433,16 @@ def test_bad_rules_are_refused_with_the_rule_and_key_named(rule: dict[str, Any],
     assert ctl.settings()["rules"] == [{"kind": "reset", "rate": 0.5}]
 
 
+def test_rules_must_be_a_list_of_dicts() -> None:
+    ctl = FaultController()
+    with pytest.raises(ValueError, match="list of dicts"):
+        ctl.configure(rules={"kind": "reset"})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="fault rule 0: expected a dict"):
+        ctl.configure(rules=["reset"])  # type: ignore[list-item]
+    ctl.configure(rules=None)
+    assert ctl.settings()["rules"] == []
+
+
 def test_bad_rate_limit_is_refused() -> None:
     with pytest.raises(ValueError, match="burst"):
         FaultController().set_rate_limit(rate=5.0, burst=0)

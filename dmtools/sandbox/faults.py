@@ -134,7 +134,7 @@ class FaultController:
         self._closed = False
 
     def configure(self, *, latency: float = 0.0, jitter: float = 0.0, seed: int = 0,
-                  rules: Iterable[Mapping[str, Any]] = ()) -> None:
+                  rules: Iterable[Mapping[str, Any]] | None = ()) -> None:
         """Replace the latency and fault rules (the rate limit is kept); counters restart at 0.
 
         Raises:
@@ -144,6 +144,10 @@ class FaultController:
         jitter = check_number("jitter (seconds)", jitter, low=0.0)
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError(f"seed must be an integer, got {seed!r}")
+        if rules is None:
+            rules = ()
+        elif isinstance(rules, str | bytes | Mapping) or not isinstance(rules, Iterable):
+            raise ValueError(f"rules must be a list of dicts, got {type(rules).__name__}")
         specs = [copy.deepcopy(dict(spec)) if isinstance(spec, Mapping) else spec for spec in rules]
         parsed = [parse_rule(i, spec) for i, spec in enumerate(specs)]
         state = _State(latency, jitter, seed, parsed, specs)
