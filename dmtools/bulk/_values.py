@@ -54,10 +54,16 @@ def same_cell(name: str, a: Any, b: Any) -> bool:
 
 
 def wire_problem(name: str, value: Any) -> str | None:
-    """Values the API's form encoding cannot carry: lists travel comma-separated."""
+    """Tags the API's form encoding cannot carry as they are.
+
+    Lists travel comma-separated and the API trims each tag and drops empty ones, so a tag
+    with a comma, surrounding spaces or no text would not come back as written.
+    """
     if name == "tags" and isinstance(value, list):
         for tag in value:
             if "," in tag:
                 return (f"tag {tag[:30]!r} contains a comma, which the API reads as a separator "
                         "between tags")
+            if tag != tag.strip() or not tag:
+                return f"tag {tag[:30]!r} is empty or has surrounding spaces (the API trims tags)"
     return None

@@ -17,9 +17,12 @@ Changes = dict[str, dict[str, tuple[Value, Value]]]
 COLUMNS: dict[str, str] = {spec.column: name for name, spec in VIDEO_FIELDS.items()}
 
 
-def _short(value: Any, limit: int = 40) -> str:
-    text = repr(value.tolist() if hasattr(value, "tolist") else value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _short(value: Any) -> str:
+    from dmtools.bulk.render import show
+
+    if hasattr(value, "tolist") and not isinstance(value, str):
+        value = value.tolist()
+    return show(value if isinstance(value, (list, bool, type(None))) else str(value), 40)
 
 
 def index_by_id(frame: Any, what: str, problems: list[Problem]) -> pd.DataFrame | None:
