@@ -1,0 +1,74 @@
+"""``POST /`` call envelopes: one ``{call, args, id}`` object, or an array of at most 10.
+
+Each call is ``"METHOD /path"`` (GET when the method is omitted; a query string in the path is
+merged into ``args``) and answers ``{"id", "result"}`` or ``{"id", "error"}``. The access token
+of the HTTP request applies to every call; an invalid token fails the whole request with 401.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from dmtools.sandbox.apierrors import ApiError, invalid_parameter
+from dmtools.sandbox.calls import Call
+
+MAX_CALLS = 10
+_METHODS = ("GET", "POST", "DELETE")
+
+
+def parse_body(raw: bytes) -> Any:
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise invalid_parameter("call", "POST / expects a JSON call object {\"call\": \"GET /path\","
+                                        " \"args\": {...}} or an array of them.") from None
+    if isinstance(body, list):
+        if not body:
+            raise invalid_parameter("call", "Empty call array.")
+        if len(body) > MAX_CALLS:
+            raise invalid_parameter("call", f"Too many calls in one request: {len(body)} "
+                                            f"(at most {MAX_CALLS}).")
+    elif not isinstance(body, dict):
+        raise invalid_parameter("call", "POST / expects a JSON object or array.")
+    return body
+
+
+def to_call(item: Any, template: Call) -> Call:
+    if not isinstance(item, dict) or not isinstance(item.get("call"), str):
+        raise invalid_parameter("call", "Each call needs a `call' string such as \"GET /me\".")
+    words = item["call"].strip().split(None, 1)
+    method, target = ("GET", words[0]) if len(words) == 1 else (words[0].upper(), words[1].strip())
+    if method not in _METHODS or not target.startswith("/"):
+        raise invalid_parameter("call", f"Invalid call {item['call']!r}: expected \"METHOD /path\".")
+    args = item.get("args") or {}
+    if not isinstance(args, dict):
+        raise invalid_parameter("args", "`args' must be an object.")
+    parts = urlsplit(target)
+    path, partner = parts.path, template.partner
+    if path == "/rest" or path.startswith("/rest/"):
+        path, partner = path[5:] or "/", True
+    params: dict[str, Any] = dict(parse_qsl(parts.query, keep_blank_values=True))
+    params.update(args)
+    return Call(method, path, params, partner, template.base_url, template.principal,
+                template.environ)
+
+
+def run(body: Any, template: Call, dispatch: Callable[[Call], Any]) -> Any:
+    """The answer to a parsed envelope (object → object, array → array)."""
+
+    def one(item: Any) -> dict[str, Any]:
+        answer: dict[str, Any] = {}
+        if isinstance(item, dict) and "id" in item:
+            answer["id"] = item["id"]
+        try:
+            answer["result"] = dispatch(to_call(item, template))
+        except ApiError as exc:
+            answer["error"] = exc.body()["error"]
+        return answer
+
+    if isinstance(body, list):
+        return [one(item) for item in body]
+    return one(body)

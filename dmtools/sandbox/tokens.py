@@ -1,0 +1,213 @@
+"""Access tokens, refresh tokens and authorization codes of the sandbox (no HTTP).
+
+Tokens carry the ``emu_`` prefix (``emu_at_``, ``emu_rt_``, ``emu_ac_``) so a sandbox token
+is recognisable anywhere it leaks. Every token belongs to a *family* (one login): a logout,
+or the reuse of a rotated refresh token, revokes the whole family.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from dmtools.sandbox.apierrors import OAuthError, invalid_token
+from dmtools.sandbox.store import Store
+
+#: Scopes a public key may ask for (current names plus legacy ones still seen in the wild).
+PUBLIC_SCOPES = frozenset({
+    "email", "userinfo", "manage_videos", "manage_playlists", "manage_players",
+    "manage_subtitles", "manage_likes", "manage_subscriptions", "manage_podcasts",
+    "manage_comments", "manage_favorites", "manage_features", "manage_friends", "manage_groups",
+    "manage_records", "manage_tiles", "manage_user_settings", "manage_applications", "read",
+    "write", "delete", "feed", "access_ads", "access_revenue", "create_reports", "read_reports",
+    "delete_reports",
+})
+#: Scopes a private key may ask for; ``manage_videos`` is the union of the four ``*_videos``.
+PRIVATE_SCOPES = frozenset({
+    "read_videos", "edit_videos", "delete_videos", "upload_videos", "manage_videos",
+    "manage_players", "manage_playlists", "manage_subtitles", "email", "userinfo", "access_ads",
+    "access_revenue", "create_reports", "read_reports", "delete_reports",
+})
+CAPABILITIES = ("read", "edit", "delete", "upload")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a valid access token speaks for."""
+
+    token: str
+    client_id: str
+    kind: str  # "public" or "private"
+    user_id: str | None
+    channels: tuple[str, ...]
+    scopes: frozenset[str]
+    family: str
+
+    @property
+    def partner(self) -> bool:
+        return self.kind == "private"
+
+    @property
+    def account_id(self) -> str | None:
+        """The user a public token speaks for, or the first channel of a private key."""
+        return self.user_id if self.user_id else (self.channels[0] if self.channels else None)
+
+    def owns(self, owner_id: str) -> bool:
+        return owner_id in self.channels if self.partner else owner_id == self.user_id
+
+    def scope_for(self, capability: str) -> str:
+        """The scope naming ``capability`` (read/edit/delete/upload) for this kind of key."""
+        return f"{capability}_videos" if self.partner else "manage_videos"
+
+    def can(self, capability: str) -> bool:
+        return "manage_videos" in self.scopes or self.scope_for(capability) in self.scopes
+
+
+def parse_scope(text: str, allowed: frozenset[str]) -> list[str]:
+    """Scope names from a space- (or comma-) separated string; unknown ones are refused."""
+    names: list[str] = []
+    for name in re.split(r"[\s,]+", text.strip()):
+        if name and name not in names:
+            names.append(name)
+    unknown = [n for n in names if n not in allowed]
+    if unknown:
+        raise OAuthError("invalid_scope", f"Unknown or unavailable scope: {' '.join(unknown)}.")
+    return names
+
+
+def s256(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+class Tokens:
+    """Issues and checks tokens and codes, stored in the sandbox database."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def issue(self, client: dict[str, Any], user_id: str | None, scopes: list[str],
+              grant: str, family: str | None = None) -> dict[str, Any]:
+        """A token response (RFC 6749 §5.1 plus ``uid``); refresh token unless client_credentials."""
+        lifetime = int(self.store.settings.token_lifetime)
+        family = family or secrets.token_hex(8)
+        access = "emu_at_" + secrets.token_urlsafe(24)
+        scope = " ".join(scopes)
+        rows: list[tuple[Any, ...]] = [(access, "access", client["client_id"], user_id, scope, time.time() + lifetime,
+                 family, grant)]
+        refresh = None
+        if grant != "client_credentials":
+            refresh = "emu_rt_" + secrets.token_urlsafe(30)
+            rows.append((refresh, "refresh", client["client_id"], user_id, scope, None, family, grant))
+        with self.store.db.write() as conn:
+            conn.executemany(
+                "INSERT INTO tokens (token, kind, client_id, user_id, scope, expires_at, family,"
+                " grant_type) VALUES (?,?,?,?,?,?,?,?)", rows)
+        body: dict[str, Any] = {"access_token": access, "token_type": "Bearer",
+                                "expires_in": lifetime}
+        if refresh:
+            body["refresh_token"] = refresh
+        body["scope"] = scope
+        body["uid"] = user_id if user_id else (client["channels"][0] if client["channels"] else None)
+        return body
+
+    def authenticate(self, token: str) -> Principal:
+        """The principal of a valid access token; 401 ``invalid_token`` otherwise."""
+        with self.store.db.read() as conn:
+            row = conn.execute("SELECT * FROM tokens WHERE token = ? AND kind = 'access'",
+                               (token,)).fetchone()
+        if row is None or row["revoked"]:
+            raise invalid_token(expired=False)
+        if row["expires_at"] is not None and row["expires_at"] <= time.time():
+            raise invalid_token(expired=True)
+        client = self.store.client(row["client_id"])
+        if client is None:
+            raise invalid_token(expired=False)
+        return Principal(token, client["client_id"], client["kind"], row["user_id"],
+                         tuple(client["channels"]), frozenset(row["scope"].split()), row["family"])
+
+    def refresh(self, client: dict[str, Any], refresh_token: str, scope_text: str) -> dict[str, Any]:
+        bad = OAuthError("invalid_grant", "Invalid refresh token.")
+        with self.store.db.write() as conn:
+            row = conn.execute("SELECT * FROM tokens WHERE token = ? AND kind = 'refresh'",
+                               (refresh_token,)).fetchone()
+            if row is None or row["revoked"] or row["client_id"] != client["client_id"]:
+                raise bad
+            if row["used"] and self.store.settings.rotate_refresh_tokens:
+                conn.execute("UPDATE tokens SET revoked = 1 WHERE family = ?", (row["family"],))
+                reused = True
+            else:
+                reused = False
+                if self.store.settings.rotate_refresh_tokens:
+                    conn.execute("UPDATE tokens SET used = 1 WHERE token = ?", (refresh_token,))
+        if reused:  # raised after the commit so that the revocation sticks
+            raise OAuthError("invalid_grant",
+                             "Invalid refresh token (already used: the session was revoked).")
+        granted = row["scope"].split()
+        scopes = parse_scope(scope_text, PUBLIC_SCOPES) if scope_text.strip() else granted
+        wider = [s for s in scopes if s not in granted]
+        if wider:
+            raise OAuthError("invalid_scope",
+                             f"A refresh cannot add scopes ({' '.join(wider)}); log in again.")
+        return self.issue(client, row["user_id"], scopes, "refresh_token", row["family"])
+
+    def revoke_family(self, family: str) -> None:
+        with self.store.db.write() as conn:
+            conn.execute("UPDATE tokens SET revoked = 1 WHERE family = ?", (family,))
+
+    def expire_all(self) -> int:
+        """Make every issued access token expired; the number of tokens touched."""
+        with self.store.db.write() as conn:
+            return conn.execute("UPDATE tokens SET expires_at = ? WHERE kind = 'access'",
+                                (time.time() - 1,)).rowcount
+
+    # -- authorization codes -----------------------------------------------------------
+    def create_code(self, client_id: str, redirect_uri: str, user_id: str, scopes: list[str],
+                    challenge: str | None) -> str:
+        code = "emu_ac_" + secrets.token_urlsafe(24)
+        expires = time.time() + self.store.settings.code_lifetime
+        with self.store.db.write() as conn:
+            conn.execute("INSERT INTO codes (code, client_id, redirect_uri, user_id, scope,"
+                         " challenge, expires_at) VALUES (?,?,?,?,?,?,?)",
+                         (code, client_id, redirect_uri, user_id, " ".join(scopes), challenge,
+                          expires))
+        return code
+
+    def exchange_code(self, client: dict[str, Any], code: str, redirect_uri: str,
+                      verifier: str | None) -> dict[str, Any]:
+        """Trade a code for tokens: single use, unexpired, same client and redirect_uri, PKCE."""
+        bad = OAuthError("invalid_grant", "Invalid authorization code.")
+        with self.store.db.write() as conn:
+            row = conn.execute("SELECT * FROM codes WHERE code = ?", (code,)).fetchone()
+            if row is None:
+                raise bad
+            if row["used"]:
+                if row["family"]:  # replay: revoke what the first exchange issued (RFC 6749 §4.1.2)
+                    conn.execute("UPDATE tokens SET revoked = 1 WHERE family = ?", (row["family"],))
+                replay = True
+            else:
+                replay = False
+                family = secrets.token_hex(8)
+                conn.execute("UPDATE codes SET used = 1, family = ? WHERE code = ?", (family, code))
+        if replay:
+            raise OAuthError("invalid_grant", "Invalid authorization code (already used).")
+        if row["expires_at"] <= time.time():
+            raise OAuthError("invalid_grant", "Invalid authorization code (expired).")
+        if row["client_id"] != client["client_id"]:
+            raise bad
+        if redirect_uri != row["redirect_uri"]:
+            raise OAuthError("invalid_grant",
+                             "redirect_uri does not match the one of the authorization request.")
+        if row["challenge"]:
+            if not verifier:
+                raise OAuthError("invalid_grant", "Missing code_verifier (PKCE).")
+            if not hmac.compare_digest(s256(verifier), row["challenge"]):
+                raise OAuthError("invalid_grant", "Invalid code_verifier (PKCE).")
+        return self.issue(client, row["user_id"], row["scope"].split(), "authorization_code",
+                          family)

@@ -1,0 +1,66 @@
+"""Fixtures and helpers for tests that talk to a sandbox over real HTTP.
+
+Import the fixtures you need into a test module: ``from sandbox_fixtures import sandbox, http``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from dmtools.sandbox import Sandbox
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    """A sandbox with the default demo data, shared by the tests of one module."""
+    with Sandbox(videos=1500, seed=7) as sb:
+        yield sb
+
+
+@pytest.fixture()
+def http() -> Iterator[requests.Session]:
+    session = requests.Session()
+    session.trust_env = False  # never a proxy or .netrc on loopback
+    yield session
+    session.close()
+
+
+def password_token(sb: Sandbox, scope: str = "manage_videos", session: Any = requests,
+                   **extra: str) -> dict[str, Any]:
+    """Token JSON of the demo user (password grant, public key)."""
+    key, user = sb.credentials.public_key, sb.credentials.user
+    data = {"grant_type": "password", "client_id": key.client_id,
+            "client_secret": key.client_secret, "username": user.username,
+            "password": user.password, "scope": scope, **extra}
+    response = session.post(sb.url + "/oauth/token", data=data, timeout=10)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def partner_token(sb: Sandbox, scope: str = "read_videos edit_videos delete_videos upload_videos",
+                  session: Any = requests) -> dict[str, Any]:
+    """Token JSON of the private key (client_credentials, partner endpoint)."""
+    key = sb.credentials.private_key
+    response = session.post(sb.url + "/oauth/v1/token", timeout=10, data={
+        "grant_type": "client_credentials", "client_id": key.client_id,
+        "client_secret": key.client_secret, "scope": scope})
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def bearer(token: dict[str, Any] | str) -> dict[str, str]:
+    value = token if isinstance(token, str) else token["access_token"]
+    return {"Authorization": f"Bearer {value}"}
+
+
+def api_error(response: requests.Response) -> dict[str, Any]:
+    """The ``error`` object of an API error answer (asserting its documented shape)."""
+    body = response.json()
+    error = body["error"]
+    assert set(error) == {"more_info", "code", "message", "type", "error_data"}, body
+    assert error["code"] == response.status_code
+    return dict(error)
