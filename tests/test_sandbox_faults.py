@@ -471,3 +471,53 @@ def test_close_ends_holds_and_latency_for_good() -> None:
     assert time.monotonic() - started < 1.0
     assert statuses == ["200 OK"] and json.loads(body)["id"] == "x1"
     assert len(recorder.calls) == 1 and ctl.log()[0]["kind"] == "hold"
+
+
+# -- through the sandbox --------------------------------------------------------------------
+
+
+def test_faults_through_the_sandbox_admin_api() -> None:
+    from dmtools.sandbox import Sandbox
+
+    with Sandbox(videos=5, seed=7) as sb:
+        creds = sb.credentials
+        token = requests.post(sb.url + "/oauth/token", timeout=TIMEOUT, data={
+            "grant_type": "password", "client_id": creds.public_key.client_id,
+            "client_secret": creds.public_key.client_secret, "username": creds.user.username,
+            "password": creds.user.password, "scope": "manage_videos",
+        }).json()["access_token"]
+        [video_id] = sb.add_videos(1)
+        path = f"/video/{video_id}"
+        sb.set_faults(seed=1, rules=[
+            {"kind": "status", "status": 503, "retry_after": 1, "methods": ["POST"],
+             "path": "^/video/", "at": [1]},
+            {"kind": "reset", "after_commit": True, "methods": ["POST"], "path": "^/video/",
+             "at": [2]},
+        ])
+
+        def edit(title: str) -> requests.Response:
+            return requests.post(sb.url + path, data={"title": title}, timeout=TIMEOUT,
+                                 headers={"Authorization": f"Bearer {token}"})
+
+        refused = edit("First")
+        assert refused.status_code == 503 and refused.headers["Retry-After"] == "1"
+        with pytest.raises(requests.ConnectionError):
+            edit("Second")
+        assert edit("Third").status_code == 200
+        assert [c["fields"]["title"] for c in sb.commits() if c["video_id"] == video_id] == [
+            "Second", "Third"]
+        assert [(f["kind"], f["after_commit"], f["path"]) for f in sb.fault_log()] == [
+            ("status", False, path), ("reset", True, path)]
+        assert [r["status"] for r in sb.request_log() if r["path"] == path][0] == 503
+        assert (sb.get_video(video_id) or {})["title"] == "Third"
+
+        sb.set_faults(rules=[{"kind": "reset"}])  # everything but the admin API
+        with pytest.raises(requests.ConnectionError):
+            requests.get(sb.url + path, timeout=TIMEOUT)
+        assert len(sb.fault_log()) == 3
+        sb.clear_faults()
+        sb.set_rate_limit(rate=0.5, burst=1)
+        codes = [requests.get(sb.url + path, timeout=TIMEOUT).status_code for _ in range(2)]
+        assert codes == [200, 429] and sb.fault_log()[-1]["kind"] == "rate_limit"
+        sb.clear_faults()
+        assert requests.get(sb.url + path, timeout=TIMEOUT).status_code == 200
