@@ -96,14 +96,20 @@ class ApplyResult:
         return not any(r.status in ("failed", "conflict", "not_attempted") for r in self.rows)
 
     def to_frame(self) -> pd.DataFrame:
-        """The rows as a frame indexed by video id (``id``), ready to join onto the data."""
+        """The rows as a frame indexed by video id (``id``), ready to join onto the data.
+
+        Columns: ``op_id``, ``op_status`` (named so that it does not collide with the video
+        ``status`` field when joined), ``http_status``, ``error_type``, ``message``,
+        ``attempts``.
+        """
         import pandas as pd
 
-        columns = list(OpResult.__dataclass_fields__)
-        frame = pd.DataFrame([asdict(r) for r in self.rows], columns=columns)
+        frame = pd.DataFrame([asdict(r) for r in self.rows],
+                             columns=list(OpResult.__dataclass_fields__))
         frame = frame.astype({"op_id": "Int64", "video_id": "string", "http_status": "Int64",
                               "error_type": "string", "message": "string", "attempts": "Int64"})
         frame["status"] = pd.Categorical(frame["status"], categories=list(STATUSES))
+        frame = frame.rename(columns={"status": "op_status"})
         return frame.set_index(pd.Index(frame.pop("video_id"), name="id"))
 
     def undo_plan(self) -> EditPlan:

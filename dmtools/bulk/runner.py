@@ -62,15 +62,13 @@ def describe(exc: BaseException) -> dict[str, Any]:
 
 
 def api_base(client: Client) -> str:
-    """The API base URL the client writes to (partner host for private keys)."""
-    endpoints = client.endpoints
-    return str(endpoints.partner_url if client.is_partner else endpoints.api_url)
+    """The API base URL the client writes to (partner ``/rest`` base for private keys)."""
+    return str(client.base_url)
 
 
 def job_identity(client: Client, kind: str, fingerprint: str) -> dict[str, Any]:
-    """What a journal must match to be resumed by this client (read without a request)."""
-    return {"kind": kind, "fingerprint": fingerprint, "account_id": str(client.account_id),
-            "api_base": api_base(client)}
+    """What a journal must match to be run by this client (read without any request)."""
+    return {"kind": kind, "fingerprint": fingerprint, "api_base": api_base(client)}
 
 
 class OpState:
@@ -203,6 +201,9 @@ def run_job(
     identity = job_identity(client, kind, fingerprint)
     store = Journal(journal)
     try:
+        if not store.is_new:
+            store.check(identity)  # before the account id, which may need a request
+        identity["account_id"] = str(client.account_id)
         if store.is_new:
             header = {**identity, "scopes": list(client.scopes), "plan": dict(plan_data),
                       "dmtools_version": _version(), **(extra_header or {})}
