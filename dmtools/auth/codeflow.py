@@ -36,7 +36,7 @@ from .local import LocalLogin
 from .loopback import LoopbackListener
 from .token import Token, normalize_scope
 
-__all__ = ["AuthorizationCodeFlow", "pkce_pair"]
+__all__ = ["AuthorizationCodeFlow", "new_state", "pkce_pair"]
 
 log = logging.getLogger("dmtools.auth")
 
@@ -47,7 +47,7 @@ def pkce_pair(verifier: str | None = None) -> tuple[str, str]:
     """A PKCE (verifier, S256 challenge) pair; a fresh 128-character verifier by default.
 
     Example:
-        >>> pkce_pair("dBjftJeZ4CVP-mtoBUHB4l6x2A5PqW3pN1BEljg2sVM")[1]
+        >>> pkce_pair("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")[1]
         'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM'
     """
     from oauthlib.oauth2 import WebApplicationClient
@@ -56,6 +56,11 @@ def pkce_pair(verifier: str | None = None) -> tuple[str, str]:
     if verifier is None:
         verifier = client.create_code_verifier(128)
     return verifier, client.create_code_challenge(verifier, "S256")
+
+
+def new_state() -> str:
+    """A fresh ``state``: 32 random bytes (256 bits), 43 URL-safe characters."""
+    return _random.token_urlsafe(32)
 
 
 def _for_oauthlib(url: str) -> str:
@@ -151,7 +156,7 @@ class AuthorizationCodeFlow:
             raise InputError("a redirect_uri is needed: the callback URL registered for the "
                              "API key (or use run_local_server())")
         require_secure_url(target)
-        state = _random.token_urlsafe(32)
+        state = new_state()
         verifier, challenge = pkce_pair()
         with OAuth2Session(self.client_id, redirect_uri=target,
                            scope=list(self.scope) or None) as session:
