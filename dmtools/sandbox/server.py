@@ -2,8 +2,9 @@
 
 * HTTP/1.1 keep-alive (werkzeug's own handler closes every connection) and
   ``TCP_NODELAY``; each response goes out in as few writes as possible.
-* At most :data:`MAX_HANDLERS` connections are served at once; more get a fast 503.
-* A 10 s socket timeout per connection, so idle clients cannot pin handler threads.
+* At most :data:`MAX_HANDLERS` requests are handled at once; more get a fast 503. Idle
+  keep-alive connections don't count, but there are at most :data:`MAX_CONNECTIONS` of them
+  and each times out after :data:`SOCKET_TIMEOUT` seconds without a request.
 * :meth:`SandboxServer.stop` shuts the accept loop down, closes open connections, joins
   every handler thread and closes the listening socket.
 """
@@ -25,10 +26,11 @@ from dmtools.sandbox.store import Settings, Store
 log = logging.getLogger("dmtools.sandbox")
 
 MAX_HANDLERS = 32
+MAX_CONNECTIONS = 256
 SOCKET_TIMEOUT = 10.0
 _DRAIN_LIMIT = 1 << 20
 _BUSY_BODY = (b'{"error":{"more_info":null,"code":503,"type":"server_busy",'
-              b'"message":"Too many open connections.","error_data":{}}}')
+              b'"message":"The sandbox is busy, retry later.","error_data":{}}}')
 _BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
          b"Retry-After: 1\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s"
          % (len(_BUSY_BODY), _BUSY_BODY))
@@ -73,6 +75,17 @@ class _Handler(WSGIRequestHandler):
         log.debug("%s " + format, self.address_string(), *args)
 
     def run_wsgi(self) -> None:
+        server: _Server = self.server  # type: ignore[assignment]
+        if not server.busy.acquire(blocking=False):
+            self.close_connection = True
+            self.wfile.write(_BUSY)
+            return
+        try:
+            self._run_wsgi()
+        finally:
+            server.busy.release()
+
+    def _run_wsgi(self) -> None:
         if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         environ = self.make_environ()
@@ -180,7 +193,8 @@ class _Server(ThreadedWSGIServer):
     block_on_close = False
 
     def __init__(self, host: str, port: int, app: Any) -> None:
-        self._slots = threading.BoundedSemaphore(MAX_HANDLERS)
+        self.busy = threading.BoundedSemaphore(MAX_HANDLERS)
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self._lock = threading.Lock()
         self._open: dict[socket.socket, threading.Thread] = {}
         super().__init__(host, port, app, handler=_Handler)

@@ -32,6 +32,11 @@ VIDEO_COLUMNS = (
     "views_last_month", "likes_total", "comments_total", "bookmarks_total", "private_id",
     "password", "mode", "source_url", "version",
 )
+_DEFAULTS: dict[str, Any] = {
+    "tags": [], "published": False, "private": False, "explicit": False, "allow_embed": True,
+    "views_total": 0, "views_last_day": 0, "views_last_week": 0, "views_last_month": 0,
+    "likes_total": 0, "comments_total": 0, "bookmarks_total": 0, "mode": "vod",
+}
 
 
 @dataclass
@@ -172,7 +177,8 @@ class Store:
     def _insert_videos(conn: sqlite3.Connection, videos: Iterable[Mapping[str, Any]]) -> None:
         columns = [c for c in VIDEO_COLUMNS if c != "version"]
         sql = f"INSERT INTO videos ({','.join(columns)}) VALUES ({','.join('?' * len(columns))})"
-        conn.executemany(sql, [[_to_column(c, v.get(c)) for c in columns] for v in videos])
+        conn.executemany(sql, [[_to_column(c, v.get(c, _DEFAULTS.get(c))) for c in columns]
+                               for v in videos])
 
     def credentials(self) -> dict[str, Any]:
         """The demo keys and user, as ``Credentials.to_json`` lays them out (plus extras)."""

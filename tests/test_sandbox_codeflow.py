@@ -1,0 +1,200 @@
+"""Authorization-code grant on the sandbox: consent page, redirects, state, PKCE, code rules."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+from html import unescape
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import pytest
+import requests
+from sandbox_fixtures import http, sandbox
+
+from dmtools.sandbox import Sandbox
+
+__all__ = ["http", "sandbox"]
+
+
+def _authorize_url(sb: Sandbox, **extra: str) -> str:
+    params = {"response_type": "code", "client_id": sb.credentials.public_key.client_id,
+              "redirect_uri": "http://127.0.0.1:8765/callback", "scope": "manage_videos email",
+              "state": "st-" + secrets.token_hex(4), **extra}
+    return sb.url + "/oauth/authorize?" + urlencode(params)
+
+
+def _consent(http: requests.Session, url: str, action: str = "allow", password: str | None = None,
+             username: str = "demo", sb: Sandbox | None = None) -> requests.Response:
+    page = http.get(url)
+    assert page.status_code == 200, page.text
+    form = {unescape(k): unescape(v) for k, v in
+            re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text)}
+    assert sb is not None
+    form.update(username=username, password=password or sb.credentials.user.password,
+                action=action)
+    return http.post(sb.url + "/oauth/authorize", data=form, allow_redirects=False)
+
+
+def _query(url: str) -> dict[str, str]:
+    return dict(parse_qsl(urlsplit(url).query))
+
+
+def _exchange(sb: Sandbox, http: requests.Session, code: str,
+              redirect_uri: str = "http://127.0.0.1:8765/callback", **extra: str) -> requests.Response:
+    key = sb.credentials.public_key
+    return http.post(sb.url + "/oauth/token", data={
+        "grant_type": "authorization_code", "client_id": key.client_id,
+        "client_secret": key.client_secret, "code": code, "redirect_uri": redirect_uri, **extra})
+
+
+def _pkce() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    return verifier, challenge.rstrip(b"=").decode()
+
+
+def test_consent_page_is_a_self_contained_login_form(sandbox: Sandbox, http: requests.Session) -> None:
+    page = http.get(_authorize_url(sandbox))
+    assert page.status_code == 200
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["Cache-Control"] == "no-store"
+    assert "Access-Control-Allow-Origin" not in page.headers
+    html = page.text
+    assert 'name="username"' in html and 'type="password"' in html
+    assert 'value="allow"' in html and 'value="deny"' in html
+    assert "<li>manage_videos</li>" in html and "<li>email</li>" in html
+    assert not re.search(r"(src|href)=\"https?://", html)  # no external resources
+
+
+def test_allow_redirects_with_code_and_unchanged_state(sandbox: Sandbox,
+                                                       http: requests.Session) -> None:
+    url = _authorize_url(sandbox, state="a b&c=d/é")
+    answer = _consent(http, url, sb=sandbox)
+    assert answer.status_code == 302
+    location = answer.headers["Location"]
+    assert location.startswith("http://127.0.0.1:8765/callback?")
+    params = _query(location)
+    assert params["state"] == "a b&c=d/é" and params["code"].startswith("emu_")
+    token = _exchange(sandbox, http, params["code"])
+    assert token.status_code == 200, token.text
+    body = token.json()
+    assert body["scope"] == "manage_videos email" and "refresh_token" in body
+    assert token.headers["Cache-Control"] == "no-store"
+    me = http.get(sandbox.url + "/me", headers={"Authorization": "Bearer " + body["access_token"]})
+    assert me.json()["username"] == "demo"
+
+
+def test_deny_redirects_with_access_denied_and_state(sandbox: Sandbox, http: requests.Session) -> None:
+    answer = _consent(http, _authorize_url(sandbox, state="keep-me"), action="deny", sb=sandbox)
+    params = _query(answer.headers["Location"])
+    assert params["error"] == "access_denied" and params["state"] == "keep-me"
+    assert "code" not in params
+
+
+def test_wrong_password_shows_the_form_again(sandbox: Sandbox, http: requests.Session) -> None:
+    answer = _consent(http, _authorize_url(sandbox), password="wrong", sb=sandbox)
+    assert answer.status_code == 401
+    assert "Invalid username or password" in answer.text and "Location" not in answer.headers
+
+
+@pytest.mark.parametrize("redirect_uri", [
+    "http://evil.example/callback", "http://127.0.0.1:8765/other", "https://127.0.0.1/callback",
+    "http://127.0.0.1.evil.example/callback", "",
+])
+def test_unregistered_redirect_uri_gets_an_error_page_not_a_redirect(
+        sandbox: Sandbox, http: requests.Session, redirect_uri: str) -> None:
+    page = http.get(_authorize_url(sandbox, redirect_uri=redirect_uri), allow_redirects=False)
+    assert page.status_code == 400
+    assert "Location" not in page.headers and "redirect_uri" in page.text
+
+
+def test_loopback_redirect_accepts_any_port(sandbox: Sandbox, http: requests.Session) -> None:
+    for port in ("", ":1", ":65000"):
+        url = _authorize_url(sandbox, redirect_uri=f"http://127.0.0.1{port}/callback")
+        assert http.get(url).status_code == 200
+
+
+def test_unknown_client_gets_error_page(sandbox: Sandbox, http: requests.Session) -> None:
+    page = http.get(_authorize_url(sandbox, client_id="emu_pk_nobody"))
+    assert page.status_code == 400 and "Location" not in page.headers
+
+
+def test_code_is_single_use_and_replay_revokes_tokens(sandbox: Sandbox,
+                                                      http: requests.Session) -> None:
+    code = _query(_consent(http, _authorize_url(sandbox), sb=sandbox).headers["Location"])["code"]
+    first = _exchange(sandbox, http, code)
+    assert first.status_code == 200
+    second = _exchange(sandbox, http, code)
+    assert second.status_code == 400 and second.json()["error"] == "invalid_grant"
+    me = http.get(sandbox.url + "/me",
+                  headers={"Authorization": "Bearer " + first.json()["access_token"]})
+    assert me.status_code == 401
+
+
+def test_code_is_bound_to_redirect_uri_and_client(sandbox: Sandbox, http: requests.Session) -> None:
+    code = _query(_consent(http, _authorize_url(sandbox), sb=sandbox).headers["Location"])["code"]
+    wrong = _exchange(sandbox, http, code, redirect_uri="http://127.0.0.1:9999/callback")
+    assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
+    code = _query(_consent(http, _authorize_url(sandbox), sb=sandbox).headers["Location"])["code"]
+    other = sandbox.credentials.other_public_keys[0]
+    response = http.post(sandbox.url + "/oauth/token", data={
+        "grant_type": "authorization_code", "client_id": other.client_id,
+        "client_secret": other.client_secret, "code": code,
+        "redirect_uri": "http://127.0.0.1:8765/callback"})
+    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+
+
+def test_pkce_s256_is_verified(sandbox: Sandbox, http: requests.Session) -> None:
+    verifier, challenge = _pkce()
+    url = _authorize_url(sandbox, code_challenge=challenge, code_challenge_method="S256")
+    code = _query(_consent(http, url, sb=sandbox).headers["Location"])["code"]
+    bad = _exchange(sandbox, http, code, code_verifier="not-the-verifier-" + "x" * 40)
+    assert bad.status_code == 400 and bad.json()["error"] == "invalid_grant"
+    code = _query(_consent(http, url, sb=sandbox).headers["Location"])["code"]
+    assert _exchange(sandbox, http, code).status_code == 400  # verifier missing
+    code = _query(_consent(http, url, sb=sandbox).headers["Location"])["code"]
+    assert _exchange(sandbox, http, code, code_verifier=verifier).status_code == 200
+
+
+def test_pkce_plain_is_refused(sandbox: Sandbox, http: requests.Session) -> None:
+    answer = http.get(_authorize_url(sandbox, code_challenge="abc", code_challenge_method="plain",
+                                     state="s1"), allow_redirects=False)
+    assert answer.status_code == 302
+    params = _query(answer.headers["Location"])
+    assert params["error"] == "invalid_request" and params["state"] == "s1"
+
+
+def test_pkce_required_mode(http: requests.Session) -> None:
+    with Sandbox(videos=5, pkce_required=True) as sb:
+        answer = http.get(_authorize_url(sb), allow_redirects=False)
+        assert _query(answer.headers["Location"])["error"] == "invalid_request"
+        _, challenge = _pkce()
+        assert http.get(_authorize_url(sb, code_challenge=challenge,
+                                       code_challenge_method="S256")).status_code == 200
+
+
+def test_expired_code_is_refused(http: requests.Session) -> None:
+    with Sandbox(videos=5) as sb:
+        page = http.get(_authorize_url(sb))  # the form is valid for the code lifetime (600 s)
+        form = {unescape(k): unescape(v) for k, v in
+                re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text)}
+        sb.settings(code_lifetime=0)  # codes issued from now on are born expired
+        form.update(username="demo", password=sb.credentials.user.password, action="allow")
+        answer = http.post(sb.url + "/oauth/authorize", data=form, allow_redirects=False)
+        code = _query(answer.headers["Location"])["code"]
+        response = _exchange(sb, http, code)
+        assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+        assert "expired" in response.json()["error_description"]
+
+
+def test_consent_form_cannot_be_replayed(sandbox: Sandbox, http: requests.Session) -> None:
+    page = http.get(_authorize_url(sandbox))
+    form = {unescape(k): unescape(v) for k, v in
+            re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text)}
+    form.update(username="demo", password=sandbox.credentials.user.password, action="allow")
+    first = http.post(sandbox.url + "/oauth/authorize", data=form, allow_redirects=False)
+    second = http.post(sandbox.url + "/oauth/authorize", data=form, allow_redirects=False)
+    assert first.status_code == 302 and second.status_code == 400
