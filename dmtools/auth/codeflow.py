@@ -81,9 +81,36 @@ class _Pending:
     started: float
 
 
-def _same_target(url: str, redirect_uri: str) -> bool:
-    got, want = urlsplit(url), urlsplit(redirect_uri)
-    return (got.scheme, got.netloc, got.path) == (want.scheme, want.netloc, want.path)
+def _target(url: str) -> tuple[str, str, str]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.netloc, parts.path
+
+
+@dataclass(frozen=True)
+class _Callback:
+    """What an authorization response says, with its secrets wrapped."""
+
+    target: tuple[str, str, str]
+    state: Secret | None
+    error: str | None
+    description: str
+
+
+def _read_callback(callback: Secret) -> _Callback:
+    params = dict(parse_qsl(urlsplit(callback.reveal()).query, keep_blank_values=True))
+    return _Callback(_target(callback.reveal()), Secret(params["state"]) if params.get("state") else None,
+                     params.get("error") or None, params.get("error_description", ""))
+
+
+def _code_from(callback: Secret, state: Secret, client_id: str) -> Secret | None:
+    """The code, as oauthlib's ``WebApplicationClient`` parses it (None if absent)."""
+    from oauthlib.oauth2 import OAuth2Error, WebApplicationClient
+
+    try:
+        return Secret(WebApplicationClient(client_id).parse_request_uri_response(
+            _for_oauthlib(callback.reveal()), state=state.reveal())["code"])
+    except OAuth2Error:
+        return None
 
 
 class AuthorizationCodeFlow:
@@ -195,34 +222,32 @@ class AuthorizationCodeFlow:
         return token
 
     def _check_callback(self, callback: Secret, pending: _Pending) -> Secret:
-        parts = urlsplit(callback.reveal())
-        query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        state = query.get("state", "")
-        if not state or not hmac.compare_digest(state.encode(), pending.state.reveal().encode()):
+        """The code of a callback URL, after checking state, age, target and error.
+
+        Secret values stay wrapped here, so a traceback with locals shows none of them.
+        """
+        answer = _read_callback(callback)
+        if answer.state is None or not hmac.compare_digest(
+                answer.state.reveal().encode(), pending.state.reveal().encode()):
             raise StateMismatch("the login response does not carry the state of this login "
                                 "(missing or different): refused", type="invalid_state")
         if self._clock() - pending.started > self._state_ttl:
             raise StateMismatch(f"the login took longer than {self._state_ttl / 60:g} minutes: "
                                 "start again", type="invalid_state")
-        if not _same_target(callback.reveal(), pending.redirect_uri):
+        if answer.target != _target(pending.redirect_uri):
             raise StateMismatch("the login response was not sent to this login's redirect_uri",
                                 type="invalid_state")
-        error = query.get("error")
-        if error:
-            description = query.get("error_description") or ""
-            if error == "access_denied":
-                raise AccessDenied(f"access was refused on the consent page ({description or error})",
-                                   type=error)
-            raise LoginError(f"the authorization server answered {error}: {description}", type=error)
-        from oauthlib.oauth2 import OAuth2Error, WebApplicationClient
-
-        try:
-            params = WebApplicationClient(self.client_id).parse_request_uri_response(
-                _for_oauthlib(callback.reveal()), state=state)
-            return Secret(params["code"])
-        except OAuth2Error:
+        if answer.error == "access_denied":
+            raise AccessDenied("access was refused on the consent page "
+                               f"({answer.description or answer.error})", type=answer.error)
+        if answer.error:
+            raise LoginError(f"the authorization server answered {answer.error}: "
+                             f"{answer.description}", type=answer.error)
+        code = _code_from(callback, answer.state, self.client_id)
+        if code is None:
             raise LoginError("the login response carries no authorization code",
-                             type="invalid_request") from None
+                             type="invalid_request")
+        return code
 
     def start_local_server(
         self,
