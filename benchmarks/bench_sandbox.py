@@ -1,0 +1,82 @@
+"""Sequential request rate of the sandbox on loopback.
+
+Measures authenticated ``GET /video/<id>`` calls sent one after another with one
+``requests.Session`` (keep-alive, the server disables Nagle), against the baseline of the same
+requests each on a new connection, in thread mode and in process mode, and prints the figures
+and the ratio.
+
+Run: ``.venv/bin/python benchmarks/bench_sandbox.py [--requests N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+import requests
+
+from dmtools.sandbox import Sandbox
+
+
+def _token(sb: Sandbox) -> str:
+    creds = sb.credentials
+    response = requests.post(sb.url + "/oauth/token", timeout=10, data={
+        "grant_type": "password", "client_id": creds.public_key.client_id,
+        "client_secret": creds.public_key.client_secret, "username": creds.user.username,
+        "password": creds.user.password, "scope": "manage_videos"})
+    return str(response.json()["access_token"])
+
+
+def _measure(n: int, call: Callable[[int], requests.Response]) -> tuple[float, float, float]:
+    """(requests/s, p50 ms, p99 ms) of ``n`` sequential calls."""
+    latencies = []
+    started = time.perf_counter()
+    for i in range(n):
+        t0 = time.perf_counter()
+        response = call(i)
+        latencies.append(time.perf_counter() - t0)
+        assert response.status_code == 200, response.text
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    return n / elapsed, statistics.median(latencies) * 1000, p99 * 1000
+
+
+def run(mode: str, n: int) -> tuple[float, float]:
+    with Sandbox(videos=1500, mode=mode) as sb:
+        headers = {"Authorization": "Bearer " + _token(sb)}
+        ids = [v["id"] for v in requests.get(sb.url + "/me/videos", headers=headers, timeout=10,
+                                             params={"limit": 100}).json()["list"]]
+        session = requests.Session()
+        session.trust_env = False
+
+        def keep_alive(i: int) -> requests.Response:
+            return session.get(f"{sb.url}/video/{ids[i % 100]}", headers=headers, timeout=10)
+
+        def new_connection(i: int) -> requests.Response:
+            with requests.Session() as fresh:
+                fresh.trust_env = False
+                return fresh.get(f"{sb.url}/video/{ids[i % 100]}", headers=headers, timeout=10)
+
+        _measure(50, keep_alive)  # warm-up
+        fast = _measure(n, keep_alive)
+        slow = _measure(n, new_connection)
+        session.close()
+    print(f"{mode:>7} mode: one Session {fast[0]:7.0f} req/s (p50 {fast[1]:.2f} ms, "
+          f"p99 {fast[2]:.2f} ms) | new connection each {slow[0]:7.0f} req/s "
+          f"(p50 {slow[1]:.2f} ms, p99 {slow[2]:.2f} ms) | ratio {fast[0] / slow[0]:.2f}x")
+    return fast[0], slow[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    args = parser.parse_args()
+    for mode in ("thread", "process"):
+        run(mode, args.requests)
+
+
+if __name__ == "__main__":
+    main()
