@@ -1,0 +1,279 @@
+"""The canonical form of a video field's value: what a cell *means*.
+
+The bulk-edit planner compares cells with :func:`canonical` and the file importers parse with
+the same parsers, so both always agree. Canonical values are ``str``, ``bool``, ``list[str]``,
+``int`` (integers, and dates as unix seconds) or ``None``:
+
+===========  =========================================================================
+kind         canonical value
+===========  =========================================================================
+text         ``str`` unchanged (no trimming, no Unicode normalisation); for a field that
+             may be cleared, ``""`` and a missing value are both ``None``
+category     ``str`` (``""`` is ``None`` unless the field is required)
+boolean      ``bool`` (``true/false``, ``yes/no``, ``1/0`` in any case are accepted)
+integer      ``int``
+date         ``int`` unix seconds (datetimes without a zone are UTC; ISO 8601 text works)
+tags         ``list[str]`` in order, case kept; missing is ``[]``; text is read as a JSON
+             list (``["a, b", "c"]``) or as ``a, b, c`` (comma-separated, trimmed)
+===========  =========================================================================
+
+Example:
+    >>> from dmtools.cells import canonical
+    >>> canonical("tags", "music, live")
+    ['music', 'live']
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dmtools import schema
+from dmtools.errors import InputError, Problem
+from dmtools.schema import VIDEO_FIELDS, Field
+
+__all__ = ["PARSERS", "canonical", "field_for", "from_cell", "is_missing", "to_wire",
+           "value_kind"]
+
+_BY_COLUMN: dict[str, Field] = {f.column: f for f in VIDEO_FIELDS.values()}
+#: Unix seconds that ``datetime64[ns]`` can hold.
+SECONDS_RANGE = (-9_223_372_036, 9_223_372_036)
+_INT_RE = re.compile(r"[+-]?\d+")
+_ISO_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def field_for(name: str) -> Field:
+    """The video :class:`~dmtools.schema.Field` for a field name or a column name.
+
+    Raises:
+        InputError: the name is not a video field.
+
+    Example:
+        >>> field_for("owner_screenname").name
+        'owner.screenname'
+    """
+    spec = VIDEO_FIELDS.get(name) or _BY_COLUMN.get(name)
+    if spec is None:
+        raise InputError(f"unknown video field {name!r}", [Problem(None, name, "unknown field")])
+    return spec
+
+
+def value_kind(spec: Field) -> str:
+    """How a field's values are held: text, category, tags, bool, int, float, date or object."""
+    if spec.kind == "array":
+        return "tags"
+    if spec.dtype.startswith("datetime64"):
+        return "date"
+    return {"string": "text", "category": "category", "boolean": "bool", "Int64": "int",
+            "Float64": "float"}.get(spec.dtype, "object")
+
+
+def is_missing(value: Any) -> bool:
+    """True for None, ``pd.NA``, ``NaT`` and NaN (not for ``""`` or ``[]``)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float | np.floating):
+        return bool(math.isnan(value))
+    if isinstance(value, np.datetime64):
+        return bool(np.isnat(value))
+    return False
+
+
+# -- parsers: one per value kind; each raises ValueError(reason) -------------------------------
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bool | np.bool_):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        return str(int(number)) if number.is_integer() and abs(number) < 2**53 else repr(number)
+    if isinstance(value, datetime):
+        if (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    raise ValueError(f"a {type(value).__name__} is not text")
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, float | np.floating) and float(value) in (0.0, 1.0):
+        return bool(value)
+    if isinstance(value, np.integer):
+        value = int(value)
+    return schema.parse_bool(value)
+
+
+def _int(value: Any) -> int:
+    number: int | None = None
+    if isinstance(value, bool | np.bool_):
+        raise ValueError(f"{value!r} is not a whole number")
+    if isinstance(value, int | np.integer):
+        number = int(value)
+    elif isinstance(value, float | np.floating) and float(value).is_integer():
+        number = int(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if _INT_RE.fullmatch(text):
+            number = int(text)
+        else:
+            try:
+                as_float = float(text)
+            except ValueError:
+                as_float = math.nan
+            if as_float.is_integer():
+                number = int(as_float)
+    if number is None:
+        raise ValueError(f"{value!r} is not a whole number")
+    if not -(2**63) <= number < 2**63:
+        raise ValueError(f"{number} is out of range")
+    return number
+
+
+def _seconds(value: Any) -> int:
+    """Unix seconds (rounded to the second) from seconds, a datetime or ISO 8601 text."""
+    seconds: int | None = None
+    if isinstance(value, bool | np.bool_):
+        pass
+    elif isinstance(value, int | np.integer):
+        seconds = int(value)
+    elif isinstance(value, float | np.floating) and math.isfinite(value):
+        seconds = round(float(value))
+    elif isinstance(value, datetime | date | np.datetime64):
+        seconds = _timestamp_seconds(pd.Timestamp(value))
+    elif isinstance(value, str):
+        text = value.strip()
+        if _INT_RE.fullmatch(text):
+            seconds = int(text)
+        elif _ISO_RE.match(text):
+            try:
+                seconds = _timestamp_seconds(pd.Timestamp(text))
+            except (ValueError, OverflowError):
+                seconds = None
+    if seconds is None:
+        raise ValueError(
+            f"{value!r} is not a date (use ISO 8601 such as 2024-01-02T03:04:05Z, or unix seconds)"
+        )
+    if not SECONDS_RANGE[0] <= seconds <= SECONDS_RANGE[1]:
+        raise ValueError(f"{value!r} is out of the supported date range")
+    return seconds
+
+
+def _timestamp_seconds(stamp: pd.Timestamp) -> int:
+    if stamp is pd.NaT:
+        raise ValueError("not a date")
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return int((stamp.value + 500_000_000) // 1_000_000_000)
+
+
+def _tags(value: Any) -> list[str]:
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return []
+        if not text.startswith("["):
+            return [part.strip() for part in text.split(",") if part.strip()]
+        try:
+            value = json.loads(text)
+        except ValueError:
+            raise ValueError("tags are not a JSON list (write [\"a\", \"b\"] or a, b)") from None
+        if not isinstance(value, list):
+            raise ValueError("tags are not a JSON list")
+    if isinstance(value, list | tuple | np.ndarray):
+        items = list(value)
+        if all(isinstance(item, str) for item in items):
+            return [str(item) for item in items]
+        raise ValueError("every tag must be text")
+    raise ValueError(f"a {type(value).__name__} is not a list of tags")
+
+
+def _float(value: Any) -> float:
+    if isinstance(value, bool | np.bool_):
+        raise ValueError(f"{value!r} is not a number")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{value!r} is not a number") from None
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+PARSERS: dict[str, Callable[[Any], Any]] = {
+    "text": _text, "category": _text, "bool": _bool, "int": _int, "float": _float,
+    "date": _seconds, "tags": _tags, "object": _same,
+}
+
+
+def canonical(field: str, value: Any) -> Any:
+    """The canonical form of a value of ``field`` (a field or column name).
+
+    Text and categories -> ``str`` (unchanged: no trimming, no Unicode normalisation), booleans
+    -> ``bool``, tags -> ``list[str]`` (missing -> ``[]``; JSON list text or ``a, b`` text is
+    parsed), integers -> ``int``, dates -> unix seconds (``int``), missing -> ``None``. For a
+    text field that may be cleared, ``""`` is ``None`` too.
+
+    Raises:
+        InputError: the value cannot be a value of that field (the message says why).
+
+    Example:
+        >>> canonical("tags", '["a, b", "c"]'), canonical("description", ""), canonical("private", "yes")
+        (['a, b', 'c'], None, True)
+    """
+    spec = field_for(field)
+    kind = value_kind(spec)
+    if is_missing(value):
+        return [] if kind == "tags" else None
+    try:
+        out = PARSERS[kind](value)
+    except ValueError as exc:
+        raise InputError(f"{spec.column}: {exc}", [Problem(None, spec.column, str(exc))]) from None
+    if out == "" and kind in ("text", "category") and not spec.required:
+        return None
+    return out
+
+
+def from_cell(field: str, value: Any) -> Any:
+    """A frame cell of ``field`` in canonical form (see :func:`canonical`); for comparisons.
+
+    Example:
+        >>> from_cell("title", "NA")
+        'NA'
+    """
+    return canonical(field, value)
+
+
+def to_wire(field: str, value: Any, limits: schema.FieldLimits = schema.LIMITS_PUBLIC) -> Any:
+    """The value to send for ``field``: canonical, then checked by :func:`schema.check_value`.
+
+    ``None`` means "clear the field" (for a field that may be cleared).
+
+    Raises:
+        InputError: the value cannot be written (read-only field, bad value, over a limit).
+
+    Example:
+        >>> to_wire("published", "true")
+        True
+    """
+    spec = field_for(field)
+    out = canonical(spec.name, value)
+    reason = schema.check_value(spec.name, out, limits)
+    if reason is not None:
+        raise InputError(f"{spec.column}: {reason}", [Problem(None, spec.column, reason)])
+    return out
+
+
