@@ -1,0 +1,402 @@
+"""Read every video of a list query, past the API's 1,000-results-per-query ceiling.
+
+How a load works (one pool of ``workers`` threads, all lists of the query at once):
+
+1. **Edges.** For each list, the oldest and the newest page (``sort=old`` and
+   ``sort=recent``, ``limit=100``) are read together. They give the first 200 videos, the
+   number of matches (``total``, used only to plan) and the creation-time span still to read.
+2. **Closed windows, read from their start.** The rest of the span is cut into
+   creation-time windows ``[lo, hi]`` (whole seconds, both ends inclusive). A window is read
+   with ``sort=old``, ``page=1``: one request, one consistent snapshot. When it says
+   ``has_more``, every video created before the last returned second ``t`` is in hand, and the
+   window continues as ``[t, hi]`` (the videos of second ``t`` are read again and
+   de-duplicated). Large remainders are cut again, so the workers stay busy.
+3. **Busy seconds.** When a whole page falls in one second, that second is read on its own by
+   pages (at most 1,000 reachable); if the API's ``total`` changes while its pages are read
+   (a video added or deleted in that second), the second is read again. A second holding more
+   than 1,000 videos is split by category (``channel``); whatever still cannot be reached is
+   reported with an :class:`IncompleteLoadWarning` naming the second and the count.
+
+Why this is exact while videos are added or deleted: a window is never paged by offset
+(except inside one busy second, checked as above), so a deletion cannot shift a video past
+a page boundary, and an insertion cannot push one out. Every video present for the whole
+load lies in some window read after it existed, so it is returned; ids are de-duplicated, so
+it is returned once. Completeness never relies on ``total``: a window is done only when the
+API says ``has_more`` is false.
+
+The ``created_after``/``created_before`` filters are not documented as inclusive or
+exclusive; windows are sent one second wider than needed and returned videos are filtered on
+``created_time``, and if the API shows it counts the bound itself, the windows are narrowed.
+
+Example:
+    >>> query = build_query(client, owner="me", fields=None, filters={})   # doctest: +SKIP
+    >>> records = load_records(client, query, progress=False, workers=8)
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from collections.abc import Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from dmtools import schema
+from dmtools.errors import DailymotionError
+
+if TYPE_CHECKING:
+    from dmtools.client import Client
+    from dmtools.videos import VideoQuery
+
+__all__ = ["IncompleteLoadWarning", "load_records"]
+
+log = logging.getLogger(__name__)
+
+PAGE = schema.MAX_LIMIT
+#: Videos per window the planner aims for (each window is a short chain of requests).
+WINDOW_TARGET = 400
+#: Times a busy second is read again when its ``total`` moved during the read.
+SECOND_ATTEMPTS = 4
+#: Filters that cut one busy second into disjoint parts, tried in this order.
+PARTITIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("channel", schema.CATEGORIES),
+    ("private", ("true", "false")),
+)
+
+
+class IncompleteLoadWarning(UserWarning):
+    """Some videos could not be reached (more than 1,000 in one second and one category)."""
+
+
+@dataclass(eq=False)
+class _Partition:
+    """A busy second read category by category: checks the categories add up."""
+
+    t: int
+    path: str
+    total: int | None
+    children: int
+    extra: tuple[tuple[str, str], ...]
+    by: str
+    found: int = 0
+
+
+@dataclass(eq=False)
+class _Second:
+    """Reading state of one busy second (paged by offset, so checked for changes)."""
+
+    path: str
+    t: int
+    extra: tuple[tuple[str, str], ...]
+    attempt: int = 1
+    parent: _Partition | None = None
+    totals: set[int] = field(default_factory=set)
+    at_ceiling: bool = False
+
+
+@dataclass(frozen=True)
+class _Task:
+    """One request: an edge page of a list, a window read from its start, or one page of a
+    busy second."""
+
+    kind: Literal["edge", "window", "second", "check"]
+    path: str
+    lo: int | None
+    hi: int | None
+    sort: str = "old"
+    page: int = 1
+    extra: tuple[tuple[str, str], ...] = ()  # partition filters (category of a busy second)
+    second: _Second | None = None
+    check: _Partition | None = None
+
+
+class _Bounds:
+    """How the API reads ``created_after``/``created_before`` (learnt from its answers)."""
+
+    def __init__(self) -> None:
+        self.after_inclusive = False
+        self.before_inclusive = False
+
+    def snapshot(self) -> tuple[bool, bool]:
+        return self.after_inclusive, self.before_inclusive
+
+    def params(self, lo: int | None, hi: int | None, used: tuple[bool, bool]) -> dict[str, str]:
+        after_inclusive, before_inclusive = used
+        out: dict[str, str] = {}
+        if lo is not None:
+            out["created_after"] = str(lo if after_inclusive else lo - 1)
+        if hi is not None:
+            out["created_before"] = str(hi if before_inclusive else hi + 1)
+        return out
+
+    def learn(self, lo: int | None, hi: int | None, used: tuple[bool, bool],
+              times: Iterable[int]) -> bool:
+        """Update from the creation times a window returned, given the bounds the request
+        used; True when the answer was wider than the window (read it again)."""
+        wider = False
+        for t in times:
+            if lo is not None and t < lo:
+                if used[0]:
+                    raise DailymotionError(
+                        f"the API returned a video created at {t}, before created_after={lo}")
+                self.after_inclusive = wider = True
+            elif hi is not None and t > hi:
+                if used[1]:
+                    raise DailymotionError(
+                        f"the API returned a video created at {t}, after created_before={hi}")
+                self.before_inclusive = wider = True
+        return wider
+
+
+Envelope = dict[str, Any]
+
+
+def _time(video: dict[str, Any]) -> int:
+    value = video.get("created_time")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise DailymotionError(f"video {video.get('id')!r} came without a created_time")
+    return int(value)
+
+
+def _more(envelope: Envelope, page: int) -> bool:
+    """Whether videos exist past this page: ``has_more``, or a full page whose ``total`` says
+    so (an API answers ``has_more`` false at its result ceiling)."""
+    if envelope.get("has_more"):
+        return True
+    total = envelope.get("total")
+    return len(envelope["list"]) >= PAGE and isinstance(total, int) and total > page * PAGE
+
+
+def _split(lo: int, hi: int, parts: int) -> list[tuple[int, int]]:
+    """``[lo, hi]`` cut into at most ``parts`` contiguous windows of whole seconds."""
+    parts = max(1, min(parts, hi - lo + 1))
+    cuts = [lo + (hi - lo + 1) * i // parts for i in range(parts)] + [hi + 1]
+    return [(a, b - 1) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+
+
+class _Loader:
+    def __init__(self, client: Client, query: VideoQuery, workers: int,
+                 bar: Any, lo: int | None, hi: int | None) -> None:
+        self.client = client
+        self.workers = workers
+        self.bar = bar
+        self.lo, self.hi = lo, hi
+        base = {k: v for k, v in query.params.items()
+                if k not in ("created_after", "created_before", "sort", "fields")}
+        fields = query.params["fields"].split(",")
+        base["fields"] = ",".join(dict.fromkeys([*fields, "id", "created_time"]))
+        self.base = base
+        self.paths = query.paths
+        self.bounds = _Bounds()
+        self.videos: dict[str, dict[str, Any]] = {}
+        self.edges: dict[str, dict[str, Envelope]] = {p: {} for p in query.paths}
+        self.problems: list[str] = []
+        self.requests = 0
+        self.estimate = 0
+        self.running = 0
+
+    # -- requests (worker threads) ---------------------------------------------------------
+
+    def fetch(self, task: _Task) -> tuple[Envelope, tuple[bool, bool]]:
+        used = self.bounds.snapshot()
+        params = {**self.base, **dict(task.extra), **self.bounds.params(task.lo, task.hi, used),
+                  "sort": task.sort, "page": str(task.page), "limit": str(PAGE)}
+        envelope = self.client.get(task.path, params)
+        if not isinstance(envelope, dict) or not isinstance(envelope.get("list"), list):
+            raise DailymotionError(f"GET {task.path} did not answer with a list envelope")
+        return envelope, used
+
+    # -- planning (main thread) ------------------------------------------------------------
+
+    def keep(self, items: list[dict[str, Any]]) -> None:
+        before = len(self.videos)
+        for video in items:
+            t = _time(video)
+            if (self.lo is None or t >= self.lo) and (self.hi is None or t <= self.hi):
+                self.videos[str(video["id"])] = video
+        self.bar.update(len(self.videos) - before)
+
+    def handle(self, task: _Task, envelope: Envelope, used: tuple[bool, bool]) -> list[_Task]:
+        items: list[dict[str, Any]] = envelope["list"]
+        self.keep(items)
+        times = [_time(v) for v in items]
+        if self.bounds.learn(task.lo, task.hi, used, times):
+            log.debug("the API counts created_after/created_before inclusively; "
+                      "reading %s [%s, %s] again", task.path, task.lo, task.hi)
+            return [task]
+        if task.kind == "edge":
+            return self.handle_edge(task, envelope)
+        if task.kind == "second":
+            return self.handle_second(task, envelope)
+        if task.check is not None:
+            return self.handle_check(task.check, envelope)
+        if not _more(envelope, task.page):
+            return []
+        assert task.lo is not None and task.hi is not None
+        last = times[-1] if times else task.lo
+        if last <= task.lo:  # a whole page inside the window's first second
+            rest = [_Task("window", task.path, task.lo + 1, task.hi)] if task.hi > task.lo else []
+            return self.busy_second(task.path, task.lo, ()) + rest
+        total = envelope.get("total")
+        remaining = total - sum(1 for t in times if t < last) if isinstance(total, int) else None
+        return self.plan(task.path, last, task.hi, remaining)
+
+    def plan(self, path: str, lo: int, hi: int, count: int | None) -> list[_Task]:
+        """Windows covering ``[lo, hi]``, sized from the expected ``count`` of videos in it."""
+        parts = 1
+        if count is not None:
+            idle = max(0, self.workers - self.running)
+            parts = max(math.ceil(count / WINDOW_TARGET), min(idle, math.ceil(count / PAGE)))
+        return [_Task("window", path, a, b) for a, b in _split(lo, hi, parts)]
+
+    def handle_edge(self, task: _Task, envelope: Envelope) -> list[_Task]:
+        """First reads of a list: the oldest and the newest page, then windows in between."""
+        edges = self.edges[task.path]
+        edges[task.sort] = envelope
+        if len(edges) < 2:
+            return []
+        old, recent = edges["old"], edges["recent"]
+        if not (_more(old, 1) and _more(recent, 1)):
+            return []
+        old_times = [_time(v) for v in old["list"]]
+        new_times = [_time(v) for v in recent["list"]]
+        lo, hi = old_times[-1], new_times[-1]  # the oldest and the newest second not in hand
+        if lo > hi:
+            return []
+        total = old.get("total")
+        if not isinstance(total, int):
+            return self.plan(task.path, lo, hi, None)
+        self.estimate += total
+        self.bar.total = max(self.estimate, len(self.videos))
+        self.bar.refresh()
+        inside = sum(1 for t in old_times if t < lo) + sum(1 for t in new_times if t > hi)
+        return self.plan(task.path, lo, hi, total - inside)
+
+    def busy_second(self, path: str, t: int, extra: tuple[tuple[str, str], ...],
+                    attempt: int = 1, parent: _Partition | None = None) -> list[_Task]:
+        state = _Second(path, t, extra, attempt=attempt, parent=parent)
+        return [_Task("second", path, t, t, extra=extra, second=state)]
+
+    def handle_second(self, task: _Task, envelope: Envelope) -> list[_Task]:
+        state = task.second
+        assert state is not None
+        total = envelope.get("total")
+        if isinstance(total, int):
+            state.totals.add(total)
+        if _more(envelope, task.page):
+            if envelope.get("has_more") and (task.page + 1) * PAGE <= schema.LIST_CEILING:
+                return [_Task("second", state.path, state.t, state.t, page=task.page + 1,
+                              extra=state.extra, second=state)]
+            state.at_ceiling = True  # more videos than one query reaches
+        return self.finish_second(state)
+
+    def finish_second(self, state: _Second) -> list[_Task]:
+        total = max(state.totals) if state.totals else None
+        if state.at_ceiling:
+            return self.partition_second(state, total)
+        if len(state.totals) > 1 and state.attempt < SECOND_ATTEMPTS:
+            log.info("videos changed in second %d while it was read; reading it again", state.t)
+            return self.busy_second(state.path, state.t, state.extra, state.attempt + 1,
+                                    state.parent)
+        if len(state.totals) > 1:
+            self.problems.append(
+                f"second {state.t} of {state.path} kept changing while it was read "
+                f"(between {min(state.totals)} and {max(state.totals)} videos); "
+                "some of them may be missing")
+        return self.settle(state.parent, total)
+
+    def partition_second(self, state: _Second, total: int | None) -> list[_Task]:
+        """Split a second holding more videos than one query reaches by another filter."""
+        used = {name for name, _ in state.extra} | set(self.base)
+        count = f"{total} videos" if total is not None else "more videos than one query reaches"
+        where = "".join(f" {k}={v}" for k, v in state.extra)
+        follow = self.settle(state.parent, total)
+        for name, values in PARTITIONS:
+            if name not in used:
+                log.info("second %d of %s%s holds %s; reading it by %s", state.t, state.path,
+                         where, count, name)
+                parent = _Partition(state.t, state.path, total, len(values), state.extra, name)
+                return follow + [task for value in values for task in self.busy_second(
+                    state.path, state.t, (*state.extra, (name, value)), parent=parent)]
+        self.problems.append(
+            f"second {state.t} of {state.path}{where} holds {count}; only "
+            f"{schema.LIST_CEILING} of them are reachable and no filter splits it further")
+        return follow
+
+    def settle(self, parent: _Partition | None, found: int | None) -> list[_Task]:
+        """Count one finished part of a split second; when the parts do not add up to the
+        second's total, read that total again (it may have been counted with bounds since
+        learnt to be too wide, or changed) before reporting the difference."""
+        if parent is None:
+            return []
+        parent.found += found or 0
+        parent.children -= 1
+        if parent.children == 0 and parent.total is not None and parent.found < parent.total:
+            return [_Task("check", parent.path, parent.t, parent.t, extra=parent.extra,
+                          check=parent)]
+        return []
+
+    def handle_check(self, parent: _Partition, envelope: Envelope) -> list[_Task]:
+        total = envelope.get("total")
+        if isinstance(total, int) and parent.found < total:
+            where = "".join(f" {k}={v}" for k, v in parent.extra)
+            self.problems.append(
+                f"second {parent.t} of {parent.path}{where} holds {total} videos but its "
+                f"parts by {parent.by} hold {parent.found}; {total - parent.found} of them "
+                "cannot be reached")
+        return []
+
+    # -- driving ---------------------------------------------------------------------------
+
+    def run(self) -> list[dict[str, Any]]:
+        running: dict[Future[tuple[Envelope, tuple[bool, bool]]], _Task] = {}
+        with ThreadPoolExecutor(max_workers=self.workers,
+                                thread_name_prefix="dmtools-load") as pool:
+            try:
+                for task in (_Task("edge", p, self.lo, self.hi, sort=s)
+                             for p in self.paths for s in ("old", "recent")):
+                    running[pool.submit(self.fetch, task)] = task
+                while running:
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        task = running.pop(future)
+                        envelope, used = future.result()
+                        self.requests += 1
+                        self.running = len(running)
+                        for follow in self.handle(task, envelope, used):
+                            running[pool.submit(self.fetch, follow)] = follow
+                            self.running = len(running)
+            except BaseException:
+                for future in running:
+                    future.cancel()
+                raise
+        for problem in self.problems:
+            log.warning("incomplete load: %s", problem)
+            warnings.warn(f"incomplete load: {problem}", IncompleteLoadWarning, stacklevel=4)
+        return sorted(self.videos.values(), key=lambda v: (-_time(v), str(v["id"])))
+
+
+def load_records(client: Client, query: VideoQuery, *, progress: bool = True,
+                 workers: int = 8) -> list[dict[str, Any]]:
+    """Every video of ``query`` (all its lists), each once, newest first.
+
+    ``created_after``/``created_before`` in the query bound the load, both inclusive.
+
+    Warns:
+        IncompleteLoadWarning: naming each second whose videos could not all be reached.
+    """
+    from tqdm.auto import tqdm
+
+    lo = query.params.get("created_after")
+    hi = query.params.get("created_before")
+    with tqdm(total=None, unit=" videos", desc="Loading videos", disable=not progress,
+              leave=True) as bar:
+        loader = _Loader(client, query, workers, bar, int(lo) if lo else None,
+                         int(hi) if hi else None)
+        records = loader.run()
+        bar.total = len(records)
+        bar.refresh()
+    log.info("loaded %d videos in %d requests", len(records), loader.requests)
+    return records

@@ -1,0 +1,366 @@
+"""The video resource: read, list, edit and delete videos as plain dicts.
+
+Every function takes a :class:`dmtools.Client` first. Field names and list filters are checked
+against :mod:`dmtools.schema` before anything is sent, so a typo costs no request.
+
+Which list a query reads:
+
+* ``owner="me"``: ``/me/videos`` (your own videos, private ones included);
+* ``owner="<user id or username>"``: ``/user/<owner>/videos``;
+* ``owner=None``: the global ``/videos`` list with the given filters;
+* with a private API key (``client.is_partner``) ``owner="me"`` means every channel of the
+  organisation, each read from ``/user/<channel id>/videos`` on the partner host.
+
+One list query reaches at most :data:`dmtools.schema.LIST_CEILING` (1,000) videos; use
+:func:`load_videos` to get all of them as a DataFrame.
+
+Example:
+    >>> video = get_video(client, "x8f6bsv", fields=["id", "title"])   # doctest: +SKIP
+    >>> recent = all_videos(client, owner="me", channel="music", created_after=1700000000)
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from dmtools import schema
+from dmtools.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from dmtools.client import Client
+
+__all__ = [
+    "VideoQuery",
+    "all_videos",
+    "build_query",
+    "delete_video",
+    "first_video",
+    "get_video",
+    "iterate_videos",
+    "load_videos",
+    "organisation_channels",
+    "update_video",
+]
+
+log = logging.getLogger(__name__)
+
+FilterValue = Any
+
+
+@dataclass(frozen=True)
+class VideoQuery:
+    """A validated list query: the list paths to read and the wire parameters (no paging).
+
+    ``paths`` has one entry per list (several for an organisation's channels); ``fields`` is
+    the resolved field list; ``params`` holds ``fields`` and the filters, encoded for the wire.
+    """
+
+    paths: tuple[str, ...]
+    fields: tuple[str, ...]
+    params: dict[str, str]
+
+
+def _problem(name: str, reason: str) -> Problem:
+    return Problem(row=None, column=name, reason=reason)
+
+
+def _fields(fields: Iterable[str] | str | None) -> tuple[str, ...]:
+    """Checked field names (see :func:`dmtools.frames.resolve_fields`; ``id`` always in)."""
+    from dmtools.frames import resolve_fields
+
+    return tuple(resolve_fields(fields))
+
+
+def to_unix(value: Any) -> int:
+    """Unix seconds from a datetime/date (naive means UTC), a pandas Timestamp or a number.
+
+    Raises:
+        TypeError, ValueError: when ``value`` is not a point in time.
+    """
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a date")
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return math.floor(aware.timestamp())
+    if isinstance(value, date):
+        return math.floor(datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp())
+    if isinstance(value, int | float) and math.isfinite(value):
+        return math.floor(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    raise TypeError(f"{value!r} is not a datetime or unix seconds")
+
+
+def _encode_filter(name: str, kind: str, value: Any) -> str:
+    """The wire text of one filter value; raises ValueError/TypeError with the reason."""
+    if kind == "array":
+        items = [value] if isinstance(value, str) else list(value)
+        if not items or not all(isinstance(i, str) and i.strip() for i in items):
+            raise ValueError("expected a non-empty list of non-empty strings")
+        return ",".join(i.strip() for i in items)
+    if kind == "date":
+        return str(to_unix(value))
+    if kind == "boolean":
+        return "true" if schema.parse_bool(value) else "false"
+    if kind == "float":
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ValueError("expected a number >= 0")
+        return repr(value)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("expected non-empty text")
+    if kind == "category" and value not in schema.CATEGORIES:
+        raise ValueError(f"not a category (one of: {', '.join(schema.CATEGORIES)})")
+    if name == "sort" and value not in schema.SORTS:
+        raise ValueError(f"not a sort order (one of: {', '.join(schema.SORTS)})")
+    return value
+
+
+def encode_filters(filters: Mapping[str, Any]) -> dict[str, str]:
+    """Check list filters against :data:`dmtools.schema.VIDEO_FILTERS` and encode them.
+
+    ``None`` values are dropped. Dates accept datetimes or unix seconds.
+
+    Raises:
+        InputError: naming every unknown filter and every bad value.
+    """
+    problems: list[Problem] = []
+    params: dict[str, str] = {}
+    for name, value in filters.items():
+        if value is None:
+            continue
+        kind = schema.VIDEO_FILTERS.get(name)
+        if kind is None:
+            problems.append(_problem(name, "unknown filter"))
+            continue
+        try:
+            params[name] = _encode_filter(name, kind, value)
+        except (TypeError, ValueError) as exc:
+            problems.append(_problem(name, f"{value!r}: {exc}"))
+    after, before = params.get("created_after"), params.get("created_before")
+    if after is not None and before is not None and int(after) > int(before):
+        problems.append(_problem("created_after", "is later than created_before"))
+    if problems:
+        known = ", ".join(schema.VIDEO_FILTERS)
+        raise InputError(f"bad video filters (known filters: {known})", problems)
+    return params
+
+
+def _segment(value: str, what: str) -> str:
+    """One URL path segment from a user id / video id, refusing anything path-like."""
+    if not isinstance(value, str) or not value.strip() or any(c in value for c in "/?#\\"):
+        raise InputError(f"bad {what}", [_problem(what, f"{value!r} is not a valid {what}")])
+    return quote(value.strip(), safe="")
+
+
+def organisation_channels(client: Client) -> list[str]:
+    """The user ids of the channels a private API key reaches (its organisation's channels).
+
+    Read from the ``channels`` of ``GET /auth``; falls back to the account itself when the
+    API lists none.
+
+    Example:
+        >>> organisation_channels(partner_client)                      # doctest: +SKIP
+        ['x1news', 'x2sport']
+    """
+    info = client.get("/auth")
+    channels = info.get("channels") if isinstance(info, dict) else None
+    if isinstance(channels, str):
+        channels = [c for c in channels.split(",") if c]
+    if channels:
+        return list(dict.fromkeys(str(c) for c in channels))
+    return [client.account_id]
+
+
+def build_query(
+    client: Client, *, owner: str | None, fields: Iterable[str] | str | None,
+    filters: Mapping[str, Any],
+) -> VideoQuery:
+    """Validate a list query and say which paths to read. Sends nothing unless every input is
+    valid (then, for a private key and ``owner="me"``, one ``/me`` read lists the channels)."""
+    names = _fields(fields)
+    params = encode_filters(filters)
+    if owner is None:
+        paths: tuple[str, ...] = ("/videos",)
+    elif owner == "me":
+        if client.is_partner:
+            paths = tuple(f"/user/{_segment(c, 'owner')}/videos" for c in organisation_channels(client))
+        else:
+            paths = ("/me/videos",)
+    else:
+        paths = (f"/user/{_segment(owner, 'owner')}/videos",)
+    params["fields"] = ",".join(names)
+    return VideoQuery(paths=paths, fields=names, params=params)
+
+
+def get_video(client: Client, video_id: str, fields: Iterable[str] | str | None = None) -> dict[str, Any]:
+    """One video as a dict of the requested fields (dotted sub-fields as flat keys).
+
+    Raises:
+        InputError: unknown field or malformed id (no request sent).
+        NotFound: no such video.
+
+    Example:
+        >>> get_video(client, "x8f6bsv", ["title", "views_total"])   # doctest: +SKIP
+        {'id': 'x8f6bsv', 'title': 'Sunset', 'views_total': 1234}
+    """
+    names = _fields(fields)
+    path = f"/video/{_segment(video_id, 'video id')}"
+    return client.get(path, {"fields": ",".join(names)})
+
+
+def iterate_videos(
+    client: Client,
+    *,
+    fields: Iterable[str] | str | None = None,
+    owner: str | None = "me",
+    channel: str | None = None,
+    search: str | None = None,
+    tags: Sequence[str] | str | None = None,
+    created_after: datetime | float | None = None,
+    created_before: datetime | float | None = None,
+    private: bool | None = None,
+    published: bool | None = None,
+    ids: Sequence[str] | str | None = None,
+    sort: str | None = None,
+    **filters: FilterValue,
+) -> Iterator[dict[str, Any]]:
+    """Videos of one list query, page after page, as dicts (at most 1,000 per list).
+
+    Args:
+        fields: field names (default :data:`dmtools.schema.DEFAULT_VIDEO_FIELDS`).
+        owner: ``"me"``, a user id or username, or None for the global list.
+        channel: category id (``"music"``...).
+        created_after, created_before: datetimes or unix seconds.
+        **filters: any other name of :data:`dmtools.schema.VIDEO_FILTERS`.
+
+    Raises:
+        InputError: unknown fields or filters, or bad filter values (before any request).
+
+    Example:
+        >>> for video in iterate_videos(client, channel="music", fields=["id", "title"]):
+        ...     print(video["title"])                                  # doctest: +SKIP
+    """
+    query = build_query(client, owner=owner, fields=fields, filters={
+        "channel": channel, "search": search, "tags": tags, "created_after": created_after,
+        "created_before": created_before, "private": private, "published": published,
+        "ids": ids, "sort": sort, **filters,
+    })
+    return _iterate(client, query)
+
+
+def _iterate(client: Client, query: VideoQuery) -> Iterator[dict[str, Any]]:
+    for path in query.paths:
+        count = 0
+        for video in client.iterate(path, dict(query.params)):
+            count += 1
+            yield video
+        if count >= schema.LIST_CEILING:
+            log.warning("%s returned %d videos, the most one list query reaches; "
+                        "load_videos() reads past that ceiling", path, count)
+
+
+def all_videos(client: Client, **query: Any) -> list[dict[str, Any]]:
+    """Every video of :func:`iterate_videos` (same arguments) as a list.
+
+    Example:
+        >>> titles = [v["title"] for v in all_videos(client, channel="news")]   # doctest: +SKIP
+    """
+    return list(iterate_videos(client, **query))
+
+
+def first_video(client: Client, **query: Any) -> dict[str, Any] | None:
+    """The first video of :func:`iterate_videos` (same arguments), or None.
+
+    Example:
+        >>> newest = first_video(client, sort="recent")              # doctest: +SKIP
+    """
+    return next(iter(iterate_videos(client, **query)), None)
+
+
+def update_video(
+    client: Client, video_id: str, *, return_fields: Iterable[str] | None = None, **fields: Any,
+) -> dict[str, Any]:
+    """Edit fields of one video (``POST /video/<id>``); returns the video as the API answers.
+
+    Values are Python values (``str``, ``bool``, ``list[str]``; None clears an optional
+    field) checked with :func:`dmtools.schema.check_value` and the key's limits first.
+
+    Raises:
+        InputError: naming every bad field (no request sent).
+
+    Example:
+        >>> update_video(client, "x8f6bsv", title="New title", tags=["a", "b"])  # doctest: +SKIP
+    """
+    path = f"/video/{_segment(video_id, 'video id')}"
+    if not fields:
+        raise InputError("nothing to update", [_problem("fields", "no field given")])
+    problems = [
+        _problem(name, reason) for name, value in fields.items()
+        if (reason := schema.check_value(name, value, client.limits)) is not None
+    ]
+    names = _fields(return_fields) if return_fields is not None else None
+    if problems:
+        raise InputError(f"cannot update video {video_id}", problems)
+    params = {"fields": ",".join(names)} if names else None
+    return client.post(path, dict(fields), params=params, op="edit")
+
+
+def delete_video(client: Client, video_id: str) -> dict[str, Any]:
+    """Delete one video (``DELETE /video/<id>``).
+
+    Example:
+        >>> delete_video(client, "x8f6bsv")                          # doctest: +SKIP
+    """
+    return client.delete(f"/video/{_segment(video_id, 'video id')}")
+
+
+def load_videos(
+    client: Client,
+    *,
+    owner: str | None = "me",
+    fields: Iterable[str] | str | None = None,
+    progress: bool = True,
+    workers: int = 8,
+    **filters: FilterValue,
+) -> pd.DataFrame:
+    """Every matching video as a DataFrame (index ``id``, dtypes from the schema).
+
+    Reads past the API's 1,000-results-per-query ceiling by splitting the query into
+    creation-time windows (see :mod:`dmtools.loader`), fetched by ``workers`` threads, with
+    each video exactly once even when videos are added or deleted during the load.
+
+    Args:
+        owner: ``"me"`` (every channel of the organisation for a private key), a user id or
+            username, or None for the global list.
+        fields: field names (default :data:`dmtools.schema.DEFAULT_VIDEO_FIELDS`).
+        progress: show a progress bar (tqdm.auto: a widget in Jupyter, text in a terminal).
+        workers: concurrent requests.
+        **filters: names of :data:`dmtools.schema.VIDEO_FILTERS` (``sort`` is not allowed:
+            sort the frame instead).
+
+    Raises:
+        InputError: unknown fields or filters, bad values (before any request).
+
+    Example:
+        >>> df = load_videos(client, fields=["id", "title", "views_total"])  # doctest: +SKIP
+        >>> df.views_total.sum()
+    """
+    from dmtools import loader
+    from dmtools.frames import to_frame
+
+    if "sort" in filters:
+        raise InputError("load_videos returns every video; sort the DataFrame instead",
+                         [_problem("sort", "not allowed here")])
+    if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 64:
+        raise InputError("bad workers", [_problem("workers", f"{workers!r}: expected 1..64")])
+    query = build_query(client, owner=owner, fields=fields, filters=filters)
+    records = loader.load_records(client, query, progress=progress, workers=workers)
+    return to_frame(records, fields=list(query.fields))

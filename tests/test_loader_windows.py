@@ -1,0 +1,198 @@
+"""The window planner against list APIs the sandbox cannot imitate.
+
+The sandbox reads ``created_after`` inclusively and ``created_before`` exclusively, reports an
+exact ``total`` and changes only between whole requests. The real API documents none of
+that, so these tests run the loader against a small in-memory list API whose bound semantics,
+``total`` accuracy, result ceiling and mid-load changes are chosen per test.
+"""
+
+from __future__ import annotations
+
+import random
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dmtools import schema
+from dmtools.loader import IncompleteLoadWarning, load_records
+from dmtools.videos import VideoQuery
+
+QUERY = VideoQuery(paths=("/me/videos",), fields=("id", "title"),
+                   params={"fields": "id,title"})
+
+
+class ListAPI:
+    """Just enough of a video list endpoint: time filters, sorts, paging, ceiling, filters."""
+
+    def __init__(self, videos: dict[str, dict[str, Any]], *, after_inclusive: bool = True,
+                 before_inclusive: bool = False, ceiling: int = schema.LIST_CEILING,
+                 total: Callable[[int], int | None] = lambda n: n,
+                 between: Callable[[ListAPI], None] = lambda api: None) -> None:
+        self.videos = videos
+        self.after_inclusive, self.before_inclusive = after_inclusive, before_inclusive
+        self.ceiling, self.total, self.between = ceiling, total, between
+        self.calls: list[dict[str, Any]] = []
+
+    def get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
+        self.between(self)
+        self.calls.append(dict(params))
+        page, limit = int(params.get("page", 1)), int(params.get("limit", 10))
+        assert 1 <= limit <= 100 and page * limit <= self.ceiling, params
+        rows = list(self.videos.values())
+        if "created_after" in params:
+            a = int(params["created_after"])
+            rows = [v for v in rows if v["created_time"] >= a + (not self.after_inclusive)]
+        if "created_before" in params:
+            b = int(params["created_before"])
+            rows = [v for v in rows if v["created_time"] <= b - (not self.before_inclusive)]
+        for name in ("channel", "private"):
+            if name in params:
+                rows = [v for v in rows if str(v[name]).lower() == params[name]]
+        rows.sort(key=lambda v: (v["created_time"], v["id"]),
+                  reverse=params.get("sort", "recent") == "recent")
+        start = (page - 1) * limit
+        more = page * limit < len(rows) and (page + 1) * limit <= self.ceiling
+        return {"page": page, "limit": limit, "total": self.total(len(rows)), "has_more": more,
+                "list": [dict(v) for v in rows[start:start + limit]]}
+
+
+def make_videos(times: list[int], rng: random.Random,
+                channels: tuple[str, ...] = schema.CATEGORIES) -> dict[str, dict[str, Any]]:
+    out = {}
+    for i, t in enumerate(times):
+        vid = f"x{i:06d}{rng.randrange(36 ** 3):03x}"
+        out[vid] = {"id": vid, "created_time": t, "title": vid, "channel": rng.choice(channels),
+                    "private": rng.random() < 0.2}
+    return out
+
+
+def load(api: ListAPI, workers: int = 4, strict: bool = True) -> list[str]:
+    """Ids the loader returns; an IncompleteLoadWarning fails the test when ``strict``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error" if strict else "ignore", IncompleteLoadWarning)
+        records = load_records(api, QUERY, progress=False, workers=workers)  # type: ignore[arg-type]
+    return [r["id"] for r in records]
+
+
+@pytest.mark.parametrize("after_inclusive", [True, False])
+@pytest.mark.parametrize("before_inclusive", [True, False])
+def test_every_video_once_whichever_way_the_api_reads_the_time_bounds(
+        after_inclusive: bool, before_inclusive: bool) -> None:
+    rng = random.Random(1)
+    times = sorted(rng.randrange(0, 40_000) for _ in range(2_500))
+    times += [20_000] * 7 + [30_000] * 130  # ties, one of them more than a page
+    api = ListAPI(make_videos(times, rng), after_inclusive=after_inclusive,
+                  before_inclusive=before_inclusive)
+    ids = load(api)
+    assert len(ids) == len(set(ids)) == len(api.videos)
+    assert set(ids) == set(api.videos)
+
+
+@pytest.mark.parametrize("total", [lambda n: None, lambda n: n + 5_000, lambda n: max(0, n - 300)],
+                         ids=["no-total", "total-too-high", "total-too-low"])
+def test_completeness_never_relies_on_total(total: Callable[[int], int | None]) -> None:
+    rng = random.Random(2)
+    times = [rng.randrange(0, 10_000) for _ in range(1_800)] + [5_000] * 150
+    api = ListAPI(make_videos(times, rng), total=total)
+    assert sorted(load(api)) == sorted(api.videos)
+
+
+def test_reads_past_a_ceiling_lower_than_one_page_per_window() -> None:
+    """An API that says ``has_more`` false on a full page when its ceiling is one page."""
+    rng = random.Random(3)
+    api = ListAPI(make_videos([rng.randrange(0, 5_000) for _ in range(900)], rng), ceiling=100)
+    assert sorted(load(api)) == sorted(api.videos)
+
+
+def test_a_second_over_the_ceiling_is_read_category_by_category() -> None:
+    rng = random.Random(4)
+    times = [rng.randrange(0, 3_000) for _ in range(400)] + [1_500] * 450
+    api = ListAPI(make_videos(times, rng), ceiling=200)
+    assert sorted(load(api)) == sorted(api.videos)
+    assert any(c.get("channel") for c in api.calls)
+
+
+def test_an_unsplittable_second_is_reported_with_its_time_and_count() -> None:
+    rng = random.Random(5)
+    times = [rng.randrange(0, 3_000) for _ in range(300)] + [1_500] * 260
+    videos = make_videos(times, rng, channels=("music",))
+    for v in videos.values():
+        v["private"] = False
+    api = ListAPI(videos, ceiling=200)
+    with pytest.warns(IncompleteLoadWarning, match=r"second 1500 .*holds 260 videos"):
+        ids = load_records(api, QUERY, progress=False, workers=4)  # type: ignore[arg-type]
+    got = {r["id"] for r in ids}
+    assert len(ids) == len(got)
+    assert {v for v, r in videos.items() if r["created_time"] != 1_500} <= got
+    assert sum(1 for r in ids if r["created_time"] == 1_500) >= 200
+
+
+def test_deletions_between_requests_never_hide_a_video_that_stays() -> None:
+    """Offset paging would skip a video each time an earlier one is deleted mid-listing."""
+    rng = random.Random(6)
+    times = sorted(rng.randrange(0, 20_000) for _ in range(3_000)) + [9_999] * 250
+    videos = make_videos(times, rng)
+    before = set(videos)
+    deleted: set[str] = set()
+
+    def delete_oldest_unread(api: ListAPI) -> None:
+        victim = min(api.videos.values(), key=lambda v: (v["created_time"], v["id"]))
+        deleted.add(victim["id"])
+        del api.videos[victim["id"]]
+
+    api = ListAPI(videos, between=delete_oldest_unread)
+    ids = load(api, workers=1)
+    assert len(ids) == len(set(ids))
+    assert before - deleted <= set(ids) <= before
+    assert len(deleted) > 30
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10**6),
+    n=st.integers(0, 1_500),
+    span=st.integers(1, 50_000),
+    bursts=st.lists(st.integers(2, 400), max_size=4),
+    ceiling=st.sampled_from([100, 300, 1000]),
+    after_inclusive=st.booleans(),
+    before_inclusive=st.booleans(),
+    churn=st.floats(0, 0.5),
+    workers=st.integers(1, 8),
+)
+def test_property_videos_present_throughout_appear_exactly_once(
+        seed: int, n: int, span: int, bursts: list[int], after_inclusive: bool,
+        before_inclusive: bool, ceiling: int, churn: float, workers: int) -> None:
+    rng = random.Random(seed)
+    times = [rng.randrange(0, span) for _ in range(n)]
+    for size in bursts:
+        times += [rng.randrange(0, span)] * size
+    videos = make_videos(times, rng)
+    before = set(videos)
+    ever = set(videos)
+    deleted: set[str] = set()
+    counter = [0]
+
+    def churn_between(api: ListAPI) -> None:
+        if rng.random() >= churn:
+            return
+        if api.videos and rng.random() < 0.5:
+            victim = rng.choice(sorted(api.videos))
+            deleted.add(victim)
+            del api.videos[victim]
+        else:
+            counter[0] += 1
+            vid = f"n{counter[0]:06d}"
+            ever.add(vid)
+            api.videos[vid] = {"id": vid, "created_time": rng.randrange(0, span + 10),
+                               "title": vid, "channel": "news", "private": False}
+
+    api = ListAPI(videos, after_inclusive=after_inclusive, before_inclusive=before_inclusive,
+                  ceiling=ceiling, between=churn_between)
+    ids = load(api, workers=workers, strict=churn == 0)
+    assert len(ids) == len(set(ids))
+    assert before - deleted <= set(ids) <= ever
