@@ -286,3 +286,12 @@ def test_concurrent_writes_lose_nothing(tmp_path: Path) -> None:
         assert len(edits) == 8 * 40
         bumped = sum((sb.get_video(x) or {})["version"] - start[x] for x in ids)
         assert bumped == len(edits)
+
+
+def test_process_mode_child_exits_when_its_parent_goes_away() -> None:
+    sb = Sandbox(videos=5, mode="process").start()
+    proc = sb._proc
+    assert proc is not None and proc.stdin is not None
+    proc.stdin.close()  # what the OS does when the parent dies
+    assert proc.wait(10) == 0
+    sb.stop()

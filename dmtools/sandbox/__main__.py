@@ -50,6 +50,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--rotate-refresh-tokens", action="store_true")
     p.add_argument("--pkce-required", action="store_true")
     p.add_argument("--json", action="store_true", help="print one JSON line once ready")
+    p.add_argument("--exit-on-stdin-eof", action="store_true",
+                   help="also stop when standard input is closed (for parent processes)")
     return p
 
 
@@ -67,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               flush=True)
 
     serve(videos=args.videos, seed=args.seed, port=args.port, host=args.host, db_path=args.db,
-          settings=settings, latency=args.latency, ready=ready)
+          settings=settings, latency=args.latency, ready=ready, watch_stdin=args.exit_on_stdin_eof)
     return 0
 
 

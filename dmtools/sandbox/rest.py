@@ -269,7 +269,6 @@ class RestApi:
         names = parse_fields(call.params.get("fields"), CHANNEL_READABLE, DEFAULT_CHANNEL_FIELDS)
         ceiling = self.store.settings.list_ceiling
         pages = paging(call.params, ceiling, default_limit=50)
-        build_query({k: v for k, v in call.params.items() if k in ("fields", "sort")}, lambda u: u)
         items = [render_channel(c, names) for c in CATEGORIES]
         return pages.envelope(len(items), items[pages.offset:pages.offset + pages.limit], ceiling)
 

@@ -184,7 +184,8 @@ class Sandbox:
         root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "") if env.get(
             "PYTHONPATH") else root
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env)
+        args.append("--exit-on-stdin-eof")
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stdin=subprocess.PIPE, env=env)
         self._proc = proc
         assert proc.stdout is not None
         line = b""
@@ -231,8 +232,9 @@ class Sandbox:
         if proc.poll() is None:
             proc.kill()
             proc.wait(5)
-        if proc.stdout is not None:
-            proc.stdout.close()
+        for pipe in (proc.stdout, proc.stdin):
+            if pipe is not None:
+                pipe.close()
 
     def __enter__(self) -> Sandbox:
         return self.start()
@@ -351,8 +353,12 @@ class Sandbox:
 
 def serve(*, videos: int, seed: int, port: int, host: str, db_path: str | None,
           settings: Settings, latency: float,
-          ready: Callable[[Any, Credentials], None]) -> None:
-    """Run a sandbox in the foreground until SIGINT/SIGTERM; ``ready`` is called once up."""
+          ready: Callable[[Any, Credentials], None], watch_stdin: bool = False) -> None:
+    """Run a sandbox in the foreground until SIGINT/SIGTERM; ``ready`` is called once up.
+
+    With ``watch_stdin`` it also stops when standard input reaches end of file (the parent
+    that started it died or closed the pipe), so no orphan server outlives its test run.
+    """
     from dmtools.sandbox.server import SandboxServer
 
     server = SandboxServer(videos=videos, seed=seed, port=port, host=host, db_path=db_path,
@@ -363,6 +369,14 @@ def serve(*, videos: int, seed: int, port: int, host: str, db_path: str | None,
         stop.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    if watch_stdin:
+        def watch() -> None:
+            fd = sys.stdin.fileno()
+            while os.read(fd, 4096):  # raw reads: no buffered-reader lock held at exit
+                pass
+            stop.set()
+
+        threading.Thread(target=watch, name="dmtools-sandbox-stdin", daemon=True).start()
     try:
         server.start()
         ready(server, Credentials.from_json(server.url, server.store.credentials()))

@@ -99,23 +99,31 @@ class Settings:
 
 
 class RingLog:
-    """A bounded, thread-safe log of dict entries numbered by ``seq``."""
+    """A bounded, thread-safe log of entries numbered by ``seq``.
 
-    def __init__(self, size: int = LOG_SIZE) -> None:
-        self._items: deque[dict[str, Any]] = deque(maxlen=size)
+    Entries are kept as tuples in the order of ``keys`` (lists as tuples) to stay small: 100,000
+    request entries take about a third of the memory of as many dicts.
+    """
+
+    def __init__(self, keys: Sequence[str], size: int = LOG_SIZE) -> None:
+        self.keys = ("seq", *keys)
+        self._items: deque[tuple[Any, ...]] = deque(maxlen=size)
         self._lock = threading.Lock()
         self._seq = 0
 
-    def append(self, entry: dict[str, Any]) -> dict[str, Any]:
+    def append(self, entry: Mapping[str, Any]) -> None:
+        values = tuple(tuple(v) if isinstance(v, list) else v
+                       for v in (entry.get(k) for k in self.keys[1:]))
         with self._lock:
             self._seq += 1
-            entry = {"seq": self._seq, **entry}
-            self._items.append(entry)
-            return entry
+            self._items.append((self._seq, *values))
 
     def items(self, since: int = 0) -> list[dict[str, Any]]:
         with self._lock:
-            return [dict(e) for e in self._items if e["seq"] > since]
+            rows = [row for row in self._items if row[0] > since]
+        return [{k: list(v) if isinstance(v, tuple) else v for k, v in zip(self.keys, row,
+                                                                          strict=True)}
+                for row in rows]
 
     def clear(self) -> None:
         with self._lock:
@@ -145,8 +153,8 @@ class Store:
     def __init__(self, db_path: str | None = None, *, settings: Settings | None = None) -> None:
         self.db = Database(db_path)
         self.settings = settings or Settings()
-        self.commits = RingLog()
-        self.requests = RingLog()
+        self.commits = RingLog(("time", "kind", "video_id", "fields", "client_id"))
+        self.requests = RingLog(("time", "method", "path", "query_keys", "status", "client_id"))
         self._user_cache: dict[str, dict[str, Any]] = {}
         self._cache_lock = threading.Lock()
 
@@ -298,8 +306,9 @@ class Store:
             assignments = ", ".join(f"{name} = ?" for name in values)
             conn.execute(f"UPDATE videos SET {assignments}, version = version + 1 WHERE id = ?",
                          [*values.values(), video_id])
-        if commit:
-            self._log_commit("edit", video_id, changes, client_id)
+        if commit:  # logged with API names (the source URL is written as ``url``)
+            self._log_commit("edit", video_id, {("url" if k == "source_url" else k): v
+                                                for k, v in changes.items()}, client_id)
         return self.video(video_id)
 
     def delete_video(self, video_id: str, *, client_id: str | None = None,
