@@ -55,8 +55,15 @@ def login(sb: Sandbox, grant: str = "password", **options: Any) -> Client:
                           endpoints=sb.endpoints, **options)
 
 
-def log_since(sb: Sandbox, mark: int) -> list[dict[str, Any]]:
-    return sb.request_log()[mark:]
+def log_since(sb: Sandbox, mark: int, *, at_least: int = 0) -> list[dict[str, Any]]:
+    """Requests logged after ``mark``; waits (up to 5 s) for ``at_least`` of them, since a
+    request answered with a reset is logged just after the reset reached the client."""
+    deadline = time.monotonic() + 5
+    while True:
+        entries = sb.request_log()[mark:]
+        if len(entries) >= at_least or time.monotonic() > deadline:
+            return entries
+        time.sleep(0.01)
 
 
 def first_video(client: Client) -> str:
@@ -190,7 +197,7 @@ def test_an_ambiguous_edit_is_not_resent_and_commits_exactly_once(
             client.post(f"/video/{video}", {"title": title})
     if isinstance(info.value, TransportError):
         assert info.value.sent is True
-    posts = [r for r in log_since(sb, mark) if r["method"] == "POST"]
+    posts = [r for r in log_since(sb, mark, at_least=1) if r["method"] == "POST"]
     new = sb.commits()[commits:]
     assert len(posts) == 1
     assert [(c["video_id"], c["fields"].get("title")) for c in new] == [(video, title)]
@@ -223,7 +230,8 @@ def test_stalled_server_fails_within_the_read_timeout_without_leaking_threads(sb
 
 
 def _client_threads() -> set[threading.Thread]:
-    return {th for th in threading.enumerate() if "process_request_thread" not in th.name}
+    """Threads other than the sandbox server's own (which serve held connections)."""
+    return {th for th in threading.enumerate() if not th.name.startswith("dmtools-sandbox")}
 
 
 # -- security and hygiene -------------------------------------------------------------------
