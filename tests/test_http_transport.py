@@ -599,3 +599,15 @@ def test_iterate_rejects_a_limit_the_api_would_refuse(api: FakeAPI, clock: FakeC
     with make(api, clock) as t, pytest.raises(ValueError):
         list(t.iterate("/me/videos", limit=101))
     assert api.log == []
+
+
+def test_a_dead_service_costs_at_most_one_hundred_retries_in_total(api: FakeAPI, clock: FakeClock) -> None:
+    api.routes["/a"] = lambda record: err(503)
+    with make(api, clock) as t:
+        failures = 0
+        for _ in range(150):
+            with pytest.raises(ServerError):
+                t.request("GET", "/a")
+            failures += 1
+        assert t.stats["retries"] == 100 and t.budget.exhausted
+    assert failures == 150 and len(api.log) == 150 + 100
