@@ -252,3 +252,59 @@ def test_an_in_doubt_write_found_holding_a_third_value_is_a_conflict(sb, client,
     result = resume(journal, client, progress=False)
     assert result.to_frame().loc[vid, "op_status"] == "conflict"
     assert writes(sb, seq) == [] and sb.get_video(vid)["title"] == "a third value"
+
+
+def _bad(kind: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str | None, str]]:
+    edited = df.copy()
+    edited.loc[df.index[0], "title"] = "a valid change next to the bad one"
+    vid = str(df.index[3])
+    if kind == "unknown column":
+        edited["my_notes"] = "x"
+        return edited, (None, "my_notes")
+    if kind == "read-only column":
+        edited.loc[vid, "views_total"] = 10**9
+        return edited, (vid, "views_total")
+    if kind == "duplicate id":
+        return pd.concat([edited, edited.loc[[vid]]]), (vid, "id")
+    if kind == "no id":
+        return edited.reset_index(drop=True), (None, "id")
+    if kind == "id not in snapshot":
+        extra = edited.loc[[vid]].rename(index={vid: "xnotyours"})
+        return pd.concat([edited, extra]), ("xnotyours", "id")
+    if kind == "bad boolean":
+        edited["private"] = edited["private"].astype(object)
+        edited.loc[vid, "private"] = "sometimes"
+        return edited, (vid, "private")
+    if kind == "bad category":
+        edited["channel"] = edited["channel"].astype(object)
+        edited.loc[vid, "channel"] = "cooking"
+        return edited, (vid, "channel")
+    if kind == "bad language":
+        edited.loc[vid, "language"] = "xx"
+        return edited, (vid, "language")
+    if kind == "title too long":
+        edited.loc[vid, "title"] = "t" * 101
+        return edited, (vid, "title")
+    if kind == "description too long":
+        edited.loc[vid, "description"] = "d" * 3001
+        return edited, (vid, "description")
+    if kind == "too many tags":
+        edited.at[vid, "tags"] = [f"t{i}" for i in range(151)]
+        return edited, (vid, "tags")
+    assert kind == "required missing"
+    edited.loc[vid, "title"] = None
+    return edited, (vid, "title")
+
+
+@pytest.mark.parametrize("kind", [
+    "unknown column", "read-only column", "duplicate id", "no id", "id not in snapshot",
+    "bad boolean", "bad category", "bad language", "title too long", "description too long",
+    "too many tags", "required missing"])
+def test_bad_input_is_refused_naming_row_and_column_with_zero_requests(sb, client, kind) -> None:
+    df = load(client)
+    edited, where = _bad(kind, df)
+    seq = last_seq(sb)
+    with pytest.raises(InputError) as exc:
+        plan_edits(df, edited).apply(client, progress=False)
+    assert where in {(p.row, p.column) for p in exc.value.problems}
+    assert sb.request_log(seq) == []

@@ -37,9 +37,7 @@ def index_by_id(frame: Any, what: str, problems: list[Problem]) -> pd.DataFrame 
         return None
     if "id" in frame.columns:
         frame = frame.set_index("id")
-    elif frame.index.name != "id" and not (
-        frame.index.dtype == object or pd.api.types.is_string_dtype(frame.index.dtype)
-    ):
+    elif frame.index.name != "id" and not all(isinstance(v, str) for v in frame.index):
         problems.append(Problem(None, "id", f"{what} has no video id column or index"))
         return None
     ids: list[str | None] = []
@@ -64,7 +62,7 @@ def index_by_id(frame: Any, what: str, problems: list[Problem]) -> pd.DataFrame 
 
 def _unequal_rows(old: pd.Series, new: pd.Series) -> list[int]:
     """Positions worth a closer look: a fast vectorised filter, exact for same dtypes."""
-    if old.dtype == new.dtype and old.dtype != object:
+    if len(new) > 50 and old.dtype == new.dtype and old.dtype != object:
         try:
             a, b = old.reset_index(drop=True), new.reset_index(drop=True)
             same = a.eq(b).fillna(False).astype(bool) | (a.isna() & b.isna())
