@@ -212,3 +212,38 @@ def test_channels_and_echo(sandbox: Sandbox, http: requests.Session) -> None:
     assert http.get(sandbox.url + "/echo", params={"message": "hi"}).json() == {"message": "hi"}
     missing = http.get(sandbox.url + "/echo")
     assert api_error(missing)["type"] == "missing_required_parameter"
+
+
+def test_etag_mode_refuses_stale_writes(http: requests.Session) -> None:
+    with Sandbox(videos=10) as sb:
+        sb.settings(etag_mode=True, delete_body="empty")
+        owner = bearer(password_token(sb))
+        xid = _own_video(sb, http, owner)
+        etag = http.get(sb.url + f"/video/{xid}", headers=owner).headers["ETag"]
+        assert etag == '"1"'
+        sb.edit_video(xid, title="Changed by someone else")  # version 2
+        stale = http.post(sb.url + f"/video/{xid}", headers={**owner, "If-Match": etag},
+                          data={"title": "Mine"})
+        assert stale.status_code == 412
+        assert api_error(stale)["type"] == "precondition_failed"
+        assert (sb.get_video(xid) or {})["title"] == "Changed by someone else"
+        fresh = http.post(sb.url + f"/video/{xid}", headers={**owner, "If-Match": '"2"'},
+                          data={"title": "Mine"})
+        assert fresh.status_code == 200 and fresh.headers["ETag"] == '"3"'
+        assert http.delete(sb.url + f"/video/{xid}", headers={**owner, "If-Match": '"2"'}
+                           ).status_code == 412
+        deleted = http.delete(sb.url + f"/video/{xid}", headers={**owner, "If-Match": '"3"'})
+        assert (deleted.status_code, deleted.json()) == (200, {})
+
+
+def test_token_errors_can_come_with_http_200(http: requests.Session) -> None:
+    with Sandbox(videos=5) as sb:
+        sb.settings(token_errors_as_200=True)
+        key = sb.credentials.public_key
+        response = http.post(sb.url + "/oauth/token", data={
+            "grant_type": "password", "client_id": key.client_id,
+            "client_secret": key.client_secret, "username": "demo", "password": "wrong"})
+        assert response.status_code == 200
+        assert response.json()["error"] == "invalid_grant"
+        with pytest.raises(RuntimeError):
+            sb.settings(no_such_setting=True)

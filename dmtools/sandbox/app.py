@@ -113,7 +113,8 @@ class SandboxApp:
         call = Call(request.method, sub, params, partner, request.host_url.rstrip("/"),
                     environ=request.environ)
         call.principal = self._principal(request, params, call)
-        return json_response(self.dispatch_call(call))
+        data = self.dispatch_call(call)
+        return json_response(data, headers=call.headers)
 
     def _principal(self, request: Request, params: dict[str, Any], call: Call) -> Principal | None:
         token = bearer_token(request, params)

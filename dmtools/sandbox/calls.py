@@ -33,6 +33,7 @@ class Call:
     base_url: str
     principal: Principal | None = None
     environ: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # extra response headers
 
     @property
     def route(self) -> str:

@@ -82,7 +82,8 @@ class OAuthEndpoints:
                 raise OAuthError("invalid_request", "The token endpoint only accepts POST.")
             body = self._token(request, partner)
         except OAuthError as exc:
-            return json_response(exc.body(), exc.status, {**NO_STORE, **exc.headers})
+            status = 200 if self.store.settings.token_errors_as_200 else exc.status
+            return json_response(exc.body(), status, {**NO_STORE, **exc.headers})
         return json_response(body, 200, NO_STORE)
 
     def _form(self, request: Request) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from dmtools.sandbox.apierrors import ApiError, forbidden, missing_parameter, no
 from dmtools.sandbox.calls import Call
 from dmtools.sandbox.queries import build_query, paging
 from dmtools.sandbox.rules import check_publishable, parse_writes, to_columns
-from dmtools.sandbox.store import Store
+from dmtools.sandbox.store import StaleVersion, Store
 from dmtools.sandbox.tokens import Principal, Tokens
 from dmtools.sandbox.uploads import Uploads
 from dmtools.sandbox.views import (
@@ -144,8 +144,30 @@ class RestApi:
                                 f"this video is {what}; only its owner can read it.")
             if not principal.can("read"):
                 raise forbidden(call.route, principal.scope_for("read"))
+        self._etag(call, video)
         return render_video(video, names, owner_view=self._owner_view(call, video["owner"]),
                             users=self._users)
+
+    def _etag(self, call: Call, video: dict[str, Any]) -> None:
+        """ETag mode: send the video's version as its ETag."""
+        if self.store.settings.etag_mode:
+            call.headers["ETag"] = f'"{video["version"]}"'
+
+    def _if_match(self, call: Call) -> int | None:
+        """ETag mode: the version an ``If-Match`` header asks for (None: unconditional)."""
+        wanted = str(call.environ.get("HTTP_IF_MATCH") or "").strip()
+        if not self.store.settings.etag_mode or not wanted or wanted == "*":
+            return None
+        try:
+            return int(wanted.removeprefix("W/").strip('"'))
+        except ValueError:
+            return -1  # matches no version
+
+    @staticmethod
+    def _stale(exc: StaleVersion) -> ApiError:
+        return ApiError(412, "precondition_failed",
+                        f"The video changed since it was read (now version {exc.current}).",
+                        {"param": "If-Match", "etag": f'"{exc.current}"'})
 
     def _edit(self, call: Call, vid: str) -> Any:
         principal = self._need(call, "edit")
@@ -160,11 +182,16 @@ class RestApi:
             self.uploads.check_source(written["url"], call.base_url)
         check_publishable({**video, **written})
         if written:
-            updated = self.store.update_video(vid, to_columns(written),
-                                              client_id=principal.client_id)
+            try:
+                updated = self.store.update_video(vid, to_columns(written),
+                                                  client_id=principal.client_id,
+                                                  if_version=self._if_match(call))
+            except StaleVersion as exc:
+                raise self._stale(exc) from None
             if updated is None:  # deleted meanwhile
                 raise not_found("video", vid)
             video = updated
+            self._etag(call, video)
         return self._render(call, video)
 
     def _delete(self, call: Call, vid: str) -> Any:
@@ -174,7 +201,12 @@ class RestApi:
             raise not_found("video", vid)
         if not principal.owns(video["owner"]):
             raise self._not_yours(call, principal)
-        if not self.store.delete_video(vid, client_id=principal.client_id):
+        try:
+            deleted = self.store.delete_video(vid, client_id=principal.client_id,
+                                              if_version=self._if_match(call))
+        except StaleVersion as exc:
+            raise self._stale(exc) from None
+        if not deleted:
             raise not_found("video", vid)
         return {"id": vid} if self.store.settings.delete_body == "id" else {}
 

@@ -52,6 +52,9 @@ class Settings:
         code_lifetime: seconds an authorization code stays valid.
         list_ceiling: results reachable per list query (``page * limit``).
         delete_body: ``"id"`` answers ``{"id": xid}`` to a delete, ``"empty"`` answers ``{}``.
+        token_errors_as_200: token endpoint errors come with HTTP 200 (as some servers do).
+        etag_mode: ``GET /video/<id>`` sends an ``ETag`` (the video's version) and edits and
+            deletes with a stale ``If-Match`` get 412 ``precondition_failed``.
         title_max, description_max, tags_max, tag_length: public-key field limits; partner
             keys get ``partner_title_max`` and ``partner_description_max``.
     """
@@ -63,6 +66,8 @@ class Settings:
     code_lifetime: int = 600
     list_ceiling: int = LIST_CEILING
     delete_body: str = "id"
+    token_errors_as_200: bool = False
+    etag_mode: bool = False
     title_max: int = LIMITS_PUBLIC.title
     description_max: int = LIMITS_PUBLIC.description
     partner_title_max: int = LIMITS_PARTNER.title
@@ -96,6 +101,14 @@ class Settings:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+class StaleVersion(Exception):
+    """A conditional write found another version of the video than expected."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(f"the video is at version {current}")
+        self.current = current
 
 
 class RingLog:
@@ -282,10 +295,12 @@ class Store:
         return video
 
     def update_video(self, video_id: str, changes: Mapping[str, Any], *,
-                     client_id: str | None = None, commit: bool = True) -> dict[str, Any] | None:
+                     client_id: str | None = None, commit: bool = True,
+                     if_version: int | None = None) -> dict[str, Any] | None:
         """Write ``changes`` (stored column names); None if the video does not exist.
 
-        ``commit`` False is an out-of-band change: not in the commit log.
+        ``commit`` False is an out-of-band change: not in the commit log. With ``if_version``
+        the write happens only at that version (else :class:`StaleVersion`).
         """
         unknown = [name for name in changes if name not in VIDEO_COLUMNS or name in ("id", "version")]
         if unknown:
@@ -294,10 +309,12 @@ class Store:
         if "published" in changes and "status" not in changes:
             values["status"] = None  # recomputed below
         with self.db.write() as conn:
-            row = conn.execute("SELECT status, published FROM videos WHERE id = ?",
+            row = conn.execute("SELECT status, published, version FROM videos WHERE id = ?",
                                (video_id,)).fetchone()
             if row is None:
                 return None
+            if if_version is not None and row["version"] != if_version:
+                raise StaleVersion(row["version"])
             if "status" in values and values["status"] is None:
                 published = bool(values["published"])
                 values["status"] = ("published" if published else "ready") \
@@ -312,8 +329,12 @@ class Store:
         return self.video(video_id)
 
     def delete_video(self, video_id: str, *, client_id: str | None = None,
-                     commit: bool = True) -> bool:
+                     commit: bool = True, if_version: int | None = None) -> bool:
         with self.db.write() as conn:
+            if if_version is not None:
+                row = conn.execute("SELECT version FROM videos WHERE id = ?", (video_id,)).fetchone()
+                if row is not None and row["version"] != if_version:
+                    raise StaleVersion(row["version"])
             deleted = conn.execute("DELETE FROM videos WHERE id = ?", (video_id,)).rowcount > 0
         if deleted and commit:
             self._log_commit("delete", video_id, {}, client_id)
