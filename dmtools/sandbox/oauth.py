@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from werkzeug.wrappers import Request, Response
 
-from dmtools.sandbox.apierrors import OAuthError
+from dmtools.sandbox.apierrors import ApiError, OAuthError
 from dmtools.sandbox.calls import flatten, json_response, read_json
 from dmtools.sandbox.store import Store
 from dmtools.sandbox.tokens import PRIVATE_SCOPES, PUBLIC_SCOPES, Tokens, parse_scope
@@ -50,11 +50,10 @@ def redirect_matches(registered: str | None, given: str) -> bool:
         return True
     try:
         reg, got = urlsplit(registered), urlsplit(given)
-        got_port = got.port  # raises ValueError for a malformed port
+        port_ok = got.port is None or got.port > 0  # .port raises ValueError when malformed
     except ValueError:
         return False
-    del got_port
-    if reg.hostname not in _LOOPBACK_HOSTS or got.fragment or got.username or got.password:
+    if not port_ok or reg.hostname not in _LOOPBACK_HOSTS or got.fragment or got.username or got.password:
         return False
     return (reg.scheme, reg.hostname, reg.path, reg.query) == (got.scheme, got.hostname, got.path,
                                                                got.query)
@@ -266,7 +265,7 @@ class OAuthEndpoints:
 def read_json_or_oauth(request: Request) -> dict[str, Any]:
     try:
         data = read_json(request)
-    except Exception:
+    except ApiError:
         raise OAuthError("invalid_request", "Malformed request body.") from None
     if not isinstance(data, dict):
         raise OAuthError("invalid_request", "The request body must be form-encoded parameters.")

@@ -138,13 +138,12 @@ def _like(word: str) -> str:
     return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def build_query(params: dict[str, Any], resolve_user: Callable[[str], str | None],
-                extra: frozenset[str] = frozenset()) -> VideoQuery:
+def build_query(params: dict[str, Any], resolve_user: Callable[[str], str | None]) -> VideoQuery:
     """A :class:`VideoQuery` from list parameters; unknown parameters are refused."""
     query = VideoQuery()
     flags: list[str] = []
     for name, value in params.items():
-        if name in GLOBAL_PARAMS or name in ("page", "limit") or name in extra:
+        if name in GLOBAL_PARAMS or name in ("page", "limit"):
             continue
         if name not in VIDEO_FILTERS:
             if name in FLAGS and _bool(name, value):

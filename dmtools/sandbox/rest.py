@@ -89,7 +89,9 @@ class RestApi:
     def _need(call: Call, capability: str | None = None) -> Principal:
         principal = call.principal
         if principal is None:
-            scope = "manage_videos" if capability else None
+            scope = None
+            if capability:
+                scope = f"{capability}_videos" if call.partner else "manage_videos"
             raise forbidden(call.route, scope, None if scope else
                             f"Insufficient rights for route {call.route}: an access token is "
                             "required.")
