@@ -32,12 +32,13 @@ Anything that cannot be read raises :class:`~dmtools.errors.InputError` listing 
 row, column and reason. Files are written to a temporary name and renamed, so a failed export
 never leaves a partial file.
 
-Example:
-    >>> from dmtools.frames import to_frame, write_csv, read_csv
-    >>> df = to_frame([{"id": "x1", "title": "=1+1"}], fields=["title"])
-    >>> write_csv(df, "videos.csv")
-    >>> read_csv("videos.csv").equals(df)
-    True
+Example::
+
+    from dmtools.frames import read_csv, to_frame, write_csv
+
+    df = to_frame([{"id": "x1", "title": "=1+1"}], fields=["title"])
+    write_csv(df, "videos.csv")          # the cell holds '=1+1
+    assert read_csv("videos.csv").equals(df)
 """
 
 from __future__ import annotations
@@ -222,7 +223,7 @@ def write_csv(df: pd.DataFrame, path: PathLike) -> None:
         InputError: the frame has unknown columns or values that do not fit (nothing written).
 
     Example:
-        >>> write_csv(df, "videos.csv")
+        ``write_csv(df, "videos.csv")``
     """
     header, cols = _encode(df, excel=False)
 
@@ -248,7 +249,7 @@ def read_csv(path: PathLike) -> pd.DataFrame:
             columns, or has cells that do not fit their column (every one is listed).
 
     Example:
-        >>> df = read_csv("videos.csv")
+        ``df = read_csv("videos.csv")``
     """
     text = _decode_text(Path(path).read_bytes(), str(path))
     lines = text[:65536].splitlines()
@@ -310,7 +311,7 @@ def write_excel(df: pd.DataFrame, path: PathLike) -> None:
             32,767 characters (every one listed; nothing written).
 
     Example:
-        >>> write_excel(df, "videos.xlsx")
+        ``write_excel(df, "videos.xlsx")``
     """
     from openpyxl import Workbook
 
@@ -348,7 +349,7 @@ def read_excel(path: PathLike) -> pd.DataFrame:
             do not fit their column (every one listed).
 
     Example:
-        >>> df = read_excel("videos.xlsx")
+        ``df = read_excel("videos.xlsx")``
     """
     from openpyxl import load_workbook
 
@@ -367,6 +368,7 @@ def read_excel(path: PathLike) -> pd.DataFrame:
             if not names:
                 raise InputError(f"{path} has no data sheet")
             sheet = book[_DATA_SHEET if _DATA_SHEET in names else names[0]]
+            sheet.reset_dimensions()  # do not trust the size the file claims
             rows = [list(r) for r in sheet.iter_rows(values_only=True)]
         finally:
             book.close()
@@ -389,7 +391,7 @@ def write_parquet(df: pd.DataFrame, path: PathLike) -> None:
     """Write a video frame to a Parquet file (typed; no text encoding needed).
 
     Example:
-        >>> write_parquet(df, "videos.parquet")
+        ``write_parquet(df, "videos.parquet")``
     """
     frame = conform(df)
     _atomic(path, lambda target: frame.to_parquet(target, engine="pyarrow", index=True))
@@ -402,7 +404,7 @@ def read_parquet(path: PathLike) -> pd.DataFrame:
         InputError: not a readable Parquet file, or columns/values that do not fit.
 
     Example:
-        >>> df = read_parquet("videos.parquet")
+        ``df = read_parquet("videos.parquet")``
     """
     Path(path).stat()
     try:
@@ -428,7 +430,7 @@ def export_frame(df: pd.DataFrame, path: PathLike) -> None:
     """Write ``df`` as CSV, Excel or Parquet, by the suffix of ``path``.
 
     Example:
-        >>> export_frame(df, "videos.xlsx")
+        ``export_frame(df, "videos.xlsx")``
     """
     suffix = Path(path).suffix.lower()
     if suffix not in _WRITERS:
@@ -441,7 +443,7 @@ def import_frame(path: PathLike) -> pd.DataFrame:
     """Read a CSV, Excel or Parquet file of videos, by the suffix of ``path``.
 
     Example:
-        >>> df = import_frame("videos.xlsx")
+        ``df = import_frame("videos.xlsx")``
     """
     suffix = Path(path).suffix.lower()
     if suffix not in _READERS:

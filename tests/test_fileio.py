@@ -276,3 +276,13 @@ def test_failed_export_leaves_the_previous_file_untouched(tmp_path: Path):
         write_csv(df, path)
     assert path.read_text(encoding="utf-8") == "previous"
     assert [p.name for p in tmp_path.iterdir()] == ["v.csv"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_unknown_category_values_round_trip_even_formula_like_ones(tmp_path: Path, fmt: str):
+    df = to_frame([{"id": "x1", "channel": "=evil"}, {"id": "x2", "channel": "'quoted"},
+                   {"id": "x3", "channel": "music"}, {"id": "x4", "channel": None}],
+                  fields=["channel"])
+    write, read = FORMATS[fmt]
+    write(df, tmp_path / f"c.{fmt}")
+    pd.testing.assert_frame_equal(read(tmp_path / f"c.{fmt}"), df)
