@@ -1,0 +1,451 @@
+"""The login panel: an ipywidgets form for every grant, keeping secrets out of the notebook.
+
+Secrets typed into the panel are read once, wrapped in :class:`~dmtools.secrets.Secret` and
+the fields emptied at once, so the widget state (which JupyterLab can save in the ``.ipynb``)
+never keeps them. The local sandbox's credentials never enter widget state at all: they
+stay in Python and the fields say ``(sandbox credentials)``.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as w
+
+from dmtools.config import Endpoints, is_loopback_url
+from dmtools.errors import InputError
+from dmtools.notebook import ACCESS_LEVELS, GRANT_KIND, local_sandbox, login_summary, scopes_for
+from dmtools.secrets import Secret
+
+from ._shared import error_text, status_html
+
+if TYPE_CHECKING:
+    from dmtools.auth import AuthorizationCodeFlow, LocalLogin, Token
+    from dmtools.client import Client
+    from dmtools.sandbox import Sandbox
+
+__all__ = ["LoginPanel"]
+
+SANDBOX_PLACEHOLDER = "(sandbox credentials)"
+KEPT_PLACEHOLDER = "(entered: type again to change)"
+GRANT_LABELS = {
+    "client_credentials": "Client credentials",
+    "authorization_code": "Authorization code (browser consent page)",
+    "password": "Password (legacy)",
+}
+GRANTS_FOR_KIND = {"private": ("client_credentials",),
+                   "public": ("authorization_code", "password")}
+_STYLE = {"description_width": "9em"}
+_WIDE = w.Layout(width="34em")
+
+
+def _text(description: str, placeholder: str = "", password: bool = False) -> Any:
+    cls = w.Password if password else w.Text
+    return cls(description=description, placeholder=placeholder, style=_STYLE, layout=_WIDE)
+
+
+class LoginPanel(w.VBox):
+    """Log in to the Dailymotion API from a notebook, with any grant the API key allows.
+
+    The resulting :class:`~dmtools.client.Client` is :attr:`client` (None until logged in).
+
+    Args:
+        sandbox: the sandbox that "Use the local sandbox" logs in to (default: the one of
+            :func:`dmtools.notebook.local_sandbox`, started when the box is ticked).
+        endpoints: where to log in otherwise (default: the real API).
+        access: the initial scope preset: ``read-only``, ``edit`` or ``delete``.
+        use_sandbox: tick "Use the local sandbox" at once.
+        timeout: seconds the local listener waits for the consent page's answer.
+        on_login: called with the client after each successful login.
+
+    Example:
+        >>> panel = dm.login_panel()       # shows the form; then, in a later cell:
+        >>> client = panel.client          # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        *,
+        sandbox: Sandbox | None = None,
+        endpoints: Endpoints | None = None,
+        access: str = "read-only",
+        use_sandbox: bool = False,
+        timeout: float = 600.0,
+        on_login: Callable[[Client], Any] | None = None,
+    ) -> None:
+        self.client: Client | None = None
+        self.error: BaseException | None = None
+        self._given_sandbox = sandbox
+        self._sandbox: Sandbox | None = None
+        self._endpoints = endpoints or Endpoints.dailymotion()
+        self._timeout = timeout
+        self._callbacks: list[Callable[[Client], Any]] = [on_login] if on_login else []
+        self._kept: dict[str, Secret] = {}
+        self._lock = threading.RLock()
+        self._finished = threading.Event()
+        self._flow: AuthorizationCodeFlow | None = None
+        self._local: LocalLogin | None = None
+        self._flow_args: dict[str, Any] = {}
+        self._consent_url: str | None = None
+        self._setting_scopes = False
+
+        self.use_sandbox = w.Checkbox(value=False, description="Use the local sandbox",
+                                      indent=False)
+        self.key_kind = w.ToggleButtons(
+            options=[("Public API key", "public"), ("Private API key", "private")],
+            value="public", description="Kind of key", style=_STYLE)
+        self.grant = w.Dropdown(description="Grant", style=_STYLE, layout=_WIDE)
+        self.client_id = _text("API key")
+        self.client_secret = _text("API secret", password=True)
+        self.username = _text("Username")
+        self.password = _text("Password", password=True)
+        self.redirect_uri = _text("Callback URL", "(local listener on 127.0.0.1)")
+        self.access = w.Dropdown(options=[*ACCESS_LEVELS, "custom"], value=access,
+                                 description="Access", style=_STYLE, layout=_WIDE)
+        self.scopes = _text("Scopes", "(none: public data only)")
+        self.login_button = w.Button(description="Log in", button_style="primary",
+                                     icon="sign-in")
+        self.logout_button = w.Button(description="Log out", disabled=True)
+        self.consent_link = w.HTML()
+        self.paste = _text("Redirected URL", "paste the address your browser ended on")
+        self.paste_button = w.Button(description="Complete login")
+        self.status = w.HTML(status_html("info", "Not logged in."))
+
+        self._user_row = w.VBox([self.username, self.password])
+        self._redirect_row = w.VBox([self.redirect_uri])
+        self._consent_box = w.VBox([
+            self.consent_link,
+            w.HTML("<small>On a remote Jupyter, the browser cannot reach the listener: paste "
+                   "the address it ended on here instead.</small>"),
+            w.HBox([self.paste, self.paste_button]),
+        ])
+        super().__init__([
+            w.HTML("<b>Log in to the Dailymotion API</b>"),
+            self.use_sandbox, self.key_kind, self.grant, self.client_id, self.client_secret,
+            self._user_row, self._redirect_row, self.access, self.scopes,
+            w.HBox([self.login_button, self.logout_button]), self._consent_box, self.status,
+        ])
+        self.add_class("dmtools-login-panel")
+
+        self.key_kind.observe(self._on_kind, names="value")
+        self.grant.observe(self._on_grant, names="value")
+        self.access.observe(self._on_access, names="value")
+        self.scopes.observe(self._on_scopes_typed, names="value")
+        self.use_sandbox.observe(self._on_use_sandbox, names="value")
+        self.login_button.on_click(self._on_login_click)
+        self.logout_button.on_click(self._on_logout_click)
+        self.paste_button.on_click(self._on_paste_click)
+        self._on_kind()
+        self._show(self._consent_box, False)
+        if use_sandbox:
+            self.use_sandbox.value = True
+
+    def __repr__(self) -> str:
+        state = "logged in" if self.client is not None else "not logged in"
+        return f"<dmtools LoginPanel: {state}>"
+
+    # -- public helpers -------------------------------------------------------------------
+
+    def on_login(self, callback: Callable[[Client], Any]) -> None:
+        """Call ``callback(client)`` after each successful login."""
+        self._callbacks.append(callback)
+
+    def wait(self, timeout: float | None = None) -> Client:
+        """Block until the login in progress ends; return the client or raise its error.
+
+        Raises:
+            TimeoutError: still not finished after ``timeout`` seconds.
+        """
+        if not self._finished.wait(timeout):
+            raise TimeoutError(f"the login did not finish within {timeout} s")
+        if self.client is None:
+            raise self.error or RuntimeError("not logged in")
+        return self.client
+
+    @property
+    def consent_url(self) -> str | None:
+        """The consent-page URL of the authorization-code login in progress."""
+        return self._consent_url
+
+    # -- form behaviour -------------------------------------------------------------------
+
+    @staticmethod
+    def _show(widget: Any, visible: bool) -> None:
+        widget.layout.display = "" if visible else "none"
+
+    def _on_kind(self, change: Any = None) -> None:
+        kind = self.key_kind.value
+        self.grant.options = [(GRANT_LABELS[g], g) for g in GRANTS_FOR_KIND[kind]]
+        self.grant.value = GRANTS_FOR_KIND[kind][0]
+        self._on_access()
+        if self.use_sandbox.value:
+            self._fill_sandbox()
+
+    def _on_grant(self, change: Any = None) -> None:
+        self._show(self._user_row, self.grant.value == "password")
+        self._show(self._redirect_row, self.grant.value == "authorization_code")
+
+    def _on_access(self, change: Any = None) -> None:
+        if self.access.value == "custom":
+            return
+        self._setting_scopes = True
+        try:
+            self.scopes.value = " ".join(scopes_for(self.access.value, self.key_kind.value))
+        finally:
+            self._setting_scopes = False
+
+    def _on_scopes_typed(self, change: Any) -> None:
+        if not self._setting_scopes:
+            self.access.value = "custom"
+
+    def _on_use_sandbox(self, change: Any) -> None:
+        if change["new"]:
+            self._set_status("busy", "Starting the local sandbox…")
+            try:
+                self._sandbox = self._given_sandbox or local_sandbox()
+            except Exception as exc:
+                self._sandbox = None
+                self.use_sandbox.value = False
+                self._set_status("error", f"Could not start the local sandbox: {error_text(exc)}")
+                return
+            self._fill_sandbox()
+            self._set_status("info", f"Using the local sandbox at {self._sandbox.url}. Choose a "
+                                     "kind of key and a grant, then log in.")
+        else:
+            self._sandbox = None
+            for field in (self.client_id, self.client_secret, self.username, self.password,
+                          self.redirect_uri):
+                field.disabled = False
+                field.placeholder = ""
+                field.value = ""
+            self.redirect_uri.placeholder = "(local listener on 127.0.0.1)"
+            self._set_status("info", "Not logged in.")
+
+    def _fill_sandbox(self) -> None:
+        """Show the sandbox's key and user; its secrets stay in Python."""
+        assert self._sandbox is not None
+        creds = self._sandbox.credentials
+        key = creds.private_key if self.key_kind.value == "private" else creds.public_key
+        self.client_id.value = key.client_id
+        self.username.value = creds.user.username
+        self.redirect_uri.value = creds.public_key.redirect_uri
+        for field in (self.client_secret, self.password):
+            field.value = ""
+            field.placeholder = SANDBOX_PLACEHOLDER
+        for field in (self.client_id, self.client_secret, self.username, self.password,
+                      self.redirect_uri):
+            field.disabled = True
+
+    def _set_status(self, kind: str, text: str) -> None:
+        self.status.value = status_html(kind, text)
+
+    # -- collecting the form ----------------------------------------------------------------
+
+    def _take(self, name: str, field: Any) -> Secret | None:
+        """The secret typed in ``field`` (or kept from an earlier attempt); empties the field."""
+        typed = field.value
+        field.value = ""
+        if typed:
+            self._kept[name] = Secret(typed)
+            field.placeholder = KEPT_PLACEHOLDER
+        del typed
+        return self._kept.get(name)
+
+    def _forget_secrets(self) -> None:
+        self._kept.clear()
+        for field in (self.client_secret, self.password):
+            if field.placeholder == KEPT_PLACEHOLDER:
+                field.placeholder = ""
+
+    def _form(self) -> dict[str, Any]:
+        """Everything a login needs, secrets as Secret values; the secret fields are emptied."""
+        grant, kind = self.grant.value, self.key_kind.value
+        secret = self._take("client_secret", self.client_secret)
+        password = self._take("password", self.password) if grant == "password" else None
+        if GRANT_KIND[grant] != kind:
+            raise InputError(f"this grant needs a {GRANT_KIND[grant]} API key")
+        scope = self.scopes.value.split()
+        form: dict[str, Any]
+        if self._sandbox is not None:
+            creds = self._sandbox.credentials
+            key = creds.private_key if kind == "private" else creds.public_key
+            form = {"grant": grant, "client_id": key.client_id,
+                    "client_secret": Secret(key.client_secret), "scope": scope,
+                    "endpoints": self._sandbox.endpoints, "redirect_uri": key_redirect(key)}
+            if grant == "password":
+                form.update(username=creds.user.username, password=Secret(creds.user.password))
+            return form
+        client_id = self.client_id.value.strip()
+        if not client_id:
+            raise InputError("enter the API key")
+        if secret is None:
+            raise InputError("enter the API secret")
+        form = {"grant": grant, "client_id": client_id, "client_secret": secret,
+                "scope": scope, "endpoints": self._endpoints,
+                "redirect_uri": self.redirect_uri.value.strip() or None}
+        if grant == "password":
+            if not self.username.value.strip():
+                raise InputError("enter the username of the Dailymotion account")
+            if password is None:
+                raise InputError("enter the password of the Dailymotion account")
+            form.update(username=self.username.value.strip(), password=password)
+        return form
+
+    # -- logging in -----------------------------------------------------------------------
+
+    def _on_login_click(self, button: Any = None) -> None:
+        with self._lock:
+            self._cancel_code_login()
+            self._finished.clear()
+            self.error = None
+            self._set_status("busy", "Logging in…")
+            try:
+                form = self._form()
+                if form["grant"] == "authorization_code":
+                    self._start_code_login(form)
+                    return
+                from dmtools.client import connect
+
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    client = connect(form["grant"], client_id=form["client_id"],
+                                     client_secret=form["client_secret"],
+                                     username=form.get("username"),
+                                     password=form.get("password"), scope=form["scope"],
+                                     endpoints=form["endpoints"])
+                notes = [str(c.message) for c in caught]
+            except Exception as exc:
+                self._failed(exc)
+                return
+            self._succeeded(client, notes)
+
+    def _start_code_login(self, form: dict[str, Any]) -> None:
+        from dmtools.auth import AuthorizationCodeFlow
+
+        redirect = form["redirect_uri"]
+        flow = AuthorizationCodeFlow(form["client_id"], form["client_secret"],
+                                     redirect_uri=redirect, scope=form["scope"],
+                                     endpoints=form["endpoints"])
+        self._flow = flow
+        self._flow_args = {"client_id": form["client_id"], "client_secret": form["client_secret"],
+                           "endpoints": form["endpoints"]}
+        if redirect is None or is_loopback_url(redirect):
+            self._local = flow.start_local_server(
+                timeout=self._timeout,
+                callback=lambda token, error: self._on_listener_done(flow, token, error))
+            url = self._local.url
+            where = "this panel completes the login by itself"
+        else:
+            url = flow.authorization_url()
+            where = "then paste the address your browser ended on below"
+        self._consent_url = url
+        self.consent_link.value = (
+            f'<a class="dmtools-consent-link" href="{html.escape(url, quote=True)}" '
+            'target="_blank" rel="noopener noreferrer" style="text-decoration:underline">'
+            "Open the consent page ↗</a>")
+        self._show(self._consent_box, True)
+        self._set_status("busy", "Waiting for consent: open the consent page, log in and "
+                                 f"allow access; {where}.")
+
+    def _on_listener_done(self, flow: AuthorizationCodeFlow, token: Token | None,
+                          error: BaseException | None) -> None:
+        """Runs on the listener's thread when the consent page's answer arrived (or not)."""
+        from dmtools.auth import LoginCancelled
+
+        with self._lock:
+            if flow is not self._flow or isinstance(error, LoginCancelled):
+                return  # superseded, cancelled, or already completed through the paste box
+            if error is not None or token is None:
+                self._end_code_login()
+                self._failed(error or RuntimeError("no token"))
+                return
+            self._finish_code_login(flow)
+
+    def _on_paste_click(self, button: Any = None) -> None:
+        pasted = Secret(self.paste.value.strip())
+        self.paste.value = ""
+        with self._lock:
+            flow = self._flow
+            if flow is None:
+                self._set_status("error", "No login is waiting for consent: click Log in first.")
+                return
+            if not pasted:
+                self._set_status("error", "Paste the address your browser ended on after you "
+                                          "allowed access.")
+                return
+            try:
+                flow.complete(pasted.reveal())
+            except Exception as exc:
+                self._end_code_login()
+                self._failed(exc)
+                return
+            self._finish_code_login(flow)
+
+    def _finish_code_login(self, flow: AuthorizationCodeFlow) -> None:
+        from dmtools.client import connect
+
+        args = self._flow_args
+        self._end_code_login()
+        try:
+            client = connect("authorization_code", client_id=args["client_id"],
+                             client_secret=args["client_secret"], code_flow=flow,
+                             endpoints=args["endpoints"])
+        except Exception as exc:
+            self._failed(exc)
+            return
+        self._succeeded(client, [])
+
+    def _end_code_login(self) -> None:
+        """Forget the login in progress: link, paste box and listener."""
+        local, self._local = self._local, None
+        self._flow, self._flow_args, self._consent_url = None, {}, None
+        self.consent_link.value = ""
+        self.paste.value = ""
+        self._show(self._consent_box, False)
+        if local is not None and not local.done():
+            threading.Thread(target=local.cancel, name="dmtools-login-cancel",
+                             daemon=True).start()
+
+    def _cancel_code_login(self) -> None:
+        if self._flow is not None:
+            self._end_code_login()
+
+    def _succeeded(self, client: Client, notes: list[str]) -> None:
+        self.client = client
+        self._forget_secrets()
+        text = login_summary(client) + "."
+        if notes:
+            text += "\n" + "\n".join(f"Note: {note}" for note in notes)
+        self._set_status("ok", text)
+        self.logout_button.disabled = False
+        self._finished.set()
+        for callback in list(self._callbacks):
+            callback(client)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.error = exc
+        self._set_status("error", f"Login failed: {error_text(exc)}")
+        self._finished.set()
+
+    def _on_logout_click(self, button: Any = None) -> None:
+        with self._lock:
+            client, self.client = self.client, None
+            self.logout_button.disabled = True
+            if client is None:
+                return
+            try:
+                client.logout()
+            except Exception as exc:
+                self._set_status("error", f"Logged out locally; the API answered: "
+                                          f"{error_text(exc)}")
+                return
+            self._set_status("info", "Logged out.")
+
+
+def key_redirect(key: Any) -> str | None:
+    """The callback URL of a sandbox key (public keys have one, private keys none)."""
+    return getattr(key, "redirect_uri", None)
