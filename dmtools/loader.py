@@ -11,18 +11,20 @@ How a load works (one pool of ``workers`` threads, all lists of the query at onc
    ``has_more``, every video created before the last returned second ``t`` is in hand, and the
    window continues as ``[t, hi]`` (the videos of second ``t`` are read again and
    de-duplicated). Large remainders are cut again, so the workers stay busy.
-3. **Busy seconds.** When a whole page falls in one second, that second is read on its own by
-   pages (at most 1,000 reachable); if the API's ``total`` changes while its pages are read
-   (a video added or deleted in that second), the second is read again. A second holding more
-   than 1,000 videos is split by category (``channel``); whatever still cannot be reached is
-   reported with an :class:`IncompleteLoadWarning` naming the second and the count.
+3. **Busy seconds.** When a whole page falls in one second, that second is read on its own,
+   page after page (at most 1,000 reachable); if the API's ``total`` changes while its pages
+   are read (a video added or deleted in that second), the second is read again. A second
+   holding more than one query reaches is split by category (``channel``), then by
+   ``private``; whatever still cannot be reached is reported with an
+   :class:`IncompleteLoadWarning` naming the second and the count (never dropped silently).
 
 Why this is exact while videos are added or deleted: a window is never paged by offset
 (except inside one busy second, checked as above), so a deletion cannot shift a video past
 a page boundary, and an insertion cannot push one out. Every video present for the whole
 load lies in some window read after it existed, so it is returned; ids are de-duplicated, so
-it is returned once. Completeness never relies on ``total``: a window is done only when the
-API says ``has_more`` is false.
+it is returned once. Completeness never relies on ``total`` (it sizes windows, detects changes
+and may only ever ask for *more* reads): a window is done when the API says ``has_more`` is
+false, unless the page is full and ``total`` says more exist (an API that stops at a ceiling).
 
 The ``created_after``/``created_before`` filters are not documented as inclusive or
 exclusive; windows are sent one second wider than needed and returned videos are filtered on
@@ -176,6 +178,27 @@ def _split(lo: int, hi: int, parts: int) -> list[tuple[int, int]]:
     return [(a, b - 1) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
 
 
+class _NoBar:
+    """Stands in for a progress bar when ``progress=False`` (tqdm is not even imported)."""
+
+    total: int | None = None
+
+    def update(self, n: int) -> None:
+        pass
+
+    def refresh(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress_bar() -> Any:
+    from tqdm.auto import tqdm  # a widget in Jupyter, text on a terminal
+
+    return tqdm(total=None, unit=" videos", desc="Loading videos", leave=True)
+
+
 class _Loader:
     def __init__(self, client: Client, query: VideoQuery, workers: int,
                  bar: Any, lo: int | None, hi: int | None) -> None:
@@ -183,6 +206,7 @@ class _Loader:
         self.workers = workers
         self.bar = bar
         self.lo, self.hi = lo, hi
+        self.empty = lo is not None and hi is not None and lo > hi
         base = {k: v for k, v in query.params.items()
                 if k not in ("created_after", "created_before", "sort", "fields")}
         fields = query.params["fields"].split(",")
@@ -382,21 +406,22 @@ def load_records(client: Client, query: VideoQuery, *, progress: bool = True,
                  workers: int = 8) -> list[dict[str, Any]]:
     """Every video of ``query`` (all its lists), each once, newest first.
 
-    ``created_after``/``created_before`` in the query bound the load, both inclusive.
+    ``created_after``/``created_before`` in the query bound the load as
+    ``created_after <= created_time < created_before`` (unix seconds).
 
     Warns:
         IncompleteLoadWarning: naming each second whose videos could not all be reached.
     """
-    from tqdm.auto import tqdm
-
     lo = query.params.get("created_after")
-    hi = query.params.get("created_before")
-    with tqdm(total=None, unit=" videos", desc="Loading videos", disable=not progress,
-              leave=True) as bar:
-        loader = _Loader(client, query, workers, bar, int(lo) if lo else None,
-                         int(hi) if hi else None)
-        records = loader.run()
+    before = query.params.get("created_before")
+    bar = _progress_bar() if progress else _NoBar()
+    try:
+        loader = _Loader(client, query, workers, bar, int(lo) if lo is not None else None,
+                         int(before) - 1 if before is not None else None)
+        records = [] if loader.empty else loader.run()
         bar.total = len(records)
         bar.refresh()
+    finally:
+        bar.close()
     log.info("loaded %d videos in %d requests", len(records), loader.requests)
     return records

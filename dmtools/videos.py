@@ -181,21 +181,40 @@ def organisation_channels(client: Client) -> list[str]:
 
 def build_query(
     client: Client, *, owner: str | None, fields: Iterable[str] | str | None,
-    filters: Mapping[str, Any],
+    filters: Mapping[str, Any], problems: Iterable[Problem] = (),
 ) -> VideoQuery:
-    """Validate a list query and say which paths to read. Sends nothing unless every input is
-    valid (then, for a private key and ``owner="me"``, one ``/me`` read lists the channels)."""
-    names = _fields(fields)
-    params = encode_filters(filters)
+    """Validate a list query and say which paths to read.
+
+    Every problem (unknown fields or filters, bad values, a malformed owner, plus the
+    caller's ``problems``) is reported in one :class:`~dmtools.errors.InputError`, before any
+    request. Then, for a private key and ``owner="me"``, one ``GET /auth`` lists the channels.
+    """
+    found = list(problems)
+    names: tuple[str, ...] = ()
+    params: dict[str, str] = {}
+    owner_path = ""
+    for step in ("fields", "filters", "owner"):
+        try:
+            if step == "fields":
+                names = _fields(fields)
+            elif step == "filters":
+                params = encode_filters(filters)
+            elif owner not in (None, "me"):
+                owner_path = f"/user/{_segment(owner, 'owner')}/videos"
+        except InputError as exc:
+            found += exc.problems
+    if found:
+        hint = ""
+        if any(p.reason == "unknown filter" for p in found):
+            hint = f" (known filters: {', '.join(schema.VIDEO_FILTERS)})"
+        raise InputError(f"bad video query{hint}", found)
     if owner is None:
         paths: tuple[str, ...] = ("/videos",)
     elif owner == "me":
-        if client.is_partner:
-            paths = tuple(f"/user/{_segment(c, 'owner')}/videos" for c in organisation_channels(client))
-        else:
-            paths = ("/me/videos",)
+        paths = (tuple(f"/user/{_segment(c, 'owner')}/videos" for c in organisation_channels(client))
+                 if client.is_partner else ("/me/videos",))
     else:
-        paths = (f"/user/{_segment(owner, 'owner')}/videos",)
+        paths = (owner_path,)
     params["fields"] = ",".join(names)
     return VideoQuery(paths=paths, fields=names, params=params)
 
@@ -258,13 +277,14 @@ def iterate_videos(
 
 def _iterate(client: Client, query: VideoQuery) -> Iterator[dict[str, Any]]:
     for path in query.paths:
-        count = 0
-        for video in client.iterate(path, dict(query.params)):
-            count += 1
-            yield video
-        if count >= schema.LIST_CEILING:
-            log.warning("%s returned %d videos, the most one list query reaches; "
-                        "load_videos() reads past that ceiling", path, count)
+        count, total = 0, None
+        for envelope in client.transport.pages(path, dict(query.params)):
+            total = envelope.get("total")
+            count += len(envelope["list"])
+            yield from envelope["list"]
+        if isinstance(total, int) and total > count:
+            log.warning("%s: %d of %d matching videos returned, the most one list query "
+                        "reaches; load_videos() reads them all", path, count, total)
 
 
 def all_videos(client: Client, **query: Any) -> list[dict[str, Any]]:
@@ -356,11 +376,12 @@ def load_videos(
     from dmtools import loader
     from dmtools.frames import to_frame
 
+    problems = []
     if "sort" in filters:
-        raise InputError("load_videos returns every video; sort the DataFrame instead",
-                         [_problem("sort", "not allowed here")])
+        problems.append(_problem("sort", "load_videos returns every video; sort the frame instead"))
     if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 64:
-        raise InputError("bad workers", [_problem("workers", f"{workers!r}: expected 1..64")])
-    query = build_query(client, owner=owner, fields=fields, filters=filters)
+        problems.append(_problem("workers", f"{workers!r}: expected 1 to 64"))
+    query = build_query(client, owner=owner, fields=fields, problems=problems,
+                        filters={k: v for k, v in filters.items() if k != "sort"})
     records = loader.load_records(client, query, progress=progress, workers=workers)
     return to_frame(records, fields=list(query.fields))
