@@ -1,7 +1,7 @@
 """Channel reports: pure summaries as DataFrames, matplotlib charts, and a one-file HTML report.
 
-* summaries (:mod:`dmtools.report.summaries`, :mod:`~dmtools.report.health`,
-  :mod:`~dmtools.report.compare`) take a video frame and return DataFrames; no drawing,
+* summaries (:mod:`dmtools.report.summaries`, :mod:`~dmtools.report.distributions`,
+  :mod:`~dmtools.report.health`, :mod:`~dmtools.report.compare`) take a video frame and return DataFrames; no drawing,
   no clock, no I/O;
 * ``plot_*(df, ax=None, ...)`` draw one chart on ``ax`` (a new figure when omitted) and return
   the Axes; in Jupyter, show ``ax.figure``;
@@ -61,10 +61,11 @@ _HOME = {
     "compare": ("SnapshotDiff", "compare_snapshots"),
     "health": ("PROBLEMS", "HealthReport", "health_check"),
     "html": ("ReportResult", "channel_report", "overview_figure"),
+    "distributions": ("DURATION_BINS", "duration_distribution", "views_distribution"),
     "summaries": (
-        "DURATION_BINS", "bottom_videos", "by_category", "by_language", "duration_distribution",
-        "engagement_by", "key_figures", "status_breakdown", "top_tags", "top_videos",
-        "uploads_per_month", "views_distribution", "views_per_day", "visibility_breakdown",
+        "bottom_videos", "by_category", "by_language", "engagement_by", "key_figures",
+        "status_breakdown", "top_tags", "top_videos", "uploads_per_month", "views_per_day",
+        "visibility_breakdown",
     ),
     "plots": tuple(n for n in __all__ if n.startswith("plot_")),
 }
@@ -72,6 +73,11 @@ _WHERE = {name: module for module, names in _HOME.items() for name in names}
 
 if TYPE_CHECKING:
     from dmtools.report.compare import SnapshotDiff, compare_snapshots
+    from dmtools.report.distributions import (
+        DURATION_BINS,
+        duration_distribution,
+        views_distribution,
+    )
     from dmtools.report.health import PROBLEMS, HealthReport, health_check
     from dmtools.report.html import ReportResult, channel_report, overview_figure
     from dmtools.report.plots import (
@@ -88,18 +94,15 @@ if TYPE_CHECKING:
         plot_visibility,
     )
     from dmtools.report.summaries import (
-        DURATION_BINS,
         bottom_videos,
         by_category,
         by_language,
-        duration_distribution,
         engagement_by,
         key_figures,
         status_breakdown,
         top_tags,
         top_videos,
         uploads_per_month,
-        views_distribution,
         views_per_day,
         visibility_breakdown,
     )

@@ -7,9 +7,8 @@ that cannot be converted become NA) so the summaries work on both.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,12 +45,15 @@ def ints(df: pd.DataFrame, column: str) -> pd.Series:
 
 
 def times(df: pd.DataFrame, column: str) -> pd.Series:
-    """``column`` as UTC timestamps (all NaT when the column is absent)."""
+    """``column`` as UTC timestamps (all NaT when the column is absent); ISO 8601 text and
+    epoch seconds are converted, anything else becomes NaT."""
     if column not in df.columns:
         return pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
     s = df[column]
-    if not isinstance(s.dtype, pd.DatetimeTZDtype):
-        s = pd.to_datetime(s, utc=True, errors="coerce")
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        s = pd.to_datetime(s, unit="s", utc=True, errors="coerce")  # epoch seconds, as on the wire
+    elif not isinstance(s.dtype, pd.DatetimeTZDtype):
+        s = pd.to_datetime(s, utc=True, errors="coerce", format="ISO8601")
     elif str(s.dt.tz) != "UTC":
         s = s.dt.tz_convert("UTC")
     return s
@@ -85,26 +87,23 @@ def labels(df: pd.DataFrame, column: str) -> pd.Series:
     return s.mask(s.isna() | (s == ""), UNKNOWN).astype(object)
 
 
-def _tag_tuple(value: Any) -> tuple[str, ...] | None:
-    if isinstance(value, str):
-        parts: Iterable[Any] = value.split(",")
-    elif isinstance(value, list | tuple | np.ndarray | set | frozenset):
-        parts = value
-    else:  # None, NA, NaN
-        return None
-    stripped = (str(p).strip() for p in parts if p is not None and p is not pd.NA)
-    return tuple(dict.fromkeys(t for t in stripped if t))
+def tag_pairs(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per (video, distinct tag): columns ``pos`` (row position in ``df``) and ``tag``.
 
-
-def tags(df: pd.DataFrame) -> pd.Series:
-    """The ``tags`` column as tuples of distinct, stripped tags (None where missing).
-
-    Lists, tuples and arrays (as read back from Parquet) are accepted; a string is taken as
-    comma-separated tags.
+    Tags are stripped and blanks dropped; lists, tuples and arrays (as read back from Parquet)
+    are accepted, and a string is taken as comma-separated tags.
     """
-    if "tags" not in df.columns:
-        return pd.Series(None, index=df.index, dtype=object)
-    return pd.Series([_tag_tuple(v) for v in df["tags"]], index=df.index, dtype=object)
+    if "tags" not in df.columns or len(df) == 0:
+        return pd.DataFrame({"pos": pd.Series([], dtype="int64"), "tag": pd.Series([], dtype=object)})
+    column = pd.Series(df["tags"].to_numpy(dtype=object), index=pd.RangeIndex(len(df)))
+    is_text = column.map(lambda v: isinstance(v, str))
+    if is_text.any():
+        column = column.where(~is_text, column[is_text].str.split(","))
+    exploded = column.explode()
+    tags = exploded.astype("string").str.strip()
+    keep = tags.notna() & (tags != "")
+    pairs = pd.DataFrame({"pos": tags.index[keep].astype("int64"), "tag": tags[keep].astype(object).to_numpy()})
+    return pairs.drop_duplicates(ignore_index=True)
 
 
 def to_timestamp(value: str | datetime | pd.Timestamp | np.datetime64) -> pd.Timestamp:

@@ -100,7 +100,7 @@ def overview(df: pd.DataFrame, *, title: str, as_of: pd.Timestamp | None) -> Fig
 
     fig = Figure(figsize=(17, 22.5), layout="constrained")
     header, *rows = cast(Any, fig.subfigures(len(_MOSAIC) + 1, 1, height_ratios=[0.1, *_HEIGHTS]))
-    header.text(0.01, 0.62, P.text(title), fontsize=18, fontweight="bold", va="center")
+    header.text(0.01, 0.62, P.plain(P.text(title)), fontsize=18, fontweight="bold", va="center")
     header.text(0.01, 0.12, _headline(df, as_of), fontsize=11, color="#4a5568", va="center")
     for row, keys in zip(rows, _MOSAIC, strict=True):
         axes = row.subplot_mosaic([keys])

@@ -10,6 +10,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
@@ -33,16 +35,19 @@ def new_axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
 
 
 def text(value: object, width: int | None = None) -> str:
-    """``value`` as a one-line label, shortened to ``width`` characters with an ellipsis.
-
-    Dollar signs are escaped so user text is never read as mathtext.
-    """
-    label = "(no title)" if value is None or value != value else _SPACES.sub(" ", str(value)).strip()
+    """``value`` as a one-line label, shortened to ``width`` characters with an ellipsis."""
+    missing = value is None or value is pd.NA or (isinstance(value, float) and value != value)
+    label = "" if missing else _SPACES.sub(" ", str(value)).strip()
     if not label:
         label = "(no title)"
     if width is not None and len(label) > width:
         label = label[: width - 1].rstrip() + "…"
-    return label.replace("$", r"\$")
+    return label
+
+
+def plain(value: str) -> str:
+    """``value`` with dollar signs escaped, so user text is never read as mathtext."""
+    return value.replace("$", r"\$")
 
 
 def number(value: float) -> str:
@@ -77,7 +82,7 @@ def thousands(ax: Axes, axis: str = "x", *, integer: bool = True) -> None:
 
 def finish(ax: Axes, title: str, xlabel: str = "", ylabel: str = "") -> Axes:
     """Title, axis labels and a light frame."""
-    ax.set_title(title, fontsize=TITLE_SIZE, loc="left", fontweight="bold")
+    ax.set_title(plain(title), fontsize=TITLE_SIZE, loc="left", fontweight="bold")
     ax.set_xlabel(xlabel, fontsize=LABEL_SIZE)
     ax.set_ylabel(ylabel, fontsize=LABEL_SIZE)
     ax.tick_params(labelsize=LABEL_SIZE)
@@ -88,7 +93,7 @@ def finish(ax: Axes, title: str, xlabel: str = "", ylabel: str = "") -> Axes:
 
 def category_ticks(ax: Axes, names: Sequence[str]) -> None:
     """Category labels under vertical bars, slanted so neighbours never overlap."""
-    ax.set_xticks(range(len(names)), [text(n) for n in names], rotation=30, ha="right",
+    ax.set_xticks(range(len(names)), [plain(text(n)) for n in names], rotation=30, ha="right",
                   rotation_mode="anchor")
     ax.tick_params(axis="x", length=0)
 
@@ -99,9 +104,9 @@ def no_data(ax: Axes, title: str, note: str = "No data") -> Axes:
     ax.set_yticks([])
     for spine in ax.spines.values():
         spine.set_color(MUTED)
-    ax.text(0.5, 0.5, text(note), transform=ax.transAxes, ha="center", va="center",
+    ax.text(0.5, 0.5, plain(note), transform=ax.transAxes, ha="center", va="center",
             fontsize=LABEL_SIZE + 1, color="#4a5568", wrap=True)
-    ax.set_title(title, fontsize=TITLE_SIZE, loc="left", fontweight="bold")
+    ax.set_title(plain(title), fontsize=TITLE_SIZE, loc="left", fontweight="bold")
     return ax
 
 
@@ -118,7 +123,7 @@ def barh(
     positions = list(range(len(values)))
     clean = [0.0 if v != v else float(v) for v in values]
     ax.barh(positions, clean, color=color, height=0.7)
-    ax.set_yticks(positions, [text(label) for label in labels])
+    ax.set_yticks(positions, [plain(text(label)) for label in labels])
     ax.set_ylim(len(values) - 0.5, -0.5)
     top = max(clean, default=0.0)
     ax.set_xlim(0, top * 1.18 if top > 0 else 1)

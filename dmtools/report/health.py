@@ -13,8 +13,10 @@ Pure: no clock, no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from dmtools.report import _data
@@ -86,29 +88,31 @@ def health_check(df: pd.DataFrame, *, limits: FieldLimits = LIMITS_PUBLIC) -> He
         >>> df.loc[found.ids("no_tags")]       # doctest: +SKIP
     """
     index = _data.ids(df)
-    found: dict[str, tuple[pd.Series, pd.Series]] = {}  # problem -> (mask, detail)
+    found: dict[str, tuple[np.ndarray, pd.Series]] = {}  # problem -> (mask, detail of the hits)
 
-    def add(problem: str, mask: pd.Series, detail: pd.Series | str) -> None:
-        mask = pd.Series(mask.to_numpy(dtype=bool), index=index)
-        text = detail if isinstance(detail, pd.Series) else pd.Series(detail, index=df.index)
-        found[problem] = (mask, pd.Series(text.astype(object).to_numpy(), index=index))
+    def add(problem: str, mask: pd.Series, detail: Callable[[np.ndarray], list[str]] | str) -> None:
+        hits = mask.to_numpy(dtype=bool)
+        text = [detail] * int(hits.sum()) if isinstance(detail, str) else detail(hits)
+        found[problem] = (hits, pd.Series(text, index=index[hits], dtype=object))
 
     if "title" in df.columns:
         title = _data.texts(df, "title")
         blank = _blank(title)
         add("missing_title", blank, "title is empty")
-        length = title.str.len().fillna(0).astype(int)
-        add("title_too_long", length > limits.title,
-            length.map(lambda n: f"{n} characters, at most {limits.title}"))
+        length = title.str.len().fillna(0).astype(int).to_numpy()
+        add("title_too_long", pd.Series(length > limits.title),
+            lambda hits: [f"{n} characters, at most {limits.title}" for n in length[hits]])
         key = title.str.strip().str.casefold()
         dup_count = key.map(key[~blank].value_counts()).fillna(0).astype(int)
         add("duplicate_title", (dup_count > 1) & ~blank,
-            dup_count.map(lambda n: f"same title as {n - 1} other video{'s' if n > 2 else ''}"))
+            lambda hits: [f"same title as {n - 1} other video{'s' if n > 2 else ''}"
+                          for n in dup_count.to_numpy()[hits]])
     if "description" in df.columns:
         add("missing_description", _blank(_data.texts(df, "description")), "description is empty")
     if "tags" in df.columns:
-        tag_lists = _data.tags(df)
-        add("no_tags", tag_lists.map(lambda t: not t).astype(bool), "no tags")
+        tagged = np.zeros(len(df), dtype=bool)
+        tagged[_data.tag_pairs(df)["pos"].to_numpy()] = True
+        add("no_tags", pd.Series(~tagged), "no tags")
     if "private" in df.columns:
         add("private", (_data.bools(df, "private") == True).fillna(False), "private")  # noqa: E712
     if "published" in df.columns:
@@ -123,10 +127,9 @@ def health_check(df: pd.DataFrame, *, limits: FieldLimits = LIMITS_PUBLIC) -> He
             continue
         mask, detail = found[problem]
         count_rows.append((problem, field, description, int(mask.sum())))
-        hits = detail[mask.to_numpy()]
         parts.append(pd.DataFrame(
-            {"problem": problem, "field": field, "detail": hits.to_numpy(dtype=object)},
-            index=hits.index,
+            {"problem": problem, "field": field, "detail": detail.to_numpy(dtype=object)},
+            index=detail.index,
         ))
     counts = pd.DataFrame(count_rows, columns=["problem", "field", "description", "videos"])
     counts = counts.set_index("problem").astype({"videos": "Int64"})

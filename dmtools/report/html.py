@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from dmtools.errors import InputError
-from dmtools.report import _data, _panels, summaries
+from dmtools.report import _data, _panels, distributions, summaries
 from dmtools.report.health import health_check
 from dmtools.report.summaries import AsOf
 
@@ -73,7 +74,13 @@ def overview_figure(df: pd.DataFrame, *, title: str | None = None, as_of: AsOf =
     return _panels.overview(df, title=title or _default_title(df), as_of=_data.resolve_as_of(df, as_of))
 
 
+def _scalar(value: object) -> object:
+    """NumPy scalars as the Python values they hold."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _cell(value: object, column: str) -> str:
+    value = _scalar(value)
     if value is None or value is pd.NA or value is pd.NaT:
         return "–"
     if isinstance(value, float) and value != value:
@@ -95,7 +102,14 @@ def _cell(value: object, column: str) -> str:
     return str(value)
 
 
+def _is_number(value: object) -> bool:
+    value = _scalar(value)
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _header(column: str) -> str:
+    if column == "channel":
+        return "category"
     if column.endswith("_per_view"):
         return column.replace("_per_view", "").replace("_", " ") + " per 1,000 views"
     return column.replace("_", " ")
@@ -107,8 +121,7 @@ def _table(frame: pd.DataFrame, limit: int = MAX_ROWS) -> str:
     rows = []
     for key, row in zip(shown.index, shown.itertuples(index=False), strict=True):
         cells = "".join(
-            f'<td class="{"num" if isinstance(v, int | float) and not isinstance(v, bool) else "txt"}">'
-            f"{html.escape(_cell(v, str(c)))}</td>"
+            f'<td class="{"num" if _is_number(v) else "txt"}">{html.escape(_cell(v, str(c)))}</td>'
             for c, v in zip(shown.columns, row, strict=True)
         )
         rows.append(f"<tr><th>{html.escape(_cell(key, ''))}</th>{cells}</tr>")
@@ -156,9 +169,9 @@ _SECTIONS: list[tuple[str, str, tuple[str, ...], _Tables]] = [
      lambda df, t: [("", summaries.top_videos(df, 25, by="views_per_day", as_of=t))]),
     ("bottom-videos", "Least viewed videos", (),
      lambda df, t: [("", summaries.bottom_videos(df, 25, as_of=t))]),
-    ("durations", "Durations", ("durations",), lambda df, _t: [("", summaries.duration_distribution(df))]),
+    ("durations", "Durations", ("durations",), lambda df, _t: [("", distributions.duration_distribution(df))]),
     ("views-distribution", "Views distribution", ("views-distribution",),
-     lambda df, _t: [("", summaries.views_distribution(df).drop(columns=["low", "high"]))]),
+     lambda df, _t: [("", distributions.views_distribution(df).drop(columns=["low", "high"]))]),
     ("visibility", "Visibility and status", ("visibility",),
      lambda df, _t: [("Visibility", summaries.visibility_breakdown(df)),
                      ("Status", summaries.status_breakdown(df))]),

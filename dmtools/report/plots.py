@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from dmtools.report import _plotting as P
+from dmtools.report import distributions as D
 from dmtools.report import summaries as S
 from dmtools.report.compare import SnapshotDiff
 from dmtools.report.health import health_check
@@ -165,7 +166,7 @@ def plot_engagement(
     if has_comments:
         ax.barh(positions + height / 2, comments.fillna(0), height=height, color=P.SECOND,
                 label="comments per 1,000 views")
-    ax.set_yticks(positions, [P.text(x) for x in names])
+    ax.set_yticks(positions, [P.plain(P.text(x)) for x in names])
     ax.set_ylim(len(table) - 0.5, -0.5)
     ax.tick_params(axis="y", length=0)
     ax.legend(fontsize=P.LABEL_SIZE - 1, frameon=False, loc="upper center",
@@ -201,7 +202,7 @@ def plot_top_videos(
 
 
 def plot_duration_distribution(
-    df: pd.DataFrame, ax: Axes | None = None, *, bins: tuple[float, ...] = S.DURATION_BINS,
+    df: pd.DataFrame, ax: Axes | None = None, *, bins: tuple[float, ...] = D.DURATION_BINS,
     title: str | None = None,
 ) -> Axes:
     """Bars of videos per duration bin (see :func:`dmtools.report.duration_distribution`).
@@ -209,7 +210,7 @@ def plot_duration_distribution(
     Example:
         >>> plot_duration_distribution(df).figure   # doctest: +SKIP
     """
-    table = S.duration_distribution(df, bins)
+    table = D.duration_distribution(df, bins)
     ax = P.new_axes(ax, (7, 3.5))
     title = title or "Videos by duration"
     if table["videos"].sum() == 0:
@@ -231,7 +232,7 @@ def plot_views_distribution(df: pd.DataFrame, ax: Axes | None = None, *, title: 
     Example:
         >>> plot_views_distribution(df).figure   # doctest: +SKIP
     """
-    table = S.views_distribution(df)
+    table = D.views_distribution(df)
     ax = P.new_axes(ax, (7, 3.5))
     title = title or "Videos by total views"
     if table["videos"].sum() == 0:

@@ -16,7 +16,6 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 import numpy as np
@@ -27,26 +26,20 @@ from dmtools.report import _data
 from dmtools.schema import CATEGORY_LABELS, STATUSES
 
 __all__ = [
-    "DURATION_BINS",
     "bottom_videos",
     "by_category",
     "by_language",
-    "duration_distribution",
     "engagement_by",
     "key_figures",
     "status_breakdown",
     "top_tags",
     "top_videos",
     "uploads_per_month",
-    "views_distribution",
     "views_per_day",
     "visibility_breakdown",
 ]
 
 AsOf = str | datetime | pd.Timestamp | np.datetime64 | None
-
-#: Default duration bin edges, in seconds.
-DURATION_BINS: tuple[float, ...] = (0, 60, 300, 600, 1200, 3600, float("inf"))
 
 VISIBILITY_STATES: tuple[str, ...] = ("public", "private", "unpublished", "private, unpublished")
 
@@ -80,7 +73,8 @@ def uploads_per_month(df: pd.DataFrame) -> pd.DataFrame:
 def engagement_by(df: pd.DataFrame, column: str) -> pd.DataFrame:
     """Videos, views and engagement grouped by ``column`` (missing values grouped as "(unknown)").
 
-    ``likes_per_view`` is total likes over total views of the group (and the same for
+    Sums skip missing values. ``views_per_video`` averages over the videos that have a view
+    count; ``likes_per_view`` is total likes over total views of the group (and the same for
     comments); ``views_share`` is the group's part of all views. Sorted by views, then videos.
 
     Returns:
@@ -103,7 +97,8 @@ def engagement_by(df: pd.DataFrame, column: str) -> pd.DataFrame:
         present = frame[name].notna().groupby(frame["key"]).any()
         out[name] = grouped[name].sum().astype("Int64").where(present)
     views = out["views"].astype("Float64").astype(float)
-    out["views_per_video"] = views / out["videos"]
+    counted = frame["views"].notna().groupby(frame["key"]).sum()
+    out["views_per_video"] = views / counted.where(counted > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         positive = views.where(views > 0)
         out["likes_per_view"] = out["likes"].astype("Float64").astype(float) / positive
@@ -204,54 +199,6 @@ def bottom_videos(df: pd.DataFrame, n: int = 10, *, by: str = "views_total", as_
     return _ranked(df, n, by, as_of, ascending=True)
 
 
-def _bin_label(lo: float, hi: float) -> str:
-    def fmt(seconds: float) -> str:
-        if seconds >= 3600 and seconds % 3600 == 0:
-            return f"{seconds / 3600:g} h"
-        if seconds >= 60 and seconds % 60 == 0:
-            return f"{seconds / 60:g} min"
-        return f"{seconds:g} s"
-
-    if lo <= 0:
-        return f"< {fmt(hi)}"
-    if np.isinf(hi):
-        return f"≥ {fmt(lo)}"
-    a, b = fmt(lo), fmt(hi)
-    if a.split()[1] == b.split()[1]:
-        a = a.split()[0]
-    return f"{a}–{b}"
-
-
-def duration_distribution(df: pd.DataFrame, bins: Sequence[float] = DURATION_BINS) -> pd.DataFrame:
-    """Videos and views per duration bin (``[lo, hi)`` seconds); default bins in minutes:
-    <1, 1–5, 5–10, 10–20, 20–60, ≥60.
-
-    Every bin is listed (0 when empty); an ``(unknown)`` row counts videos without duration
-    and appears only when there are some. ``share`` is the part of all videos.
-
-    Example:
-        >>> duration_distribution(df, bins=[0, 30, 60, float("inf")])   # doctest: +SKIP
-    """
-    _data.require(df, ["duration"], "duration_distribution")
-    edges = [float(b) for b in bins]
-    if len(edges) < 2 or any(b >= a for a, b in zip(edges[1:], edges[:-1], strict=True)):
-        raise InputError(f"bins must be at least two increasing edges, not {list(bins)}")
-    seconds = _data.ints(df, "duration").astype("Float64").astype(float)
-    names = [_bin_label(lo, hi) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
-    cut = pd.cut(seconds, edges, right=False, labels=names)
-    views = _data.ints(df, "views_total")
-    frame = pd.DataFrame({"bin": cut, "views": views})
-    grouped = frame.groupby("bin", observed=False)
-    out = pd.DataFrame({"videos": grouped.size().astype("int64"), "views": grouped["views"].sum()})
-    out.index = pd.Index([str(i) for i in out.index], name="duration")
-    missing = int(seconds.isna().sum())
-    if missing:
-        out.loc[_data.UNKNOWN] = [missing, views[seconds.isna()].sum()]
-    out = out.astype({"videos": "int64", "views": "Int64"})
-    out["share"] = _data.share(out["videos"], len(df))
-    return out
-
-
 def visibility_breakdown(df: pd.DataFrame) -> pd.DataFrame:
     """Videos by visibility: public, private, unpublished, or both private and unpublished.
 
@@ -315,9 +262,9 @@ def top_tags(df: pd.DataFrame, n: int = 20) -> pd.DataFrame:
         >>> top_tags(df, 10)   # doctest: +SKIP
     """
     _data.require(df, ["tags"], "top_tags")
-    tag_lists = _data.tags(df)
-    frame = pd.DataFrame({"tag": tag_lists, "views": _data.ints(df, "views_total")}).explode("tag")
-    frame = frame[frame["tag"].notna()]
+    pairs = _data.tag_pairs(df)
+    views = _data.ints(df, "views_total").to_numpy()
+    frame = pd.DataFrame({"tag": pairs["tag"], "views": pd.array(views[pairs["pos"].to_numpy()], dtype="Int64")})
     grouped = frame.groupby("tag")
     out = pd.DataFrame({"videos": grouped.size().astype("int64"), "views": grouped["views"].sum()})
     out = out.astype({"views": "Int64"}).reset_index()
@@ -360,51 +307,4 @@ def key_figures(df: pd.DataFrame, as_of: AsOf = None) -> pd.DataFrame:
     rows["as of"] = when if when is not None else pd.NaT
     out = pd.DataFrame({"value": pd.Series(rows, dtype=object)})
     out.index.name = "metric"
-    return out
-
-
-def _magnitude_label(lo: int, hi: int) -> str:
-    def short(v: int) -> str:
-        for size, suffix in ((10**9, "B"), (10**6, "M"), (10**3, "k")):
-            if v >= size:
-                return f"{v // size:,}{suffix}"
-        return f"{v:,}"
-
-    if hi - lo == 1:
-        return short(lo)
-    return f"{lo:,}–{hi - 1:,}" if hi <= 1000 else f"{short(lo)}–{short(hi)}"
-
-
-def views_distribution(df: pd.DataFrame) -> pd.DataFrame:
-    """How many videos have 0, 1–9, 10–99, 100–999... views (bins by order of magnitude).
-
-    Bins run from 0 up to the decade holding the most viewed video; empty bins in between
-    are kept (0) so the long tail shows. Videos without ``views_total`` are left out.
-
-    Returns:
-        Index ``views`` (bin labels such as ``"0"``, ``"1–9"``, ``"1k–10k"``); columns
-        ``low`` and ``high`` (bin is ``[low, high)``), ``videos``, ``share`` (of videos with
-        a view count).
-
-    Example:
-        >>> views_distribution(df)   # doctest: +SKIP
-    """
-    _data.require(df, ["views_total"], "views_distribution")
-    views = _data.ints(df, "views_total").dropna().astype("int64").clip(lower=0)
-    if views.empty:
-        edges = [0, 1]
-    else:
-        top = int(views.max())
-        edges = [0, 1]
-        while edges[-1] <= top:
-            edges.append(edges[-1] * 10)
-    lows, highs = edges[:-1], edges[1:]
-    position = np.searchsorted(np.asarray(highs), views.to_numpy(), side="right")
-    counts = np.bincount(position, minlength=len(lows))[: len(lows)]
-    out = pd.DataFrame(
-        {"low": lows, "high": highs, "videos": counts.astype("int64")},
-        index=pd.Index([_magnitude_label(lo, hi) for lo, hi in zip(lows, highs, strict=True)],
-                       name="views"),
-    )
-    out["share"] = _data.share(out["videos"], len(views))
     return out
