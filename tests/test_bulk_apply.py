@@ -308,3 +308,12 @@ def test_bad_input_is_refused_naming_row_and_column_with_zero_requests(sb, clien
         plan_edits(df, edited).apply(client, progress=False)
     assert where in {(p.row, p.column) for p in exc.value.problems}
     assert sb.request_log(seq) == []
+
+
+def test_progress_bar_is_shown_or_silent_as_asked(sb, client, capsys) -> None:
+    df = load(client)
+    plan = plan_edits(df, retitle(df, list(df.index[130:133]), "quiet"))
+    result = plan.apply(client, progress=False)
+    assert capsys.readouterr().err == ""
+    result.undo_plan().apply(client, progress=True)
+    assert "3/3" in capsys.readouterr().err

@@ -150,3 +150,22 @@ def test_two_thousand_edits_under_faults_lose_nothing_and_apply_nothing_twice(bi
           f"requests ({extra / 2000:.1%} of N), {elapsed:.1f} s; faults {dict(faults)}")
     assert extra <= 0.25 * 2000
     assert elapsed < 120
+
+
+def test_a_write_interrupted_every_time_fails_after_three_sends_without_a_commit(small):
+    with fast_client(small) as client:
+        df = dm.load_videos(client, progress=False)
+        vid = df.index[-1]
+        edited = df.copy()
+        edited.loc[vid, "title"] = "Never arrives"
+        small.set_faults(seed=3, rules=[{"kind": "reset", "after_commit": False,
+                                         "methods": ["POST"], "path": f"^/video/{vid}$"}])
+        commits = len(small.commits())
+        try:
+            result = plan_edits(df, edited).apply(client, progress=False)
+        finally:
+            small.clear_faults()
+    row = result.to_frame().loc[vid]
+    assert (row["op_status"], row["error_type"], row["attempts"]) == ("failed", "Interrupted", 3)
+    assert "still holds the old values" in row["message"]
+    assert len(small.commits()) == commits

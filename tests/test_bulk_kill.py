@@ -77,7 +77,7 @@ def test_killed_job_resumes_without_loss_or_double_apply(tmp_path) -> None:
         sb.set_faults(latency=0.002)  # requests in flight when the kill lands
         commits_before = len(sb.commits())
         rng = random.Random(20240601)
-        kill_points = sorted(rng.sample(range(20, 980), 6))
+        kill_points = sorted(rng.sample(range(20, 980), 5))
         in_doubt_after_kills = 0
         for point in kill_points:
             run_child(cfg, kill_at=point)

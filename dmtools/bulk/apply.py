@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 __all__ = ["apply_edits"]
 
 _MISSING = object()
+#: error_type of outcomes decided here rather than raised by the API.
+_ERROR_TYPES = {"conflict": "Conflict", "failed": "Interrupted"}
 
 
 def read_fields(client: Client, video_id: str, fields: Iterable[str]) -> dict[str, Any]:
@@ -132,7 +134,7 @@ class EditWorker:
     def _done(self, state: OpState, status: str, message: str, *,
               http_status: int | None = None) -> None:
         self.journal.mark(state.row.op_id, status, http_status=http_status,
-                          error_type="Conflict" if status == "conflict" else None,
+                          error_type=_ERROR_TYPES.get(status),
                           message=message)
         state.in_doubt = False
 

@@ -234,7 +234,8 @@ class DeleteWorker:
                    "the video still exists", None)
 
     def _done(self, state: OpState, status: str, message: str, http_status: int | None) -> None:
-        self.journal.mark(state.row.op_id, status, http_status=http_status, message=message)
+        self.journal.mark(state.row.op_id, status, http_status=http_status, message=message,
+                          error_type="Interrupted" if status == "failed" else None)
         state.in_doubt = False
 
 
