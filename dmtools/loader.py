@@ -69,12 +69,13 @@ PARTITIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 class IncompleteLoadWarning(UserWarning):
-    """Some videos could not be reached (more than 1,000 in one second and one category)."""
+    """Some videos could not be reached: more in one second than one query reaches, and no
+    filter splits them further (the message names the second and the count)."""
 
 
 @dataclass(eq=False)
 class _Partition:
-    """A busy second read category by category: checks the categories add up."""
+    """A busy second read part by part (by ``by``); checks the parts add up."""
 
     t: int
     path: str
@@ -100,8 +101,8 @@ class _Second:
 
 @dataclass(frozen=True)
 class _Task:
-    """One request: an edge page of a list, a window read from its start, or one page of a
-    busy second."""
+    """One request: an edge page of a list, a window read from its start, one page of a busy
+    second, or a check of a split second's total."""
 
     kind: Literal["edge", "window", "second", "check"]
     path: str
@@ -234,18 +235,20 @@ class _Loader:
 
     # -- planning (main thread) ------------------------------------------------------------
 
-    def keep(self, items: list[dict[str, Any]]) -> None:
+    def keep(self, items: list[dict[str, Any]], times: list[int]) -> None:
         before = len(self.videos)
-        for video in items:
-            t = _time(video)
+        for video, t in zip(items, times, strict=True):
             if (self.lo is None or t >= self.lo) and (self.hi is None or t <= self.hi):
                 self.videos[str(video["id"])] = video
         self.bar.update(len(self.videos) - before)
 
     def handle(self, task: _Task, envelope: Envelope, used: tuple[bool, bool]) -> list[_Task]:
         items: list[dict[str, Any]] = envelope["list"]
-        self.keep(items)
         times = [_time(v) for v in items]
+        if times != sorted(times, reverse=task.sort == "recent"):
+            raise DailymotionError(f"GET {task.path} did not sort by creation time "
+                                   f"(sort={task.sort}); cannot read it window by window")
+        self.keep(items, times)
         if self.bounds.learn(task.lo, task.hi, used, times):
             log.debug("the API counts created_after/created_before inclusively; "
                       "reading %s [%s, %s] again", task.path, task.lo, task.hi)
