@@ -224,6 +224,8 @@ def test_channel_report_writes_one_self_contained_html_and_pngs(tmp_path: Path) 
         assert png.read_bytes().startswith(PNG)
     assert result.overview_png == result.pngs["overview"]
     assert isinstance(result.figure, Figure)
+    shown = result._repr_html_()
+    assert "report.html" in shown and "data:image/png;base64," in shown
 
 
 def test_channel_report_of_an_empty_channel(tmp_path: Path) -> None:

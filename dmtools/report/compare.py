@@ -34,6 +34,10 @@ class SnapshotDiff:
         removed: the rows of ``before`` that are not in ``after``.
         summary: index ``metric``; one ``value`` column: videos before/after, kept, new,
             removed, views before/after, views gained by kept videos and by new videos.
+
+    Example:
+        >>> diff = compare_snapshots(last_week, today)
+        >>> diff.removed.index.tolist()   # doctest: +SKIP
     """
 
     videos: pd.DataFrame

@@ -47,6 +47,10 @@ class HealthReport:
         issues: one row per finding; index ``id`` (a video may appear several times);
             columns ``problem``, ``field`` and ``detail``. ``issues.reset_index()`` gives the
             ``id``/``problem``/``field`` columns as a plain table.
+
+    Example:
+        >>> found = health_check(df)
+        >>> found.issues.query("problem == 'no_tags'").index   # doctest: +SKIP
     """
 
     counts: pd.DataFrame

@@ -44,6 +44,12 @@ class ReportResult:
         pngs: chart name -> PNG file; ``"overview"`` is the multi-panel figure.
         figure: the overview :class:`matplotlib.figure.Figure` (display it in Jupyter).
         sections: the ids of the HTML sections, in order.
+
+    In Jupyter, a result shows the overview picture and where the files are.
+
+    Example:
+        >>> result = channel_report(df, "report.html")
+        >>> result.pngs["top-videos"]   # doctest: +SKIP
     """
 
     html: Path
@@ -55,6 +61,11 @@ class ReportResult:
     def overview_png(self) -> Path:
         """The overview PNG (same as ``pngs["overview"]``)."""
         return self.pngs["overview"]
+
+    def _repr_html_(self) -> str:
+        where = html.escape(str(self.html))
+        picture = _image(self.overview_png.read_bytes(), "overview") if self.overview_png.exists() else ""
+        return f"<p>Channel report written to <code>{where}</code></p>{picture}"
 
 
 def _default_title(df: pd.DataFrame) -> str:
