@@ -169,3 +169,23 @@ def test_a_write_interrupted_every_time_fails_after_three_sends_without_a_commit
     assert (row["op_status"], row["error_type"], row["attempts"]) == ("failed", "Interrupted", 3)
     assert "still holds the old values" in row["message"]
     assert len(small.commits()) == commits
+
+
+def test_a_dead_service_opens_the_breaker_and_leaves_the_rest_not_attempted(small):
+    with fast_client(small) as client:
+        df = dm.load_videos(client, progress=False)
+        edited = df.copy()
+        edited["title"] = [f"{t[:80]} · down" for t in df["title"]]
+        plan = plan_edits(df, edited)
+        small.set_faults(seed=4, rules=[{"kind": "status", "status": 503,
+                                         "path": "^/video/"}])
+        start = small.request_log()[-1]["seq"]
+        try:
+            result = plan.apply(client, workers=4, progress=False)
+        finally:
+            small.clear_faults()
+    counts = result.counts()
+    assert result.stopped is not None and result.stopped.startswith("service unavailable")
+    assert counts["failed"] + counts["not_attempted"] == len(plan) == 60
+    assert counts["not_attempted"] >= 30                 # 100 retries = 25 operations
+    assert len(small.request_log(start)) <= 150          # ~100 retries allowed by the budget

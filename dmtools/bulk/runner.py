@@ -4,7 +4,9 @@ A job is a plan plus a journal. :func:`run_job` opens (or creates) the journal, 
 that belongs to another plan, account or API host before sending anything, then runs every
 operation that is not final on a bounded thread pool, operations left in doubt by an earlier
 run first. A fatal authentication error (session gone, token revoked, missing scope) stops
-the job: operations not started stay ``planned`` and are reported ``not_attempted``.
+the job, and so does a failure once the transport's retry budget is spent (the service is
+down: a circuit breaker). Operations not started stay ``planned`` and are reported
+``not_attempted``; running the job again from its journal picks them up.
 """
 
 from __future__ import annotations
@@ -54,6 +56,16 @@ def is_fatal(exc: BaseException) -> bool:
     return isinstance(exc, PermissionDenied) and exc.missing_scope is not None
 
 
+def service_down(client: Client, exc: BaseException) -> bool:
+    """The API keeps failing and the transport's retry budget is spent: stop sending."""
+    budget = getattr(getattr(client, "transport", None), "budget", None)
+    if budget is None or not budget.exhausted:
+        return False
+    if isinstance(exc, TransportError):
+        return True
+    return isinstance(exc, APIError) and exc.status in (429, 500, 502, 503, 504)
+
+
 def describe(exc: BaseException) -> dict[str, Any]:
     """Journal fields (http_status, error_type, message) for an exception."""
     status = exc.status if isinstance(exc, APIError) else None
@@ -86,7 +98,8 @@ class Job:
     """Runs the operations of one journal with ``workers`` threads."""
 
     def __init__(self, journal: Journal, worker: Worker, *, workers: int, progress: Progress,
-                 description: str) -> None:
+                 description: str,
+                 breaker: Callable[[BaseException], bool] = lambda exc: False) -> None:
         if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
             raise InputError(f"workers must be a positive integer, got {workers!r}")
         self.journal = journal
@@ -94,6 +107,7 @@ class Job:
         self.workers = workers
         self.progress = progress
         self.description = description
+        self.breaker = breaker
         self.stop = threading.Event()
         self.stopped: str | None = None
         self._stop_lock = threading.Lock()
@@ -111,14 +125,19 @@ class Job:
             self.journal.mark(state.row.op_id, "in_doubt" if state.in_doubt else "failed",
                               **fields)
             if is_fatal(exc):
-                with self._stop_lock:
-                    if self.stopped is None:
-                        self.stopped = f"{type(exc).__name__}: {exc}"
-                        log.error("stopping the job: %s", self.stopped)
-                self.stop.set()
+                self._halt(f"{type(exc).__name__}: {exc}")
+            elif self.breaker(exc):
+                self._halt(f"service unavailable: {type(exc).__name__}: {exc}")
             elif not isinstance(exc, APIError | TransportError):
                 log.exception("operation %s on %s failed unexpectedly", state.row.op_id,
                               state.row.video_id)
+
+    def _halt(self, reason: str) -> None:
+        with self._stop_lock:
+            if self.stopped is None:
+                self.stopped = reason
+                log.error("stopping the job: %s", reason)
+        self.stop.set()
 
     def run(self) -> None:
         rows = self.journal.rows()
@@ -214,7 +233,8 @@ def run_job(
         if before_first_write is not None:
             before_first_write(store)
         job = Job(store, worker_factory(store), workers=workers, progress=progress,
-                  description=f"{kind} {fingerprint[:8]}")
+                  description=f"{kind} {fingerprint[:8]}",
+                  breaker=lambda exc: service_down(client, exc))
         job.run()
         return result_from(store, kind=kind, fingerprint=fingerprint, stopped=job.stopped,
                            export_path=export_path)
