@@ -49,7 +49,12 @@ PLAN_VERSION = 1
 @dataclass(frozen=True, eq=True)
 class EditOp:
     """One video's changes: ``changes[field] = (old, new)``; ``new`` None (``[]`` for tags)
-    clears the field."""
+    clears the field.
+
+    Example:
+        >>> plan.ops[0].changes                    # doctest: +SKIP
+        {'title': ('Old title', 'New title'), 'private': (False, True)}
+    """
 
     op_id: int
     video_id: str
@@ -219,7 +224,17 @@ class EditPlan:
         return plan
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the plan as JSON; :meth:`load` gives back exactly these actions."""
+        """Write the plan as JSON; :meth:`load` gives back exactly these actions.
+
+        Layout: ``{"format": "dmtools.edit-plan", "version": 1, "fingerprint": <sha256>,
+        "ops": [{"op_id", "video_id", "changes": {field: [old, new]}}], "labels":
+        {video_id: title}, "unchanged_rows", "notes"}``. Loading checks the fingerprint, so
+        a hand-edited file is refused.
+
+        Example:
+            >>> plan.save("retitle.plan.json")                      # doctest: +SKIP
+            >>> dm.EditPlan.load("retitle.plan.json").apply(client)  # doctest: +SKIP
+        """
         from dmtools.bulk._files import write_json_atomic
 
         return write_json_atomic(path, self.to_dict())

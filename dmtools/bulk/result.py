@@ -34,6 +34,10 @@ class OpResult:
         error_type: exception class name or API error type, for failures and conflicts.
         message: human-readable reason (why it failed, which fields conflict...).
         attempts: number of write requests sent for it (over all runs of the journal).
+
+    Example:
+        >>> [r for r in result if r.status == "conflict"][0].message    # doctest: +SKIP
+        "changed since the plan was made: title: expected 'A', server has 'B'"
     """
 
     op_id: int
