@@ -22,11 +22,11 @@ Example:
 from __future__ import annotations
 
 import logging
-import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import numbers
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from dmtools import schema
@@ -53,6 +53,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 FilterValue = Any
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -79,26 +80,6 @@ def _fields(fields: Iterable[str] | str | None) -> tuple[str, ...]:
     return tuple(resolve_fields(fields))
 
 
-def to_unix(value: Any) -> int:
-    """Unix seconds from a datetime/date (naive means UTC), a pandas Timestamp or a number.
-
-    Raises:
-        TypeError, ValueError: when ``value`` is not a point in time.
-    """
-    if isinstance(value, bool):
-        raise TypeError("a boolean is not a date")
-    if isinstance(value, datetime):
-        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return math.floor(aware.timestamp())
-    if isinstance(value, date):
-        return math.floor(datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp())
-    if isinstance(value, int | float) and math.isfinite(value):
-        return math.floor(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
-    raise TypeError(f"{value!r} is not a datetime or unix seconds")
-
-
 def _encode_filter(name: str, kind: str, value: Any) -> str:
     """The wire text of one filter value; raises ValueError/TypeError with the reason."""
     if kind == "array":
@@ -107,13 +88,20 @@ def _encode_filter(name: str, kind: str, value: Any) -> str:
             raise ValueError("expected a non-empty list of non-empty strings")
         return ",".join(i.strip() for i in items)
     if kind == "date":
-        return str(to_unix(value))
+        from dmtools.cells import canonical
+
+        try:
+            return str(canonical("created_time", value))
+        except InputError as exc:
+            raise ValueError(exc.problems[0].reason if exc.problems else str(exc)) from None
     if kind == "boolean":
         return "true" if schema.parse_bool(value) else "false"
     if kind == "float":
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        number = float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) \
+            else -1.0
+        if not number >= 0:
             raise ValueError("expected a number >= 0")
-        return repr(value)
+        return format(number, "g")
     if not isinstance(value, str) or not value.strip():
         raise ValueError("expected non-empty text")
     if kind == "category" and value not in schema.CATEGORIES:
@@ -123,10 +111,10 @@ def _encode_filter(name: str, kind: str, value: Any) -> str:
     return value
 
 
-def encode_filters(filters: Mapping[str, Any]) -> dict[str, str]:
+def _encode_filters(filters: Mapping[str, Any]) -> dict[str, str]:
     """Check list filters against :data:`dmtools.schema.VIDEO_FILTERS` and encode them.
 
-    ``None`` values are dropped. Dates accept datetimes or unix seconds.
+    ``None`` values are dropped. Dates accept datetimes, ISO 8601 text or unix seconds.
 
     Raises:
         InputError: naming every unknown filter and every bad value.
@@ -190,19 +178,19 @@ def build_query(
     request. Then, for a private key and ``owner="me"``, one ``GET /auth`` lists the channels.
     """
     found = list(problems)
-    names: tuple[str, ...] = ()
-    params: dict[str, str] = {}
-    owner_path = ""
-    for step in ("fields", "filters", "owner"):
+
+    def checked(step: Callable[[], T], default: T) -> T:
         try:
-            if step == "fields":
-                names = _fields(fields)
-            elif step == "filters":
-                params = encode_filters(filters)
-            elif owner not in (None, "me"):
-                owner_path = f"/user/{_segment(owner, 'owner')}/videos"
+            return step()
         except InputError as exc:
-            found += exc.problems
+            found.extend(exc.problems)
+            return default
+
+    no_names: tuple[str, ...] = ()
+    names = checked(lambda: _fields(fields), no_names)
+    params = checked(lambda: _encode_filters(filters), dict[str, str]())
+    owner_path = "" if owner in (None, "me") else checked(
+        lambda: f"/user/{_segment(str(owner), 'owner')}/videos", "")
     if found:
         hint = ""
         if any(p.reason == "unknown filter" for p in found):
@@ -243,8 +231,8 @@ def iterate_videos(
     channel: str | None = None,
     search: str | None = None,
     tags: Sequence[str] | str | None = None,
-    created_after: datetime | float | None = None,
-    created_before: datetime | float | None = None,
+    created_after: datetime | float | str | None = None,
+    created_before: datetime | float | str | None = None,
     private: bool | None = None,
     published: bool | None = None,
     ids: Sequence[str] | str | None = None,
@@ -257,7 +245,7 @@ def iterate_videos(
         fields: field names (default :data:`dmtools.schema.DEFAULT_VIDEO_FIELDS`).
         owner: ``"me"``, a user id or username, or None for the global list.
         channel: category id (``"music"``...).
-        created_after, created_before: datetimes or unix seconds.
+        created_after, created_before: datetimes, ISO 8601 text or unix seconds.
         **filters: any other name of :data:`dmtools.schema.VIDEO_FILTERS`.
 
     Raises:
@@ -364,10 +352,16 @@ def load_videos(
         progress: show a progress bar (tqdm.auto: a widget in Jupyter, text in a terminal).
         workers: concurrent requests.
         **filters: names of :data:`dmtools.schema.VIDEO_FILTERS` (``sort`` is not allowed:
-            sort the frame instead).
+            sort the frame instead). ``created_after``/``created_before`` keep
+            ``created_after <= created_time < created_before``.
 
     Raises:
         InputError: unknown fields or filters, bad values (before any request).
+
+    Warns:
+        dmtools.loader.IncompleteLoadWarning: when some videos cannot be reached (more in one
+            second than one query returns, and no filter splits them); names the second and
+            the count.
 
     Example:
         >>> df = load_videos(client, fields=["id", "title", "views_total"])  # doctest: +SKIP
