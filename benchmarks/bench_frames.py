@@ -62,6 +62,7 @@ def make_records(n: int, seed: int = 7) -> list[dict[str, Any]]:
 
 def naive(records: list[dict[str, Any]]) -> pd.DataFrame:
     df = pd.DataFrame(records).set_index("id")
+    df.index = df.index.astype("string")
     df.columns = [c.replace(".", "_") for c in df.columns]
     kinds = {spec.column: spec for spec in schema.VIDEO_FIELDS.values()}
     for column in df.columns:
@@ -112,7 +113,7 @@ def main() -> None:
             times[name] = min(times[name], time.perf_counter() - started)
     ours = to_frame(records)
     base = naive(records)
-    assert ours.shape == base.shape and ours.index.equals(base.index)
+    assert ours.shape == base.shape and ours.index.tolist() == base.index.tolist()
     memory = {}
     for name in VARIANTS:
         out = subprocess.run([sys.executable, __file__, "--rows", str(args.rows),

@@ -191,7 +191,7 @@ def _parse_all(
 _NONE = type(None)
 
 
-def _only(values: Sequence[Any], *types: type) -> bool:
+def _only(values: Iterable[Any], *types: type) -> bool:
     """True when every value's exact type is one of ``types`` (a C-speed check)."""
     return set(map(type, values)).issubset(types)
 
@@ -208,11 +208,11 @@ def _column(
     elif kind in ("int", "date") and not _only(values, int, _NONE):
         values = _parse_all(spec, values, label, problems)
     elif kind == "tags" and not (
-        _only(values, list) and _only(list(chain.from_iterable(values)), str)
+        _only(values, list) and _only(chain.from_iterable(values), str)
     ):
         values = _parse_all(spec, values, label, problems)
     if kind == "text":
-        return pd.array(values, dtype=STRING_DTYPE)
+        return _strings(spec, values, label, problems)
     if kind == "bool":
         return pd.array(values, dtype="boolean")
     if kind in ("int", "date"):
@@ -251,6 +251,30 @@ def _column(
     return np.fromiter(iter(values), dtype=object, count=len(values))
 
 
+def _strings(
+    spec: Field, values: Sequence[Any], label: Callable[[int], str], problems: list[Problem]
+) -> Any:
+    """A string array from ``str``/None values (text that is not valid Unicode is a problem)."""
+    try:
+        if STRING_DTYPE.storage == "pyarrow":  # skip pandas' extra object-array copy
+            import pyarrow as pa
+
+            return pd.array(pa.array(values, type=pa.large_string()), dtype=STRING_DTYPE)
+        "".join(filter(None, values)).encode("utf-8")  # same refusal as Arrow, one C pass
+        return pd.array(values, dtype=STRING_DTYPE)
+    except (UnicodeError, ValueError, TypeError):  # lone surrogates (pyarrow: ArrowInvalid)
+        clean: list[str | None] = []
+        for i, value in enumerate(values):
+            try:
+                if value is not None:
+                    value.encode("utf-8")
+            except UnicodeError:
+                problems.append(Problem(label(i), spec.column, "not valid Unicode text"))
+                value = None
+            clean.append(value)
+        return pd.array(clean, dtype=STRING_DTYPE)
+
+
 def _assemble(
     fields: Sequence[Field],
     ids: Sequence[Any],
@@ -277,7 +301,7 @@ def _assemble(
     if problems:
         raise InputError(f"{len(problems)} bad value(s)", problems)
     index = pd.Index(index_values, name="id")
-    frame = pd.DataFrame(data, index=index, columns=[s.column for s in fields if s.name != "id"])
+    frame = pd.DataFrame(data, index=index)  # no columns=: pandas 2.2 then copies via objects
     return frame
 
 

@@ -200,3 +200,10 @@ def test_hundred_thousand_records_build_column_wise():
     assert len(df) == 100_000
     assert df["views_total"].sum() == sum(range(100_000))
     assert df.index.is_unique
+
+
+def test_text_that_is_not_valid_unicode_is_reported_not_crashing():
+    with pytest.raises(InputError) as info:
+        to_frame([{"id": "x1", "title": "ok"}, {"id": "x2", "title": "bad \ud800"},
+                  {"id": "x3", "title": ""}], fields=["title"])
+    assert [(p.row, p.column) for p in info.value.problems] == [("x2", "title")]
