@@ -100,8 +100,6 @@ class Job:
     def __init__(self, journal: Journal, worker: Worker, *, workers: int, progress: Progress,
                  description: str,
                  breaker: Callable[[BaseException], bool] = lambda exc: False) -> None:
-        if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-            raise InputError(f"workers must be a positive integer, got {workers!r}")
         self.journal = journal
         self.worker = worker
         self.workers = workers
@@ -217,6 +215,8 @@ def run_job(
     before_first_write: Callable[[Journal], None] | None = None,
 ) -> ApplyResult:
     """Open or resume the journal of a job, run it, and report."""
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise InputError(f"workers must be a positive integer, got {workers!r}")
     identity = job_identity(client, kind, fingerprint)
     store = Journal(journal)
     try:
