@@ -57,8 +57,9 @@ __all__ = ["IncompleteLoadWarning", "load_records"]
 log = logging.getLogger(__name__)
 
 PAGE = schema.MAX_LIMIT
-#: Videos per window the planner aims for (each window is a short chain of requests).
-WINDOW_TARGET = 400
+#: Fewest videos per window the planner aims for (a window is a chain of page-1 reads); for
+#: a large list it aims for about two windows per worker, and splits again when workers idle.
+WINDOW_MIN = 400
 #: Times a busy second is read again when its ``total`` moved during the read.
 SECOND_ATTEMPTS = 4
 #: Filters that cut one busy second into disjoint parts, tried in this order.
@@ -217,6 +218,7 @@ class _Loader:
         self.bounds = _Bounds()
         self.videos: dict[str, dict[str, Any]] = {}
         self.edges: dict[str, dict[str, Envelope]] = {p: {} for p in query.paths}
+        self.target: dict[str, int] = dict.fromkeys(query.paths, WINDOW_MIN)
         self.problems: list[str] = []
         self.requests = 0
         self.estimate = 0
@@ -275,7 +277,7 @@ class _Loader:
         parts = 1
         if count is not None:
             idle = max(0, self.workers - self.running)
-            parts = max(math.ceil(count / WINDOW_TARGET), min(idle, math.ceil(count / PAGE)))
+            parts = max(math.ceil(count / self.target[path]), min(idle, math.ceil(count / PAGE)))
         return [_Task("window", path, a, b) for a, b in _split(lo, hi, parts)]
 
     def handle_edge(self, task: _Task, envelope: Envelope) -> list[_Task]:
@@ -299,6 +301,7 @@ class _Loader:
         self.bar.total = max(self.estimate, len(self.videos))
         self.bar.refresh()
         inside = sum(1 for t in old_times if t < lo) + sum(1 for t in new_times if t > hi)
+        self.target[task.path] = max(WINDOW_MIN, (total - inside) // (2 * self.workers))
         return self.plan(task.path, lo, hi, total - inside)
 
     def busy_second(self, path: str, t: int, extra: tuple[tuple[str, str], ...],
