@@ -90,9 +90,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Dtype of text columns: pandas' nullable string (``pd.NA`` for missing values), with the
-#: storage pandas picks by default (``python`` on pandas 2.2, ``pyarrow`` on pandas 3).
-STRING_DTYPE = pd.StringDtype()
+#: Dtype of text columns: pandas' nullable string (``pd.NA`` for missing values, not the NaN
+#: of pandas 3's default ``str``), stored in Arrow on every pandas version (pyarrow is a
+#: dependency), so frames behave and compare the same on pandas 2.2 and 3.x.
+STRING_DTYPE = pd.StringDtype("pyarrow")
 #: Dtype of date columns.
 TIMESTAMP_DTYPE = pd.DatetimeTZDtype("ns", "UTC")
 
@@ -255,13 +256,10 @@ def _strings(
     spec: Field, values: Sequence[Any], label: Callable[[int], str], problems: list[Problem]
 ) -> Any:
     """A string array from ``str``/None values (text that is not valid Unicode is a problem)."""
-    try:
-        if STRING_DTYPE.storage == "pyarrow":  # skip pandas' extra object-array copy
-            import pyarrow as pa
+    import pyarrow as pa
 
-            return pd.array(pa.array(values, type=pa.large_string()), dtype=STRING_DTYPE)
-        "".join(filter(None, values)).encode("utf-8")  # same refusal as Arrow, one C pass
-        return pd.array(values, dtype=STRING_DTYPE)
+    try:  # straight to Arrow: skips pandas' extra object-array copy
+        return pd.array(pa.array(values, type=pa.large_string()), dtype=STRING_DTYPE)
     except (UnicodeError, ValueError, TypeError):  # lone surrogates (pyarrow: ArrowInvalid)
         clean: list[str | None] = []
         for i, value in enumerate(values):
