@@ -196,3 +196,36 @@ def test_property_videos_present_throughout_appear_exactly_once(
     ids = load(api, workers=workers, strict=churn == 0)
     assert len(ids) == len(set(ids))
     assert before - deleted <= set(ids) <= ever
+
+
+def test_a_second_of_1500_videos_at_the_real_ceiling_is_read_in_full() -> None:
+    rng = random.Random(7)
+    times = [rng.randrange(0, 50_000) for _ in range(2_000)] + [25_000] * 1_500
+    api = ListAPI(make_videos(times, rng))
+    assert sorted(load(api)) == sorted(api.videos)
+    assert max(int(c["page"]) for c in api.calls) * 100 <= schema.LIST_CEILING
+
+
+def test_a_busy_second_that_changes_while_paged_is_read_again() -> None:
+    """Offset pages inside one second shift when a video of that second is deleted; the
+    changing ``total`` gives it away and the second is read again."""
+    rng = random.Random(8)
+    times = [rng.randrange(0, 9_000) for _ in range(600)] + [4_000] * 350
+    videos = make_videos(times, rng)
+    before = set(videos)
+    crowd = sorted(v for v, r in videos.items() if r["created_time"] == 4_000)
+    deleted: list[str] = []
+
+    def delete_in_the_busy_second(api: ListAPI) -> None:
+        paging_it = api.calls and api.calls[-1].get("created_before") == "4001" \
+            and api.calls[-1]["page"] != "1"
+        if paging_it and len(deleted) < 3:
+            deleted.append(crowd[len(deleted) * 7])  # early in the order: shifts later pages
+            del api.videos[deleted[-1]]
+
+    api = ListAPI(videos, between=delete_in_the_busy_second)
+    ids = load(api, workers=1)
+    assert len(deleted) == 3
+    assert len(ids) == len(set(ids))
+    assert before - set(deleted) <= set(ids) <= before
+    assert sum(1 for c in api.calls if c.get("created_before") == "4001" and c["page"] == "1") > 1

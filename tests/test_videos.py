@@ -136,6 +136,18 @@ def test_iterate_videos_filters_by_category_and_creation_window(
     assert all(v["channel"] == "music" for v in got)
 
 
+def test_date_filters_take_datetimes_iso_text_or_unix_seconds_alike(
+        client: Client, mine: dict[str, Any]) -> None:
+    t = sorted(v["created_time"] for v in mine.values())[100]
+    moment = datetime.fromtimestamp(t, UTC)
+    answers = [
+        {v["id"] for v in videos.iterate_videos(client, created_before=value, fields=["id"])}
+        for value in (t, moment, moment.isoformat(), moment.replace(tzinfo=None))
+    ]
+    assert answers[0] == {i for i, v in mine.items() if v["created_time"] < t}
+    assert all(a == answers[0] for a in answers)
+
+
 def test_iterate_videos_pages_through_the_whole_list_in_the_sort_asked(
         client: Client, mine: dict[str, Any]) -> None:
     got = videos.all_videos(client, sort="old", fields=["created_time"])
