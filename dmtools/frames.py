@@ -7,7 +7,7 @@ the order of :data:`dmtools.schema.VIDEO_FIELDS`; dotted fields become underscor
 ============  ==========================================================================
 field kind    column dtype
 ============  ==========================================================================
-text          ``string`` (:class:`pandas.StringDtype`, missing values are ``pd.NA``)
+text          ``string[pyarrow]`` (:class:`pandas.StringDtype`, missing values are ``pd.NA``)
 boolean       ``boolean``
 integer       ``Int64``
 date          ``datetime64[ns, UTC]`` (the API sends unix seconds)
