@@ -220,7 +220,8 @@ def login_summary(client: Client) -> str:
     except Exception:  # the login worked; an account that cannot read /me still gets a line
         log.info("could not read /me for the login summary", exc_info=True)
         who = "your account"
-    scopes = " ".join(client.scopes) if client.scopes else "no scopes (public data only)"
+    granted = [name for name in client.scopes if name]
+    scopes = " ".join(granted) if granted else "no scopes (public data only)"
     expires = client.token_expires_at
     until = (f", token expires at {expires:%Y-%m-%d %H:%M %Z}".rstrip()
              if expires is not None else "")
