@@ -42,7 +42,7 @@ import math
 import warnings
 from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from dmtools import schema
@@ -87,32 +87,19 @@ class _Partition:
     found: int = 0
 
 
-@dataclass(eq=False)
-class _Second:
-    """Reading state of one busy second (paged by offset, so checked for changes)."""
-
-    path: str
-    t: int
-    extra: tuple[tuple[str, str], ...]
-    attempt: int = 1
-    parent: _Partition | None = None
-    totals: set[int] = field(default_factory=set)
-    at_ceiling: bool = False
-
-
 @dataclass(frozen=True)
 class _Task:
-    """One request: an edge page of a list, a window read from its start, one page of a busy
-    second, or a check of a split second's total."""
+    """One read: an edge page of a list, a window read from its start, a busy second (all
+    its pages), or a check of a split second's total."""
 
     kind: Literal["edge", "window", "second", "check"]
     path: str
     lo: int | None
     hi: int | None
     sort: str = "old"
-    page: int = 1
     extra: tuple[tuple[str, str], ...] = ()  # partition filters (category of a busy second)
-    second: _Second | None = None
+    attempt: int = 1  # of a busy second
+    parent: _Partition | None = None  # the split second a busy second is a part of
     check: _Partition | None = None
 
 
@@ -229,10 +216,14 @@ class _Loader:
     def fetch(self, task: _Task) -> tuple[Envelope, tuple[bool, bool]]:
         used = self.bounds.snapshot()
         params = {**self.base, **dict(task.extra), **self.bounds.params(task.lo, task.hi, used),
-                  "sort": task.sort, "page": str(task.page), "limit": str(PAGE)}
-        envelope = self.client.get(task.path, params)
-        if not isinstance(envelope, dict) or not isinstance(envelope.get("list"), list):
-            raise DailymotionError(f"GET {task.path} did not answer with a list envelope")
+                  "sort": task.sort}
+        if task.kind == "second":  # one second: every page, with the client's paging
+            pages = list(self.client.transport.pages(task.path, params, limit=PAGE))
+            envelope: Envelope = {"list": [v for p in pages for v in p["list"]], "pages": pages}
+        else:
+            envelope = self.client.get(task.path, {**params, "page": "1", "limit": str(PAGE)})
+            if not isinstance(envelope, dict) or not isinstance(envelope.get("list"), list):
+                raise DailymotionError(f"GET {task.path} did not answer with a list envelope")
         return envelope, used
 
     # -- planning (main thread) ------------------------------------------------------------
@@ -261,7 +252,7 @@ class _Loader:
             return self.handle_second(task, envelope)
         if task.check is not None:
             return self.handle_check(task.check, envelope)
-        if not _more(envelope, task.page):
+        if not _more(envelope, 1):
             return []
         assert task.lo is not None and task.hi is not None
         last = times[-1] if times else task.lo
@@ -306,53 +297,44 @@ class _Loader:
 
     def busy_second(self, path: str, t: int, extra: tuple[tuple[str, str], ...],
                     attempt: int = 1, parent: _Partition | None = None) -> list[_Task]:
-        state = _Second(path, t, extra, attempt=attempt, parent=parent)
-        return [_Task("second", path, t, t, extra=extra, second=state)]
+        return [_Task("second", path, t, t, extra=extra, attempt=attempt, parent=parent)]
 
     def handle_second(self, task: _Task, envelope: Envelope) -> list[_Task]:
-        state = task.second
-        assert state is not None
-        total = envelope.get("total")
-        if isinstance(total, int):
-            state.totals.add(total)
-        if _more(envelope, task.page):
-            if envelope.get("has_more") and (task.page + 1) * PAGE <= schema.LIST_CEILING:
-                return [_Task("second", state.path, state.t, state.t, page=task.page + 1,
-                              extra=state.extra, second=state)]
-            state.at_ceiling = True  # more videos than one query reaches
-        return self.finish_second(state)
-
-    def finish_second(self, state: _Second) -> list[_Task]:
-        total = max(state.totals) if state.totals else None
-        if state.at_ceiling:
-            return self.partition_second(state, total)
-        if len(state.totals) > 1 and state.attempt < SECOND_ATTEMPTS:
-            log.info("videos changed in second %d while it was read; reading it again", state.t)
-            return self.busy_second(state.path, state.t, state.extra, state.attempt + 1,
-                                    state.parent)
-        if len(state.totals) > 1:
+        """A busy second was read page after page: check it did not change meanwhile (pages by
+        offset shift when a video of that second is added or deleted) nor hit the ceiling."""
+        assert task.lo is not None
+        pages: list[Envelope] = envelope["pages"]
+        totals = {p["total"] for p in pages if isinstance(p.get("total"), int)}
+        total = max(totals) if totals else None
+        if _more(pages[-1], len(pages)):  # more videos than one query reaches
+            return self.partition_second(task, total, len(envelope["list"]))
+        if len(totals) > 1 and task.attempt < SECOND_ATTEMPTS:
+            log.info("videos changed in second %d while it was read; reading it again", task.lo)
+            return self.busy_second(task.path, task.lo, task.extra, task.attempt + 1, task.parent)
+        if len(totals) > 1:
             self.problems.append(
-                f"second {state.t} of {state.path} kept changing while it was read "
-                f"(between {min(state.totals)} and {max(state.totals)} videos); "
-                "some of them may be missing")
-        return self.settle(state.parent, total)
+                f"second {task.lo} of {task.path} kept changing while it was read "
+                f"(between {min(totals)} and {max(totals)} videos); some of them may be missing")
+        return self.settle(task.parent, total)
 
-    def partition_second(self, state: _Second, total: int | None) -> list[_Task]:
+    def partition_second(self, state: _Task, total: int | None, read: int) -> list[_Task]:
         """Split a second holding more videos than one query reaches by another filter."""
+        assert state.lo is not None
+        t = state.lo
         used = {name for name, _ in state.extra} | set(self.base)
         count = f"{total} videos" if total is not None else "more videos than one query reaches"
         where = "".join(f" {k}={v}" for k, v in state.extra)
         follow = self.settle(state.parent, total)
         for name, values in PARTITIONS:
             if name not in used:
-                log.info("second %d of %s%s holds %s; reading it by %s", state.t, state.path,
+                log.info("second %d of %s%s holds %s; reading it by %s", t, state.path,
                          where, count, name)
-                parent = _Partition(state.t, state.path, total, len(values), state.extra, name)
+                parent = _Partition(t, state.path, total, len(values), state.extra, name)
                 return follow + [task for value in values for task in self.busy_second(
-                    state.path, state.t, (*state.extra, (name, value)), parent=parent)]
+                    state.path, t, (*state.extra, (name, value)), parent=parent)]
         self.problems.append(
-            f"second {state.t} of {state.path}{where} holds {count}; only "
-            f"{schema.LIST_CEILING} of them are reachable and no filter splits it further")
+            f"second {t} of {state.path}{where} holds {count}; only {read} of them could be "
+            "read (the API's result ceiling) and no filter splits it further")
         return follow
 
     def settle(self, parent: _Partition | None, found: int | None) -> list[_Task]:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import random
 import warnings
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from dmtools import schema
@@ -58,6 +59,21 @@ class ListAPI:
         more = page * limit < len(rows) and (page + 1) * limit <= self.ceiling
         return {"page": page, "limit": limit, "total": self.total(len(rows)), "has_more": more,
                 "list": [dict(v) for v in rows[start:start + limit]]}
+
+    @property
+    def transport(self) -> ListAPI:
+        return self
+
+    def pages(self, path: str, params: dict[str, str], *, limit: int = 100
+              ) -> Iterator[dict[str, Any]]:
+        """Like the client's paging generator: page after page while ``has_more``."""
+        page = 1
+        while True:
+            envelope = self.get(path, {**params, "page": str(page), "limit": str(limit)})
+            yield envelope
+            page += 1
+            if not envelope["has_more"] or page * limit > schema.LIST_CEILING:
+                return
 
 
 def make_videos(times: list[int], rng: random.Random,
@@ -152,7 +168,7 @@ def test_deletions_between_requests_never_hide_a_video_that_stays() -> None:
 
 
 @settings(max_examples=40, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(
     seed=st.integers(0, 10**6),
     n=st.integers(0, 1_500),
@@ -171,6 +187,9 @@ def test_property_videos_present_throughout_appear_exactly_once(
     times = [rng.randrange(0, span) for _ in range(n)]
     for size in bursts:
         times += [rng.randrange(0, span)] * size
+    # a second of more than 4 ceilings may not split into parts one query reaches: that case
+    # is reported, not loaded (see test_an_unreachable_second_is_reported_...)
+    assume(max(Counter(times).values(), default=0) <= 4 * ceiling)
     videos = make_videos(times, rng)
     before = set(videos)
     ever = set(videos)
