@@ -411,5 +411,5 @@ def load_records(client: Client, query: VideoQuery, *, progress: bool = True,
         bar.refresh()
     finally:
         bar.close()
-    log.info("loaded %d videos in %d requests", len(records), loader.requests)
+    log.info("loaded %d videos in %d reads", len(records), loader.requests)
     return records
