@@ -32,7 +32,7 @@ exclusive; windows are sent one second wider than needed and returned videos are
 
 Example:
     >>> query = build_query(client, owner="me", fields=None, filters={})   # doctest: +SKIP
-    >>> records = load_records(client, query, progress=False, workers=8)
+    >>> records = load_records(client, query, progress=False)   # doctest: +SKIP
 """
 
 from __future__ import annotations

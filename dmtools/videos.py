@@ -16,7 +16,7 @@ One list query reaches at most :data:`dmtools.schema.LIST_CEILING` (1,000) video
 
 Example:
     >>> video = get_video(client, "x8f6bsv", fields=["id", "title"])   # doctest: +SKIP
-    >>> recent = all_videos(client, owner="me", channel="music", created_after=1700000000)
+    >>> recent = all_videos(client, channel="music", created_after=1700000000)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -252,8 +252,8 @@ def iterate_videos(
         InputError: unknown fields or filters, or bad filter values (before any request).
 
     Example:
-        >>> for video in iterate_videos(client, channel="music", fields=["id", "title"]):
-        ...     print(video["title"])                                  # doctest: +SKIP
+        >>> for video in iterate_videos(client, channel="music"):     # doctest: +SKIP
+        ...     print(video["title"])
     """
     query = build_query(client, owner=owner, fields=fields, filters={
         "channel": channel, "search": search, "tags": tags, "created_after": created_after,
@@ -365,7 +365,7 @@ def load_videos(
 
     Example:
         >>> df = load_videos(client, fields=["id", "title", "views_total"])  # doctest: +SKIP
-        >>> df.views_total.sum()
+        >>> df.views_total.sum()                                      # doctest: +SKIP
     """
     from dmtools import loader
     from dmtools.frames import to_frame
