@@ -1,0 +1,5 @@
+"""``python -m dmtools``: the ``dmtools`` command."""
+
+from dmtools.cli import main
+
+main()

@@ -1,0 +1,156 @@
+"""``dmtools export`` and ``dmtools report``: channel videos to files."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from dmtools.cli import _session
+from dmtools.cli._common import guarded, info, out
+from dmtools.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from dmtools.client import Client
+
+#: File types ``export`` writes and ``plan`` reads (by suffix).
+SUFFIXES = (".csv", ".xlsx", ".parquet")
+
+EXPORT_EXAMPLES = """\b
+Examples:
+  dmtools export videos.csv
+  dmtools export videos.xlsx --fields title,description,tags,views_total
+  dmtools export music.parquet --channel music --created-after 2024-01-01 --public
+  dmtools export kids.csv --filter is_created_for_kids=true --no-snapshot
+\b
+Besides OUTPUT, a lossless snapshot (OUTPUT.snapshot.parquet) is written: `dmtools plan`
+compares your edited OUTPUT with it.
+"""
+
+REPORT_EXAMPLES = """\b
+Examples:
+  dmtools report                              # load the channel, write dmtools-report/
+  dmtools report --from videos.snapshot.parquet --out weekly --as-of 2025-06-01
+"""
+
+
+def snapshot_path(path: Path) -> Path:
+    """Where the snapshot of an export goes: ``videos.csv`` -> ``videos.snapshot.parquet``."""
+    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
+    if stem.endswith(".snapshot"):
+        stem = stem[: -len(".snapshot")]
+    return path.with_name(stem + ".snapshot.parquet")
+
+
+def check_suffix(path: Path, what: str = "output") -> None:
+    if path.suffix.lower() not in SUFFIXES:
+        raise InputError(f"cannot use {str(path)!r} as {what}: use a {', '.join(SUFFIXES)} file")
+
+
+def parse_filters(items: list[str] | None) -> dict[str, str]:
+    """``["name=value", ...]`` as a dict; every malformed item is reported."""
+    filters: dict[str, str] = {}
+    problems = []
+    for item in items or ():
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            problems.append(Problem(None, "--filter", f"{item!r} is not NAME=VALUE"))
+        else:
+            filters[name.strip()] = value.strip()
+    if problems:
+        raise InputError("bad --filter", problems)
+    return filters
+
+
+def load_channel(client: Client, *, fields: Any = None, progress: bool = True,
+                 workers: int = 8, owner: str = "me", **filters: Any) -> pd.DataFrame:
+    """``dm.load_videos`` with a line on stderr saying what was loaded, how fast."""
+    from dmtools.videos import load_videos
+
+    started = time.perf_counter()
+    df = load_videos(client, owner=owner, fields=fields, progress=progress, workers=workers,
+                     **filters)
+    info(f"Loaded {len(df):,} videos ({len(df.columns)} columns) in "
+         f"{time.perf_counter() - started:.1f} s")
+    return df
+
+
+@guarded
+def export(
+    output: Path = typer.Argument(..., help="File to write: .csv, .xlsx or .parquet."),
+    fields: str = typer.Option(None, help="Comma-separated fields (columns), or 'all'. "
+                               "Default: the usual editable and statistics fields."),
+    owner: str = typer.Option("me", help="'me' (every channel of the organisation for a "
+                              "private key), or a user id or username."),
+    channel: str = typer.Option(None, help="Only this category (music, news, ...)."),
+    search: str = typer.Option(None, help="Only videos matching this search."),
+    tag: list[str] = typer.Option(None, "--tag", help="Only videos with this tag (repeat)."),
+    created_after: str = typer.Option(None, metavar="DATE", help="ISO date/time or unix seconds."),
+    created_before: str = typer.Option(None, metavar="DATE", help="ISO date/time or unix seconds."),
+    private: bool = typer.Option(None, "--private/--public", help="Only private / public videos."),
+    published: bool = typer.Option(None, "--published/--unpublished",
+                                   help="Only published / unpublished videos."),
+    filter_: list[str] = typer.Option(None, "--filter", metavar="NAME=VALUE",
+                                      help="Any other list filter of the API (repeat)."),
+    snapshot: bool = typer.Option(True, "--snapshot/--no-snapshot",
+                                  help="Also write OUTPUT.snapshot.parquet for `dmtools plan`."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
+    workers: int = typer.Option(8, help="Concurrent requests."),
+) -> None:
+    """Export the videos of a channel to CSV, Excel or Parquet (every video, past the API's
+    1,000-results ceiling), with chosen fields and filters."""
+    from dmtools.frames import export_frame, write_parquet
+
+    check_suffix(output)
+    filters: dict[str, Any] = {
+        "channel": channel, "search": search, "tags": list(tag) if tag else None,
+        "created_after": created_after, "created_before": created_before,
+        "private": private, "published": published, **parse_filters(filter_),
+    }
+    client = _session.open_client("edit")
+    with client:
+        df = load_channel(client, fields=fields, progress=progress, workers=workers, owner=owner,
+                          **{k: v for k, v in filters.items() if v is not None})
+    export_frame(df, output)
+    out(f"Wrote {len(df):,} videos to {output}")
+    if snapshot:
+        target = snapshot_path(output)
+        write_parquet(df, target)
+        out(f"Snapshot for `dmtools plan`: {target}")
+
+
+@guarded
+def report(
+    source: Path = typer.Option(None, "--from", metavar="FILE", help="Report on an exported "
+                                "file instead of loading the channel (no login needed)."),
+    out_dir: Path = typer.Option(Path("dmtools-report"), "--out", help="Output folder."),
+    title: str = typer.Option(None, help="Report title. Default: the channel's name."),
+    as_of: str = typer.Option(None, metavar="DATE", help="'Now' for views per day. Default: "
+                              "the latest time found in the data."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
+) -> None:
+    """Write a channel report: one self-contained HTML file plus a PNG per chart."""
+    from dmtools.frames import import_frame
+    from dmtools.report import channel_report
+
+    if source is not None:
+        df = import_frame(source)
+    else:
+        client = _session.open_client("edit")
+        with client:
+            df = load_channel(client, progress=progress)
+    started = time.perf_counter()
+    result = channel_report(df, out_dir / "report.html", title=title, as_of=as_of,
+                            png_dir=out_dir / "png")
+    out(f"Report: {result.html} ({len(df):,} videos)")
+    out(f"Charts: {len(result.pngs)} PNG files in {out_dir / 'png'} "
+        f"({time.perf_counter() - started:.1f} s)")
+
+
+def register(app: typer.Typer) -> None:
+    app.command(epilog=EXPORT_EXAMPLES)(export)
+    app.command(epilog=REPORT_EXAMPLES)(report)

@@ -1,0 +1,228 @@
+"""``dmtools demo``: the whole toolkit in one command, on a local sandbox.
+
+Starts a sandbox, logs in, loads the demo channel into a DataFrame, summarises it, writes the
+channel report, plans a metadata clean-up from the health check, applies it with a journal,
+checks the result, undoes it from the journal and checks the channel is back as it was.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from dmtools.cli._common import EXIT_INTERNAL, guarded, out
+from dmtools.cli.edits import finish, show_plan
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from dmtools.client import Client
+
+DEMO_EXAMPLES = """\b
+Examples:
+  dmtools demo
+  dmtools demo --out /tmp/demo --videos 5000 --no-report
+"""
+
+#: Titles longer than this are cut in search results and lists: the clean-up shortens them.
+TITLE_TARGET = 70
+STEPS = 8
+#: What the clean-up fixes: health-check problem -> words for people.
+FIXED = {"missing_description": "without a description", "no_tags": "without tags",
+         "long_title": f"with a title over {TITLE_TARGET} characters"}
+
+
+class _Steps:
+    def __init__(self) -> None:
+        self.number = 0
+        self.started = time.perf_counter()
+
+    def __call__(self, title: str) -> None:
+        self.number += 1
+        out(f"\n[{self.number}/{STEPS}] {title}")
+
+    def took(self) -> str:
+        return f"{time.perf_counter() - self.started:.1f} s"
+
+
+def shorten(title: str, limit: int = TITLE_TARGET) -> str:
+    """``title`` cut at the last word boundary within ``limit`` characters.
+
+    Example:
+        >>> shorten("Quick lecture (part 2) match highlights", 25)
+        'Quick lecture (part 2)'
+    """
+    if len(title) <= limit:
+        return title
+    cut = title[: limit + 1].rsplit(" ", 1)[0] if " " in title[: limit + 1] else title[:limit]
+    return cut.rstrip(" -–—,;:(#")[:limit]
+
+
+def findings(df: pd.DataFrame) -> dict[str, pd.Index]:
+    """Ids of the videos the clean-up fixes, per problem."""
+    import pandas as pd
+
+    from dmtools.report import health_check
+
+    found = health_check(df)
+    long = df.index[df["title"].str.len().fillna(0).astype(int) > TITLE_TARGET]
+    return {"missing_description": found.ids("missing_description"),
+            "no_tags": found.ids("no_tags"), "long_title": pd.Index(long, name="id")}
+
+
+def cleanup(df: pd.DataFrame, found: dict[str, pd.Index]) -> pd.DataFrame:
+    """The channel with its findings fixed: a description, a tag, a shorter title."""
+    from dmtools.schema import CATEGORY_LABELS
+
+    edited = df.copy()
+    owner = str(df["owner_screenname"].dropna().iloc[0]) if "owner_screenname" in df else "us"
+    for vid in found["missing_description"]:
+        label = CATEGORY_LABELS.get(str(df.at[vid, "channel"]), "")
+        edited.at[vid, "description"] = (f"{df.at[vid, 'title']}: a {label.lower() or 'new'} "
+                                         f"video from {owner}.")
+    untagged = set(found["no_tags"])
+    edited["tags"] = [[str(cat)] if vid in untagged and isinstance(cat, str) else tags
+                      for vid, tags, cat in zip(df.index, df["tags"], df["channel"], strict=True)]
+    for vid in found["long_title"]:
+        edited.at[vid, "title"] = shorten(str(df.at[vid, "title"]))
+    return edited
+
+
+def _summary(df: pd.DataFrame) -> None:
+    from dmtools import report
+    from dmtools.schema import CATEGORY_LABELS
+
+    figures = report.key_figures(df)["value"]
+    out(f"   {figures['videos']:,} videos · {figures['views']:,} views · {figures['likes']:,} "
+        f"likes · {figures['hours of video']:,} hours of video · {figures['private videos']:,} "
+        f"private · {figures['unpublished videos']:,} unpublished")
+    out(f"   uploads from {figures['first upload']:%Y-%m-%d} to {figures['last upload']:%Y-%m-%d}")
+    out("   Top videos by views:")
+    for vid, row in report.top_videos(df, 5).iterrows():
+        label = CATEGORY_LABELS.get(str(row["channel"]), str(row["channel"]))
+        out(f"     {vid}  {str(row['title'])[:40]:<40} {int(row['views_total']):>8,} views  {label}")
+    categories = report.by_category(df)
+    out(f"   Categories ({len(categories)}), top 5 by views:")
+    for _, row in categories.head(5).iterrows():
+        out(f"     {row['label']:<24} {int(row['videos']):>5,} videos {int(row['views']):>9,} views "
+            f"({row['views_share']:.0%})")
+
+
+def _load(client: Client, progress: bool) -> pd.DataFrame:
+    from dmtools.videos import load_videos
+
+    return load_videos(client, progress=progress)
+
+
+def _same(before: pd.DataFrame, after: pd.DataFrame) -> list[str]:
+    """Columns (other than updated_time) whose values differ between two loads."""
+    columns = [c for c in before.columns if c != "updated_time"]
+    if set(before.index) != set(after.index):
+        return ["id"]
+    a, b = before.sort_index(), after.sort_index()
+    return [c for c in columns if not a[c].equals(b[c])]
+
+
+def _clean(folder: Path) -> None:
+    """Remove the files of an earlier demo run (their journals belong to another sandbox)."""
+    for path in folder.glob("cleanup.plan.*"):
+        path.unlink()
+
+
+def run_demo(out_dir: Path, *, videos: int, seed: int, report: bool, progress: bool,
+             workers: int) -> None:
+    import dmtools as dm
+    from dmtools.notebook import login_summary
+    from dmtools.secrets import Secret
+
+    steps = _Steps()
+    out("dmtools demo: a tour of dmtools on a local sandbox of the Dailymotion API "
+        "(nothing leaves this machine)")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _clean(out_dir)
+    steps("Starting a sandbox of the API (in this process)")
+    with dm.Sandbox(videos=videos, seed=seed, mode="thread") as sb:
+        out(f"   {sb.url}: demo user with a channel of {videos:,} videos ({steps.took()})")
+        steps("Logging in: password grant with the demo credentials")
+        c = sb.credentials
+        client = dm.connect("password", client_id=c.public_key.client_id,
+                            client_secret=Secret(c.public_key.client_secret),
+                            username=c.user.username, password=Secret(c.user.password),
+                            scope=["manage_videos"], endpoints=sb.endpoints)
+        with client:
+            out(f"   {login_summary(client)}")
+            steps("Loading the channel into a DataFrame: dm.load_videos(client)")
+            started = time.perf_counter()
+            df = _load(client, progress)
+            out(f"   {len(df):,} rows x {len(df.columns)} columns in "
+                f"{time.perf_counter() - started:.1f} s ({client.stats.get('sent', '?')} requests)")
+            steps("What the channel looks like")
+            _summary(df)
+            steps("Channel report: dm.report.channel_report(df)")
+            if report:
+                started = time.perf_counter()
+                written = dm.report.channel_report(df, out_dir / "report.html",
+                                                   png_dir=out_dir / "report_png")
+                out(f"   {written.html} and {len(written.pngs)} PNG charts in "
+                    f"{out_dir / 'report_png'} ({time.perf_counter() - started:.1f} s)")
+            else:
+                out("   skipped (--no-report)")
+            steps("Planning a metadata clean-up from the health check: dm.plan_edits(df, edited)")
+            found = findings(df)
+            for problem, ids in found.items():
+                out(f"   {len(ids):>5,} videos {FIXED[problem]}")
+            plan = dm.plan_edits(df, cleanup(df, found), limits=client.limits)
+            show_plan(plan, rows=6, indent="   ")
+            plan_path = plan.save(out_dir / "cleanup.plan.json")
+            out(f"   plan saved to {plan_path}")
+            steps("Applying the plan with a journal: plan.apply(client, journal=...)")
+            journal = out_dir / "cleanup.plan.journal"
+            started = time.perf_counter()
+            result = plan.apply(client, journal=journal, workers=workers, progress=progress)
+            finish(result, out_dir / "cleanup.plan.result.csv", time.perf_counter() - started,
+                   indent="   ")
+            fixed = findings(_load(client, False))
+            out("   reloaded: " + ", ".join(f"{len(found[p]):,} -> {len(fixed[p]):,} videos "
+                                            f"{FIXED[p]}" for p in found))
+            steps("Undoing it from the journal: dm.bulk.undo_plan(journal).apply(client)")
+            restore = dm.bulk.undo_plan(journal)
+            out(f"   undo plan: {len(restore):,} videos to restore")
+            started = time.perf_counter()
+            undone = restore.apply(client, journal=out_dir / "cleanup.plan.undo.journal",
+                                   workers=workers, progress=progress)
+            finish(undone, out_dir / "cleanup.plan.undo.result.csv", time.perf_counter() - started,
+                   indent="   ")
+            differ = _same(df, _load(client, False))
+            if differ:
+                out(f"   the channel differs from the first load in: {', '.join(differ)}")
+                raise typer.Exit(EXIT_INTERNAL)
+            out(f"   reloaded: every video is back as loaded in step 3 "
+                f"({len(df.columns) - 1} fields compared, updated_time aside)")
+    out(f"\nDone in {steps.took()}. Files in {out_dir}/. Next, on your own sandbox:")
+    out("   dmtools sandbox   # then, in another terminal, with its credentials in the "
+        "DMTOOLS_* variables:")
+    out("   dmtools login --sandbox-url URL && dmtools export videos.csv && "
+        "dmtools plan videos.csv")
+
+
+@guarded
+def demo(
+    out_dir: Path = typer.Option(Path("dmtools-demo"), "--out", help="Folder for the report, "
+                                 "plan, journals and results."),
+    videos: int = typer.Option(1500, help="Videos in the demo channel."),
+    seed: int = typer.Option(7, help="Seed of the demo data."),
+    report: bool = typer.Option(True, "--report/--no-report", help="Write the channel report."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bars on stderr."),
+    workers: int = typer.Option(8, help="Concurrent requests when applying."),
+) -> None:
+    """Run the whole toolkit on a local sandbox in under a minute: load, summarise, report,
+    plan a clean-up, apply it, undo it."""
+    run_demo(out_dir, videos=videos, seed=seed, report=report, progress=progress,
+             workers=workers)
+
+
+def register(app: typer.Typer) -> None:
+    app.command(epilog=DEMO_EXAMPLES)(demo)

@@ -1,0 +1,120 @@
+"""``dmtools lab``: JupyterLab on the example notebooks, wired to a local sandbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from dmtools.cli._common import guarded, info, out
+from dmtools.errors import InputError
+
+if TYPE_CHECKING:
+    from dmtools.sandbox import Sandbox
+
+LAB_EXAMPLES = """\b
+Examples:
+  dmtools lab                        # sandbox + JupyterLab on ./notebooks, opens a browser
+  dmtools lab --videos 5000 --no-browser --port 8890
+  dmtools lab --dry-run              # print the command and environment, start nothing
+\b
+The notebooks read DMTOOLS_SANDBOX_URL, DMTOOLS_CLIENT_ID, DMTOOLS_CLIENT_SECRET,
+DMTOOLS_GRANT, DMTOOLS_USERNAME and DMTOOLS_PASSWORD (see dmtools.notebook); the sandbox
+stops when JupyterLab does.
+"""
+
+#: Variables holding secrets: shown masked.
+SECRET_VARIABLES = frozenset({"DMTOOLS_CLIENT_SECRET", "DMTOOLS_PASSWORD"})
+
+
+def lab_environment(sb: Sandbox) -> dict[str, str]:
+    """The variables the notebooks read to log in to ``sb`` as its demo user."""
+    c = sb.credentials
+    return {
+        "DMTOOLS_SANDBOX_URL": sb.url,
+        "DMTOOLS_CLIENT_ID": c.public_key.client_id,
+        "DMTOOLS_CLIENT_SECRET": c.public_key.client_secret,
+        "DMTOOLS_GRANT": "password",
+        "DMTOOLS_USERNAME": c.user.username,
+        "DMTOOLS_PASSWORD": c.user.password,
+    }
+
+
+def lab_command(notebooks: Path, *, port: int | None, browser: bool) -> list[str]:
+    """``python -m jupyter lab`` bound to 127.0.0.1, on ``notebooks``."""
+    command = [sys.executable, "-m", "jupyter", "lab", "--ip=127.0.0.1",
+               f"--ServerApp.root_dir={notebooks}"]
+    if port:
+        command.append(f"--port={port}")
+    if not browser:
+        command.append("--no-browser")
+    return command
+
+
+def masked(variables: Mapping[str, str]) -> dict[str, str]:
+    return {k: ("********" if k in SECRET_VARIABLES else v) for k, v in variables.items()}
+
+
+def _run(command: list[str], env: dict[str, str]) -> int:
+    """Run JupyterLab until it exits; Ctrl-C is JupyterLab's to handle."""
+    proc = subprocess.Popen(command, env=env)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return proc.wait()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if proc.poll() is None:  # pragma: no cover - only if the wait itself failed
+            proc.terminate()
+            proc.wait(10)
+
+
+@guarded
+def lab(
+    notebooks: Path = typer.Option(None, help="Notebook folder. Default: ./notebooks if it "
+                                   "exists, else the current folder."),
+    videos: int = typer.Option(1500, help="Videos in the sandbox's demo channel."),
+    seed: int = typer.Option(7, help="Seed of the demo data."),
+    port: int = typer.Option(None, help="JupyterLab's port (default: JupyterLab picks)."),
+    browser: bool = typer.Option(True, "--browser/--no-browser", help="Open a browser."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the command and the "
+                                 "environment (secrets masked), then stop the sandbox."),
+    as_json: bool = typer.Option(False, "--json", help="With --dry-run: print one JSON object."),
+) -> None:
+    """Start a sandbox and JupyterLab (on 127.0.0.1) with the notebooks logged in to it."""
+    from dmtools.sandbox import Sandbox
+
+    folder = (notebooks or (Path("notebooks") if Path("notebooks").is_dir() else Path("."))
+              ).resolve()
+    if not folder.is_dir():
+        raise InputError(f"no notebook folder at {str(folder)!r}")
+    command = lab_command(folder, port=port, browser=browser)
+    with Sandbox(videos=videos, seed=seed, mode="thread") as sb:
+        variables = lab_environment(sb)
+        if dry_run:
+            if as_json:
+                out(json.dumps({"sandbox": sb.url, "command": command,
+                                "env": masked(variables)}))
+                return
+            out(f"Sandbox: {sb.url} (stopped again: dry run)")
+            out("Environment for the notebooks:")
+            for name, value in masked(variables).items():
+                out(f"  {name}={value}")
+            out("Command:")
+            out("  " + " ".join(command))
+            return
+        info(f"Sandbox running at {sb.url} with {videos:,} demo videos; starting JupyterLab "
+             f"on {folder} (Ctrl-C in JupyterLab stops both)")
+        code = _run(command, {**os.environ, **variables})
+    if code:
+        raise typer.Exit(code)
+
+
+def register(app: typer.Typer) -> None:
+    app.command(epilog=LAB_EXAMPLES)(lab)
