@@ -1,6 +1,7 @@
 """Running the ``dmtools`` command in-process against a sandbox, with an isolated config dir.
 
-Import the fixtures into a test module: ``from cli_support import cli, sb``.
+Import the fixtures into a test module (they are named ``cli`` and ``sb`` for the tests):
+``from cli_support import cli_fixture, sandbox_fixture``.
 """
 
 from __future__ import annotations
@@ -65,22 +66,23 @@ class Cli:
 
 
 def first_error_line(result: Result) -> str:
-    """The first line on stderr, asserting it is one ``error:`` line and no traceback."""
+    """The ``error: ...`` line on stderr (after any progress lines), asserting it is the only
+    one and no traceback was printed."""
     assert "Traceback" not in result.stderr, result.stderr
-    line = result.stderr.strip().splitlines()[0]
-    assert line.startswith("error: "), result.stderr
-    return line
+    found = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(found) == 1, result.stderr
+    return found[0]
 
 
-@pytest.fixture()
-def sb() -> Iterator[Sandbox]:
+@pytest.fixture(name="sb")
+def sandbox_fixture() -> Iterator[Sandbox]:
     """A small sandbox of its own for each test (tests change its data)."""
     with Sandbox(videos=120, seed=7) as sandbox:
         yield sandbox
 
 
-@pytest.fixture()
-def cli(sb: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+@pytest.fixture(name="cli")
+def cli_fixture(sb: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import webbrowser
 from pathlib import Path
@@ -11,7 +13,7 @@ import pytest
 import requests
 import typer.main
 from _auth_support import consent
-from cli_support import Cli, cli, file_mode, first_error_line, sb  # noqa: F401
+from cli_support import Cli, cli_fixture, file_mode, first_error_line, sandbox_fixture  # noqa: F401
 
 import dmtools as dm
 from dmtools.cli import app
@@ -242,3 +244,10 @@ def test_the_lab_environment_logs_the_notebooks_in_to_its_sandbox(cli: Cli) -> N
     with client:
         assert client.base_url == cli.sb.url
         assert client.me(["username"])["username"] == "demo"
+
+
+def test_python_dash_m_dmtools_runs_the_command() -> None:
+    done = subprocess.run([sys.executable, "-m", "dmtools", "--version"], capture_output=True,
+                          text=True, timeout=60, cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"dmtools {dm.__version__}"

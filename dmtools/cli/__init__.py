@@ -8,7 +8,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -27,10 +27,20 @@ Start with:  dmtools demo
 """)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from dmtools import __version__
+
+        typer.echo(f"dmtools {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
-    verbose: int = typer.Option(0, "--verbose", "-v", count=True,
-                                help="More log messages on stderr (-vv for debug)."),
+    verbose: Annotated[int, typer.Option(
+        "--verbose", "-v", count=True, help="More log messages on stderr (-vv for debug).")] = 0,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
 ) -> None:
     """dmtools command-line interface."""
     setup_output(verbose)

@@ -9,7 +9,8 @@ import sys
 import traceback
 import warnings
 from collections.abc import Callable
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -32,6 +33,10 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_PARTIAL",
+    "JournalOption",
+    "ProgressOption",
+    "ResultOption",
+    "WorkersOption",
     "exit_code_for",
     "fail",
     "guarded",
@@ -62,6 +67,15 @@ Exit codes (the first line on stderr says why):
 """
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Options shared by several commands.
+ProgressOption = Annotated[bool, typer.Option("--progress/--no-progress",
+                                              help="Progress bar on stderr.")]
+WorkersOption = Annotated[int, typer.Option(help="Requests or videos handled at once.")]
+ResultOption = Annotated[Path | None, typer.Option(
+    "--result", help="Result file (.csv or .json), one row per video.")]
+JournalOption = Annotated[Path | None, typer.Option(
+    help="Journal file of the job (an existing one is resumed).")]
 
 
 def out(text: str = "") -> None:
@@ -152,11 +166,13 @@ def guarded(func: F) -> F:
 
 
 class _StderrHandler(logging.Handler):
-    """Log records as ``level: message`` on the current ``sys.stderr``."""
+    """Log records as ``level (logger): message`` on the current ``sys.stderr`` (a command's
+    own reason for failing is the only line starting with ``error:``)."""
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            sys.stderr.write(f"{record.levelname.lower()}: {record.getMessage()}\n")
+            sys.stderr.write(f"{record.levelname.lower()} ({record.name}): "
+                             f"{record.getMessage()}\n")
         except Exception:  # pragma: no cover - a closed stream must not break a command
             self.handleError(record)
 

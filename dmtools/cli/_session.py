@@ -81,7 +81,8 @@ def load_profile(environ: Mapping[str, str] | None = None) -> Profile | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read {path}: {exc}; run `dmtools logout` and log in again") from None
+        raise InputError(f"cannot read {path}: {exc}; run `dmtools logout` and log in "
+                         "again") from None
     if not isinstance(data, dict) or data.get("version") != PROFILE_VERSION:
         raise InputError(f"{path} is not a dmtools login file; run `dmtools logout`")
     return Profile(client_id=str(data["client_id"]), grant=str(data["grant"]),
@@ -260,6 +261,23 @@ def open_client(access: str = "edit", environ: Mapping[str, str] | None = None) 
                              "--grant authorization_code` once, then the commands use the "
                              "saved session", type="login_required")
     return connect_from_env_or_sandbox(access, environ=env)
+
+
+def partner_key_in_use(environ: Mapping[str, str] | None = None) -> bool:
+    """True when the commands would act with a private key (client credentials), as far as
+    can be told without a request: the saved login, else the environment."""
+    env = os.environ if environ is None else environ
+    try:
+        profile = load_profile(env)
+    except InputError:
+        profile = None
+    if profile is not None and env.get("DMTOOLS_CLIENT_ID") in (None, "", profile.client_id):
+        return profile.partner
+    if not env.get("DMTOOLS_CLIENT_ID"):
+        return False
+    grant = env.get("DMTOOLS_GRANT") or ("password" if env.get("DMTOOLS_USERNAME")
+                                         else "client_credentials")
+    return grant == "client_credentials"
 
 
 def describe_store(store: Any) -> str:

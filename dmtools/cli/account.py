@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -93,32 +93,36 @@ def _code_login(flow: AuthorizationCodeFlow, *, paste: bool, browser: bool,
 
 @guarded
 def login(
-    grant: str = typer.Option(None, "--grant", "-g", help="client_credentials (private key), "
-                              "password or authorization_code (public key). Default: "
-                              "DMTOOLS_GRANT, else password with a username, else "
-                              "client_credentials."),
-    sandbox_url: str = typer.Option(None, "--sandbox-url", metavar="URL",
-                                    help="Log in to a sandbox running at this loopback URL "
-                                         "(default: DMTOOLS_SANDBOX_URL, else the real API)."),
-    client_id: str = typer.Option(None, "--client-id", help="The API key (not secret). "
-                                  "Default: DMTOOLS_CLIENT_ID, else asked."),
-    username: str = typer.Option(None, "--username", "-u", help="Account for the password "
-                                 "grant. Default: DMTOOLS_USERNAME, else asked."),
-    access: str = typer.Option("edit", help="read-only, edit or delete: the scopes to ask "
-                               "for, for the kind of key."),
-    scope: list[str] = typer.Option(None, "--scope", help="Exact scope to ask for instead of "
-                                    "--access (repeat for several)."),
-    store: str = typer.Option(None, help="Where the token is kept: auto (the system keyring "
-                              "if it is safe, else a 0600 file), keyring or file. Default: "
-                              "DMTOOLS_TOKEN_STORE, else auto."),
-    redirect_uri: str = typer.Option(None, help="Callback URL registered for the key "
-                                     "(authorization_code). Default: DMTOOLS_REDIRECT_URI, "
-                                     "else a listener on 127.0.0.1."),
-    paste: bool = typer.Option(False, "--paste", help="authorization_code: paste the URL the "
-                               "browser was sent to instead of listening on 127.0.0.1."),
-    browser: bool = typer.Option(True, "--browser/--no-browser", help="Open the consent page "
-                                 "in a browser (authorization_code)."),
-    timeout: float = typer.Option(300.0, help="Seconds to wait for the consent page."),
+    grant: Annotated[str | None, typer.Option(
+        "--grant", "-g", help="client_credentials (private key), password or "
+        "authorization_code (public key). Default: DMTOOLS_GRANT, else password with a "
+        "username, else client_credentials.")] = None,
+    sandbox_url: Annotated[str | None, typer.Option(
+        "--sandbox-url", metavar="URL", help="Log in to a sandbox running at this loopback URL "
+        "(default: DMTOOLS_SANDBOX_URL, else the real API).")] = None,
+    client_id: Annotated[str | None, typer.Option(
+        "--client-id", help="The API key (not secret). Default: DMTOOLS_CLIENT_ID, else "
+        "asked.")] = None,
+    username: Annotated[str | None, typer.Option(
+        "--username", "-u", help="Account for the password grant. Default: DMTOOLS_USERNAME, "
+        "else asked.")] = None,
+    access: Annotated[str, typer.Option(
+        help="read-only, edit or delete: the scopes to ask for, for the kind of key.")] = "edit",
+    scope: Annotated[list[str] | None, typer.Option(
+        "--scope", help="Exact scope to ask for instead of --access (repeat for several).")] = None,
+    store: Annotated[str | None, typer.Option(
+        help="Where the token is kept: auto (the system keyring if it is safe, else a 0600 "
+        "file), keyring or file. Default: DMTOOLS_TOKEN_STORE, else auto.")] = None,
+    redirect_uri: Annotated[str | None, typer.Option(
+        help="Callback URL registered for the key (authorization_code). Default: "
+        "DMTOOLS_REDIRECT_URI, else a listener on 127.0.0.1.")] = None,
+    paste: Annotated[bool, typer.Option(
+        "--paste", help="authorization_code: paste the URL the browser was sent to instead of "
+        "listening on 127.0.0.1.")] = False,
+    browser: Annotated[bool, typer.Option(
+        "--browser/--no-browser", help="Open the consent page in a browser "
+        "(authorization_code).")] = True,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the consent page.")] = 300.0,
 ) -> None:
     """Log in to the Dailymotion API (or a sandbox) and keep the session for later commands.
 
@@ -175,7 +179,7 @@ def login(
 
 @guarded
 def whoami(
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Show who the commands act as: account, API, key, grant, scopes and token expiry."""
     profile = _session.load_profile()
@@ -189,7 +193,8 @@ def whoami(
         out(json.dumps(facts))
         return
     who = facts["screenname"] or facts["username"] or facts["id"]
-    out(f"Logged in as {who} (id {facts['id']}{', ' + facts['username'] if facts['username'] else ''})")
+    name = f", {facts['username']}" if facts["username"] else ""
+    out(f"Logged in as {who} (id {facts['id']}{name})")
     out(f"  api      {facts['api']}{' (sandbox)' if facts['sandbox'] else ''}")
     out(f"  key      {facts['key']}")
     out(f"  scopes   {' '.join(facts['scopes']) or '(none)'}")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from dmtools.cli import _session
-from dmtools.cli._common import guarded, info, out
+from dmtools.cli._common import ProgressOption, WorkersOption, guarded, info, out
 from dmtools.errors import InputError, Problem
 
 if TYPE_CHECKING:
@@ -81,25 +81,34 @@ def load_channel(client: Client, *, fields: Any = None, progress: bool = True,
 
 @guarded
 def export(
-    output: Path = typer.Argument(..., help="File to write: .csv, .xlsx or .parquet."),
-    fields: str = typer.Option(None, help="Comma-separated fields (columns), or 'all'. "
-                               "Default: the usual editable and statistics fields."),
-    owner: str = typer.Option("me", help="'me' (every channel of the organisation for a "
-                              "private key), or a user id or username."),
-    channel: str = typer.Option(None, help="Only this category (music, news, ...)."),
-    search: str = typer.Option(None, help="Only videos matching this search."),
-    tag: list[str] = typer.Option(None, "--tag", help="Only videos with this tag (repeat)."),
-    created_after: str = typer.Option(None, metavar="DATE", help="ISO date/time or unix seconds."),
-    created_before: str = typer.Option(None, metavar="DATE", help="ISO date/time or unix seconds."),
-    private: bool = typer.Option(None, "--private/--public", help="Only private / public videos."),
-    published: bool = typer.Option(None, "--published/--unpublished",
-                                   help="Only published / unpublished videos."),
-    filter_: list[str] = typer.Option(None, "--filter", metavar="NAME=VALUE",
-                                      help="Any other list filter of the API (repeat)."),
-    snapshot: bool = typer.Option(True, "--snapshot/--no-snapshot",
-                                  help="Also write OUTPUT.snapshot.parquet for `dmtools plan`."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
-    workers: int = typer.Option(8, help="Concurrent requests."),
+    output: Annotated[Path, typer.Argument(help="File to write: .csv, .xlsx or .parquet.")],
+    fields: Annotated[str | None, typer.Option(
+        help="Comma-separated fields (columns), or 'all'. Default: the usual editable and "
+        "statistics fields.")] = None,
+    owner: Annotated[str, typer.Option(
+        help="'me' (every channel of the organisation for a private key), or a user id or "
+        "username.")] = "me",
+    channel: Annotated[str | None, typer.Option(
+        help="Only this category (music, news, ...).")] = None,
+    search: Annotated[str | None, typer.Option(help="Only videos matching this search.")] = None,
+    tag: Annotated[list[str] | None, typer.Option(
+        "--tag", help="Only videos with this tag (repeat).")] = None,
+    created_after: Annotated[str | None, typer.Option(
+        metavar="DATE", help="ISO date/time or unix seconds.")] = None,
+    created_before: Annotated[str | None, typer.Option(
+        metavar="DATE", help="ISO date/time or unix seconds.")] = None,
+    private: Annotated[bool | None, typer.Option(
+        "--private/--public", help="Only private / public videos.")] = None,
+    published: Annotated[bool | None, typer.Option(
+        "--published/--unpublished", help="Only published / unpublished videos.")] = None,
+    filter_: Annotated[list[str] | None, typer.Option(
+        "--filter", metavar="NAME=VALUE",
+        help="Any other list filter of the API (repeat).")] = None,
+    snapshot: Annotated[bool, typer.Option(
+        "--snapshot/--no-snapshot", help="Also write OUTPUT.snapshot.parquet for `dmtools "
+        "plan`.")] = True,
+    progress: ProgressOption = True,
+    workers: WorkersOption = 8,
 ) -> None:
     """Export the videos of a channel to CSV, Excel or Parquet (every video, past the API's
     1,000-results ceiling), with chosen fields and filters."""
@@ -125,13 +134,16 @@ def export(
 
 @guarded
 def report(
-    source: Path = typer.Option(None, "--from", metavar="FILE", help="Report on an exported "
-                                "file instead of loading the channel (no login needed)."),
-    out_dir: Path = typer.Option(Path("dmtools-report"), "--out", help="Output folder."),
-    title: str = typer.Option(None, help="Report title. Default: the channel's name."),
-    as_of: str = typer.Option(None, metavar="DATE", help="'Now' for views per day. Default: "
-                              "the latest time found in the data."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
+    source: Annotated[Path | None, typer.Option(
+        "--from", metavar="FILE", help="Report on an exported file instead of loading the "
+        "channel (no login needed).")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("dmtools-report"),
+    title: Annotated[str | None, typer.Option(
+        help="Report title. Default: the channel's name.")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        metavar="DATE", help="'Now' for views per day. Default: the latest time found in the "
+        "data.")] = None,
+    progress: ProgressOption = True,
 ) -> None:
     """Write a channel report: one self-contained HTML file plus a PNG per chart."""
     from dmtools.frames import import_frame

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dmtools.cli._common import EXIT_INTERNAL, guarded, out
+from dmtools.cli._common import EXIT_INTERNAL, ProgressOption, WorkersOption, guarded, out
 from dmtools.cli.edits import finish, show_plan
 
 if TYPE_CHECKING:
@@ -81,8 +81,8 @@ def cleanup(df: pd.DataFrame, found: dict[str, pd.Index]) -> pd.DataFrame:
     owner = str(df["owner_screenname"].dropna().iloc[0]) if "owner_screenname" in df else "us"
     for vid in found["missing_description"]:
         label = CATEGORY_LABELS.get(str(df.at[vid, "channel"]), "")
-        edited.at[vid, "description"] = (f"{df.at[vid, 'title']}: a {label.lower() or 'new'} "
-                                         f"video from {owner}.")
+        title = str(df.at[vid, "title"])
+        edited.at[vid, "description"] = f"{title}: a {label.lower() or 'new'} video from {owner}."
     untagged = set(found["no_tags"])
     edited["tags"] = [[str(cat)] if vid in untagged and isinstance(cat, str) else tags
                       for vid, tags, cat in zip(df.index, df["tags"], df["channel"], strict=True)]
@@ -103,11 +103,13 @@ def _summary(df: pd.DataFrame) -> None:
     out("   Top videos by views:")
     for vid, row in report.top_videos(df, 5).iterrows():
         label = CATEGORY_LABELS.get(str(row["channel"]), str(row["channel"]))
-        out(f"     {vid}  {str(row['title'])[:40]:<40} {int(row['views_total']):>8,} views  {label}")
+        out(f"     {vid}  {str(row['title'])[:40]:<40} {int(row['views_total']):>8,} views  "
+            f"{label}")
     categories = report.by_category(df)
     out(f"   Categories ({len(categories)}), top 5 by views:")
     for _, row in categories.head(5).iterrows():
-        out(f"     {row['label']:<24} {int(row['videos']):>5,} videos {int(row['views']):>9,} views "
+        out(f"     {row['label']:<24} {int(row['videos']):>5,} videos "
+            f"{int(row['views']):>9,} views "
             f"({row['views_share']:.0%})")
 
 
@@ -201,22 +203,24 @@ def run_demo(out_dir: Path, *, videos: int, seed: int, report: bool, progress: b
                 raise typer.Exit(EXIT_INTERNAL)
             out(f"   reloaded: every video is back as loaded in step 3 "
                 f"({len(df.columns) - 1} fields compared, updated_time aside)")
-    out(f"\nDone in {steps.took()}. Files in {out_dir}/. Next, on your own sandbox:")
-    out("   dmtools sandbox   # then, in another terminal, with its credentials in the "
-        "DMTOOLS_* variables:")
-    out("   dmtools login --sandbox-url URL && dmtools export videos.csv && "
-        "dmtools plan videos.csv")
+    out(f"\nDone in {steps.took()}. Files in {out_dir}/. Next:")
+    out("   dmtools lab                # the example notebooks, on a sandbox like this one")
+    out("   dmtools sandbox            # a sandbox of your own; then: dmtools login "
+        "--sandbox-url URL")
+    out("   dmtools export videos.csv  # edit it, then: dmtools plan videos.csv; dmtools apply "
+        "videos.plan.json")
 
 
 @guarded
 def demo(
-    out_dir: Path = typer.Option(Path("dmtools-demo"), "--out", help="Folder for the report, "
-                                 "plan, journals and results."),
-    videos: int = typer.Option(1500, help="Videos in the demo channel."),
-    seed: int = typer.Option(7, help="Seed of the demo data."),
-    report: bool = typer.Option(True, "--report/--no-report", help="Write the channel report."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bars on stderr."),
-    workers: int = typer.Option(8, help="Concurrent requests when applying."),
+    out_dir: Annotated[Path, typer.Option(
+        "--out", help="Folder for the report, plan, journals and results.")] = Path("dmtools-demo"),
+    videos: Annotated[int, typer.Option(help="Videos in the demo channel.")] = 1500,
+    seed: Annotated[int, typer.Option(help="Seed of the demo data.")] = 7,
+    report: Annotated[bool, typer.Option(
+        "--report/--no-report", help="Write the channel report.")] = True,
+    progress: ProgressOption = True,
+    workers: WorkersOption = 8,
 ) -> None:
     """Run the whole toolkit on a local sandbox in under a minute: load, summarise, report,
     plan a clean-up, apply it, undo it."""

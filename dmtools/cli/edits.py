@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from dmtools.cli import _session
-from dmtools.cli._common import EXIT_API, EXIT_AUTH, EXIT_PARTIAL, guarded, info, out
+from dmtools.cli._common import (
+    EXIT_API,
+    EXIT_AUTH,
+    EXIT_PARTIAL,
+    JournalOption,
+    ProgressOption,
+    ResultOption,
+    WorkersOption,
+    guarded,
+    info,
+    out,
+)
 from dmtools.cli.data import check_suffix, load_channel, snapshot_path
 from dmtools.errors import InputError
 
@@ -114,7 +126,8 @@ def finish(result: ApplyResult, result_path: Path | None, seconds: float | None 
         out(f"{indent}Journal: {result.journal_path}")
     if result.stopped:
         info(f"error: the job stopped early: {result.stopped}")
-        raise typer.Exit(EXIT_API if result.stopped.startswith("service unavailable") else EXIT_AUTH)
+        down = result.stopped.startswith("service unavailable")
+        raise typer.Exit(EXIT_API if down else EXIT_AUTH)
     if not result.ok:
         info(f"error: {len(problems):,} operation(s) were not applied (conflicts, failures or "
              "not attempted); see the results; run the same command again to retry failures")
@@ -125,11 +138,15 @@ def finish(result: ApplyResult, result_path: Path | None, seconds: float | None 
 
 @guarded
 def plan(
-    edited: Path = typer.Argument(..., help="The edited .csv, .xlsx or .parquet file."),
-    snapshot: Path = typer.Option(None, help="The snapshot it was exported from. Default: "
-                                  "EDITED.snapshot.parquet."),
-    out_path: Path = typer.Option(None, "--out", help="Plan file. Default: EDITED.plan.json."),
-    rows: int = typer.Option(10, help="Changes to print."),
+    edited: Annotated[Path, typer.Argument(help="The edited .csv, .xlsx or .parquet file.")],
+    snapshot: Annotated[Path | None, typer.Option(
+        help="The snapshot it was exported from. Default: EDITED.snapshot.parquet.")] = None,
+    out_path: Annotated[Path | None, typer.Option(
+        "--out", help="Plan file. Default: EDITED.plan.json.")] = None,
+    rows: Annotated[int, typer.Option(help="Changes to print.")] = 10,
+    partner: Annotated[bool, typer.Option(
+        "--partner", help="Check lengths against a private key's limits (default: when the "
+        "saved login or DMTOOLS_GRANT is client_credentials).")] = False,
 ) -> None:
     """Compare an edited file with its snapshot: print the changes and save a plan file.
 
@@ -147,11 +164,7 @@ def plan(
     if not source.is_file():
         raise InputError(f"no snapshot at {str(source)!r}: pass --snapshot (the "
                          ".snapshot.parquet file `dmtools export` wrote)")
-    try:
-        profile = _session.load_profile()
-    except InputError:
-        profile = None
-    limits = LIMITS_PARTNER if profile is not None and profile.partner else LIMITS_PUBLIC
+    limits = LIMITS_PARTNER if partner or _session.partner_key_in_use() else LIMITS_PUBLIC
     result = plan_edits(import_frame(source), edited, limits=limits)
     show_plan(result, rows)
     target = out_path or _default_path(edited, ".plan.json")
@@ -162,21 +175,21 @@ def plan(
 
 @guarded
 def apply(
-    plan_file: Path = typer.Argument(..., metavar="PLAN", help="A plan file from `dmtools "
-                                     "plan`, or a journal to resume."),
-    journal: Path = typer.Option(None, help="Journal file. Default: PLAN.journal (an existing "
-                                 "one is resumed)."),
-    result_path: Path = typer.Option(None, "--result", help="Result file (.csv or .json), one "
-                                     "row per video. Default: PLAN.result.csv."),
-    workers: int = typer.Option(4, help="Videos changed at once."),
-    override_conflicts: bool = typer.Option(False, help="Write even where a video changed "
-                                            "since the snapshot (default: report a conflict)."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
+    plan_file: Annotated[Path, typer.Argument(
+        metavar="PLAN", help="A plan file from `dmtools plan`, or a journal to resume.")],
+    journal: JournalOption = None,
+    result_path: ResultOption = None,
+    workers: WorkersOption = 4,
+    override_conflicts: Annotated[bool, typer.Option(
+        "--override-conflicts", help="Write even where a video changed since the snapshot (default: report a "
+        "conflict).")] = False,
+    progress: ProgressOption = True,
 ) -> None:
     """Apply a saved plan, with a journal: progress, per-video results, resume after a crash.
 
     Each video is read first: one that changed since the snapshot is a conflict and is left
-    alone. Running the same command again resumes the job from its journal.
+    alone. The journal defaults to PLAN.journal and the results to PLAN.result.csv; running
+    the same command again resumes the job from its journal.
     """
     import time
 
@@ -186,8 +199,12 @@ def apply(
         raise InputError(f"no such file: {str(plan_file)!r}")
     started = time.perf_counter()
     if _is_journal(plan_file):
-        client = _session.open_client("delete")
-        info(f"Resuming the job recorded in {plan_file}")
+        from dmtools.bulk import Journal
+
+        with Journal.open(plan_file) as recorded:
+            kind = recorded.header().get("kind")
+        client = _session.open_client("delete" if kind == "delete" else "edit")
+        info(f"Resuming the {kind} job recorded in {plan_file}")
         with client:
             result = resume(plan_file, client, workers=workers, progress=progress,
                             override_conflicts=override_conflicts)
@@ -208,18 +225,21 @@ def apply(
 
 @guarded
 def undo(
-    source: Path = typer.Argument(..., metavar="JOURNAL", help="The journal of the job to undo "
-                                  "(or its plan file)."),
-    journal: Path = typer.Option(None, help="Journal of the undo job. Default: "
-                                 "JOURNAL.undo.journal."),
-    result_path: Path = typer.Option(None, "--result", help="Result file. Default: "
-                                     "JOURNAL.undo.result.csv."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Only show what would be restored."),
-    workers: int = typer.Option(4, help="Videos changed at once."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
+    source: Annotated[Path, typer.Argument(
+        metavar="JOURNAL", help="The journal of the job to undo (or its plan file).")],
+    journal: JournalOption = None,
+    result_path: ResultOption = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Only show what would be restored.")] = False,
+    workers: WorkersOption = 4,
+    progress: ProgressOption = True,
 ) -> None:
     """Put back the values a finished job changed (a video changed again since is a conflict,
-    never overwritten)."""
+    never overwritten).
+
+    The undo job has its own journal (JOURNAL.undo.journal) and results
+    (JOURNAL.undo.result.csv).
+    """
     from dmtools.bulk import undo_plan
 
     path = source if _is_journal(source) else _default_path(source, ".journal")
@@ -259,6 +279,8 @@ def _confirmation(plan: DeletePlan, given: int | None) -> int:
                               show_default=False, err=True)
     except typer.Abort:
         answer = ""
+    if not sys.stdin.isatty():
+        info("")  # the answer was not echoed: end the prompt's line
     try:
         return int(str(answer).strip())
     except ValueError:
@@ -268,23 +290,27 @@ def _confirmation(plan: DeletePlan, given: int | None) -> int:
 
 @guarded
 def delete(
-    ids: list[str] = typer.Argument(None, metavar="[ID]...", help="Video ids to delete."),
-    from_file: Path = typer.Option(None, "--from", metavar="FILE", help="Ids from a .csv, "
-                                   ".xlsx or .parquet file (its id column) or a .txt file."),
-    snapshot: Path = typer.Option(None, help="Check the ids against this snapshot instead of "
-                                  "loading your channel now."),
-    confirm: int = typer.Option(None, metavar="N", help="The exact number of videos (instead "
-                                "of typing it when asked)."),
-    force: bool = typer.Option(False, help="Allow more than the cap (50 videos or 10 % of the "
-                               "snapshot)."),
-    export_path: Path = typer.Option(None, "--export", help="Where the videos' metadata is "
-                                     "saved before deleting (.csv, .xlsx, .parquet, .json)."),
-    journal: Path = typer.Option(None, help="Journal file. Default: "
-                                 "dmtools-delete-<plan>.journal in the current folder."),
-    result_path: Path = typer.Option(None, "--result", help="Result file (.csv or .json)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Only show what would be deleted."),
-    workers: int = typer.Option(4, help="Videos deleted at once."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
+    ids: Annotated[list[str] | None, typer.Argument(
+        metavar="ID", help="Video ids to delete.")] = None,
+    from_file: Annotated[Path | None, typer.Option(
+        "--from", metavar="FILE", help="Ids from a .csv, .xlsx or .parquet file (its id "
+        "column) or a .txt file.")] = None,
+    snapshot: Annotated[Path | None, typer.Option(
+        help="Check the ids against this snapshot instead of loading your channel now.")] = None,
+    confirm: Annotated[int | None, typer.Option(
+        metavar="N", help="The exact number of videos (instead of typing it when "
+        "asked).")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Allow more than the cap (50 videos or 10 % of the snapshot).")] = False,
+    export_path: Annotated[Path | None, typer.Option(
+        "--export", help="Where the videos' metadata is saved before deleting (.csv, .xlsx, "
+        ".parquet, .json).")] = None,
+    journal: JournalOption = None,
+    result_path: ResultOption = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Only show what would be deleted.")] = False,
+    workers: WorkersOption = 4,
+    progress: ProgressOption = True,
 ) -> None:
     """Delete videos, with guards: exact-count confirmation, a size cap, ids checked against
     a snapshot, and an export of the videos first."""
@@ -313,6 +339,10 @@ def delete(
         if dry_run:
             out("Dry run: nothing was deleted.")
             return
+        if len(deletes) > deletes.cap and not force:
+            raise InputError(f"{len(deletes):,} videos is over the limit of {deletes.cap:,} for "
+                             "one delete (50 videos or 10 % of the snapshot); pass --force to "
+                             "delete them anyway; nothing was deleted")
         count = _confirmation(deletes, confirm)
         started = time.perf_counter()
         result = deletes.apply(client, confirm=count, force=force, export_path=export_path,

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -77,15 +77,19 @@ def _run(command: list[str], env: dict[str, str]) -> int:
 
 @guarded
 def lab(
-    notebooks: Path = typer.Option(None, help="Notebook folder. Default: ./notebooks if it "
-                                   "exists, else the current folder."),
-    videos: int = typer.Option(1500, help="Videos in the sandbox's demo channel."),
-    seed: int = typer.Option(7, help="Seed of the demo data."),
-    port: int = typer.Option(None, help="JupyterLab's port (default: JupyterLab picks)."),
-    browser: bool = typer.Option(True, "--browser/--no-browser", help="Open a browser."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print the command and the "
-                                 "environment (secrets masked), then stop the sandbox."),
-    as_json: bool = typer.Option(False, "--json", help="With --dry-run: print one JSON object."),
+    notebooks: Annotated[Path | None, typer.Option(
+        help="Notebook folder. Default: ./notebooks if it exists, else the current "
+        "folder.")] = None,
+    videos: Annotated[int, typer.Option(help="Videos in the sandbox's demo channel.")] = 1500,
+    seed: Annotated[int, typer.Option(help="Seed of the demo data.")] = 7,
+    port: Annotated[int | None, typer.Option(
+        help="JupyterLab's port (default: JupyterLab picks).")] = None,
+    browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open a browser.")] = True,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Print the command and the environment (secrets masked), then stop "
+        "the sandbox.")] = False,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="With --dry-run: print one JSON object.")] = False,
 ) -> None:
     """Start a sandbox and JupyterLab (on 127.0.0.1) with the notebooks logged in to it."""
     from dmtools.sandbox import Sandbox
