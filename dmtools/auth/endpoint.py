@@ -319,7 +319,7 @@ def _token_from(parsed: Any, started: float, expected: Sequence[str], grant: str
         access_token=Secret(str(parsed["access_token"])),
         refresh_token=Secret(str(refresh)) if refresh else None,
         expires_at=started + float(expires_in) if expires_in is not None else None,
-        scope=tuple(scope) if scope else tuple(expected),
+        scope=tuple(s for s in scope if s) if scope else tuple(expected),  # "" -> ()
         uid=str(uid) if uid not in (None, "") else None,
         token_type=str(parsed.get("token_type") or "Bearer"),
         grant=grant,
