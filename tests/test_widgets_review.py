@@ -46,7 +46,8 @@ def test_edit_plan_is_listed_then_applied_with_progress(sb: Sandbox, client: Cli
     plan = dm.plan_edits(df, _retitle(df, ids, " [reviewed]"))
     panel = review_panel(plan, client)
     assert isinstance(panel, ReviewPanel)
-    assert "3 video(s) to change: title ×3" in panel.summary.value
+    assert "3 video(s) to change (title 3;" in panel.table.value
+    assert "Nothing is sent until you click Apply" in panel.summary.value
     for vid in ids:
         assert vid in panel.table.value
         assert (df.loc[vid, "title"] + " [reviewed]") in panel.table.value
@@ -108,7 +109,7 @@ def test_delete_needs_the_exact_count_typed(sb: Sandbox, client: Client, df: pd.
     export = tmp_path / "deleted.csv"
     panel = review_panel(plan, client, export_path=export)
     assert panel.apply_button.description == "Delete"
-    assert "2 video(s) to delete out of" in panel.summary.value
+    assert "2 video(s) to delete" in panel.table.value
     assert all(vid in panel.table.value for vid in ids)
     assert panel.apply_button.disabled
     for wrong in ("", "3", "1", "two", " 2x"):

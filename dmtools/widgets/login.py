@@ -48,6 +48,13 @@ def _text(description: str, placeholder: str = "", password: bool = False) -> An
     return cls(description=description, placeholder=placeholder, style=_STYLE, layout=_WIDE)
 
 
+def _labelled(text: str, widget: Any) -> Any:
+    """``widget`` after a label aligned with the descriptions of the other fields."""
+    label = w.HTML(f'<div style="text-align:right;padding-right:8px">{html.escape(text)}</div>',
+                   layout=w.Layout(width="9em", min_width="9em"))
+    return w.HBox([label, widget])
+
+
 class LoginPanel(w.VBox):
     """Log in to the Dailymotion API from a notebook, with any grant the API key allows.
 
@@ -97,7 +104,7 @@ class LoginPanel(w.VBox):
                                       indent=False)
         self.key_kind = w.ToggleButtons(
             options=[("Public API key", "public"), ("Private API key", "private")],
-            value="public", description="Kind of key", style=_STYLE)
+            value="public", style={"button_width": "12.2em"})
         self.grant = w.Dropdown(description="Grant", style=_STYLE, layout=_WIDE)
         self.client_id = _text("API key")
         self.client_secret = _text("API secret", password=True)
@@ -125,7 +132,7 @@ class LoginPanel(w.VBox):
         ])
         super().__init__([
             w.HTML("<b>Log in to the Dailymotion API</b>"),
-            self.use_sandbox, self.key_kind, self.grant, self.client_id, self.client_secret,
+            self.use_sandbox, _labelled("Kind of key", self.key_kind), self.grant, self.client_id, self.client_secret,
             self._user_row, self._redirect_row, self.access, self.scopes,
             w.HBox([self.login_button, self.logout_button]), self._consent_box, self.status,
         ])

@@ -116,15 +116,10 @@ class ReviewPanel(w.VBox):
     def _summary_html(self) -> str:
         plan = self.plan
         if isinstance(plan, DeletePlan):
-            text = f"{len(plan)} video(s) to delete"
-            if plan.snapshot_rows is not None:
-                text += f" out of {plan.snapshot_rows} loaded"
+            text = "Nothing is deleted until you type the number of videos and click Delete."
         else:
-            s = plan.summary()
-            fields = ", ".join(f"{name} ×{n}" for name, n in s["fields"].items()) or "none"
-            text = (f"{s['operations']} video(s) to change: {fields}; {s['clears']} value(s) "
-                    f"cleared; {s['unchanged_rows']} row(s) unchanged")
-        return f"<b>Review the plan</b><br>{html.escape(text)}"
+            text = "Nothing is sent until you click Apply."
+        return f"<b>Review the plan.</b> {html.escape(text)}"
 
     def _confirmed(self) -> bool:
         return self.confirm.value.strip() == str(len(self.plan))
