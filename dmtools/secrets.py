@@ -181,7 +181,12 @@ _KEY_PATTERNS = [
 
 
 def redact(text: str) -> str:
-    """``text`` with every registered secret and every credential-looking value masked."""
+    """``text`` with every registered secret and every credential-looking value masked.
+
+    Example:
+        >>> redact("grant_type=password&username=me&password=pw1")
+        'grant_type=password&username=me&password=********'
+    """
     if not text:
         return text
     pattern = _value_pattern()
@@ -234,6 +239,10 @@ def install_redaction() -> None:
     ``logging.basicConfig(level=logging.DEBUG)`` creates), adds a :class:`RedactingFilter`
     to the handlers that exist now, and sets the ``dmtools`` logger to WARNING unless a
     level was chosen already.
+
+    Example:
+        >>> install_redaction()
+        >>> logging.basicConfig(level=logging.DEBUG)   # doctest: +SKIP
     """
     global _installed
     with _install_lock:

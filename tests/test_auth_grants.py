@@ -175,6 +175,51 @@ def test_a_reset_connection_is_retried_once_for_a_repeatable_grant(sb: Sandbox) 
     assert len(token_posts(sb.request_log(since=mark))) == 2  # the first try and one retry
 
 
+@pytest.mark.parametrize("status, tries", [(503, 2), (500, 1)])
+def test_only_an_unavailable_endpoint_is_retried(sb: Sandbox, status: int, tries: int) -> None:
+    sb.set_faults(seed=1, rules=[{"kind": "status", "status": status, "rate": 1.0,
+                                  "path": "^/oauth/"}])
+    mark = last_seq(sb)
+    try:
+        with pytest.raises(ServerError):
+            create_token_manager("client_credentials", **private(sb))
+    finally:
+        sb.clear_faults()
+    assert len(token_posts(sb.request_log(since=mark))) == tries
+
+
+def test_the_password_is_not_reachable_from_the_session(sb: Sandbox) -> None:
+    c = sb.credentials
+    manager = create_token_manager("password", username=c.user.username, password=c.user.password,
+                                   **public(sb))
+    found = _reachable_strings(manager)
+    assert c.user.password not in found
+    assert manager.access_token() in found  # the scan does see what the session holds
+
+
+def _reachable_strings(root: object) -> set[str]:
+    """Every str reachable from ``root`` through instances, containers and Secrets."""
+    import gc
+    import types
+
+    skip = (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType)
+    seen: set[int] = set()
+    found: set[str] = set()
+    todo = [root]
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen or isinstance(obj, skip):
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, str):
+            found.add(obj)
+        elif isinstance(obj, Secret):
+            found.add(obj.reveal())
+        else:
+            todo.extend(gc.get_referents(obj))
+    return found
+
+
 def test_no_secret_ever_travels_in_a_url(sb: Sandbox) -> None:
     mark = last_seq(sb)
     manager = create_token_manager("password", **user(sb), **public(sb))

@@ -59,7 +59,12 @@ def pkce_pair(verifier: str | None = None) -> tuple[str, str]:
 
 
 def new_state() -> str:
-    """A fresh ``state``: 32 random bytes (256 bits), 43 URL-safe characters."""
+    """A fresh ``state``: 32 random bytes (256 bits), 43 URL-safe characters.
+
+    Example:
+        >>> len(new_state())
+        43
+    """
     return _random.token_urlsafe(32)
 
 

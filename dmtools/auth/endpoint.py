@@ -31,6 +31,7 @@ from dmtools.errors import (
     DailymotionError,
     LoginRequired,
     RateLimited,
+    ServerError,
     TransportError,
     error_from_response,
 )
@@ -94,6 +95,13 @@ class TokenEndpoint:
         clock: returns POSIX seconds; ``expires_at`` is measured with it.
         session_factory: makes the ``requests.Session`` to send with.
         timeout: (connect, read) seconds.
+        sleep: waits before the one retry of a repeatable grant (tests pass a no-op).
+
+    Example:
+        >>> endpoint = TokenEndpoint(client_id=key, client_secret=Secret(secret),  # doctest: +SKIP
+        ...                          endpoints=sb.endpoints, partner=True)
+        >>> endpoint.request("client_credentials", scope=["read_videos"])      # doctest: +SKIP
+        Token(access_token=Secret('********'), refresh_token=None, ...)
     """
 
     def __init__(
@@ -165,9 +173,10 @@ class TokenEndpoint:
                                code_verifier, refresh_token)
                 )
                 self._raise_for_error(grant, response)
-            except (TransportError, RateLimited) as exc:
+            except (TransportError, RateLimited, ServerError) as exc:
                 retry_after = getattr(exc, "retry_after", None)
-                if attempt == attempts or (retry_after or 0.0) > 10.0:
+                unavailable = not isinstance(exc, ServerError) or exc.status == 503
+                if attempt == attempts or not unavailable or (retry_after or 0.0) > 10.0:
                     raise
                 log.info("token request (%s) failed (%s); retrying once", grant, type(exc).__name__)
                 self._sleep(min(retry_after if retry_after is not None else 0.5, 10.0))

@@ -41,7 +41,12 @@ class TokenStoreError(DailymotionError):
 
 
 def token_key(endpoints: Endpoints, client_id: str, subject: str) -> str:
-    """The storage key of a session: deployment, API key and account, e.g. ``user:alice``."""
+    """The storage key of a session: deployment, API key and account, e.g. ``user:alice``.
+
+    Example:
+        >>> token_key(Endpoints.dailymotion(), "key", "user:alice")
+        'https://api.dailymotion.com|key|user:alice'
+    """
     return f"{endpoints.host_key}|{client_id}|{subject}"
 
 

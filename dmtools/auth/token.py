@@ -22,6 +22,10 @@ def normalize_scope(scope: str | Iterable[str] | None) -> tuple[str, ...]:
 
     Raises:
         InputError: a scope name is empty or contains whitespace.
+
+    Example:
+        >>> normalize_scope("manage_videos email manage_videos")
+        ('manage_videos', 'email')
     """
     if scope is None:
         return ()
@@ -49,6 +53,13 @@ class Token:
         uid: the user id the token acts for, when the server says so.
         token_type: normally ``"Bearer"``.
         grant: the grant that produced the session (a refresh keeps the original grant).
+
+    Example:
+        >>> token = Token(Secret("abc123"), expires_at=1000.0, scope=("manage_videos",))
+        >>> token
+        Token(access_token=Secret('********'), refresh_token=None, expires_at=1000.0, scope=('manage_videos',), uid=None, token_type='Bearer', grant='password')
+        >>> token.expires_within(60, now=950.0)
+        True
     """
 
     access_token: Secret
