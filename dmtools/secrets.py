@@ -37,7 +37,9 @@ import logging
 import re
 import threading
 import weakref
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, NoReturn
 from urllib.parse import quote, quote_plus
 
@@ -52,6 +54,10 @@ _MIN_REGISTERED_LENGTH = 4
 _lock = threading.Lock()
 _live: Counter[str] = Counter()
 _pattern: re.Pattern[str] | None = None
+# Finalizers run inside garbage collection, possibly while this thread holds _lock: they only
+# queue the value (deque.append is atomic), and the next locked operation forgets it.
+_dead: deque[str] = deque()
+_inside = threading.local()
 
 
 def _forms(value: str) -> set[str]:
@@ -60,31 +66,43 @@ def _forms(value: str) -> set[str]:
     return {form for form in forms if len(form) >= _MIN_REGISTERED_LENGTH}
 
 
-def _register(value: str) -> None:
+def _forget_dead() -> None:
+    """Drop the values of collected secrets. Call with _lock held."""
     global _pattern
-    if len(value) < _MIN_REGISTERED_LENGTH:
-        return
-    with _lock:
-        for form in _forms(value):
-            _live[form] += 1
-        _pattern = None
-
-
-def _unregister(value: str) -> None:
-    global _pattern
-    if len(value) < _MIN_REGISTERED_LENGTH:
-        return
-    with _lock:
-        for form in _forms(value):
+    while _dead:
+        for form in _forms(_dead.popleft()):
             _live[form] -= 1
             if _live[form] <= 0:
                 del _live[form]
         _pattern = None
 
 
+@contextmanager
+def _locked() -> Iterator[None]:
+    with _lock:
+        _inside.active = True
+        try:
+            _forget_dead()
+            yield
+        finally:
+            _inside.active = False
+
+
+def _register(value: str) -> None:
+    global _pattern
+    with _locked():
+        for form in _forms(value):
+            _live[form] += 1
+        _pattern = None
+
+
 def _value_pattern() -> re.Pattern[str] | None:
     global _pattern
-    with _lock:
+    if getattr(_inside, "active", False):
+        # Re-entered on this thread (a log call from a __del__ run by garbage collection
+        # inside a locked section): use the pattern as it stands rather than deadlock.
+        return _pattern
+    with _locked():
         if _pattern is None and _live:
             # Longest first, so a value containing another one is masked whole.
             alternatives = sorted(_live, key=len, reverse=True)
@@ -116,8 +134,9 @@ class Secret:
         if not isinstance(value, str):
             raise TypeError(f"Secret wraps a str, not {type(value).__name__}")
         self._value = value
-        _register(value)
-        weakref.finalize(self, _unregister, value)
+        if len(value) >= _MIN_REGISTERED_LENGTH:
+            _register(value)
+            weakref.finalize(self, _dead.append, value)
 
     @classmethod
     def wrap(cls, value: str | Secret | None) -> Secret | None:
@@ -237,8 +256,9 @@ def install_redaction() -> None:
 
     Installs a log-record factory (covers handlers added later, such as the ones
     ``logging.basicConfig(level=logging.DEBUG)`` creates), adds a :class:`RedactingFilter`
-    to the handlers that exist now, and sets the ``dmtools`` logger to WARNING unless a
-    level was chosen already.
+    to the handlers that exist now. dmtools sets no logger level: like any library it
+    inherits the root logger's (WARNING unless the application chose another), so its
+    INFO/DEBUG records appear only when asked for, and then redacted.
 
     Example:
         >>> install_redaction()
@@ -255,9 +275,6 @@ def install_redaction() -> None:
                 return record
 
             logging.setLogRecordFactory(factory)
-            own = logging.getLogger("dmtools")
-            if own.level == logging.NOTSET:
-                own.setLevel(logging.WARNING)
             _installed = True
         loggers = [logging.getLogger()] + [
             logger for logger in logging.Logger.manager.loggerDict.values()

@@ -10,6 +10,7 @@ import logging
 import pickle
 import subprocess
 import sys
+import threading
 import traceback
 from collections.abc import Iterator
 from urllib.parse import quote_plus
@@ -172,8 +173,28 @@ def test_traceback_locals_show_secrets_masked() -> None:
     assert value not in text and f"secret = Secret('{MASK}')" in text
 
 
-def test_installing_redaction_sets_the_dmtools_logger_to_warning() -> None:
-    code = ("import logging, dmtools.auth; "
-            "print(logging.getLogger('dmtools').getEffectiveLevel())")
+def test_dmtools_logs_at_warning_by_default_and_sets_no_level_of_its_own() -> None:
+    code = ("import logging, dmtools.auth; d = logging.getLogger('dmtools'); "
+            "print(d.getEffectiveLevel(), d.level)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == str(logging.WARNING)
+    assert out.stdout.split() == [str(logging.WARNING), str(logging.NOTSET)]
+
+
+def test_a_secret_collected_while_the_registry_is_busy_does_not_deadlock() -> None:
+    import dmtools.secrets as registry
+
+    value = "collected-while-busy-123"
+    done = threading.Event()
+
+    def collect_inside_the_lock() -> None:
+        secret = Secret(value)
+        with registry._locked():
+            del secret
+            gc.collect()  # runs the finalizer inside the locked section
+            logging.getLogger("dmtools.test").warning("logged from inside the lock")
+        done.set()
+
+    worker = threading.Thread(target=collect_inside_the_lock, daemon=True)
+    worker.start()
+    assert done.wait(5), "the registry deadlocked"
+    assert redact(value) == value
