@@ -554,7 +554,7 @@ def test_closed_transport_refuses_to_send(api: FakeAPI, clock: FakeClock) -> Non
 
 
 def test_logs_carry_no_token(api: FakeAPI, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level("DEBUG")
+    caplog.set_level("DEBUG", logger="dmtools.http")
     api.script("/me", _unauthorized(), err(503), ok())
     with make(api, clock) as t:
         t.request("GET", "/me", params={"fields": "id"})
@@ -588,6 +588,7 @@ def test_iterate_follows_has_more_and_ignores_total(api: FakeAPI, clock: FakeClo
 
 def test_iterate_stops_at_the_result_ceiling_without_requesting_a_refused_page(
         api: FakeAPI, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("WARNING", logger="dmtools.http")
     api.routes["/me/videos"] = _listing(5000, lie_has_more=True)
     with make(api, clock) as t:
         assert sum(1 for _ in t.iterate("/me/videos", {"limit": 30})) == 990
