@@ -28,6 +28,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import random
@@ -183,7 +184,8 @@ class Transport:
         self._stats: Counter[str] = Counter()
         self._statuses: Counter[int] = Counter()
         self._slept = 0.0
-        self._session_threads: dict[int, set[int]] = {}
+        self._session_threads: dict[int, set[int]] = {}  # session serial -> thread idents
+        self._serials = itertools.count(1)
         self._closed = False
 
     # -- sessions ---------------------------------------------------------------------------
@@ -195,6 +197,7 @@ class Transport:
         thread = threading.get_ident()
         if session is None:
             session = requests.Session()
+            self._local.serial = next(self._serials)
             # Loopback (the sandbox): ignore proxy variables, .netrc and CA bundle overrides.
             session.trust_env = not self._loopback
             session.headers.update({
@@ -206,7 +209,7 @@ class Transport:
             self._sessions.add(session)
         assert self._local.owner == thread, "a requests.Session must not cross threads"
         with self._stats_lock:
-            self._session_threads.setdefault(id(session), set()).add(thread)
+            self._session_threads.setdefault(self._local.serial, set()).add(thread)
         return session
 
     def close(self) -> None:
@@ -223,9 +226,9 @@ class Transport:
 
     # -- counters ---------------------------------------------------------------------------
 
-    def _count(self, key: str, n: int = 1) -> None:
+    def _count(self, key: str) -> None:
         with self._stats_lock:
-            self._stats[key] += n
+            self._stats[key] += 1
 
     @property
     def stats(self) -> dict[str, Any]:
