@@ -29,6 +29,7 @@ from typing import Any
 
 import pytest
 import requests
+from _widget_support import find_secrets, sandbox_secrets
 
 from dmtools.sandbox import Sandbox
 
@@ -44,9 +45,13 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 TIMEOUT_MS = 30_000
 #: Screenshots the README shows (copied to docs/images with DMTOOLS_UPDATE_SCREENSHOTS=1).
 README_SHOTS = {"login_panel.png", "plan_review.png"}
-#: JupyterLab settings: no news or update pop-ups over the notebook.
-LAB_SETTINGS = {"@jupyterlab/apputils-extension/notification.jupyterlab-settings":
-                {"fetchNews": "false", "checkForUpdates": False}}
+#: JupyterLab settings: no news or update pop-ups over the notebook, and widget state saved
+#: in the notebook file (so the test can check what a user's saved notebook would hold).
+LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
+        {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyter-widgets/jupyterlab-manager/plugin.jupyterlab-settings": {"saveState": True},
+}
 
 
 def _unavailable(reason: str) -> None:
@@ -173,8 +178,8 @@ def _open(page: Any, lab: Lab, name: str) -> None:
     page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']:visible").first.wait_for()
 
 
-def _run_menu(page: Any, command: str) -> None:
-    page.locator(".lm-MenuBar-item", has_text="Run").click()
+def _run_menu(page: Any, command: str, menu: str = "Run") -> None:
+    page.locator(".lm-MenuBar-item", has_text=menu).click()
     page.locator(f"li.lm-Menu-item[data-command='{command}']").click()
 
 
@@ -229,6 +234,28 @@ def test_login_panel_logs_in_in_jupyterlab(lab: Lab, page: Any, demo_password: s
     assert panel.locator("input[type=password]").evaluate_all(
         "fields => fields.map(f => f.value)") == ["", ""]
     _shot(panel, "login_panel_code.png")
+
+    # saved with its widget state, the notebook holds no secret
+    saved = lab.workdir / "01_login.ipynb"
+    before = saved.stat().st_mtime_ns
+    _run_menu(page, "docmanager:save", menu="File")
+    text = _wait_for_save(saved, before)
+    assert "PasswordModel" in text and "dmtools-login-panel" in text
+    assert "Logged in as Demo Channel (local sandbox)" in text
+    with Sandbox(videos=1, seed=7) as same_seed:
+        assert find_secrets(text, sandbox_secrets(same_seed)) == []
+
+
+def _wait_for_save(path: Path, before: int) -> str:
+    """The notebook's text once JupyterLab has written it (with its widget state)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if path.stat().st_mtime_ns != before:
+            text = path.read_text(encoding="utf-8")
+            if '"widgets"' in text:
+                return text
+        time.sleep(0.1)  # the save happens in the server process: poll the file
+    raise AssertionError(f"{path.name} was not saved with its widget state")
 
 
 def test_plan_review_applies_in_jupyterlab(lab: Lab, page: Any) -> None:

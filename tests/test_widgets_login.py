@@ -66,6 +66,25 @@ def test_password_grant_clears_secret_and_password_and_keeps_them_out_of_state(
     assert panel.password.value == "" and panel.client_secret.value == ""
     assert panel.client.me(["username"])["username"] == "demo"
     _no_secret_in_state(panel, sb)
+    # the panel keeps no copy of the password (RFC 6749 §4.3.1), not even as a Secret
+    assert not _holds(vars(panel), sb.credentials.user.password)
+
+
+def _holds(value: object, text: str, depth: int = 0) -> bool:
+    """True if ``value`` (dicts, lists, Secrets, strings, nested) contains ``text``."""
+    from dmtools.secrets import Secret
+
+    if depth > 4:
+        return False
+    if isinstance(value, Secret):
+        return value == text
+    if isinstance(value, str):
+        return text in value
+    if isinstance(value, dict):
+        return any(_holds(v, text, depth + 1) for v in value.values())
+    if isinstance(value, list | tuple | set):
+        return any(_holds(v, text, depth + 1) for v in value)
+    return False
 
 
 def test_sandbox_box_fills_the_form_without_putting_secrets_in_widget_state(
@@ -104,17 +123,17 @@ def test_authorization_code_completes_through_the_paste_box(sb: Sandbox) -> None
     url = panel.consent_url
     assert url is not None and url.startswith(sb.url + "/oauth/authorize?")
     assert panel.consent_link.value.count("href=") == 1 and 'target="_blank"' in panel.consent_link.value
-    assert panel._consent_box.layout.display == ""
+    assert panel.consent.layout.display == ""
     redirected = consent(url, "demo", sb.credentials.user.password)
     assert query(redirected)["code"].startswith("emu_ac_")
-    listener = panel._local
+    listener = panel.consent._local
     panel.paste.value = redirected  # a remote Jupyter: the browser could not reach 127.0.0.1
     panel.paste_button.click()
     assert panel.client is not None, panel.status.value
     assert panel.client.scopes == ("manage_videos",)
     assert "Logged in as Demo Channel" in panel.status.value
     assert panel.paste.value == "" and panel.consent_link.value == ""
-    assert panel.consent_url is None and panel._consent_box.layout.display == "none"
+    assert panel.consent_url is None and panel.consent.layout.display == "none"
     _no_secret_in_state(panel, sb)
     # the listener was closed: the used callback URL cannot be replayed through it
     assert listener is not None
@@ -310,3 +329,20 @@ def test_outside_a_kernel_login_panel_falls_back_to_text(sb: Sandbox) -> None:
                         say=script.said.append)
     assert isinstance(login, TextLogin) and login.client is not None
     assert isinstance(login_panel(fallback=False, sandbox=sb), LoginPanel)
+
+
+def test_paste_box_explains_what_is_missing_and_refuses_a_foreign_address(sb: Sandbox) -> None:
+    panel = LoginPanel(sandbox=sb, use_sandbox=True)
+    panel.paste_button.click()
+    assert "No login is waiting for consent" in panel.status.value
+    panel.grant.value = "authorization_code"
+    panel.login_button.click()
+    panel.paste_button.click()  # nothing pasted: the login keeps waiting
+    assert "Paste the address" in panel.status.value and panel.consent.waiting
+    forged = "http://127.0.0.1:1/callback?code=emu_ac_forged&state=not-this-login"
+    panel.paste.value = forged
+    panel.paste_button.click()
+    assert panel.client is None and not panel.consent.waiting
+    assert "Login failed:" in panel.status.value and "state" in panel.status.value
+    assert panel.paste.value == "" and "emu_ac_forged" not in panel.status.value
+    assert isinstance(panel.error, Exception)

@@ -11,20 +11,20 @@ from __future__ import annotations
 import html
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from dmtools.config import Endpoints, is_loopback_url
+from dmtools.config import Endpoints
 from dmtools.errors import InputError
 from dmtools.notebook import ACCESS_LEVELS, GRANT_KIND, local_sandbox, login_summary, scopes_for
 from dmtools.secrets import Secret
 
 from ._shared import error_text, status_html
+from .consent import ConsentBox
 
 if TYPE_CHECKING:
-    from dmtools.auth import AuthorizationCodeFlow, LocalLogin, Token
     from dmtools.client import Client
     from dmtools.sandbox import Sandbox
 
@@ -94,10 +94,6 @@ class LoginPanel(w.VBox):
         self._kept: dict[str, Secret] = {}
         self._lock = threading.RLock()
         self._finished = threading.Event()
-        self._flow: AuthorizationCodeFlow | None = None
-        self._local: LocalLogin | None = None
-        self._flow_args: dict[str, Any] = {}
-        self._consent_url: str | None = None
         self._setting_scopes = False
 
         self.use_sandbox = w.Checkbox(value=False, description="Use the local sandbox",
@@ -117,24 +113,20 @@ class LoginPanel(w.VBox):
         self.login_button = w.Button(description="Log in", button_style="primary",
                                      icon="sign-in")
         self.logout_button = w.Button(description="Log out", disabled=True)
-        self.consent_link = w.HTML()
-        self.paste = _text("Redirected URL", "paste the address your browser ended on")
-        self.paste_button = w.Button(description="Complete login")
         self.status = w.HTML(status_html("info", "Not logged in."))
 
         self._user_row = w.VBox([self.username, self.password])
         self._redirect_row = w.VBox([self.redirect_uri])
-        self._consent_box = w.VBox([
-            self.consent_link,
-            w.HTML("<small>On a remote Jupyter, the browser cannot reach the listener: paste "
-                   "the address it ended on here instead.</small>"),
-            w.HBox([self.paste, self.paste_button]),
-        ])
+        self.consent = ConsentBox(lock=self._lock, on_client=self._succeeded,
+                                  on_error=self._failed, notify=self._set_status,
+                                  timeout=timeout, field_style=_STYLE, field_layout=_WIDE)
+        self.consent_link = self.consent.link
+        self.paste, self.paste_button = self.consent.paste, self.consent.paste_button
         super().__init__([
             w.HTML("<b>Log in to the Dailymotion API</b>"),
             self.use_sandbox, _labelled("Kind of key", self.key_kind), self.grant, self.client_id, self.client_secret,
             self._user_row, self._redirect_row, self.access, self.scopes,
-            w.HBox([self.login_button, self.logout_button]), self._consent_box, self.status,
+            w.HBox([self.login_button, self.logout_button]), self.consent, self.status,
         ])
         self.add_class("dmtools-login-panel")
 
@@ -145,9 +137,7 @@ class LoginPanel(w.VBox):
         self.use_sandbox.observe(self._on_use_sandbox, names="value")
         self.login_button.on_click(self._on_login_click)
         self.logout_button.on_click(self._on_logout_click)
-        self.paste_button.on_click(self._on_paste_click)
         self._on_kind()
-        self._show(self._consent_box, False)
         if use_sandbox:
             self.use_sandbox.value = True
 
@@ -176,7 +166,7 @@ class LoginPanel(w.VBox):
     @property
     def consent_url(self) -> str | None:
         """The consent-page URL of the authorization-code login in progress."""
-        return self._consent_url
+        return self.consent.url
 
     # -- form behaviour -------------------------------------------------------------------
 
@@ -306,14 +296,20 @@ class LoginPanel(w.VBox):
 
     def _on_login_click(self, button: Any = None) -> None:
         with self._lock:
-            self._cancel_code_login()
+            self.consent.cancel()
             self._finished.clear()
             self.error = None
             self._set_status("busy", "Logging in…")
             try:
                 form = self._form()
                 if form["grant"] == "authorization_code":
-                    self._start_code_login(form)
+                    listening = self.consent.start(
+                        form["client_id"], form["client_secret"], form["redirect_uri"],
+                        form["scope"], form["endpoints"])
+                    where = ("this panel completes the login by itself" if listening else
+                             "then paste the address your browser ended on below")
+                    self._set_status("busy", "Waiting for consent: open the consent page, log "
+                                             f"in and allow access; {where}.")
                     return
                 from dmtools.client import connect
 
@@ -330,98 +326,7 @@ class LoginPanel(w.VBox):
                 return
             self._succeeded(client, notes)
 
-    def _start_code_login(self, form: dict[str, Any]) -> None:
-        from dmtools.auth import AuthorizationCodeFlow
-
-        redirect = form["redirect_uri"]
-        flow = AuthorizationCodeFlow(form["client_id"], form["client_secret"],
-                                     redirect_uri=redirect, scope=form["scope"],
-                                     endpoints=form["endpoints"])
-        self._flow = flow
-        self._flow_args = {"client_id": form["client_id"], "client_secret": form["client_secret"],
-                           "endpoints": form["endpoints"]}
-        if redirect is None or is_loopback_url(redirect):
-            self._local = flow.start_local_server(
-                timeout=self._timeout,
-                callback=lambda token, error: self._on_listener_done(flow, token, error))
-            url = self._local.url
-            where = "this panel completes the login by itself"
-        else:
-            url = flow.authorization_url()
-            where = "then paste the address your browser ended on below"
-        self._consent_url = url
-        self.consent_link.value = (
-            f'<a class="dmtools-consent-link" href="{html.escape(url, quote=True)}" '
-            'target="_blank" rel="noopener noreferrer" style="text-decoration:underline">'
-            "Open the consent page ↗</a>")
-        self._show(self._consent_box, True)
-        self._set_status("busy", "Waiting for consent: open the consent page, log in and "
-                                 f"allow access; {where}.")
-
-    def _on_listener_done(self, flow: AuthorizationCodeFlow, token: Token | None,
-                          error: BaseException | None) -> None:
-        """Runs on the listener's thread when the consent page's answer arrived (or not)."""
-        from dmtools.auth import LoginCancelled
-
-        with self._lock:
-            if flow is not self._flow or isinstance(error, LoginCancelled):
-                return  # superseded, cancelled, or already completed through the paste box
-            if error is not None or token is None:
-                self._end_code_login()
-                self._failed(error or RuntimeError("no token"))
-                return
-            self._finish_code_login(flow)
-
-    def _on_paste_click(self, button: Any = None) -> None:
-        pasted = Secret(self.paste.value.strip())
-        self.paste.value = ""
-        with self._lock:
-            flow = self._flow
-            if flow is None:
-                self._set_status("error", "No login is waiting for consent: click Log in first.")
-                return
-            if not pasted:
-                self._set_status("error", "Paste the address your browser ended on after you "
-                                          "allowed access.")
-                return
-            try:
-                flow.complete(pasted.reveal())
-            except Exception as exc:
-                self._end_code_login()
-                self._failed(exc)
-                return
-            self._finish_code_login(flow)
-
-    def _finish_code_login(self, flow: AuthorizationCodeFlow) -> None:
-        from dmtools.client import connect
-
-        args = self._flow_args
-        self._end_code_login()
-        try:
-            client = connect("authorization_code", client_id=args["client_id"],
-                             client_secret=args["client_secret"], code_flow=flow,
-                             endpoints=args["endpoints"])
-        except Exception as exc:
-            self._failed(exc)
-            return
-        self._succeeded(client, [])
-
-    def _end_code_login(self) -> None:
-        """Forget the login in progress: link, paste box and listener."""
-        local, self._local = self._local, None
-        self._flow, self._flow_args, self._consent_url = None, {}, None
-        self.consent_link.value = ""
-        self.paste.value = ""
-        self._show(self._consent_box, False)
-        if local is not None and not local.done():
-            threading.Thread(target=local.cancel, name="dmtools-login-cancel",
-                             daemon=True).start()
-
-    def _cancel_code_login(self) -> None:
-        if self._flow is not None:
-            self._end_code_login()
-
-    def _succeeded(self, client: Client, notes: list[str]) -> None:
+    def _succeeded(self, client: Client, notes: Sequence[str] = ()) -> None:
         self.client = client
         self._forget_secrets()
         text = login_summary(client) + "."
