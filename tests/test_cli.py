@@ -220,16 +220,16 @@ def test_report_writes_html_and_pngs(cli: Cli) -> None:
 
 
 def test_lab_dry_run_builds_the_command_and_the_notebooks_environment(cli: Cli) -> None:
-    folder = Path(__file__).resolve().parents[1] / "notebooks"
-    folder.mkdir(exist_ok=True)
+    folder = cli.work / "notebooks"
+    folder.mkdir()
     result = cli("lab", "--dry-run", "--json", "--no-browser", "--port", "8899",
-                 "--notebooks", folder, "--videos", "20")
+                 "--notebooks", folder, "--videos", "20", "--", "--allow-root")
     assert result.exit_code == 0, result.stderr
     plan = json.loads(result.stdout)
     command = plan["command"]
     assert command[1:4] == ["-m", "jupyter", "lab"]
     assert "--ip=127.0.0.1" in command and "--no-browser" in command and "--port=8899" in command
-    assert f"--ServerApp.root_dir={folder}" in command
+    assert f"--ServerApp.root_dir={folder}" in command and command[-1] == "--allow-root"
     env = plan["env"]
     assert env["DMTOOLS_SANDBOX_URL"] == plan["sandbox"]
     assert plan["sandbox"].startswith("http://127.0.0.1:")

@@ -55,7 +55,7 @@ EXIT_INTERRUPTED = 130
 
 #: The exit code table, shown at the end of ``dmtools --help``.
 EXIT_CODES_HELP = """\b
-Exit codes (the first line on stderr says why):
+Exit codes (the stderr line starting with "error:" says why):
   0    done
   1    unexpected error (a bug: set DMTOOLS_DEBUG=1 for the traceback)
   2    bad input: options, files, plan or journal; nothing was sent
@@ -157,7 +157,8 @@ def guarded(func: F) -> F:
         except (typer.Exit, typer.Abort):
             raise
         except KeyboardInterrupt:
-            typer.echo("\ninterrupted", err=True)
+            typer.echo("\nerror: interrupted (a job with a journal resumes when the same "
+                       "command runs again)", err=True)
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except Exception as exc:
             raise typer.Exit(report_error(exc)) from None

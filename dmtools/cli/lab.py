@@ -24,6 +24,7 @@ Examples:
   dmtools lab                        # sandbox + JupyterLab on ./notebooks, opens a browser
   dmtools lab --videos 5000 --no-browser --port 8890
   dmtools lab --dry-run              # print the command and environment, start nothing
+  dmtools lab -- --ServerApp.token=s3cret   # anything after -- goes to JupyterLab
 \b
 The notebooks read DMTOOLS_SANDBOX_URL, DMTOOLS_CLIENT_ID, DMTOOLS_CLIENT_SECRET,
 DMTOOLS_GRANT, DMTOOLS_USERNAME and DMTOOLS_PASSWORD (see dmtools.notebook); the sandbox
@@ -47,7 +48,8 @@ def lab_environment(sb: Sandbox) -> dict[str, str]:
     }
 
 
-def lab_command(notebooks: Path, *, port: int | None, browser: bool) -> list[str]:
+def lab_command(notebooks: Path, *, port: int | None, browser: bool,
+                extra: list[str] | None = None) -> list[str]:
     """``python -m jupyter lab`` bound to 127.0.0.1, on ``notebooks``."""
     command = [sys.executable, "-m", "jupyter", "lab", "--ip=127.0.0.1",
                f"--ServerApp.root_dir={notebooks}"]
@@ -55,7 +57,7 @@ def lab_command(notebooks: Path, *, port: int | None, browser: bool) -> list[str
         command.append(f"--port={port}")
     if not browser:
         command.append("--no-browser")
-    return command
+    return command + list(extra or [])
 
 
 def masked(variables: Mapping[str, str]) -> dict[str, str]:
@@ -63,13 +65,20 @@ def masked(variables: Mapping[str, str]) -> dict[str, str]:
 
 
 def _run(command: list[str], env: dict[str, str]) -> int:
-    """Run JupyterLab until it exits; Ctrl-C is JupyterLab's to handle."""
+    """Run JupyterLab until it exits. Ctrl-C is JupyterLab's to handle (the terminal sends it
+    to both processes); SIGTERM is passed on to it, so it never outlives the sandbox."""
     proc = subprocess.Popen(command, env=env)
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def stop(signum: int, frame: object) -> None:
+        proc.terminate()
+
+    previous = {signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN),
+                signal.SIGTERM: signal.signal(signal.SIGTERM, stop)}
     try:
         return proc.wait()
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         if proc.poll() is None:  # pragma: no cover - only if the wait itself failed
             proc.terminate()
             proc.wait(10)
@@ -77,6 +86,8 @@ def _run(command: list[str], env: dict[str, str]) -> int:
 
 @guarded
 def lab(
+    extra: Annotated[list[str] | None, typer.Argument(
+        metavar="[-- JUPYTER_ARGS]...", help="More JupyterLab arguments, after --.")] = None,
     notebooks: Annotated[Path | None, typer.Option(
         help="Notebook folder. Default: ./notebooks if it exists, else the current "
         "folder.")] = None,
@@ -98,7 +109,7 @@ def lab(
               ).resolve()
     if not folder.is_dir():
         raise InputError(f"no notebook folder at {str(folder)!r}")
-    command = lab_command(folder, port=port, browser=browser)
+    command = lab_command(folder, port=port, browser=browser, extra=extra)
     with Sandbox(videos=videos, seed=seed, mode="thread") as sb:
         variables = lab_environment(sb)
         if dry_run:
