@@ -52,7 +52,8 @@ def error_texts(exc: BaseException) -> list[str]:
             if not frame.filename.startswith(TESTS):
                 texts.extend(f"{frame.filename}:{name}={value}"
                              for name, value in (frame.locals or {}).items())
-        summary = summary.__cause__ or (None if summary.__suppress_context__ else summary.__context__)
+        hidden = summary.__suppress_context__
+        summary = summary.__cause__ or (None if hidden else summary.__context__)
     return texts
 
 
@@ -129,11 +130,12 @@ def test_no_secret_leaks_into_logs_errors_reprs_output_or_token_files(
                                   client_secret=priv.client_secret, scope=["read_videos"],
                                   endpoints=sb.endpoints, token_store=store))
         assert manager.token is not None and manager.token.refresh_token is not None
-        keep(create_token_manager("refresh_token", refresh_token=manager.token.refresh_token.reveal(),
-                                  token_store=store, **common))
+        refresh = manager.token.refresh_token.reveal()
+        keep(create_token_manager("refresh_token", refresh_token=refresh, token_store=store,
+                                  **common))
 
-        flow = AuthorizationCodeFlow(pub.client_id, pub.client_secret, redirect_uri=pub.redirect_uri,
-                                     endpoints=sb.endpoints)
+        flow = AuthorizationCodeFlow(pub.client_id, pub.client_secret,
+                                     redirect_uri=pub.redirect_uri, endpoints=sb.endpoints)
         url = flow.authorization_url()
         assert flow._pending is not None
         seen_other |= {query(url)["state"], flow._pending.verifier.reveal()}

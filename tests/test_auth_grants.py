@@ -99,7 +99,8 @@ def test_refresh_token_grant_continues_a_session_with_a_clean_body(sb: Sandbox) 
     first = create_token_manager("password", **user(sb), **public(sb))
     assert first.token is not None and first.token.refresh_token is not None
     recorder = Recorder()
-    manager = create_token_manager("refresh_token", refresh_token=first.token.refresh_token.reveal(),
+    refresh = first.token.refresh_token.reveal()
+    manager = create_token_manager("refresh_token", refresh_token=refresh,
                                    session_factory=recorder, **public(sb))
     assert manager.uid == sb.credentials.user.id
     assert manager.access_token() != first.access_token()
@@ -140,8 +141,8 @@ def test_private_key_with_password_names_client_credentials(sb: Sandbox) -> None
     ("password", {"username": "me"}, "needs password"),
     ("refresh_token", {}, "needs refresh_token"),
 ])
-def test_contradictory_arguments_fail_before_any_request(sb: Sandbox, grant: str,
-                                                         extra: dict[str, str], message: str) -> None:
+def test_contradictory_arguments_fail_before_any_request(
+        sb: Sandbox, grant: str, extra: dict[str, str], message: str) -> None:
     mark = last_seq(sb)
     with pytest.raises((InputError, LoginRequired), match=message):
         create_token_manager(grant, **extra, **public(sb))

@@ -32,7 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def make_token(n: int = 1) -> Token:
-    return Token(access_token=Secret(f"AT-canary-{n:04d}"), refresh_token=Secret(f"RT-canary-{n:04d}"),
+    return Token(access_token=Secret(f"AT-canary-{n:04d}"),
+                 refresh_token=Secret(f"RT-canary-{n:04d}"),
                  expires_at=1_000_000.0 + n, scope=("manage_videos",), uid="x1", grant="password")
 
 
@@ -99,8 +100,8 @@ def test_file_store_refuses_the_current_directory_and_git_work_trees(
         FileTokenStore("tokens.json")
 
 
-def test_default_file_location_is_the_user_config_directory(tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_file_location_is_the_user_config_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     store = FileTokenStore()
     assert store.path == (tmp_path / "xdg" / "dmtools" / "tokens.json").resolve()
@@ -119,7 +120,8 @@ def test_file_store_never_holds_tokens_in_repr_and_deletes(tmp_path: Path) -> No
 
 def test_file_store_keeps_every_update_from_concurrent_threads(tmp_path: Path) -> None:
     store = FileTokenStore(tmp_path / "tokens.json")
-    threads = [threading.Thread(target=store.save, args=(f"k{n}", make_token(n))) for n in range(16)]
+    threads = [threading.Thread(target=store.save, args=(f"k{n}", make_token(n)))
+               for n in range(16)]
     for thread in threads:
         thread.start()
     for thread in threads:

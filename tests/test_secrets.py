@@ -32,7 +32,8 @@ def debug_capture() -> Iterator[io.StringIO]:
     handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
     root = logging.getLogger()
     names = ["requests_oauthlib", "oauthlib", "urllib3", "dmtools"]
-    saved = [(root.level, root)] + [(logging.getLogger(n).level, logging.getLogger(n)) for n in names]
+    loggers = [root] + [logging.getLogger(n) for n in names]
+    saved = [(logger.level, logger) for logger in loggers]
     root.addHandler(handler)
     for _, logger in saved:
         logger.setLevel(logging.DEBUG)
@@ -119,13 +120,15 @@ def test_third_party_debug_logs_are_redacted_on_handlers(debug_capture: io.Strin
     from requests_oauthlib import OAuth2Session
 
     access, refresh = Secret("ACCESS-canary-1234"), Secret("REFRESH-canary-5678")
-    session = OAuth2Session("client", token={"access_token": access.reveal(), "token_type": "Bearer",
+    session = OAuth2Session("client", token={"access_token": access.reveal(),
+                                             "token_type": "Bearer",
                                              "refresh_token": refresh.reveal()})
     with pytest.raises(requests.ConnectionError):  # nothing listens on port 9
         session.get("https://127.0.0.1:9/me", timeout=0.5)
     logging.getLogger("urllib3.connectionpool").debug("POST /oauth/token body=%s",
                                                        f"password=hunter2&client_secret={CANARY}")
-    logging.getLogger("oauthlib.oauth2.rfc6749").debug("token %r", {"refresh_token": "unregistered"})
+    logging.getLogger("oauthlib.oauth2.rfc6749").debug("token %r",
+                                                       {"refresh_token": "unregistered"})
     output = debug_capture.getvalue()
     assert "Adding token" in output  # requests_oauthlib did log the token dict
     for leaked in ("ACCESS-canary-1234", "REFRESH-canary-5678", "hunter2", CANARY, "unregistered"):

@@ -103,7 +103,8 @@ class _Callback:
 
 def _read_callback(callback: Secret) -> _Callback:
     params = dict(parse_qsl(urlsplit(callback.reveal()).query, keep_blank_values=True))
-    return _Callback(_target(callback.reveal()), Secret(params["state"]) if params.get("state") else None,
+    state = Secret(params["state"]) if params.get("state") else None
+    return _Callback(_target(callback.reveal()), state,
                      params.get("error") or None, params.get("error_description", ""))
 
 

@@ -77,7 +77,9 @@ def _was_sent(exc: requests.RequestException) -> bool:
     for _ in range(6):
         if isinstance(seen, (NewConnectionError, ConnectTimeoutError)):
             return False
-        nested = getattr(seen, "reason", None) or (seen.args[0] if getattr(seen, "args", None) else None)
+        nested = getattr(seen, "reason", None)
+        if nested is None and getattr(seen, "args", None):
+            nested = seen.args[0]
         if nested is None or nested is seen or isinstance(nested, str):
             break
         seen = nested
@@ -300,7 +302,8 @@ class TokenEndpoint:
         status, path = response.status_code, urlsplit(self.url).path
         try:
             try:
-                parsed = client.parse_request_body_response(response.text, scope=list(expected) or None)
+                parsed = client.parse_request_body_response(response.text,
+                                                            scope=list(expected) or None)
             except Warning as changed:  # oauthlib reports a changed scope by raising a Warning
                 parsed = getattr(changed, "token", None)
                 if parsed is None:

@@ -56,8 +56,9 @@ class Token:
 
     Example:
         >>> token = Token(Secret("abc123"), expires_at=1000.0, scope=("manage_videos",))
-        >>> token
-        Token(access_token=Secret('********'), refresh_token=None, expires_at=1000.0, scope=('manage_videos',), uid=None, token_type='Bearer', grant='password')
+        >>> token  # doctest: +NORMALIZE_WHITESPACE
+        Token(access_token=Secret('********'), refresh_token=None, expires_at=1000.0,
+              scope=('manage_videos',), uid=None, token_type='Bearer', grant='password')
         >>> token.expires_within(60, now=950.0)
         True
     """
