@@ -165,13 +165,13 @@ class TokenEndpoint:
             AuthenticationError: any other token-endpoint error, with a hint for a wrong key type.
             ServerError, RateLimited, TransportError: the endpoint is unwell or unreachable.
         """
-        client = self._oauth_client(grant)
+        kind = self._oauth_client(grant)
         attempts = 2 if grant in _REPEATABLE else 1
         for attempt in range(1, attempts + 1):
             started = self._clock()
             try:
                 response = self._post(
-                    self._body(client, grant, scope, username, password, code, redirect_uri,
+                    self._body(kind, grant, scope, username, password, code, redirect_uri,
                                code_verifier, refresh_token)
                 )
                 self._raise_for_error(grant, response)
@@ -183,13 +183,14 @@ class TokenEndpoint:
                 log.info("token request (%s) failed (%s); retrying once", grant, type(exc).__name__)
                 self._sleep(min(retry_after if retry_after is not None else 0.5, 10.0))
                 continue
-            return self._parse(client, response, started,
+            return self._parse(kind, response, started,
                                scope if expected_scope is None else expected_scope,
                                session_grant or grant)
         raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod
     def _oauth_client(grant: str) -> Any:
+        """The oauthlib client class that speaks ``grant``."""
         from oauthlib.oauth2 import (
             BackendApplicationClient,
             LegacyApplicationClient,
