@@ -37,7 +37,7 @@ import time
 import weakref
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal, Protocol, cast
+from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -413,7 +413,7 @@ class Transport:
             )
         # requests.Response fits errors._ResponseLike structurally, except for mypy's view of
         # its read-only ``content``.
-        error = error_from_response(cast(Any, response))
+        error = error_from_response(response)
         if error is not None:
             return error
         if not response.content:

@@ -203,9 +203,14 @@ class ServerError(APIError):
 
 
 class _ResponseLike(Protocol):
-    status_code: int
-    headers: Mapping[str, str]
-    content: bytes
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def content(self) -> bytes: ...
 
     @property
     def request(self) -> Any: ...

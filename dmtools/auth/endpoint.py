@@ -19,7 +19,7 @@ import logging
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -268,7 +268,7 @@ class TokenEndpoint:
                 "the token endpoint answered with a redirect; dmtools does not follow "
                 "redirects with credentials", status=response.status_code, method="POST", path=path,
             )
-        error = error_from_response(cast(Any, response))
+        error = error_from_response(response)
         if error is None:
             return
         error.method, error.path = "POST", path
