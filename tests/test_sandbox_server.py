@@ -295,3 +295,11 @@ def test_process_mode_child_exits_when_its_parent_goes_away() -> None:
     proc.stdin.close()  # what the OS does when the parent dies
     assert proc.wait(10) == 0
     sb.stop()
+
+
+def test_added_videos_are_public_and_listed_first(sandbox: Sandbox, http: requests.Session) -> None:
+    ids = sandbox.add_videos(5)
+    for xid in ids:
+        assert http.get(sandbox.url + f"/video/{xid}").status_code == 200
+    newest = http.get(sandbox.url + "/user/demo/videos", params={"limit": 5}).json()["list"]
+    assert {v["id"] for v in newest} == set(ids)

@@ -348,17 +348,22 @@ class Store:
                 return xid
 
     def add_videos(self, n: int, owner: str | None = None) -> list[str]:
-        """Add ``n`` realistic videos out of band (now-ish creation times); their ids."""
+        """Add ``n`` realistic public, published videos out of band; their ids.
+
+        They are created within the last hour; the same database state gives the same videos.
+        """
         owner_user = self.user(owner or "demo")
         if owner_user is None:
             raise ValueError(f"unknown user {owner!r}")
-        rng = random.Random()
         with self.db.read() as conn:
             taken = {r[0] for r in conn.execute("SELECT id FROM videos")}
+        rng = random.Random(f"dmtools-sandbox-add:{len(taken)}:{owner_user['id']}:{n}")
         maker = seedmod.IdMaker(rng, taken)
         now = int(time.time())
         records = [seedmod.make_video(rng, maker(), owner_user["id"], now - rng.randrange(0, 3600))
                    for _ in range(n)]
+        for record in records:
+            record.update(private=False, published=True, status="published")
         with self.db.write() as conn:
             self._insert_videos(conn, records)
         return [str(r["id"]) for r in records]
