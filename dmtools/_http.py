@@ -20,6 +20,12 @@ auth     retry                          raise                             retry
 
 A 401 ``invalid_token`` asks the auth object for a new token and replays once, for every op.
 
+Every call has a time budget, :attr:`Timeouts.total` (default twice the read timeout): the
+time its attempts spend waiting for the server. Each attempt's connect and read timeouts are
+cut to what is left, and no retry starts once it is spent, so a stalled server fails a read
+after at most ``total`` seconds of waiting (plus the backoff pause between attempts) and a
+write after ``read`` seconds (an ambiguous write is never resent).
+
 Example:
     >>> transport = Transport("http://127.0.0.1:8123", auth=manager)    # doctest: +SKIP
     >>> transport.request("GET", "/video/x8abc", params={"fields": ["id", "title"]})  # doctest: +SKIP
@@ -299,15 +305,21 @@ class Transport:
         query, body = _encode(params), _encode(data)
         retry = 0
         replayed = False
+        total = self._total
+        waited = 0.0  # seconds this call's attempts spent waiting for the server
         while True:
             self._gate(method, shown)
             token = self.auth.access_token() if (authenticated and self.auth) else None
+            started = self._clock()
             try:
-                response = self._send(method, url, query, body, token)
+                response = self._send(method, url, query, body, token, total - waited)
                 result = self._decode(response)
             except _Failure as failure:
-                reason, delay = failure.kind, self._after_failure(failure, op, retry, method, shown)
+                waited += self._clock() - started
+                reason, delay = failure.kind, self._after_failure(
+                    failure, op, retry, method, shown, late=waited >= total)
             else:
+                waited += self._clock() - started
                 if not isinstance(result, APIError):
                     self.budget.success()
                     self.limiter.success()
@@ -320,9 +332,27 @@ class Transport:
                              method, shown)
                     self.auth.handle_unauthorized(token)
                     continue
-                reason, delay = str(result.status), self._after_error(result, response, op, retry)
+                reason, delay = str(result.status), self._after_error(
+                    result, response, op, retry, late=waited >= total)
             self._retry(method, shown, reason, retry, delay)
             retry += 1
+
+    @property
+    def _total(self) -> float:
+        total = self.timeouts.total
+        assert total is not None  # Timeouts always fills it in
+        return total
+
+    def _late(self, error: DailymotionError) -> DailymotionError:
+        """``error``, as the final one of a call whose time budget is spent."""
+        self._count("deadline")
+        method, path = getattr(error, "method", ""), getattr(error, "path", "")
+        log.warning("giving up %s %s: the call spent its %g s waiting for the server",
+                    method, path, self._total)
+        if isinstance(error, TransportError):
+            return TransportError(f"{error}; gave up after waiting {self._total:g} s in all",
+                                  method=method, path=path, sent=error.sent)
+        return error
 
     def _gate(self, method: str, path: str) -> None:
         """Wait for the rate limiter; refuse at once when the API asked for a long pause."""
@@ -336,14 +366,17 @@ class Transport:
         self.limiter.acquire()
 
     def _after_failure(self, failure: _Failure, op: str, retry: int, method: str,
-                       path: str) -> float:
-        """The delay before retrying after a network failure, or raise TransportError."""
+                       path: str, *, late: bool = False) -> float:
+        """The delay before retrying after a network failure, or raise TransportError
+        (also when the call is ``late``: its time budget is spent)."""
         self._count(f"failure.{failure.kind}")
         error = TransportError(f"{failure.detail} ({method} {path})", method=method, path=path,
                                sent=failure.sent)
         can_retry = failure.retryable and (not failure.sent or op == "read")
         if not can_retry or retry + 1 >= self.backoff.attempts:
             raise error from None
+        if late:
+            raise self._late(error) from None
         delay = self._backoff(retry)
         if not self.budget.take(timeout=failure.kind == "timeout"):
             log.warning("retry budget exhausted; not retrying %s %s", method, path)
@@ -351,8 +384,9 @@ class Transport:
         return delay
 
     def _after_error(self, error: APIError, response: requests.Response, op: str,
-                     retry: int) -> float:
-        """The delay before retrying after an error status, or raise the error."""
+                     retry: int, *, late: bool = False) -> float:
+        """The delay before retrying after an error status, or raise the error (also when
+        the call is ``late``: its time budget is spent)."""
         retry_after = None
         if error.status in (429, 503):
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -364,6 +398,8 @@ class Transport:
         if (error.status not in _RETRY_STATUS[op] or retry + 1 >= self.backoff.attempts
                 or (retry_after or 0.0) > self.backoff.retry_after_cap):
             raise error
+        if late:
+            raise self._late(error)
         delay = max(retry_after or 0.0, self._backoff(retry))
         if not self.budget.take():
             log.warning("retry budget exhausted; not retrying %s %s", error.method, error.path)
@@ -384,14 +420,15 @@ class Transport:
             self._sleep(delay)
 
     def _send(self, method: str, url: str, query: dict[str, str] | None,
-              body: dict[str, str] | None, token: str | None) -> requests.Response:
+              body: dict[str, str] | None, token: str | None,
+              left: float | None = None) -> requests.Response:
         session = self._session()
         started = self._clock()
         self._count("sent")
         try:
             response = session.request(
                 method, url, params=query, data=body, auth=_BearerAuth(token),
-                timeout=self.timeouts.as_requests(), allow_redirects=False,
+                timeout=self.timeouts.as_requests(left), allow_redirects=False,
             )
         except requests.RequestException as exc:
             raise _classify(exc) from None

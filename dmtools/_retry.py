@@ -27,18 +27,35 @@ Sleep = Callable[[float], None]
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Connect and read timeouts in seconds (never unbounded).
+    """Connect and read timeouts of one attempt, and the time budget of a whole call.
+
+    Attributes:
+        connect: wait for the TCP connection (seconds).
+        read: wait for the server between bytes of its answer (seconds).
+        total: the most time one call's attempts may spend waiting for the server, retries
+            included (default ``2 * read``: a stalled read gets one retry, then fails). Each
+            attempt's timeouts are cut to what is left and no retry starts once it is spent,
+            so a stalled server fails a read after about ``total`` seconds instead of
+            ``attempts * read``, and a write after ``read`` (it is never resent). Backoff
+            pauses, ``Retry-After`` pauses (at most ``Backoff.retry_after_cap``) and the
+            client-side rate limit come on top; none of them waits on the server.
 
     Example:
-        >>> Timeouts.coerce(10).read
-        10.0
+        >>> Timeouts.coerce(10).read, Timeouts.coerce(10).total
+        (10.0, 20.0)
+        >>> Timeouts(connect=3.05, read=30.0, total=30.0).total  # a stalled read is not retried
+        30.0
     """
 
     connect: float = 3.05
     read: float = 30.0
+    total: float | None = None  # None: 2 * read (always a number once built)
 
     def __post_init__(self) -> None:
-        for name in ("connect", "read"):
+        if self.total is None:
+            read = self.read if isinstance(self.read, int | float) else math.nan
+            object.__setattr__(self, "total", 2.0 * read)
+        for name in ("connect", "read", "total"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} timeout must be a positive number of seconds, got {value!r}")
@@ -55,8 +72,12 @@ class Timeouts:
             return cls(float(connect), float(read))
         return cls(connect=min(cls.connect, float(value)), read=float(value))
 
-    def as_requests(self) -> tuple[float, float]:
-        return (self.connect, self.read)
+    def as_requests(self, left: float | None = None) -> tuple[float, float]:
+        """``(connect, read)`` for requests, each cut to ``left`` seconds when given."""
+        if left is None:
+            return (self.connect, self.read)
+        left = max(left, 0.001)
+        return (min(self.connect, left), min(self.read, left))
 
 
 @dataclass(frozen=True)
