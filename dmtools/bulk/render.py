@@ -117,7 +117,8 @@ def delete_text(plan: DeletePlan) -> str:
 def _result_caption(result: ApplyResult) -> str:
     counts = ", ".join(f"{k} {v}" for k, v in result.counts().items() if v)
     prefix = "Dry run" if result.dry_run else "Result"
-    return f"{prefix} of plan {result.fingerprint[:12]}: {counts or 'nothing to do'}"
+    caption = f"{prefix} of plan {result.fingerprint[:12]}: {counts or 'nothing to do'}"
+    return caption + (f"; aborted: {result.stopped}" if result.stopped else "")
 
 
 def _result_rows(result: ApplyResult) -> list[list[tuple[str, str]]]:

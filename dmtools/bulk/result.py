@@ -76,7 +76,9 @@ class ApplyResult:
         self.journal_path = Path(journal_path) if journal_path is not None else None
         self.dry_run = dry_run
         self.export_path = Path(export_path) if export_path is not None else None
-        #: Why the run stopped early (a fatal authentication error), or None.
+        #: Why the run stopped early, or None: a fatal authentication error, or
+        #: ``"service unavailable: ..."`` when the API kept failing after the transport's
+        #: retry budget was spent (the circuit breaker).
         self.stopped = stopped
         #: The in-memory journal of a run without a journal file (kept for undo).
         self._journal: Journal | None = None
