@@ -8,13 +8,14 @@ server at ``/upload`` and ``/progress``; call envelopes at ``POST /``; the admin
 
 from __future__ import annotations
 
+import io
 import logging
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from dmtools.sandbox import multicall
@@ -42,6 +43,28 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("dmtools.sandbox")
 CLIENT_KEY = "dmtools.sandbox.client_id"
+UPLOAD_PATHS = ("/upload", "/rest/upload")
+
+
+def _read_chunked_body(environ: WSGIEnvironment) -> bool:
+    """Read a chunked (length-less) request body into memory; False if it is over MAX_BODY.
+
+    werkzeug would silently cut such a body at the limit; here it becomes a 413.
+    """
+    stream = environ["wsgi.input"]
+    data = b""
+    while len(data) <= MAX_BODY:
+        part = stream.read(MAX_BODY + 1 - len(data))
+        if not part:
+            break
+        data += part
+    if len(data) > MAX_BODY:
+        return False
+    environ.pop("wsgi.input_terminated", None)
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
+    environ["wsgi.input"] = io.BytesIO(data)
+    environ["CONTENT_LENGTH"] = str(len(data))
+    return True
 
 
 class SandboxApp:
@@ -65,11 +88,19 @@ class SandboxApp:
         request.max_content_length = MAX_BODY
         request.max_form_memory_size = MAX_BODY
         try:
+            if environ.get("wsgi.input_terminated") and request.path not in UPLOAD_PATHS \
+                    and not _read_chunked_body(environ):
+                raise RequestEntityTooLarge()
             response = self.dispatch(request)
         except (ApiError, OAuthError) as exc:
             response = error_response(exc)
         except RequestEntityTooLarge:
             response = self._too_large()
+        except ClientDisconnected:
+            log.debug("client disconnected during %s %s", request.method, request.path)
+            response = error_response(ApiError(400, "invalid_request",
+                                               "The request body ended early."))
+            response.headers["Connection"] = "close"
         except Exception:
             log.exception("sandbox error on %s %s", request.method, request.path)
             response = error_response(ApiError(500, "internal_error",
@@ -91,7 +122,7 @@ class SandboxApp:
         path = request.path
         if path.startswith(ADMIN_PREFIX):
             return self.admin.handle(request)
-        if path in ("/upload", "/rest/upload"):
+        if path in UPLOAD_PATHS:
             return self.uploads.upload(request)
         if (request.content_length or 0) > MAX_BODY:
             return self._too_large()

@@ -5,6 +5,10 @@
 * At most :data:`MAX_HANDLERS` requests are handled at once; more get a fast 503. Idle
   keep-alive connections don't count, but there are at most :data:`MAX_CONNECTIONS` of them
   and each times out after :data:`SOCKET_TIMEOUT` seconds without a request.
+* A request body of up to ``MAX_BODY`` bytes (``Content-Length`` or chunked) is read in full
+  before the request takes a handler slot, so clients sending their bodies slowly cannot
+  hold the slots; a chunked body over the limit reaches the application unfinished (which
+  answers 413 outside the upload paths).
 * :meth:`SandboxServer.stop` shuts the accept loop down, closes open connections, joins
   every handler thread and closes the listening socket.
 """
@@ -16,11 +20,12 @@ import logging
 import secrets
 import socket
 import threading
-from typing import Any
+from typing import IO, Any, cast
 
-from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
+from werkzeug.serving import DechunkedInput, ThreadedWSGIServer, WSGIRequestHandler
 
 from dmtools.sandbox.app import RequestLog, SandboxApp
+from dmtools.sandbox.calls import MAX_BODY
 from dmtools.sandbox.store import Settings, Store
 
 log = logging.getLogger("dmtools.sandbox")
@@ -58,6 +63,21 @@ class _Body(io.RawIOBase):
         return int(n)
 
 
+class _Prefetched(io.RawIOBase):
+    """The part of a chunked body read ahead, then the rest of it."""
+
+    def __init__(self, head: bytes, rest: Any) -> None:
+        self._head = io.BytesIO(head)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._head.readinto(buffer)
+        return n if n else int(self._rest.readinto(buffer) or 0)
+
+
 class _Handler(WSGIRequestHandler):
     """werkzeug's handler with keep-alive, TCP_NODELAY, a socket timeout and no access log."""
 
@@ -76,21 +96,68 @@ class _Handler(WSGIRequestHandler):
 
     def run_wsgi(self) -> None:
         server: _Server = self.server  # type: ignore[assignment]
+        try:
+            body = self._prefetch()
+        except (ConnectionError, TimeoutError, OSError):
+            self.close_connection = True  # the client stopped sending: nothing to answer
+            return
         if not server.busy.acquire(blocking=False):
             self.close_connection = True
             self.wfile.write(_BUSY)
             return
         try:
-            self._run_wsgi()
+            self._run_wsgi(body)
         finally:
             server.busy.release()
 
-    def _run_wsgi(self) -> None:
-        if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
+    def _prefetch(self) -> tuple[bytes, Any] | None:
+        """(body read ahead, rest of a chunked body or None), or None to stream as usual.
+
+        Reads a ``Content-Length`` body of at most ``MAX_BODY`` bytes, or a chunked body up
+        to one byte over the limit.
+        """
+        expects = self.headers.get("Expect", "").lower().strip(" \t") == "100-continue"
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            if expects:
+                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            chunks = DechunkedInput(cast(IO[bytes], self.rfile))
+            head = b""
+            while len(head) <= MAX_BODY:
+                part = chunks.read(MAX_BODY + 1 - len(head))
+                if not part:
+                    return head, None
+                head += part
+            return head, chunks
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            return None
+        if not 0 < length <= MAX_BODY:
+            return None
+        if expects:
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        data = self.rfile.read(length)
+        if len(data) < length:
+            raise ConnectionError("client closed the connection mid-body")
+        return data, None
+
+    def _run_wsgi(self, prefetched: tuple[bytes, Any] | None) -> None:
+        if prefetched is None and \
+                self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         environ = self.make_environ()
         body: _Body | None = None
-        if not environ.get("wsgi.input_terminated"):
+        if prefetched is not None:
+            head, rest = prefetched
+            if rest is None:  # the whole body: serve it as a Content-Length body
+                environ.pop("wsgi.input_terminated", None)
+                environ.pop("HTTP_TRANSFER_ENCODING", None)
+                environ["wsgi.input"] = io.BytesIO(head)
+                environ["CONTENT_LENGTH"] = str(len(head))
+                environ["dmtools.sandbox.prefetched"] = True
+            else:
+                environ["wsgi.input"] = _Prefetched(head, rest)
+        elif not environ.get("wsgi.input_terminated"):
             try:
                 length = max(0, int(self.headers.get("Content-Length") or 0))
             except ValueError:
@@ -103,6 +170,8 @@ class _Handler(WSGIRequestHandler):
             self._respond(environ)
         except (ConnectionError, TimeoutError, OSError):
             self.close_connection = True
+            return
+        if environ.get("dmtools.sandbox.prefetched"):
             return
         if body is not None and body.remaining:
             if body.remaining > _DRAIN_LIMIT:

@@ -22,6 +22,8 @@ from dmtools.sandbox.db import Database
 from dmtools.schema import LIMITS_PARTNER, LIMITS_PUBLIC, LIST_CEILING, FieldLimits
 
 LOG_SIZE = 100_000
+#: Distinct strings and tuples a RingLog shares between its entries before starting afresh.
+SHARED_VALUES = 4096
 
 #: Stored video columns holding booleans and JSON arrays.
 BOOL_COLUMNS = ("published", "private", "is_created_for_kids", "explicit", "allow_embed")
@@ -114,8 +116,9 @@ class StaleVersion(Exception):
 class RingLog:
     """A bounded, thread-safe log of entries numbered by ``seq``.
 
-    Entries are kept as tuples in the order of ``keys`` (lists as tuples) to stay small: 100,000
-    request entries take about a third of the memory of as many dicts.
+    Entries are kept as tuples in the order of ``keys`` (lists as tuples) to stay small, and
+    equal strings and tuples (methods, paths, query keys, client ids) are stored once: a full
+    log of 100,000 request entries takes about 20 MB.
     """
 
     def __init__(self, keys: Sequence[str], size: int = LOG_SIZE) -> None:
@@ -123,11 +126,27 @@ class RingLog:
         self._items: deque[tuple[Any, ...]] = deque(maxlen=size)
         self._lock = threading.Lock()
         self._seq = 0
+        self._shared: dict[Any, Any] = {}
+
+    def _share(self, value: Any) -> Any:
+        """One stored copy of equal strings and tuples (bounded). Call with _lock held."""
+        if isinstance(value, list):
+            value = tuple(self._share(v) for v in value)
+        if not isinstance(value, str | tuple):
+            return value
+        try:
+            shared = self._shared.get(value)
+        except TypeError:  # a tuple holding something unhashable
+            return value
+        if shared is None:
+            if len(self._shared) >= SHARED_VALUES:
+                self._shared.clear()
+            self._shared[value] = shared = value
+        return shared
 
     def append(self, entry: Mapping[str, Any]) -> None:
-        values = tuple(tuple(v) if isinstance(v, list) else v
-                       for v in (entry.get(k) for k in self.keys[1:]))
         with self._lock:
+            values = tuple(self._share(entry.get(k)) for k in self.keys[1:])
             self._seq += 1
             self._items.append((self._seq, *values))
 
