@@ -43,7 +43,7 @@ from contextlib import contextmanager
 from typing import Any, NoReturn
 from urllib.parse import quote, quote_plus
 
-__all__ = ["MASK", "RedactingFilter", "Secret", "install_redaction", "redact"]
+__all__ = ["MASK", "RedactingFilter", "Secret", "install_redaction", "redact", "redact_data"]
 
 MASK = "********"
 
@@ -214,6 +214,22 @@ def redact(text: str) -> str:
     for key_pattern in _KEY_PATTERNS:
         text = key_pattern.sub(lambda m: m.group(1) + MASK, text)
     return text
+
+
+def redact_data(value: Any) -> Any:
+    """``value`` (JSON-like: dicts, lists, strings) with :func:`redact` applied to each string.
+
+    Example:
+        >>> redact_data({"request": "client_secret=abc&x=1", "n": [1, "password=pw"]})
+        {'request': 'client_secret=********&x=1', 'n': [1, 'password=********']}
+    """
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {redact_data(k): redact_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(redact_data(v) for v in value)
+    return value
 
 
 def _redact_record(record: logging.LogRecord) -> None:

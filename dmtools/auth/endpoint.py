@@ -35,7 +35,7 @@ from dmtools.errors import (
     TransportError,
     error_from_response,
 )
-from dmtools.secrets import Secret, redact
+from dmtools.secrets import Secret, redact, redact_data
 
 from .exceptions import ScopeChangedWarning
 from .token import Token
@@ -273,6 +273,7 @@ class TokenEndpoint:
             return
         error.method, error.path = "POST", path
         error.message = redact(self._explain(grant, error))
+        error.error_data = redact_data(error.error_data)  # a server may echo the request there
         error.args = (error._text(),)
         raise error
 
