@@ -527,8 +527,8 @@ def test_a_hundred_start_stop_cycles_leak_no_thread_and_no_descriptor(tmp_path: 
             keep_alive.close()
     print(f"\nslowest start {slowest_start * 1000:.0f} ms, slowest stop {slowest_stop * 1000:.0f} ms")
     assert slowest_start < 1.0 and slowest_stop < 2.0
-    assert threading.active_count() == threads
-    assert process.num_fds() == fds
+    assert threading.active_count() <= threads
+    assert process.num_fds() <= fds
 
 
 def _process_cycles(n: int) -> None:
@@ -543,8 +543,8 @@ def _process_cycles(n: int) -> None:
         sb.stop()
         assert time.perf_counter() - stopping < 2.0
         assert proc is not None and proc.returncode == 0
-    assert process.num_fds() == fds
-    assert len(process.children()) == children  # no zombie, no orphan
+    assert process.num_fds() <= fds
+    assert len(process.children()) <= children  # no zombie, no orphan
 
 
 def test_process_mode_cycles_leave_no_child_and_no_descriptor() -> None:
@@ -559,6 +559,7 @@ def test_a_hundred_process_mode_cycles_leave_no_child_and_no_descriptor() -> Non
 # -- E-10 no egress --------------------------------------------------------------------------
 
 _watch: list[tuple[str, Any]] | None = None
+_hooked = False
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
@@ -567,12 +568,13 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         _watch.append((event, args[1] if event != "socket.getaddrinfo" else args[0]))
 
 
-sys.addaudithook(_audit)
-
-
 @pytest.fixture
 def sockets() -> Iterator[list[tuple[str, Any]]]:
-    global _watch
+    """Every socket address this process connects, binds, resolves or sends to meanwhile."""
+    global _watch, _hooked
+    if not _hooked:  # audit hooks cannot be removed: add it once, idle outside this fixture
+        sys.addaudithook(_audit)
+        _hooked = True
     _watch = []
     try:
         yield _watch
