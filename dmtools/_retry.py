@@ -24,6 +24,9 @@ __all__ = ["Backoff", "RateLimiter", "RetryBudget", "Timeouts"]
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
 
+#: Share of the configured rate a client-side limiter regains per success after a 429.
+RECOVERY = 0.001
+
 
 @dataclass(frozen=True)
 class Timeouts:
@@ -171,10 +174,14 @@ class RetryBudget:
 class RateLimiter:
     """Client-side pacing: at most ``rate`` requests/s (bursts of ``burst``), plus a gate.
 
-    The gate holds every request until a time the API advertised with ``Retry-After``. With
-    ``rate=None`` only the gate applies. On a 429 the rate drops to 70 % (not below
-    ``min_rate``) and climbs back by 0.5 % of the configured rate per success. Scheduling is a
-    GCRA: each caller reserves the next slot under a lock, then sleeps outside it.
+    The gate holds every request until a time the API advertised with ``Retry-After``, also
+    requests already waiting for their slot when the answer came. With ``rate=None`` only the
+    gate applies. On a 429 the rate drops to 70 % (not below ``min_rate``), once per episode
+    (429s answered while an earlier ``Retry-After`` still holds the gate are the same
+    episode), then climbs back by :data:`RECOVERY` (0.1 %) of the configured rate per success:
+    additive increase, multiplicative decrease, so a client configured faster than the API
+    allows soon moves around the API's limit with rare 429s. Scheduling is a GCRA: each caller
+    reserves the next slot under a lock, then sleeps outside it.
 
     Example:
         >>> limiter = RateLimiter(10.0, clock=lambda: 0.0, sleep=lambda s: None)
@@ -194,25 +201,47 @@ class RateLimiter:
         self.min_rate = min(min_rate, rate) if rate else min_rate
         self._clock = clock
         self._sleep = sleep
-        self._tat = -math.inf  # theoretical arrival time of the next request
+        self._tat = -math.inf  # theoretical arrival time of the next request (reservations)
+        self._sent_tat = -math.inf  # the same, counted from actual departures
         self._hold_until = -math.inf
         self._lock = threading.Lock()
 
     def acquire(self) -> float:
-        """Wait for this request's slot; return the seconds waited."""
-        with self._lock:
-            now = self._clock()
-            start = max(now, self._hold_until)
-            if self.rate:
-                interval = 1.0 / self.rate
-                tolerance = (self.burst - 1.0) * interval
-                start = max(start, self._tat - tolerance)
-                self._tat = max(self._tat, start) + interval
-            wait = start - now
-        if wait > 0:
-            self._sleep(wait)
-            return wait
-        return 0.0
+        """Wait for this request's slot; return the seconds waited.
+
+        A ``Retry-After`` that arrives while waiting (another thread's answer) is waited for
+        too, so no request leaves before a time the API advertised. A caller that wakes up
+        late (a busy machine) pushes the following departures back instead of letting them
+        bunch up behind it, so the pace holds at departure time, not only on the schedule.
+        """
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = self._clock()
+                seen = self._hold_until
+                start = max(now, seen)
+                if self.rate:
+                    interval = 1.0 / self.rate
+                    tolerance = (self.burst - 1.0) * interval
+                    start = max(start, self._tat - tolerance)
+                    self._tat = max(self._tat, start) + interval
+                wait = start - now
+            if wait > 0:
+                self._sleep(wait)
+                waited += wait
+            with self._lock:
+                if self._hold_until > seen:
+                    continue  # a Retry-After came in meanwhile: wait for it as well
+                extra = 0.0
+                if self.rate:
+                    now = max(self._clock(), start)  # departing now, never before the slot
+                    interval = 1.0 / self.rate
+                    extra = max(0.0, self._sent_tat - (self.burst - 1.0) * interval - now)
+                    self._sent_tat = max(self._sent_tat, now + extra) + interval
+            if extra > 0:
+                self._sleep(extra)
+                waited += extra
+            return waited
 
     def hold(self, seconds: float) -> None:
         """Send nothing for ``seconds`` from now (the API's ``Retry-After``)."""
@@ -224,13 +253,15 @@ class RateLimiter:
         return max(0.0, self._hold_until - self._clock())
 
     def throttled(self) -> None:
-        """The API answered 429: slow down to 70 %."""
+        """The API answered 429: slow down to 70 %, unless an earlier 429 of the same
+        episode did already (its ``Retry-After`` still holds the gate)."""
         with self._lock:
-            if self.rate:
+            if self.rate and self._hold_until <= self._clock():
                 self.rate = max(self.min_rate, self.rate * 0.7)
 
     def success(self) -> None:
+        """A request went through: climb back towards the configured rate."""
         if self.rate and self.max_rate and self.rate < self.max_rate:
             with self._lock:
                 if self.rate and self.max_rate:
-                    self.rate = min(self.max_rate, self.rate + self.max_rate * 0.005)
+                    self.rate = min(self.max_rate, self.rate + self.max_rate * RECOVERY)
