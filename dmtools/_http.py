@@ -393,7 +393,7 @@ class Transport:
             if error.status == 429:
                 self._count("throttled")
                 self.limiter.throttled()
-            if retry_after is not None and retry_after <= self.backoff.retry_after_cap:
+            if retry_after is not None:  # a long one makes later calls fail fast (see _gate)
                 self.limiter.hold(retry_after)
         if (error.status not in _RETRY_STATUS[op] or retry + 1 >= self.backoff.attempts
                 or (retry_after or 0.0) > self.backoff.retry_after_cap):

@@ -220,6 +220,9 @@ _WWW_AUTH = re.compile(r'error="(?P<error>[^"]*)"(?:,\s*error_description="(?P<d
 
 _OAUTH_LOGIN_REQUIRED = {"invalid_grant"}
 
+#: delay-seconds of RFC 9110: ASCII digits (a fraction is tolerated), not "inf", "1e9", "-5".
+_DELAY_SECONDS = re.compile(r"[0-9]{1,12}(?:\.[0-9]+)?")
+
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (seconds or HTTP-date); None if unusable."""
@@ -228,10 +231,8 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     value = value.strip()
     if not value:
         return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
+    if _DELAY_SECONDS.fullmatch(value):
+        return float(value)
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
