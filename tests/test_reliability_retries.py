@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from test_http_transport import CANARY_TOKEN, FakeAPI, FakeAuth, FakeClock, err, ok
 
-from dmtools._http import Backoff, RetryBudget, Transport
+from dmtools._http import Backoff, Op, RetryBudget, Transport
 from dmtools.errors import APIError, AuthenticationError, RateLimited, TransportError
 
-METHODS = {"read": "GET", "edit": "POST", "delete": "DELETE"}
+METHODS: dict[Op, str] = {"read": "GET", "edit": "POST", "delete": "DELETE"}
 TRANSIENT = [408, 429, 500, 502, 503, 504]
 
 
@@ -43,7 +43,7 @@ def make(api: FakeAPI, clock: FakeClock, seed: int = 3, **kwargs: Any) -> Transp
     return Transport(api.url, sleep=clock.sleep, clock=clock, rng=random.Random(seed), **kwargs)
 
 
-def call(t: Transport, op: str, path: str = "/video/x1") -> Any:
+def call(t: Transport, op: Op, path: str = "/video/x1") -> Any:
     return t.request(METHODS[op], path, data={"title": "t"} if op == "edit" else None, op=op)
 
 
@@ -56,7 +56,7 @@ def call(t: Transport, op: str, path: str = "/video/x1") -> Any:
     (409, "conflict"), (412, "precondition_failed"), (422, "unprocessable_entity"),
 ])
 def test_client_errors_are_never_retried_for_any_operation(
-        api: FakeAPI, clock: FakeClock, op: str, status: int, error_type: str) -> None:
+        api: FakeAPI, clock: FakeClock, op: Op, status: int, error_type: str) -> None:
     api.script("/video/x1", err(status, error_type), ok())
     with make(api, clock) as t, pytest.raises(APIError) as info:
         call(t, op)
@@ -66,7 +66,7 @@ def test_client_errors_are_never_retried_for_any_operation(
 
 @pytest.mark.parametrize("op", list(METHODS))
 def test_a_401_renews_the_token_once_and_replays_once(api: FakeAPI, clock: FakeClock,
-                                                       op: str) -> None:
+                                                       op: Op) -> None:
     unauthorized = {"status": 401, "json": {"error": {"code": 401, "type": "invalid_token",
                                                       "message": "expired"}}}
     auth = FakeAuth()
@@ -108,7 +108,7 @@ def test_reads_try_five_times_after_connection_errors_by_default(clock: FakeCloc
 @pytest.mark.parametrize("op", ["edit", "delete"])
 @pytest.mark.parametrize("status", TRANSIENT)
 def test_writes_retry_only_what_the_server_certainly_did_not_process(
-        api: FakeAPI, clock: FakeClock, op: str, status: int) -> None:
+        api: FakeAPI, clock: FakeClock, op: Op, status: int) -> None:
     api.script("/video/x1", *[err(status)] * 10)
     with make(api, clock) as t, pytest.raises(APIError):
         call(t, op)
