@@ -61,6 +61,7 @@ from dmtools.errors import (
     parse_retry_after,
 )
 from dmtools.schema import LIST_CEILING, MAX_LIMIT, MAX_PAGE
+from dmtools.secrets import Secret, redact, redact_data
 
 __all__ = ["Backoff", "Op", "RateLimiter", "RetryBudget", "Timeouts", "Transport", "encode_value"]
 
@@ -89,12 +90,12 @@ class TokenSource(Protocol):
 class _BearerAuth(requests.auth.AuthBase):
     """Sets the Bearer header; as an explicit ``auth`` it also keeps ``.netrc`` out."""
 
-    def __init__(self, token: str | None) -> None:
+    def __init__(self, token: Secret | None) -> None:
         self._token = token
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         if self._token is not None:
-            request.headers["Authorization"] = f"Bearer {self._token}"
+            request.headers["Authorization"] = "Bearer " + self._token.reveal()
         return request
 
     def __repr__(self) -> str:
@@ -309,7 +310,8 @@ class Transport:
         waited = 0.0  # seconds this call's attempts spent waiting for the server
         while True:
             self._gate(method, shown)
-            token = self.auth.access_token() if (authenticated and self.auth) else None
+            # Kept as a Secret until the header is written: tracebacks with locals stay clean.
+            token = Secret.wrap(self.auth.access_token()) if (authenticated and self.auth) else None
             started = self._clock()
             try:
                 response = self._send(method, url, query, body, token, total - waited)
@@ -330,7 +332,7 @@ class Transport:
                     self._count("replays")
                     log.info("%s %s: access token refused; renewing it and replaying once",
                              method, shown)
-                    self.auth.handle_unauthorized(token)
+                    self.auth.handle_unauthorized(token.reveal())
                     continue
                 reason, delay = str(result.status), self._after_error(
                     result, response, op, retry, late=waited >= total)
@@ -420,7 +422,7 @@ class Transport:
             self._sleep(delay)
 
     def _send(self, method: str, url: str, query: dict[str, str] | None,
-              body: dict[str, str] | None, token: str | None,
+              body: dict[str, str] | None, token: Secret | None,
               left: float | None = None) -> requests.Response:
         session = self._session()
         started = self._clock()
@@ -452,6 +454,11 @@ class Transport:
         # its read-only ``content``.
         error = error_from_response(response)
         if error is not None:
+            # A server may echo the request (headers, form) into its error: never keep a
+            # live secret in an error, a journal or a result frame.
+            error.message = redact(error.message)
+            error.error_data = redact_data(error.error_data)
+            error.args = (error._text(),)
             return error
         if not response.content:
             return {}

@@ -314,9 +314,18 @@ def connect(
         ...                  scope=["read_videos"], endpoints=sb.endpoints)  # doctest: +SKIP
     """
     from dmtools.auth import create_token_manager
+    from dmtools.secrets import Secret
 
+    # Secrets held as Secret from here on, so tracebacks with locals show them masked.
+    client_secret = Secret.wrap(client_secret)
+    password = Secret.wrap(password)
+    options: dict[str, Any] = {
+        name: Secret.wrap(value) if name == "refresh_token" else value
+        for name, value in kwargs.items()
+    }
+    del kwargs
     manager = create_token_manager(
         grant, client_id=client_id, client_secret=client_secret, username=username,
-        password=password, scope=scope, endpoints=endpoints, token_store=token_store, **kwargs,
+        password=password, scope=scope, endpoints=endpoints, token_store=token_store, **options,
     )
     return Client(manager, timeout=timeout, retries=retries, rate_limit=rate_limit)

@@ -512,11 +512,6 @@ def test_token_endpoint_errors_never_echo_what_was_sent(echo_url: str,
     assert scan.hits(found) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "API errors keep the server's message and error_data as sent: dmtools/_http.py "
-    "Transport._decode should pass them through dmtools.secrets.redact / redact_data (as "
-    "auth/endpoint.py does for token errors); the access token also sits in the plain local "
-    "`token` of Transport.request"))
 def test_api_errors_never_echo_what_was_sent(echo_url: str, debug_logs: io.StringIO,
                                              tmp_path: Path) -> None:
     with Sandbox(videos=5) as sb:
@@ -546,11 +541,6 @@ def test_api_errors_never_echo_what_was_sent(echo_url: str, debug_logs: io.Strin
     assert scan.hits(found) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "dmtools/client.py connect() keeps client_secret, password and **kwargs (refresh_token) "
-    "as plain locals (wrap them with Secret.wrap and del the originals, as "
-    "create_token_manager does); dmtools/_http.py Transport.request keeps the access token in "
-    "the local `token` (keep it a Secret until the request is sent)"))
 def test_connect_and_transport_frames_hold_no_plain_secret() -> None:
     with Sandbox(videos=3) as sb:
         c = sb.credentials
