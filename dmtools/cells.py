@@ -88,9 +88,18 @@ def is_missing(value: Any) -> bool:
 
 # -- parsers: one per value kind; each raises ValueError(reason) -------------------------------
 
+def _unicode(text: str) -> str:
+    """``text`` when it is valid Unicode (UTF-8 can carry it); ValueError for a lone surrogate."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("not valid Unicode text (it holds a lone surrogate)") from None
+    return text
+
+
 def _text(value: Any) -> str:
     if isinstance(value, str):
-        return str(value)
+        return _unicode(str(value))
     if isinstance(value, bool | np.bool_):
         return "TRUE" if value else "FALSE"
     if isinstance(value, int | np.integer):
@@ -185,7 +194,7 @@ def _tags(value: Any) -> list[str]:
         if not text:
             return []
         if not text.startswith("["):
-            return [part.strip() for part in text.split(",") if part.strip()]
+            return [_unicode(part.strip()) for part in text.split(",") if part.strip()]
         try:
             value = json.loads(text)
         except ValueError:
@@ -195,7 +204,7 @@ def _tags(value: Any) -> list[str]:
     if isinstance(value, list | tuple | np.ndarray):
         items = list(value)
         if all(isinstance(item, str) for item in items):
-            return [str(item) for item in items]
+            return [_unicode(str(item)) for item in items]
         raise ValueError("every tag must be text")
     raise ValueError(f"a {type(value).__name__} is not a list of tags")
 

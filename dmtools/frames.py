@@ -197,6 +197,15 @@ def _only(values: Iterable[Any], *types: type) -> bool:
     return set(map(type, values)).issubset(types)
 
 
+def _utf8(strings: Iterable[str | None]) -> bool:
+    """True when every string is valid Unicode (no lone surrogate); one C-speed encode."""
+    try:
+        "".join(filter(None, strings)).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _column(
     spec: Field, values: Sequence[Any], label: Callable[[int], str], problems: list[Problem]
 ) -> Any:
@@ -204,12 +213,15 @@ def _column(
     kind = value_kind(spec)
     if kind in ("text", "category") and not _only(values, str, _NONE):
         values = _parse_all(spec, values, label, problems)
+    elif kind == "category" and not _utf8(values):  # text columns: checked by _strings
+        values = _parse_all(spec, values, label, problems)
     elif kind == "bool" and not _only(values, bool, _NONE):
         values = _parse_all(spec, values, label, problems)
     elif kind in ("int", "date") and not _only(values, int, _NONE):
         values = _parse_all(spec, values, label, problems)
     elif kind == "tags" and not (
         _only(values, list) and _only(chain.from_iterable(values), str)
+        and _utf8(chain.from_iterable(values))
     ):
         values = _parse_all(spec, values, label, problems)
     if kind == "text":

@@ -271,8 +271,9 @@ def test_export_and_import_pick_the_format_by_suffix(tmp_path: Path):
 def test_failed_export_leaves_the_previous_file_untouched(tmp_path: Path):
     path = tmp_path / "v.csv"
     path.write_text("previous", encoding="utf-8")
-    df = to_frame([{"id": "x1", "tags": ["\ud800"]}], fields=["tags"])  # lone surrogate
-    with pytest.raises(InputError, match="UTF-8"):
+    df = to_frame([{"id": "x1", "tags": ["a"]}], fields=["tags"])
+    df.at["x1", "tags"] = ["\ud800"]  # a lone surrogate (to_frame refuses it)
+    with pytest.raises(InputError, match="not valid Unicode"):
         write_csv(df, path)
     assert path.read_text(encoding="utf-8") == "previous"
     assert [p.name for p in tmp_path.iterdir()] == ["v.csv"]
