@@ -70,9 +70,13 @@ class Client:
 
     Args:
         manager: the token manager (from :func:`dmtools.auth.create_token_manager`).
-        timeout: seconds (read timeout), ``(connect, read)`` or a ``Timeouts``.
+        timeout: seconds (read timeout), ``(connect, read)`` or a ``Timeouts``. Each call
+            also has a time budget, ``Timeouts.total`` (default twice the read timeout): a
+            stalled API fails a read after about that long and a write after the read timeout.
         retries: number of retries per call (``0`` disables) or a ``Backoff``.
-        rate_limit: at most this many requests per second (None: only ``Retry-After``).
+        rate_limit: at most this many requests per second, shared by every thread of the
+            client, or a ``RateLimiter`` (for a burst); slows down on 429s and recovers
+            gradually. None: only ``Retry-After`` pauses.
         budget, sleep, clock: retry budget and time functions (tests inject fakes).
 
     Example:
