@@ -106,13 +106,18 @@ def by_path(requests: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str
     return paths
 
 
-def faulted_index(entries: Sequence[Mapping[str, Any]], fault: Mapping[str, Any]) -> int:
-    """Position, among one path's requests, of the request a fault-log entry belongs to.
+def settled_requests(sb: Sandbox, since: int, sent: int,
+                     timeout: float = 10.0) -> list[dict[str, Any]]:
+    """The API requests logged after ``since``, once all ``sent`` of them are logged.
 
-    A fault is logged while its request is being handled, before any answer leaves the
-    server: its request is the last one to that path started at or before the fault's time.
+    The sandbox logs a request when it is done with it, so a held answer (a "hold" fault
+    released by ``clear_faults``) can be logged after the client has moved on. ``sent`` is
+    the client's own count of requests put on the wire (``transport.stats["sent"]``).
     """
-    index = max((i for i, e in enumerate(entries)
-                 if e["time"] <= fault["time"] and e["method"] == fault["method"]), default=-1)
-    assert index >= 0, fault
-    return index
+    deadline = time.monotonic() + timeout
+    while True:
+        logged = [r for r in sb.request_log(since) if not r["path"].startswith("/oauth")]
+        if len(logged) >= sent:
+            return logged
+        assert time.monotonic() < deadline, f"{len(logged)} of {sent} requests logged"
+        time.sleep(0.01)

@@ -26,8 +26,8 @@ from _reliability_support import (
     by_path,
     exact_rates,
     extended,
-    faulted_index,
     scaled_client,
+    settled_requests,
     soak_edits,
 )
 
@@ -101,8 +101,9 @@ def protocol_after_faults(requests: Mapping[str, list[Mapping[str, Any]]],
                                      "reread": Counter(), "retry": Counter(),
                                      "other": Counter()}
     for fault in faults:
-        entries = requests[fault["path"]]
-        after = [e["method"] for e in entries[faulted_index(entries, fault) + 1:]]
+        # a fault is logged before its answer leaves the server: what the client sent to
+        # the video afterwards started later than the fault's time
+        after = [e["method"] for e in requests[fault["path"]] if e["time"] > fault["time"]]
         gets = len(after) - len(after[after.index("POST"):]) if "POST" in after else len(after)
         if fault["name"] in AMBIGUOUS:
             outcome = ("blind" if after[:1] == ["POST"] else "readback" if gets == 1
@@ -122,6 +123,7 @@ def soak(sb: Sandbox, *, n: int, seed: int) -> dict[str, Any]:
         assert len(plan) == n
         sb.set_faults(seed=seed, rules=matrix_rules())
         sb.clear_logs()
+        client.transport.reset_stats()
         began = time.monotonic()
         try:
             result = plan.apply(client, workers=WORKERS, progress=False)
@@ -129,7 +131,8 @@ def soak(sb: Sandbox, *, n: int, seed: int) -> dict[str, Any]:
             elapsed = time.monotonic() - began
             sb.clear_faults()
         stats = client.transport.stats
-        requests, faults, commits = sb.request_log(), sb.fault_log(), sb.commits()
+        requests = settled_requests(sb, 0, stats["sent"])
+        faults, commits = sb.fault_log(), sb.commits()
         now = dm.load_videos(client, progress=False)
     paths = by_path(r for r in requests if r["path"].startswith("/video/"))
 
@@ -137,6 +140,7 @@ def soak(sb: Sandbox, *, n: int, seed: int) -> dict[str, Any]:
     table = result.to_frame()
     counts = result.counts()
     assert len(table) == n and table["op_id"].is_unique and sum(counts.values()) == n
+    assert len(requests) == stats["sent"]               # the server saw every request
     assert counts["applied"] + counts["failed"] == n, counts
     failed = table[table["op_status"] == "failed"]
     assert len(failed) <= 2, failed

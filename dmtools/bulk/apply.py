@@ -2,12 +2,13 @@
 
 For each operation (one video), on a worker thread:
 
-1. If an earlier run left it ``sending``/``in_doubt``: read the video back. Values equal to
+1. ``GET /video/<id>`` for the planned fields: the only read before the write. If an earlier
+   run left the operation ``sending``/``in_doubt``, it is also the read-back: values equal to
    what was sent → ``applied`` (nothing resent); equal to the values before the write → carry
    on below; anything else → ``conflict``.
-2. ``GET /video/<id>`` for the planned fields. All already at the target → ``unchanged``.
-   A field holding neither the plan's old value nor its target → ``conflict`` (nothing
-   written) unless ``override_conflicts``.
+2. All planned fields already at the target → ``unchanged``. A field holding neither the
+   plan's old value nor its target → ``conflict`` (nothing written) unless
+   ``override_conflicts``.
 3. Journal ``sending`` (committed), then ``POST /video/<id>`` with the fields still to change.
    Success → ``applied``. An ambiguous failure (reset or timeout after sending, truncated
    answer, 500/502/504) → ``in_doubt`` and exactly one read-back: target → ``applied``;
@@ -76,17 +77,20 @@ class EditWorker:
         row = state.row
         target = {name: new for name, (_, new) in row.planned.items()}
         expected = {name: old for name, (old, _) in row.planned.items()}
-        if state.in_doubt and row.sent:
-            sent, before = row.sent, row.before or {}
-            current = read_fields(self.client, row.video_id, sent)
-            if current == sent:
+        sent = row.sent if state.in_doubt and row.sent else None
+        # one read serves both the read-back of an earlier write and the compare-before-write
+        read = read_fields(self.client, row.video_id, dict.fromkeys([*target, *(sent or ())]))
+        if sent is not None:
+            before = row.before or {}
+            written = {name: read[name] for name in sent}
+            if written == sent:
                 self._done(state, "applied", "confirmed by reading the video back")
                 return
-            if current != before and not self.override:
+            if written != before and not self.override:
                 self._done(state, "conflict", "after an interrupted write the server holds "
-                           "other values: " + _differences(current, sent))
+                           "other values: " + _differences(written, sent))
                 return
-        current = read_fields(self.client, row.video_id, target)
+        current = {name: read[name] for name in target}
         if current == target:
             self._done(state, "unchanged", "the server already holds the planned values")
             return

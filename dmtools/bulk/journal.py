@@ -125,8 +125,13 @@ class Journal:
         if not Path(path).is_file():
             raise JournalError(f"no journal at {os.fspath(path)!r}")
         journal = cls(path)
-        if journal.header().get("format") != FORMAT:
+        header = journal.header()
+        if header.get("format") != FORMAT:
             journal.close()
+            if not header:  # the run that created it stopped before recording the job
+                raise JournalError(f"{os.fspath(path)!r} holds no job: the run that created it "
+                                   "stopped before it began (nothing was sent); apply the plan "
+                                   "again with this journal")
             raise JournalError(f"{os.fspath(path)!r} is not a dmtools journal")
         return journal
 

@@ -143,27 +143,45 @@ class Job:
                          key=lambda r: (r.state not in IN_DOUBT, r.op_id))
         total, done = len(rows), len(rows) - len(pending)
         bar, callback = _progress(self.progress, total, done, self.description)
+        queue = iter(pending)
         try:
             with ThreadPoolExecutor(self.workers, thread_name_prefix="dmtools-bulk") as pool:
-                futures: set[Future[None]] = {pool.submit(self._one, OpState(r)) for r in pending}
+                # A short window of submitted operations keeps this loop's cost per finished
+                # operation independent of the job's size (waiting on every pending future
+                # at once would cost O(N) per operation, O(N^2) for the job).
+                running: set[Future[None]] = set()
                 try:
-                    while futures:
-                        finished, futures = wait(futures, return_when=FIRST_COMPLETED)
+                    while True:
+                        while len(running) < 2 * self.workers and not self.stop.is_set():
+                            row = next(queue, None)
+                            if row is None:
+                                break
+                            running.add(pool.submit(self._one, OpState(row)))
+                        if not running:
+                            break
+                        finished, running = wait(running, return_when=FIRST_COMPLETED)
                         for future in finished:
                             future.result()
                             done += 1
-                            if bar is not None:
-                                bar.update(1)
-                            if callback is not None:
-                                callback(done, total)
+                            _report(bar, callback, 1, done, total)
                 except BaseException:
                     self.stop.set()  # e.g. KeyboardInterrupt: let running operations finish
-                    for future in futures:
+                    for future in running:
                         future.cancel()
                     raise
+            if done < total:  # stopped early: the rest is left for a later run
+                _report(bar, callback, total - done, total, total)
         finally:
             if bar is not None:
                 bar.close()
+
+
+def _report(bar: Any, callback: Callable[[int, int], Any] | None, step: int, done: int,
+            total: int) -> None:
+    if bar is not None:
+        bar.update(step)
+    if callback is not None:
+        callback(done, total)
 
 
 def _progress(progress: Progress, total: int, done: int,
