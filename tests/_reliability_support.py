@@ -27,6 +27,7 @@ from dmtools.sandbox import Sandbox
 SCALE = 0.01
 READ_TIMEOUT = 0.5
 
+
 def extended(test: Any) -> Any:
     """Mark a long variant: it runs only with ``DMTOOLS_EXTENDED=1``."""
     skip = pytest.mark.skipif(os.environ.get("DMTOOLS_EXTENDED") != "1",
@@ -35,7 +36,7 @@ def extended(test: Any) -> Any:
 
 
 def scaled_client(sb: Sandbox, *, read_timeout: float = READ_TIMEOUT,
-                     **options: Any) -> dm.Client:
+                  **options: Any) -> dm.Client:
     """The demo user's client, in test mode (scaled waits, real read timeout)."""
     key, user = sb.credentials.public_key, sb.credentials.user
     manager = create_token_manager(

@@ -5,7 +5,9 @@ journal afterwards) and is killed with SIGKILL at a uniformly random time after 
 working; the next child resumes. The kill window of each run is drawn so the kills spread
 over the job: ``uniform(0, 2 * remaining / (kills left + 1) / rate)``, with ``rate`` the
 fastest progress seen so far (a low guess only makes the windows shorter). A final child
-runs without a kill.
+runs without a kill. A kill can land before the job is recorded in the journal (the next run
+applies the plan again), and a run can finish before its kill time (then the remaining kills
+go to a new job): either way every kill counts and every job is checked to the end.
 
 After every kill: ``PRAGMA integrity_check`` is ``ok`` and at most ``WORKERS`` operations
 are in doubt. The run after a kill sends nothing for operations already final, and reads
