@@ -229,19 +229,22 @@ class RateLimiter:
             if wait > 0:
                 self._sleep(wait)
                 waited += wait
+            extra = 0.0
             with self._lock:
                 if self._hold_until > seen:
                     continue  # a Retry-After came in meanwhile: wait for it as well
-                extra = 0.0
                 if self.rate:
                     now = max(self._clock(), start)  # departing now, never before the slot
                     interval = 1.0 / self.rate
                     extra = max(0.0, self._sent_tat - (self.burst - 1.0) * interval - now)
                     self._sent_tat = max(self._sent_tat, now + extra) + interval
-            if extra > 0:
-                self._sleep(extra)
-                waited += extra
-            return waited
+            if extra <= 0:
+                return waited
+            self._sleep(extra)
+            waited += extra
+            with self._lock:
+                if self._hold_until <= seen:
+                    return waited
 
     def hold(self, seconds: float) -> None:
         """Send nothing for ``seconds`` from now (the API's ``Retry-After``)."""

@@ -10,14 +10,15 @@ client as a bulk job does:
 * **configured below the limit** (19 requests/s, burst 1): after the first 200 requests fewer
   than 1 % of the answers are 429 (none at all, in fact), at least 16 requests/s (80 % of the
   limit) succeed, and no 1-second window holds more requests than the client's limiter allows
-  in one second (``burst + rate * 1 s`` = 20): exactly so for the requests as they leave the
-  client, and with one request of slack in the sandbox's log, whose arrival times also carry
-  the loopback's scheduling jitter;
+  in one second (``burst + rate * 1 s`` = 20): as the requests leave the client (give or take
+  one, for when the departure is noted), and in the sandbox's log, whose arrival times also
+  carry the scheduling jitter of two busy processes, give or take one request per other thread;
 * **configured above the limit** (40 requests/s, twice the limit): the client adapts. It
   is told off during warm-up (429s in the first 200 requests), then its 429 share drops below
   both 1 % and its warm-up share, its rate moves around the server's (at most 70 % of what it
-  was configured with), at least 16 requests/s still succeed, and no request reaches the
-  server before a time a ``Retry-After`` announced.
+  was configured with), at least 16 requests/s still succeed, and once a ``Retry-After``
+  reached the client nothing leaves before the announced time (at the server, only requests
+  already on their way when the 429 was sent arrive early).
 
 The two limiter rules these rely on are pinned down deterministically at the end (fake clock).
 """
@@ -42,6 +43,10 @@ from dmtools.sandbox import Sandbox
 SERVER_RATE, SERVER_BURST = 20.0, 20
 THREADS = 4
 WARM_UP = 200
+#: A departure is noted just after the limiter lets the request go; on a busy machine the note
+#: can come late enough to slip into the next window (the exact rule is pinned with a fake clock
+#: at the end of this file).
+NOTE_SLACK = 1
 
 
 @dataclass
@@ -55,7 +60,8 @@ class Run:
     elapsed: float = 0.0
     final_rate: float | None = None
     departures: list[float] = field(default_factory=list)  # when the client let each go
-    violations: list[float] = field(default_factory=list)  # seconds early, per early request
+    early_sends: list[float] = field(default_factory=list)  # let go while told to wait
+    early_arrivals: list[int] = field(default_factory=list)  # per 429: arrivals before its time
     errors: list[BaseException] = field(default_factory=list)
 
     @property
@@ -73,18 +79,25 @@ class Run:
 
 
 class RecordingLimiter(RateLimiter):
-    """The client's limiter, noting when each request is let go."""
+    """The client's limiter, noting when each request is let go and each Retry-After it got
+    (epoch seconds, like the sandbox's logs)."""
 
     def __init__(self, rate: float) -> None:
         super().__init__(rate)
         self.departures: list[float] = []
+        self.holds: list[tuple[float, float]] = []  # (received, seconds)
         self._record = threading.Lock()
 
     def acquire(self) -> float:
         waited = super().acquire()
         with self._record:
-            self.departures.append(time.monotonic())
+            self.departures.append(time.time())
         return waited
+
+    def hold(self, seconds: float) -> None:
+        super().hold(seconds)
+        with self._record:  # noted once in force: a request let go before may be noted after
+            self.holds.append((time.time(), seconds))
 
 
 def _busiest_second(times: list[float]) -> int:
@@ -134,14 +147,16 @@ def _workload(rate_limit: float, requests: int, seed: int) -> Run:
         run.elapsed = time.monotonic() - started
         run.final_rate = limiter.rate
         run.departures = sorted(limiter.departures[first:])
+        run.early_sends = [d for d in run.departures for received, seconds in limiter.holds
+                           if received < d < received + seconds]
         log = sorted((r for r in sb.request_log()[mark:] if r["path"] == f"/video/{video}"),
                      key=lambda r: r["time"])
         run.statuses = [r["status"] for r in log]
         run.times = [r["time"] for r in log]
         for fault in sb.fault_log():
             if fault["kind"] == "rate_limit":
-                run.violations += [fault["not_before"] - t for t in run.times
-                                   if fault["time"] < t < fault["not_before"]]
+                run.early_arrivals.append(sum(fault["time"] < t < fault["not_before"]
+                                              for t in run.times))
     return run
 
 
@@ -177,8 +192,10 @@ def test_a_client_limited_below_the_server_rate_is_never_refused_and_keeps_80_pe
     assert run.statuses.count(429) == 0
     assert run.successes_per_second >= 0.8 * SERVER_RATE
     assert run.allowance == 20
-    assert _busiest_second(run.departures) <= run.allowance
-    assert _busiest_second(run.times) <= run.allowance + 1  # + loopback scheduling jitter
+    assert _busiest_second(run.departures) <= run.allowance + NOTE_SLACK
+    # Arrivals also carry the scheduling jitter of two busy processes: at most one request of
+    # each other thread may land in a window early.
+    assert _busiest_second(run.times) <= run.allowance + THREADS - 1
 
 
 def test_a_client_configured_above_the_server_rate_converges_without_retry_after_violations(
@@ -193,8 +210,12 @@ def test_a_client_configured_above_the_server_rate_converges_without_retry_after
     # multiplicative decrease), well below what it was configured with.
     assert run.final_rate is not None and run.final_rate <= 0.7 * run.client_rate
     assert run.successes_per_second >= 0.8 * SERVER_RATE
-    assert run.violations == []  # nothing sent before an announced Retry-After time
-    assert _busiest_second(run.departures) <= run.allowance
+    # Once told to wait, the client sends nothing until the announced time; at the server,
+    # only requests already on their way when the 429 left can arrive before it.
+    assert run.early_sends == []
+    assert all(early <= THREADS - 1 for early in run.early_arrivals), run.early_arrivals
+    assert len(run.early_arrivals) == run.statuses.count(429)
+    assert _busiest_second(run.departures) <= run.allowance + NOTE_SLACK
 
 
 # -- the limiter rules behind these figures (fake clock, no sockets) ---------------------------
@@ -254,3 +275,14 @@ def test_callers_that_wake_up_late_leave_one_interval_apart_not_together() -> No
     # interval later instead of right behind it.
     assert limiter.acquire() == pytest.approx(0.1)
     assert clock.now == pytest.approx(0.45)
+
+
+def test_a_retry_after_received_during_the_spacing_pause_holds_that_request_too() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(10.0, clock=clock, sleep=clock.sleep)
+    limiter.acquire()
+    clock.during_sleep.append(lambda: setattr(clock, "now", clock.now + 0.25))
+    limiter.acquire()  # woke up late, at t = 0.35: the next caller must keep its distance
+    clock.during_sleep.append(lambda: limiter.hold(2.0))  # ... and a 429 arrives meanwhile
+    limiter.acquire()
+    assert clock.now >= 0.35 + 2.0
