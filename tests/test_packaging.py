@@ -57,3 +57,22 @@ def test_importing_dmtools_does_not_load_heavy_optional_modules() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_public_names_are_pinned_and_all_resolve() -> None:
+    import dmtools
+
+    expected = {
+        "APIError", "AuthenticationError", "AuthorizationCodeFlow", "Client", "DailymotionError",
+        "DeletePlan", "EditPlan", "Endpoints", "FileTokenStore", "InputError",
+        "InsecureTransportError", "KeyringTokenStore", "LoginRequired", "MemoryTokenStore",
+        "NotFound", "PermissionDenied", "RateLimited", "Sandbox", "Secret", "ServerError",
+        "TransportError", "ValidationError", "__version__", "all_videos", "connect",
+        "delete_video", "first_video", "get_video", "iterate_videos", "load_videos",
+        "login_panel", "plan_deletes", "plan_edits", "read_csv", "read_excel", "read_parquet",
+        "report", "review_panel", "to_frame", "update_video", "write_csv", "write_excel",
+        "write_parquet",
+    }
+    assert set(dmtools.__all__) == expected
+    missing = [name for name in dmtools.__all__ if getattr(dmtools, name, None) is None]
+    assert missing == []
