@@ -25,15 +25,27 @@ from dmtools.sandbox import Sandbox
 def baseline(sb: Sandbox, ids: list[str], titles: list[str]) -> float:
     """The seed guide's way: fetch a token, then one requests.post per video, in sequence."""
     key, user = sb.credentials.public_key, sb.credentials.user
-    token = requests.post(sb.url + "/oauth/token", timeout=30, data={
-        "grant_type": "password", "client_id": key.client_id,
-        "client_secret": key.client_secret, "username": user.username,
-        "password": user.password, "scope": "manage_videos"}).json()["access_token"]
+    token = requests.post(
+        sb.url + "/oauth/token",
+        timeout=30,
+        data={
+            "grant_type": "password",
+            "client_id": key.client_id,
+            "client_secret": key.client_secret,
+            "username": user.username,
+            "password": user.password,
+            "scope": "manage_videos",
+        },
+    ).json()["access_token"]
     authorization_header = {"Authorization": f"Bearer {token}"}
     started = time.perf_counter()
     for video_id, title in zip(ids, titles, strict=True):
-        response = requests.post(f"{sb.url}/video/{video_id}", data={"title": title},
-                                 headers=authorization_header, timeout=30)
+        response = requests.post(
+            f"{sb.url}/video/{video_id}",
+            data={"title": title},
+            headers=authorization_header,
+            timeout=30,
+        )
         if response.status_code != 200 or "id" not in response.json():
             raise RuntimeError("Invalid edit video response")
     return time.perf_counter() - started
@@ -48,10 +60,15 @@ def main() -> None:
 
     with Sandbox(videos=args.n, seed=3, mode="process") as sb:
         key, user = sb.credentials.public_key, sb.credentials.user
-        client = dm.connect("password", client_id=key.client_id,
-                            client_secret=key.client_secret, username=user.username,
-                            password=user.password, scope=["manage_videos"],
-                            endpoints=sb.endpoints)
+        client = dm.connect(
+            "password",
+            client_id=key.client_id,
+            client_secret=key.client_secret,
+            username=user.username,
+            password=user.password,
+            scope=["manage_videos"],
+            endpoints=sb.endpoints,
+        )
         df = dm.load_videos(client, progress=False)
         ids = list(df.index[: args.n])
         sb.set_faults(latency=args.latency)
@@ -74,11 +91,14 @@ def main() -> None:
     ideal = 2 * len(plan) * args.latency / args.workers
     print(f"{len(plan)} edits, {args.latency * 1000:.0f} ms latency per request")
     print(f"  requests.post loop (1 request/edit, sequential): {seq_time:7.2f} s")
-    print(f"  dmtools apply (GET + POST per edit, {args.workers} workers): {dm_time:7.2f} s  "
-          f"{counts}")
+    print(
+        f"  dmtools apply (GET + POST per edit, {args.workers} workers): {dm_time:7.2f} s  {counts}"
+    )
     print(f"  speed-up: {seq_time / dm_time:.1f}x (target >= 5x)")
-    print(f"  ideal 2 x n x latency / workers = {ideal:.2f} s; dmtools is "
-          f"{dm_time / ideal:.2f}x of it (target <= 1.5x)")
+    print(
+        f"  ideal 2 x n x latency / workers = {ideal:.2f} s; dmtools is "
+        f"{dm_time / ideal:.2f}x of it (target <= 1.5x)"
+    )
 
 
 if __name__ == "__main__":

@@ -29,8 +29,23 @@ import pandas as pd
 from dmtools import schema
 from dmtools.frames import to_frame
 
-WORDS = ("live", "music", "news", "cats", "tutorial", "review", "vlog", "highlights", "trailer",
-         "podcast", "remix", "interview", "goal", "recipe", "travel")
+WORDS = (
+    "live",
+    "music",
+    "news",
+    "cats",
+    "tutorial",
+    "review",
+    "vlog",
+    "highlights",
+    "trailer",
+    "podcast",
+    "remix",
+    "interview",
+    "goal",
+    "recipe",
+    "travel",
+)
 
 
 def make_records(n: int, seed: int = 7) -> list[dict[str, Any]]:
@@ -38,25 +53,29 @@ def make_records(n: int, seed: int = 7) -> list[dict[str, Any]]:
     records = []
     for i in range(n):
         maybe = rng.random() < 0.05
-        records.append({
-            "id": f"x{i:07x}",
-            "title": " ".join(rng.choices(WORDS, k=rng.randint(2, 8))).capitalize(),
-            "description": None if maybe else " ".join(rng.choices(WORDS, k=rng.randint(0, 40))),
-            "tags": rng.sample(WORDS, rng.randint(0, 6)),
-            "channel": rng.choice(schema.CATEGORIES),
-            "language": None if maybe else rng.choice(("en", "fr", "de", "es")),
-            "published": rng.random() < 0.9,
-            "private": rng.random() < 0.1,
-            "is_created_for_kids": False,
-            "status": rng.choice(("published", "ready", "processing")),
-            "owner": "xowner1",
-            "owner.screenname": "Demo channel",
-            "created_time": 1_300_000_000 + rng.randint(0, 400_000_000),
-            "updated_time": 1_700_000_000 + rng.randint(0, 10_000_000),
-            "duration": rng.randint(5, 7200),
-            "views_total": int(rng.paretovariate(1.2) * 10),
-            "likes_total": None if maybe else rng.randint(0, 1000),
-        })
+        records.append(
+            {
+                "id": f"x{i:07x}",
+                "title": " ".join(rng.choices(WORDS, k=rng.randint(2, 8))).capitalize(),
+                "description": None
+                if maybe
+                else " ".join(rng.choices(WORDS, k=rng.randint(0, 40))),
+                "tags": rng.sample(WORDS, rng.randint(0, 6)),
+                "channel": rng.choice(schema.CATEGORIES),
+                "language": None if maybe else rng.choice(("en", "fr", "de", "es")),
+                "published": rng.random() < 0.9,
+                "private": rng.random() < 0.1,
+                "is_created_for_kids": False,
+                "status": rng.choice(("published", "ready", "processing")),
+                "owner": "xowner1",
+                "owner.screenname": "Demo channel",
+                "created_time": 1_300_000_000 + rng.randint(0, 400_000_000),
+                "updated_time": 1_700_000_000 + rng.randint(0, 10_000_000),
+                "duration": rng.randint(5, 7200),
+                "views_total": int(rng.paretovariate(1.2) * 10),
+                "likes_total": None if maybe else rng.randint(0, 1000),
+            }
+        )
     return records
 
 
@@ -90,9 +109,11 @@ def measure_memory(variant: str, rows: int) -> dict[str, float]:
     frame = VARIANTS[variant](records)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return {"tracemalloc_peak_mb": peak / 2**20,
-            "arrow_peak_mb": (pool.max_memory() - arrow_before) / 2**20,
-            "frame_mb": frame.memory_usage(deep=True).sum() / 2**20}
+    return {
+        "tracemalloc_peak_mb": peak / 2**20,
+        "arrow_peak_mb": (pool.max_memory() - arrow_before) / 2**20,
+        "frame_mb": frame.memory_usage(deep=True).sum() / 2**20,
+    }
 
 
 def main() -> None:
@@ -116,15 +137,21 @@ def main() -> None:
     assert ours.shape == base.shape and ours.index.tolist() == base.index.tolist()
     memory = {}
     for name in VARIANTS:
-        out = subprocess.run([sys.executable, __file__, "--rows", str(args.rows),
-                              "--memory-of", name], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--rows", str(args.rows), "--memory-of", name],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         memory[name] = json.loads(out.stdout)
     print(f"pandas {pd.__version__}, {args.rows:,} records, best of {args.repeat}")
     print(f"{'':24}{'to_frame':>12}{'naive':>12}{'ratio':>8}")
     rows = [("build time (s)", times["to_frame"], times["naive"])]
-    for key, label in (("tracemalloc_peak_mb", "tracemalloc peak (MiB)"),
-                       ("arrow_peak_mb", "arrow pool peak (MiB)"),
-                       ("frame_mb", "frame size (MiB)")):
+    for key, label in (
+        ("tracemalloc_peak_mb", "tracemalloc peak (MiB)"),
+        ("arrow_peak_mb", "arrow pool peak (MiB)"),
+        ("frame_mb", "frame size (MiB)"),
+    ):
         rows.append((label, memory["to_frame"][key], memory["naive"][key]))
     for label, mine, theirs in rows:
         ratio = mine / theirs if theirs else float("nan")

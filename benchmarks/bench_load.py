@@ -40,24 +40,37 @@ def connect(sb: Sandbox) -> dm.Client:
     key, user = sb.credentials.public_key, sb.credentials.user
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the password grant is legacy and says so
-        return dm.connect("password", client_id=key.client_id, client_secret=key.client_secret,
-                          username=user.username, password=user.password,
-                          scope=["manage_videos"], endpoints=sb.endpoints)
+        return dm.connect(
+            "password",
+            client_id=key.client_id,
+            client_secret=key.client_secret,
+            username=user.username,
+            password=user.password,
+            scope=["manage_videos"],
+            endpoints=sb.endpoints,
+        )
 
 
 def baseline(sb: Sandbox) -> tuple[float, dict[str, dict[str, Any]]]:
     """The guide's way: a token, then requests.get page after page, window after window."""
     key, user = sb.credentials.public_key, sb.credentials.user
-    token = requests.post(sb.url + "/oauth/token", timeout=30, data={
-        "grant_type": "password", "client_id": key.client_id,
-        "client_secret": key.client_secret, "username": user.username,
-        "password": user.password, "scope": "manage_videos"}).json()["access_token"]
+    token = requests.post(
+        sb.url + "/oauth/token",
+        timeout=30,
+        data={
+            "grant_type": "password",
+            "client_id": key.client_id,
+            "client_secret": key.client_secret,
+            "username": user.username,
+            "password": user.password,
+            "scope": "manage_videos",
+        },
+    ).json()["access_token"]
     authorization_header = {"Authorization": f"Bearer {token}"}
     videos_url = sb.url + "/me/videos"
 
     def get_videos_page(params: dict[str, Any]) -> dict[str, Any]:
-        response = requests.get(videos_url, params=params, headers=authorization_header,
-                                timeout=30)
+        response = requests.get(videos_url, params=params, headers=authorization_header, timeout=30)
         if response.status_code != 200 or "list" not in response.json():
             raise RuntimeError("Invalid video list response")
         return dict(response.json())
@@ -121,16 +134,22 @@ def speed(n: int, latency: float, workers: int) -> None:
     bound = requests_made * latency / workers
     ideal = -(-n // 100) * latency / workers
     print(f"{n} videos, {latency * 1000:.0f} ms added per request, {workers} workers")
-    print(f"  baseline (requests, sequential): {base_time:6.2f} s  "
-          f"({base_requests} requests incl. token)")
+    print(
+        f"  baseline (requests, sequential): {base_time:6.2f} s  "
+        f"({base_requests} requests incl. token)"
+    )
     print(f"  dmtools.load_videos (best of 3): {elapsed:6.2f} s  ({requests_made} requests)")
     print(f"  speed-up: {base_time / elapsed:.1f}x (target >= 5x)")
-    print(f"  lower bound requests*latency/workers = {bound:.2f} s -> "
-          f"{elapsed / bound:.2f}x of it (target <= 1.5x); "
-          f"with the minimum {-(-n // 100)} requests: {ideal:.2f} s -> {elapsed / ideal:.2f}x")
+    print(
+        f"  lower bound requests*latency/workers = {bound:.2f} s -> "
+        f"{elapsed / bound:.2f}x of it (target <= 1.5x); "
+        f"with the minimum {-(-n // 100)} requests: {ideal:.2f} s -> {elapsed / ideal:.2f}x"
+    )
     measured = requests_made * per_request / workers
-    print(f"  one page request alone takes {per_request * 1000:.0f} ms here (latency + server "
-          f"work); requests*that/workers = {measured:.2f} s -> {elapsed / measured:.2f}x of it")
+    print(
+        f"  one page request alone takes {per_request * 1000:.0f} ms here (latency + server "
+        f"work); requests*that/workers = {measured:.2f} s -> {elapsed / measured:.2f}x of it"
+    )
 
 
 def memory(n: int, workers: int) -> None:
@@ -174,8 +193,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=10_000, help="videos in the channel")
     parser.add_argument("--latency", type=float, default=0.05, help="added per request, s")
     parser.add_argument("--workers", type=int, default=8, help="dmtools worker threads")
-    parser.add_argument("--big", type=int, default=100_000,
-                        help="videos for the memory figures (0 to skip)")
+    parser.add_argument(
+        "--big", type=int, default=100_000, help="videos for the memory figures (0 to skip)"
+    )
     args = parser.parse_args()
     speed(args.n, args.latency, args.workers)
     if args.big:

@@ -22,10 +22,18 @@ from dmtools.sandbox import Sandbox
 
 def _token(sb: Sandbox) -> str:
     creds = sb.credentials
-    response = requests.post(sb.url + "/oauth/token", timeout=10, data={
-        "grant_type": "password", "client_id": creds.public_key.client_id,
-        "client_secret": creds.public_key.client_secret, "username": creds.user.username,
-        "password": creds.user.password, "scope": "manage_videos"})
+    response = requests.post(
+        sb.url + "/oauth/token",
+        timeout=10,
+        data={
+            "grant_type": "password",
+            "client_id": creds.public_key.client_id,
+            "client_secret": creds.public_key.client_secret,
+            "username": creds.user.username,
+            "password": creds.user.password,
+            "scope": "manage_videos",
+        },
+    )
     return str(response.json()["access_token"])
 
 
@@ -47,8 +55,12 @@ def _measure(n: int, call: Callable[[int], requests.Response]) -> tuple[float, f
 def run(mode: str, n: int) -> tuple[float, float]:
     with Sandbox(videos=1500, mode=mode) as sb:
         headers = {"Authorization": "Bearer " + _token(sb)}
-        ids = [v["id"] for v in requests.get(sb.url + "/me/videos", headers=headers, timeout=10,
-                                             params={"limit": 100}).json()["list"]]
+        ids = [
+            v["id"]
+            for v in requests.get(
+                sb.url + "/me/videos", headers=headers, timeout=10, params={"limit": 100}
+            ).json()["list"]
+        ]
         session = requests.Session()
         session.trust_env = False
 
@@ -64,9 +76,11 @@ def run(mode: str, n: int) -> tuple[float, float]:
         fast = _measure(n, keep_alive)
         slow = _measure(n, new_connection)
         session.close()
-    print(f"{mode:>7} mode: one Session {fast[0]:7.0f} req/s (p50 {fast[1]:.2f} ms, "
-          f"p99 {fast[2]:.2f} ms) | new connection each {slow[0]:7.0f} req/s "
-          f"(p50 {slow[1]:.2f} ms, p99 {slow[2]:.2f} ms) | ratio {fast[0] / slow[0]:.2f}x")
+    print(
+        f"{mode:>7} mode: one Session {fast[0]:7.0f} req/s (p50 {fast[1]:.2f} ms, "
+        f"p99 {fast[2]:.2f} ms) | new connection each {slow[0]:7.0f} req/s "
+        f"(p50 {slow[1]:.2f} ms, p99 {slow[2]:.2f} ms) | ratio {fast[0] / slow[0]:.2f}x"
+    )
     return fast[0], slow[0]
 
 

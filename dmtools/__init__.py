@@ -133,4 +133,3 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover
     from dmtools import report as report
-

@@ -207,10 +207,12 @@ class Transport:
             self._local.serial = next(self._serials)
             # Loopback (the sandbox): ignore proxy variables, .netrc and CA bundle overrides.
             session.trust_env = not self._loopback
-            session.headers.update({
-                "Accept": "application/json",
-                "User-Agent": f"dmtools/{__version__} python-requests/{requests.__version__}",
-            })
+            session.headers.update(
+                {
+                    "Accept": "application/json",
+                    "User-Agent": f"dmtools/{__version__} python-requests/{requests.__version__}",
+                }
+            )
             self._local.session = session
             self._local.owner = thread
             self._sessions.add(session)
@@ -318,24 +320,35 @@ class Transport:
                 result = self._decode(response)
             except _Failure as failure:
                 waited += self._clock() - started
-                reason, delay = failure.kind, self._after_failure(
-                    failure, op, retry, method, shown, late=waited >= total)
+                reason, delay = (
+                    failure.kind,
+                    self._after_failure(failure, op, retry, method, shown, late=waited >= total),
+                )
             else:
                 waited += self._clock() - started
                 if not isinstance(result, APIError):
                     self.budget.success()
                     self.limiter.success()
                     return result
-                if (result.status == 401 and replay_401 and not replayed and token is not None
-                        and self.auth is not None and result.type in _REFRESHABLE_401):
+                if (
+                    result.status == 401
+                    and replay_401
+                    and not replayed
+                    and token is not None
+                    and self.auth is not None
+                    and result.type in _REFRESHABLE_401
+                ):
                     replayed = True
                     self._count("replays")
-                    log.info("%s %s: access token refused; renewing it and replaying once",
-                             method, shown)
+                    log.info(
+                        "%s %s: access token refused; renewing it and replaying once", method, shown
+                    )
                     self.auth.handle_unauthorized(token.reveal())
                     continue
-                reason, delay = str(result.status), self._after_error(
-                    result, response, op, retry, late=waited >= total)
+                reason, delay = (
+                    str(result.status),
+                    self._after_error(result, response, op, retry, late=waited >= total),
+                )
             self._retry(method, shown, reason, retry, delay)
             retry += 1
 
@@ -349,11 +362,19 @@ class Transport:
         """``error``, as the final one of a call whose time budget is spent."""
         self._count("deadline")
         method, path = getattr(error, "method", ""), getattr(error, "path", "")
-        log.warning("giving up %s %s: the call spent its %g s waiting for the server",
-                    method, path, self._total)
+        log.warning(
+            "giving up %s %s: the call spent its %g s waiting for the server",
+            method,
+            path,
+            self._total,
+        )
         if isinstance(error, TransportError):
-            return TransportError(f"{error}; gave up after waiting {self._total:g} s in all",
-                                  method=method, path=path, sent=error.sent)
+            return TransportError(
+                f"{error}; gave up after waiting {self._total:g} s in all",
+                method=method,
+                path=path,
+                sent=error.sent,
+            )
         return error
 
     def _gate(self, method: str, path: str) -> None:
@@ -362,18 +383,23 @@ class Transport:
         if waiting > self.backoff.retry_after_cap:
             raise RateLimited(
                 f"the API asked to wait {waiting:.0f} s before the next request",
-                status=429, type="rate_limit_exceeded", retry_after=waiting,
-                method=method, path=path,
+                status=429,
+                type="rate_limit_exceeded",
+                retry_after=waiting,
+                method=method,
+                path=path,
             )
         self.limiter.acquire()
 
-    def _after_failure(self, failure: _Failure, op: str, retry: int, method: str,
-                       path: str, *, late: bool = False) -> float:
+    def _after_failure(
+        self, failure: _Failure, op: str, retry: int, method: str, path: str, *, late: bool = False
+    ) -> float:
         """The delay before retrying after a network failure, or raise TransportError
         (also when the call is ``late``: its time budget is spent)."""
         self._count(f"failure.{failure.kind}")
-        error = TransportError(f"{failure.detail} ({method} {path})", method=method, path=path,
-                               sent=failure.sent)
+        error = TransportError(
+            f"{failure.detail} ({method} {path})", method=method, path=path, sent=failure.sent
+        )
         can_retry = failure.retryable and (not failure.sent or op == "read")
         if not can_retry or retry + 1 >= self.backoff.attempts:
             raise error from None
@@ -385,8 +411,15 @@ class Transport:
             raise error from None
         return delay
 
-    def _after_error(self, error: APIError, response: requests.Response, op: str,
-                     retry: int, *, late: bool = False) -> float:
+    def _after_error(
+        self,
+        error: APIError,
+        response: requests.Response,
+        op: str,
+        retry: int,
+        *,
+        late: bool = False,
+    ) -> float:
         """The delay before retrying after an error status, or raise the error (also when
         the call is ``late``: its time budget is spent)."""
         retry_after = None
@@ -397,8 +430,11 @@ class Transport:
                 self.limiter.throttled()
             if retry_after is not None:  # a long one makes later calls fail fast (see _gate)
                 self.limiter.hold(retry_after)
-        if (error.status not in _RETRY_STATUS[op] or retry + 1 >= self.backoff.attempts
-                or (retry_after or 0.0) > self.backoff.retry_after_cap):
+        if (
+            error.status not in _RETRY_STATUS[op]
+            or retry + 1 >= self.backoff.attempts
+            or (retry_after or 0.0) > self.backoff.retry_after_cap
+        ):
             raise error
         if late:
             raise self._late(error)
@@ -416,28 +452,51 @@ class Transport:
         with self._stats_lock:
             self._stats["retries"] += 1
             self._slept += delay
-        log.info("retrying %s %s after %s in %.3f s (attempt %d of %d)",
-                 method, path, reason, delay, retry + 2, self.backoff.attempts)
+        log.info(
+            "retrying %s %s after %s in %.3f s (attempt %d of %d)",
+            method,
+            path,
+            reason,
+            delay,
+            retry + 2,
+            self.backoff.attempts,
+        )
         if delay > 0:
             self._sleep(delay)
 
-    def _send(self, method: str, url: str, query: dict[str, str] | None,
-              body: dict[str, str] | None, token: Secret | None,
-              left: float | None = None) -> requests.Response:
+    def _send(
+        self,
+        method: str,
+        url: str,
+        query: dict[str, str] | None,
+        body: dict[str, str] | None,
+        token: Secret | None,
+        left: float | None = None,
+    ) -> requests.Response:
         session = self._session()
         started = self._clock()
         self._count("sent")
         try:
             response = session.request(
-                method, url, params=query, data=body, auth=_BearerAuth(token),
-                timeout=self.timeouts.as_requests(left), allow_redirects=False,
+                method,
+                url,
+                params=query,
+                data=body,
+                auth=_BearerAuth(token),
+                timeout=self.timeouts.as_requests(left),
+                allow_redirects=False,
             )
         except requests.RequestException as exc:
             raise _classify(exc) from None
         with self._stats_lock:
             self._statuses[response.status_code] += 1
-        log.debug("%s %s -> %d in %.3f s", method, urlsplit(url).path, response.status_code,
-                  self._clock() - started)
+        log.debug(
+            "%s %s -> %d in %.3f s",
+            method,
+            urlsplit(url).path,
+            response.status_code,
+            self._clock() - started,
+        )
         return response
 
     def _decode(self, response: requests.Response) -> Any:
@@ -447,7 +506,9 @@ class Transport:
             method = response.request.method or ""
             return APIError(
                 f"unexpected redirect ({status}); dmtools does not follow redirects",
-                status=status, type="redirect", method=method,
+                status=status,
+                type="redirect",
+                method=method,
                 path=urlsplit(response.request.url or "").path,
             )
         # requests.Response fits errors._ResponseLike structurally, except for mypy's view of
@@ -465,14 +526,18 @@ class Transport:
         try:
             return json.loads(response.content)
         except (ValueError, UnicodeDecodeError):
-            raise _Failure("truncated", True, True,
-                           f"the server answered {status} with a body that is not valid JSON "
-                           "(truncated?)") from None
+            raise _Failure(
+                "truncated",
+                True,
+                True,
+                f"the server answered {status} with a body that is not valid JSON (truncated?)",
+            ) from None
 
     # -- paging -----------------------------------------------------------------------------
 
-    def pages(self, path: str, params: Mapping[str, Any] | None = None, *,
-              limit: int = MAX_LIMIT) -> Iterator[dict[str, Any]]:
+    def pages(
+        self, path: str, params: Mapping[str, Any] | None = None, *, limit: int = MAX_LIMIT
+    ) -> Iterator[dict[str, Any]]:
         """Yield the list envelopes of a listing, page after page.
 
         Follows ``page``/``limit``/``has_more`` (``total`` is never trusted), and stops before
@@ -490,20 +555,25 @@ class Transport:
         while True:
             envelope = self.request("GET", path, params={**query, "page": page, "limit": limit})
             if not isinstance(envelope, dict) or not isinstance(envelope.get("list"), list):
-                raise DailymotionError(f"GET {urlsplit(self.url(path)).path} did not answer "
-                                       "with a list envelope")
+                raise DailymotionError(
+                    f"GET {urlsplit(self.url(path)).path} did not answer with a list envelope"
+                )
             yield envelope
             if not envelope.get("has_more"):
                 return
             page += 1
             if page > MAX_PAGE or page * limit > LIST_CEILING:
-                log.warning("GET %s: stopped at the %d-result ceiling although more results "
-                            "exist; split the query (for example by created_before)",
-                            urlsplit(self.url(path)).path, LIST_CEILING)
+                log.warning(
+                    "GET %s: stopped at the %d-result ceiling although more results "
+                    "exist; split the query (for example by created_before)",
+                    urlsplit(self.url(path)).path,
+                    LIST_CEILING,
+                )
                 return
 
-    def iterate(self, path: str, params: Mapping[str, Any] | None = None, *,
-                limit: int = MAX_LIMIT) -> Iterator[dict[str, Any]]:
+    def iterate(
+        self, path: str, params: Mapping[str, Any] | None = None, *, limit: int = MAX_LIMIT
+    ) -> Iterator[dict[str, Any]]:
         """Yield the items of a listing across pages (see :meth:`pages`).
 
         Example:
@@ -524,9 +594,12 @@ def _classify(exc: requests.RequestException) -> _Failure:
     if isinstance(exc, requests.exceptions.ProxyError):
         return _Failure("connect", False, True, "could not reach the proxy")
     if isinstance(exc, requests.exceptions.ReadTimeout) or isinstance(
-            inner, urllib3.exceptions.ReadTimeoutError):
+        inner, urllib3.exceptions.ReadTimeoutError
+    ):
         return _Failure("timeout", True, True, "the server did not answer in time")
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError):
+    if isinstance(
+        exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
+    ):
         return _Failure("truncated", True, True, "the response was cut short")
     if isinstance(exc, requests.exceptions.ConnectionError):
         if isinstance(inner, urllib3.exceptions.NewConnectionError):

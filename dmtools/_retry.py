@@ -61,7 +61,9 @@ class Timeouts:
         for name in ("connect", "read", "total"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-                raise ValueError(f"{name} timeout must be a positive number of seconds, got {value!r}")
+                raise ValueError(
+                    f"{name} timeout must be a positive number of seconds, got {value!r}"
+                )
 
     @classmethod
     def coerce(cls, value: Timeouts | float | tuple[float, float] | None) -> Timeouts:
@@ -140,8 +142,9 @@ class RetryBudget:
         (True, True, False)
     """
 
-    def __init__(self, capacity: int = 500, *, retry_cost: int = 5, timeout_cost: int = 10,
-                 refund: int = 1) -> None:
+    def __init__(
+        self, capacity: int = 500, *, retry_cost: int = 5, timeout_cost: int = 10, refund: int = 1
+    ) -> None:
         self.capacity = capacity
         self.retry_cost = retry_cost
         self.timeout_cost = timeout_cost
@@ -189,10 +192,19 @@ class RateLimiter:
         (0.0, 0.1)
     """
 
-    def __init__(self, rate: float | None = None, burst: float = 1.0, *, min_rate: float = 0.5,
-                 clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+    def __init__(
+        self,
+        rate: float | None = None,
+        burst: float = 1.0,
+        *,
+        min_rate: float = 0.5,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = time.sleep,
+    ) -> None:
         if rate is not None and not (rate > 0 and math.isfinite(rate)):
-            raise ValueError(f"rate_limit must be a positive number of requests per second, got {rate!r}")
+            raise ValueError(
+                f"rate_limit must be a positive number of requests per second, got {rate!r}"
+            )
         if burst < 1:
             raise ValueError("burst must be at least 1")
         self.max_rate = rate

@@ -39,8 +39,7 @@ from dmtools import schema
 from dmtools.errors import InputError, Problem
 from dmtools.schema import VIDEO_FIELDS, Field
 
-__all__ = ["PARSERS", "canonical", "field_for", "from_cell", "is_missing", "to_wire",
-           "value_kind"]
+__all__ = ["PARSERS", "canonical", "field_for", "from_cell", "is_missing", "to_wire", "value_kind"]
 
 _BY_COLUMN: dict[str, Field] = {f.column: f for f in VIDEO_FIELDS.values()}
 #: Unix seconds that ``datetime64[ns]`` can hold.
@@ -71,8 +70,13 @@ def value_kind(spec: Field) -> str:
         return "tags"
     if spec.dtype.startswith("datetime64"):
         return "date"
-    return {"string": "text", "category": "category", "boolean": "bool", "Int64": "int",
-            "Float64": "float"}.get(spec.dtype, "object")
+    return {
+        "string": "text",
+        "category": "category",
+        "boolean": "bool",
+        "Int64": "int",
+        "Float64": "float",
+    }.get(spec.dtype, "object")
 
 
 def is_missing(value: Any) -> bool:
@@ -87,6 +91,7 @@ def is_missing(value: Any) -> bool:
 
 
 # -- parsers: one per value kind; each raises ValueError(reason) -------------------------------
+
 
 def _unicode(text: str) -> str:
     """``text`` when it is valid Unicode (UTF-8 can carry it); ValueError for a lone surrogate."""
@@ -198,7 +203,7 @@ def _tags(value: Any) -> list[str]:
         try:
             value = json.loads(text)
         except ValueError:
-            raise ValueError("tags are not a JSON list (write [\"a\", \"b\"] or a, b)") from None
+            raise ValueError('tags are not a JSON list (write ["a", "b"] or a, b)') from None
         if not isinstance(value, list):
             raise ValueError("tags are not a JSON list")
     if isinstance(value, list | tuple | np.ndarray):
@@ -223,8 +228,14 @@ def _same(value: Any) -> Any:
 
 
 PARSERS: dict[str, Callable[[Any], Any]] = {
-    "text": _text, "category": _text, "bool": _bool, "int": _int, "float": _float,
-    "date": _seconds, "tags": _tags, "object": _same,
+    "text": _text,
+    "category": _text,
+    "bool": _bool,
+    "int": _int,
+    "float": _float,
+    "date": _seconds,
+    "tags": _tags,
+    "object": _same,
 }
 
 
@@ -284,5 +295,3 @@ def to_wire(field: str, value: Any, limits: schema.FieldLimits = schema.LIMITS_P
     if reason is not None:
         raise InputError(f"{spec.column}: {reason}", [Problem(None, spec.column, reason)])
     return out
-
-

@@ -98,8 +98,16 @@ class Client:
         self._manager = manager
         endpoints = manager.endpoints
         base = endpoints.partner_url if manager.is_partner else endpoints.api_url
-        self._transport = Transport(base, auth=manager, timeout=timeout, retries=retries,
-                                    rate_limit=rate_limit, budget=budget, sleep=sleep, clock=clock)
+        self._transport = Transport(
+            base,
+            auth=manager,
+            timeout=timeout,
+            retries=retries,
+            rate_limit=rate_limit,
+            budget=budget,
+            sleep=sleep,
+            clock=clock,
+        )
         self._account_id: str | None = None
 
     @classmethod
@@ -121,8 +129,14 @@ class Client:
         """
         return self._transport.request("GET", path, params=params, op="read")
 
-    def post(self, path: str, data: Mapping[str, Any] | None = None, *,
-             params: Mapping[str, Any] | None = None, op: Op = "edit") -> Any:
+    def post(
+        self,
+        path: str,
+        data: Mapping[str, Any] | None = None,
+        *,
+        params: Mapping[str, Any] | None = None,
+        op: Op = "edit",
+    ) -> Any:
         """``POST path`` with a form body. ``op="edit"`` for absolute edits (retried only
         when the API certainly did not process it), ``op="create"`` for creations (never
         resent once they reached the API).
@@ -140,8 +154,9 @@ class Client:
         """
         return self._transport.request("DELETE", path, op="delete")
 
-    def iterate(self, path: str, params: Mapping[str, Any] | None = None, *,
-                limit: int = MAX_LIMIT) -> Iterator[dict[str, Any]]:
+    def iterate(
+        self, path: str, params: Mapping[str, Any] | None = None, *, limit: int = MAX_LIMIT
+    ) -> Iterator[dict[str, Any]]:
         """Every item of a listing, following ``page``/``has_more`` up to the API's ceiling.
 
         Example:
@@ -253,8 +268,11 @@ class Client:
             validity = "unknown"
         else:
             left = expires.timestamp() - time.time()
-            validity = f"expired {expires:%Y-%m-%d %H:%M}" if left <= 0 else (
-                f"{_duration(left)} left (until {expires:%Y-%m-%d %H:%M})")
+            validity = (
+                f"expired {expires:%Y-%m-%d %H:%M}"
+                if left <= 0
+                else (f"{_duration(left)} left (until {expires:%Y-%m-%d %H:%M})")
+            )
         return {
             "user": str(self._manager.uid or self._account_id or "?"),
             "host": self.base_url,
@@ -266,13 +284,17 @@ class Client:
 
     def __repr__(self) -> str:
         f = self._facts()
-        return (f"<dmtools.Client user={f['user']} host={f['host']} key={f['key']} "
-                f"grant={f['grant']} scopes={f['scopes']!r} token={f['token']}>")
+        return (
+            f"<dmtools.Client user={f['user']} host={f['host']} key={f['key']} "
+            f"grant={f['grant']} scopes={f['scopes']!r} token={f['token']}>"
+        )
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
-                       f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
-                       for k, v in self._facts().items())
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+            f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
+            for k, v in self._facts().items()
+        )
         return f"<table><caption>dmtools.Client</caption>{rows}</table>"
 
 
@@ -329,7 +351,14 @@ def connect(
     }
     del kwargs
     manager = create_token_manager(
-        grant, client_id=client_id, client_secret=client_secret, username=username,
-        password=password, scope=scope, endpoints=endpoints, token_store=token_store, **options,
+        grant,
+        client_id=client_id,
+        client_secret=client_secret,
+        username=username,
+        password=password,
+        scope=scope,
+        endpoints=endpoints,
+        token_store=token_store,
+        **options,
     )
     return Client(manager, timeout=timeout, retries=retries, rate_limit=rate_limit)

@@ -45,8 +45,14 @@ class Endpoints:
     logout_url: str = DAILYMOTION_API + "/logout"
 
     def __post_init__(self) -> None:
-        for url in (self.api_url, self.partner_url, self.token_url, self.partner_token_url,
-                    self.authorize_url, self.logout_url):
+        for url in (
+            self.api_url,
+            self.partner_url,
+            self.token_url,
+            self.partner_token_url,
+            self.authorize_url,
+            self.logout_url,
+        ):
             require_secure_url(url)
 
     @classmethod

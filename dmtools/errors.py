@@ -70,8 +70,12 @@ class Problem:
 
     def __str__(self) -> str:
         where = ", ".join(
-            part for part in (f"row {self.row}" if self.row is not None else "",
-                              f"column {self.column!r}" if self.column else "") if part
+            part
+            for part in (
+                f"row {self.row}" if self.row is not None else "",
+                f"column {self.column!r}" if self.column else "",
+            )
+            if part
         )
         return f"{where}: {self.reason}" if where else self.reason
 
@@ -105,7 +109,9 @@ class TransportError(DailymotionError):
     truncated response): the caller must then resolve the outcome before resending a write.
     """
 
-    def __init__(self, message: str, *, method: str = "", path: str = "", sent: bool = True) -> None:
+    def __init__(
+        self, message: str, *, method: str = "", path: str = "", sent: bool = True
+    ) -> None:
         super().__init__(message)
         self.method = method
         self.path = path
@@ -274,7 +280,12 @@ def _class_for(status: int, error_type: str | None) -> type[APIError]:
         return ServerError
     if status == 400 and error_type in {"invalid_parameter", "missing_required_parameter"}:
         return ValidationError
-    if error_type in {"invalid_request", "unsupported_grant_type", "invalid_scope", "access_denied"}:
+    if error_type in {
+        "invalid_request",
+        "unsupported_grant_type",
+        "invalid_scope",
+        "access_denied",
+    }:
         return AuthenticationError
     return APIError
 

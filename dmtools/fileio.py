@@ -77,8 +77,10 @@ FORMAT_VERSION = 1
 #: How a missing value of a text column is written.
 MISSING = "<NA>"
 _MARK = "dmtools export format "
-_MARKER_TEXT = (f"# {_MARK}{FORMAT_VERSION} - {MISSING} is a missing value - a ' is added "
-                "before text starting with = + - @ ' tab or CR")
+_MARKER_TEXT = (
+    f"# {_MARK}{FORMAT_VERSION} - {MISSING} is a missing value - a ' is added "
+    "before text starting with = + - @ ' tab or CR"
+)
 _MARKER_SHEET = "dmtools"
 _DATA_SHEET = "videos"
 _GUARDED = ("=", "+", "-", "@", "\t", "\r", "'")
@@ -102,6 +104,7 @@ def _excel_unescape(text: str) -> str:
 
 # -- encoding a frame into cells ----------------------------------------------------------------
 
+
 def _encode(df: pd.DataFrame, *, excel: bool) -> tuple[list[str], list[list[Any]]]:
     """Header and columns of cells (str for CSV; native values in a workbook)."""
     frame = conform(df)
@@ -123,8 +126,10 @@ def _encode_column(spec: Field, values: Any, excel: bool) -> list[Any]:
         return [json.dumps(list(v), ensure_ascii=False) for v in items]
     empty = None if excel else ""
     if kind == "bool":
-        return [empty if is_missing(v) else (bool(v) if excel else ("true" if v else "false"))
-                for v in items]
+        return [
+            empty if is_missing(v) else (bool(v) if excel else ("true" if v else "false"))
+            for v in items
+        ]
     if kind == "int":
         return [empty if is_missing(v) else (int(v) if excel else str(int(v))) for v in items]
     if kind == "date":
@@ -141,8 +146,13 @@ def _encode_column(spec: Field, values: Any, excel: bool) -> list[Any]:
 
 # -- decoding cells into a frame ----------------------------------------------------------------
 
+
 def _decode(
-    header: Sequence[Any], rows: Sequence[Sequence[Any]], *, marked: bool, first_row: int,
+    header: Sequence[Any],
+    rows: Sequence[Sequence[Any]],
+    *,
+    marked: bool,
+    first_row: int,
     excel: bool,
 ) -> pd.DataFrame:
     """A frame from a header and data rows; ``first_row`` is the sheet row of ``rows[0]``."""
@@ -216,6 +226,7 @@ def _cell(kind: str, cell: Any, marked: bool) -> Any:
 
 # -- CSV ----------------------------------------------------------------------------------------
 
+
 def write_csv(df: pd.DataFrame, path: PathLike) -> None:
     """Write a video frame to a dmtools CSV file (see the module notes for the format).
 
@@ -237,8 +248,10 @@ def write_csv(df: pd.DataFrame, path: PathLike) -> None:
     try:
         _atomic(path, write)
     except UnicodeEncodeError as exc:
-        raise InputError(f"a value cannot be written as UTF-8 ({exc.reason}: "
-                         f"{exc.object[exc.start:exc.end]!r})") from None
+        raise InputError(
+            f"a value cannot be written as UTF-8 ({exc.reason}: "
+            f"{exc.object[exc.start : exc.end]!r})"
+        ) from None
 
 
 def read_csv(path: PathLike) -> pd.DataFrame:
@@ -255,8 +268,8 @@ def read_csv(path: PathLike) -> pd.DataFrame:
     lines = text[:65536].splitlines()
     marked = bool(lines) and lines[0].lstrip('"').startswith("# " + _MARK)
     if marked:
-        _check_version(lines[0].lstrip('"')[len("# " + _MARK):])
-    header_line = next((line for line in lines[int(marked):] if line.strip()), "")
+        _check_version(lines[0].lstrip('"')[len("# " + _MARK) :])
+    header_line = next((line for line in lines[int(marked) :] if line.strip()), "")
     delimiter = _sniff(header_line)
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
@@ -267,7 +280,7 @@ def read_csv(path: PathLike) -> pd.DataFrame:
         start += 1
     if start >= len(rows):
         raise InputError(f"{path} has no header row", [Problem(None, "id", "no 'id' column")])
-    return _decode(rows[start], rows[start + 1:], marked=marked, first_row=start + 2, excel=False)
+    return _decode(rows[start], rows[start + 1 :], marked=marked, first_row=start + 2, excel=False)
 
 
 def _decode_text(raw: bytes, name: str) -> str:
@@ -288,8 +301,9 @@ def _decode_text(raw: bytes, name: str) -> str:
 
 def _sniff(header_line: str) -> str:
     for delimiter in (",", ";", "\t"):
-        if "id" in (cell.strip().strip('"').lstrip("\ufeff")
-                    for cell in header_line.split(delimiter)):
+        if "id" in (
+            cell.strip().strip('"').lstrip("\ufeff") for cell in header_line.split(delimiter)
+        ):
             return delimiter
     return ","
 
@@ -297,11 +311,14 @@ def _sniff(header_line: str) -> str:
 def _check_version(rest: str) -> None:
     found = re.match(r"\d+", rest)
     if found and int(found.group(0)) > FORMAT_VERSION:
-        raise InputError(f"the file uses dmtools export format {found.group(0)}; this dmtools "
-                         f"reads format {FORMAT_VERSION} (upgrade dmtools)")
+        raise InputError(
+            f"the file uses dmtools export format {found.group(0)}; this dmtools "
+            f"reads format {FORMAT_VERSION} (upgrade dmtools)"
+        )
 
 
 # -- Excel --------------------------------------------------------------------------------------
+
 
 def write_excel(df: pd.DataFrame, path: PathLike) -> None:
     """Write a video frame to an ``.xlsx`` workbook (sheet ``videos`` + hidden marker sheet).
@@ -322,9 +339,14 @@ def write_excel(df: pd.DataFrame, path: PathLike) -> None:
             if isinstance(cell, str):
                 col[i] = cell = _excel_escape(cell)
                 if len(cell) > _EXCEL_MAX_CHARS:
-                    problems.append(Problem(f"{i + 2} (id {cols[0][i]})", name,
-                                            f"{len(cell)} characters; Excel cells hold "
-                                            f"at most {_EXCEL_MAX_CHARS:,}"))
+                    problems.append(
+                        Problem(
+                            f"{i + 2} (id {cols[0][i]})",
+                            name,
+                            f"{len(cell)} characters; Excel cells hold "
+                            f"at most {_EXCEL_MAX_CHARS:,}",
+                        )
+                    )
     if problems:
         raise InputError("the frame does not fit in an Excel workbook", problems)
     book = Workbook(write_only=True)
@@ -363,7 +385,7 @@ def read_excel(path: PathLike) -> pd.DataFrame:
                 text = str(first[0]) if first and first[0] is not None else ""
                 marked = text.startswith(_MARK)
                 if marked:
-                    _check_version(text[len(_MARK):])
+                    _check_version(text[len(_MARK) :])
             names = [n for n in book.sheetnames if n != _MARKER_SHEET]
             if not names:
                 raise InputError(f"{path} has no data sheet")
@@ -375,17 +397,19 @@ def read_excel(path: PathLike) -> pd.DataFrame:
     except InputError:
         raise
     except Exception as exc:  # openpyxl and zipfile raise many types on damaged files
-        raise InputError(f"{path} is not a readable .xlsx workbook: "
-                         f"{type(exc).__name__}: {exc}") from None
+        raise InputError(
+            f"{path} is not a readable .xlsx workbook: {type(exc).__name__}: {exc}"
+        ) from None
     start = 0
     while start < len(rows) and not any(map(_filled, rows[start])):
         start += 1
     if start >= len(rows):
         raise InputError(f"{path} has no header row", [Problem(None, "id", "no 'id' column")])
-    return _decode(rows[start], rows[start + 1:], marked=marked, first_row=start + 2, excel=True)
+    return _decode(rows[start], rows[start + 1 :], marked=marked, first_row=start + 2, excel=True)
 
 
 # -- Parquet ------------------------------------------------------------------------------------
+
 
 def write_parquet(df: pd.DataFrame, path: PathLike) -> None:
     """Write a video frame to a Parquet file (typed; no text encoding needed).
@@ -410,18 +434,25 @@ def read_parquet(path: PathLike) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(path, engine="pyarrow")
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ValueError...
-        raise InputError(f"{path} is not a readable Parquet file: "
-                         f"{type(exc).__name__}: {exc}") from None
+        raise InputError(
+            f"{path} is not a readable Parquet file: {type(exc).__name__}: {exc}"
+        ) from None
     return conform(frame)
 
 
 # -- by suffix ----------------------------------------------------------------------------------
 
 _WRITERS: dict[str, Callable[[pd.DataFrame, PathLike], None]] = {
-    ".csv": write_csv, ".xlsx": write_excel, ".parquet": write_parquet, ".pq": write_parquet,
+    ".csv": write_csv,
+    ".xlsx": write_excel,
+    ".parquet": write_parquet,
+    ".pq": write_parquet,
 }
 _READERS: dict[str, Callable[[PathLike], pd.DataFrame]] = {
-    ".csv": read_csv, ".xlsx": read_excel, ".xlsm": read_excel, ".parquet": read_parquet,
+    ".csv": read_csv,
+    ".xlsx": read_excel,
+    ".xlsm": read_excel,
+    ".parquet": read_parquet,
     ".pq": read_parquet,
 }
 
@@ -434,8 +465,10 @@ def export_frame(df: pd.DataFrame, path: PathLike) -> None:
     """
     suffix = Path(path).suffix.lower()
     if suffix not in _WRITERS:
-        raise InputError(f"cannot export to {suffix or 'a file without suffix'!r}: "
-                         f"use one of {', '.join(_WRITERS)}")
+        raise InputError(
+            f"cannot export to {suffix or 'a file without suffix'!r}: "
+            f"use one of {', '.join(_WRITERS)}"
+        )
     _WRITERS[suffix](df, path)
 
 
@@ -447,8 +480,9 @@ def import_frame(path: PathLike) -> pd.DataFrame:
     """
     suffix = Path(path).suffix.lower()
     if suffix not in _READERS:
-        raise InputError(f"cannot import {suffix or 'a file without suffix'!r}: "
-                         f"use one of {', '.join(_READERS)}")
+        raise InputError(
+            f"cannot import {suffix or 'a file without suffix'!r}: use one of {', '.join(_READERS)}"
+        )
     return _READERS[suffix](path)
 
 

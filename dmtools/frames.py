@@ -164,12 +164,18 @@ def frame_dtypes(fields: str | Iterable[str] | None = None) -> dict[str, Any]:
 
 def _dtype(spec: Field) -> Any:
     kind = value_kind(spec)
-    return {"text": STRING_DTYPE, "bool": pd.BooleanDtype(), "int": pd.Int64Dtype(),
-            "float": pd.Float64Dtype(), "date": TIMESTAMP_DTYPE,
-            "category": _category_dtype(spec)}.get(kind, np.dtype(object))
+    return {
+        "text": STRING_DTYPE,
+        "bool": pd.BooleanDtype(),
+        "int": pd.Int64Dtype(),
+        "float": pd.Float64Dtype(),
+        "date": TIMESTAMP_DTYPE,
+        "category": _category_dtype(spec),
+    }.get(kind, np.dtype(object))
 
 
 # -- building columns ---------------------------------------------------------------------------
+
 
 def _parse_all(
     spec: Field, values: Sequence[Any], label: Callable[[int], str], problems: list[Problem]
@@ -220,7 +226,8 @@ def _column(
     elif kind in ("int", "date") and not _only(values, int, _NONE):
         values = _parse_all(spec, values, label, problems)
     elif kind == "tags" and not (
-        _only(values, list) and _only(chain.from_iterable(values), str)
+        _only(values, list)
+        and _only(chain.from_iterable(values), str)
         and _utf8(chain.from_iterable(values))
     ):
         values = _parse_all(spec, values, label, problems)
@@ -239,8 +246,9 @@ def _column(
         if seconds.size and not (
             SECONDS_RANGE[0] <= seconds.min() and seconds.max() <= SECONDS_RANGE[1]
         ):
-            ints = pd.array(_parse_all(spec, list(ints.astype(object)), label, problems),
-                            dtype="Int64")
+            ints = pd.array(
+                _parse_all(spec, list(ints.astype(object)), label, problems), dtype="Int64"
+            )
         nanos = ints.to_numpy(dtype="int64", na_value=0) * 1_000_000_000
         stamps = nanos.view("M8[ns]")
         stamps[ints.isna()] = np.datetime64("NaT")
@@ -252,11 +260,13 @@ def _column(
         dtype = _category_dtype(spec)
         extra = present.difference(dtype.categories)
         if extra:
-            log.warning("%s: values outside the known list kept as extra categories: %s",
-                        spec.column, ", ".join(sorted(extra)))
+            log.warning(
+                "%s: values outside the known list kept as extra categories: %s",
+                spec.column,
+                ", ".join(sorted(extra)),
+            )
             dtype = _category_dtype(spec, extra)
-        return pd.Categorical([v or None for v in values] if "" in values else values,
-                              dtype=dtype)
+        return pd.Categorical([v or None for v in values] if "" in values else values, dtype=dtype)
     if kind == "float":
         return pd.array(_parse_all(spec, values, label, problems), dtype="Float64")
     # Clean tag lists are used as they are (not copied): copying 100,000 lists costs more
@@ -305,8 +315,9 @@ def _assemble(
         if spec.name == "id":
             continue
         values = columns[spec.name]
-        data[spec.column] = values if _is_ready(spec, values) else _column(
-            spec, values, label, problems)
+        data[spec.column] = (
+            values if _is_ready(spec, values) else _column(spec, values, label, problems)
+        )
         del values
     if problems:
         raise InputError(f"{len(problems)} bad value(s)", problems)
@@ -339,6 +350,7 @@ def _labeller(ids: Sequence[Any], prefix: str = "") -> Callable[[int], str]:
     def label(i: int) -> str:
         vid = ids[i] if i < len(ids) else None
         return f"{prefix}{vid}" if isinstance(vid, str) and vid else f"{prefix}#{i}"
+
     return label
 
 
@@ -366,19 +378,22 @@ def to_frame(
     plain = _only(rows, dict)
     bad = [] if plain else [i for i, r in enumerate(rows) if not isinstance(r, Mapping)]
     if bad:
-        raise InputError("records must be dicts",
-                         [Problem(f"#{i}", None, "not a dict") for i in bad])
+        raise InputError(
+            "records must be dicts", [Problem(f"#{i}", None, "not a dict") for i in bad]
+        )
     if fields is None:
         seen: set[str] = set(chain.from_iterable(rows))
         unknown = sorted(str(k) for k in seen if k not in VIDEO_FIELDS)
         if unknown:
             raise InputError(
                 f"unknown video field(s) in the records: {', '.join(unknown)}",
-                [Problem(None, k, "unknown video field") for k in unknown])
+                [Problem(None, k, "unknown video field") for k in unknown],
+            )
         wanted = set(schema.DEFAULT_VIDEO_FIELDS) | seen
         names = [n for n in VIDEO_FIELDS if n in wanted]
     else:
         names = resolve_fields(fields)
+
     def pick(name: str) -> list[Any]:
         if plain:
             return list(map(dict.get, cast(list[dict[str, Any]], rows), repeat(name)))
@@ -411,8 +426,10 @@ def conform(df: pd.DataFrame) -> pd.DataFrame:
     elif df.index.name == "id":
         ids = df.index.tolist()
     else:
-        raise InputError("the frame has no video id (an index or a column named 'id')",
-                         [Problem(None, "id", "missing id")])
+        raise InputError(
+            "the frame has no video id (an index or a column named 'id')",
+            [Problem(None, "id", "missing id")],
+        )
     specs: list[Field] = []
     for column in df.columns:
         spec = VIDEO_FIELDS.get(column) if isinstance(column, str) else None
@@ -437,10 +454,18 @@ def conform(df: pd.DataFrame) -> pd.DataFrame:
     return _assemble(order, ids, columns, label, problems)
 
 
-_FILE_FUNCTIONS = frozenset({
-    "export_frame", "import_frame", "read_csv", "read_excel", "read_parquet", "write_csv",
-    "write_excel", "write_parquet",
-})
+_FILE_FUNCTIONS = frozenset(
+    {
+        "export_frame",
+        "import_frame",
+        "read_csv",
+        "read_excel",
+        "read_parquet",
+        "write_csv",
+        "write_excel",
+        "write_parquet",
+    }
+)
 
 
 def __getattr__(name: str) -> Any:

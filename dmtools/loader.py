@@ -122,8 +122,9 @@ class _Bounds:
             out["created_before"] = str(hi if before_inclusive else hi + 1)
         return out
 
-    def learn(self, lo: int | None, hi: int | None, used: tuple[bool, bool],
-              times: Iterable[int]) -> bool:
+    def learn(
+        self, lo: int | None, hi: int | None, used: tuple[bool, bool], times: Iterable[int]
+    ) -> bool:
         """Update from the creation times a window returned, given the bounds the request
         used; True when the answer was wider than the window (read it again)."""
         wider = False
@@ -131,12 +132,14 @@ class _Bounds:
             if lo is not None and t < lo:
                 if used[0]:
                     raise DailymotionError(
-                        f"the API returned a video created at {t}, before created_after={lo}")
+                        f"the API returned a video created at {t}, before created_after={lo}"
+                    )
                 self.after_inclusive = wider = True
             elif hi is not None and t > hi:
                 if used[1]:
                     raise DailymotionError(
-                        f"the API returned a video created at {t}, after created_before={hi}")
+                        f"the API returned a video created at {t}, after created_before={hi}"
+                    )
                 self.before_inclusive = wider = True
         return wider
 
@@ -189,15 +192,25 @@ def _progress_bar() -> Any:
 
 
 class _Loader:
-    def __init__(self, client: Client, query: VideoQuery, workers: int,
-                 bar: Any, lo: int | None, hi: int | None) -> None:
+    def __init__(
+        self,
+        client: Client,
+        query: VideoQuery,
+        workers: int,
+        bar: Any,
+        lo: int | None,
+        hi: int | None,
+    ) -> None:
         self.client = client
         self.workers = workers
         self.bar = bar
         self.lo, self.hi = lo, hi
         self.empty = lo is not None and hi is not None and lo > hi
-        base = {k: v for k, v in query.params.items()
-                if k not in ("created_after", "created_before", "sort", "fields")}
+        base = {
+            k: v
+            for k, v in query.params.items()
+            if k not in ("created_after", "created_before", "sort", "fields")
+        }
         fields = query.params["fields"].split(",")
         base["fields"] = ",".join(dict.fromkeys([*fields, "id", "created_time"]))
         self.base = base
@@ -215,8 +228,12 @@ class _Loader:
 
     def fetch(self, task: _Task) -> tuple[Envelope, tuple[bool, bool]]:
         used = self.bounds.snapshot()
-        params = {**self.base, **dict(task.extra), **self.bounds.params(task.lo, task.hi, used),
-                  "sort": task.sort}
+        params = {
+            **self.base,
+            **dict(task.extra),
+            **self.bounds.params(task.lo, task.hi, used),
+            "sort": task.sort,
+        }
         if task.kind == "second":  # one second: every page, with the client's paging
             pages = list(self.client.transport.pages(task.path, params, limit=PAGE))
             envelope: Envelope = {"list": [v for p in pages for v in p["list"]], "pages": pages}
@@ -239,12 +256,19 @@ class _Loader:
         items: list[dict[str, Any]] = envelope["list"]
         times = [_time(v) for v in items]
         if times != sorted(times, reverse=task.sort == "recent"):
-            raise DailymotionError(f"GET {task.path} did not sort by creation time "
-                                   f"(sort={task.sort}); cannot read it window by window")
+            raise DailymotionError(
+                f"GET {task.path} did not sort by creation time "
+                f"(sort={task.sort}); cannot read it window by window"
+            )
         self.keep(items, times)
         if self.bounds.learn(task.lo, task.hi, used, times):
-            log.debug("the API counts created_after/created_before inclusively; "
-                      "reading %s [%s, %s] again", task.path, task.lo, task.hi)
+            log.debug(
+                "the API counts created_after/created_before inclusively; "
+                "reading %s [%s, %s] again",
+                task.path,
+                task.lo,
+                task.hi,
+            )
             return [task]
         if task.kind == "edge":
             return self.handle_edge(task, envelope)
@@ -295,8 +319,14 @@ class _Loader:
         self.target[task.path] = max(WINDOW_MIN, (total - inside) // (2 * self.workers))
         return self.plan(task.path, lo, hi, total - inside)
 
-    def busy_second(self, path: str, t: int, extra: tuple[tuple[str, str], ...],
-                    attempt: int = 1, parent: _Partition | None = None) -> list[_Task]:
+    def busy_second(
+        self,
+        path: str,
+        t: int,
+        extra: tuple[tuple[str, str], ...],
+        attempt: int = 1,
+        parent: _Partition | None = None,
+    ) -> list[_Task]:
         return [_Task("second", path, t, t, extra=extra, attempt=attempt, parent=parent)]
 
     def handle_second(self, task: _Task, envelope: Envelope) -> list[_Task]:
@@ -314,7 +344,8 @@ class _Loader:
         if len(totals) > 1:
             self.problems.append(
                 f"second {task.lo} of {task.path} kept changing while it was read "
-                f"(between {min(totals)} and {max(totals)} videos); some of them may be missing")
+                f"(between {min(totals)} and {max(totals)} videos); some of them may be missing"
+            )
         return self.settle(task.parent, total)
 
     def partition_second(self, state: _Task, total: int | None, read: int) -> list[_Task]:
@@ -327,14 +358,26 @@ class _Loader:
         follow = self.settle(state.parent, total)
         for name, values in PARTITIONS:
             if name not in used:
-                log.info("second %d of %s%s holds %s; reading it by %s", t, state.path,
-                         where, count, name)
+                log.info(
+                    "second %d of %s%s holds %s; reading it by %s",
+                    t,
+                    state.path,
+                    where,
+                    count,
+                    name,
+                )
                 parent = _Partition(t, state.path, total, len(values), state.extra, name)
-                return follow + [task for value in values for task in self.busy_second(
-                    state.path, t, (*state.extra, (name, value)), parent=parent)]
+                return follow + [
+                    task
+                    for value in values
+                    for task in self.busy_second(
+                        state.path, t, (*state.extra, (name, value)), parent=parent
+                    )
+                ]
         self.problems.append(
             f"second {t} of {state.path}{where} holds {count}; only {read} of them could be "
-            "read (the API's result ceiling) and no filter splits it further")
+            "read (the API's result ceiling) and no filter splits it further"
+        )
         return follow
 
     def settle(self, parent: _Partition | None, found: int | None) -> list[_Task]:
@@ -346,8 +389,9 @@ class _Loader:
         parent.found += found or 0
         parent.children -= 1
         if parent.children == 0 and parent.total is not None and parent.found < parent.total:
-            return [_Task("check", parent.path, parent.t, parent.t, extra=parent.extra,
-                          check=parent)]
+            return [
+                _Task("check", parent.path, parent.t, parent.t, extra=parent.extra, check=parent)
+            ]
         return []
 
     def handle_check(self, parent: _Partition, envelope: Envelope) -> list[_Task]:
@@ -357,18 +401,23 @@ class _Loader:
             self.problems.append(
                 f"second {parent.t} of {parent.path}{where} holds {total} videos but its "
                 f"parts by {parent.by} hold {parent.found}; {total - parent.found} of them "
-                "cannot be reached")
+                "cannot be reached"
+            )
         return []
 
     # -- driving ---------------------------------------------------------------------------
 
     def run(self) -> list[dict[str, Any]]:
         running: dict[Future[tuple[Envelope, tuple[bool, bool]]], _Task] = {}
-        with ThreadPoolExecutor(max_workers=self.workers,
-                                thread_name_prefix="dmtools-load") as pool:
+        with ThreadPoolExecutor(
+            max_workers=self.workers, thread_name_prefix="dmtools-load"
+        ) as pool:
             try:
-                for task in (_Task("edge", p, self.lo, self.hi, sort=s)
-                             for p in self.paths for s in ("old", "recent")):
+                for task in (
+                    _Task("edge", p, self.lo, self.hi, sort=s)
+                    for p in self.paths
+                    for s in ("old", "recent")
+                ):
                     running[pool.submit(self.fetch, task)] = task
                 while running:
                     done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -390,8 +439,9 @@ class _Loader:
         return sorted(self.videos.values(), key=lambda v: (-_time(v), str(v["id"])))
 
 
-def load_records(client: Client, query: VideoQuery, *, progress: bool = True,
-                 workers: int = 8) -> list[dict[str, Any]]:
+def load_records(
+    client: Client, query: VideoQuery, *, progress: bool = True, workers: int = 8
+) -> list[dict[str, Any]]:
     """Every video of ``query`` (all its lists), each once, newest first.
 
     ``created_after``/``created_before`` in the query bound the load as
@@ -404,8 +454,14 @@ def load_records(client: Client, query: VideoQuery, *, progress: bool = True,
     before = query.params.get("created_before")
     bar = _progress_bar() if progress else _NoBar()
     try:
-        loader = _Loader(client, query, workers, bar, int(lo) if lo is not None else None,
-                         int(before) - 1 if before is not None else None)
+        loader = _Loader(
+            client,
+            query,
+            workers,
+            bar,
+            int(lo) if lo is not None else None,
+            int(before) - 1 if before is not None else None,
+        )
         records = [] if loader.empty else loader.run()
         bar.total = len(records)
         bar.refresh()

@@ -63,12 +63,13 @@ log = logging.getLogger("dmtools.notebook")
 ACCESS_LEVELS: dict[str, dict[str, tuple[str, ...]]] = {
     "read-only": {"public": (), "private": ("read_videos",)},
     "edit": {"public": ("manage_videos",), "private": ("read_videos", "edit_videos")},
-    "delete": {"public": ("manage_videos",),
-               "private": ("read_videos", "edit_videos", "delete_videos")},
+    "delete": {
+        "public": ("manage_videos",),
+        "private": ("read_videos", "edit_videos", "delete_videos"),
+    },
 }
 
-GRANT_KIND = {"client_credentials": "private", "password": "public",
-              "authorization_code": "public"}
+GRANT_KIND = {"client_credentials": "private", "password": "public", "authorization_code": "public"}
 
 _sandbox_lock = threading.Lock()
 _sandbox: Sandbox | None = None
@@ -82,8 +83,7 @@ def scopes_for(access: str, kind: str) -> tuple[str, ...]:
         ('read_videos', 'edit_videos')
     """
     if access not in ACCESS_LEVELS:
-        raise InputError(f"unknown access level {access!r}: use one of "
-                         f"{', '.join(ACCESS_LEVELS)}")
+        raise InputError(f"unknown access level {access!r}: use one of {', '.join(ACCESS_LEVELS)}")
     if kind not in ("public", "private"):
         raise InputError(f"unknown key kind {kind!r}: use 'public' or 'private'")
     return ACCESS_LEVELS[access][kind]
@@ -105,8 +105,11 @@ def local_sandbox(videos: int | None = None, seed: int = 7) -> Sandbox:
         if _sandbox is None:
             from dmtools.sandbox import Sandbox
 
-            count = videos if videos is not None else int(
-                os.environ.get("DMTOOLS_SANDBOX_VIDEOS") or 1500)
+            count = (
+                videos
+                if videos is not None
+                else int(os.environ.get("DMTOOLS_SANDBOX_VIDEOS") or 1500)
+            )
             _sandbox = Sandbox(videos=count, seed=seed).start()
             atexit.register(stop_local_sandbox)
             log.info("started a local sandbox at %s", _sandbox.url)
@@ -176,10 +179,16 @@ def connect_from_env_or_sandbox(
     if not credentials_in_env(env):
         sb = local_sandbox()
         key, user = sb.credentials.public_key, sb.credentials.user
-        return connect("password", client_id=key.client_id,
-                       client_secret=Secret(key.client_secret), username=user.username,
-                       password=Secret(user.password), scope=_scope(access, scope, "public"),
-                       endpoints=sb.endpoints, **options)
+        return connect(
+            "password",
+            client_id=key.client_id,
+            client_secret=Secret(key.client_secret),
+            username=user.username,
+            password=Secret(user.password),
+            scope=_scope(access, scope, "public"),
+            endpoints=sb.endpoints,
+            **options,
+        )
     secret = Secret.wrap(env.get("DMTOOLS_CLIENT_SECRET") or None)
     if secret is None:
         raise InputError("DMTOOLS_CLIENT_ID is set but DMTOOLS_CLIENT_SECRET is not")
@@ -189,9 +198,13 @@ def connect_from_env_or_sandbox(
         raise InputError(f"DMTOOLS_GRANT={grant!r}: use one of {', '.join(GRANT_KIND)}")
     sandbox_url = env.get("DMTOOLS_SANDBOX_URL")
     endpoints = Endpoints.sandbox(sandbox_url) if sandbox_url else Endpoints.dailymotion()
-    common: dict[str, Any] = dict(client_id=env["DMTOOLS_CLIENT_ID"], client_secret=secret,
-                                  scope=_scope(access, scope, GRANT_KIND[grant]),
-                                  endpoints=endpoints, **options)
+    common: dict[str, Any] = dict(
+        client_id=env["DMTOOLS_CLIENT_ID"],
+        client_secret=secret,
+        scope=_scope(access, scope, GRANT_KIND[grant]),
+        endpoints=endpoints,
+        **options,
+    )
     if grant == "password":
         password = Secret.wrap(env.get("DMTOOLS_PASSWORD") or None)
         if not username or password is None:
@@ -200,9 +213,13 @@ def connect_from_env_or_sandbox(
     if grant == "authorization_code":
         from dmtools.auth import AuthorizationCodeFlow
 
-        flow = AuthorizationCodeFlow(common["client_id"], secret,
-                                     redirect_uri=env.get("DMTOOLS_REDIRECT_URI") or None,
-                                     scope=common["scope"], endpoints=endpoints)
+        flow = AuthorizationCodeFlow(
+            common["client_id"],
+            secret,
+            redirect_uri=env.get("DMTOOLS_REDIRECT_URI") or None,
+            scope=common["scope"],
+            endpoints=endpoints,
+        )
         return connect(grant, code_flow=flow, **common)
     return connect(grant, **common)
 
@@ -223,7 +240,8 @@ def login_summary(client: Client) -> str:
     granted = [name for name in client.scopes if name]
     scopes = " ".join(granted) if granted else "no scopes (public data only)"
     expires = client.token_expires_at
-    until = (f", token expires at {expires:%Y-%m-%d %H:%M %Z}".rstrip()
-             if expires is not None else "")
+    until = (
+        f", token expires at {expires:%Y-%m-%d %H:%M %Z}".rstrip() if expires is not None else ""
+    )
     where = " (local sandbox)" if client.endpoints.is_sandbox else ""
     return f"Logged in as {who}{where} with {scopes}{until}"

@@ -38,25 +38,60 @@ __all__ = [
     "unknown_fields",
 ]
 
-Kind = Literal["string", "boolean", "integer", "float", "date", "array", "category", "object", "dict"]
+Kind = Literal[
+    "string", "boolean", "integer", "float", "date", "array", "category", "object", "dict"
+]
 
 #: The 17 video categories (``channel`` values) of the create/edit references.
 CATEGORIES: tuple[str, ...] = (
-    "animals", "auto", "creation", "fun", "kids", "lifestyle", "music", "news", "people",
-    "school", "shortfilms", "sport", "tech", "travel", "tv", "videogames", "webcam",
+    "animals",
+    "auto",
+    "creation",
+    "fun",
+    "kids",
+    "lifestyle",
+    "music",
+    "news",
+    "people",
+    "school",
+    "shortfilms",
+    "sport",
+    "tech",
+    "travel",
+    "tv",
+    "videogames",
+    "webcam",
 )
 
 CATEGORY_LABELS: dict[str, str] = {
-    "animals": "Animals", "auto": "Cars", "creation": "Art", "fun": "Comedy & Entertainment",
-    "kids": "Kids", "lifestyle": "Lifestyle & How-to", "music": "Music", "news": "News",
-    "people": "Friends & family", "school": "Education", "shortfilms": "Short films",
-    "sport": "Sport", "tech": "Tech", "travel": "Travel", "tv": "TV shows",
-    "videogames": "Video games", "webcam": "Webcam",
+    "animals": "Animals",
+    "auto": "Cars",
+    "creation": "Art",
+    "fun": "Comedy & Entertainment",
+    "kids": "Kids",
+    "lifestyle": "Lifestyle & How-to",
+    "music": "Music",
+    "news": "News",
+    "people": "Friends & family",
+    "school": "Education",
+    "shortfilms": "Short films",
+    "sport": "Sport",
+    "tech": "Tech",
+    "travel": "Travel",
+    "tv": "TV shows",
+    "videogames": "Video games",
+    "webcam": "Webcam",
 }
 
 #: Video status values.
 STATUSES: tuple[str, ...] = (
-    "waiting", "processing", "ready", "published", "rejected", "deleted", "encoding_error",
+    "waiting",
+    "processing",
+    "ready",
+    "published",
+    "rejected",
+    "deleted",
+    "encoding_error",
 )
 
 #: ISO 639-1 language codes accepted for ``language``.
@@ -71,8 +106,18 @@ LANGUAGES: frozenset[str] = frozenset(
 
 #: Sort orders of video lists.
 SORTS: tuple[str, ...] = (
-    "recent", "old", "visited", "visited-hour", "visited-today", "visited-week",
-    "visited-month", "relevance", "random", "trending", "least-visited", "id-asc",
+    "recent",
+    "old",
+    "visited",
+    "visited-hour",
+    "visited-today",
+    "visited-week",
+    "visited-month",
+    "relevance",
+    "random",
+    "trending",
+    "least-visited",
+    "id-asc",
 )
 
 #: Paging rules: ``limit`` at most 100, ``page`` at most 100, and at most 1,000 results
@@ -143,8 +188,16 @@ VIDEO_FIELDS: dict[str, Field] = dict(
         _f("title", "string", "string", editable=True, required=True, default=True),
         _f("description", "string", "string", editable=True, default=True),
         _f("tags", "array", "object", editable=True, default=True, description="list of tags"),
-        _f("channel", "category", "category", editable=True, required=True,
-           choices=frozenset(CATEGORIES), default=True, description="category id"),
+        _f(
+            "channel",
+            "category",
+            "category",
+            editable=True,
+            required=True,
+            choices=frozenset(CATEGORIES),
+            default=True,
+            description="category id",
+        ),
         _f("language", "string", "string", editable=True, choices=LANGUAGES, default=True),
         _f("country", "string", "string", editable=True),
         _f("published", "boolean", "boolean", editable=True, required=True, default=True),
@@ -225,8 +278,19 @@ VIDEO_FILTERS: dict[str, Kind] = {
 
 #: Values accepted in ``flags``.
 FLAGS: frozenset[str] = frozenset(
-    {"private", "unpublished", "is_created_for_kids", "explicit", "password_protected",
-     "featured", "hd", "live", "no_live", "verified", "partner"}
+    {
+        "private",
+        "unpublished",
+        "is_created_for_kids",
+        "explicit",
+        "password_protected",
+        "featured",
+        "hd",
+        "live",
+        "no_live",
+        "verified",
+        "partner",
+    }
 )
 
 _TRUE = {"1", "true", "yes", "on"}

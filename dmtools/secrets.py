@@ -293,7 +293,8 @@ def install_redaction() -> None:
             logging.setLogRecordFactory(factory)
             _installed = True
         loggers = [logging.getLogger()] + [
-            logger for logger in logging.Logger.manager.loggerDict.values()
+            logger
+            for logger in logging.Logger.manager.loggerDict.values()
             if isinstance(logger, logging.Logger)
         ]
         for logger in loggers:

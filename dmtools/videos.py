@@ -97,8 +97,11 @@ def _encode_filter(name: str, kind: str, value: Any) -> str:
     if kind == "boolean":
         return "true" if schema.parse_bool(value) else "false"
     if kind == "float":
-        number = float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) \
+        number = (
+            float(value)
+            if isinstance(value, numbers.Real) and not isinstance(value, bool)
             else -1.0
+        )
         if not number >= 0:
             raise ValueError("expected a number >= 0")
         return format(number, "g")
@@ -168,8 +171,12 @@ def organisation_channels(client: Client) -> list[str]:
 
 
 def build_query(
-    client: Client, *, owner: str | None, fields: Iterable[str] | str | None,
-    filters: Mapping[str, Any], problems: Iterable[Problem] = (),
+    client: Client,
+    *,
+    owner: str | None,
+    fields: Iterable[str] | str | None,
+    filters: Mapping[str, Any],
+    problems: Iterable[Problem] = (),
 ) -> VideoQuery:
     """Validate a list query and say which paths to read.
 
@@ -189,8 +196,11 @@ def build_query(
     no_names: tuple[str, ...] = ()
     names = checked(lambda: _fields(fields), no_names)
     params = checked(lambda: _encode_filters(filters), dict[str, str]())
-    owner_path = "" if owner in (None, "me") else checked(
-        lambda: f"/user/{_segment(str(owner), 'owner')}/videos", "")
+    owner_path = (
+        ""
+        if owner in (None, "me")
+        else checked(lambda: f"/user/{_segment(str(owner), 'owner')}/videos", "")
+    )
     if found:
         hint = ""
         if any(p.reason == "unknown filter" for p in found):
@@ -199,15 +209,20 @@ def build_query(
     if owner is None:
         paths: tuple[str, ...] = ("/videos",)
     elif owner == "me":
-        paths = (tuple(f"/user/{_segment(c, 'owner')}/videos" for c in organisation_channels(client))
-                 if client.is_partner else ("/me/videos",))
+        paths = (
+            tuple(f"/user/{_segment(c, 'owner')}/videos" for c in organisation_channels(client))
+            if client.is_partner
+            else ("/me/videos",)
+        )
     else:
         paths = (owner_path,)
     params["fields"] = ",".join(names)
     return VideoQuery(paths=paths, fields=names, params=params)
 
 
-def get_video(client: Client, video_id: str, fields: Iterable[str] | str | None = None) -> dict[str, Any]:
+def get_video(
+    client: Client, video_id: str, fields: Iterable[str] | str | None = None
+) -> dict[str, Any]:
     """One video as a dict of the requested fields (dotted sub-fields as flat keys).
 
     Raises:
@@ -255,11 +270,23 @@ def iterate_videos(
         >>> for video in iterate_videos(client, channel="music"):     # doctest: +SKIP
         ...     print(video["title"])
     """
-    query = build_query(client, owner=owner, fields=fields, filters={
-        "channel": channel, "search": search, "tags": tags, "created_after": created_after,
-        "created_before": created_before, "private": private, "published": published,
-        "ids": ids, "sort": sort, **filters,
-    })
+    query = build_query(
+        client,
+        owner=owner,
+        fields=fields,
+        filters={
+            "channel": channel,
+            "search": search,
+            "tags": tags,
+            "created_after": created_after,
+            "created_before": created_before,
+            "private": private,
+            "published": published,
+            "ids": ids,
+            "sort": sort,
+            **filters,
+        },
+    )
     return _iterate(client, query)
 
 
@@ -271,8 +298,13 @@ def _iterate(client: Client, query: VideoQuery) -> Iterator[dict[str, Any]]:
             count += len(envelope["list"])
             yield from envelope["list"]
         if isinstance(total, int) and total > count:
-            log.warning("%s: %d of %d matching videos returned, the most one list query "
-                        "reaches; load_videos() reads them all", path, count, total)
+            log.warning(
+                "%s: %d of %d matching videos returned, the most one list query "
+                "reaches; load_videos() reads them all",
+                path,
+                count,
+                total,
+            )
 
 
 def all_videos(client: Client, **query: Any) -> list[dict[str, Any]]:
@@ -294,7 +326,11 @@ def first_video(client: Client, **query: Any) -> dict[str, Any] | None:
 
 
 def update_video(
-    client: Client, video_id: str, *, return_fields: Iterable[str] | None = None, **fields: Any,
+    client: Client,
+    video_id: str,
+    *,
+    return_fields: Iterable[str] | None = None,
+    **fields: Any,
 ) -> dict[str, Any]:
     """Edit fields of one video (``POST /video/<id>``); returns the video as the API answers.
 
@@ -311,7 +347,8 @@ def update_video(
     if not fields:
         raise InputError("nothing to update", [_problem("fields", "no field given")])
     problems = [
-        _problem(name, reason) for name, value in fields.items()
+        _problem(name, reason)
+        for name, value in fields.items()
         if (reason := schema.check_value(name, value, client.limits)) is not None
     ]
     names = _fields(return_fields) if return_fields is not None else None
@@ -375,7 +412,12 @@ def load_videos(
         problems.append(_problem("sort", "load_videos returns every video; sort the frame instead"))
     if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 64:
         problems.append(_problem("workers", f"{workers!r}: expected 1 to 64"))
-    query = build_query(client, owner=owner, fields=fields, problems=problems,
-                        filters={k: v for k, v in filters.items() if k != "sort"})
+    query = build_query(
+        client,
+        owner=owner,
+        fields=fields,
+        problems=problems,
+        filters={k: v for k, v in filters.items() if k != "sort"},
+    )
     records = loader.load_records(client, query, progress=progress, workers=workers)
     return to_frame(records, fields=list(query.fields))

@@ -30,9 +30,13 @@ def main() -> None:
     with dm.Sandbox(videos=args.videos, seed=args.seed) as sb:
         c = sb.credentials
         client = dm.connect(
-            "password", client_id=c.public_key.client_id,
-            client_secret=c.public_key.client_secret, username=c.user.username,
-            password=c.user.password, scope=["manage_videos"], endpoints=sb.endpoints,
+            "password",
+            client_id=c.public_key.client_id,
+            client_secret=c.public_key.client_secret,
+            username=c.user.username,
+            password=c.user.password,
+            scope=["manage_videos"],
+            endpoints=sb.endpoints,
         )
         df = dm.load_videos(client, progress=False)
     with tempfile.TemporaryDirectory() as tmp:

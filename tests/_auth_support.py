@@ -20,12 +20,20 @@ def consent(authorization_url: str, username: str, password: str, action: str = 
         browser.trust_env = False
         page = browser.get(authorization_url, timeout=10)
         assert page.status_code == 200, page.text
-        form = {unescape(name): unescape(value) for name, value in
-                re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text)}
+        form = {
+            unescape(name): unescape(value)
+            for name, value in re.findall(
+                r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text
+            )
+        }
         form.update(username=username, password=password, action=action)
         parts = urlsplit(authorization_url)
-        answer = browser.post(f"{parts.scheme}://{parts.netloc}/oauth/authorize", data=form,
-                              allow_redirects=False, timeout=10)
+        answer = browser.post(
+            f"{parts.scheme}://{parts.netloc}/oauth/authorize",
+            data=form,
+            allow_redirects=False,
+            timeout=10,
+        )
         assert answer.status_code == 302, answer.text
         return str(answer.headers["Location"])
 
@@ -60,9 +68,15 @@ class Recorder:
         class RecordingSession(requests.Session):
             def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
                 body = request.body.decode() if isinstance(request.body, bytes) else request.body
-                recorder.sent.append(Sent(str(request.method), str(request.url),
-                                          dict(request.headers), body or "",
-                                          kwargs.get("allow_redirects")))
+                recorder.sent.append(
+                    Sent(
+                        str(request.method),
+                        str(request.url),
+                        dict(request.headers),
+                        body or "",
+                        kwargs.get("allow_redirects"),
+                    )
+                )
                 return super().send(request, **kwargs)
 
         session = RecordingSession()

@@ -30,22 +30,28 @@ READ_TIMEOUT = 0.5
 
 def extended(test: Any) -> Any:
     """Mark a long variant: it runs only with ``DMTOOLS_EXTENDED=1``."""
-    skip = pytest.mark.skipif(os.environ.get("DMTOOLS_EXTENDED") != "1",
-                              reason="extended tier: set DMTOOLS_EXTENDED=1")
+    skip = pytest.mark.skipif(
+        os.environ.get("DMTOOLS_EXTENDED") != "1", reason="extended tier: set DMTOOLS_EXTENDED=1"
+    )
     return pytest.mark.extended(skip(test))
 
 
-def scaled_client(sb: Sandbox, *, read_timeout: float = READ_TIMEOUT,
-                  **options: Any) -> dm.Client:
+def scaled_client(sb: Sandbox, *, read_timeout: float = READ_TIMEOUT, **options: Any) -> dm.Client:
     """The demo user's client, in test mode (scaled waits, real read timeout)."""
     key, user = sb.credentials.public_key, sb.credentials.user
     manager = create_token_manager(
-        "password", client_id=key.client_id, client_secret=key.client_secret,
-        username=user.username, password=user.password, scope=["manage_videos"],
-        endpoints=sb.endpoints)
+        "password",
+        client_id=key.client_id,
+        client_secret=key.client_secret,
+        username=user.username,
+        password=user.password,
+        scope=["manage_videos"],
+        endpoints=sb.endpoints,
+    )
     limiter = RateLimiter(None, clock=lambda: time.monotonic() / SCALE, sleep=scaled_sleep)
-    return dm.Client(manager, timeout=(2.0, read_timeout), sleep=scaled_sleep,
-                     rate_limit=limiter, **options)
+    return dm.Client(
+        manager, timeout=(2.0, read_timeout), sleep=scaled_sleep, rate_limit=limiter, **options
+    )
 
 
 def scaled_sleep(seconds: float) -> None:
@@ -107,8 +113,9 @@ def by_path(requests: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str
     return paths
 
 
-def settled_requests(sb: Sandbox, since: int, sent: int,
-                     timeout: float = 10.0) -> list[dict[str, Any]]:
+def settled_requests(
+    sb: Sandbox, since: int, sent: int, timeout: float = 10.0
+) -> list[dict[str, Any]]:
     """The API requests logged after ``since``, once all ``sent`` of them are logged.
 
     The sandbox logs a request when it is done with it, so a held answer (a "hold" fault

@@ -17,8 +17,7 @@ SANDBOX_SECRET = re.compile(r"emu_(?:ps|xs|at|rt|ac)_[A-Za-z0-9_\-]{6,}")
 def sandbox_secrets(sb: Sandbox) -> list[str]:
     """The exact secret values a sandbox hands out: both client secrets, the user password."""
     creds = sb.credentials
-    return [creds.public_key.client_secret, creds.private_key.client_secret,
-            creds.user.password]
+    return [creds.public_key.client_secret, creds.private_key.client_secret, creds.user.password]
 
 
 def find_secrets(text: str, values: Iterable[str] = ()) -> list[str]:

@@ -29,25 +29,42 @@ def http() -> Iterator[requests.Session]:
     session.close()
 
 
-def password_token(sb: Sandbox, scope: str = "manage_videos", session: Any = requests,
-                   **extra: str) -> dict[str, Any]:
+def password_token(
+    sb: Sandbox, scope: str = "manage_videos", session: Any = requests, **extra: str
+) -> dict[str, Any]:
     """Token JSON of the demo user (password grant, public key)."""
     key, user = sb.credentials.public_key, sb.credentials.user
-    data = {"grant_type": "password", "client_id": key.client_id,
-            "client_secret": key.client_secret, "username": user.username,
-            "password": user.password, "scope": scope, **extra}
+    data = {
+        "grant_type": "password",
+        "client_id": key.client_id,
+        "client_secret": key.client_secret,
+        "username": user.username,
+        "password": user.password,
+        "scope": scope,
+        **extra,
+    }
     response = session.post(sb.url + "/oauth/token", data=data, timeout=10)
     assert response.status_code == 200, response.text
     return dict(response.json())
 
 
-def partner_token(sb: Sandbox, scope: str = "read_videos edit_videos delete_videos upload_videos",
-                  session: Any = requests) -> dict[str, Any]:
+def partner_token(
+    sb: Sandbox,
+    scope: str = "read_videos edit_videos delete_videos upload_videos",
+    session: Any = requests,
+) -> dict[str, Any]:
     """Token JSON of the private key (client_credentials, partner endpoint)."""
     key = sb.credentials.private_key
-    response = session.post(sb.url + "/oauth/v1/token", timeout=10, data={
-        "grant_type": "client_credentials", "client_id": key.client_id,
-        "client_secret": key.client_secret, "scope": scope})
+    response = session.post(
+        sb.url + "/oauth/v1/token",
+        timeout=10,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": key.client_id,
+            "client_secret": key.client_secret,
+            "scope": scope,
+        },
+    )
     assert response.status_code == 200, response.text
     return dict(response.json())
 

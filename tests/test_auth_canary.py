@@ -46,12 +46,15 @@ def error_texts(exc: BaseException) -> list[str]:
     """str, repr, the formatted traceback, and the locals of every non-test frame."""
     texts = [str(exc), repr(exc), "".join(traceback.format_exception(exc))]
     summary: traceback.TracebackException | None = traceback.TracebackException.from_exception(
-        exc, capture_locals=True)
+        exc, capture_locals=True
+    )
     while summary is not None:
         for frame in summary.stack:
             if not frame.filename.startswith(TESTS):
-                texts.extend(f"{frame.filename}:{name}={value}"
-                             for name, value in (frame.locals or {}).items())
+                texts.extend(
+                    f"{frame.filename}:{name}={value}"
+                    for name, value in (frame.locals or {}).items()
+                )
         hidden = summary.__suppress_context__
         summary = summary.__cause__ or (None if hidden else summary.__context__)
     return texts
@@ -72,8 +75,10 @@ def debug_logs() -> Iterator[io.StringIO]:
     handler = logging.StreamHandler(stream)
     handler.setLevel(logging.DEBUG)
     root = logging.getLogger()
-    loggers = [root] + [logging.getLogger(n) for n in
-                        ("requests_oauthlib", "oauthlib", "urllib3", "requests", "dmtools")]
+    loggers = [root] + [
+        logging.getLogger(n)
+        for n in ("requests_oauthlib", "oauthlib", "urllib3", "requests", "dmtools")
+    ]
     levels = [logger.level for logger in loggers]
     root.addHandler(handler)
     for logger in loggers:
@@ -93,8 +98,9 @@ def browse(url: str) -> requests.Response:
 
 
 def test_no_secret_leaks_into_logs_errors_reprs_output_or_token_files(
-        debug_logs: io.StringIO, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    seen_tokens: set[str] = set()   # allowed in the token file only
+    debug_logs: io.StringIO, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    seen_tokens: set[str] = set()  # allowed in the token file only
     seen_other: set[str] = {WRONG_PASSWORD, WRONG_SECRET}  # never allowed anywhere
     artefacts: list[str] = []
     errors: list[BaseException] = []
@@ -113,36 +119,64 @@ def test_no_secret_leaks_into_logs_errors_reprs_output_or_token_files(
         pub, priv, user = c.public_key, c.private_key, c.user
         seen_other |= {pub.client_secret, priv.client_secret, user.password}
         store = FileTokenStore(tmp_path / "tokens.json")
-        common = {"client_id": pub.client_id, "client_secret": pub.client_secret,
-                  "endpoints": sb.endpoints}
+        common = {
+            "client_id": pub.client_id,
+            "client_secret": pub.client_secret,
+            "endpoints": sb.endpoints,
+        }
 
         # every grant, refreshes and a 401
-        manager = keep(create_token_manager("password", username=user.username,
-                                            password=user.password, scope=["manage_videos"],
-                                            token_store=store, **common))
+        manager = keep(
+            create_token_manager(
+                "password",
+                username=user.username,
+                password=user.password,
+                scope=["manage_videos"],
+                token_store=store,
+                **common,
+            )
+        )
         manager.refresh()
         keep(manager)
         old = manager.access_token()
         sb.expire_tokens()
         manager.handle_unauthorized(old)
         keep(manager)
-        keep(create_token_manager("client_credentials", client_id=priv.client_id,
-                                  client_secret=priv.client_secret, scope=["read_videos"],
-                                  endpoints=sb.endpoints, token_store=store))
+        keep(
+            create_token_manager(
+                "client_credentials",
+                client_id=priv.client_id,
+                client_secret=priv.client_secret,
+                scope=["read_videos"],
+                endpoints=sb.endpoints,
+                token_store=store,
+            )
+        )
         assert manager.token is not None and manager.token.refresh_token is not None
         refresh = manager.token.refresh_token.reveal()
-        keep(create_token_manager("refresh_token", refresh_token=refresh, token_store=store,
-                                  **common))
+        keep(
+            create_token_manager(
+                "refresh_token", refresh_token=refresh, token_store=store, **common
+            )
+        )
 
-        flow = AuthorizationCodeFlow(pub.client_id, pub.client_secret,
-                                     redirect_uri=pub.redirect_uri, endpoints=sb.endpoints)
+        flow = AuthorizationCodeFlow(
+            pub.client_id, pub.client_secret, redirect_uri=pub.redirect_uri, endpoints=sb.endpoints
+        )
         url = flow.authorization_url()
         assert flow._pending is not None
         seen_other |= {query(url)["state"], flow._pending.verifier.reveal()}
         redirected = consent(url, user.username, user.password)
         seen_other.add(query(redirected)["code"])
-        keep(create_token_manager("authorization_code", code_flow=flow, token_store=store,
-                                  client_id=pub.client_id, client_secret=pub.client_secret))
+        keep(
+            create_token_manager(
+                "authorization_code",
+                code_flow=flow,
+                token_store=store,
+                client_id=pub.client_id,
+                client_secret=pub.client_secret,
+            )
+        )
         artefacts.append(repr(flow))
 
         done = threading.Event()
@@ -156,39 +190,81 @@ def test_no_secret_leaks_into_logs_errors_reprs_output_or_token_files(
         artefacts.append(repr(login))
 
         # failure paths
-        errors.append(failure(lambda: create_token_manager(
-            "password", username=user.username, password=WRONG_PASSWORD, **common)))
-        errors.append(failure(lambda: create_token_manager(
-            "password", client_id=pub.client_id, client_secret=WRONG_SECRET,
-            username=user.username, password=user.password, endpoints=sb.endpoints)))
-        errors.append(failure(lambda: create_token_manager(
-            "client_credentials", client_id=pub.client_id, client_secret=pub.client_secret,
-            endpoints=sb.endpoints)))
+        errors.append(
+            failure(
+                lambda: create_token_manager(
+                    "password", username=user.username, password=WRONG_PASSWORD, **common
+                )
+            )
+        )
+        errors.append(
+            failure(
+                lambda: create_token_manager(
+                    "password",
+                    client_id=pub.client_id,
+                    client_secret=WRONG_SECRET,
+                    username=user.username,
+                    password=user.password,
+                    endpoints=sb.endpoints,
+                )
+            )
+        )
+        errors.append(
+            failure(
+                lambda: create_token_manager(
+                    "client_credentials",
+                    client_id=pub.client_id,
+                    client_secret=pub.client_secret,
+                    endpoints=sb.endpoints,
+                )
+            )
+        )
         bad_state = flow.authorization_url()
         redirected = consent(bad_state, user.username, user.password)
         seen_other |= {query(bad_state)["state"], query(redirected)["code"]}
         tampered = {**query(redirected), "state": new_state()}
-        errors.append(failure(lambda: flow.complete(
-            redirected.split("?")[0] + "?" + urlencode(tampered))))
-        endpoint = TokenEndpoint(client_id=pub.client_id, client_secret=Secret(pub.client_secret),
-                                 endpoints=sb.endpoints, partner=False)
-        errors.append(failure(lambda: endpoint.request(
-            "authorization_code", code=Secret(query(local_redirect)["code"]),
-            redirect_uri=login.redirect_uri)))
+        errors.append(
+            failure(lambda: flow.complete(redirected.split("?")[0] + "?" + urlencode(tampered)))
+        )
+        endpoint = TokenEndpoint(
+            client_id=pub.client_id,
+            client_secret=Secret(pub.client_secret),
+            endpoints=sb.endpoints,
+            partner=False,
+        )
+        errors.append(
+            failure(
+                lambda: endpoint.request(
+                    "authorization_code",
+                    code=Secret(query(local_redirect)["code"]),
+                    redirect_uri=login.redirect_uri,
+                )
+            )
+        )
         denied = flow.authorization_url()
         seen_other.add(query(denied)["state"])
-        errors.append(failure(lambda: flow.complete(
-            consent(denied, user.username, user.password, action="deny"))))
-        sb.set_faults(seed=1, rules=[{"kind": "status", "status": 500, "html": True, "rate": 1.0,
-                                      "path": "^/oauth/"}])
+        errors.append(
+            failure(
+                lambda: flow.complete(consent(denied, user.username, user.password, action="deny"))
+            )
+        )
+        sb.set_faults(
+            seed=1,
+            rules=[
+                {"kind": "status", "status": 500, "html": True, "rate": 1.0, "path": "^/oauth/"}
+            ],
+        )
         errors.append(failure(manager.refresh))
         sb.set_faults(seed=1, rules=[{"kind": "reset", "rate": 1.0, "path": "^/oauth/"}])
         errors.append(failure(manager.refresh))
         sb.clear_faults()
         browse_logout = requests.Session()
         browse_logout.trust_env = False
-        browse_logout.get(sb.url + "/logout", timeout=10,
-                          headers={"Authorization": f"Bearer {manager.access_token()}"})
+        browse_logout.get(
+            sb.url + "/logout",
+            timeout=10,
+            headers={"Authorization": f"Bearer {manager.access_token()}"},
+        )
         browse_logout.close()
         errors.append(failure(lambda: manager.handle_unauthorized(manager.access_token())))
         artefacts.extend([repr(manager), repr(store)])
@@ -204,8 +280,14 @@ def test_no_secret_leaks_into_logs_errors_reprs_output_or_token_files(
 
     needles = {s for value in seen_tokens | seen_other for s in spellings(value)}
     needles |= {basic(pub.client_id, pub.client_secret), basic(priv.client_id, priv.client_secret)}
-    hits = sorted({f"{needle[:10]}... in: {text[:70]!r}" for needle in needles
-                   for text in artefacts if needle in text})
+    hits = sorted(
+        {
+            f"{needle[:10]}... in: {text[:70]!r}"
+            for needle in needles
+            for text in artefacts
+            if needle in text
+        }
+    )
     assert hits == []
     file_needles = {s for value in seen_other for s in spellings(value)}
     assert [n[:12] for n in file_needles if n in token_file] == []

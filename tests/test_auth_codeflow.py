@@ -39,8 +39,12 @@ def sb() -> Iterator[Sandbox]:
 
 def make_flow(sb: Sandbox, **kwargs: Any) -> AuthorizationCodeFlow:
     key = sb.credentials.public_key
-    options: dict[str, Any] = {"redirect_uri": key.redirect_uri, "scope": ["manage_videos"],
-                               "endpoints": sb.endpoints, **kwargs}
+    options: dict[str, Any] = {
+        "redirect_uri": key.redirect_uri,
+        "scope": ["manage_videos"],
+        "endpoints": sb.endpoints,
+        **kwargs,
+    }
     return AuthorizationCodeFlow(key.client_id, key.client_secret, **options)
 
 
@@ -142,11 +146,19 @@ def test_a_reused_code_is_refused_by_the_server_as_login_required(sb: Sandbox) -
     assert pending is not None
     flow.complete(redirected)
     key = sb.credentials.public_key
-    endpoint = TokenEndpoint(client_id=key.client_id, client_secret=Secret(key.client_secret),
-                             endpoints=sb.endpoints, partner=False)
+    endpoint = TokenEndpoint(
+        client_id=key.client_id,
+        client_secret=Secret(key.client_secret),
+        endpoints=sb.endpoints,
+        partner=False,
+    )
     with pytest.raises(LoginRequired, match="start the login again"):
-        endpoint.request("authorization_code", code=Secret(query(redirected)["code"]),
-                         redirect_uri=pending.redirect_uri, code_verifier=pending.verifier)
+        endpoint.request(
+            "authorization_code",
+            code=Secret(query(redirected)["code"]),
+            redirect_uri=pending.redirect_uri,
+            code_verifier=pending.verifier,
+        )
 
 
 def test_a_refusal_on_the_consent_page_is_a_clear_error(sb: Sandbox) -> None:
@@ -163,8 +175,9 @@ def test_a_wrong_verifier_is_refused_by_the_server(sb: Sandbox) -> None:
     redirected = allow(sb, flow.authorization_url())
     pending = flow._pending
     assert pending is not None
-    flow._pending = type(pending)(pending.state, Secret(pkce_pair()[0]), pending.redirect_uri,
-                                  pending.started)
+    flow._pending = type(pending)(
+        pending.state, Secret(pkce_pair()[0]), pending.redirect_uri, pending.started
+    )
     with pytest.raises(LoginRequired):
         flow.complete(redirected)
 
@@ -205,7 +218,8 @@ def test_local_listener_uses_the_registered_loopback_path(sb: Sandbox) -> None:
 
 
 def test_run_local_server_blocks_until_the_browser_comes_back(
-        sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import webbrowser
 
     def user_in_browser(url: str) -> bool:
@@ -235,9 +249,13 @@ def test_a_completed_flow_opens_a_session_with_refresh(sb: Sandbox) -> None:
     flow = make_flow(sb)
     flow.complete(allow(sb, flow.authorization_url()))
     key = sb.credentials.public_key
-    manager = create_token_manager("authorization_code", client_id=key.client_id,
-                                   client_secret=key.client_secret, code_flow=flow,
-                                   scope=["manage_videos"])
+    manager = create_token_manager(
+        "authorization_code",
+        client_id=key.client_id,
+        client_secret=key.client_secret,
+        code_flow=flow,
+        scope=["manage_videos"],
+    )
     assert manager.grant == "authorization_code" and manager.endpoints == sb.endpoints
     old = manager.access_token()
     manager.refresh()
@@ -248,9 +266,13 @@ def test_a_flow_of_one_server_is_not_used_with_another(sb: Sandbox) -> None:
     flow = make_flow(sb)
     key = sb.credentials.public_key
     with pytest.raises(InputError, match="other endpoints"):
-        create_token_manager("authorization_code", client_id=key.client_id,
-                             client_secret=key.client_secret, code_flow=flow,
-                             endpoints=Endpoints.dailymotion())
+        create_token_manager(
+            "authorization_code",
+            client_id=key.client_id,
+            client_secret=key.client_secret,
+            code_flow=flow,
+            endpoints=Endpoints.dailymotion(),
+        )
 
 
 def test_a_plain_http_redirect_uri_off_loopback_is_refused() -> None:

@@ -42,14 +42,22 @@ def sb() -> Iterator[Sandbox]:
 
 def public(sb: Sandbox, **kwargs: Any) -> dict[str, Any]:
     key = sb.credentials.public_key
-    return {"client_id": key.client_id, "client_secret": key.client_secret,
-            "endpoints": sb.endpoints, **kwargs}
+    return {
+        "client_id": key.client_id,
+        "client_secret": key.client_secret,
+        "endpoints": sb.endpoints,
+        **kwargs,
+    }
 
 
 def private(sb: Sandbox, **kwargs: Any) -> dict[str, Any]:
     key = sb.credentials.private_key
-    return {"client_id": key.client_id, "client_secret": key.client_secret,
-            "endpoints": sb.endpoints, **kwargs}
+    return {
+        "client_id": key.client_id,
+        "client_secret": key.client_secret,
+        "endpoints": sb.endpoints,
+        **kwargs,
+    }
 
 
 def user(sb: Sandbox) -> dict[str, str]:
@@ -59,14 +67,16 @@ def user(sb: Sandbox) -> dict[str, str]:
 def api_status(sb: Sandbox, path: str, token: str) -> int:
     with requests.Session() as session:
         session.trust_env = False
-        return session.get(sb.url + path, headers={"Authorization": f"Bearer {token}"},
-                           timeout=10).status_code
+        return session.get(
+            sb.url + path, headers={"Authorization": f"Bearer {token}"}, timeout=10
+        ).status_code
 
 
 def test_client_credentials_gets_a_partner_token_with_the_body_only(sb: Sandbox) -> None:
     recorder = Recorder()
-    manager = create_token_manager("client_credentials", scope=["read_videos"],
-                                   session_factory=recorder, **private(sb))
+    manager = create_token_manager(
+        "client_credentials", scope=["read_videos"], session_factory=recorder, **private(sb)
+    )
     assert manager.is_partner and manager.grant == "client_credentials"
     assert manager.scopes == ("read_videos",)
     assert manager.uid == sb.credentials.private_key.channels[0]
@@ -82,16 +92,23 @@ def test_client_credentials_gets_a_partner_token_with_the_body_only(sb: Sandbox)
 
 def test_password_grant_gets_a_user_token_with_a_refresh_token(sb: Sandbox) -> None:
     recorder = Recorder()
-    manager = create_token_manager("password", scope="manage_videos", session_factory=recorder,
-                                   **user(sb), **public(sb))
+    manager = create_token_manager(
+        "password", scope="manage_videos", session_factory=recorder, **user(sb), **public(sb)
+    )
     assert not manager.is_partner and manager.grant == "password"
     assert manager.uid == sb.credentials.user.id
     assert manager.scopes == ("manage_videos",)
     assert manager.token is not None and manager.token.refresh_token is not None
     [sent] = recorder.sent
     assert sent.url == sb.endpoints.token_url and "Authorization" not in sent.headers
-    assert set(sent.form) == {"grant_type", "client_id", "client_secret", "username", "password",
-                              "scope"}
+    assert set(sent.form) == {
+        "grant_type",
+        "client_id",
+        "client_secret",
+        "username",
+        "password",
+        "scope",
+    }
     assert api_status(sb, "/me", manager.access_token()) == 200
 
 
@@ -100,8 +117,9 @@ def test_refresh_token_grant_continues_a_session_with_a_clean_body(sb: Sandbox) 
     assert first.token is not None and first.token.refresh_token is not None
     recorder = Recorder()
     refresh = first.token.refresh_token.reveal()
-    manager = create_token_manager("refresh_token", refresh_token=refresh,
-                                   session_factory=recorder, **public(sb))
+    manager = create_token_manager(
+        "refresh_token", refresh_token=refresh, session_factory=recorder, **public(sb)
+    )
     assert manager.uid == sb.credentials.user.id
     assert manager.access_token() != first.access_token()
     [sent] = recorder.sent
@@ -111,15 +129,23 @@ def test_refresh_token_grant_continues_a_session_with_a_clean_body(sb: Sandbox) 
 
 def test_wrong_password_asks_to_check_the_credentials(sb: Sandbox) -> None:
     with pytest.raises(LoginRequired, match="check the username and password") as caught:
-        create_token_manager("password", username=sb.credentials.user.username,
-                             password="not-the-password", **public(sb))
+        create_token_manager(
+            "password",
+            username=sb.credentials.user.username,
+            password="not-the-password",
+            **public(sb),
+        )
     assert caught.value.type == "invalid_grant"
 
 
 def test_wrong_client_secret_is_an_authentication_error_not_a_login_request(sb: Sandbox) -> None:
     with pytest.raises(AuthenticationError) as caught:
-        create_token_manager("client_credentials", client_id=sb.credentials.private_key.client_id,
-                             client_secret="wrong-secret", endpoints=sb.endpoints)
+        create_token_manager(
+            "client_credentials",
+            client_id=sb.credentials.private_key.client_id,
+            client_secret="wrong-secret",
+            endpoints=sb.endpoints,
+        )
     assert caught.value.type == "invalid_client" and caught.value.status == 401
     assert not isinstance(caught.value, LoginRequired)
 
@@ -134,15 +160,19 @@ def test_private_key_with_password_names_client_credentials(sb: Sandbox) -> None
         create_token_manager("password", **user(sb), **private(sb))
 
 
-@pytest.mark.parametrize("grant, extra, message", [
-    ("client_credentials", {"username": "me", "password": "pw"}, "takes no username"),
-    ("implicit", {}, "unknown grant"),
-    ("password", {"password": "pw"}, "needs username"),
-    ("password", {"username": "me"}, "needs password"),
-    ("refresh_token", {}, "needs refresh_token"),
-])
+@pytest.mark.parametrize(
+    "grant, extra, message",
+    [
+        ("client_credentials", {"username": "me", "password": "pw"}, "takes no username"),
+        ("implicit", {}, "unknown grant"),
+        ("password", {"password": "pw"}, "needs username"),
+        ("password", {"username": "me"}, "needs password"),
+        ("refresh_token", {}, "needs refresh_token"),
+    ],
+)
 def test_contradictory_arguments_fail_before_any_request(
-        sb: Sandbox, grant: str, extra: dict[str, str], message: str) -> None:
+    sb: Sandbox, grant: str, extra: dict[str, str], message: str
+) -> None:
     mark = last_seq(sb)
     with pytest.raises((InputError, LoginRequired), match=message):
         create_token_manager(grant, **extra, **public(sb))
@@ -156,8 +186,10 @@ def test_an_unknown_scope_is_reported_by_the_token_endpoint(sb: Sandbox) -> None
 
 
 def test_an_html_500_from_the_token_endpoint_is_a_server_error(sb: Sandbox) -> None:
-    sb.set_faults(seed=1, rules=[{"kind": "status", "status": 500, "html": True, "rate": 1.0,
-                                  "path": "^/oauth/"}])
+    sb.set_faults(
+        seed=1,
+        rules=[{"kind": "status", "status": 500, "html": True, "rate": 1.0, "path": "^/oauth/"}],
+    )
     try:
         with pytest.raises(ServerError, match="HTML"):
             create_token_manager("password", **user(sb), **public(sb))
@@ -178,8 +210,9 @@ def test_a_reset_connection_is_retried_once_for_a_repeatable_grant(sb: Sandbox) 
 
 @pytest.mark.parametrize("status, tries", [(503, 2), (500, 1)])
 def test_only_an_unavailable_endpoint_is_retried(sb: Sandbox, status: int, tries: int) -> None:
-    sb.set_faults(seed=1, rules=[{"kind": "status", "status": status, "rate": 1.0,
-                                  "path": "^/oauth/"}])
+    sb.set_faults(
+        seed=1, rules=[{"kind": "status", "status": status, "rate": 1.0, "path": "^/oauth/"}]
+    )
     mark = last_seq(sb)
     try:
         with pytest.raises(ServerError):
@@ -191,8 +224,9 @@ def test_only_an_unavailable_endpoint_is_retried(sb: Sandbox, status: int, tries
 
 def test_the_password_is_not_reachable_from_the_session(sb: Sandbox) -> None:
     c = sb.credentials
-    manager = create_token_manager("password", username=c.user.username, password=c.user.password,
-                                   **public(sb))
+    manager = create_token_manager(
+        "password", username=c.user.username, password=c.user.password, **public(sb)
+    )
     found = _reachable_strings(manager)
     assert c.user.password not in found
     assert manager.access_token() in found  # the scan does see what the session holds
@@ -243,16 +277,26 @@ def test_calls_leave_the_environment_unchanged(sb: Sandbox) -> None:
 
 
 def test_plain_http_to_another_host_is_refused_before_any_socket(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     connects: list[Any] = []
     original = socket.socket.connect
-    monkeypatch.setattr(socket.socket, "connect",
-                        lambda self, address: connects.append(address) or original(self, address))
+    monkeypatch.setattr(
+        socket.socket,
+        "connect",
+        lambda self, address: connects.append(address) or original(self, address),
+    )
     endpoints = Endpoints.dailymotion()
     object.__setattr__(endpoints, "token_url", "http://api.dailymotion.com/oauth/token")
     with pytest.raises(InsecureTransportError):
-        create_token_manager("password", client_id="k", client_secret="s", username="u",
-                             password="p", endpoints=endpoints)
+        create_token_manager(
+            "password",
+            client_id="k",
+            client_secret="s",
+            username="u",
+            password="p",
+            endpoints=endpoints,
+        )
     assert connects == []
 
 
@@ -277,8 +321,14 @@ def test_a_redirect_from_the_token_endpoint_is_not_followed() -> None:
     try:
         endpoints = Endpoints.sandbox(f"http://127.0.0.1:{server.server_address[1]}")
         with pytest.raises(AuthenticationError, match="redirect"):
-            create_token_manager("password", client_id="k", client_secret="s", username="u",
-                                 password="p", endpoints=endpoints)
+            create_token_manager(
+                "password",
+                client_id="k",
+                client_secret="s",
+                username="u",
+                password="p",
+                endpoints=endpoints,
+            )
     finally:
         server.shutdown()
         server.server_close()
@@ -286,8 +336,12 @@ def test_a_redirect_from_the_token_endpoint_is_not_followed() -> None:
 
 
 def _endpoint() -> TokenEndpoint:
-    return TokenEndpoint(client_id="k", client_secret=Secret("s"),
-                         endpoints=Endpoints.sandbox("http://127.0.0.1:9"), partner=False)
+    return TokenEndpoint(
+        client_id="k",
+        client_secret=Secret("s"),
+        endpoints=Endpoints.sandbox("http://127.0.0.1:9"),
+        partner=False,
+    )
 
 
 def _response(status: int, body: str, content_type: str = "application/json") -> requests.Response:
@@ -302,16 +356,21 @@ def _response(status: int, body: str, content_type: str = "application/json") ->
 def test_an_error_delivered_with_http_200_is_still_an_error() -> None:
     endpoint = _endpoint()
     with pytest.raises(LoginRequired, match="Invalid refresh token"):
-        endpoint._raise_for_error("refresh_token", _response(
-            200, '{"error": "invalid_grant", "error_description": "Invalid refresh token."}'))
+        endpoint._raise_for_error(
+            "refresh_token",
+            _response(
+                200, '{"error": "invalid_grant", "error_description": "Invalid refresh token."}'
+            ),
+        )
 
 
 def test_a_200_without_a_token_is_an_authentication_error() -> None:
     endpoint = _endpoint()
     client = endpoint._oauth_client("password")
     with pytest.raises(AuthenticationError, match="without a usable token"):
-        endpoint._parse(client, _response(200, "<html>maintenance</html>", "text/html"), 0.0, (),
-                        "password")
+        endpoint._parse(
+            client, _response(200, "<html>maintenance</html>", "text/html"), 0.0, (), "password"
+        )
 
 
 def test_a_changed_scope_is_a_warning_not_a_traceback() -> None:

@@ -13,8 +13,9 @@ import requests
 from dmtools.auth import LoginCancelled, LoginTimeout, LoopbackListener
 
 
-def serve_in_thread(listener: LoopbackListener, on_callback: Callable[[str], tuple[int, str]],
-                    timeout: float = 10.0) -> tuple[threading.Thread, list[BaseException]]:
+def serve_in_thread(
+    listener: LoopbackListener, on_callback: Callable[[str], tuple[int, str]], timeout: float = 10.0
+) -> tuple[threading.Thread, list[BaseException]]:
     errors: list[BaseException] = []
 
     def run() -> None:
@@ -108,8 +109,11 @@ def test_a_hundred_logins_leave_no_socket_open() -> None:
         for _ in range(100):
             listener = LoopbackListener()
             thread, _ = serve_in_thread(listener, lambda url: (200, "ok"))
-            session.get(listener.redirect_uri + "?code=c&state=s", timeout=5,
-                        headers={"Connection": "close"})
+            session.get(
+                listener.redirect_uri + "?code=c&state=s",
+                timeout=5,
+                headers={"Connection": "close"},
+            )
             thread.join(5)
         after = process.num_fds()
     assert after <= before

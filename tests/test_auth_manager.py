@@ -26,24 +26,36 @@ def sb() -> Iterator[Sandbox]:
 
 def password_manager(sb: Sandbox, **kwargs: Any) -> TokenManager:
     c = sb.credentials
-    return create_token_manager("password", client_id=c.public_key.client_id,
-                                client_secret=c.public_key.client_secret,
-                                username=c.user.username, password=c.user.password,
-                                scope=["manage_videos"], endpoints=sb.endpoints, **kwargs)
+    return create_token_manager(
+        "password",
+        client_id=c.public_key.client_id,
+        client_secret=c.public_key.client_secret,
+        username=c.user.username,
+        password=c.user.password,
+        scope=["manage_videos"],
+        endpoints=sb.endpoints,
+        **kwargs,
+    )
 
 
 def partner_manager(sb: Sandbox, **kwargs: Any) -> TokenManager:
     c = sb.credentials
-    return create_token_manager("client_credentials", client_id=c.private_key.client_id,
-                                client_secret=c.private_key.client_secret,
-                                scope=["read_videos"], endpoints=sb.endpoints, **kwargs)
+    return create_token_manager(
+        "client_credentials",
+        client_id=c.private_key.client_id,
+        client_secret=c.private_key.client_secret,
+        scope=["read_videos"],
+        endpoints=sb.endpoints,
+        **kwargs,
+    )
 
 
 def me_status(sb: Sandbox, token: str) -> int:
     with requests.Session() as session:
         session.trust_env = False
-        return session.get(sb.url + "/me", headers={"Authorization": f"Bearer {token}"},
-                           timeout=10).status_code
+        return session.get(
+            sb.url + "/me", headers={"Authorization": f"Bearer {token}"}, timeout=10
+        ).status_code
 
 
 def together(n: int, call: Callable[[], str]) -> list[str]:
@@ -140,8 +152,9 @@ def test_a_401_for_an_already_replaced_token_sends_no_token_request(sb: Sandbox)
     assert token_posts(sb.request_log(since=mark)) == []
 
 
-def test_the_newest_refresh_token_is_kept_and_persisted_before_use(sb: Sandbox,
-                                                                   tmp_path: Path) -> None:
+def test_the_newest_refresh_token_is_kept_and_persisted_before_use(
+    sb: Sandbox, tmp_path: Path
+) -> None:
     store = FileTokenStore(tmp_path / "tokens.json")
     manager = password_manager(sb, token_store=store)
     assert manager.token is not None
@@ -171,8 +184,11 @@ def test_a_revoked_session_clears_the_tokens_and_asks_for_a_new_login(sb: Sandbo
     manager = password_manager(sb, token_store=store)
     with requests.Session() as session:  # /logout revokes the access and refresh tokens
         session.trust_env = False
-        session.get(sb.url + "/logout", timeout=10,
-                    headers={"Authorization": f"Bearer {manager.access_token()}"})
+        session.get(
+            sb.url + "/logout",
+            timeout=10,
+            headers={"Authorization": f"Bearer {manager.access_token()}"},
+        )
     with pytest.raises(LoginRequired, match="log in again"):
         manager.handle_unauthorized(manager.access_token())
     assert manager.token is None and manager.scopes == ()
@@ -211,8 +227,9 @@ def test_a_stored_session_is_reused_without_credentials(sb: Sandbox, tmp_path: P
     assert again.access_token() == first.access_token()
 
 
-def test_an_expired_stored_session_is_refreshed_not_logged_in_again(sb: Sandbox,
-                                                                    tmp_path: Path) -> None:
+def test_an_expired_stored_session_is_refreshed_not_logged_in_again(
+    sb: Sandbox, tmp_path: Path
+) -> None:
     clock = Clock()
     store = FileTokenStore(tmp_path / "tokens.json")
     password_manager(sb, token_store=store, clock=clock)

@@ -32,9 +32,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def make_token(n: int = 1) -> Token:
-    return Token(access_token=Secret(f"AT-canary-{n:04d}"),
-                 refresh_token=Secret(f"RT-canary-{n:04d}"),
-                 expires_at=1_000_000.0 + n, scope=("manage_videos",), uid="x1", grant="password")
+    return Token(
+        access_token=Secret(f"AT-canary-{n:04d}"),
+        refresh_token=Secret(f"RT-canary-{n:04d}"),
+        expires_at=1_000_000.0 + n,
+        scope=("manage_videos",),
+        uid="x1",
+        grant="password",
+    )
 
 
 @pytest.fixture
@@ -48,8 +53,12 @@ def umask() -> Iterator[None]:
 def test_keys_separate_deployments_keys_and_accounts() -> None:
     real = Endpoints.dailymotion()
     sandbox = Endpoints.sandbox("http://127.0.0.1:8123")
-    keys = {token_key(real, "k", "user:a"), token_key(sandbox, "k", "user:a"),
-            token_key(real, "k2", "user:a"), token_key(real, "k", "user:b")}
+    keys = {
+        token_key(real, "k", "user:a"),
+        token_key(sandbox, "k", "user:a"),
+        token_key(real, "k2", "user:a"),
+        token_key(real, "k", "user:b"),
+    }
     assert len(keys) == 4
 
 
@@ -63,8 +72,9 @@ def test_memory_store_round_trip_and_delete() -> None:
 
 
 @pytest.mark.parametrize("mask", [0o022, 0o002])
-def test_file_store_creates_a_0700_directory_and_a_0600_file(tmp_path: Path, umask: None,
-                                                           mask: int) -> None:
+def test_file_store_creates_a_0700_directory_and_a_0600_file(
+    tmp_path: Path, umask: None, mask: int
+) -> None:
     os.umask(mask)
     path = tmp_path / "conf" / "dmtools" / "tokens.json"
     store = FileTokenStore(path)
@@ -92,7 +102,8 @@ def test_file_store_tightens_an_open_directory(tmp_path: Path) -> None:
 
 
 def test_file_store_refuses_the_current_directory_and_git_work_trees(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(TokenStoreError, match="git work tree"):
         FileTokenStore(ROOT / "build" / "tokens.json")
@@ -101,7 +112,8 @@ def test_file_store_refuses_the_current_directory_and_git_work_trees(
 
 
 def test_default_file_location_is_the_user_config_directory(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     store = FileTokenStore()
     assert store.path == (tmp_path / "xdg" / "dmtools" / "tokens.json").resolve()
@@ -120,8 +132,9 @@ def test_file_store_never_holds_tokens_in_repr_and_deletes(tmp_path: Path) -> No
 
 def test_file_store_keeps_every_update_from_concurrent_threads(tmp_path: Path) -> None:
     store = FileTokenStore(tmp_path / "tokens.json")
-    threads = [threading.Thread(target=store.save, args=(f"k{n}", make_token(n)))
-               for n in range(16)]
+    threads = [
+        threading.Thread(target=store.save, args=(f"k{n}", make_token(n))) for n in range(16)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -148,8 +161,9 @@ def test_killing_a_writer_never_leaves_a_partial_file(tmp_path: Path) -> None:
     rng = random.Random(7)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for _ in range(12):
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE,
-                                env=env, cwd=ROOT)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, env=env, cwd=ROOT
+        )
         assert proc.stdout is not None and proc.stdout.readline().strip() == b"ready"
         time.sleep(rng.uniform(0.0, 0.05))  # a random point in the write loop, not a sync wait
         proc.send_signal(signal.SIGKILL)

@@ -39,17 +39,25 @@ ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts"
 DOCS_IMAGES = ROOT / "docs" / "images"
 CHROMIUM = os.environ.get("DMTOOLS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 TIMEOUT_MS = 30_000
 #: Screenshots the README shows (copied to docs/images with DMTOOLS_UPDATE_SCREENSHOTS=1).
 README_SHOTS = {"login_panel.png", "plan_review.png"}
 #: JupyterLab settings: no news or update pop-ups over the notebook, and widget state saved
 #: in the notebook file (so the test can check what a user's saved notebook would hold).
 LAB_SETTINGS = {
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
-        {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
     "@jupyter-widgets/jupyterlab-manager/plugin.jupyterlab-settings": {"saveState": True},
 }
 
@@ -100,8 +108,14 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     workdir = base / "notebooks"
     shutil.copytree(ROOT / "notebooks", workdir)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DMTOOLS_")}
-    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR",
-                 "JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR"):
+    for name in (
+        "JUPYTER_CONFIG_DIR",
+        "JUPYTER_DATA_DIR",
+        "JUPYTER_RUNTIME_DIR",
+        "IPYTHONDIR",
+        "JUPYTERLAB_SETTINGS_DIR",
+        "JUPYTERLAB_WORKSPACES_DIR",
+    ):
         (base / name.lower()).mkdir()
         env[name] = str(base / name.lower())
     for relative, settings in LAB_SETTINGS.items():
@@ -110,17 +124,30 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         target.write_text(json.dumps(settings))
     env["DMTOOLS_SANDBOX_VIDEOS"] = "200"  # a small channel: the kernel's sandbox starts fast
     token = secrets.token_hex(24)
-    command = [sys.executable, "-m", "jupyterlab", "--no-browser",
-               "--ServerApp.ip=127.0.0.1", "--ServerApp.port=0",
-               f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={workdir}",
-               "--LabApp.news_url=",
-               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        "--ServerApp.port=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={workdir}",
+        "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # CI containers often run as root
     log = base / "jupyterlab.log"
     with log.open("wb") as sink:
-        proc = subprocess.Popen(command, env=env, cwd=workdir, stdin=subprocess.DEVNULL,
-                                stdout=sink, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            command,
+            env=env,
+            cwd=workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     try:
         info = _wait_for_server(base / "jupyter_runtime_dir", proc, log)
         yield Lab(f"http://127.0.0.1:{info['port']}", token, workdir)
@@ -140,8 +167,7 @@ def page(lab: Lab) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                    headless=True)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         context = browser.new_context(viewport={"width": 1280, "height": 1000})
         context.set_default_timeout(TIMEOUT_MS)
         yield context.new_page()
@@ -194,8 +220,11 @@ def test_login_panel_logs_in_in_jupyterlab(lab: Lab, page: Any, demo_password: s
     page.locator(".jp-Cell").first.click()
     _run_menu(page, "runmenu:run-all")
     # the unattended login cell ran (no click needed) ...
-    expect(page.locator(".jp-OutputArea-output", has_text="Logged in as Demo Channel "
-                        "(local sandbox)").first).to_be_visible()
+    expect(
+        page.locator(
+            ".jp-OutputArea-output", has_text="Logged in as Demo Channel (local sandbox)"
+        ).first
+    ).to_be_visible()
     # ... and the panel is there for people
     panel = page.locator(".dmtools-login-panel")
     expect(panel).to_be_visible()
@@ -205,11 +234,13 @@ def test_login_panel_logs_in_in_jupyterlab(lab: Lab, page: Any, demo_password: s
     panel.get_by_role("checkbox", name="Use the local sandbox").check()
     expect(_status(panel)).to_contain_text("Using the local sandbox")
     expect(panel.locator("input[type=password]").first).to_have_attribute(
-        "placeholder", "(sandbox credentials)")
+        "placeholder", "(sandbox credentials)"
+    )
     panel.get_by_role("button", name="Private API key").click()
     panel.get_by_role("button", name="Log in").click()
-    expect(_status(panel)).to_contain_text("Logged in as Demo News (local sandbox) with "
-                                           "read_videos")
+    expect(_status(panel)).to_contain_text(
+        "Logged in as Demo News (local sandbox) with read_videos"
+    )
     _shot(panel, "login_panel.png")
 
     # authorization code: the panel's link, the consent page, and back by itself
@@ -228,11 +259,13 @@ def test_login_panel_logs_in_in_jupyterlab(lab: Lab, page: Any, demo_password: s
     consent.locator("button[value=allow]").click()
     expect(consent.locator("body")).to_contain_text("Logged in. You can close this tab")
     consent.close()
-    expect(_status(panel)).to_contain_text("Logged in as Demo Channel (local sandbox) with",
-                                           timeout=TIMEOUT_MS)
+    expect(_status(panel)).to_contain_text(
+        "Logged in as Demo Channel (local sandbox) with", timeout=TIMEOUT_MS
+    )
     expect(link).to_have_count(0)  # the link (and its state) left the page
     assert panel.locator("input[type=password]").evaluate_all(
-        "fields => fields.map(f => f.value)") == ["", ""]
+        "fields => fields.map(f => f.value)"
+    ) == ["", ""]
     _shot(panel, "login_panel_code.png")
 
     # saved with its widget state, the notebook holds no secret
@@ -264,7 +297,8 @@ def test_plan_review_applies_in_jupyterlab(lab: Lab, page: Any) -> None:
     _open(page, lab, "03_bulk_edit.ipynb")
     # run everything above the cell that applies in code, then apply with the button
     page.locator(".jp-CodeCell", has_text="if panel.result is not None").locator(
-        ".jp-InputPrompt").first.click()
+        ".jp-InputPrompt"
+    ).first.click()
     _run_menu(page, "notebook:run-all-above")
     panel = page.locator(".dmtools-review-panel")
     expect(panel).to_be_visible(timeout=60_000)

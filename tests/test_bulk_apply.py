@@ -14,8 +14,16 @@ from dmtools.bulk import EditPlan, JournalError, plan_edits, resume, undo_plan
 from dmtools.errors import InputError
 from dmtools.sandbox import Sandbox
 
-EDIT_COLUMNS = ["title", "description", "tags", "channel", "language", "published", "private",
-                "is_created_for_kids"]
+EDIT_COLUMNS = [
+    "title",
+    "description",
+    "tags",
+    "channel",
+    "language",
+    "published",
+    "private",
+    "is_created_for_kids",
+]
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +34,16 @@ def sb() -> Iterator[Sandbox]:
 
 def connect(sb: Sandbox, scope: tuple[str, ...] = ("manage_videos",), **options: Any) -> dm.Client:
     key, user = sb.credentials.public_key, sb.credentials.user
-    return dm.connect("password", client_id=key.client_id, client_secret=key.client_secret,
-                      username=user.username, password=user.password, scope=list(scope),
-                      endpoints=sb.endpoints, **options)
+    return dm.connect(
+        "password",
+        client_id=key.client_id,
+        client_secret=key.client_secret,
+        username=user.username,
+        password=user.password,
+        scope=list(scope),
+        endpoints=sb.endpoints,
+        **options,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +74,11 @@ def retitle(df: pd.DataFrame, ids: list[str], suffix: str) -> pd.DataFrame:
 def test_apply_writes_exactly_the_plan_and_nothing_for_unchanged_rows(sb, client) -> None:
     df = load(client)
     described = df.index[df["description"].fillna("") != ""]
-    ids = list(df.index[:9]) + [v for v in described if v not in df.index[:9]][:1] + \
-        [df.index[9] if df.index[9] != described[0] else df.index[11]]
+    ids = (
+        list(df.index[:9])
+        + [v for v in described if v not in df.index[:9]][:1]
+        + [df.index[9] if df.index[9] != described[0] else df.index[11]]
+    )
     edited = retitle(df, ids[:6], "v2")
     edited.loc[ids[6:9], "private"] = ~df.loc[ids[6:9], "private"].astype(bool)
     edited.loc[ids[9], "description"] = None
@@ -72,10 +90,11 @@ def test_apply_writes_exactly_the_plan_and_nothing_for_unchanged_rows(sb, client
     result = plan.apply(client, progress=False)
     assert result.counts()["applied"] == 11 and result.ok
     commits = sb.commits()[commits_before:]
-    assert {(c["video_id"], tuple(sorted(c["fields"]))) for c in commits} == \
-        {(op.video_id, op.fields) for op in plan.ops}
+    assert {(c["video_id"], tuple(sorted(c["fields"]))) for c in commits} == {
+        (op.video_id, op.fields) for op in plan.ops
+    }
     touched = {r["path"].rsplit("/", 1)[-1] for r in sb.request_log(seq)}
-    assert touched == {op.video_id for op in plan.ops}       # unchanged rows: no request at all
+    assert touched == {op.video_id for op in plan.ops}  # unchanged rows: no request at all
     methods = Counter(r["method"] for r in sb.request_log(seq))
     assert methods == {"GET": 11, "POST": 11}
     reloaded = load(client)
@@ -90,8 +109,14 @@ def test_result_has_one_row_per_operation_joinable_on_the_frame(sb, client) -> N
     result = plan.apply(client, progress=lambda done, total: seen.append((done, total)))
     table = result.to_frame()
     assert table.index.name == "id" and sorted(table.index) == sorted(ids)
-    assert list(table.columns) == ["op_id", "op_status", "http_status", "error_type", "message",
-                                   "attempts"]
+    assert list(table.columns) == [
+        "op_id",
+        "op_status",
+        "http_status",
+        "error_type",
+        "message",
+        "attempts",
+    ]
     assert set(table["op_status"]) == {"applied"} and set(table["http_status"]) == {200}
     assert set(table["attempts"]) == {1}
     joined = df.join(table, how="inner")
@@ -109,7 +134,7 @@ def test_a_second_apply_finds_nothing_to_do(sb, client, tmp_path) -> None:
     assert plan.apply(client, journal=journal, progress=False).counts()["applied"] == 10
     seq = last_seq(sb)
     again = plan.apply(client, journal=journal, progress=False)
-    assert again.counts()["applied"] == 10 and sb.request_log(seq) == []   # finished: 0 requests
+    assert again.counts()["applied"] == 10 and sb.request_log(seq) == []  # finished: 0 requests
     no_journal = plan.apply(client, progress=False)
     assert no_journal.counts()["unchanged"] == 10 and writes(sb, seq) == []
     assert len(plan_edits(load(client)[EDIT_COLUMNS], edited[EDIT_COLUMNS])) == 0
@@ -119,7 +144,7 @@ def test_rows_changed_behind_our_back_are_conflicts_not_overwritten(sb, client) 
     df = load(client)
     ids = list(df.index[:200])
     plan = plan_edits(df, retitle(df, ids, "mine"))
-    theirs = ids[::2]                                         # 100 rows edited out of band
+    theirs = ids[::2]  # 100 rows edited out of band
     for vid in theirs:
         sb.edit_video(vid, title="changed by someone else")
     result = plan.apply(client, workers=8, progress=False)
@@ -245,8 +270,13 @@ def test_an_in_doubt_write_found_holding_a_third_value_is_a_conflict(sb, client,
     # a run that was killed right after marking the write "sending"
     plan.apply(client, journal=journal, progress=False)
     with Journal.open(journal) as store:
-        store.mark(1, "sending", before={"title": df.loc[vid, "title"]},
-                   sent={"title": plan.ops[0].target["title"]}, attempt=True)
+        store.mark(
+            1,
+            "sending",
+            before={"title": df.loc[vid, "title"]},
+            sent={"title": plan.ops[0].target["title"]},
+            attempt=True,
+        )
     sb.edit_video(vid, title="a third value")
     seq = last_seq(sb)
     result = resume(journal, client, progress=False)
@@ -296,10 +326,23 @@ def _bad(kind: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str | None, s
     return edited, (vid, "title")
 
 
-@pytest.mark.parametrize("kind", [
-    "unknown column", "read-only column", "duplicate id", "no id", "id not in snapshot",
-    "bad boolean", "bad category", "bad language", "title too long", "description too long",
-    "too many tags", "required missing"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "unknown column",
+        "read-only column",
+        "duplicate id",
+        "no id",
+        "id not in snapshot",
+        "bad boolean",
+        "bad category",
+        "bad language",
+        "title too long",
+        "description too long",
+        "too many tags",
+        "required missing",
+    ],
+)
 def test_bad_input_is_refused_naming_row_and_column_with_zero_requests(sb, client, kind) -> None:
     df = load(client)
     edited, where = _bad(kind, df)

@@ -24,9 +24,15 @@ def sb() -> Iterator[Sandbox]:
 @pytest.fixture(scope="module")
 def client(sb: Sandbox) -> Iterator[dm.Client]:
     key, user = sb.credentials.public_key, sb.credentials.user
-    with dm.connect("password", client_id=key.client_id, client_secret=key.client_secret,
-                    username=user.username, password=user.password, scope=["manage_videos"],
-                    endpoints=sb.endpoints) as c:
+    with dm.connect(
+        "password",
+        client_id=key.client_id,
+        client_secret=key.client_secret,
+        username=user.username,
+        password=user.password,
+        scope=["manage_videos"],
+        endpoints=sb.endpoints,
+    ) as c:
         yield c
 
 
@@ -63,13 +69,13 @@ def test_confirm_must_be_the_exact_count(sb, client, df, confirm: int, tmp_path)
 
 
 def test_more_than_the_cap_needs_force(sb, client, df, tmp_path) -> None:
-    plan = plan_deletes(df.iloc[:31], snapshot=df)          # cap: 10 % of 300 rows = 30
+    plan = plan_deletes(df.iloc[:31], snapshot=df)  # cap: 10 % of 300 rows = 30
     assert plan.cap == 30
     start = seq(sb)
     with pytest.raises(InputError, match="force=True"):
         plan.apply(client, confirm=31, progress=False)
     assert sb.request_log(start) == []
-    assert plan_deletes(df.iloc[:60]).cap == 50              # no snapshot: 50 at most
+    assert plan_deletes(df.iloc[:60]).cap == 50  # no snapshot: 50 at most
     small = df.iloc[:40]
     assert plan_deletes(small.iloc[:5], snapshot=small).cap == 4
 
@@ -88,16 +94,19 @@ def test_ids_must_come_from_the_snapshot_and_duplicates_collapse(df) -> None:
 
 def test_delete_exports_first_then_deletes_and_reports(sb, client, df, tmp_path) -> None:
     chosen = df.iloc[10:14]
-    sb.delete_video(chosen.index[3])                          # already gone
+    sb.delete_video(chosen.index[3])  # already gone
     plan = plan_deletes(chosen, snapshot=df)
     export = tmp_path / "deleted.csv"
     start = seq(sb)
-    result = plan.apply(client, confirm=4, export_path=export, journal=tmp_path / "d.journal",
-                        progress=False)
+    result = plan.apply(
+        client, confirm=4, export_path=export, journal=tmp_path / "d.journal", progress=False
+    )
     table = result.to_frame()
     assert table.loc[chosen.index[:3], "op_status"].tolist() == ["deleted"] * 3
-    assert (table.loc[chosen.index[3], "op_status"], table.loc[chosen.index[3], "http_status"]) \
-        == ("already_absent", 404)
+    assert (table.loc[chosen.index[3], "op_status"], table.loc[chosen.index[3], "http_status"]) == (
+        "already_absent",
+        404,
+    )
     assert all(sb.get_video(v) is None for v in chosen.index)
     first_delete = min(r["time"] for r in deletes(sb, start))
     assert export.stat().st_mtime <= first_delete
@@ -107,8 +116,9 @@ def test_delete_exports_first_then_deletes_and_reports(sb, client, df, tmp_path)
     assert result.export_path == export.resolve()
     # a finished delete, run again from its journal, sends nothing
     again_from = seq(sb)
-    rerun = plan.apply(client, confirm=4, export_path=export, journal=tmp_path / "d.journal",
-                       progress=False)
+    rerun = plan.apply(
+        client, confirm=4, export_path=export, journal=tmp_path / "d.journal", progress=False
+    )
     assert rerun.counts()["deleted"] == 3 and sb.request_log(again_from) == []
     assert resume(tmp_path / "d.journal", client, progress=False).counts()["deleted"] == 3
     assert sb.request_log(again_from) == []
@@ -119,12 +129,24 @@ def test_delete_exports_first_then_deletes_and_reports(sb, client, df, tmp_path)
 
 def test_an_interrupted_delete_is_resolved_by_reading_back(sb, client, df, tmp_path) -> None:
     after_commit, before_commit = df.index[20], df.index[21]
-    sb.set_faults(seed=1, rules=[
-        {"kind": "reset", "after_commit": True, "methods": ["DELETE"],
-         "path": f"/video/{after_commit}$"},
-        {"kind": "reset", "after_commit": False, "methods": ["DELETE"], "at": [1],
-         "path": f"/video/{before_commit}$"},
-    ])
+    sb.set_faults(
+        seed=1,
+        rules=[
+            {
+                "kind": "reset",
+                "after_commit": True,
+                "methods": ["DELETE"],
+                "path": f"/video/{after_commit}$",
+            },
+            {
+                "kind": "reset",
+                "after_commit": False,
+                "methods": ["DELETE"],
+                "at": [1],
+                "path": f"/video/{before_commit}$",
+            },
+        ],
+    )
     try:
         start = seq(sb)
         plan = plan_deletes([after_commit, before_commit], snapshot=df)
@@ -134,8 +156,8 @@ def test_an_interrupted_delete_is_resolved_by_reading_back(sb, client, df, tmp_p
     table = result.to_frame()
     assert table["op_status"].tolist() == ["deleted", "deleted"]
     sent = [r["path"].rsplit("/", 1)[-1] for r in deletes(sb, start)]
-    assert sent.count(after_commit) == 1                     # 404 on read-back: no second DELETE
-    assert sent.count(before_commit) == 2                    # still there: sent once more
+    assert sent.count(after_commit) == 1  # 404 on read-back: no second DELETE
+    assert sent.count(before_commit) == 2  # still there: sent once more
     assert table.loc[after_commit, "attempts"] == 1 and table.loc[before_commit, "attempts"] == 2
     exported = json.loads((tmp_path / "e.json").read_text())
     assert sorted(r["id"] for r in exported) == sorted([after_commit, before_commit])

@@ -25,13 +25,19 @@ def fast_client(sb: Sandbox) -> dm.Client:
     """A client whose waits (backoff, Retry-After) are scaled down for tests."""
     key, user = sb.credentials.public_key, sb.credentials.user
     manager = create_token_manager(
-        "password", client_id=key.client_id, client_secret=key.client_secret,
-        username=user.username, password=user.password, scope=["manage_videos"],
-        endpoints=sb.endpoints)
+        "password",
+        client_id=key.client_id,
+        client_secret=key.client_secret,
+        username=user.username,
+        password=user.password,
+        scope=["manage_videos"],
+        endpoints=sb.endpoints,
+    )
     return dm.Client(manager, timeout=(2.0, 5.0), sleep=lambda s: time.sleep(s * SCALE))
 
 
 # -- the ambiguous-outcome protocol, one fault at a time ----------------------------------
+
 
 @pytest.fixture(scope="module")
 def small() -> Iterator[Sandbox]:
@@ -50,9 +56,11 @@ AMBIGUOUS = [
 ]
 
 
-@pytest.mark.parametrize("rule, posts", AMBIGUOUS,
-                         ids=["reset-after", "reset-before", "500-after", "502-before",
-                              "504-after", "truncated"])
+@pytest.mark.parametrize(
+    "rule, posts",
+    AMBIGUOUS,
+    ids=["reset-after", "reset-before", "500-after", "502-before", "504-after", "truncated"],
+)
 def test_an_ambiguous_write_is_read_back_once_and_never_applied_twice(small, rule, posts):
     with fast_client(small) as client:
         df = dm.load_videos(client, progress=False)
@@ -60,8 +68,9 @@ def test_an_ambiguous_write_is_read_back_once_and_never_applied_twice(small, rul
         edited = df.copy()
         edited.loc[vid, "title"] = "Resolved by reading back"
         plan = plan_edits(df, edited)
-        small.set_faults(seed=2, rules=[{**rule, "methods": ["POST"], "at": [1],
-                                         "path": f"^/video/{vid}$"}])
+        small.set_faults(
+            seed=2, rules=[{**rule, "methods": ["POST"], "at": [1], "path": f"^/video/{vid}$"}]
+        )
         start = small.request_log()[-1]["seq"]
         commits = len(small.commits())
         try:
@@ -77,6 +86,7 @@ def test_an_ambiguous_write_is_read_back_once_and_never_applied_twice(small, rul
 
 
 # -- the soak: 2,000 edits under a seeded mix of faults ------------------------------------
+
 
 @pytest.fixture(scope="module")
 def big() -> Iterator[Sandbox]:
@@ -106,16 +116,43 @@ def test_two_thousand_edits_under_faults_lose_nothing_and_apply_nothing_twice(bi
         assert len(df) == 2000
         plan = plan_edits(df, mixed_edits(df))
         assert len(plan) == 2000
-        big.set_faults(seed=7, rules=[
-            {"kind": "reset", "after_commit": True, "rate": 0.01, "methods": ["POST"],
-             "path": "^/video/", "name": "reset-after-commit"},
-            {"kind": "reset", "after_commit": False, "rate": 0.01, "methods": ["POST"],
-             "path": "^/video/", "name": "reset-before"},
-            {"kind": "status", "status": 503, "rate": 0.05, "path": "^/video/",
-             "retry_after": 1, "name": "503"},
-            {"kind": "status", "status": 429, "rate": 0.02, "path": "^/video/",
-             "retry_after": 1, "name": "429"},
-        ])
+        big.set_faults(
+            seed=7,
+            rules=[
+                {
+                    "kind": "reset",
+                    "after_commit": True,
+                    "rate": 0.01,
+                    "methods": ["POST"],
+                    "path": "^/video/",
+                    "name": "reset-after-commit",
+                },
+                {
+                    "kind": "reset",
+                    "after_commit": False,
+                    "rate": 0.01,
+                    "methods": ["POST"],
+                    "path": "^/video/",
+                    "name": "reset-before",
+                },
+                {
+                    "kind": "status",
+                    "status": 503,
+                    "rate": 0.05,
+                    "path": "^/video/",
+                    "retry_after": 1,
+                    "name": "503",
+                },
+                {
+                    "kind": "status",
+                    "status": 429,
+                    "rate": 0.02,
+                    "path": "^/video/",
+                    "retry_after": 1,
+                    "name": "429",
+                },
+            ],
+        )
         start = big.request_log()[-1]["seq"]
         commits_before = len(big.commits())
         began = time.monotonic()
@@ -129,7 +166,7 @@ def test_two_thousand_edits_under_faults_lose_nothing_and_apply_nothing_twice(bi
     assert faults["503"] >= 50 and faults["429"] >= 20
 
     table = result.to_frame()
-    assert len(table) == 2000 and table["op_id"].is_unique        # every row reported
+    assert len(table) == 2000 and table["op_id"].is_unique  # every row reported
     counts = result.counts()
     assert counts["applied"] >= 1998 and counts["applied"] + counts["failed"] == 2000
     failed = table[table["op_status"] == "failed"]
@@ -137,17 +174,21 @@ def test_two_thousand_edits_under_faults_lose_nothing_and_apply_nothing_twice(bi
 
     commits = big.commits()[commits_before:]
     per_field = Counter((c["video_id"], name) for c in commits for name in c["fields"])
-    assert max(per_field.values()) == 1                           # 0 applied twice
+    assert max(per_field.values()) == 1  # 0 applied twice
     with fast_client(big) as reader:
         now = dm.load_videos(reader, progress=False)
-    lost = [op.video_id for op in plan.ops
-            if table.loc[op.video_id, "op_status"] == "applied"
-            and {f: dm.frames.canonical(f, now.at[op.video_id, f]) for f in op.fields}
-            != op.target]
-    assert lost == []                                             # 0 lost
-    extra = len(big.request_log(start)) - 2 * 2000                # retries and read-backs
-    print(f"\nsoak: {counts['applied']} applied, {counts['failed']} failed, {extra} extra "
-          f"requests ({extra / 2000:.1%} of N), {elapsed:.1f} s; faults {dict(faults)}")
+    lost = [
+        op.video_id
+        for op in plan.ops
+        if table.loc[op.video_id, "op_status"] == "applied"
+        and {f: dm.frames.canonical(f, now.at[op.video_id, f]) for f in op.fields} != op.target
+    ]
+    assert lost == []  # 0 lost
+    extra = len(big.request_log(start)) - 2 * 2000  # retries and read-backs
+    print(
+        f"\nsoak: {counts['applied']} applied, {counts['failed']} failed, {extra} extra "
+        f"requests ({extra / 2000:.1%} of N), {elapsed:.1f} s; faults {dict(faults)}"
+    )
     assert extra <= 0.25 * 2000
     assert elapsed < 120
 
@@ -158,8 +199,17 @@ def test_a_write_interrupted_every_time_fails_after_three_sends_without_a_commit
         vid = df.index[-1]
         edited = df.copy()
         edited.loc[vid, "title"] = "Never arrives"
-        small.set_faults(seed=3, rules=[{"kind": "reset", "after_commit": False,
-                                         "methods": ["POST"], "path": f"^/video/{vid}$"}])
+        small.set_faults(
+            seed=3,
+            rules=[
+                {
+                    "kind": "reset",
+                    "after_commit": False,
+                    "methods": ["POST"],
+                    "path": f"^/video/{vid}$",
+                }
+            ],
+        )
         commits = len(small.commits())
         try:
             result = plan_edits(df, edited).apply(client, progress=False)
@@ -177,8 +227,7 @@ def test_a_dead_service_opens_the_breaker_and_leaves_the_rest_not_attempted(smal
         edited = df.copy()
         edited["title"] = [f"{t[:80]} · down" for t in df["title"]]
         plan = plan_edits(df, edited)
-        small.set_faults(seed=4, rules=[{"kind": "status", "status": 503,
-                                         "path": "^/video/"}])
+        small.set_faults(seed=4, rules=[{"kind": "status", "status": 503, "path": "^/video/"}])
         start = small.request_log()[-1]["seq"]
         try:
             result = plan.apply(client, workers=4, progress=False)
@@ -187,5 +236,5 @@ def test_a_dead_service_opens_the_breaker_and_leaves_the_rest_not_attempted(smal
     counts = result.counts()
     assert result.stopped is not None and result.stopped.startswith("service unavailable")
     assert counts["failed"] + counts["not_attempted"] == len(plan) == 60
-    assert counts["not_attempted"] >= 30                 # 100 retries = 25 operations
-    assert len(small.request_log(start)) <= 150          # ~100 retries allowed by the budget
+    assert counts["not_attempted"] >= 30  # 100 retries = 25 operations
+    assert len(small.request_log(start)) <= 150  # ~100 retries allowed by the budget

@@ -8,8 +8,12 @@ import pytest
 
 from dmtools.bulk.journal import Journal, JournalError
 
-IDENTITY = {"kind": "edit", "fingerprint": "f" * 64, "account_id": "x1user",
-            "api_base": "http://127.0.0.1:1"}
+IDENTITY = {
+    "kind": "edit",
+    "fingerprint": "f" * 64,
+    "account_id": "x1user",
+    "api_base": "http://127.0.0.1:1",
+}
 OPS = [(1, "xa", "edit", {"title": ["a", "b"]}), (2, "xb", "edit", {"private": [False, True]})]
 
 
@@ -25,7 +29,8 @@ def test_a_new_journal_is_wal_with_every_operation_planned(tmp_path) -> None:
         assert not journal.is_new
         assert [(r.op_id, r.video_id, r.state, r.planned) for r in journal.rows()] == [
             (1, "xa", "planned", {"title": ["a", "b"]}),
-            (2, "xb", "planned", {"private": [False, True]})]
+            (2, "xb", "planned", {"private": [False, True]}),
+        ]
         assert journal.header()["fingerprint"] == "f" * 64
     raw = sqlite3.connect(path)
     assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -40,17 +45,30 @@ def test_state_changes_are_committed_and_counted(tmp_path) -> None:
     # a second connection (as after a crash) sees every committed change
     with Journal.open(path) as again:
         rows = {r.op_id: r for r in again.rows()}
-        assert (rows[1].state, rows[1].before, rows[1].sent, rows[1].attempts) == \
-            ("sending", {"title": "a"}, {"title": "b"}, 1)
-        assert (rows[2].state, rows[2].http_status, rows[2].error_type) == \
-            ("failed", 400, "ValidationError")
+        assert (rows[1].state, rows[1].before, rows[1].sent, rows[1].attempts) == (
+            "sending",
+            {"title": "a"},
+            {"title": "b"},
+            1,
+        )
+        assert (rows[2].state, rows[2].http_status, rows[2].error_type) == (
+            "failed",
+            400,
+            "ValidationError",
+        )
         assert again.counts() == {"sending": 1, "failed": 1}
         assert again.integrity_check() == "ok"
 
 
-@pytest.mark.parametrize("key, value", [("fingerprint", "0" * 64), ("account_id", "x2other"),
-                                        ("api_base", "https://api.dailymotion.com"),
-                                        ("kind", "delete")])
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("fingerprint", "0" * 64),
+        ("account_id", "x2other"),
+        ("api_base", "https://api.dailymotion.com"),
+        ("kind", "delete"),
+    ],
+)
 def test_a_journal_refuses_another_job(tmp_path, key: str, value: str) -> None:
     with started(tmp_path / "job.journal") as journal:
         journal.check(IDENTITY)

@@ -43,8 +43,13 @@ print("finished", json.dumps(result.counts()), flush=True)
 def run_child(cfg: dict[str, object], kill_at: int | None) -> str:
     """Run the job in a child; SIGKILL it once ``kill_at`` operations are done in total."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    child = subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(cfg)], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, json.dumps(cfg)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     assert child.stdout is not None
     last = ""
     for line in child.stdout:
@@ -60,9 +65,15 @@ def run_child(cfg: dict[str, object], kill_at: int | None) -> str:
 def test_killed_job_resumes_without_loss_or_double_apply(tmp_path) -> None:
     with Sandbox(videos=1000, seed=13) as sb:
         key, user = sb.credentials.public_key, sb.credentials.user
-        with dm.connect("password", client_id=key.client_id, client_secret=key.client_secret,
-                        username=user.username, password=user.password,
-                        scope=["manage_videos"], endpoints=sb.endpoints) as client:
+        with dm.connect(
+            "password",
+            client_id=key.client_id,
+            client_secret=key.client_secret,
+            username=user.username,
+            password=user.password,
+            scope=["manage_videos"],
+            endpoints=sb.endpoints,
+        ) as client:
             df = dm.load_videos(client, progress=False)
         edited = df.copy()
         edited["title"] = [f"{t[:80]} · resumed" for t in df["title"]]
@@ -70,10 +81,16 @@ def test_killed_job_resumes_without_loss_or_double_apply(tmp_path) -> None:
         plan = plan_edits(df, edited)
         assert len(plan) == 1000
         journal = tmp_path / "kill.journal"
-        cfg = {"url": sb.url, "client_id": key.client_id, "secret": key.client_secret,
-               "username": user.username, "password": user.password,
-               "plan": str(plan.save(tmp_path / "plan.json")), "journal": str(journal),
-               "workers": WORKERS}
+        cfg = {
+            "url": sb.url,
+            "client_id": key.client_id,
+            "secret": key.client_secret,
+            "username": user.username,
+            "password": user.password,
+            "plan": str(plan.save(tmp_path / "plan.json")),
+            "journal": str(journal),
+            "workers": WORKERS,
+        }
         sb.set_faults(latency=0.002)  # requests in flight when the kill lands
         commits_before = len(sb.commits())
         rng = random.Random(20240601)
@@ -88,7 +105,7 @@ def test_killed_job_resumes_without_loss_or_double_apply(tmp_path) -> None:
                 states = store.counts()
             assert states.get("applied", 0) >= point - WORKERS
             doubt = states.get("sending", 0) + states.get("in_doubt", 0)
-            assert doubt <= WORKERS      # resume reads back at most one row per worker
+            assert doubt <= WORKERS  # resume reads back at most one row per worker
             in_doubt_after_kills += doubt
         assert in_doubt_after_kills > 0  # the kills did land between "sending" and the outcome
         last = run_child(cfg, kill_at=None)
@@ -101,7 +118,7 @@ def test_killed_job_resumes_without_loss_or_double_apply(tmp_path) -> None:
             assert store.integrity_check() == "ok"
         commits = sb.commits()[commits_before:]
         per_field = Counter((c["video_id"], name) for c in commits for name in c["fields"])
-        assert len(per_field) == 2000 and max(per_field.values()) == 1   # 0 double, 0 lost
+        assert len(per_field) == 2000 and max(per_field.values()) == 1  # 0 double, 0 lost
         stored = {vid: sb.get_video(vid) for vid in df.index[::97]}
         for vid, video in stored.items():
             assert video is not None and video["title"] == edited.loc[vid, "title"]

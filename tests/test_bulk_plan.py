@@ -15,15 +15,33 @@ from dmtools.bulk import EditPlan, plan_edits
 from dmtools.errors import InputError
 from dmtools.schema import LIMITS_PARTNER
 
-FIELDS = ["id", "title", "description", "tags", "channel", "language", "published", "private",
-          "is_created_for_kids", "views_total", "created_time"]
+FIELDS = [
+    "id",
+    "title",
+    "description",
+    "tags",
+    "channel",
+    "language",
+    "published",
+    "private",
+    "is_created_for_kids",
+    "views_total",
+    "created_time",
+]
 
 
 def record(i: int, **over: object) -> dict[str, object]:
     base: dict[str, object] = {
-        "id": f"x{i:05d}", "title": f"Video {i}", "description": f"About {i}",
-        "tags": ["a", f"t{i}"], "channel": "music", "language": "en", "published": True,
-        "private": False, "is_created_for_kids": False, "views_total": i * 10,
+        "id": f"x{i:05d}",
+        "title": f"Video {i}",
+        "description": f"About {i}",
+        "tags": ["a", f"t{i}"],
+        "channel": "music",
+        "language": "en",
+        "published": True,
+        "private": False,
+        "is_created_for_kids": False,
+        "views_total": i * 10,
         "created_time": 1_600_000_000 + i,
     }
     base.update(over)
@@ -48,9 +66,13 @@ def test_plan_sends_only_changed_fields_in_schema_order() -> None:
     assert [op.video_id for op in plan.ops] == ["x00001", "x00003"]
     assert plan.ops[0].changes == {"title": ("Video 1", "New title"), "private": (False, True)}
     assert plan.ops[1].changes == {"tags": (["a", "t3"], ["b", "a"])}
-    assert plan.summary() == {"operations": 2, "videos": 2,
-                              "fields": {"title": 1, "tags": 1, "private": 1},
-                              "clears": 0, "unchanged_rows": 3}
+    assert plan.summary() == {
+        "operations": 2,
+        "videos": 2,
+        "fields": {"title": 1, "tags": 1, "private": 1},
+        "clears": 0,
+        "unchanged_rows": 3,
+    }
     assert plan.changes_present
 
 
@@ -104,23 +126,29 @@ def test_fingerprint_does_not_depend_on_row_order() -> None:
 def test_every_problem_is_reported_at_once_with_row_and_column() -> None:
     before = snapshot(8)
     after = before.copy()
-    after["notes"] = "mine"                                          # unknown column
-    after.loc["x00000", "views_total"] = 999                         # read-only
+    after["notes"] = "mine"  # unknown column
+    after.loc["x00000", "views_total"] = 999  # read-only
     after.loc["x00001", "created_time"] = pd.Timestamp("2001-01-01", tz="UTC")  # read-only
     after["published"] = after["published"].astype(object)
-    after.loc["x00002", "published"] = "maybe"                       # bad boolean
+    after.loc["x00002", "published"] = "maybe"  # bad boolean
     after["channel"] = after["channel"].astype(object)
-    after.loc["x00003", "channel"] = "cooking"                       # not a category
-    after.loc["x00004", "language"] = "english"                      # not ISO 639-1
-    after.loc["x00005", "title"] = "x" * 101                         # too long
-    after.at["x00006", "tags"] = ["y" * 51]                          # tag too long
-    after.loc["x00007", "title"] = None                              # required
+    after.loc["x00003", "channel"] = "cooking"  # not a category
+    after.loc["x00004", "language"] = "english"  # not ISO 639-1
+    after.loc["x00005", "title"] = "x" * 101  # too long
+    after.at["x00006", "tags"] = ["y" * 51]  # tag too long
+    after.loc["x00007", "title"] = None  # required
     with pytest.raises(InputError) as exc:
         plan_edits(before, after)
     assert problems_of(exc) == {
-        (None, "notes"), ("x00000", "views_total"), ("x00001", "created_time"),
-        ("x00002", "published"), ("x00003", "channel"), ("x00004", "language"),
-        ("x00005", "title"), ("x00006", "tags"), ("x00007", "title"),
+        (None, "notes"),
+        ("x00000", "views_total"),
+        ("x00001", "created_time"),
+        ("x00002", "published"),
+        ("x00003", "channel"),
+        ("x00004", "language"),
+        ("x00005", "title"),
+        ("x00006", "tags"),
+        ("x00007", "title"),
     }
     text = str(exc.value)
     assert "read-only" in text and "101 characters" in text and "required" in text
@@ -138,8 +166,8 @@ def test_ids_must_be_present_unique_and_from_the_snapshot() -> None:
         plan_edits(before, after)
     found = problems_of(exc)
     assert ("#0", "id") in found
-    assert ("x00002", "id") in found                      # duplicate
-    assert ("x00009", "id") in found                      # not in the snapshot
+    assert ("x00002", "id") in found  # duplicate
+    assert ("x00009", "id") in found  # not in the snapshot
 
 
 def test_a_frame_without_ids_or_with_an_unloaded_field_is_refused() -> None:
@@ -181,8 +209,9 @@ def test_saved_plan_loads_with_exactly_the_same_actions(tmp_path) -> None:
     path = plan.save(tmp_path / "plan.json")
     again = EditPlan.load(path)
     assert again.fingerprint == plan.fingerprint
-    assert [(op.op_id, op.video_id, dict(op.changes)) for op in again.ops] == \
-        [(op.op_id, op.video_id, dict(op.changes)) for op in plan.ops]
+    assert [(op.op_id, op.video_id, dict(op.changes)) for op in again.ops] == [
+        (op.op_id, op.video_id, dict(op.changes)) for op in plan.ops
+    ]
     data = json.loads(path.read_text())
     data["ops"][0]["changes"]["description"][1] = "sneaky"
     path.write_text(json.dumps(data))
@@ -208,14 +237,18 @@ def test_plan_frame_has_one_row_per_changed_field() -> None:
     table = plan_edits(before, after).to_frame()
     assert list(table.columns) == ["op_id", "id", "title", "field", "action", "old", "new"]
     assert list(zip(table["id"], table["field"], strict=True)) == [
-        ("x00000", "private"), ("x00001", "title"), ("x00001", "private")]
+        ("x00000", "private"),
+        ("x00001", "title"),
+        ("x00001", "private"),
+    ]
     assert table["op_id"].tolist() == [1, 2, 2]
 
 
 def test_an_unedited_csv_round_trip_plans_nothing_and_an_edit_is_seen(tmp_path) -> None:
     trap = ["NA", "null", "", " ", "00123", "=1+1", "-", "@x", "\tlead", "TRUE"]
     before = frames.to_frame(
-        [record(i, description=t, title=t.strip() or "t") for i, t in enumerate(trap)], FIELDS)
+        [record(i, description=t, title=t.strip() or "t") for i, t in enumerate(trap)], FIELDS
+    )
     path = tmp_path / "videos.csv"
     frames.write_csv(before, path)
     assert len(plan_edits(before, path)) == 0
@@ -236,20 +269,31 @@ def test_unreadable_file_is_an_input_error(tmp_path) -> None:
 texts = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
 
 
-@settings(max_examples=200, derandomize=True, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(texts, texts, st.lists(texts.filter(lambda t: "," not in t),
-                                                 max_size=3), st.booleans()),
-                min_size=1, max_size=8), st.randoms())
+@settings(
+    max_examples=200, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    st.lists(
+        st.tuples(
+            texts, texts, st.lists(texts.filter(lambda t: "," not in t), max_size=3), st.booleans()
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    st.randoms(),
+)
 def test_property_self_plan_is_empty_and_fingerprint_is_order_free(rows, rng) -> None:
-    records = [record(i, title=t or "t", description=d, tags=tags, private=p)
-               for i, (t, d, tags, p) in enumerate(rows)]
+    records = [
+        record(i, title=t or "t", description=d, tags=tags, private=p)
+        for i, (t, d, tags, p) in enumerate(rows)
+    ]
     before = frames.to_frame(records, FIELDS)
     assert len(plan_edits(before, before.copy())) == 0
     after = before.copy()
     after["private"] = ~after["private"]
     shuffled = list(after.index)
     rng.shuffle(shuffled)
-    assert plan_edits(before, after.loc[shuffled]).fingerprint == \
-        plan_edits(before, after).fingerprint
+    assert (
+        plan_edits(before, after.loc[shuffled]).fingerprint == plan_edits(before, after).fingerprint
+    )
     assert len(plan_edits(before, after)) == len(rows)

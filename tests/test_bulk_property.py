@@ -13,12 +13,37 @@ from dmtools.bulk import plan_edits
 from dmtools.sandbox import Sandbox
 from dmtools.schema import CATEGORIES, LANGUAGES
 
-EDITABLE = ["title", "description", "tags", "channel", "language", "published", "private",
-            "is_created_for_kids"]
+EDITABLE = [
+    "title",
+    "description",
+    "tags",
+    "channel",
+    "language",
+    "published",
+    "private",
+    "is_created_for_kids",
+]
 
 # Awkward text: emoji, right-to-left, zero-width joiner, NFC and NFD forms, spaces, CRLF.
-PIECES = ["é", "e\u0301", "🙂", "👩\u200d💻", "שלום", "مرحبا", " ", "  ", "\r\n", "NA", "null",
-          "=1+1", "'", '"', "<b>", "&amp;", "\t"]
+PIECES = [
+    "é",
+    "e\u0301",
+    "🙂",
+    "👩\u200d💻",
+    "שלום",
+    "مرحبا",
+    " ",
+    "  ",
+    "\r\n",
+    "NA",
+    "null",
+    "=1+1",
+    "'",
+    '"',
+    "<b>",
+    "&amp;",
+    "\t",
+]
 chars = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Co", "Cn"))
 fragment = st.one_of(st.sampled_from(PIECES), st.text(chars, min_size=1, max_size=6))
 
@@ -30,8 +55,13 @@ def text(min_size: int, max_size: int) -> st.SearchStrategy[str]:
 
 title = st.one_of(text(1, 100).filter(lambda s: s.strip() != ""), st.just("T" * 100))
 description = st.one_of(st.none(), text(0, 400), st.just("D" * 3000))
-tag = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Co", "Cn", "Zs"),
-                            exclude_characters=","), min_size=1, max_size=50)
+tag = st.text(
+    st.characters(
+        codec="utf-8", exclude_categories=("Cs", "Cc", "Co", "Cn", "Zs"), exclude_characters=","
+    ),
+    min_size=1,
+    max_size=50,
+)
 VALUES = {
     "title": title,
     "description": description,
@@ -48,14 +78,24 @@ VALUES = {
 def client() -> Iterator[dm.Client]:
     with Sandbox(videos=40, seed=17) as sb:
         key, user = sb.credentials.public_key, sb.credentials.user
-        with dm.connect("password", client_id=key.client_id, client_secret=key.client_secret,
-                        username=user.username, password=user.password,
-                        scope=["manage_videos"], endpoints=sb.endpoints) as c:
+        with dm.connect(
+            "password",
+            client_id=key.client_id,
+            client_secret=key.client_secret,
+            username=user.username,
+            password=user.password,
+            scope=["manage_videos"],
+            endpoints=sb.endpoints,
+        ) as c:
             yield c
 
 
-@settings(max_examples=30, derandomize=True, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=30,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_applied_edits_read_back_as_edited_and_replanning_is_empty(client, data) -> None:
     df = dm.load_videos(client, progress=False)[EDITABLE]
@@ -63,8 +103,9 @@ def test_applied_edits_read_back_as_edited_and_replanning_is_empty(client, data)
     edited = df.copy()
     rows = data.draw(st.lists(st.sampled_from(list(df.index)), unique=True, max_size=6))
     for vid in rows:
-        for name in data.draw(st.lists(st.sampled_from(EDITABLE), unique=True, min_size=1,
-                                       max_size=3)):
+        for name in data.draw(
+            st.lists(st.sampled_from(EDITABLE), unique=True, min_size=1, max_size=3)
+        ):
             value = data.draw(VALUES[name])
             if name == "tags":
                 edited.at[vid, name] = value
@@ -78,6 +119,6 @@ def test_applied_edits_read_back_as_edited_and_replanning_is_empty(client, data)
     for op in plan.ops:
         for name, target in op.target.items():
             assert dm.frames.canonical(name, reloaded.at[op.video_id, name]) == target
-    assert len(plan_edits(reloaded, edited)) == 0          # a second plan is empty
+    assert len(plan_edits(reloaded, edited)) == 0  # a second plan is empty
     again = plan.apply(client, progress=False)
     assert again.counts()["unchanged"] == len(plan)

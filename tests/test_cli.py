@@ -19,8 +19,20 @@ import dmtools as dm
 from dmtools.cli import app
 from dmtools.notebook import connect_from_env_or_sandbox
 
-COMMANDS = ("sandbox", "login", "whoami", "logout", "export", "report", "plan", "apply",
-            "undo", "delete", "demo", "lab")
+COMMANDS = (
+    "sandbox",
+    "login",
+    "whoami",
+    "logout",
+    "export",
+    "report",
+    "plan",
+    "apply",
+    "undo",
+    "delete",
+    "demo",
+    "lab",
+)
 
 
 def test_help_lists_every_command_and_the_exit_code_table(cli: Cli) -> None:
@@ -43,8 +55,12 @@ def test_every_command_has_help_with_examples(cli: Cli, name: str) -> None:
 
 def test_no_option_can_carry_a_secret() -> None:
     command = typer.main.get_command(app)
-    names = [opt for sub in command.commands.values()  # type: ignore[attr-defined]
-             for param in sub.params for opt in param.opts]
+    names = [
+        opt
+        for sub in command.commands.values()  # type: ignore[attr-defined]
+        for param in sub.params
+        for opt in param.opts
+    ]
     assert "--client-id" in names
     carriers = [n for n in names if any(w in n for w in ("secret", "password", "token"))]
     assert carriers == ["--token-lifetime"]  # the sandbox's token lifetime, seconds
@@ -95,8 +111,13 @@ def test_login_with_the_wrong_grant_for_the_key_exits_3_naming_the_right_one(cli
 def test_login_asks_for_secrets_with_hidden_input(cli: Cli) -> None:
     c = cli.sb.credentials
     env = cli.env(DMTOOLS_CLIENT_ID=c.public_key.client_id, DMTOOLS_USERNAME="demo")
-    result = cli("login", "--sandbox-url", cli.sb.url, env=env,
-                 input=f"{c.public_key.client_secret}\n{c.user.password}\n")
+    result = cli(
+        "login",
+        "--sandbox-url",
+        cli.sb.url,
+        env=env,
+        input=f"{c.public_key.client_secret}\n{c.user.password}\n",
+    )
     assert result.exit_code == 0, result.stderr
     assert "API secret" in result.stderr and "Password" in result.stderr
     for secret in (c.public_key.client_secret, c.user.password):
@@ -124,10 +145,19 @@ def test_login_with_the_authorization_code_grant(cli: Cli, monkeypatch: pytest.M
         return True
 
     monkeypatch.setattr(webbrowser, "open", browser)
-    env = cli.env(DMTOOLS_CLIENT_ID=c.public_key.client_id,
-                  DMTOOLS_CLIENT_SECRET=c.public_key.client_secret)
-    result = cli("login", "--grant", "authorization_code", "--sandbox-url", cli.sb.url,
-                 "--timeout", "20", env=env)
+    env = cli.env(
+        DMTOOLS_CLIENT_ID=c.public_key.client_id, DMTOOLS_CLIENT_SECRET=c.public_key.client_secret
+    )
+    result = cli(
+        "login",
+        "--grant",
+        "authorization_code",
+        "--sandbox-url",
+        cli.sb.url,
+        "--timeout",
+        "20",
+        env=env,
+    )
     assert result.exit_code == 0, result.stderr
     assert answered == [200]
     assert json.loads((cli.config / "cli.json").read_text())["grant"] == "authorization_code"
@@ -163,13 +193,26 @@ def test_environment_credentials_work_without_login_and_save_nothing(cli: Cli) -
 
 def test_export_writes_the_filtered_videos_and_a_snapshot(cli: Cli) -> None:
     cli.login()
-    result = cli("export", "music.csv", "--fields", "title,channel,views_total",
-                 "--channel", "music", "--no-progress")
+    result = cli(
+        "export",
+        "music.csv",
+        "--fields",
+        "title,channel,views_total",
+        "--channel",
+        "music",
+        "--no-progress",
+    )
     assert result.exit_code == 0, result.stderr
     df = dm.read_csv(cli.work / "music.csv")
     assert list(df.columns) == ["title", "channel", "views_total"]
-    expected = {v["id"] for v in requests.get(cli.sb.url + "/videos", timeout=10, params={
-        "owners": cli.sb.credentials.user.id, "channel": "music", "limit": 100}).json()["list"]}
+    expected = {
+        v["id"]
+        for v in requests.get(
+            cli.sb.url + "/videos",
+            timeout=10,
+            params={"owners": cli.sb.credentials.user.id, "channel": "music", "limit": 100},
+        ).json()["list"]
+    }
     assert len(df) > 0 and set(df.channel) == {"music"}
     assert set(df.index) >= expected
     snapshot = dm.read_parquet(cli.work / "music.snapshot.parquet")
@@ -222,8 +265,20 @@ def test_report_writes_html_and_pngs(cli: Cli) -> None:
 def test_lab_dry_run_builds_the_command_and_the_notebooks_environment(cli: Cli) -> None:
     folder = cli.work / "notebooks"
     folder.mkdir()
-    result = cli("lab", "--dry-run", "--json", "--no-browser", "--port", "8899",
-                 "--notebooks", folder, "--videos", "20", "--", "--allow-root")
+    result = cli(
+        "lab",
+        "--dry-run",
+        "--json",
+        "--no-browser",
+        "--port",
+        "8899",
+        "--notebooks",
+        folder,
+        "--videos",
+        "20",
+        "--",
+        "--allow-root",
+    )
     assert result.exit_code == 0, result.stderr
     plan = json.loads(result.stdout)
     command = plan["command"]
@@ -247,7 +302,12 @@ def test_the_lab_environment_logs_the_notebooks_in_to_its_sandbox(cli: Cli) -> N
 
 
 def test_python_dash_m_dmtools_runs_the_command() -> None:
-    done = subprocess.run([sys.executable, "-m", "dmtools", "--version"], capture_output=True,
-                          text=True, timeout=60, cwd=Path(__file__).resolve().parents[1])
+    done = subprocess.run(
+        [sys.executable, "-m", "dmtools", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"dmtools {dm.__version__}"

@@ -18,8 +18,9 @@ def _export(cli: Cli, name: str = "videos.csv") -> pd.DataFrame:
     return dm.frames.import_frame(cli.work / name)
 
 
-def _edit_titles(cli: Cli, df: pd.DataFrame, titles: dict[str, str],
-                 name: str = "videos.csv") -> None:
+def _edit_titles(
+    cli: Cli, df: pd.DataFrame, titles: dict[str, str], name: str = "videos.csv"
+) -> None:
     edited = df.copy()
     for vid, title in titles.items():
         edited.loc[vid, "title"] = title
@@ -54,8 +55,9 @@ def test_plan_apply_undo_round_trip(cli: Cli) -> None:
     assert applied.exit_code == 0, applied.stderr
     assert "applied 3" in applied.stdout
     assert _results(cli.work / "videos.plan.result.csv") == dict.fromkeys(vids, "applied")
-    assert [(cli.sb.get_video(v) or {})["title"] for v in vids] == [f"New title {i}"
-                                                                    for i in range(3)]
+    assert [(cli.sb.get_video(v) or {})["title"] for v in vids] == [
+        f"New title {i}" for i in range(3)
+    ]
 
     undone = cli("undo", "videos.plan.journal", "--no-progress")
     assert undone.exit_code == 0, undone.stderr
@@ -95,8 +97,18 @@ def test_failed_operations_are_retried_by_running_apply_again(cli: Cli) -> None:
     vids = list(df.index[:2])
     _edit_titles(cli, df, {vid: "After the outage" for vid in vids})
     assert cli("plan", "videos.csv").exit_code == 0
-    cli.sb.set_faults(seed=1, rules=[{"kind": "reset", "rate": 1.0, "methods": ["POST"],
-                                      "path": "/video/", "after_commit": False}])
+    cli.sb.set_faults(
+        seed=1,
+        rules=[
+            {
+                "kind": "reset",
+                "rate": 1.0,
+                "methods": ["POST"],
+                "path": "/video/",
+                "after_commit": False,
+            }
+        ],
+    )
     failed = cli("apply", "videos.plan.json", "--no-progress")
     assert failed.exit_code == 5
     assert _results(cli.work / "videos.plan.result.csv") == dict.fromkeys(vids, "failed")
@@ -177,8 +189,18 @@ def test_delete_with_the_right_count_exports_first_then_deletes(cli: Cli) -> Non
     df = _export(cli)
     vids = list(df.index[:2])
     (cli.work / "ids.txt").write_text("\n".join(vids) + "\n", encoding="utf-8")
-    result = cli("delete", "--from", "ids.txt", "--snapshot", "videos.snapshot.parquet",
-                 "--confirm", "2", "--export", "gone.csv", "--no-progress")
+    result = cli(
+        "delete",
+        "--from",
+        "ids.txt",
+        "--snapshot",
+        "videos.snapshot.parquet",
+        "--confirm",
+        "2",
+        "--export",
+        "gone.csv",
+        "--no-progress",
+    )
     assert result.exit_code == 0, result.stderr
     assert "deleted 2" in result.stdout
     assert all(cli.sb.get_video(v) is None for v in vids)

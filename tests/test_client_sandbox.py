@@ -46,13 +46,24 @@ def login(sb: Sandbox, grant: str = "password", **options: Any) -> Client:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the password grant is legacy and says so
         if grant == "client_credentials":
-            return dm.connect(grant, client_id=c.private_key.client_id,
-                              client_secret=c.private_key.client_secret,
-                              scope=["manage_videos"], endpoints=sb.endpoints, **options)
-        return dm.connect(grant, client_id=c.public_key.client_id,
-                          client_secret=c.public_key.client_secret, username=c.user.username,
-                          password=c.user.password, scope=["manage_videos"],
-                          endpoints=sb.endpoints, **options)
+            return dm.connect(
+                grant,
+                client_id=c.private_key.client_id,
+                client_secret=c.private_key.client_secret,
+                scope=["manage_videos"],
+                endpoints=sb.endpoints,
+                **options,
+            )
+        return dm.connect(
+            grant,
+            client_id=c.public_key.client_id,
+            client_secret=c.public_key.client_secret,
+            username=c.user.username,
+            password=c.user.password,
+            scope=["manage_videos"],
+            endpoints=sb.endpoints,
+            **options,
+        )
 
 
 def log_since(sb: Sandbox, mark: int, *, at_least: int = 0) -> list[dict[str, Any]]:
@@ -130,8 +141,11 @@ def test_expired_token_is_renewed_once_and_the_call_replayed(sb: Sandbox) -> Non
 def test_503_with_retry_after_is_retried_after_the_advertised_time(sb: Sandbox) -> None:
     with login(sb) as client:
         video = first_video(client)
-        sb.set_faults(rules=[{"kind": "status", "status": 503, "at": [1], "retry_after": 1,
-                              "path": "^/video/"}])
+        sb.set_faults(
+            rules=[
+                {"kind": "status", "status": 503, "at": [1], "retry_after": 1, "path": "^/video/"}
+            ]
+        )
         mark = len(sb.request_log())
         assert client.get(f"/video/{video}", {"fields": "id"})["id"] == video
     first, second = log_since(sb, mark)
@@ -179,14 +193,18 @@ def test_client_rate_limit_keeps_under_the_server_limit(sb: Sandbox) -> None:
 # -- writes under ambiguous failures ---------------------------------------------------------
 
 
-@pytest.mark.parametrize(("rule", "error"), [
-    ({"kind": "reset", "after_commit": True}, TransportError),
-    ({"kind": "truncate"}, TransportError),
-    ({"kind": "status", "status": 500, "after_commit": True}, ServerError),
-    ({"kind": "status", "status": 502, "after_commit": True}, ServerError),
-])
+@pytest.mark.parametrize(
+    ("rule", "error"),
+    [
+        ({"kind": "reset", "after_commit": True}, TransportError),
+        ({"kind": "truncate"}, TransportError),
+        ({"kind": "status", "status": 500, "after_commit": True}, ServerError),
+        ({"kind": "status", "status": 502, "after_commit": True}, ServerError),
+    ],
+)
 def test_an_ambiguous_edit_is_not_resent_and_commits_exactly_once(
-        sb: Sandbox, rule: dict[str, Any], error: type[Exception]) -> None:
+    sb: Sandbox, rule: dict[str, Any], error: type[Exception]
+) -> None:
     with login(sb) as client:
         video = first_video(client)
         title = f"edited {rule['kind']} {rule.get('status', '')}"
@@ -208,8 +226,17 @@ def test_an_edit_refused_with_503_before_commit_is_retried_and_commits_once(sb: 
     with login(sb) as client:
         video = first_video(client)
         commits = len(sb.commits())
-        sb.set_faults(rules=[{"kind": "status", "status": 503, "methods": ["POST"],
-                              "path": "^/video/", "at": [1, 2]}])
+        sb.set_faults(
+            rules=[
+                {
+                    "kind": "status",
+                    "status": 503,
+                    "methods": ["POST"],
+                    "path": "^/video/",
+                    "at": [1, 2],
+                }
+            ]
+        )
         client.post(f"/video/{video}", {"title": "after two 503"})
     assert [c["fields"]["title"] for c in sb.commits()[commits:]] == ["after two 503"]
 
@@ -219,8 +246,10 @@ def test_stalled_server_fails_within_the_read_timeout_without_leaking_threads(sb
     with login(sb, timeout=(2.0, 1.0)) as edits, login(sb, timeout=(2.0, 1.0), retries=0) as reads:
         video = first_video(edits)
         sb.set_faults(rules=[{"kind": "hold", "seconds": 3, "path": "^/video/"}])
-        for call in (lambda: edits.post(f"/video/{video}", {"title": "held"}),
-                     lambda: reads.get(f"/video/{video}")):
+        for call in (
+            lambda: edits.post(f"/video/{video}", {"title": "held"}),
+            lambda: reads.get(f"/video/{video}"),
+        ):
             started = time.monotonic()
             with pytest.raises(TransportError) as info:
                 call()
@@ -249,7 +278,9 @@ def test_no_secret_in_any_url_and_environment_untouched(sb: Sandbox) -> None:
         assert not set(entry["query_keys"]) & set(SECRET_WORDS)
 
 
-def test_sandbox_traffic_ignores_proxy_variables(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sandbox_traffic_ignores_proxy_variables(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
     trap = FakeAPI()
     try:
         for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"):
@@ -274,7 +305,9 @@ def test_logout_revokes_the_token_and_ends_the_session(sb: Sandbox) -> None:
     client.close()
 
 
-def test_sixteen_threads_on_an_expired_token_renew_once_each_with_its_own_session(sb: Sandbox) -> None:
+def test_sixteen_threads_on_an_expired_token_renew_once_each_with_its_own_session(
+    sb: Sandbox,
+) -> None:
     with login(sb) as client:
         client.me(["id"])
         sb.expire_tokens()

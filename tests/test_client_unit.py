@@ -84,23 +84,36 @@ def test_verbs_map_to_operation_classes(api: FakeAPI) -> None:
 
 def test_post_sends_params_in_the_query_and_data_in_the_body(api: FakeAPI) -> None:
     with make(FakeManager(api.url)) as client:
-        client.post("/video/x1", {"title": "T", "tags": ["a", "b"]}, params={"fields": ["id", "title"]})
+        client.post(
+            "/video/x1", {"title": "T", "tags": ["a", "b"]}, params={"fields": ["id", "title"]}
+        )
     (rec,) = api.log
     assert rec["query"] == {"fields": "id,title"} and rec["form"] == {"title": "T", "tags": "a,b"}
 
 
 def test_iterate_walks_pages_until_has_more_is_false(api: FakeAPI) -> None:
-    api.script("/me/videos",
-               ok({"page": 1, "limit": 2, "has_more": True, "total": 99, "list": [{"id": "a"}, {"id": "b"}]}),
-               ok({"page": 2, "limit": 2, "has_more": False, "total": 99, "list": [{"id": "c"}]}))
+    api.script(
+        "/me/videos",
+        ok(
+            {
+                "page": 1,
+                "limit": 2,
+                "has_more": True,
+                "total": 99,
+                "list": [{"id": "a"}, {"id": "b"}],
+            }
+        ),
+        ok({"page": 2, "limit": 2, "has_more": False, "total": 99, "list": [{"id": "c"}]}),
+    )
     with make(FakeManager(api.url)) as client:
         assert [v["id"] for v in client.iterate("/me/videos", {"limit": 2})] == ["a", "b", "c"]
     assert len(api.log) == 2
 
 
 def test_me_sends_fields_and_account_id_comes_from_the_token_or_one_me_call(api: FakeAPI) -> None:
-    api.routes["/me"] = api.routes["/rest/me"] = lambda record: ok({"id": "x9org",
-                                                                    "screenname": "Org"})
+    api.routes["/me"] = api.routes["/rest/me"] = lambda record: ok(
+        {"id": "x9org", "screenname": "Org"}
+    )
     with make(FakeManager(api.url)) as client:
         assert client.me(["id", "screenname"])["screenname"] == "Org"
         assert client.account_id == "x1user"
@@ -110,7 +123,9 @@ def test_me_sends_fields_and_account_id_comes_from_the_token_or_one_me_call(api:
     assert len(api.requests_to("/rest/me")) == 1
 
 
-def test_logout_revokes_then_forgets_tokens_even_when_the_session_is_already_gone(api: FakeAPI) -> None:
+def test_logout_revokes_then_forgets_tokens_even_when_the_session_is_already_gone(
+    api: FakeAPI,
+) -> None:
     manager = FakeManager(api.url)
     with make(manager) as client:
         client.logout()
@@ -123,8 +138,14 @@ def test_logout_revokes_then_forgets_tokens_even_when_the_session_is_already_gon
 
 def test_logout_forgets_tokens_when_the_api_cannot_be_reached(api: FakeAPI) -> None:
     manager = FakeManager(api.url)
-    api.script("/logout", {"reset": True}, {"reset": True}, {"reset": True}, {"reset": True},
-               {"reset": True})
+    api.script(
+        "/logout",
+        {"reset": True},
+        {"reset": True},
+        {"reset": True},
+        {"reset": True},
+        {"reset": True},
+    )
     with make(manager) as client, pytest.raises(TransportError):
         client.logout()
     assert manager.forgotten == 1

@@ -17,16 +17,22 @@ from dmtools.sandbox import Sandbox
 def _channel(sb: Sandbox) -> pd.DataFrame:
     """Every field of every video of the demo channel, as the demo user sees it."""
     c = sb.credentials
-    with dm.connect("password", client_id=c.public_key.client_id,
-                    client_secret=c.public_key.client_secret, username=c.user.username,
-                    password=c.user.password, scope=["manage_videos"],
-                    endpoints=sb.endpoints) as client:
+    with dm.connect(
+        "password",
+        client_id=c.public_key.client_id,
+        client_secret=c.public_key.client_secret,
+        username=c.user.username,
+        password=c.user.password,
+        scope=["manage_videos"],
+        endpoints=sb.endpoints,
+    ) as client:
         df = dm.load_videos(client, fields="all", progress=False)
     return df.drop(columns=["updated_time"]).sort_index()
 
 
-def test_demo_runs_every_step_and_restores_the_channel(tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_runs_every_step_and_restores_the_channel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     final: dict[str, object] = {}
 
     class Observed(Sandbox):
@@ -48,10 +54,19 @@ def test_demo_runs_every_step_and_restores_the_channel(tmp_path: Path,
     assert seconds < 60
 
     text = result.stdout
-    for number, words in enumerate(["Starting a sandbox", "Logging in", "Loading the channel",
-                                    "What the channel looks like", "Channel report",
-                                    "Planning a metadata clean-up", "Applying the plan",
-                                    "Undoing it"], start=1):
+    for number, words in enumerate(
+        [
+            "Starting a sandbox",
+            "Logging in",
+            "Loading the channel",
+            "What the channel looks like",
+            "Channel report",
+            "Planning a metadata clean-up",
+            "Applying the plan",
+            "Undoing it",
+        ],
+        start=1,
+    ):
         assert f"[{number}/8] {words}" in text
     assert "Logged in as Demo Channel (local sandbox)" in text
     assert "1,500 rows x 16 columns" in text

@@ -11,8 +11,14 @@ import requests
 from dmtools import errors
 
 
-def _response(status: int, body: object = None, *, headers: dict[str, str] | None = None,
-              raw: bytes | None = None, url: str = "https://api.dailymotion.com/video/x1?access_token=SECRET") -> requests.Response:
+def _response(
+    status: int,
+    body: object = None,
+    *,
+    headers: dict[str, str] | None = None,
+    raw: bytes | None = None,
+    url: str = "https://api.dailymotion.com/video/x1?access_token=SECRET",
+) -> requests.Response:
     response = requests.Response()
     response.status_code = status
     response._content = raw if raw is not None else json.dumps(body).encode()
@@ -22,13 +28,24 @@ def _response(status: int, body: object = None, *, headers: dict[str, str] | Non
 
 
 def _api_error(status: int, type_: str, message: str, data: dict | None = None) -> dict:
-    return {"error": {"more_info": "https://developer.dailymotion.com/api#error-codes", "code": status,
-                      "message": message, "type": type_, "error_data": data or {}}}
+    return {
+        "error": {
+            "more_info": "https://developer.dailymotion.com/api#error-codes",
+            "code": status,
+            "message": message,
+            "type": type_,
+            "error_data": data or {},
+        }
+    }
 
 
 def test_not_found_keeps_status_type_message_and_data_but_not_the_query() -> None:
-    body = _api_error(404, "not_found", "Can't find object video for `id' parameter",
-                      {"object_id": "x1", "param": "id"})
+    body = _api_error(
+        404,
+        "not_found",
+        "Can't find object video for `id' parameter",
+        {"object_id": "x1", "param": "id"},
+    )
     with pytest.raises(errors.NotFound) as info:
         errors.raise_for_error(_response(404, body))
     exc = info.value
@@ -45,8 +62,11 @@ def test_validation_error_names_the_field() -> None:
 
 
 def test_permission_denied_names_the_missing_scope() -> None:
-    body = _api_error(403, "access_forbidden",
-                      "Unsufficient scope for `POST /user/x1/videos', scope required: manage_videos")
+    body = _api_error(
+        403,
+        "access_forbidden",
+        "Unsufficient scope for `POST /user/x1/videos', scope required: manage_videos",
+    )
     with pytest.raises(errors.PermissionDenied) as info:
         errors.raise_for_error(_response(403, body))
     assert info.value.missing_scope == "manage_videos"
@@ -72,15 +92,21 @@ def test_oauth_invalid_grant_means_login_required_even_with_http_200(status: int
 
 def test_rate_limited_reads_retry_after_seconds() -> None:
     body = _api_error(429, "rate_limit_exceeded", "slow down")
-    response = _response(429, body, headers={"Retry-After": "7", "Content-Type": "application/json"})
+    response = _response(
+        429, body, headers={"Retry-After": "7", "Content-Type": "application/json"}
+    )
     with pytest.raises(errors.RateLimited) as info:
         errors.raise_for_error(response)
     assert info.value.retry_after == 7.0
 
 
 def test_html_error_page_becomes_a_server_error_with_a_readable_message() -> None:
-    response = _response(502, None, raw=b"<html><body>Bad gateway</body></html>",
-                         headers={"Content-Type": "text/html"})
+    response = _response(
+        502,
+        None,
+        raw=b"<html><body>Bad gateway</body></html>",
+        headers={"Content-Type": "text/html"},
+    )
     with pytest.raises(errors.ServerError) as info:
         errors.raise_for_error(response)
     assert "HTML" in info.value.message and info.value.status == 502

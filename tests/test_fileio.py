@@ -24,12 +24,51 @@ from dmtools.frames import (
 )
 
 TRAPS = [
-    "NA", "N/A", "NULL", "null", "None", "nan", "NaN", "#N/A", "", " ", "0", "00123", "1e5",
-    "TRUE", "false", "2024-01-02", "1/2", "=1+1", "+33 6 12 34 56 78", "-", "@x", "\tx", "\rx",
-    "'quoted", "''", "'", "<NA>", "'<NA>", "<na>", "_x000D_", "_x005F_x0041_", " lead",
-    "trail ", "a\r\nb\r\n", "a\nb", "a\rb", "emoji \U0001F600\u200d\U0001F466", "עברית RTL",
-    unicodedata.normalize("NFC", "caf\u00e9"), unicodedata.normalize("NFD", "caf\u00e9"),
-    "tab\tinside", "quote \"inside\"", "comma, inside", "x" * 10_000, "\ufeffbom",
+    "NA",
+    "N/A",
+    "NULL",
+    "null",
+    "None",
+    "nan",
+    "NaN",
+    "#N/A",
+    "",
+    " ",
+    "0",
+    "00123",
+    "1e5",
+    "TRUE",
+    "false",
+    "2024-01-02",
+    "1/2",
+    "=1+1",
+    "+33 6 12 34 56 78",
+    "-",
+    "@x",
+    "\tx",
+    "\rx",
+    "'quoted",
+    "''",
+    "'",
+    "<NA>",
+    "'<NA>",
+    "<na>",
+    "_x000D_",
+    "_x005F_x0041_",
+    " lead",
+    "trail ",
+    "a\r\nb\r\n",
+    "a\nb",
+    "a\rb",
+    "emoji \U0001f600\u200d\U0001f466",
+    "עברית RTL",
+    unicodedata.normalize("NFC", "caf\u00e9"),
+    unicodedata.normalize("NFD", "caf\u00e9"),
+    "tab\tinside",
+    'quote "inside"',
+    "comma, inside",
+    "x" * 10_000,
+    "\ufeffbom",
 ]
 
 FORMATS = {
@@ -42,20 +81,22 @@ FORMATS = {
 def trap_frame() -> pd.DataFrame:
     records = []
     for i, text in enumerate(TRAPS):
-        records.append({
-            "id": f"x{i}",
-            "title": text,
-            "description": None if i % 7 == 3 else text,
-            "tags": [t for t in (text, "a, b", 'q"uote', " s ") if len(t) < 60][: i % 5],
-            "channel": [None, "music", "news"][i % 3],
-            "language": text if i % 2 else None,
-            "published": [True, False, None][i % 3],
-            "status": [None, "published", "ready"][i % 3],
-            "owner.screenname": text[:50],
-            "created_time": None if i % 4 == 0 else 1_700_000_000 + i,
-            "views_total": None if i % 5 == 0 else i * 1000,
-            "duration": 0,
-        })
+        records.append(
+            {
+                "id": f"x{i}",
+                "title": text,
+                "description": None if i % 7 == 3 else text,
+                "tags": [t for t in (text, "a, b", 'q"uote', " s ") if len(t) < 60][: i % 5],
+                "channel": [None, "music", "news"][i % 3],
+                "language": text if i % 2 else None,
+                "published": [True, False, None][i % 3],
+                "status": [None, "published", "ready"][i % 3],
+                "owner.screenname": text[:50],
+                "created_time": None if i % 4 == 0 else 1_700_000_000 + i,
+                "views_total": None if i % 5 == 0 else i * 1000,
+                "duration": 0,
+            }
+        )
     return to_frame(records, fields=[*records[0]])
 
 
@@ -69,7 +110,8 @@ def test_trap_values_round_trip_identically(tmp_path: Path, fmt: str):
     pd.testing.assert_frame_equal(back, df)
     for column in ("title", "description", "language"):  # exact str values, not just "equal"
         assert [v for v in back[column].tolist() if v is not pd.NA] == [
-            v for v in df[column].tolist() if v is not pd.NA]
+            v for v in df[column].tolist() if v is not pd.NA
+        ]
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -84,10 +126,19 @@ def test_empty_frame_round_trips_with_dtypes(tmp_path: Path, fmt: str):
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_five_thousand_rows_round_trip_quickly(tmp_path: Path, fmt: str):
-    records = [{"id": f"x{i}", "title": TRAPS[i % len(TRAPS)][:100], "tags": ["a", "b"],
-                "views_total": i, "created_time": 1_600_000_000 + i, "published": i % 2 == 0,
-                "channel": "news", "description": "d" * 200}
-               for i in range(5000)]
+    records = [
+        {
+            "id": f"x{i}",
+            "title": TRAPS[i % len(TRAPS)][:100],
+            "tags": ["a", "b"],
+            "views_total": i,
+            "created_time": 1_600_000_000 + i,
+            "published": i % 2 == 0,
+            "channel": "news",
+            "description": "d" * 200,
+        }
+        for i in range(5000)
+    ]
     df = to_frame(records)
     write, read = FORMATS[fmt]
     started = time.perf_counter()
@@ -99,27 +150,38 @@ def test_five_thousand_rows_round_trip_quickly(tmp_path: Path, fmt: str):
 
 
 def test_csv_guards_formulas_and_marks_the_file(tmp_path: Path):
-    df = to_frame([{"id": "x1", "title": "=HYPERLINK(\"http://e.test\")"},
-                   {"id": "x2", "title": "'already"}, {"id": "x3", "title": "<NA>"},
-                   {"id": "x4", "title": None}, {"id": "x5", "title": "@SUM(A1)"}],
-                  fields=["title"])
+    df = to_frame(
+        [
+            {"id": "x1", "title": '=HYPERLINK("http://e.test")'},
+            {"id": "x2", "title": "'already"},
+            {"id": "x3", "title": "<NA>"},
+            {"id": "x4", "title": None},
+            {"id": "x5", "title": "@SUM(A1)"},
+        ],
+        fields=["title"],
+    )
     path = tmp_path / "v.csv"
     write_csv(df, path)
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf# dmtools export format 1")
     lines = raw.decode("utf-8-sig").splitlines()
     assert lines[1] == "id,title"
-    assert lines[2:] == ["x1,\"'=HYPERLINK(\"\"http://e.test\"\")\"", "x2,''already",
-                         "x3,'<NA>", "x4,<NA>", "x5,'@SUM(A1)"]
-    assert not any(cell.startswith(("=", "+", "-", "@")) for line in lines[2:]
-                   for cell in line.split(",")[1:])
+    assert lines[2:] == [
+        'x1,"\'=HYPERLINK(""http://e.test"")"',
+        "x2,''already",
+        "x3,'<NA>",
+        "x4,<NA>",
+        "x5,'@SUM(A1)",
+    ]
+    assert not any(
+        cell.startswith(("=", "+", "-", "@")) for line in lines[2:] for cell in line.split(",")[1:]
+    )
 
 
 def test_excel_guards_formulas_and_marks_the_workbook(tmp_path: Path):
     from openpyxl import load_workbook
 
-    df = to_frame([{"id": "x1", "title": "=1+1"}, {"id": "x2", "title": "-2"}],
-                  fields=["title"])
+    df = to_frame([{"id": "x1", "title": "=1+1"}, {"id": "x2", "title": "-2"}], fields=["title"])
     write_excel(df, tmp_path / "v.xlsx")
     book = load_workbook(tmp_path / "v.xlsx")
     assert book["dmtools"].sheet_state == "hidden"
@@ -141,8 +203,9 @@ def test_hand_made_csv_without_marker_imports_as_plain_text(tmp_path: Path):
     path.write_bytes(
         "\ufeffid;title;tags;published;views_total;created_time;channel;description\r\n"
         "x1;'kept;music, live ;TRUE;00123;2024-01-02 03:04:05;news;\r\n"
-        "x2;<NA>;[\"a, b\"];no;;1700000000;;NA\r\n"
-        "\r\n;;;;;;;\r\n".encode())
+        'x2;<NA>;["a, b"];no;;1700000000;;NA\r\n'
+        "\r\n;;;;;;;\r\n".encode()
+    )
     df = read_csv(path)
     assert df.loc["x1", "title"] == "'kept"  # no marker: a leading ' is text
     assert df.loc["x2", "title"] == "<NA>"
@@ -153,16 +216,26 @@ def test_hand_made_csv_without_marker_imports_as_plain_text(tmp_path: Path):
     assert df.loc["x2", "channel"] is pd.NA or pd.isna(df.loc["x2", "channel"])
     assert df.loc["x1", "description"] == "" and df.loc["x2", "description"] == "NA"
     assert len(df) == 2  # blank and all-empty rows are skipped
-    assert df.columns.tolist() == ["title", "description", "tags", "channel", "published",
-                                   "created_time", "views_total"]  # schema order
+    assert df.columns.tolist() == [
+        "title",
+        "description",
+        "tags",
+        "channel",
+        "published",
+        "created_time",
+        "views_total",
+    ]  # schema order
 
 
 def test_spreadsheet_resaved_export_keeps_its_marker(tmp_path: Path):
     path = tmp_path / "resaved.csv"
-    path.write_text("# dmtools export format 1 - <NA> is a missing value,,\r\n"
-                    "id,title,description\r\n"
-                    "x1,'=1+1,<NA>\r\n"
-                    "x2,=typed by hand,\r\n", encoding="utf-8")
+    path.write_text(
+        "# dmtools export format 1 - <NA> is a missing value,,\r\n"
+        "id,title,description\r\n"
+        "x1,'=1+1,<NA>\r\n"
+        "x2,=typed by hand,\r\n",
+        encoding="utf-8",
+    )
     df = read_csv(path)
     assert df.loc["x1", "title"] == "=1+1" and df.loc["x1", "description"] is pd.NA
     assert df.loc["x2", "title"] == "=typed by hand" and df.loc["x2", "description"] == ""
@@ -170,15 +243,23 @@ def test_spreadsheet_resaved_export_keeps_its_marker(tmp_path: Path):
 
 def test_bad_cells_are_all_reported_with_row_column_and_reason(tmp_path: Path):
     path = tmp_path / "bad.csv"
-    path.write_text("id,published,views_total,created_time,tags\n"
-                    "x1,maybe,12,2024-01-02,[]\n"
-                    "x2,true,lots,02/01/2024,[oops\n"
-                    ",false,1,,\n", encoding="utf-8")
+    path.write_text(
+        "id,published,views_total,created_time,tags\n"
+        "x1,maybe,12,2024-01-02,[]\n"
+        "x2,true,lots,02/01/2024,[oops\n"
+        ",false,1,,\n",
+        encoding="utf-8",
+    )
     with pytest.raises(InputError) as info:
         read_csv(path)
     found = {(p.row, p.column) for p in info.value.problems}
-    assert found == {("2 (id x1)", "published"), ("3 (id x2)", "views_total"),
-                     ("3 (id x2)", "created_time"), ("3 (id x2)", "tags"), ("4", "id")}
+    assert found == {
+        ("2 (id x1)", "published"),
+        ("3 (id x2)", "views_total"),
+        ("3 (id x2)", "created_time"),
+        ("3 (id x2)", "tags"),
+        ("4", "id"),
+    }
     assert "maybe" in str(info.value) and "row 3 (id x2), column 'views_total'" in str(info.value)
 
 
@@ -201,10 +282,19 @@ def test_writing_a_frame_with_unknown_columns_fails_before_any_file(tmp_path: Pa
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("payload", [
-    b"", b"\x00\x01\x02garbage\xff\xfe\x80", bytes(range(256)) * 4, b"PK\x03\x04broken zip",
-    b"\xef\xbb\xbf", b"\n\n\n", b"just one line without id", b"id\n\"unterminated",
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"",
+        b"\x00\x01\x02garbage\xff\xfe\x80",
+        bytes(range(256)) * 4,
+        b"PK\x03\x04broken zip",
+        b"\xef\xbb\xbf",
+        b"\n\n\n",
+        b"just one line without id",
+        b'id\n"unterminated',
+    ],
+)
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_garbage_files_raise_input_error_only(tmp_path: Path, payload: bytes, fmt: str):
     path = tmp_path / f"junk.{fmt}"
@@ -281,9 +371,15 @@ def test_failed_export_leaves_the_previous_file_untouched(tmp_path: Path):
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_unknown_category_values_round_trip_even_formula_like_ones(tmp_path: Path, fmt: str):
-    df = to_frame([{"id": "x1", "channel": "=evil"}, {"id": "x2", "channel": "'quoted"},
-                   {"id": "x3", "channel": "music"}, {"id": "x4", "channel": None}],
-                  fields=["channel"])
+    df = to_frame(
+        [
+            {"id": "x1", "channel": "=evil"},
+            {"id": "x2", "channel": "'quoted"},
+            {"id": "x3", "channel": "music"},
+            {"id": "x4", "channel": None},
+        ],
+        fields=["channel"],
+    )
     write, read = FORMATS[fmt]
     write(df, tmp_path / f"c.{fmt}")
     pd.testing.assert_frame_equal(read(tmp_path / f"c.{fmt}"), df)

@@ -12,26 +12,28 @@ from hypothesis import strategies as st
 from dmtools.errors import InputError
 from dmtools.frames import read_csv, read_excel, to_frame, write_csv, write_excel
 
-SETTINGS = settings(max_examples=50, derandomize=True, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=50, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 # Text as people (and the API) produce it: any code point but lone surrogates, often
 # starting with a formula character, a quote, or the missing-value marker.
-PREFIXES = st.sampled_from(["", "", "=", "+", "-", "@", "\t", "\r", "'", "''", "<NA>", " ",
-                            "\r\n", "_x000D_", "\ufeff"])
-TEXT = st.builds(lambda p, t: p + t, PREFIXES, st.text(st.characters(codec="utf-8"),
-                                                         max_size=25))
-ROW = st.fixed_dictionaries({
-    "title": TEXT,
-    "description": st.none() | TEXT,
-    "country": st.none() | TEXT,
-    "tags": st.lists(TEXT, max_size=4),
-    "private": st.none() | st.booleans(),
-    "views_total": st.none() | st.integers(0, 2**53),
-    "created_time": st.none() | st.integers(0, 4_000_000_000),
-})
-ROW_FIELDS = ["title", "description", "country", "tags", "private", "views_total",
-              "created_time"]
+PREFIXES = st.sampled_from(
+    ["", "", "=", "+", "-", "@", "\t", "\r", "'", "''", "<NA>", " ", "\r\n", "_x000D_", "\ufeff"]
+)
+TEXT = st.builds(lambda p, t: p + t, PREFIXES, st.text(st.characters(codec="utf-8"), max_size=25))
+ROW = st.fixed_dictionaries(
+    {
+        "title": TEXT,
+        "description": st.none() | TEXT,
+        "country": st.none() | TEXT,
+        "tags": st.lists(TEXT, max_size=4),
+        "private": st.none() | st.booleans(),
+        "views_total": st.none() | st.integers(0, 2**53),
+        "created_time": st.none() | st.integers(0, 4_000_000_000),
+    }
+)
+ROW_FIELDS = ["title", "description", "country", "tags", "private", "views_total", "created_time"]
 
 
 def _round_trip(df: pd.DataFrame, suffix: str) -> pd.DataFrame:
@@ -77,8 +79,11 @@ CSV_HEADER = b"# dmtools export format 1\r\nid,title,tags,private,views_total,cr
 
 
 @settings(max_examples=300, derandomize=True, deadline=None)
-@given(st.binary(max_size=300) | st.binary(max_size=300).map(lambda b: CSV_HEADER + b)
-       | st.text(max_size=200).map(lambda t: CSV_HEADER + t.encode("utf-8", "surrogatepass")))
+@given(
+    st.binary(max_size=300)
+    | st.binary(max_size=300).map(lambda b: CSV_HEADER + b)
+    | st.text(max_size=200).map(lambda t: CSV_HEADER + t.encode("utf-8", "surrogatepass"))
+)
 def test_random_bytes_into_the_csv_reader_give_a_frame_or_input_error(payload):
     _read_or_input_error(read_csv, payload, ".csv")
 
@@ -86,8 +91,22 @@ def test_random_bytes_into_the_csv_reader_give_a_frame_or_input_error(payload):
 def _valid_workbook() -> bytes:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "ok.xlsx"
-        write_excel(_frame([{"title": "t", "description": None, "country": "FR", "tags": ["a"],
-                             "private": True, "views_total": 3, "created_time": 5}]), path)
+        write_excel(
+            _frame(
+                [
+                    {
+                        "title": "t",
+                        "description": None,
+                        "country": "FR",
+                        "tags": ["a"],
+                        "private": True,
+                        "views_total": 3,
+                        "created_time": 5,
+                    }
+                ]
+            ),
+            path,
+        )
         return path.read_bytes()
 
 
@@ -95,8 +114,12 @@ VALID_XLSX = _valid_workbook()
 
 
 @SETTINGS
-@given(st.lists(st.tuples(st.integers(0, len(VALID_XLSX) - 1), st.integers(0, 255)),
-                min_size=1, max_size=8) | st.just([]))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, len(VALID_XLSX) - 1), st.integers(0, 255)), min_size=1, max_size=8
+    )
+    | st.just([])
+)
 def test_damaged_workbooks_give_a_frame_or_input_error(flips):
     payload = bytearray(VALID_XLSX)
     for position, value in flips:

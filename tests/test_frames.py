@@ -83,9 +83,20 @@ def test_unknown_category_value_is_kept_not_turned_into_missing():
 
 
 def test_missing_values_are_na_and_missing_tags_are_an_empty_list():
-    df = to_frame([{"id": "x1", "title": None, "description": None, "tags": None,
-                    "published": None, "created_time": None, "views_total": None,
-                    "channel": None}])
+    df = to_frame(
+        [
+            {
+                "id": "x1",
+                "title": None,
+                "description": None,
+                "tags": None,
+                "published": None,
+                "created_time": None,
+                "views_total": None,
+                "channel": None,
+            }
+        ]
+    )
     row = df.loc["x1"]
     assert row["title"] is pd.NA and row["published"] is pd.NA
     assert row["views_total"] is pd.NA and row["created_time"] is pd.NaT
@@ -94,8 +105,9 @@ def test_missing_values_are_na_and_missing_tags_are_an_empty_list():
 
 
 def test_empty_string_and_missing_text_stay_distinct():
-    df = to_frame([{"id": "a", "description": ""}, {"id": "b", "description": None}],
-                  fields=["description"])
+    df = to_frame(
+        [{"id": "a", "description": ""}, {"id": "b", "description": None}], fields=["description"]
+    )
     assert df.loc["a", "description"] == ""
     assert df.loc["b", "description"] is pd.NA
 
@@ -129,7 +141,10 @@ def test_resolve_fields_accepts_names_columns_all_and_comma_text():
     assert resolve_fields("all") == list(schema.VIDEO_FIELDS)
     assert resolve_fields("title, owner_screenname") == ["id", "title", "owner.screenname"]
     assert resolve_fields(["owner.screenname", "title", "title"]) == [
-        "id", "title", "owner.screenname"]
+        "id",
+        "title",
+        "owner.screenname",
+    ]
 
 
 def test_resolve_fields_names_every_unknown_field():
@@ -148,8 +163,13 @@ def test_bad_values_are_all_listed_with_row_and_column():
     with pytest.raises(InputError) as info:
         to_frame(records, fields=["views_total", "published", "created_time", "tags", "title"])
     found = {(p.row, p.column) for p in info.value.problems}
-    assert found == {("x1", "views_total"), ("x1", "published"), ("x2", "created_time"),
-                     ("x2", "tags"), ("#2", "id")}
+    assert found == {
+        ("x1", "views_total"),
+        ("x1", "published"),
+        ("x2", "created_time"),
+        ("x2", "tags"),
+        ("#2", "id"),
+    }
 
 
 def test_records_that_are_not_dicts_are_an_input_error():
@@ -158,9 +178,19 @@ def test_records_that_are_not_dicts_are_an_input_error():
 
 
 def test_lenient_wire_values_are_parsed():
-    df = to_frame([{"id": "x1", "published": "yes", "views_total": "12", "created_time": 1.6e9,
-                    "tags": "a, b", "title": 7}],
-                  fields=["published", "views_total", "created_time", "tags", "title"])
+    df = to_frame(
+        [
+            {
+                "id": "x1",
+                "published": "yes",
+                "views_total": "12",
+                "created_time": 1.6e9,
+                "tags": "a, b",
+                "title": 7,
+            }
+        ],
+        fields=["published", "views_total", "created_time", "tags", "title"],
+    )
     row = df.loc["x1"]
     assert row["published"] is np.True_ or row["published"] is True
     assert row["views_total"] == 12 and row["tags"] == ["a", "b"] and row["title"] == "7"
@@ -168,28 +198,37 @@ def test_lenient_wire_values_are_parsed():
 
 
 def test_tag_tuples_and_arrays_become_lists():
-    df = to_frame([{"id": "x1", "tags": ("a", "b")}, {"id": "x2", "tags": np.array(["c"])}],
-                  fields=["tags"])
+    df = to_frame(
+        [{"id": "x1", "tags": ("a", "b")}, {"id": "x2", "tags": np.array(["c"])}], fields=["tags"]
+    )
     assert df["tags"].tolist() == [["a", "b"], ["c"]]
     assert all(type(v) is list for v in df["tags"])
 
 
 def test_conform_restores_dtypes_and_order_of_a_plain_frame():
     df = to_frame([RECORD])
-    plain = df.reset_index().astype(object)[["views_total", "id", "title", "tags", "channel",
-                                             "created_time", "published"]]
+    plain = df.reset_index().astype(object)[
+        ["views_total", "id", "title", "tags", "channel", "created_time", "published"]
+    ]
     back = conform(plain)
     pd.testing.assert_frame_equal(back, df[back.columns])
-    assert back.columns.tolist() == ["title", "tags", "channel", "published", "created_time",
-                                     "views_total"]
+    assert back.columns.tolist() == [
+        "title",
+        "tags",
+        "channel",
+        "published",
+        "created_time",
+        "views_total",
+    ]
 
 
 def test_conform_rejects_unknown_duplicate_and_idless_frames():
     with pytest.raises(InputError, match="nope"):
         conform(pd.DataFrame({"id": ["x1"], "nope": [1]}))
     with pytest.raises(InputError, match="duplicate"):
-        conform(pd.DataFrame([["x1", "a", "b"]], columns=["id", "owner.screenname",
-                                                          "owner_screenname"]))
+        conform(
+            pd.DataFrame([["x1", "a", "b"]], columns=["id", "owner.screenname", "owner_screenname"])
+        )
     with pytest.raises(InputError, match="no video id"):
         conform(pd.DataFrame({"title": ["a"]}))
 
@@ -204,6 +243,12 @@ def test_hundred_thousand_records_build_column_wise():
 
 def test_text_that_is_not_valid_unicode_is_reported_not_crashing():
     with pytest.raises(InputError) as info:
-        to_frame([{"id": "x1", "title": "ok"}, {"id": "x2", "title": "bad \ud800"},
-                  {"id": "x3", "title": ""}], fields=["title"])
+        to_frame(
+            [
+                {"id": "x1", "title": "ok"},
+                {"id": "x2", "title": "bad \ud800"},
+                {"id": "x3", "title": ""},
+            ],
+            fields=["title"],
+        )
     assert [(p.row, p.column) for p in info.value.problems] == [("x2", "title")]

@@ -22,8 +22,24 @@ def test_every_missing_marker_is_none_and_empty_tags(missing):
     assert canonical("tags", missing) == []
 
 
-@pytest.mark.parametrize("text", ["NA", "null", "None", "nan", "#N/A", " ", "0", "00123",
-                                  "=1+1", "'x", "e\u0301", "\u00e9", "a\r\nb"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "NA",
+        "null",
+        "None",
+        "nan",
+        "#N/A",
+        " ",
+        "0",
+        "00123",
+        "=1+1",
+        "'x",
+        "e\u0301",
+        "\u00e9",
+        "a\r\nb",
+    ],
+)
 def test_text_is_kept_exactly(text):
     assert canonical("title", text) == text
     assert canonical("description", text) == text
@@ -41,8 +57,15 @@ def test_empty_text_is_none_when_the_field_can_be_cleared_but_not_when_required(
 
 
 def test_booleans_accept_the_api_spellings_and_reject_others():
-    for text, value in [("TRUE", True), ("false", False), ("yes", True), ("0", False),
-                        (1, True), (np.bool_(False), False), (1.0, True)]:
+    for text, value in [
+        ("TRUE", True),
+        ("false", False),
+        ("yes", True),
+        ("0", False),
+        (1, True),
+        (np.bool_(False), False),
+        (1.0, True),
+    ]:
         assert canonical("private", text) is value
     with pytest.raises(InputError, match="not a boolean"):
         canonical("private", "maybe")
@@ -85,12 +108,21 @@ def test_field_may_be_named_by_column():
 
 
 def test_from_cell_round_trips_every_cell_of_a_frame():
-    record = {"id": "x1", "title": "t", "description": None, "tags": ["a"], "channel": "news",
-              "published": True, "views_total": 3, "created_time": 1_700_000_000}
+    record = {
+        "id": "x1",
+        "title": "t",
+        "description": None,
+        "tags": ["a"],
+        "channel": "news",
+        "published": True,
+        "views_total": 3,
+        "created_time": 1_700_000_000,
+    }
     df = to_frame([record], fields=list(record))
     for column in df.columns:
         assert from_cell(column, df.loc["x1", column]) == record.get(column) or (
-            column == "description" and from_cell(column, df.loc["x1", column]) is None)
+            column == "description" and from_cell(column, df.loc["x1", column]) is None
+        )
 
 
 def test_to_wire_validates_with_the_schema_limits():

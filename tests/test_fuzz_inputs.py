@@ -54,17 +54,102 @@ CASES, EXTENDED_CASES = 1_000, 10_000
 
 COLUMNS = [spec.column for spec in VIDEO_FIELDS.values()]
 EDITABLE = [spec.column for spec in VIDEO_FIELDS.values() if spec.editable]
-JUNK_COLUMNS = ["", " ", "ID", " id", "id ", "\ufeffid", "Title", "unknown", "owner.screenname",
-                "title ", "tags\x00", "#", "0", "None"]
-TRAPS = ["", " ", "NA", "N/A", "null", "None", "nan", "NaN", "<NA>", "'<NA>", "#N/A", "TRUE",
-         "false", "yes", "no", "0", "1", "-1", "00123", "1e5", "1e400", "-0", "inf", "-inf",
-         "9" * 30, "2024-01-02", "2024-02-30", "2024-01-02T03:04:05Z", "1700000000",
-         "-99999999999", "=1+1", "+1", "-x", "@SUM(A1)", "\t=x", "\r", "'", "''", '"', '""',
-         ",", ";", "\n", "\r\n", "[", "[]", '["a", "b"]', '["a", 1]', '{"a": 1}', "[null]",
-         "a, b, c", " , ,", "a,,b", "_x000D_", "_x0000_", "_xD800_", "\ufeff", "\u202e", "é",
-         "e\u0301", "\U0001f600", "\x00", "\x1b", "\ud800", "a\udc80b", "\ud83d", "x" * 200,
-         "FR", "fr", "music", "news", "public", "ready", "deleted", "x8abc", "true ", " 5 ",
-         '["\\ud800"]']
+JUNK_COLUMNS = [
+    "",
+    " ",
+    "ID",
+    " id",
+    "id ",
+    "\ufeffid",
+    "Title",
+    "unknown",
+    "owner.screenname",
+    "title ",
+    "tags\x00",
+    "#",
+    "0",
+    "None",
+]
+TRAPS = [
+    "",
+    " ",
+    "NA",
+    "N/A",
+    "null",
+    "None",
+    "nan",
+    "NaN",
+    "<NA>",
+    "'<NA>",
+    "#N/A",
+    "TRUE",
+    "false",
+    "yes",
+    "no",
+    "0",
+    "1",
+    "-1",
+    "00123",
+    "1e5",
+    "1e400",
+    "-0",
+    "inf",
+    "-inf",
+    "9" * 30,
+    "2024-01-02",
+    "2024-02-30",
+    "2024-01-02T03:04:05Z",
+    "1700000000",
+    "-99999999999",
+    "=1+1",
+    "+1",
+    "-x",
+    "@SUM(A1)",
+    "\t=x",
+    "\r",
+    "'",
+    "''",
+    '"',
+    '""',
+    ",",
+    ";",
+    "\n",
+    "\r\n",
+    "[",
+    "[]",
+    '["a", "b"]',
+    '["a", 1]',
+    '{"a": 1}',
+    "[null]",
+    "a, b, c",
+    " , ,",
+    "a,,b",
+    "_x000D_",
+    "_x0000_",
+    "_xD800_",
+    "\ufeff",
+    "\u202e",
+    "é",
+    "e\u0301",
+    "\U0001f600",
+    "\x00",
+    "\x1b",
+    "\ud800",
+    "a\udc80b",
+    "\ud83d",
+    "x" * 200,
+    "FR",
+    "fr",
+    "music",
+    "news",
+    "public",
+    "ready",
+    "deleted",
+    "x8abc",
+    "true ",
+    " 5 ",
+    '["\\ud800"]',
+]
 
 
 def text(rng: random.Random, *, surrogates: bool = True) -> str:
@@ -93,9 +178,9 @@ def mutate(rng: random.Random, data: bytes) -> bytes:
         elif kind == 1:
             out[at:at] = rng.randbytes(rng.randint(1, 8))
         elif kind == 2:
-            del out[at:at + rng.randint(1, 16)]
+            del out[at : at + rng.randint(1, 16)]
         elif kind == 3:
-            out[at:at] = out[max(0, at - 32):at]
+            out[at:at] = out[max(0, at - 32) : at]
         else:
             del out[at:]
     return bytes(out)
@@ -119,8 +204,21 @@ def record(rng: random.Random, i: int) -> dict[str, Any]:
 
 
 def snapshot(rng: random.Random) -> pd.DataFrame:
-    names = rng.sample(["title", "description", "tags", "channel", "language", "private",
-                        "published", "views_total", "created_time", "status"], rng.randint(1, 6))
+    names = rng.sample(
+        [
+            "title",
+            "description",
+            "tags",
+            "channel",
+            "language",
+            "private",
+            "published",
+            "views_total",
+            "created_time",
+            "status",
+        ],
+        rng.randint(1, 6),
+    )
     return to_frame([record(rng, i) for i in range(rng.randint(0, 6))], fields=names)
 
 
@@ -136,6 +234,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
         def blocked(*args: Any, **kwargs: Any) -> Any:
             attempts.append((name, args[1:] if args else ()))
             raise OSError(f"network access during a fuzz test: {name}")
+
         return blocked
 
     for name in ("connect", "connect_ex", "sendto"):
@@ -158,8 +257,9 @@ def test_the_network_guard_catches_connections(no_network: list[Any]) -> None:
 # -- running cases ----------------------------------------------------------------------------
 
 
-def run_cases(target: str, cases: int, case: Callable[[random.Random, Path], str],
-              tmp_path: Path) -> dict[str, int]:
+def run_cases(
+    target: str, cases: int, case: Callable[[random.Random, Path], str], tmp_path: Path
+) -> dict[str, int]:
     """Run ``cases`` seeded cases; fail listing the first unexpected exceptions."""
     outcomes: dict[str, int] = {}
     failures: list[str] = []
@@ -198,18 +298,34 @@ def csv_bytes(rng: random.Random) -> bytes:
     hostile = rng.random() < 0.5  # otherwise: cells a person could well have typed
     for _ in range(rng.randint(0, 6)):
         width = len(columns) + (rng.choice([0, 0, 0, -1, 1, 3]) if hostile else 0)
-        rows.append([text(rng) if hostile else typed(rng, columns[i % len(columns)])
-                     for i in range(max(0, width))])
+        rows.append(
+            [
+                text(rng) if hostile else typed(rng, columns[i % len(columns)])
+                for i in range(max(0, width))
+            ]
+        )
     delimiter = rng.choice([",", ",", ";", "\t"])
     out = io.StringIO()
-    marker = rng.choice([None, None, "# dmtools export format 1", "# dmtools export format 7",
-                         "# dmtools export format x", '"# dmtools export format 1 junk"'])
+    marker = rng.choice(
+        [
+            None,
+            None,
+            "# dmtools export format 1",
+            "# dmtools export format 7",
+            "# dmtools export format x",
+            '"# dmtools export format 1 junk"',
+        ]
+    )
     if marker:
         out.write(marker + "\r\n")
     if rng.random() < 0.8:
         quoting: Any = rng.choice([csv.QUOTE_MINIMAL, csv.QUOTE_ALL, csv.QUOTE_NONNUMERIC])
-        csv.writer(out, delimiter=delimiter, quoting=quoting,
-                   lineterminator=rng.choice(["\r\n", "\n", "\r"])).writerows(rows)
+        csv.writer(
+            out,
+            delimiter=delimiter,
+            quoting=quoting,
+            lineterminator=rng.choice(["\r\n", "\n", "\r"]),
+        ).writerows(rows)
     else:  # no quoting at all: stray quotes and separators inside cells
         out.write("\n".join(delimiter.join(row) for row in rows))
     encoding = rng.choice(["utf-8", "utf-8", "utf-8-sig", "utf-16", "utf-16-le", "latin-1"])
@@ -251,8 +367,9 @@ def csv_case(rng: random.Random, folder: Path) -> str:
     return check_frame(read_csv(path))
 
 
-def test_fuzzed_csv_files_give_a_frame_or_an_input_error(no_network: list[Any],
-                                                         tmp_path: Path) -> None:
+def test_fuzzed_csv_files_give_a_frame_or_an_input_error(
+    no_network: list[Any], tmp_path: Path
+) -> None:
     outcomes = run_cases("csv", CASES, csv_case, tmp_path)
     assert outcomes.get("frame", 0) >= CASES // 10 and outcomes.get("InputError", 0) >= CASES // 10
 
@@ -264,11 +381,34 @@ def test_fuzzed_csv_files_extended(no_network: list[Any], tmp_path: Path) -> Non
 
 # -- Excel ------------------------------------------------------------------------------------
 
-XML_TRAPS = ['<v>abc</v>', ' t="s"', ' t="b"', ' t="e"', ' t="d"', '<v>1e999</v>', '<v>-1</v>',
-             '<v>99999999</v>', '&#0;', '&amp;', '<c r="A1" t="n"><v>NaN</v></c>',
-             '<c r="ZZ0"/>', '<row r="0">', '<row r="2000000">', ' r="XFD1048577"', '<is><t>',
-             '</t></is>', '<f>1+1</f>', 'state="visible"', 'sheetId="0"', '<sheet name=""/>',
-             '<!DOCTYPE x [<!ENTITY a "aaaa">]>', '&a;', 'PK\x03\x04', '\x00', '']
+XML_TRAPS = [
+    "<v>abc</v>",
+    ' t="s"',
+    ' t="b"',
+    ' t="e"',
+    ' t="d"',
+    "<v>1e999</v>",
+    "<v>-1</v>",
+    "<v>99999999</v>",
+    "&#0;",
+    "&amp;",
+    '<c r="A1" t="n"><v>NaN</v></c>',
+    '<c r="ZZ0"/>',
+    '<row r="0">',
+    '<row r="2000000">',
+    ' r="XFD1048577"',
+    "<is><t>",
+    "</t></is>",
+    "<f>1+1</f>",
+    'state="visible"',
+    'sheetId="0"',
+    '<sheet name=""/>',
+    '<!DOCTYPE x [<!ENTITY a "aaaa">]>',
+    "&a;",
+    "PK\x03\x04",
+    "\x00",
+    "",
+]
 
 
 def storable(value: str) -> str:
@@ -280,11 +420,34 @@ def excel_value(rng: random.Random) -> Any:
     roll = rng.randrange(10)
     if roll < 4:
         return storable(text(rng))[:300]
-    return rng.choice([
-        None, True, False, 0, 1, -1, 2**53 + 1, 2**63, 10**30, 0.5, -0.0, 1e300, 3.0,
-        math.nan, math.inf, datetime(2024, 1, 2, 3, 4, 5), datetime(1900, 1, 1), date(2024, 2, 29),
-        time(1, 2, 3), timedelta(days=2), "=1+1", "=A1", "=1/0", "x" * 40_000,
-    ])
+    return rng.choice(
+        [
+            None,
+            True,
+            False,
+            0,
+            1,
+            -1,
+            2**53 + 1,
+            2**63,
+            10**30,
+            0.5,
+            -0.0,
+            1e300,
+            3.0,
+            math.nan,
+            math.inf,
+            datetime(2024, 1, 2, 3, 4, 5),
+            datetime(1900, 1, 1),
+            date(2024, 2, 29),
+            time(1, 2, 3),
+            timedelta(days=2),
+            "=1+1",
+            "=A1",
+            "=1/0",
+            "x" * 40_000,
+        ]
+    )
 
 
 def excel_bytes(rng: random.Random, pool: list[bytes]) -> bytes:
@@ -302,8 +465,19 @@ def excel_bytes(rng: random.Random, pool: list[bytes]) -> bytes:
     for name in sheets:
         sheet = book.create_sheet(name)
         if name == "dmtools" and rng.random() < 0.8:
-            sheet.append([rng.choice(["dmtools export format 1", "dmtools export format 42",
-                                      "dmtools export format", 7, None])])
+            sheet.append(
+                [
+                    rng.choice(
+                        [
+                            "dmtools export format 1",
+                            "dmtools export format 42",
+                            "dmtools export format",
+                            7,
+                            None,
+                        ]
+                    )
+                ]
+            )
             continue
         columns = ["id", *rng.sample(COLUMNS[1:], rng.randint(0, 5))]
         if rng.random() < 0.3:
@@ -315,8 +489,10 @@ def excel_bytes(rng: random.Random, pool: list[bytes]) -> bytes:
         hostile = rng.random() < 0.5
         for _ in range(rng.randint(0, 5)):
             width = len(columns) + (rng.choice([0, 0, -1, 2]) if hostile else 0)
-            row = [excel_value(rng) if hostile else storable(typed(rng, columns[i % len(columns)]))
-                   for i in range(max(0, width))]
+            row = [
+                excel_value(rng) if hostile else storable(typed(rng, columns[i % len(columns)]))
+                for i in range(max(0, width))
+            ]
             try:
                 sheet.append(row)
             except (ValueError, TypeError):  # a value openpyxl itself cannot store
@@ -335,7 +511,7 @@ def mutate_xml(rng: random.Random, workbook: bytes) -> bytes:
     for _ in range(rng.randint(1, 3)):
         at = rng.randrange(len(body) + 1)
         cut = rng.choice([0, 0, rng.randint(1, 40)])
-        body = body[:at] + rng.choice(XML_TRAPS) + body[at + cut:]
+        body = body[:at] + rng.choice(XML_TRAPS) + body[at + cut :]
     parts[name] = body.encode("utf-8", "surrogatepass")
     if rng.random() < 0.1:
         del parts[rng.choice(list(parts))]
@@ -363,30 +539,72 @@ def excel_case(pool: list[bytes]) -> Callable[[random.Random, Path], str]:
         path = folder / "fuzz.xlsx"
         path.write_bytes(excel_bytes(rng, pool))
         return check_frame(read_excel(path))
+
     return case
 
 
-def test_fuzzed_workbooks_give_a_frame_or_an_input_error(no_network: list[Any], tmp_path: Path,
-                                                         workbooks: list[bytes]) -> None:
+def test_fuzzed_workbooks_give_a_frame_or_an_input_error(
+    no_network: list[Any], tmp_path: Path, workbooks: list[bytes]
+) -> None:
     outcomes = run_cases("xlsx", CASES, excel_case(workbooks), tmp_path)
     assert outcomes.get("frame", 0) >= CASES // 10 and outcomes.get("InputError", 0) >= CASES // 10
 
 
 @extended
-def test_fuzzed_workbooks_extended(no_network: list[Any], tmp_path: Path,
-                                   workbooks: list[bytes]) -> None:
+def test_fuzzed_workbooks_extended(
+    no_network: list[Any], tmp_path: Path, workbooks: list[bytes]
+) -> None:
     run_cases("xlsx", EXTENDED_CASES, excel_case(workbooks), tmp_path)
 
 
 # -- the plan builder -------------------------------------------------------------------------
 
-ODD = [None, pd.NA, np.nan, pd.NaT, math.inf, -0.0, 1e300, 0, 1, -1, 2**63, 10**30, True,
-       False, np.True_, np.int64(5), np.float32(1.5), ["a"], ["a, b"], [" a"], [""], ["a", 1],
-       [], ("a",), {"a": 1}, {"a"}, b"bytes", Decimal("1.5"), complex(1, 2),
-       datetime(2024, 1, 2), datetime(2024, 1, 2, tzinfo=UTC), date(2024, 1, 2),
-       time(1, 2), timedelta(1), pd.Timestamp("2024-01-02", tz="Europe/Paris"),
-       np.datetime64("2024-01-02"), np.datetime64("NaT"), object(), "x" * 101, "x" * 3001,
-       ["t"] * 151, ["x" * 51], np.array(["a", "b"]), pd.Series([1])]
+ODD = [
+    None,
+    pd.NA,
+    np.nan,
+    pd.NaT,
+    math.inf,
+    -0.0,
+    1e300,
+    0,
+    1,
+    -1,
+    2**63,
+    10**30,
+    True,
+    False,
+    np.True_,
+    np.int64(5),
+    np.float32(1.5),
+    ["a"],
+    ["a, b"],
+    [" a"],
+    [""],
+    ["a", 1],
+    [],
+    ("a",),
+    {"a": 1},
+    {"a"},
+    b"bytes",
+    Decimal("1.5"),
+    complex(1, 2),
+    datetime(2024, 1, 2),
+    datetime(2024, 1, 2, tzinfo=UTC),
+    date(2024, 1, 2),
+    time(1, 2),
+    timedelta(1),
+    pd.Timestamp("2024-01-02", tz="Europe/Paris"),
+    np.datetime64("2024-01-02"),
+    np.datetime64("NaT"),
+    object(),
+    "x" * 101,
+    "x" * 3001,
+    ["t"] * 151,
+    ["x" * 51],
+    np.array(["a", "b"]),
+    pd.Series([1]),
+]
 
 
 def cell(rng: random.Random) -> Any:
@@ -476,8 +694,15 @@ def check_plan(plan: EditPlan, before: pd.DataFrame) -> str:
 def plan_case(rng: random.Random, folder: Path) -> str:
     roll = rng.random()
     if roll < 0.05:  # not a frame at all, or a snapshot that is not one dmtools made
-        before: Any = rng.choice([None, [], {"id": ["x1"]}, pd.DataFrame({"a": [1]}),
-                                  pd.DataFrame({"id": [None, None], "title": ["a", "b"]})])
+        before: Any = rng.choice(
+            [
+                None,
+                [],
+                {"id": ["x1"]},
+                pd.DataFrame({"a": [1]}),
+                pd.DataFrame({"id": [None, None], "title": ["a", "b"]}),
+            ]
+        )
         return check_plan(plan_edits(before, snapshot(rng)), snapshot(rng))
     before = snapshot(rng)
     edited: Any = edited_from(rng, before)
@@ -497,8 +722,9 @@ def plan_case(rng: random.Random, folder: Path) -> str:
     return check_plan(plan, before)
 
 
-def test_fuzzed_edits_give_a_valid_plan_or_an_input_error(no_network: list[Any],
-                                                          tmp_path: Path) -> None:
+def test_fuzzed_edits_give_a_valid_plan_or_an_input_error(
+    no_network: list[Any], tmp_path: Path
+) -> None:
     outcomes = run_cases("plan", CASES, plan_case, tmp_path)
     assert outcomes.get("plan", 0) >= CASES // 10 and outcomes.get("InputError", 0) >= CASES // 10
 
@@ -511,14 +737,24 @@ def test_fuzzed_edits_extended(no_network: list[Any], tmp_path: Path) -> None:
 # -- what fuzzing found, pinned ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("column", "value"), [
-    ("title", "bad\ud800"), ("description", "\udc80"), ("tags", ["ok", "bad\ud800"]),
-    ("tags", '["\\ud800"]'), ("tags", "a, \ud83d"), ("channel", "music\ud800"),
-])
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("title", "bad\ud800"),
+        ("description", "\udc80"),
+        ("tags", ["ok", "bad\ud800"]),
+        ("tags", '["\\ud800"]'),
+        ("tags", "a, \ud83d"),
+        ("channel", "music\ud800"),
+    ],
+)
 def test_a_lone_surrogate_in_an_edited_cell_is_an_input_error_naming_the_cell(
-        column: str, value: Any) -> None:
-    before = to_frame([{"id": "x1", "title": "a", "description": "d", "tags": ["a"],
-                        "channel": "music"}], fields=["title", "description", "tags", "channel"])
+    column: str, value: Any
+) -> None:
+    before = to_frame(
+        [{"id": "x1", "title": "a", "description": "d", "tags": ["a"], "channel": "music"}],
+        fields=["title", "description", "tags", "channel"],
+    )
     edited = before.astype(object)
     edited.at["x1", column] = value
     with pytest.raises(InputError) as info:

@@ -71,8 +71,12 @@ class FakeAPI:
         self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, name="fakeapi-serve",
-                                       kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever,
+            name="fakeapi-serve",
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
+        )
         self.thread.start()
 
     def script(self, path: str, *steps: Step) -> None:
@@ -92,10 +96,14 @@ class FakeAPI:
         length = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(length).decode() if length else ""
         record = {
-            "time": time.monotonic(), "method": h.command, "path": parts.path, "url": h.path,
+            "time": time.monotonic(),
+            "method": h.command,
+            "path": parts.path,
+            "url": h.path,
             "query": {k: v[0] for k, v in parse_qs(parts.query).items()},
             "form": {k: v[0] for k, v in parse_qs(body).items()},
-            "authorization": h.headers.get("Authorization"), "thread": threading.get_ident(),
+            "authorization": h.headers.get("Authorization"),
+            "thread": threading.get_ident(),
             "headers": dict(h.headers),
         }
         with self._lock:
@@ -195,17 +203,25 @@ def ok(body: Any = None, **kw: Any) -> Step:
 
 
 def err(status: int, error_type: str = "x", **kw: Any) -> Step:
-    return {"status": status, "json": {"error": {"code": status, "type": error_type,
-                                                 "message": f"m{status}"}}, **kw}
+    return {
+        "status": status,
+        "json": {"error": {"code": status, "type": error_type, "message": f"m{status}"}},
+        **kw,
+    }
 
 
 # -- basics ---------------------------------------------------------------------------------
 
 
-def test_get_returns_json_and_sends_bearer_header_never_token_in_url(api: FakeAPI, clock: FakeClock) -> None:
+def test_get_returns_json_and_sends_bearer_header_never_token_in_url(
+    api: FakeAPI, clock: FakeClock
+) -> None:
     api.script("/video/x1", ok({"id": "x1", "title": "t"}))
     with make(api, clock) as t:
-        assert t.request("GET", "/video/x1", params={"fields": ["id", "title"]}) == {"id": "x1", "title": "t"}
+        assert t.request("GET", "/video/x1", params={"fields": ["id", "title"]}) == {
+            "id": "x1",
+            "title": "t",
+        }
     (rec,) = api.log
     assert rec["authorization"] == f"Bearer {CANARY_TOKEN}"
     assert rec["query"] == {"fields": "id,title"}
@@ -217,7 +233,9 @@ def test_post_sends_form_body_with_api_wire_values(api: FakeAPI, clock: FakeCloc
     with make(api, clock) as t:
         t.request("POST", "/video/x1", data={"tags": ["a", "b"], "private": True, "title": "é"})
     assert api.log[0]["form"] == {"tags": "a,b", "private": "true", "title": "é"}
-    assert encode_value(None) == "" and encode_value(3) == "3" and encode_value({"a": 1}) == '{"a":1}'
+    assert (
+        encode_value(None) == "" and encode_value(3) == "3" and encode_value({"a": 1}) == '{"a":1}'
+    )
 
 
 def test_empty_2xx_body_is_an_empty_dict(api: FakeAPI, clock: FakeClock) -> None:
@@ -226,12 +244,18 @@ def test_empty_2xx_body_is_an_empty_dict(api: FakeAPI, clock: FakeClock) -> None
         assert t.request("DELETE", "/video/x1") == {}
 
 
-@pytest.mark.parametrize(("status", "error_type", "cls"), [
-    (400, "invalid_parameter", ValidationError), (403, "access_forbidden", PermissionDenied),
-    (404, "not_found", NotFound), (409, "conflict", APIError),
-])
-def test_client_errors_are_mapped_and_never_retried(api: FakeAPI, clock: FakeClock, status: int,
-                                                     error_type: str, cls: type[APIError]) -> None:
+@pytest.mark.parametrize(
+    ("status", "error_type", "cls"),
+    [
+        (400, "invalid_parameter", ValidationError),
+        (403, "access_forbidden", PermissionDenied),
+        (404, "not_found", NotFound),
+        (409, "conflict", APIError),
+    ],
+)
+def test_client_errors_are_mapped_and_never_retried(
+    api: FakeAPI, clock: FakeClock, status: int, error_type: str, cls: type[APIError]
+) -> None:
     api.script("/video/x1", err(status, error_type))
     with make(api, clock) as t, pytest.raises(cls) as info:
         t.request("GET", "/video/x1", params={"fields": "secret-looking-query"})
@@ -271,7 +295,8 @@ def test_reads_give_up_after_the_configured_attempts(api: FakeAPI, clock: FakeCl
 @pytest.mark.parametrize("status", [500, 502, 504])
 @pytest.mark.parametrize("method", ["POST", "DELETE"])
 def test_writes_raise_on_ambiguous_gateway_errors_without_resending(
-        api: FakeAPI, clock: FakeClock, status: int, method: str) -> None:
+    api: FakeAPI, clock: FakeClock, status: int, method: str
+) -> None:
     api.script("/video/x1", err(status), ok())
     with make(api, clock) as t, pytest.raises(ServerError):
         t.request(method, "/video/x1", data={"title": "x"} if method == "POST" else None)
@@ -280,8 +305,9 @@ def test_writes_raise_on_ambiguous_gateway_errors_without_resending(
 
 @pytest.mark.parametrize("status", [429, 503])
 @pytest.mark.parametrize("op", ["edit", "delete", "auth"])
-def test_writes_retry_when_the_server_said_not_processed(api: FakeAPI, clock: FakeClock,
-                                                         status: int, op: Any) -> None:
+def test_writes_retry_when_the_server_said_not_processed(
+    api: FakeAPI, clock: FakeClock, status: int, op: Any
+) -> None:
     api.script("/video/x1", err(status), ok())
     with make(api, clock) as t:
         assert t.request("POST", "/video/x1", op=op) == {"ok": True}
@@ -289,19 +315,24 @@ def test_writes_retry_when_the_server_said_not_processed(api: FakeAPI, clock: Fa
 
 
 @pytest.mark.parametrize("status", [429, 500, 503])
-def test_creates_are_never_resent_after_reaching_the_server(api: FakeAPI, clock: FakeClock,
-                                                            status: int) -> None:
+def test_creates_are_never_resent_after_reaching_the_server(
+    api: FakeAPI, clock: FakeClock, status: int
+) -> None:
     api.script("/me/videos", err(status), ok())
     with make(api, clock) as t, pytest.raises(APIError):
         t.request("POST", "/me/videos", data={"url": "u"}, op="create")
     assert len(api.log) == 1
 
 
-def test_reset_after_send_on_edit_is_ambiguous_and_not_resent(api: FakeAPI, clock: FakeClock) -> None:
+def test_reset_after_send_on_edit_is_ambiguous_and_not_resent(
+    api: FakeAPI, clock: FakeClock
+) -> None:
     api.script("/video/x1", {"reset": True}, ok())
     with make(api, clock) as t, pytest.raises(TransportError) as info:
         t.request("POST", "/video/x1", data={"title": "new"})
-    assert info.value.sent is True and info.value.method == "POST" and info.value.path == "/video/x1"
+    assert (
+        info.value.sent is True and info.value.method == "POST" and info.value.path == "/video/x1"
+    )
     assert len(api.log) == 1 and api.log[0]["form"] == {"title": "new"}
 
 
@@ -315,7 +346,8 @@ def test_reset_on_read_is_retried(api: FakeAPI, clock: FakeClock) -> None:
 
 @pytest.mark.parametrize("step", [{"truncate": True}, {"raw": b'{"id": "x1", "ti'}])
 def test_truncated_2xx_is_ambiguous_for_writes_and_retried_for_reads(
-        api: FakeAPI, clock: FakeClock, step: Step) -> None:
+    api: FakeAPI, clock: FakeClock, step: Step
+) -> None:
     api.script("/video/x1", {"status": 200, "json": {"id": "x1"}, **step})
     with make(api, clock) as t, pytest.raises(TransportError) as info:
         t.request("POST", "/video/x1", data={"title": "x"})
@@ -330,8 +362,13 @@ def test_connection_refused_is_not_sent_and_retried_for_every_op(clock: FakeCloc
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    t = Transport(f"http://127.0.0.1:{port}", auth=FakeAuth(), sleep=clock.sleep, clock=clock,
-                  retries=Backoff(attempts=3))
+    t = Transport(
+        f"http://127.0.0.1:{port}",
+        auth=FakeAuth(),
+        sleep=clock.sleep,
+        clock=clock,
+        retries=Backoff(attempts=3),
+    )
     with t, pytest.raises(TransportError) as info:
         t.request("POST", "/video/x1", op=op)
     assert info.value.sent is False
@@ -341,8 +378,9 @@ def test_connection_refused_is_not_sent_and_retried_for_every_op(clock: FakeCloc
 # -- Retry-After, rate limiting, budget -----------------------------------------------------
 
 
-def test_retry_after_seconds_is_honoured_as_the_larger_of_it_and_backoff(api: FakeAPI,
-                                                                         clock: FakeClock) -> None:
+def test_retry_after_seconds_is_honoured_as_the_larger_of_it_and_backoff(
+    api: FakeAPI, clock: FakeClock
+) -> None:
     api.script("/video/x1", err(429, "rate_limit_exceeded", headers={"Retry-After": "7"}), ok())
     with make(api, clock) as t:
         t.request("GET", "/video/x1")
@@ -365,7 +403,8 @@ def test_malformed_retry_after_falls_back_to_backoff(api: FakeAPI, clock: FakeCl
 
 
 def test_retry_after_beyond_the_cap_raises_rate_limited_instead_of_blocking(
-        api: FakeAPI, clock: FakeClock) -> None:
+    api: FakeAPI, clock: FakeClock
+) -> None:
     api.script("/video/x1", err(429, "rate_limit_exceeded", headers={"Retry-After": "3600"}))
     with make(api, clock) as t:
         with pytest.raises(RateLimited) as info:
@@ -375,7 +414,8 @@ def test_retry_after_beyond_the_cap_raises_rate_limited_instead_of_blocking(
 
 
 def test_retry_after_holds_every_later_request_until_the_advertised_time(
-        api: FakeAPI, clock: FakeClock) -> None:
+    api: FakeAPI, clock: FakeClock
+) -> None:
     api.script("/a", err(429, "rate_limit_exceeded", headers={"Retry-After": "5"}))
     with make(api, clock, retries=0) as t:
         with pytest.raises(RateLimited):
@@ -407,8 +447,10 @@ def test_retry_budget_stops_a_retry_storm(api: FakeAPI, clock: FakeClock) -> Non
 def test_client_side_rate_limit_paces_real_requests(api: FakeAPI) -> None:
     with Transport(api.url, auth=FakeAuth(), rate_limit=50.0) as t:
         started = time.monotonic()
-        threads = [threading.Thread(target=lambda: [t.request("GET", "/a") for _ in range(5)])
-                   for _ in range(4)]
+        threads = [
+            threading.Thread(target=lambda: [t.request("GET", "/a") for _ in range(5)])
+            for _ in range(4)
+        ]
         for th in threads:
             th.start()
         for th in threads:
@@ -423,10 +465,20 @@ def test_client_side_rate_limit_paces_real_requests(api: FakeAPI) -> None:
 
 
 def _unauthorized() -> Step:
-    return {"status": 401, "json": {"error": {"code": 401, "type": "invalid_token",
-                                              "message": "The access token has expired."}},
-            "headers": {"WWW-Authenticate": 'Bearer error="invalid_token", '
-                                            'error_description="The access token has expired."'}}
+    return {
+        "status": 401,
+        "json": {
+            "error": {
+                "code": 401,
+                "type": "invalid_token",
+                "message": "The access token has expired.",
+            }
+        },
+        "headers": {
+            "WWW-Authenticate": 'Bearer error="invalid_token", '
+            'error_description="The access token has expired."'
+        },
+    }
 
 
 def test_401_refreshes_once_and_replays_with_the_new_token(api: FakeAPI, clock: FakeClock) -> None:
@@ -435,8 +487,10 @@ def test_401_refreshes_once_and_replays_with_the_new_token(api: FakeAPI, clock: 
     with make(api, clock, auth=auth) as t:
         assert t.request("POST", "/me", op="create") == {"id": "u1"}
     assert auth.unauthorized == [CANARY_TOKEN]
-    assert [r["authorization"] for r in api.log] == [f"Bearer {CANARY_TOKEN}",
-                                                     f"Bearer {CANARY_TOKEN}-1"]
+    assert [r["authorization"] for r in api.log] == [
+        f"Bearer {CANARY_TOKEN}",
+        f"Bearer {CANARY_TOKEN}-1",
+    ]
 
 
 def test_a_second_401_surfaces(api: FakeAPI, clock: FakeClock) -> None:
@@ -448,7 +502,9 @@ def test_a_second_401_surfaces(api: FakeAPI, clock: FakeClock) -> None:
     assert CANARY_TOKEN not in str(info.value) and CANARY_TOKEN not in repr(info.value)
 
 
-def test_unauthenticated_requests_send_no_authorization_header(api: FakeAPI, clock: FakeClock) -> None:
+def test_unauthenticated_requests_send_no_authorization_header(
+    api: FakeAPI, clock: FakeClock
+) -> None:
     with make(api, clock, auth=None) as t:
         t.request("GET", "/echo", params={"message": "hi"})
     assert api.log[0]["authorization"] is None
@@ -458,8 +514,11 @@ def test_unauthenticated_requests_send_no_authorization_header(api: FakeAPI, clo
 
 
 def _client_threads() -> set[threading.Thread]:
-    return {th for th in threading.enumerate()
-            if "process_request_thread" not in th.name and not th.name.startswith("fakeapi")}
+    return {
+        th
+        for th in threading.enumerate()
+        if "process_request_thread" not in th.name and not th.name.startswith("fakeapi")
+    }
 
 
 def test_stalled_server_fails_within_the_read_timeout_and_leaks_no_thread(api: FakeAPI) -> None:
@@ -475,7 +534,9 @@ def test_stalled_server_fails_within_the_read_timeout_and_leaks_no_thread(api: F
     assert _client_threads() == before
 
 
-def test_read_timeouts_on_reads_are_retried_and_cost_more_budget(api: FakeAPI, clock: FakeClock) -> None:
+def test_read_timeouts_on_reads_are_retried_and_cost_more_budget(
+    api: FakeAPI, clock: FakeClock
+) -> None:
     api.script("/a", {"hold": api.hold_event()}, ok())
     budget = RetryBudget()
     with make(api, clock, timeout=(1.0, 0.3), budget=budget) as t:
@@ -484,13 +545,22 @@ def test_read_timeouts_on_reads_are_retried_and_cost_more_budget(api: FakeAPI, c
     assert budget.available == 500 - 10 + 1
 
 
-def test_non_loopback_plain_http_is_refused_before_any_socket(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_non_loopback_plain_http_is_refused_before_any_socket(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     connects: list[Any] = []
     real_connect = socket.socket.connect
-    monkeypatch.setattr(socket.socket, "connect",
-                        lambda self, addr: connects.append(addr) or real_connect(self, addr))
-    for url in ("http://api.dailymotion.com", "http://127.0.0.1.example.com",
-                "http://localhost:80@attacker.test", "ftp://127.0.0.1"):
+    monkeypatch.setattr(
+        socket.socket,
+        "connect",
+        lambda self, addr: connects.append(addr) or real_connect(self, addr),
+    )
+    for url in (
+        "http://api.dailymotion.com",
+        "http://127.0.0.1.example.com",
+        "http://localhost:80@attacker.test",
+        "ftp://127.0.0.1",
+    ):
         with pytest.raises(InsecureTransportError):
             Transport(url)
     with Transport("https://api.dailymotion.com") as t:
@@ -499,9 +569,9 @@ def test_non_loopback_plain_http_is_refused_before_any_socket(monkeypatch: pytes
     assert connects == []
 
 
-def test_sandbox_sessions_ignore_proxy_variables_and_netrc(api: FakeAPI, clock: FakeClock,
-                                                            tmp_path: Any,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sandbox_sessions_ignore_proxy_variables_and_netrc(
+    api: FakeAPI, clock: FakeClock, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     trap = FakeAPI()
     try:
         netrc = tmp_path / "netrc"
@@ -527,6 +597,7 @@ def test_sixteen_threads_each_use_their_own_session(api: FakeAPI, clock: FakeClo
     barrier = threading.Barrier(16)
     errors: list[BaseException] = []
     with make(api, clock) as t:
+
         def work() -> None:
             try:
                 barrier.wait(5)
@@ -553,7 +624,9 @@ def test_closed_transport_refuses_to_send(api: FakeAPI, clock: FakeClock) -> Non
     assert api.log == []
 
 
-def test_logs_carry_no_token(api: FakeAPI, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
+def test_logs_carry_no_token(
+    api: FakeAPI, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level("DEBUG", logger="dmtools.http")
     api.script("/me", _unauthorized(), err(503), ok())
     with make(api, clock) as t:
@@ -574,6 +647,7 @@ def _listing(total: int, *, lie_has_more: bool = False) -> Route:
         items = [{"id": f"x{i}"} for i in range((page - 1) * limit, min(total, page * limit))]
         has_more = lie_has_more or page * limit < total
         return ok({"page": page, "limit": limit, "total": 5, "has_more": has_more, "list": items})
+
     return route
 
 
@@ -587,7 +661,8 @@ def test_iterate_follows_has_more_and_ignores_total(api: FakeAPI, clock: FakeClo
 
 
 def test_iterate_stops_at_the_result_ceiling_without_requesting_a_refused_page(
-        api: FakeAPI, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
+    api: FakeAPI, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level("WARNING", logger="dmtools.http")
     api.routes["/me/videos"] = _listing(5000, lie_has_more=True)
     with make(api, clock) as t:
@@ -602,7 +677,9 @@ def test_iterate_rejects_a_limit_the_api_would_refuse(api: FakeAPI, clock: FakeC
     assert api.log == []
 
 
-def test_a_dead_service_costs_at_most_one_hundred_retries_in_total(api: FakeAPI, clock: FakeClock) -> None:
+def test_a_dead_service_costs_at_most_one_hundred_retries_in_total(
+    api: FakeAPI, clock: FakeClock
+) -> None:
     api.routes["/a"] = lambda record: err(503)
     with make(api, clock) as t:
         failures = 0

@@ -42,8 +42,7 @@ def load(client: Client, **options: Any) -> pd.DataFrame:
         return dm.load_videos(client, progress=False, **options)
 
 
-def test_a_5000_video_channel_loads_every_video_exactly_once(big: Sandbox,
-                                                             client: Client) -> None:
+def test_a_5000_video_channel_loads_every_video_exactly_once(big: Sandbox, client: Client) -> None:
     expected = seeded(BIG_SEED, BIG, big.credentials.user.id)
     assert len(expected) == BIG
     mark = len(big.request_log())
@@ -57,14 +56,16 @@ def test_a_5000_video_channel_loads_every_video_exactly_once(big: Sandbox,
     sample = sorted(expected)[::500]
     for vid in sample:
         assert df.loc[vid, "title"] == expected[vid]["title"]
-        assert df.loc[vid, "created_time"] == pd.Timestamp(expected[vid]["created_time"],
-                                                           unit="s", tz="UTC")
+        assert df.loc[vid, "created_time"] == pd.Timestamp(
+            expected[vid]["created_time"], unit="s", tz="UTC"
+        )
 
 
 def test_columns_have_the_schema_dtypes(client: Client) -> None:
     df = load(client, created_before=schema_time(0.2))
-    assert list(df.columns) == [schema.VIDEO_FIELDS[n].column
-                                for n in schema.DEFAULT_VIDEO_FIELDS if n != "id"]
+    assert list(df.columns) == [
+        schema.VIDEO_FIELDS[n].column for n in schema.DEFAULT_VIDEO_FIELDS if n != "id"
+    ]
     for name in schema.DEFAULT_VIDEO_FIELDS[1:]:
         spec = schema.VIDEO_FIELDS[name]
         assert str(df[spec.column].dtype) == spec.dtype, name
@@ -82,16 +83,21 @@ def test_only_the_requested_fields_become_columns(client: Client) -> None:
 
 
 def test_filters_and_a_half_open_time_range_select_the_same_videos_as_the_api(
-        big: Sandbox, client: Client) -> None:
+    big: Sandbox, client: Client
+) -> None:
     expected = seeded(BIG_SEED, BIG, big.credentials.user.id)
     lo, hi = schema_time(0.25), schema_time(0.75)
     df = load(client, channel="music", created_after=lo, created_before=hi, private=False)
-    assert set(df.index) == {i for i, v in expected.items() if v["channel"] == "music"
-                             and not v["private"] and lo <= v["created_time"] < hi}
+    assert set(df.index) == {
+        i
+        for i, v in expected.items()
+        if v["channel"] == "music" and not v["private"] and lo <= v["created_time"] < hi
+    }
 
 
 def test_progress_bar_on_a_terminal_and_silence_without_it(
-        client: Client, capsys: pytest.CaptureFixture[str]) -> None:
+    client: Client, capsys: pytest.CaptureFixture[str]
+) -> None:
     dm.load_videos(client, progress=False, created_before=schema_time(0.05))
     assert capsys.readouterr().err == ""
     df = dm.load_videos(client, progress=True, created_before=schema_time(0.05))
@@ -138,8 +144,10 @@ def test_an_unreachable_second_is_reported_with_its_time_and_count(small: Sandbo
     t = schema_time(0.6)
     crowd = random.Random(3).sample(expected, 230)
     crowd_one_second(small, crowd, t, channel="music", private=False)
-    with login(small) as client, pytest.warns(IncompleteLoadWarning,
-                                              match=rf"second {t} .*holds 230 videos"):
+    with (
+        login(small) as client,
+        pytest.warns(IncompleteLoadWarning, match=rf"second {t} .*holds 230 videos"),
+    ):
         df = dm.load_videos(client, progress=False)
     assert df.index.is_unique
     assert set(expected) - set(crowd) <= set(df.index)

@@ -22,17 +22,22 @@ from dmtools import schema
 from dmtools.loader import IncompleteLoadWarning, load_records
 from dmtools.videos import VideoQuery
 
-QUERY = VideoQuery(paths=("/me/videos",), fields=("id", "title"),
-                   params={"fields": "id,title"})
+QUERY = VideoQuery(paths=("/me/videos",), fields=("id", "title"), params={"fields": "id,title"})
 
 
 class ListAPI:
     """Just enough of a video list endpoint: time filters, sorts, paging, ceiling, filters."""
 
-    def __init__(self, videos: dict[str, dict[str, Any]], *, after_inclusive: bool = True,
-                 before_inclusive: bool = False, ceiling: int = schema.LIST_CEILING,
-                 total: Callable[[int], int | None] = lambda n: n,
-                 between: Callable[[ListAPI], None] = lambda api: None) -> None:
+    def __init__(
+        self,
+        videos: dict[str, dict[str, Any]],
+        *,
+        after_inclusive: bool = True,
+        before_inclusive: bool = False,
+        ceiling: int = schema.LIST_CEILING,
+        total: Callable[[int], int | None] = lambda n: n,
+        between: Callable[[ListAPI], None] = lambda api: None,
+    ) -> None:
         self.videos = videos
         self.after_inclusive, self.before_inclusive = after_inclusive, before_inclusive
         self.ceiling, self.total, self.between = ceiling, total, between
@@ -53,19 +58,27 @@ class ListAPI:
         for name in ("channel", "private"):
             if name in params:
                 rows = [v for v in rows if str(v[name]).lower() == params[name]]
-        rows.sort(key=lambda v: (v["created_time"], v["id"]),
-                  reverse=params.get("sort", "recent") == "recent")
+        rows.sort(
+            key=lambda v: (v["created_time"], v["id"]),
+            reverse=params.get("sort", "recent") == "recent",
+        )
         start = (page - 1) * limit
         more = page * limit < len(rows) and (page + 1) * limit <= self.ceiling
-        return {"page": page, "limit": limit, "total": self.total(len(rows)), "has_more": more,
-                "list": [dict(v) for v in rows[start:start + limit]]}
+        return {
+            "page": page,
+            "limit": limit,
+            "total": self.total(len(rows)),
+            "has_more": more,
+            "list": [dict(v) for v in rows[start : start + limit]],
+        }
 
     @property
     def transport(self) -> ListAPI:
         return self
 
-    def pages(self, path: str, params: dict[str, str], *, limit: int = 100
-              ) -> Iterator[dict[str, Any]]:
+    def pages(
+        self, path: str, params: dict[str, str], *, limit: int = 100
+    ) -> Iterator[dict[str, Any]]:
         """Like the client's paging generator: page after page while ``has_more``."""
         page = 1
         while True:
@@ -76,13 +89,19 @@ class ListAPI:
                 return
 
 
-def make_videos(times: list[int], rng: random.Random,
-                channels: tuple[str, ...] = schema.CATEGORIES) -> dict[str, dict[str, Any]]:
+def make_videos(
+    times: list[int], rng: random.Random, channels: tuple[str, ...] = schema.CATEGORIES
+) -> dict[str, dict[str, Any]]:
     out = {}
     for i, t in enumerate(times):
-        vid = f"x{i:06d}{rng.randrange(36 ** 3):03x}"
-        out[vid] = {"id": vid, "created_time": t, "title": vid, "channel": rng.choice(channels),
-                    "private": rng.random() < 0.2}
+        vid = f"x{i:06d}{rng.randrange(36**3):03x}"
+        out[vid] = {
+            "id": vid,
+            "created_time": t,
+            "title": vid,
+            "channel": rng.choice(channels),
+            "private": rng.random() < 0.2,
+        }
     return out
 
 
@@ -97,19 +116,24 @@ def load(api: ListAPI, workers: int = 4, strict: bool = True) -> list[str]:
 @pytest.mark.parametrize("after_inclusive", [True, False])
 @pytest.mark.parametrize("before_inclusive", [True, False])
 def test_every_video_once_whichever_way_the_api_reads_the_time_bounds(
-        after_inclusive: bool, before_inclusive: bool) -> None:
+    after_inclusive: bool, before_inclusive: bool
+) -> None:
     rng = random.Random(1)
     times = sorted(rng.randrange(0, 40_000) for _ in range(2_500))
     times += [20_000] * 7 + [30_000] * 130  # ties, one of them more than a page
-    api = ListAPI(make_videos(times, rng), after_inclusive=after_inclusive,
-                  before_inclusive=before_inclusive)
+    api = ListAPI(
+        make_videos(times, rng), after_inclusive=after_inclusive, before_inclusive=before_inclusive
+    )
     ids = load(api)
     assert len(ids) == len(set(ids)) == len(api.videos)
     assert set(ids) == set(api.videos)
 
 
-@pytest.mark.parametrize("total", [lambda n: None, lambda n: n + 5_000, lambda n: max(0, n - 300)],
-                         ids=["no-total", "total-too-high", "total-too-low"])
+@pytest.mark.parametrize(
+    "total",
+    [lambda n: None, lambda n: n + 5_000, lambda n: max(0, n - 300)],
+    ids=["no-total", "total-too-high", "total-too-low"],
+)
 def test_completeness_never_relies_on_total(total: Callable[[int], int | None]) -> None:
     rng = random.Random(2)
     times = [rng.randrange(0, 10_000) for _ in range(1_800)] + [5_000] * 150
@@ -167,8 +191,12 @@ def test_deletions_between_requests_never_hide_a_video_that_stays() -> None:
     assert len(deleted) > 30
 
 
-@settings(max_examples=40, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 @given(
     seed=st.integers(0, 10**6),
     n=st.integers(0, 1_500),
@@ -181,8 +209,16 @@ def test_deletions_between_requests_never_hide_a_video_that_stays() -> None:
     workers=st.integers(1, 8),
 )
 def test_property_videos_present_throughout_appear_exactly_once(
-        seed: int, n: int, span: int, bursts: list[int], after_inclusive: bool,
-        before_inclusive: bool, ceiling: int, churn: float, workers: int) -> None:
+    seed: int,
+    n: int,
+    span: int,
+    bursts: list[int],
+    after_inclusive: bool,
+    before_inclusive: bool,
+    ceiling: int,
+    churn: float,
+    workers: int,
+) -> None:
     rng = random.Random(seed)
     times = [rng.randrange(0, span) for _ in range(n)]
     for size in bursts:
@@ -207,11 +243,21 @@ def test_property_videos_present_throughout_appear_exactly_once(
             counter[0] += 1
             vid = f"n{counter[0]:06d}"
             ever.add(vid)
-            api.videos[vid] = {"id": vid, "created_time": rng.randrange(0, span + 10),
-                               "title": vid, "channel": "news", "private": False}
+            api.videos[vid] = {
+                "id": vid,
+                "created_time": rng.randrange(0, span + 10),
+                "title": vid,
+                "channel": "news",
+                "private": False,
+            }
 
-    api = ListAPI(videos, after_inclusive=after_inclusive, before_inclusive=before_inclusive,
-                  ceiling=ceiling, between=churn_between)
+    api = ListAPI(
+        videos,
+        after_inclusive=after_inclusive,
+        before_inclusive=before_inclusive,
+        ceiling=ceiling,
+        between=churn_between,
+    )
     ids = load(api, workers=workers, strict=churn == 0)
     assert len(ids) == len(set(ids))
     assert before - deleted <= set(ids) <= ever
@@ -236,8 +282,11 @@ def test_a_busy_second_that_changes_while_paged_is_read_again() -> None:
     deleted: list[str] = []
 
     def delete_in_the_busy_second(api: ListAPI) -> None:
-        paging_it = api.calls and api.calls[-1].get("created_before") == "4001" \
+        paging_it = (
+            api.calls
+            and api.calls[-1].get("created_before") == "4001"
             and api.calls[-1]["page"] != "1"
+        )
         if paging_it and len(deleted) < 3:
             deleted.append(crowd[len(deleted) * 7])  # early in the order: shifts later pages
             del api.videos[deleted[-1]]

@@ -29,8 +29,13 @@ NAMES = [path.name for path in NOTEBOOKS]
 EXPECTED = {
     "01_login.ipynb": [r"Logged in as Demo Channel \(local sandbox\) with no scopes"],
     "02_channel_report.ipynb": [r"\n\d{3,4} videos\n", "Report written to channel_report.html"],
-    "03_bulk_edit.ipynb": [r"Changes will be applied\.", "Result of plan", "applied 5",
-                           "'applied': 5", "'applied': 2"],
+    "03_bulk_edit.ipynb": [
+        r"Changes will be applied\.",
+        "Result of plan",
+        "applied 5",
+        "'applied': 5",
+        "'applied': 2",
+    ],
     "04_bulk_delete.ipynb": ["Dry run of plan", "deleted 3", "1500 videos before, 1497 now"],
 }
 #: Files a notebook leaves in its working folder.
@@ -50,8 +55,13 @@ def _clean_env(**extra: str) -> dict[str, str]:
 def _execute(name: str, workdir: Path, env: dict[str, str]) -> Path:
     """Run notebooks/<name> in a kernel working in ``workdir``; save it there; return the path."""
     nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
-    client = NotebookClient(nb, timeout=180, kernel_name="python3", store_widget_state=True,
-                            resources={"metadata": {"path": str(workdir)}})
+    client = NotebookClient(
+        nb,
+        timeout=180,
+        kernel_name="python3",
+        store_widget_state=True,
+        resources={"metadata": {"path": str(workdir)}},
+    )
     client.execute(env=env)  # the kernel sees only the variables given here
     out = workdir / name
     nbformat.write(nb, out)
@@ -78,8 +88,9 @@ def test_notebooks_are_committed_without_outputs(path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_notebook_runs_on_the_embedded_sandbox_and_saves_no_secret(name: str,
-                                                                   tmp_path: Path) -> None:
+def test_notebook_runs_on_the_embedded_sandbox_and_saves_no_secret(
+    name: str, tmp_path: Path
+) -> None:
     saved = _execute(name, tmp_path, _clean_env())
     text = saved.read_text(encoding="utf-8")
     nb = nbformat.reads(text, as_version=4)
@@ -104,20 +115,27 @@ def outside() -> Iterator[Sandbox]:
         yield sb
 
 
-@pytest.mark.parametrize("name,grant", [("01_login.ipynb", "client_credentials"),
-                                        ("03_bulk_edit.ipynb", "password")])
-def test_notebook_logs_in_from_environment_variables(name: str, grant: str,
-                                                     outside: Sandbox, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "name,grant", [("01_login.ipynb", "client_credentials"), ("03_bulk_edit.ipynb", "password")]
+)
+def test_notebook_logs_in_from_environment_variables(
+    name: str, grant: str, outside: Sandbox, tmp_path: Path
+) -> None:
     creds = outside.credentials
     if grant == "client_credentials":
-        env = _clean_env(DMTOOLS_CLIENT_ID=creds.private_key.client_id,
-                         DMTOOLS_CLIENT_SECRET=creds.private_key.client_secret)
+        env = _clean_env(
+            DMTOOLS_CLIENT_ID=creds.private_key.client_id,
+            DMTOOLS_CLIENT_SECRET=creds.private_key.client_secret,
+        )
         who = "Logged in as Demo News (local sandbox) with read_videos,"
     else:
-        env = _clean_env(DMTOOLS_CLIENT_ID=creds.public_key.client_id,
-                         DMTOOLS_CLIENT_SECRET=creds.public_key.client_secret,
-                         DMTOOLS_USERNAME=creds.user.username,
-                         DMTOOLS_PASSWORD=creds.user.password, DMTOOLS_GRANT="password")
+        env = _clean_env(
+            DMTOOLS_CLIENT_ID=creds.public_key.client_id,
+            DMTOOLS_CLIENT_SECRET=creds.public_key.client_secret,
+            DMTOOLS_USERNAME=creds.user.username,
+            DMTOOLS_PASSWORD=creds.user.password,
+            DMTOOLS_GRANT="password",
+        )
         who = "Logged in as Demo Channel (local sandbox) with manage_videos"
     env["DMTOOLS_SANDBOX_URL"] = outside.url
     saved = _execute(name, tmp_path, env)
@@ -125,7 +143,8 @@ def test_notebook_logs_in_from_environment_variables(name: str, grant: str,
     assert who in _outputs_text(nbformat.reads(text, as_version=4))
     assert find_secrets(text, sandbox_secrets(outside)) == []
     clients = {entry["client_id"] for entry in outside.request_log() if entry["client_id"]}
-    assert clients == {creds.private_key.client_id if grant == "client_credentials"
-                       else creds.public_key.client_id}
+    assert clients == {
+        creds.private_key.client_id if grant == "client_credentials" else creds.public_key.client_id
+    }
     if name == "03_bulk_edit.ipynb":  # edits, undo and the CSV round trip reached this sandbox
         assert len(outside.commits()) == 5 + 5 + 2

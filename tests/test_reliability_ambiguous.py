@@ -98,8 +98,7 @@ def client_commits(sb: Sandbox, since: int, vid: str) -> int:
 
 @pytest.mark.parametrize("state", list(EXPECTED))
 @pytest.mark.parametrize("fault", list(FAULTS))
-def test_an_ambiguous_edit_is_read_back_once_and_settled_by_the_server_state(sb, df, fault,
-                                                                              state):
+def test_an_ambiguous_edit_is_read_back_once_and_settled_by_the_server_state(sb, df, fault, state):
     rule, committed = FAULTS[fault]
     vid = fresh_video(df)
     old, new = str(df.at[vid, "title"]), f"R-02 {fault} {state}"
@@ -110,10 +109,10 @@ def test_an_ambiguous_edit_is_read_back_once_and_settled_by_the_server_state(sb,
     at_read_back = {"target": new, "before": old, "third": THIRD}[state]
     with scaled_client(sb) as client:
         # GET 1 is the compare-before-write, GET 2 the read-back after the failed write
-        before_nth_get(client, f"/video/{vid}", 2,
-                       lambda: sb.edit_video(vid, title=at_read_back))
-        sb.set_faults(seed=1, rules=[{**rule, "methods": ["POST"], "at": [1],
-                                      "path": f"^/video/{vid}$"}])
+        before_nth_get(client, f"/video/{vid}", 2, lambda: sb.edit_video(vid, title=at_read_back))
+        sb.set_faults(
+            seed=1, rules=[{**rule, "methods": ["POST"], "at": [1], "path": f"^/video/{vid}$"}]
+        )
         start, commits = last_seq(sb), len(sb.commits())
         try:
             result = plan.apply(client, workers=1, progress=False)
@@ -133,24 +132,28 @@ def test_an_ambiguous_edit_is_read_back_once_and_settled_by_the_server_state(sb,
 
 
 DELETE_CASES = [(name, "gone") for name in FAULTS] + [
-    (name, "still there") for name, (_, committed) in FAULTS.items() if not committed]
+    (name, "still there") for name, (_, committed) in FAULTS.items() if not committed
+]
 
 
 @pytest.mark.parametrize("fault, state", DELETE_CASES)
 def test_an_ambiguous_delete_is_read_back_once_and_resent_only_if_the_video_is_there(
-        sb, df, fault, state, tmp_path):
+    sb, df, fault, state, tmp_path
+):
     rule, committed = FAULTS[fault]
     vid = fresh_video(df)
     plan = plan_deletes([vid], snapshot=df)
     with scaled_client(sb) as client:
         if not committed and state == "gone":  # someone else deleted it meanwhile
             before_nth_get(client, f"/video/{vid}", 1, lambda: sb.delete_video(vid))
-        sb.set_faults(seed=1, rules=[{**rule, "methods": ["DELETE"], "at": [1],
-                                      "path": f"^/video/{vid}$"}])
+        sb.set_faults(
+            seed=1, rules=[{**rule, "methods": ["DELETE"], "at": [1], "path": f"^/video/{vid}$"}]
+        )
         start = last_seq(sb)
         try:
-            result = plan.apply(client, confirm=1, force=True, progress=False,
-                                export_path=tmp_path / "deleted.json")
+            result = plan.apply(
+                client, confirm=1, force=True, progress=False, export_path=tmp_path / "deleted.json"
+            )
         finally:
             sb.clear_faults()
         methods = video_requests(sb, start, client, vid)

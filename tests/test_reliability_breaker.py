@@ -74,6 +74,8 @@ def test_a_dead_service_costs_at_most_100_retries_then_the_rest_is_not_attempted
     assert (failed["http_status"] == 503).all() and (failed["error_type"] == "ServerError").all()
     with Journal.open(journal) as store:
         assert store.counts() == {"failed": len(tried), "planned": N - len(tried)}
-    print(f"\nR-05 breaker: {stats['retries']} retries, {len(requests)} requests, "
-          f"{counts['failed']} failed, {counts['not_attempted']} not attempted, "
-          f"{elapsed:.2f} s")
+    print(
+        f"\nR-05 breaker: {stats['retries']} retries, {len(requests)} requests, "
+        f"{counts['failed']} failed, {counts['not_attempted']} not attempted, "
+        f"{elapsed:.2f} s"
+    )

@@ -109,10 +109,16 @@ def _login(sb: Sandbox, rate_limit: RateLimiter) -> Client:
     c = sb.credentials
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the password grant is legacy and says so
-        return dm.connect("password", client_id=c.public_key.client_id,
-                          client_secret=c.public_key.client_secret, username=c.user.username,
-                          password=c.user.password, scope=["manage_videos"],
-                          endpoints=sb.endpoints, rate_limit=rate_limit)
+        return dm.connect(
+            "password",
+            client_id=c.public_key.client_id,
+            client_secret=c.public_key.client_secret,
+            username=c.user.username,
+            password=c.user.password,
+            scope=["manage_videos"],
+            endpoints=sb.endpoints,
+            rate_limit=rate_limit,
+        )
 
 
 def _workload(rate_limit: float, requests: int, seed: int) -> Run:
@@ -147,16 +153,23 @@ def _workload(rate_limit: float, requests: int, seed: int) -> Run:
         run.elapsed = time.monotonic() - started
         run.final_rate = limiter.rate
         run.departures = sorted(limiter.departures[first:])
-        run.early_sends = [d for d in run.departures for received, seconds in limiter.holds
-                           if received < d < received + seconds]
-        log = sorted((r for r in sb.request_log()[mark:] if r["path"] == f"/video/{video}"),
-                     key=lambda r: r["time"])
+        run.early_sends = [
+            d
+            for d in run.departures
+            for received, seconds in limiter.holds
+            if received < d < received + seconds
+        ]
+        log = sorted(
+            (r for r in sb.request_log()[mark:] if r["path"] == f"/video/{video}"),
+            key=lambda r: r["time"],
+        )
         run.statuses = [r["status"] for r in log]
         run.times = [r["time"] for r in log]
         for fault in sb.fault_log():
             if fault["kind"] == "rate_limit":
-                run.early_arrivals.append(sum(fault["time"] < t < fault["not_before"]
-                                              for t in run.times))
+                run.early_arrivals.append(
+                    sum(fault["time"] < t < fault["not_before"] for t in run.times)
+                )
     return run
 
 
@@ -184,7 +197,8 @@ def runs() -> Iterator[dict[str, Run]]:
 
 
 def test_a_client_limited_below_the_server_rate_is_never_refused_and_keeps_80_percent(
-        runs: dict[str, Run]) -> None:
+    runs: dict[str, Run],
+) -> None:
     run = runs["below"]
     assert run.errors == []
     assert len(run.statuses) == 240  # every request reached the server once (no retry needed)
@@ -199,7 +213,8 @@ def test_a_client_limited_below_the_server_rate_is_never_refused_and_keeps_80_pe
 
 
 def test_a_client_configured_above_the_server_rate_converges_without_retry_after_violations(
-        runs: dict[str, Run]) -> None:
+    runs: dict[str, Run],
+) -> None:
     run = runs["above"]
     assert run.errors == []
     assert run.statuses.count(200) == 330  # every read succeeded in the end

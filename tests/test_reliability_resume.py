@@ -74,8 +74,13 @@ def run_child(cfg: dict[str, Any], kill_after: float | None) -> tuple[bool, str]
     Returns (killed, last line printed).
     """
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    child = subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(cfg)], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, json.dumps(cfg)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert child.stdout is not None
     try:
         assert child.stdout.readline().strip() == "start"
@@ -107,9 +112,9 @@ def has_job(journal: Path) -> bool:
     """The journal records a job (a kill can land before its first transaction)."""
     raw = sqlite3.connect(journal)
     try:
-        return bool(raw.execute("SELECT count(*) FROM sqlite_master WHERE name = 'header'")
-                    .fetchone()[0]) and bool(raw.execute("SELECT count(*) FROM header")
-                                             .fetchone()[0])
+        return bool(
+            raw.execute("SELECT count(*) FROM sqlite_master WHERE name = 'header'").fetchone()[0]
+        ) and bool(raw.execute("SELECT count(*) FROM header").fetchone()[0])
     finally:
         raw.close()
 
@@ -131,9 +136,16 @@ def sb() -> Iterator[Sandbox]:
 
 def connect(sb: Sandbox, **options: Any) -> dm.Client:
     key, user = sb.credentials.public_key, sb.credentials.user
-    return dm.connect("password", client_id=key.client_id, client_secret=key.client_secret,
-                      username=user.username, password=user.password,
-                      scope=["manage_videos"], endpoints=sb.endpoints, **options)
+    return dm.connect(
+        "password",
+        client_id=key.client_id,
+        client_secret=key.client_secret,
+        username=user.username,
+        password=user.password,
+        scope=["manage_videos"],
+        endpoints=sb.endpoints,
+        **options,
+    )
 
 
 def make_plan(df: pd.DataFrame, run: int) -> EditPlan:
@@ -145,8 +157,9 @@ def make_plan(df: pd.DataFrame, run: int) -> EditPlan:
     return plan
 
 
-def one_job(sb: Sandbox, tmp_path: Path, job: int, kills: int,
-            rng: random.Random) -> dict[str, Any]:
+def one_job(
+    sb: Sandbox, tmp_path: Path, job: int, kills: int, rng: random.Random
+) -> dict[str, Any]:
     """One job, killed up to ``kills`` times, then run to the end; every R-03 check.
 
     A run that finishes before its kill time ends the job early (fewer kills landed).
@@ -156,10 +169,17 @@ def one_job(sb: Sandbox, tmp_path: Path, job: int, kills: int,
     plan = make_plan(df, job)
     journal = tmp_path / f"job{job}.journal"
     key, user = sb.credentials.public_key, sb.credentials.user
-    cfg = {"url": sb.url, "client_id": key.client_id, "secret": key.client_secret,
-           "username": user.username, "password": user.password, "workers": WORKERS,
-           "plan": str(plan.save(tmp_path / f"plan{job}.json")), "journal": str(journal),
-           "resume": False}
+    cfg = {
+        "url": sb.url,
+        "client_id": key.client_id,
+        "secret": key.client_secret,
+        "username": user.username,
+        "password": user.password,
+        "workers": WORKERS,
+        "plan": str(plan.save(tmp_path / f"plan{job}.json")),
+        "journal": str(journal),
+        "resume": False,
+    }
     commits_before = len(sb.commits())
     rate = 100.0  # operations per second; raised to the fastest progress seen
     landed, in_doubt_total, read_backs = 0, 0, 0
@@ -181,8 +201,9 @@ def one_job(sb: Sandbox, tmp_path: Path, job: int, kills: int,
         doubt = {v for v, s in now.items() if s in IN_DOUBT}
         assert len(doubt) <= WORKERS
         # this run sent nothing for what was final, and read each doubtful row back once
-        sent = [r for r in sb.request_log() if r["time"] >= spawned
-                and r["path"].startswith("/video/")]
+        sent = [
+            r for r in sb.request_log() if r["time"] >= spawned and r["path"].startswith("/video/")
+        ]
         by_video: dict[str, list[str]] = {}
         for r in sorted(sent, key=lambda r: r["time"]):
             by_video.setdefault(r["path"].rsplit("/", 1)[-1], []).append(r["method"])
@@ -192,7 +213,7 @@ def one_job(sb: Sandbox, tmp_path: Path, job: int, kills: int,
             if not methods:  # killed before it got there
                 assert now[vid] in IN_DOUBT
                 continue
-            reads = methods[:methods.index("POST")] if "POST" in methods else methods
+            reads = methods[: methods.index("POST")] if "POST" in methods else methods
             assert reads == ["GET"], methods
             read_backs += 1
         if not killed:
@@ -211,18 +232,25 @@ def one_job(sb: Sandbox, tmp_path: Path, job: int, kills: int,
         assert store.integrity_check() == "ok"
     commits = sb.commits()[commits_before:]
     per_field = Counter((c["video_id"], name) for c in commits for name in c["fields"])
-    assert len(per_field) == 2 * OPS and max(per_field.values()) == 1   # 0 double, 0 lost
+    assert len(per_field) == 2 * OPS and max(per_field.values()) == 1  # 0 double, 0 lost
     with connect(sb) as client:
         now_df = dm.load_videos(client, progress=False)
     for op in plan.ops:
-        assert {f: dm.frames.canonical(f, now_df.at[op.video_id, f]) for f in op.fields} \
-            == op.target
-    return {"kills": landed, "in_doubt_at_kills": in_doubt_total, "read_backs": read_backs,
-            "journal": journal, "plan": plan}
+        assert {
+            f: dm.frames.canonical(f, now_df.at[op.video_id, f]) for f in op.fields
+        } == op.target
+    return {
+        "kills": landed,
+        "in_doubt_at_kills": in_doubt_total,
+        "read_backs": read_backs,
+        "journal": journal,
+        "plan": plan,
+    }
 
 
-def kill_and_resume(sb: Sandbox, tmp_path: Path, *, first_job: int, kills: int,
-                    rng: random.Random) -> dict[str, Any]:
+def kill_and_resume(
+    sb: Sandbox, tmp_path: Path, *, first_job: int, kills: int, rng: random.Random
+) -> dict[str, Any]:
     """Jobs killed ``kills`` times in all (one job unless one finishes early); the figures."""
     totals: dict[str, Any] = {"kills": 0, "in_doubt_at_kills": 0, "read_backs": 0, "jobs": 0}
     job = first_job
@@ -240,9 +268,11 @@ def kill_and_resume(sb: Sandbox, tmp_path: Path, *, first_job: int, kills: int,
 def test_a_job_killed_20_times_resumes_to_completion_without_loss_or_double_apply(sb, tmp_path):
     began = time.monotonic()
     figures = kill_and_resume(sb, tmp_path, first_job=1, kills=20, rng=random.Random(20240601))
-    print(f"\nR-03: {figures['kills']} kills over {figures['jobs']} job(s), "
-          f"{figures['in_doubt_at_kills']} rows in doubt at kills, {figures['read_backs']} "
-          f"read-backs, {time.monotonic() - began:.1f} s")
+    print(
+        f"\nR-03: {figures['kills']} kills over {figures['jobs']} job(s), "
+        f"{figures['in_doubt_at_kills']} rows in doubt at kills, {figures['read_backs']} "
+        f"read-backs, {time.monotonic() - began:.1f} s"
+    )
     refusals(sb, figures["journal"], figures["plan"], tmp_path)
 
 
@@ -255,10 +285,14 @@ def refusals(sb: Sandbox, journal: Path, plan: EditPlan, tmp_path: Path) -> None
         with pytest.raises(JournalError, match="plan"):
             other_plan.apply(client, journal=journal, progress=False)
         assert sb.request_log(start) == []
-    key = sb.credentials.private_key      # another account (an organisation) and host
-    with dm.connect("client_credentials", client_id=key.client_id,
-                    client_secret=key.client_secret, scope=["manage_videos"],
-                    endpoints=sb.endpoints) as partner:
+    key = sb.credentials.private_key  # another account (an organisation) and host
+    with dm.connect(
+        "client_credentials",
+        client_id=key.client_id,
+        client_secret=key.client_secret,
+        scope=["manage_videos"],
+        endpoints=sb.endpoints,
+    ) as partner:
         start = last_seq(sb)
         with pytest.raises(JournalError, match="belongs to another job"):
             dm.bulk.resume(journal, partner, progress=False)
@@ -270,13 +304,13 @@ def refusals(sb: Sandbox, journal: Path, plan: EditPlan, tmp_path: Path) -> None
             with pytest.raises(JournalError, match="API host"):
                 dm.bulk.resume(journal, client, progress=False)
             assert twin.request_log(start) == []
-    with Journal.open(journal) as store:     # and the refusals left the journal alone
+    with Journal.open(journal) as store:  # and the refusals left the journal alone
         assert store.counts() == {"applied": OPS}
 
 
 def test_resuming_a_journal_whose_job_never_began_says_to_apply_the_plan_again(sb, tmp_path):
     journal = tmp_path / "empty.journal"
-    Journal(journal).close()            # what a kill before the first transaction leaves
+    Journal(journal).close()  # what a kill before the first transaction leaves
     with connect(sb) as client:
         start = last_seq(sb)
         with pytest.raises(JournalError, match="apply the plan again"):
@@ -293,9 +327,15 @@ def test_a_journal_of_another_account_is_refused_before_any_request(sb, tmp_path
     journal = tmp_path / "mine.journal"
     with connect(sb) as client:
         assert plan.apply(client, journal=journal, progress=False).counts()["applied"] == 3
-    with dm.connect("password", client_id=key.client_id, client_secret=key.client_secret,
-                    username=other, password=sb.credentials.users[other],
-                    scope=["manage_videos"], endpoints=sb.endpoints) as stranger:
+    with dm.connect(
+        "password",
+        client_id=key.client_id,
+        client_secret=key.client_secret,
+        username=other,
+        password=sb.credentials.users[other],
+        scope=["manage_videos"],
+        endpoints=sb.endpoints,
+    ) as stranger:
         start = last_seq(sb)
         with pytest.raises(JournalError, match="account"):
             dm.bulk.resume(journal, stranger, progress=False)
@@ -307,6 +347,6 @@ def test_a_journal_of_another_account_is_refused_before_any_request(sb, tmp_path
 def test_200_kills_over_ten_jobs_all_resume_to_completion(sb, tmp_path):
     rng = random.Random(7)
     kills = 0
-    for job in range(100, 1100, 100):   # ten jobs of 20 kills each (more if one ends early)
+    for job in range(100, 1100, 100):  # ten jobs of 20 kills each (more if one ends early)
         kills += kill_and_resume(sb, tmp_path, first_job=job, kills=20, rng=rng)["kills"]
     assert kills == 200

@@ -51,12 +51,20 @@ def call(t: Transport, op: Op, path: str = "/video/x1") -> Any:
 
 
 @pytest.mark.parametrize("op", list(METHODS))
-@pytest.mark.parametrize(("status", "error_type"), [
-    (400, "invalid_parameter"), (403, "access_forbidden"), (404, "not_found"),
-    (409, "conflict"), (412, "precondition_failed"), (422, "unprocessable_entity"),
-])
+@pytest.mark.parametrize(
+    ("status", "error_type"),
+    [
+        (400, "invalid_parameter"),
+        (403, "access_forbidden"),
+        (404, "not_found"),
+        (409, "conflict"),
+        (412, "precondition_failed"),
+        (422, "unprocessable_entity"),
+    ],
+)
 def test_client_errors_are_never_retried_for_any_operation(
-        api: FakeAPI, clock: FakeClock, op: Op, status: int, error_type: str) -> None:
+    api: FakeAPI, clock: FakeClock, op: Op, status: int, error_type: str
+) -> None:
     api.script("/video/x1", err(status, error_type), ok())
     with make(api, clock) as t, pytest.raises(APIError) as info:
         call(t, op)
@@ -65,10 +73,13 @@ def test_client_errors_are_never_retried_for_any_operation(
 
 
 @pytest.mark.parametrize("op", list(METHODS))
-def test_a_401_renews_the_token_once_and_replays_once(api: FakeAPI, clock: FakeClock,
-                                                       op: Op) -> None:
-    unauthorized = {"status": 401, "json": {"error": {"code": 401, "type": "invalid_token",
-                                                      "message": "expired"}}}
+def test_a_401_renews_the_token_once_and_replays_once(
+    api: FakeAPI, clock: FakeClock, op: Op
+) -> None:
+    unauthorized = {
+        "status": 401,
+        "json": {"error": {"code": 401, "type": "invalid_token", "message": "expired"}},
+    }
     auth = FakeAuth()
     api.script("/video/x1", unauthorized, ok({"id": "x1"}))
     with make(api, clock, auth=auth) as t:
@@ -83,8 +94,9 @@ def test_a_401_renews_the_token_once_and_replays_once(api: FakeAPI, clock: FakeC
 
 
 @pytest.mark.parametrize("status", TRANSIENT)
-def test_reads_try_transient_statuses_five_times_by_default(api: FakeAPI, clock: FakeClock,
-                                                            status: int) -> None:
+def test_reads_try_transient_statuses_five_times_by_default(
+    api: FakeAPI, clock: FakeClock, status: int
+) -> None:
     api.script("/video/x1", *[err(status)] * 10)
     with make(api, clock) as t, pytest.raises(APIError) as info:
         call(t, "read")
@@ -96,8 +108,13 @@ def test_reads_try_five_times_after_connection_errors_by_default(clock: FakeCloc
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # nothing listens there
-    with Transport(f"http://127.0.0.1:{port}", auth=FakeAuth(), sleep=clock.sleep, clock=clock,
-                   rng=random.Random(1)) as t:
+    with Transport(
+        f"http://127.0.0.1:{port}",
+        auth=FakeAuth(),
+        sleep=clock.sleep,
+        clock=clock,
+        rng=random.Random(1),
+    ) as t:
         with pytest.raises(TransportError) as info:
             t.request("GET", "/video/x1")
         assert info.value.sent is False
@@ -108,7 +125,8 @@ def test_reads_try_five_times_after_connection_errors_by_default(clock: FakeCloc
 @pytest.mark.parametrize("op", ["edit", "delete"])
 @pytest.mark.parametrize("status", TRANSIENT)
 def test_writes_retry_only_what_the_server_certainly_did_not_process(
-        api: FakeAPI, clock: FakeClock, op: Op, status: int) -> None:
+    api: FakeAPI, clock: FakeClock, op: Op, status: int
+) -> None:
     api.script("/video/x1", *[err(status)] * 10)
     with make(api, clock) as t, pytest.raises(APIError):
         call(t, op)
@@ -167,8 +185,22 @@ def test_retry_after_as_a_past_http_date_means_now(api: FakeAPI, clock: FakeCloc
     assert 0.0 <= delay <= 0.5  # no wait asked for: only the first backoff delay
 
 
-@pytest.mark.parametrize("value", ["soon", "", "-5", "inf", "nan", "1e9", "0x10", "12 s",
-                                   "9" * 400, "\u0661\u0662", "Wed, 99 Foo 2015 07:28:00 GMT"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "soon",
+        "",
+        "-5",
+        "inf",
+        "nan",
+        "1e9",
+        "0x10",
+        "12 s",
+        "9" * 400,
+        "\u0661\u0662",
+        "Wed, 99 Foo 2015 07:28:00 GMT",
+    ],
+)
 def test_a_malformed_retry_after_is_ignored(api: FakeAPI, clock: FakeClock, value: str) -> None:
     api.script("/video/x1", _throttled(value, 503), ok())
     with make(api, clock) as t:
@@ -179,7 +211,8 @@ def test_a_malformed_retry_after_is_ignored(api: FakeAPI, clock: FakeClock, valu
 
 @pytest.mark.parametrize("value", ["301", "3600"])
 def test_a_retry_after_beyond_five_minutes_raises_at_once_and_later_calls_wait_for_it(
-        api: FakeAPI, clock: FakeClock, value: str) -> None:
+    api: FakeAPI, clock: FakeClock, value: str
+) -> None:
     api.script("/video/x1", _throttled(value), ok())
     with make(api, clock) as t:
         with pytest.raises(RateLimited) as info:
@@ -196,8 +229,9 @@ def test_a_retry_after_beyond_five_minutes_raises_at_once_and_later_calls_wait_f
     assert len(api.log) == 2
 
 
-def test_a_far_http_date_retry_after_raises_with_the_seconds_left(api: FakeAPI,
-                                                                  clock: FakeClock) -> None:
+def test_a_far_http_date_retry_after_raises_with_the_seconds_left(
+    api: FakeAPI, clock: FakeClock
+) -> None:
     api.script("/video/x1", _throttled(formatdate(time.time() + 3600, usegmt=True), 503))
     with make(api, clock) as t, pytest.raises(APIError) as info:
         call(t, "read")

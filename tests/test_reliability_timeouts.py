@@ -64,10 +64,17 @@ def login(sb: Sandbox, timeout: Timeouts = TIMEOUTS, **options: Any) -> Client:
     c = sb.credentials
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the password grant is legacy and says so
-        client = dm.connect("password", client_id=c.public_key.client_id,
-                            client_secret=c.public_key.client_secret, username=c.user.username,
-                            password=c.user.password, scope=["manage_videos"],
-                            endpoints=sb.endpoints, timeout=timeout, **options)
+        client = dm.connect(
+            "password",
+            client_id=c.public_key.client_id,
+            client_secret=c.public_key.client_secret,
+            username=c.user.username,
+            password=c.user.password,
+            scope=["manage_videos"],
+            endpoints=sb.endpoints,
+            timeout=timeout,
+            **options,
+        )
     client.account_id  # noqa: B018  (read now, so no job needs to ask the stalled API)
     return client
 
@@ -84,8 +91,11 @@ def stall(sb: Sandbox, methods: list[str] | None = None) -> int:
 
 def holds(sb: Sandbox, mark: int, method: str | None = None) -> int:
     """Requests held since ``mark`` (a hold is logged before the answer is held)."""
-    return sum(1 for f in sb.fault_log()[mark:]
-               if f["kind"] == "hold" and (method is None or f["method"] == method))
+    return sum(
+        1
+        for f in sb.fault_log()[mark:]
+        if f["kind"] == "hold" and (method is None or f["method"] == method)
+    )
 
 
 def read_budget(timeouts: Timeouts, backoff: Backoff) -> float:
@@ -93,7 +103,7 @@ def read_budget(timeouts: Timeouts, backoff: Backoff) -> float:
     before each retry the budget leaves room for (one with the default budget)."""
     assert timeouts.total is not None
     retries = max(0, math.ceil(timeouts.total / timeouts.read) - 1)
-    pauses = sum(min(backoff.cap, backoff.base * 2 ** k) for k in range(retries))
+    pauses = sum(min(backoff.cap, backoff.base * 2**k) for k in range(retries))
     return SLACK * timeouts.total + pauses
 
 
@@ -131,7 +141,8 @@ def test_the_default_time_budget_is_twice_the_read_timeout() -> None:
 
 @pytest.mark.parametrize("method", ["POST", "DELETE"])
 def test_a_stalled_write_fails_within_the_read_timeout_and_is_sent_once(
-        sb: Sandbox, method: str) -> None:
+    sb: Sandbox, method: str
+) -> None:
     with login(sb) as client:
         video = first_videos(client, 30)[-1 if method == "DELETE" else 0]
         mark = stall(sb, [method])
@@ -181,7 +192,8 @@ def test_with_a_budget_of_one_read_timeout_a_stalled_read_is_not_retried(sb: San
 
 
 def test_load_videos_on_a_stalled_api_ends_with_a_transport_error_and_no_thread_left(
-        sb: Sandbox) -> None:
+    sb: Sandbox,
+) -> None:
     with login(sb) as client:
         baseline = Threads()
         mark = stall(sb, ["GET"])
@@ -197,7 +209,8 @@ def test_load_videos_on_a_stalled_api_ends_with_a_transport_error_and_no_thread_
 
 
 def test_apply_on_a_stalled_api_fails_every_row_in_bounded_time_and_writes_nothing(
-        sb: Sandbox) -> None:
+    sb: Sandbox,
+) -> None:
     with login(sb) as client:
         df = dm.load_videos(client, progress=False)
         edited = df.copy()
@@ -247,24 +260,32 @@ def test_apply_with_stalled_writes_confirms_each_row_by_reading_back_once(sb: Sa
 
 
 def _ruff(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--select",
-                           "S113", *args], capture_output=True, text=True, cwd=cwd, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "--select", "S113", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+    )
 
 
 def test_static_check_finds_no_request_without_a_timeout(tmp_path: Path) -> None:
     clean = _ruff("dmtools")
     assert clean.returncode == 0, clean.stdout + clean.stderr
     # The check is live: the same command flags a call without a timeout.
-    (tmp_path / "bad.py").write_text(textwrap.dedent("""\
+    (tmp_path / "bad.py").write_text(
+        textwrap.dedent("""\
         import requests
         requests.get("https://api.dailymotion.com/videos")
-    """))
+    """)
+    )
     flagged = _ruff("bad.py", cwd=tmp_path)
     assert flagged.returncode == 1 and "S113" in flagged.stdout
 
 
 def test_every_request_dmtools_sends_carries_a_finite_timeout(
-        sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seen: list[Any] = []
     real_send = requests.adapters.HTTPAdapter.send
 
@@ -276,8 +297,10 @@ def test_every_request_dmtools_sends_carries_a_finite_timeout(
     with login(sb) as client:
         video = first_videos(client, 1)[0]
         client.get(f"/video/{video}", {"fields": "title"})
-        client.post(f"/video/{video}", {"title": client.get(f"/video/{video}",
-                                                            {"fields": "title"})["title"]})
+        client.post(
+            f"/video/{video}",
+            {"title": client.get(f"/video/{video}", {"fields": "title"})["title"]},
+        )
         dm.load_videos(client, progress=False, fields=["id", "title"])
         client.logout()
     paths = {path for _, path, _ in seen}
@@ -285,4 +308,7 @@ def test_every_request_dmtools_sends_carries_a_finite_timeout(
     for method, path, timeout in seen:
         parts = timeout if isinstance(timeout, tuple) else (timeout,)
         assert all(isinstance(t, int | float) and 0 < t < math.inf for t in parts), (
-            method, path, timeout)
+            method,
+            path,
+            timeout,
+        )

@@ -33,15 +33,20 @@ def random_channel(n: int, seed: int = 1) -> pd.DataFrame:
     k = rng.integers(0, 5, n)
     start = rng.integers(0, len(_WORDS), n)
     ring = _WORDS.tolist() * 2
-    tags = [ring[s:s + c] for s, c in zip(start.tolist(), k.tolist(), strict=True)]
+    tags = [ring[s : s + c] for s, c in zip(start.tolist(), k.tolist(), strict=True)]
     frame = pd.DataFrame(
         {
-            "title": pd.array([f"Video {i} about {_WORDS[i % len(_WORDS)]}" for i in range(n)],
-                              dtype="string"),
-            "description": pd.array(np.where(rng.uniform(size=n) < 0.1, "", "Some text"), dtype="string"),
+            "title": pd.array(
+                [f"Video {i} about {_WORDS[i % len(_WORDS)]}" for i in range(n)], dtype="string"
+            ),
+            "description": pd.array(
+                np.where(rng.uniform(size=n) < 0.1, "", "Some text"), dtype="string"
+            ),
             "tags": pd.Series(tags, dtype=object).to_numpy(),
             "channel": pd.Categorical(rng.choice(CATEGORIES, n), categories=CATEGORIES),
-            "language": pd.array(rng.choice(["en", "fr", "es", "de", "it", "ja"], n), dtype="string"),
+            "language": pd.array(
+                rng.choice(["en", "fr", "es", "de", "it", "ja"], n), dtype="string"
+            ),
             "published": pd.array(rng.uniform(size=n) > 0.03, dtype="boolean"),
             "private": pd.array(rng.uniform(size=n) < 0.05, dtype="boolean"),
             "status": pd.Categorical(np.full(n, "published", dtype=object)),
@@ -82,7 +87,9 @@ PLOTS = {
     "visibility": lambda df, ax: report.plot_visibility(df, ax),
     "tags": lambda df, ax: report.plot_top_tags(df, ax, n=8),
     "health": lambda df, ax: report.plot_health(df, ax),
-    "gained": lambda df, ax: report.plot_views_gained(report.compare_snapshots(df.iloc[1:], df), ax),
+    "gained": lambda df, ax: report.plot_views_gained(
+        report.compare_snapshots(df.iloc[1:], df), ax
+    ),
 }
 
 
@@ -197,15 +204,28 @@ def test_channel_report_writes_one_self_contained_html_and_pngs(tmp_path: Path) 
     df = random_channel(200)
     df.loc[df.index[5], "title"] = "<script>alert('x')</script> & co"
     df.loc[df.index[5], "views_total"] = 10**7
-    result = report.channel_report(df, tmp_path / "out" / "report.html", title="My <b>channel</b>",
-                                   as_of="2025-01-01")
+    result = report.channel_report(
+        df, tmp_path / "out" / "report.html", title="My <b>channel</b>", as_of="2025-01-01"
+    )
     assert result.html == tmp_path / "out" / "report.html"
     document = result.html.read_text(encoding="utf-8")
     page = _page(result.html)
     assert page.sections == list(result.sections)
-    assert set(result.sections) >= {"summary", "overview", "uploads", "categories", "languages",
-                                    "top-videos", "trending", "bottom-videos", "durations",
-                                    "views-distribution", "visibility", "tags", "health"}
+    assert set(result.sections) >= {
+        "summary",
+        "overview",
+        "uploads",
+        "categories",
+        "languages",
+        "top-videos",
+        "trending",
+        "bottom-videos",
+        "durations",
+        "views-distribution",
+        "visibility",
+        "tags",
+        "health",
+    }
     assert len(page.images) == len(result.pngs)  # every chart, embedded once
     for src in page.images:
         assert src.startswith("data:image/png;base64,")
@@ -216,9 +236,20 @@ def test_channel_report_writes_one_self_contained_html_and_pngs(tmp_path: Path) 
     assert "My &lt;b&gt;channel&lt;/b&gt;" in document
     assert "2025-01-01 00:00 UTC" in document
     assert "10,000,000" in document
-    assert set(result.pngs) == {"overview", "uploads", "categories", "engagement", "languages",
-                                "top-videos", "trending", "durations", "views-distribution",
-                                "visibility", "tags", "health"}
+    assert set(result.pngs) == {
+        "overview",
+        "uploads",
+        "categories",
+        "engagement",
+        "languages",
+        "top-videos",
+        "trending",
+        "durations",
+        "views-distribution",
+        "visibility",
+        "tags",
+        "health",
+    }
     for png in result.pngs.values():
         assert png.parent == tmp_path / "out" / "report_png"
         assert png.read_bytes().startswith(PNG)
@@ -234,8 +265,10 @@ def test_channel_report_of_an_empty_channel(tmp_path: Path) -> None:
     assert page.sections == list(result.sections)
     text = " ".join(page.text)
     assert "0 videos" in text and "No data." in text
-    assert all(p.parent == tmp_path / "png" and p.read_bytes().startswith(PNG)
-               for p in result.pngs.values())
+    assert all(
+        p.parent == tmp_path / "png" and p.read_bytes().startswith(PNG)
+        for p in result.pngs.values()
+    )
 
 
 def test_channel_report_with_missing_columns_and_nas_says_what_is_missing(tmp_path: Path) -> None:
@@ -251,22 +284,49 @@ def test_channel_report_with_missing_columns_and_nas_says_what_is_missing(tmp_pa
 
 
 def test_importing_the_report_module_loads_neither_pandas_nor_matplotlib() -> None:
-    code = ("import sys, dmtools.report as r; print('matplotlib' in sys.modules, 'pandas' in sys.modules);"
-            " r.health_check; print('matplotlib' in sys.modules)")
+    code = (
+        "import sys, dmtools.report as r; print('matplotlib' in sys.modules, 'pandas' in sys.modules);"
+        " r.health_check; print('matplotlib' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False", "False"]
 
 
 def test_public_names_are_pinned() -> None:
     assert sorted(report.__all__) == [
-        "DURATION_BINS", "HealthReport", "PROBLEMS", "ReportResult", "SnapshotDiff",
-        "bottom_videos", "by_category", "by_language", "channel_report", "compare_snapshots",
-        "duration_distribution", "engagement_by", "health_check", "key_figures",
-        "overview_figure", "plot_by_category", "plot_by_language", "plot_duration_distribution",
-        "plot_engagement", "plot_health", "plot_top_tags", "plot_top_videos",
-        "plot_uploads_per_month", "plot_views_distribution", "plot_views_gained",
-        "plot_visibility", "status_breakdown", "top_tags", "top_videos", "uploads_per_month",
-        "views_distribution", "views_per_day", "visibility_breakdown",
+        "DURATION_BINS",
+        "HealthReport",
+        "PROBLEMS",
+        "ReportResult",
+        "SnapshotDiff",
+        "bottom_videos",
+        "by_category",
+        "by_language",
+        "channel_report",
+        "compare_snapshots",
+        "duration_distribution",
+        "engagement_by",
+        "health_check",
+        "key_figures",
+        "overview_figure",
+        "plot_by_category",
+        "plot_by_language",
+        "plot_duration_distribution",
+        "plot_engagement",
+        "plot_health",
+        "plot_top_tags",
+        "plot_top_videos",
+        "plot_uploads_per_month",
+        "plot_views_distribution",
+        "plot_views_gained",
+        "plot_visibility",
+        "status_breakdown",
+        "top_tags",
+        "top_videos",
+        "uploads_per_month",
+        "views_distribution",
+        "views_per_day",
+        "visibility_breakdown",
     ]
     for name in report.__all__:
         assert getattr(report, name) is not None

@@ -19,9 +19,24 @@ import dmtools as dm
 from dmtools import report
 from dmtools.sandbox import Sandbox
 
-FIELDS = ["id", "title", "description", "tags", "channel", "language", "published", "private",
-          "status", "owner.screenname", "created_time", "updated_time", "duration", "views_total",
-          "likes_total", "comments_total"]
+FIELDS = [
+    "id",
+    "title",
+    "description",
+    "tags",
+    "channel",
+    "language",
+    "published",
+    "private",
+    "status",
+    "owner.screenname",
+    "created_time",
+    "updated_time",
+    "duration",
+    "views_total",
+    "likes_total",
+    "comments_total",
+]
 
 
 @pytest.fixture(scope="module")
@@ -32,9 +47,15 @@ def sandbox() -> Iterator[Sandbox]:
 
 def _client(sb: Sandbox) -> Any:
     c = sb.credentials
-    return dm.connect("password", client_id=c.public_key.client_id,
-                      client_secret=c.public_key.client_secret, username=c.user.username,
-                      password=c.user.password, scope=["manage_videos"], endpoints=sb.endpoints)
+    return dm.connect(
+        "password",
+        client_id=c.public_key.client_id,
+        client_secret=c.public_key.client_secret,
+        username=c.user.username,
+        password=c.user.password,
+        scope=["manage_videos"],
+        endpoints=sb.endpoints,
+    )
 
 
 def _load(sb: Sandbox) -> pd.DataFrame:
@@ -49,7 +70,9 @@ def loaded(sandbox: Sandbox) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     return df, [r for r in raw if r is not None]
 
 
-def test_category_and_language_summaries_match_the_stored_videos(loaded: tuple[pd.DataFrame, list[dict[str, Any]]]) -> None:
+def test_category_and_language_summaries_match_the_stored_videos(
+    loaded: tuple[pd.DataFrame, list[dict[str, Any]]],
+) -> None:
     df, raw = loaded
     assert len(df) == 300
     cats = report.by_category(df)
@@ -67,12 +90,16 @@ def test_category_and_language_summaries_match_the_stored_videos(loaded: tuple[p
     assert langs["videos"].to_dict() == dict(Counter(r["language"] or "(unknown)" for r in raw))
 
 
-def test_uploads_and_health_match_the_stored_videos(loaded: tuple[pd.DataFrame, list[dict[str, Any]]]) -> None:
+def test_uploads_and_health_match_the_stored_videos(
+    loaded: tuple[pd.DataFrame, list[dict[str, Any]]],
+) -> None:
     df, raw = loaded
     months = Counter(datetime.fromtimestamp(r["created_time"], UTC).strftime("%Y-%m") for r in raw)
     uploads = report.uploads_per_month(df)
     nonzero = uploads[uploads["uploads"] > 0]
-    assert dict(zip(nonzero.index.strftime("%Y-%m"), nonzero["uploads"], strict=True)) == dict(months)
+    assert dict(zip(nonzero.index.strftime("%Y-%m"), nonzero["uploads"], strict=True)) == dict(
+        months
+    )
     counts = report.health_check(df).counts["videos"]
     assert counts["missing_description"] == sum(not r["description"].strip() for r in raw)
     assert counts["no_tags"] == sum(not r["tags"] for r in raw)
@@ -83,14 +110,18 @@ def test_uploads_and_health_match_the_stored_videos(loaded: tuple[pd.DataFrame, 
     assert counts["duplicate_title"] == sum(titles[r["title"].strip().casefold()] > 1 for r in raw)
 
 
-def test_top_videos_match_the_stored_videos(loaded: tuple[pd.DataFrame, list[dict[str, Any]]]) -> None:
+def test_top_videos_match_the_stored_videos(
+    loaded: tuple[pd.DataFrame, list[dict[str, Any]]],
+) -> None:
     df, raw = loaded
     expected = [r["id"] for r in sorted(raw, key=lambda r: (-r["views_total"], r["id"]))[:10]]
     assert report.top_videos(df, 10).index.tolist() == expected
     as_of = max(max(r["created_time"], r["updated_time"]) for r in raw)
     per_day = {r["id"]: r["views_total"] / max((as_of - r["created_time"]) / 86400, 1) for r in raw}
     top = report.top_videos(df, 5, by="views_per_day")
-    assert top["views_per_day"].tolist() == pytest.approx(sorted(per_day.values(), reverse=True)[:5])
+    assert top["views_per_day"].tolist() == pytest.approx(
+        sorted(per_day.values(), reverse=True)[:5]
+    )
 
 
 def test_compare_snapshots_sees_views_added_and_deleted_videos(tmp_path: Path) -> None:

@@ -16,22 +16,36 @@ UTC = "datetime64[ns, UTC]"
 def channel() -> pd.DataFrame:
     """Six videos with the dtypes of a loaded frame, covering the edge cases each summary meets."""
     created = pd.to_datetime(
-        ["2024-01-10T12:00:00Z", "2024-01-20T00:00:00Z", "2024-03-05T00:00:00Z",
-         "2024-03-31T23:59:59Z", None, "2024-04-01T00:00:00Z"], utc=True).astype(UTC)
+        [
+            "2024-01-10T12:00:00Z",
+            "2024-01-20T00:00:00Z",
+            "2024-03-05T00:00:00Z",
+            "2024-03-31T23:59:59Z",
+            None,
+            "2024-04-01T00:00:00Z",
+        ],
+        utc=True,
+    ).astype(UTC)
     updated = created.to_series().fillna(pd.Timestamp("2024-04-10T00:00Z")).to_numpy()
     return pd.DataFrame(
         {
-            "title": pd.array(["Cats at home", "cats at home ", "X" * 101, "Live set", "Tutorial",
-                               "Quick tip"], dtype="string"),
-            "description": pd.array(["About cats", "", None, "Concert", "How-to", "Tip"], dtype="string"),
+            "title": pd.array(
+                ["Cats at home", "cats at home ", "X" * 101, "Live set", "Tutorial", "Quick tip"],
+                dtype="string",
+            ),
+            "description": pd.array(
+                ["About cats", "", None, "Concert", "How-to", "Tip"], dtype="string"
+            ),
             "tags": [["cats", "pets"], ["cats"], [], ["music", " cats ", "music"], None, ["tips"]],
-            "channel": pd.Categorical(["animals", "animals", "music", "music", "tech", "tech"],
-                                      categories=CATEGORIES),
+            "channel": pd.Categorical(
+                ["animals", "animals", "music", "music", "tech", "tech"], categories=CATEGORIES
+            ),
             "language": pd.array(["en", "fr", "en", None, "de", "en"], dtype="string"),
             "published": pd.array([True, True, False, True, None, False], dtype="boolean"),
             "private": pd.array([False, False, False, True, False, True], dtype="boolean"),
-            "status": pd.Categorical(["published", "published", "ready", "published", "processing",
-                                      "published"]),
+            "status": pd.Categorical(
+                ["published", "published", "ready", "published", "processing", "published"]
+            ),
             "created_time": created,
             "updated_time": pd.Series(updated, dtype=UTC).to_numpy(),
             "duration": pd.array([45, 300, 700, 4000, None, 60], dtype="Int64"),
@@ -44,8 +58,10 @@ def channel() -> pd.DataFrame:
 
 
 def as_records(frame: pd.DataFrame) -> dict[str, list[object]]:
-    return {c: [v if isinstance(v, list) or not pd.isna(v) else None for v in frame[c]]
-            for c in frame.columns}
+    return {
+        c: [v if isinstance(v, list) or not pd.isna(v) else None for v in frame[c]]
+        for c in frame.columns
+    }
 
 
 def test_uploads_per_month_counts_utc_months_and_fills_gaps() -> None:
@@ -120,8 +136,15 @@ def test_top_videos_by_views_per_day() -> None:
 
 def test_duration_distribution_uses_left_closed_bins_and_lists_unknown() -> None:
     out = report.duration_distribution(channel())
-    assert out.index.tolist() == ["< 1 min", "1–5 min", "5–10 min", "10–20 min", "20 min–1 h",
-                                  "≥ 1 h", "(unknown)"]
+    assert out.index.tolist() == [
+        "< 1 min",
+        "1–5 min",
+        "5–10 min",
+        "10–20 min",
+        "20 min–1 h",
+        "≥ 1 h",
+        "(unknown)",
+    ]
     assert out["videos"].tolist() == [1, 1, 1, 1, 0, 1, 1]
     assert out["views"].tolist() == [1000, 250, 500, 0, 0, 2000, 0]
     assert out["share"].tolist() == pytest.approx([1 / 6] * 4 + [0] + [1 / 6] * 2)
@@ -134,8 +157,13 @@ def test_duration_distribution_uses_left_closed_bins_and_lists_unknown() -> None
 
 def test_visibility_and_status_breakdowns() -> None:
     vis = report.visibility_breakdown(channel())
-    assert vis.index.tolist() == ["public", "private", "unpublished", "private, unpublished",
-                                  "(unknown)"]
+    assert vis.index.tolist() == [
+        "public",
+        "private",
+        "unpublished",
+        "private, unpublished",
+        "(unknown)",
+    ]
     assert vis["videos"].tolist() == [2, 1, 1, 1, 1]
     assert vis["views"].tolist() == [1500, 2000, 0, 250, 0]
     status = report.status_breakdown(channel())
@@ -173,22 +201,36 @@ def test_key_figures() -> None:
 def test_health_check_counts_and_lists_each_finding_by_video_id() -> None:
     found = report.health_check(channel())
     assert found.counts["videos"].to_dict() == {
-        "missing_title": 0, "title_too_long": 1, "duplicate_title": 2, "missing_description": 2,
-        "no_tags": 2, "private": 2, "unpublished": 2,
+        "missing_title": 0,
+        "title_too_long": 1,
+        "duplicate_title": 2,
+        "missing_description": 2,
+        "no_tags": 2,
+        "private": 2,
+        "unpublished": 2,
     }
     assert found.counts.loc["no_tags", "field"] == "tags"
     assert found.issues.index.name == "id"
-    rows = list(found.issues.reset_index()[["id", "problem", "field"]].itertuples(index=False, name=None))
+    rows = list(
+        found.issues.reset_index()[["id", "problem", "field"]].itertuples(index=False, name=None)
+    )
     assert rows == [
         ("v3", "title_too_long", "title"),
-        ("v1", "duplicate_title", "title"), ("v2", "duplicate_title", "title"),
-        ("v2", "missing_description", "description"), ("v3", "missing_description", "description"),
-        ("v3", "no_tags", "tags"), ("v5", "no_tags", "tags"),
-        ("v4", "private", "private"), ("v6", "private", "private"),
-        ("v3", "unpublished", "published"), ("v6", "unpublished", "published"),
+        ("v1", "duplicate_title", "title"),
+        ("v2", "duplicate_title", "title"),
+        ("v2", "missing_description", "description"),
+        ("v3", "missing_description", "description"),
+        ("v3", "no_tags", "tags"),
+        ("v5", "no_tags", "tags"),
+        ("v4", "private", "private"),
+        ("v6", "private", "private"),
+        ("v3", "unpublished", "published"),
+        ("v6", "unpublished", "published"),
     ]
-    assert found.issues.loc["v3"].set_index("problem").loc["title_too_long", "detail"] == \
-        "101 characters, at most 100"
+    assert (
+        found.issues.loc["v3"].set_index("problem").loc["title_too_long", "detail"]
+        == "101 characters, at most 100"
+    )
     assert found.ids("no_tags").tolist() == ["v3", "v5"]
     assert found.ids().tolist() == ["v3", "v1", "v2", "v5", "v4", "v6"]
     with pytest.raises(ValueError, match="unknown problem"):
@@ -201,13 +243,19 @@ def test_health_check_ids_select_rows_of_the_frame_for_an_edit() -> None:
     fix = df.loc[found.ids("missing_description")].copy()
     fix["description"] = "Written later"
     assert fix.index.tolist() == ["v2", "v3"]
-    assert report.health_check(pd.concat([df.drop(fix.index), fix])).counts.loc[
-        "missing_description", "videos"] == 0
+    assert (
+        report.health_check(pd.concat([df.drop(fix.index), fix])).counts.loc[
+            "missing_description", "videos"
+        ]
+        == 0
+    )
 
 
 def test_health_check_uses_the_given_limits_and_skips_checks_without_columns() -> None:
-    assert report.health_check(channel(), limits=LIMITS_PARTNER).counts.loc[
-        "title_too_long", "videos"] == 0
+    assert (
+        report.health_check(channel(), limits=LIMITS_PARTNER).counts.loc["title_too_long", "videos"]
+        == 0
+    )
     partial = report.health_check(channel()[["title"]])
     assert partial.counts.loc["duplicate_title", "videos"] == 2
     assert partial.counts["videos"].isna().sum() == 4
@@ -227,7 +275,15 @@ def test_compare_snapshots_reports_gains_new_and_removed_videos() -> None:
     assert diff.videos.index.tolist() == ["v1", "v7", "v2", "v3", "v4", "v5", "v6"]
     assert diff.videos["views_gained"].tolist()[:5] == [100, 40, 0, 0, -100]
     assert diff.videos["views_gained"].iloc[5:].isna().all()
-    assert diff.videos["change"].tolist() == ["kept", "new", "kept", "kept", "kept", "kept", "removed"]
+    assert diff.videos["change"].tolist() == [
+        "kept",
+        "new",
+        "kept",
+        "kept",
+        "kept",
+        "kept",
+        "removed",
+    ]
     assert diff.videos.loc["v6", "title"] == "Quick tip"
     assert diff.new.index.tolist() == ["v7"] and diff.removed.index.tolist() == ["v6"]
     s = diff.summary["value"]
@@ -250,10 +306,20 @@ def test_summaries_accept_untyped_frames_as_read_from_a_plain_csv() -> None:
     raw["published"] = [None if v is None else "yes" if v else "no" for v in raw["published"]]
     raw["created_time"] = [v.isoformat() if v is not None else None for v in raw["created_time"]]
     raw["tags"] = [",".join(t) if t is not None else None for t in raw["tags"]]
-    for name in ("uploads_per_month", "by_category", "by_language", "visibility_breakdown",
-                 "duration_distribution", "top_tags"):
-        pd.testing.assert_frame_equal(getattr(report, name)(raw), getattr(report, name)(typed),
-                                      check_index_type=False, check_dtype=False)
+    for name in (
+        "uploads_per_month",
+        "by_category",
+        "by_language",
+        "visibility_breakdown",
+        "duration_distribution",
+        "top_tags",
+    ):
+        pd.testing.assert_frame_equal(
+            getattr(report, name)(raw),
+            getattr(report, name)(typed),
+            check_index_type=False,
+            check_dtype=False,
+        )
 
 
 def test_missing_column_raises_an_input_error_naming_it() -> None:

@@ -19,21 +19,33 @@ __all__ = ["http", "sandbox"]
 
 
 def _authorize_url(sb: Sandbox, **extra: str) -> str:
-    params = {"response_type": "code", "client_id": sb.credentials.public_key.client_id,
-              "redirect_uri": "http://127.0.0.1:8765/callback", "scope": "manage_videos email",
-              "state": "st-" + secrets.token_hex(4), **extra}
+    params = {
+        "response_type": "code",
+        "client_id": sb.credentials.public_key.client_id,
+        "redirect_uri": "http://127.0.0.1:8765/callback",
+        "scope": "manage_videos email",
+        "state": "st-" + secrets.token_hex(4),
+        **extra,
+    }
     return sb.url + "/oauth/authorize?" + urlencode(params)
 
 
-def _consent(http: requests.Session, url: str, action: str = "allow", password: str | None = None,
-             username: str = "demo", sb: Sandbox | None = None) -> requests.Response:
+def _consent(
+    http: requests.Session,
+    url: str,
+    action: str = "allow",
+    password: str | None = None,
+    username: str = "demo",
+    sb: Sandbox | None = None,
+) -> requests.Response:
     page = http.get(url)
     assert page.status_code == 200, page.text
-    form = {unescape(k): unescape(v) for k, v in
-            re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text)}
+    form = {
+        unescape(k): unescape(v)
+        for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text)
+    }
     assert sb is not None
-    form.update(username=username, password=password or sb.credentials.user.password,
-                action=action)
+    form.update(username=username, password=password or sb.credentials.user.password, action=action)
     return http.post(sb.url + "/oauth/authorize", data=form, allow_redirects=False)
 
 
@@ -41,12 +53,25 @@ def _query(url: str) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(url).query))
 
 
-def _exchange(sb: Sandbox, http: requests.Session, code: str,
-              redirect_uri: str = "http://127.0.0.1:8765/callback", **extra: str) -> requests.Response:
+def _exchange(
+    sb: Sandbox,
+    http: requests.Session,
+    code: str,
+    redirect_uri: str = "http://127.0.0.1:8765/callback",
+    **extra: str,
+) -> requests.Response:
     key = sb.credentials.public_key
-    return http.post(sb.url + "/oauth/token", data={
-        "grant_type": "authorization_code", "client_id": key.client_id,
-        "client_secret": key.client_secret, "code": code, "redirect_uri": redirect_uri, **extra})
+    return http.post(
+        sb.url + "/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "client_id": key.client_id,
+            "client_secret": key.client_secret,
+            "code": code,
+            "redirect_uri": redirect_uri,
+            **extra,
+        },
+    )
 
 
 def _pkce() -> tuple[str, str]:
@@ -55,7 +80,9 @@ def _pkce() -> tuple[str, str]:
     return verifier, challenge.rstrip(b"=").decode()
 
 
-def test_consent_page_is_a_self_contained_login_form(sandbox: Sandbox, http: requests.Session) -> None:
+def test_consent_page_is_a_self_contained_login_form(
+    sandbox: Sandbox, http: requests.Session
+) -> None:
     page = http.get(_authorize_url(sandbox))
     assert page.status_code == 200
     assert page.headers["Content-Type"].startswith("text/html")
@@ -69,8 +96,9 @@ def test_consent_page_is_a_self_contained_login_form(sandbox: Sandbox, http: req
     assert not re.search(r"(src|href)=\"https?://", html)  # no external resources
 
 
-def test_allow_redirects_with_code_and_unchanged_state(sandbox: Sandbox,
-                                                       http: requests.Session) -> None:
+def test_allow_redirects_with_code_and_unchanged_state(
+    sandbox: Sandbox, http: requests.Session
+) -> None:
     url = _authorize_url(sandbox, state="a b&c=d/é")
     answer = _consent(http, url, sb=sandbox)
     assert answer.status_code == 302
@@ -87,7 +115,9 @@ def test_allow_redirects_with_code_and_unchanged_state(sandbox: Sandbox,
     assert me.json()["username"] == "demo"
 
 
-def test_deny_redirects_with_access_denied_and_state(sandbox: Sandbox, http: requests.Session) -> None:
+def test_deny_redirects_with_access_denied_and_state(
+    sandbox: Sandbox, http: requests.Session
+) -> None:
     answer = _consent(http, _authorize_url(sandbox, state="keep-me"), action="deny", sb=sandbox)
     params = _query(answer.headers["Location"])
     assert params["error"] == "access_denied" and params["state"] == "keep-me"
@@ -100,12 +130,19 @@ def test_wrong_password_shows_the_form_again(sandbox: Sandbox, http: requests.Se
     assert "Invalid username or password" in answer.text and "Location" not in answer.headers
 
 
-@pytest.mark.parametrize("redirect_uri", [
-    "http://evil.example/callback", "http://127.0.0.1:8765/other", "https://127.0.0.1/callback",
-    "http://127.0.0.1.evil.example/callback", "",
-])
+@pytest.mark.parametrize(
+    "redirect_uri",
+    [
+        "http://evil.example/callback",
+        "http://127.0.0.1:8765/other",
+        "https://127.0.0.1/callback",
+        "http://127.0.0.1.evil.example/callback",
+        "",
+    ],
+)
 def test_unregistered_redirect_uri_gets_an_error_page_not_a_redirect(
-        sandbox: Sandbox, http: requests.Session, redirect_uri: str) -> None:
+    sandbox: Sandbox, http: requests.Session, redirect_uri: str
+) -> None:
     page = http.get(_authorize_url(sandbox, redirect_uri=redirect_uri), allow_redirects=False)
     assert page.status_code == 400
     assert "Location" not in page.headers and "redirect_uri" in page.text
@@ -122,15 +159,17 @@ def test_unknown_client_gets_error_page(sandbox: Sandbox, http: requests.Session
     assert page.status_code == 400 and "Location" not in page.headers
 
 
-def test_code_is_single_use_and_replay_revokes_tokens(sandbox: Sandbox,
-                                                      http: requests.Session) -> None:
+def test_code_is_single_use_and_replay_revokes_tokens(
+    sandbox: Sandbox, http: requests.Session
+) -> None:
     code = _query(_consent(http, _authorize_url(sandbox), sb=sandbox).headers["Location"])["code"]
     first = _exchange(sandbox, http, code)
     assert first.status_code == 200
     second = _exchange(sandbox, http, code)
     assert second.status_code == 400 and second.json()["error"] == "invalid_grant"
-    me = http.get(sandbox.url + "/me",
-                  headers={"Authorization": "Bearer " + first.json()["access_token"]})
+    me = http.get(
+        sandbox.url + "/me", headers={"Authorization": "Bearer " + first.json()["access_token"]}
+    )
     assert me.status_code == 401
 
 
@@ -140,10 +179,16 @@ def test_code_is_bound_to_redirect_uri_and_client(sandbox: Sandbox, http: reques
     assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
     code = _query(_consent(http, _authorize_url(sandbox), sb=sandbox).headers["Location"])["code"]
     other = sandbox.credentials.other_public_keys[0]
-    response = http.post(sandbox.url + "/oauth/token", data={
-        "grant_type": "authorization_code", "client_id": other.client_id,
-        "client_secret": other.client_secret, "code": code,
-        "redirect_uri": "http://127.0.0.1:8765/callback"})
+    response = http.post(
+        sandbox.url + "/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "client_id": other.client_id,
+            "client_secret": other.client_secret,
+            "code": code,
+            "redirect_uri": "http://127.0.0.1:8765/callback",
+        },
+    )
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
 
 
@@ -160,8 +205,10 @@ def test_pkce_s256_is_verified(sandbox: Sandbox, http: requests.Session) -> None
 
 
 def test_pkce_plain_is_refused(sandbox: Sandbox, http: requests.Session) -> None:
-    answer = http.get(_authorize_url(sandbox, code_challenge="abc", code_challenge_method="plain",
-                                     state="s1"), allow_redirects=False)
+    answer = http.get(
+        _authorize_url(sandbox, code_challenge="abc", code_challenge_method="plain", state="s1"),
+        allow_redirects=False,
+    )
     assert answer.status_code == 302
     params = _query(answer.headers["Location"])
     assert params["error"] == "invalid_request" and params["state"] == "s1"
@@ -172,15 +219,23 @@ def test_pkce_required_mode(http: requests.Session) -> None:
         answer = http.get(_authorize_url(sb), allow_redirects=False)
         assert _query(answer.headers["Location"])["error"] == "invalid_request"
         _, challenge = _pkce()
-        assert http.get(_authorize_url(sb, code_challenge=challenge,
-                                       code_challenge_method="S256")).status_code == 200
+        assert (
+            http.get(
+                _authorize_url(sb, code_challenge=challenge, code_challenge_method="S256")
+            ).status_code
+            == 200
+        )
 
 
 def test_expired_code_is_refused(http: requests.Session) -> None:
     with Sandbox(videos=5) as sb:
         page = http.get(_authorize_url(sb))  # the form is valid for the code lifetime (600 s)
-        form = {unescape(k): unescape(v) for k, v in
-                re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text)}
+        form = {
+            unescape(k): unescape(v)
+            for k, v in re.findall(
+                r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text
+            )
+        }
         sb.settings(code_lifetime=0)  # codes issued from now on are born expired
         form.update(username="demo", password=sb.credentials.user.password, action="allow")
         answer = http.post(sb.url + "/oauth/authorize", data=form, allow_redirects=False)
@@ -192,8 +247,10 @@ def test_expired_code_is_refused(http: requests.Session) -> None:
 
 def test_consent_form_cannot_be_replayed(sandbox: Sandbox, http: requests.Session) -> None:
     page = http.get(_authorize_url(sandbox))
-    form = {unescape(k): unescape(v) for k, v in
-            re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text)}
+    form = {
+        unescape(k): unescape(v)
+        for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text)
+    }
     form.update(username="demo", password=sandbox.credentials.user.password, action="allow")
     first = http.post(sandbox.url + "/oauth/authorize", data=form, allow_redirects=False)
     second = http.post(sandbox.url + "/oauth/authorize", data=form, allow_redirects=False)

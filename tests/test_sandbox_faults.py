@@ -57,8 +57,11 @@ def make_app(recorder: Recorder) -> Any:
         body = request.get_data()
         if not request.path.startswith("/__sandbox__/"):
             recorder.add((request.method, request.path, body))
-        payload = {"id": request.path.rsplit("/", 1)[-1], "title": "A title " * 8,
-                   "method": request.method}
+        payload = {
+            "id": request.path.rsplit("/", 1)[-1],
+            "title": "A title " * 8,
+            "method": request.method,
+        }
         return Response(json.dumps(payload), content_type="application/json")
 
     return app
@@ -76,8 +79,9 @@ class Served:
     recorder: Recorder
     server: BaseWSGIServer
 
-    def request(self, method: str, path: str, *, timeout: float = TIMEOUT,
-                **kwargs: Any) -> requests.Response:
+    def request(
+        self, method: str, path: str, *, timeout: float = TIMEOUT, **kwargs: Any
+    ) -> requests.Response:
         return requests.request(method, self.url + path, timeout=timeout, **kwargs)
 
 
@@ -85,8 +89,13 @@ class Served:
 def served_module() -> Iterator[Served]:
     recorder = Recorder()
     ctl = FaultController()
-    server = make_server("127.0.0.1", 0, FaultMiddleware(make_app(recorder), ctl),
-                         threaded=True, request_handler=QuietHandler)
+    server = make_server(
+        "127.0.0.1",
+        0,
+        FaultMiddleware(make_app(recorder), ctl),
+        threaded=True,
+        request_handler=QuietHandler,
+    )
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     try:
@@ -141,8 +150,9 @@ def test_status_fault_answers_the_api_error_json_without_calling_the_app(served:
 
 
 def test_status_fault_can_send_an_html_page_and_an_http_date_retry_after(served: Served) -> None:
-    served.ctl.configure(rules=[status_rule(status=502, html=True, retry_after=3,
-                                            retry_after_format="http-date")])
+    served.ctl.configure(
+        rules=[status_rule(status=502, html=True, retry_after=3, retry_after_format="http-date")]
+    )
     response = served.request("GET", "/video/x1")
     assert response.status_code == 502
     assert response.headers["Content-Type"].startswith("text/html")
@@ -201,8 +211,9 @@ def test_reset_before_commit_never_calls_the_app_and_the_server_keeps_serving(
 def test_reset_after_commit_calls_the_app_and_the_client_sees_a_connection_error(
     served: Served, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    served.ctl.configure(rules=[{"kind": "reset", "rate": 1.0, "after_commit": True,
-                                 "path": "^/video/"}])
+    served.ctl.configure(
+        rules=[{"kind": "reset", "rate": 1.0, "after_commit": True, "path": "^/video/"}]
+    )
     with pytest.raises(requests.ConnectionError):
         served.request("POST", "/video/x3", data=b"title=new")
     assert served.recorder.calls == [("POST", "/video/x3", b"title=new")]
@@ -289,8 +300,11 @@ def test_truncated_response_declares_more_bytes_than_it_sends(served: Served) ->
             raw += chunk
     head, _, body = raw.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200")
-    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                  if line.lower().startswith(b"content-length:"))
+    length = next(
+        int(line.split(b":")[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
     assert body == b'{"id": "x7' and length > len(body)
 
 
@@ -344,7 +358,9 @@ def test_rules_apply_only_to_their_methods_and_paths(served: Served) -> None:
     assert served.request("POST", "/user/x1").status_code == 200
     assert served.request("POST", "/video/x1/extra").status_code == 200
     assert served.request("POST", "/video/x1").status_code == 503
-    assert [(e["method"], e["path"], e["n"]) for e in served.ctl.log()] == [("POST", "/video/x1", 1)]
+    assert [(e["method"], e["path"], e["n"]) for e in served.ctl.log()] == [
+        ("POST", "/video/x1", 1)
+    ]
 
 
 def test_at_lists_the_positions_that_always_fault(served: Served) -> None:
@@ -397,8 +413,13 @@ def test_clear_removes_faults_latency_and_rate_limit_but_keeps_the_log(served: S
     assert [served.request("GET", "/video/x1").status_code for _ in range(3)] == [200] * 3
     assert time.monotonic() - started < 1.0
     assert len(served.ctl.log()) == 1
-    assert served.ctl.settings() == {"latency": 0.0, "jitter": 0.0, "seed": 0, "rules": [],
-                                     "rate_limit": None}
+    assert served.ctl.settings() == {
+        "latency": 0.0,
+        "jitter": 0.0,
+        "seed": 0,
+        "rules": [],
+        "rate_limit": None,
+    }
 
 
 def test_settings_reflect_the_configuration() -> None:
@@ -408,23 +429,30 @@ def test_settings_reflect_the_configuration() -> None:
     ctl.set_rate_limit(rate=20.0, burst=20)
     rules[0]["seconds"] = 99
     assert ctl.settings() == {
-        "latency": 0.05, "jitter": 0.01, "seed": 1,
+        "latency": 0.05,
+        "jitter": 0.01,
+        "seed": 1,
         "rules": [{"kind": "hold", "seconds": 2, "rate": 0.1}],
         "rate_limit": {"rate": 20.0, "burst": 20},
     }
 
 
-@pytest.mark.parametrize(("rule", "words"), [
-    ({"kind": "explode"}, "kind must be one of"),
-    ({"kind": "status", "retry-after": 1}, "'retry-after'"),
-    ({"kind": "status", "retry_after": "http-date"}, "'retry_after' (seconds)"),
-    ({"kind": "status", "retry_after_format": "date"}, "'retry_after_format'"),
-    ({"kind": "reset", "rate": 1.5}, "'rate'"),
-    ({"kind": "hold", "after_commit": False}, "after the commit"),
-    ({"kind": "truncate", "path": "("}, "'path' is not a valid regex"),
-    ({"kind": "status", "at": [0]}, "'at'"),
-])
-def test_bad_rules_are_refused_with_the_rule_and_key_named(rule: dict[str, Any], words: str) -> None:
+@pytest.mark.parametrize(
+    ("rule", "words"),
+    [
+        ({"kind": "explode"}, "kind must be one of"),
+        ({"kind": "status", "retry-after": 1}, "'retry-after'"),
+        ({"kind": "status", "retry_after": "http-date"}, "'retry_after' (seconds)"),
+        ({"kind": "status", "retry_after_format": "date"}, "'retry_after_format'"),
+        ({"kind": "reset", "rate": 1.5}, "'rate'"),
+        ({"kind": "hold", "after_commit": False}, "after the commit"),
+        ({"kind": "truncate", "path": "("}, "'path' is not a valid regex"),
+        ({"kind": "status", "at": [0]}, "'at'"),
+    ],
+)
+def test_bad_rules_are_refused_with_the_rule_and_key_named(
+    rule: dict[str, Any], words: str
+) -> None:
     ctl = FaultController()
     ctl.configure(rules=[{"kind": "reset", "rate": 0.5}])
     with pytest.raises(ValueError, match="fault rule 1") as info:
@@ -481,23 +509,48 @@ def test_faults_through_the_sandbox_admin_api() -> None:
 
     with Sandbox(videos=5, seed=7) as sb:
         creds = sb.credentials
-        token = requests.post(sb.url + "/oauth/token", timeout=TIMEOUT, data={
-            "grant_type": "password", "client_id": creds.public_key.client_id,
-            "client_secret": creds.public_key.client_secret, "username": creds.user.username,
-            "password": creds.user.password, "scope": "manage_videos",
-        }).json()["access_token"]
+        token = requests.post(
+            sb.url + "/oauth/token",
+            timeout=TIMEOUT,
+            data={
+                "grant_type": "password",
+                "client_id": creds.public_key.client_id,
+                "client_secret": creds.public_key.client_secret,
+                "username": creds.user.username,
+                "password": creds.user.password,
+                "scope": "manage_videos",
+            },
+        ).json()["access_token"]
         [video_id] = sb.add_videos(1)
         path = f"/video/{video_id}"
-        sb.set_faults(seed=1, rules=[
-            {"kind": "status", "status": 503, "retry_after": 1, "methods": ["POST"],
-             "path": "^/video/", "at": [1]},
-            {"kind": "reset", "after_commit": True, "methods": ["POST"], "path": "^/video/",
-             "at": [2]},
-        ])
+        sb.set_faults(
+            seed=1,
+            rules=[
+                {
+                    "kind": "status",
+                    "status": 503,
+                    "retry_after": 1,
+                    "methods": ["POST"],
+                    "path": "^/video/",
+                    "at": [1],
+                },
+                {
+                    "kind": "reset",
+                    "after_commit": True,
+                    "methods": ["POST"],
+                    "path": "^/video/",
+                    "at": [2],
+                },
+            ],
+        )
 
         def edit(title: str) -> requests.Response:
-            return requests.post(sb.url + path, data={"title": title}, timeout=TIMEOUT,
-                                 headers={"Authorization": f"Bearer {token}"})
+            return requests.post(
+                sb.url + path,
+                data={"title": title},
+                timeout=TIMEOUT,
+                headers={"Authorization": f"Bearer {token}"},
+            )
 
         refused = edit("First")
         assert refused.status_code == 503 and refused.headers["Retry-After"] == "1"
@@ -505,9 +558,13 @@ def test_faults_through_the_sandbox_admin_api() -> None:
             edit("Second")
         assert edit("Third").status_code == 200
         assert [c["fields"]["title"] for c in sb.commits() if c["video_id"] == video_id] == [
-            "Second", "Third"]
+            "Second",
+            "Third",
+        ]
         assert [(f["kind"], f["after_commit"], f["path"]) for f in sb.fault_log()] == [
-            ("status", False, path), ("reset", True, path)]
+            ("status", False, path),
+            ("reset", True, path),
+        ]
         assert [r["status"] for r in sb.request_log() if r["path"] == path][0] == 503
         assert (sb.get_video(video_id) or {})["title"] == "Third"
 

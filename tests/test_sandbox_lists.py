@@ -18,8 +18,13 @@ def owner(sandbox: Sandbox) -> dict[str, str]:
     return bearer(password_token(sandbox))
 
 
-def _list(sb: Sandbox, http: requests.Session, path: str = "/me/videos",
-          headers: dict[str, str] | None = None, **params: Any) -> dict[str, Any]:
+def _list(
+    sb: Sandbox,
+    http: requests.Session,
+    path: str = "/me/videos",
+    headers: dict[str, str] | None = None,
+    **params: Any,
+) -> dict[str, Any]:
     response = http.get(sb.url + path, headers=headers or {}, params=params)
     assert response.status_code == 200, response.text
     return dict(response.json())
@@ -32,22 +37,34 @@ def test_envelope_and_default_limit(sandbox: Sandbox, http: requests.Session) ->
     assert len(body["list"]) == 10
 
 
-@pytest.mark.parametrize(("params", "param"), [
-    ({"limit": 101}, "limit"), ({"limit": 0}, "limit"), ({"page": 101, "limit": 1}, "page"),
-    ({"page": 0}, "page"), ({"page": 11, "limit": 100}, "page"), ({"page": "two"}, "page"),
-    ({"sort": "best"}, "sort"), ({"colour": "red"}, "colour"), ({"flags": "shiny"}, "flags"),
-    ({"channel": "cooking"}, "channel"), ({"created_after": "yesterday"}, "created_after"),
-])
-def test_bad_list_parameters_are_invalid_parameter(sandbox: Sandbox, http: requests.Session,
-                                                   params: dict[str, Any], param: str) -> None:
+@pytest.mark.parametrize(
+    ("params", "param"),
+    [
+        ({"limit": 101}, "limit"),
+        ({"limit": 0}, "limit"),
+        ({"page": 101, "limit": 1}, "page"),
+        ({"page": 0}, "page"),
+        ({"page": 11, "limit": 100}, "page"),
+        ({"page": "two"}, "page"),
+        ({"sort": "best"}, "sort"),
+        ({"colour": "red"}, "colour"),
+        ({"flags": "shiny"}, "flags"),
+        ({"channel": "cooking"}, "channel"),
+        ({"created_after": "yesterday"}, "created_after"),
+    ],
+)
+def test_bad_list_parameters_are_invalid_parameter(
+    sandbox: Sandbox, http: requests.Session, params: dict[str, Any], param: str
+) -> None:
     response = http.get(sandbox.url + "/videos", params=params)
     assert response.status_code == 400
     error = api_error(response)
     assert error["type"] == "invalid_parameter" and error["error_data"]["param"] == param
 
 
-def test_ceiling_of_1000_results(sandbox: Sandbox, http: requests.Session,
-                                 owner: dict[str, str]) -> None:
+def test_ceiling_of_1000_results(
+    sandbox: Sandbox, http: requests.Session, owner: dict[str, str]
+) -> None:
     last = _list(sandbox, http, headers=owner, page=10, limit=100)
     assert last["total"] == 1500 and last["has_more"] is False and len(last["list"]) == 100
     odd = _list(sandbox, http, headers=owner, page=33, limit=30)
@@ -55,9 +72,9 @@ def test_ceiling_of_1000_results(sandbox: Sandbox, http: requests.Session,
     assert _list(sandbox, http, headers=owner, page=32, limit=30)["has_more"] is True
 
 
-def test_owner_sees_private_and_unpublished_only_with_scope(sandbox: Sandbox,
-                                                            http: requests.Session,
-                                                            owner: dict[str, str]) -> None:
+def test_owner_sees_private_and_unpublished_only_with_scope(
+    sandbox: Sandbox, http: requests.Session, owner: dict[str, str]
+) -> None:
     total = _list(sandbox, http, headers=owner, limit=1)["total"]
     private = _list(sandbox, http, headers=owner, private=1, limit=1)["total"]
     unpublished = _list(sandbox, http, headers=owner, unpublished=1, limit=1)["total"]
@@ -69,12 +86,14 @@ def test_owner_sees_private_and_unpublished_only_with_scope(sandbox: Sandbox,
     assert _list(sandbox, http, "/videos", private=1)["total"] == 0
 
 
-def test_recent_is_newest_first_with_stable_tie_break(sandbox: Sandbox, http: requests.Session,
-                                                      owner: dict[str, str]) -> None:
+def test_recent_is_newest_first_with_stable_tie_break(
+    sandbox: Sandbox, http: requests.Session, owner: dict[str, str]
+) -> None:
     items: list[dict[str, Any]] = []
     for page in range(1, 11):
-        items += _list(sandbox, http, headers=owner, page=page, limit=100,
-                       fields="id,created_time")["list"]
+        items += _list(
+            sandbox, http, headers=owner, page=page, limit=100, fields="id,created_time"
+        )["list"]
     keys = [(v["created_time"], v["id"]) for v in items]
     assert keys == sorted(keys, reverse=True)
     assert len({v["id"] for v in items}) == 1000
@@ -82,15 +101,24 @@ def test_recent_is_newest_first_with_stable_tie_break(sandbox: Sandbox, http: re
     assert len(times) - len(set(times)) >= 3  # several videos share one second
 
 
-def test_time_windows_partition_without_loss(sandbox: Sandbox, http: requests.Session,
-                                             owner: dict[str, str]) -> None:
+def test_time_windows_partition_without_loss(
+    sandbox: Sandbox, http: requests.Session, owner: dict[str, str]
+) -> None:
     every = set()
     edges = [0, 1_600_000_000, 1_650_000_000, 1_700_000_000, 2_000_000_000]
     for after, before in zip(edges, edges[1:], strict=False):
         page = 1
         while True:
-            body = _list(sandbox, http, headers=owner, created_after=after, created_before=before,
-                         limit=100, page=page, fields="id,created_time")
+            body = _list(
+                sandbox,
+                http,
+                headers=owner,
+                created_after=after,
+                created_before=before,
+                limit=100,
+                page=page,
+                fields="id,created_time",
+            )
             assert all(after <= v["created_time"] < before for v in body["list"])
             every |= {v["id"] for v in body["list"]}
             if not body["has_more"]:
@@ -100,25 +128,37 @@ def test_time_windows_partition_without_loss(sandbox: Sandbox, http: requests.Se
     assert len(every) == 1500
 
 
-@pytest.mark.parametrize(("params", "check"), [
-    ({"channel": "music"}, lambda v: v["channel"] == "music"),
-    ({"languages": "fr,de"}, lambda v: v["language"] in ("fr", "de")),
-    ({"tags": "music"}, lambda v: "music" in v["tags"]),
-    ({"search": "tutorial"}, lambda v: "tutorial" in (v["title"] + v["description"]
-                                                      + " ".join(v["tags"])).lower()),
-    ({"longer_than": 10}, lambda v: v["duration"] > 600),
-    ({"shorter_than": 1}, lambda v: v["duration"] < 60),
-    ({"is_created_for_kids": "true"}, lambda v: v["is_created_for_kids"] is True),
-    ({"private": "true"}, lambda v: v["private"] is True),
-    ({"published": "false"}, lambda v: v["published"] is False),
-    ({"flags": "private"}, lambda v: v["private"] is True),
-    ({"flags": "unpublished"}, lambda v: v["published"] is False),
-    ({"country": "fr"}, lambda v: v["country"] == "FR"),
-])
-def test_filters(sandbox: Sandbox, http: requests.Session, owner: dict[str, str],
-                 params: dict[str, Any], check: Any) -> None:
-    fields = "id,channel,language,tags,title,description,duration,is_created_for_kids,private," \
-             "published,country"
+@pytest.mark.parametrize(
+    ("params", "check"),
+    [
+        ({"channel": "music"}, lambda v: v["channel"] == "music"),
+        ({"languages": "fr,de"}, lambda v: v["language"] in ("fr", "de")),
+        ({"tags": "music"}, lambda v: "music" in v["tags"]),
+        (
+            {"search": "tutorial"},
+            lambda v: "tutorial" in (v["title"] + v["description"] + " ".join(v["tags"])).lower(),
+        ),
+        ({"longer_than": 10}, lambda v: v["duration"] > 600),
+        ({"shorter_than": 1}, lambda v: v["duration"] < 60),
+        ({"is_created_for_kids": "true"}, lambda v: v["is_created_for_kids"] is True),
+        ({"private": "true"}, lambda v: v["private"] is True),
+        ({"published": "false"}, lambda v: v["published"] is False),
+        ({"flags": "private"}, lambda v: v["private"] is True),
+        ({"flags": "unpublished"}, lambda v: v["published"] is False),
+        ({"country": "fr"}, lambda v: v["country"] == "FR"),
+    ],
+)
+def test_filters(
+    sandbox: Sandbox,
+    http: requests.Session,
+    owner: dict[str, str],
+    params: dict[str, Any],
+    check: Any,
+) -> None:
+    fields = (
+        "id,channel,language,tags,title,description,duration,is_created_for_kids,private,"
+        "published,country"
+    )
     body = _list(sandbox, http, headers=owner, limit=100, fields=fields, **params)
     assert 0 < body["total"] < 1500
     assert body["list"] and all(check(v) for v in body["list"])
@@ -126,7 +166,9 @@ def test_filters(sandbox: Sandbox, http: requests.Session, owner: dict[str, str]
 
 def test_ids_owners_and_exclude(sandbox: Sandbox, http: requests.Session) -> None:
     some = [v["id"] for v in _list(sandbox, http, "/videos", limit=3)["list"]]
-    assert {v["id"] for v in _list(sandbox, http, "/videos", ids=",".join(some))["list"]} == set(some)
+    assert {v["id"] for v in _list(sandbox, http, "/videos", ids=",".join(some))["list"]} == set(
+        some
+    )
     rest = _list(sandbox, http, "/videos", ids=",".join(some), exclude_ids=some[0])["list"]
     assert {v["id"] for v in rest} == set(some[1:])
     by_name = _list(sandbox, http, "/videos", owners="someone", limit=1)
@@ -134,22 +176,37 @@ def test_ids_owners_and_exclude(sandbox: Sandbox, http: requests.Session) -> Non
     assert by_name["total"] == by_id["total"] == 20
 
 
-@pytest.mark.parametrize(("sort", "key", "reverse"), [
-    ("old", "created_time", False), ("visited", "views_total", True),
-    ("least-visited", "views_total", False), ("id-asc", "id", False),
-])
-def test_sorts(sandbox: Sandbox, http: requests.Session, owner: dict[str, str], sort: str,
-               key: str, reverse: bool) -> None:
-    items = _list(sandbox, http, headers=owner, sort=sort, limit=100,
-                  fields="id,created_time,views_total")["list"]
+@pytest.mark.parametrize(
+    ("sort", "key", "reverse"),
+    [
+        ("old", "created_time", False),
+        ("visited", "views_total", True),
+        ("least-visited", "views_total", False),
+        ("id-asc", "id", False),
+    ],
+)
+def test_sorts(
+    sandbox: Sandbox,
+    http: requests.Session,
+    owner: dict[str, str],
+    sort: str,
+    key: str,
+    reverse: bool,
+) -> None:
+    items = _list(
+        sandbox, http, headers=owner, sort=sort, limit=100, fields="id,created_time,views_total"
+    )["list"]
     values = [v[key] for v in items]
     assert values == sorted(values, reverse=reverse)
 
 
-def test_views_are_long_tailed(sandbox: Sandbox, http: requests.Session,
-                               owner: dict[str, str]) -> None:
-    top = _list(sandbox, http, headers=owner, sort="visited", limit=10,
-                fields="views_total")["list"]
-    middle = _list(sandbox, http, headers=owner, sort="least-visited", limit=100, page=8,
-                   fields="views_total")["list"]  # ranks 701-800 of 1500
+def test_views_are_long_tailed(
+    sandbox: Sandbox, http: requests.Session, owner: dict[str, str]
+) -> None:
+    top = _list(sandbox, http, headers=owner, sort="visited", limit=10, fields="views_total")[
+        "list"
+    ]
+    middle = _list(
+        sandbox, http, headers=owner, sort="least-visited", limit=100, page=8, fields="views_total"
+    )["list"]  # ranks 701-800 of 1500
     assert top[0]["views_total"] > 100 * max(1, middle[50]["views_total"])

@@ -13,8 +13,9 @@ __all__ = ["http", "sandbox"]
 
 
 def test_single_envelope_returns_result(sandbox: Sandbox, http: requests.Session) -> None:
-    response = http.post(sandbox.url + "/", json={"call": "GET /echo", "args": {"message": "hi"},
-                                                   "id": "e1"})
+    response = http.post(
+        sandbox.url + "/", json={"call": "GET /echo", "args": {"message": "hi"}, "id": "e1"}
+    )
     assert response.status_code == 200
     assert response.json() == {"id": "e1", "result": {"message": "hi"}}
 
@@ -26,21 +27,28 @@ def test_single_envelope_error_is_in_the_body(sandbox: Sandbox, http: requests.S
     assert (error["code"], error["type"]) == (404, "not_found")
 
 
-def test_multi_call_edits_and_reads_with_the_request_token(sandbox: Sandbox,
-                                                           http: requests.Session) -> None:
+def test_multi_call_edits_and_reads_with_the_request_token(
+    sandbox: Sandbox, http: requests.Session
+) -> None:
     token = password_token(sandbox)
     xid = http.get(sandbox.url + "/me/videos", headers=bearer(token)).json()["list"][0]["id"]
     calls = [
-        {"call": f"POST /video/{xid}", "args": {"title": "Batch title", "tags": ["x", "y z"]},
-         "id": 0},
+        {
+            "call": f"POST /video/{xid}",
+            "args": {"title": "Batch title", "tags": ["x", "y z"]},
+            "id": 0,
+        },
         {"call": f"/video/{xid}?fields=id,title,tags", "id": 1},
         {"call": "GET /me/videos", "args": {"limit": 2}, "id": 2},
         {"call": f"DELETE /video/{xid}x", "id": 3},
     ]
     # the JS SDK posts JSON with a form content type and the token in the query string
-    response = http.post(sandbox.url + "/", data=json.dumps(calls),
-                         params={"access_token": token["access_token"]},
-                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = http.post(
+        sandbox.url + "/",
+        data=json.dumps(calls),
+        params={"access_token": token["access_token"]},
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert response.status_code == 200, response.text
     answers = response.json()
     assert [a["id"] for a in answers] == [0, 1, 2, 3]

@@ -17,14 +17,30 @@ def _public_form(sb: Sandbox, **values: str) -> dict[str, str]:
     return {"client_id": key.client_id, "client_secret": key.client_secret, **values}
 
 
-def test_password_grant_returns_documented_token_json(sandbox: Sandbox, http: requests.Session) -> None:
-    response = http.post(sandbox.url + "/oauth/token", data=_public_form(
-        sandbox, grant_type="password", username="demo",
-        password=sandbox.credentials.user.password, scope="manage_videos email"))
+def test_password_grant_returns_documented_token_json(
+    sandbox: Sandbox, http: requests.Session
+) -> None:
+    response = http.post(
+        sandbox.url + "/oauth/token",
+        data=_public_form(
+            sandbox,
+            grant_type="password",
+            username="demo",
+            password=sandbox.credentials.user.password,
+            scope="manage_videos email",
+        ),
+    )
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     body = response.json()
-    assert set(body) == {"access_token", "token_type", "expires_in", "refresh_token", "scope", "uid"}
+    assert set(body) == {
+        "access_token",
+        "token_type",
+        "expires_in",
+        "refresh_token",
+        "scope",
+        "uid",
+    }
     assert body["token_type"] == "Bearer" and body["expires_in"] == 36000
     assert body["scope"] == "manage_videos email"
     assert body["uid"] == sandbox.credentials.user.id
@@ -39,96 +55,152 @@ def test_client_credentials_on_partner_endpoint_has_no_refresh_token(sandbox: Sa
 
 
 def test_wrong_password_is_invalid_grant(sandbox: Sandbox, http: requests.Session) -> None:
-    response = http.post(sandbox.url + "/oauth/token", data=_public_form(
-        sandbox, grant_type="password", username="demo", password="nope", scope=""))
+    response = http.post(
+        sandbox.url + "/oauth/token",
+        data=_public_form(
+            sandbox, grant_type="password", username="demo", password="nope", scope=""
+        ),
+    )
     assert response.status_code == 400
     assert response.headers["Cache-Control"] == "no-store"
-    assert response.json() == {"error": "invalid_grant", "error_description": "Invalid credentials."}
+    assert response.json() == {
+        "error": "invalid_grant",
+        "error_description": "Invalid credentials.",
+    }
 
 
 def test_bad_client_secret_is_invalid_client_401(sandbox: Sandbox, http: requests.Session) -> None:
-    response = http.post(sandbox.url + "/oauth/token", data={
-        "grant_type": "password", "client_id": sandbox.credentials.public_key.client_id,
-        "client_secret": "emu_wrong", "username": "demo", "password": "x"})
+    response = http.post(
+        sandbox.url + "/oauth/token",
+        data={
+            "grant_type": "password",
+            "client_id": sandbox.credentials.public_key.client_id,
+            "client_secret": "emu_wrong",
+            "username": "demo",
+            "password": "x",
+        },
+    )
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
 
 
-def test_private_key_on_public_endpoint_is_unauthorized_client(sandbox: Sandbox,
-                                                               http: requests.Session) -> None:
+def test_private_key_on_public_endpoint_is_unauthorized_client(
+    sandbox: Sandbox, http: requests.Session
+) -> None:
     key = sandbox.credentials.private_key
-    response = http.post(sandbox.url + "/oauth/token", data={
-        "grant_type": "client_credentials", "client_id": key.client_id,
-        "client_secret": key.client_secret})
+    response = http.post(
+        sandbox.url + "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": key.client_id,
+            "client_secret": key.client_secret,
+        },
+    )
     assert response.status_code == 400
     body = response.json()
     assert body["error"] == "unauthorized_client"
     assert "/oauth/v1/token" in body["error_description"]
 
 
-def test_public_key_on_partner_endpoint_is_unauthorized_client(sandbox: Sandbox,
-                                                               http: requests.Session) -> None:
-    response = http.post(sandbox.url + "/oauth/v1/token", data=_public_form(
-        sandbox, grant_type="client_credentials"))
+def test_public_key_on_partner_endpoint_is_unauthorized_client(
+    sandbox: Sandbox, http: requests.Session
+) -> None:
+    response = http.post(
+        sandbox.url + "/oauth/v1/token", data=_public_form(sandbox, grant_type="client_credentials")
+    )
     assert response.status_code == 400
     body = response.json()
     assert body["error"] == "unauthorized_client"
     assert "password" in body["error_description"]
 
 
-def test_public_key_client_credentials_on_public_endpoint_is_refused(sandbox: Sandbox,
-                                                                     http: requests.Session) -> None:
-    response = http.post(sandbox.url + "/oauth/token", data=_public_form(
-        sandbox, grant_type="client_credentials"))
+def test_public_key_client_credentials_on_public_endpoint_is_refused(
+    sandbox: Sandbox, http: requests.Session
+) -> None:
+    response = http.post(
+        sandbox.url + "/oauth/token", data=_public_form(sandbox, grant_type="client_credentials")
+    )
     assert response.status_code == 400
     assert response.json()["error"] == "unauthorized_client"
     assert "private API keys" in response.json()["error_description"]
 
 
 def test_unknown_grant_and_missing_grant(sandbox: Sandbox, http: requests.Session) -> None:
-    response = http.post(sandbox.url + "/oauth/token", data=_public_form(sandbox, grant_type="magic"))
+    response = http.post(
+        sandbox.url + "/oauth/token", data=_public_form(sandbox, grant_type="magic")
+    )
     assert (response.status_code, response.json()["error"]) == (400, "unsupported_grant_type")
     response = http.post(sandbox.url + "/oauth/token", data=_public_form(sandbox))
     assert (response.status_code, response.json()["error"]) == (400, "invalid_request")
 
 
 def test_unknown_scope_is_invalid_scope(sandbox: Sandbox, http: requests.Session) -> None:
-    response = http.post(sandbox.url + "/oauth/token", data=_public_form(
-        sandbox, grant_type="password", username="demo",
-        password=sandbox.credentials.user.password, scope="manage_everything"))
+    response = http.post(
+        sandbox.url + "/oauth/token",
+        data=_public_form(
+            sandbox,
+            grant_type="password",
+            username="demo",
+            password=sandbox.credentials.user.password,
+            scope="manage_everything",
+        ),
+    )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_scope"
     assert "manage_everything" in response.json()["error_description"]
 
 
-def test_basic_and_body_credentials_together_is_invalid_request(sandbox: Sandbox,
-                                                                http: requests.Session) -> None:
+def test_basic_and_body_credentials_together_is_invalid_request(
+    sandbox: Sandbox, http: requests.Session
+) -> None:
     key = sandbox.credentials.public_key
     basic = base64.b64encode(f"{key.client_id}:{key.client_secret}".encode()).decode()
-    response = http.post(sandbox.url + "/oauth/token", headers={"Authorization": "Basic " + basic},
-                         data=_public_form(sandbox, grant_type="password", username="demo",
-                                           password=sandbox.credentials.user.password))
+    response = http.post(
+        sandbox.url + "/oauth/token",
+        headers={"Authorization": "Basic " + basic},
+        data=_public_form(
+            sandbox,
+            grant_type="password",
+            username="demo",
+            password=sandbox.credentials.user.password,
+        ),
+    )
     assert (response.status_code, response.json()["error"]) == (400, "invalid_request")
 
 
 def test_basic_alone_is_accepted(sandbox: Sandbox, http: requests.Session) -> None:
     key = sandbox.credentials.public_key
-    response = http.post(sandbox.url + "/oauth/token", auth=(key.client_id, key.client_secret),
-                         data={"grant_type": "password", "username": "demo",
-                               "password": sandbox.credentials.user.password})
+    response = http.post(
+        sandbox.url + "/oauth/token",
+        auth=(key.client_id, key.client_secret),
+        data={
+            "grant_type": "password",
+            "username": "demo",
+            "password": sandbox.credentials.user.password,
+        },
+    )
     assert response.status_code == 200, response.text
 
 
-def test_stray_bearer_header_on_token_endpoint_is_ignored(sandbox: Sandbox,
-                                                         http: requests.Session) -> None:
-    response = http.post(sandbox.url + "/oauth/token", headers=bearer("emu_at_stale"),
-                         data=_public_form(sandbox, grant_type="password", username="demo",
-                                           password=sandbox.credentials.user.password))
+def test_stray_bearer_header_on_token_endpoint_is_ignored(
+    sandbox: Sandbox, http: requests.Session
+) -> None:
+    response = http.post(
+        sandbox.url + "/oauth/token",
+        headers=bearer("emu_at_stale"),
+        data=_public_form(
+            sandbox,
+            grant_type="password",
+            username="demo",
+            password=sandbox.credentials.user.password,
+        ),
+    )
     assert response.status_code == 200
 
 
-def test_refresh_returns_new_tokens_and_old_refresh_token_stays_valid(sandbox: Sandbox,
-                                                                      http: requests.Session) -> None:
+def test_refresh_returns_new_tokens_and_old_refresh_token_stays_valid(
+    sandbox: Sandbox, http: requests.Session
+) -> None:
     first = password_token(sandbox)
     form = _public_form(sandbox, grant_type="refresh_token", refresh_token=first["refresh_token"])
     second = http.post(sandbox.url + "/oauth/token", data=form)
@@ -145,17 +217,28 @@ def test_refresh_returns_new_tokens_and_old_refresh_token_stays_valid(sandbox: S
 
 def test_refresh_cannot_widen_scope(sandbox: Sandbox, http: requests.Session) -> None:
     first = password_token(sandbox, scope="email")
-    response = http.post(sandbox.url + "/oauth/token", data=_public_form(
-        sandbox, grant_type="refresh_token", refresh_token=first["refresh_token"],
-        scope="email manage_videos"))
+    response = http.post(
+        sandbox.url + "/oauth/token",
+        data=_public_form(
+            sandbox,
+            grant_type="refresh_token",
+            refresh_token=first["refresh_token"],
+            scope="email manage_videos",
+        ),
+    )
     assert (response.status_code, response.json()["error"]) == (400, "invalid_scope")
 
 
 def test_bad_refresh_token_is_invalid_grant(sandbox: Sandbox, http: requests.Session) -> None:
-    response = http.post(sandbox.url + "/oauth/token", data=_public_form(
-        sandbox, grant_type="refresh_token", refresh_token="emu_rt_unknown"))
+    response = http.post(
+        sandbox.url + "/oauth/token",
+        data=_public_form(sandbox, grant_type="refresh_token", refresh_token="emu_rt_unknown"),
+    )
     assert response.status_code == 400
-    assert response.json() == {"error": "invalid_grant", "error_description": "Invalid refresh token."}
+    assert response.json() == {
+        "error": "invalid_grant",
+        "error_description": "Invalid refresh token.",
+    }
 
 
 def test_rotation_reuse_revokes_the_family() -> None:
@@ -167,8 +250,12 @@ def test_rotation_reuse_revokes_the_family() -> None:
         assert (reuse.status_code, reuse.json()["error"]) == (400, "invalid_grant")
         # the whole family is gone: the newest tokens too
         assert http.get(sb.url + "/me", headers=bearer(second)).status_code == 401
-        newest = http.post(sb.url + "/oauth/token", data=_public_form(
-            sb, grant_type="refresh_token", refresh_token=second["refresh_token"]))
+        newest = http.post(
+            sb.url + "/oauth/token",
+            data=_public_form(
+                sb, grant_type="refresh_token", refresh_token=second["refresh_token"]
+            ),
+        )
         assert newest.status_code == 400
 
 
@@ -180,11 +267,14 @@ def test_expired_token_gets_401_with_www_authenticate(http: requests.Session) ->
         response = http.get(sb.url + "/me", headers=bearer(token))
         assert response.status_code == 401
         assert response.headers["WWW-Authenticate"] == (
-            'Bearer error="invalid_token", error_description="The access token has expired."')
+            'Bearer error="invalid_token", error_description="The access token has expired."'
+        )
         error = api_error(response)
         assert error["type"] == "invalid_token"
-        refreshed = http.post(sb.url + "/oauth/token", data=_public_form(
-            sb, grant_type="refresh_token", refresh_token=token["refresh_token"]))
+        refreshed = http.post(
+            sb.url + "/oauth/token",
+            data=_public_form(sb, grant_type="refresh_token", refresh_token=token["refresh_token"]),
+        )
         assert http.get(sb.url + "/me", headers=bearer(refreshed.json())).status_code == 200
 
 
@@ -201,15 +291,17 @@ def test_unknown_token_is_401(sandbox: Sandbox, http: requests.Session) -> None:
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
 
 
-def test_token_in_access_token_query_parameter_is_accepted(sandbox: Sandbox,
-                                                           http: requests.Session) -> None:
+def test_token_in_access_token_query_parameter_is_accepted(
+    sandbox: Sandbox, http: requests.Session
+) -> None:
     token = password_token(sandbox)
     response = http.get(sandbox.url + "/auth", params={"access_token": token["access_token"]})
     assert response.json()["username"] == "demo"
 
 
-def test_missing_token_on_write_is_403_naming_the_scope(sandbox: Sandbox,
-                                                         http: requests.Session) -> None:
+def test_missing_token_on_write_is_403_naming_the_scope(
+    sandbox: Sandbox, http: requests.Session
+) -> None:
     xid = http.get(sandbox.url + "/videos").json()["list"][0]["id"]
     response = http.post(sandbox.url + f"/video/{xid}", data={"title": "x"})
     assert response.status_code == 403
@@ -233,8 +325,9 @@ def test_private_key_scopes_are_per_operation(sandbox: Sandbox, http: requests.S
     listing = http.get(sandbox.url + f"/rest/user/{channel}/videos", headers=bearer(token))
     assert listing.status_code == 200
     xid = listing.json()["list"][0]["id"]
-    response = http.post(sandbox.url + f"/rest/video/{xid}", headers=bearer(token),
-                         data={"title": "x"})
+    response = http.post(
+        sandbox.url + f"/rest/video/{xid}", headers=bearer(token), data={"title": "x"}
+    )
     assert response.status_code == 403
     assert api_error(response)["error_data"]["scope"] == "edit_videos"
     response = http.delete(sandbox.url + f"/rest/video/{xid}", headers=bearer(token))
@@ -245,8 +338,9 @@ def test_private_key_is_limited_to_its_channels(sandbox: Sandbox, http: requests
     token = partner_token(sandbox, scope="manage_videos")
     demo_video = http.get(sandbox.url + f"/user/{sandbox.credentials.user.id}/videos").json()
     xid = demo_video["list"][0]["id"]
-    response = http.post(sandbox.url + f"/rest/video/{xid}", headers=bearer(token),
-                         data={"title": "not yours"})
+    response = http.post(
+        sandbox.url + f"/rest/video/{xid}", headers=bearer(token), data={"title": "not yours"}
+    )
     assert response.status_code == 403
     assert "organisation" in api_error(response)["message"]
 
@@ -264,8 +358,12 @@ def test_logout_revokes_the_session(sandbox: Sandbox, http: requests.Session) ->
     response = http.get(sandbox.url + "/logout", headers=bearer(token))
     assert (response.status_code, response.json()) == (200, {})
     assert http.get(sandbox.url + "/me", headers=bearer(token)).status_code == 401
-    refresh = http.post(sandbox.url + "/oauth/token", data=_public_form(
-        sandbox, grant_type="refresh_token", refresh_token=token["refresh_token"]))
+    refresh = http.post(
+        sandbox.url + "/oauth/token",
+        data=_public_form(
+            sandbox, grant_type="refresh_token", refresh_token=token["refresh_token"]
+        ),
+    )
     assert refresh.status_code == 400
 
 

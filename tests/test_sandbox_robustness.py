@@ -32,8 +32,9 @@ from dmtools.sandbox import server as servermod
 from dmtools.sandbox.calls import MAX_BODY
 from dmtools.sandbox.store import LOG_SIZE, RingLog, StaleVersion, Store
 
-EXTENDED = pytest.mark.skipif(os.environ.get("DMTOOLS_EXTENDED") != "1",
-                              reason="extended tier: set DMTOOLS_EXTENDED=1")
+EXTENDED = pytest.mark.skipif(
+    os.environ.get("DMTOOLS_EXTENDED") != "1", reason="extended tier: set DMTOOLS_EXTENDED=1"
+)
 
 THREADS = 8
 
@@ -72,8 +73,9 @@ def test_the_listening_socket_is_loopback_in_thread_and_process_mode() -> None:
     with Sandbox(videos=1, mode="process") as sb:
         assert sb._proc is not None
         child = psutil.Process(sb._proc.pid)
-        listening = [c.laddr for c in child.net_connections(kind="inet")
-                     if c.status == psutil.CONN_LISTEN]
+        listening = [
+            c.laddr for c in child.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN
+        ]
         assert listening and all(_is_loopback(a.ip) for a in listening)
         assert {a.port for a in listening} == {_port(sb)}
 
@@ -111,12 +113,21 @@ def test_foreign_hosts_get_421_on_every_route_and_no_token_is_issued() -> None:
             tokens_before = conn.execute("SELECT count(*) FROM tokens").fetchone()[0]
         evil = {"Host": f"rebind.example:{port}"}
         with _session() as http:
-            grant = http.post(sb.url + "/oauth/token", headers=evil, data={
-                "grant_type": "password", "client_id": c.public_key.client_id,
-                "client_secret": c.public_key.client_secret, "username": c.user.username,
-                "password": c.user.password})
-            admin = http.get(sb.url + "/__sandbox__/credentials",
-                             headers={**evil, "X-Sandbox-Admin": sb.admin_token})
+            grant = http.post(
+                sb.url + "/oauth/token",
+                headers=evil,
+                data={
+                    "grant_type": "password",
+                    "client_id": c.public_key.client_id,
+                    "client_secret": c.public_key.client_secret,
+                    "username": c.user.username,
+                    "password": c.user.password,
+                },
+            )
+            admin = http.get(
+                sb.url + "/__sandbox__/credentials",
+                headers={**evil, "X-Sandbox-Admin": sb.admin_token},
+            )
             upload = http.post(sb.url + "/upload", headers=evil, data=b"x")
             page = http.get(sb.url + "/oauth/authorize", headers=evil)
         for response in (grant, admin, upload, page):
@@ -132,9 +143,11 @@ def test_foreign_hosts_get_421_on_every_route_and_no_token_is_issued() -> None:
 
 def test_no_answer_carries_cors_headers() -> None:
     with Sandbox(videos=3) as sb, _session() as http:
-        origin = {"Origin": "http://evil.example",
-                  "Access-Control-Request-Method": "POST",
-                  "Access-Control-Request-Headers": "authorization"}
+        origin = {
+            "Origin": "http://evil.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization",
+        }
         answers = [
             http.options(sb.url + "/oauth/token", headers=origin),
             http.post(sb.url + "/oauth/token", headers=origin, data={"grant_type": "password"}),
@@ -151,8 +164,9 @@ def test_no_answer_carries_cors_headers() -> None:
 # -- E-05 concurrent writers -------------------------------------------------------------------
 
 
-def _store_worker(store: Store, worker: int, ops: int, seeded: list[str], owner: str,
-                  tally: dict[str, Any]) -> None:
+def _store_worker(
+    store: Store, worker: int, ops: int, seeded: list[str], owner: str, tally: dict[str, Any]
+) -> None:
     rng = random.Random(worker)
     mine: list[str] = []
     edits: Counter[str] = Counter()
@@ -170,8 +184,12 @@ def _store_worker(store: Store, worker: int, ops: int, seeded: list[str], owner:
                 video = store.video(vid)
                 assert video is not None
                 try:
-                    store.update_video(vid, {"description": video["description"] + "+"},
-                                       client_id=f"c{worker}", if_version=video["version"])
+                    store.update_video(
+                        vid,
+                        {"description": video["description"] + "+"},
+                        client_id=f"c{worker}",
+                        if_version=video["version"],
+                    )
                 except StaleVersion:
                     counts["stale"] += 1
                 else:
@@ -180,8 +198,9 @@ def _store_worker(store: Store, worker: int, ops: int, seeded: list[str], owner:
             elif roll < 0.70:
                 assert store.video(vid) is not None
             elif roll < 0.82:
-                store.query_videos("owner = ?", [owner], "created_time DESC, id", 20,
-                                   rng.randrange(0, 5) * 20)
+                store.query_videos(
+                    "owner = ?", [owner], "created_time DESC, id", 20, rng.randrange(0, 5) * 20
+                )
             elif roll < 0.92 or not mine:
                 xid = f"w{worker}n{i}"
                 record = seedmod.make_video(rng, xid, owner, int(time.time()))
@@ -189,8 +208,9 @@ def _store_worker(store: Store, worker: int, ops: int, seeded: list[str], owner:
                 mine.append(xid)
                 counts["create"] += 1
             else:
-                assert store.delete_video(mine.pop(rng.randrange(len(mine))),
-                                          client_id=f"c{worker}")
+                assert store.delete_video(
+                    mine.pop(rng.randrange(len(mine))), client_id=f"c{worker}"
+                )
                 counts["delete"] += 1
         except Exception as exc:  # every surfaced error fails the test (SQLITE_BUSY above all)
             errors.append(f"{type(exc).__name__}: {exc}")
@@ -208,11 +228,19 @@ def _run_store_workload(store: Store, ops: int) -> tuple[dict[str, Any], dict[st
         conn.execute("UPDATE videos SET description = ''")
     with store.db.read() as conn:
         before = {r["id"]: r["version"] for r in conn.execute("SELECT id, version FROM videos")}
-    tally: dict[str, Any] = {"lock": threading.Lock(), "edits": Counter(), "appended": Counter(),
-                             "counts": Counter(), "errors": [], "alive": []}
+    tally: dict[str, Any] = {
+        "lock": threading.Lock(),
+        "edits": Counter(),
+        "appended": Counter(),
+        "counts": Counter(),
+        "errors": [],
+        "alive": [],
+    }
     seeded = sorted(before)
-    threads = [threading.Thread(target=_store_worker, args=(store, w, ops, seeded, owner, tally))
-               for w in range(THREADS)]
+    threads = [
+        threading.Thread(target=_store_worker, args=(store, w, ops, seeded, owner, tally))
+        for w in range(THREADS)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -235,28 +263,39 @@ def test_eight_writers_of_a_thousand_operations_lose_nothing(mode: str, tmp_path
         elapsed = time.perf_counter() - started
         assert tally["errors"] == []  # 0 SQLITE_BUSY (or anything else) surfaced
         with store.db.read() as conn:
-            rows = {r["id"]: dict(r) for r in conn.execute(
-                "SELECT id, version, description FROM videos")}
+            rows = {
+                r["id"]: dict(r)
+                for r in conn.execute("SELECT id, version, description FROM videos")
+            }
         edits, appended, counts = tally["edits"], tally["appended"], tally["counts"]
         # no lost update: per video, the version moved once per successful write, and every
         # successful read-modify-write left its mark
-        assert {v: rows[v]["version"] - before[v] for v in before} == \
-            {v: edits[v] for v in before}
-        assert {v: len(rows[v]["description"]) for v in before} == \
-            {v: appended[v] for v in before}
+        assert {v: rows[v]["version"] - before[v] for v in before} == {v: edits[v] for v in before}
+        assert {v: len(rows[v]["description"]) for v in before} == {v: appended[v] for v in before}
         commits = Counter(c["kind"] for c in store.commits.items())
-        assert commits == {"edit": sum(edits.values()), "create": counts["create"],
-                           "delete": counts["delete"]}
+        assert commits == {
+            "edit": sum(edits.values()),
+            "create": counts["create"],
+            "delete": counts["delete"],
+        }
         assert set(rows) == set(before) | set(tally["alive"])
         assert sum(edits.values()) > THREADS * 400 and counts["create"] > 0
-        print(f"\n{mode}: {THREADS} x 1000 store operations in {elapsed:.2f} s, "
-              f"{sum(edits.values())} edits, {counts['stale']} stale conditional writes")
+        print(
+            f"\n{mode}: {THREADS} x 1000 store operations in {elapsed:.2f} s, "
+            f"{sum(edits.values())} edits, {counts['stale']} stale conditional writes"
+        )
     finally:
         store.close()
 
 
-def _http_worker(sb: Sandbox, token: dict[str, str], worker: int, ops: int, seeded: list[str],
-                 tally: dict[str, Any]) -> None:
+def _http_worker(
+    sb: Sandbox,
+    token: dict[str, str],
+    worker: int,
+    ops: int,
+    seeded: list[str],
+    tally: dict[str, Any],
+) -> None:
     rng = random.Random(worker)
     edits: Counter[str] = Counter()
     appended: Counter[str] = Counter()
@@ -269,16 +308,27 @@ def _http_worker(sb: Sandbox, token: dict[str, str], worker: int, ops: int, seed
             roll = rng.random()
             try:
                 if roll < 0.35:
-                    r = http.post(f"{sb.url}/video/{vid}", headers=token, timeout=30,
-                                  data={"title": f"w{worker} #{i}"})
+                    r = http.post(
+                        f"{sb.url}/video/{vid}",
+                        headers=token,
+                        timeout=30,
+                        data={"title": f"w{worker} #{i}"},
+                    )
                     if r.status_code == 200:
                         edits[vid] += 1
                 elif roll < 0.55:  # read-modify-write with If-Match
-                    got = http.get(f"{sb.url}/video/{vid}", headers=token, timeout=30,
-                                   params={"fields": "id,description"})
-                    r = http.post(f"{sb.url}/video/{vid}", timeout=30,
-                                  headers={**token, "If-Match": got.headers.get("ETag", "")},
-                                  data={"description": got.json()["description"] + "+"})
+                    got = http.get(
+                        f"{sb.url}/video/{vid}",
+                        headers=token,
+                        timeout=30,
+                        params={"fields": "id,description"},
+                    )
+                    r = http.post(
+                        f"{sb.url}/video/{vid}",
+                        timeout=30,
+                        headers={**token, "If-Match": got.headers.get("ETag", "")},
+                        data={"description": got.json()["description"] + "+"},
+                    )
                     if r.status_code == 200:
                         edits[vid] += 1
                         appended[vid] += 1
@@ -288,14 +338,23 @@ def _http_worker(sb: Sandbox, token: dict[str, str], worker: int, ops: int, seed
                 elif roll < 0.70:
                     r = http.get(f"{sb.url}/video/{vid}", timeout=30, headers=token)
                 elif roll < 0.85:
-                    r = http.get(f"{sb.url}/me/videos", headers=token, timeout=30,
-                                 params={"limit": 10, "page": rng.randrange(1, 5)})
+                    r = http.get(
+                        f"{sb.url}/me/videos",
+                        headers=token,
+                        timeout=30,
+                        params={"limit": 10, "page": rng.randrange(1, 5)},
+                    )
                 elif roll < 0.93 or not mine:
                     target = http.get(f"{sb.url}/file/upload", headers=token, timeout=30).json()
-                    url = http.post(target["upload_url"], timeout=30,
-                                    files={"file": ("c.mp4", b"\0" * 64)}).json()["url"]
-                    r = http.post(f"{sb.url}/me/videos", headers=token, timeout=30,
-                                  data={"url": url, "title": f"w{worker} new {i}"})
+                    url = http.post(
+                        target["upload_url"], timeout=30, files={"file": ("c.mp4", b"\0" * 64)}
+                    ).json()["url"]
+                    r = http.post(
+                        f"{sb.url}/me/videos",
+                        headers=token,
+                        timeout=30,
+                        data={"url": url, "title": f"w{worker} new {i}"},
+                    )
                     if r.status_code == 200:
                         mine.append(r.json()["id"])
                         counts["create"] += 1
@@ -319,17 +378,28 @@ def _http_writers(db_path: Path | None, ops: int) -> None:
     with Sandbox(videos=40, db_path=db_path) as sb:
         sb.settings(etag_mode=True)
         token = bearer(password_token(sb))
-        seeded = [v["id"] for v in requests.get(sb.url + "/me/videos", headers=token, timeout=10,
-                                                params={"limit": 40}).json()["list"]]
+        seeded = [
+            v["id"]
+            for v in requests.get(
+                sb.url + "/me/videos", headers=token, timeout=10, params={"limit": 40}
+            ).json()["list"]
+        ]
         for vid in seeded:
             sb.edit_video(vid, description="")
         before = {vid: (sb.get_video(vid) or {})["version"] for vid in seeded}
-        tally: dict[str, Any] = {"lock": threading.Lock(), "edits": Counter(),
-                                 "appended": Counter(), "counts": Counter(), "errors": [],
-                                 "alive": []}
+        tally: dict[str, Any] = {
+            "lock": threading.Lock(),
+            "edits": Counter(),
+            "appended": Counter(),
+            "counts": Counter(),
+            "errors": [],
+            "alive": [],
+        }
         started = time.perf_counter()
-        threads = [threading.Thread(target=_http_worker, args=(sb, token, w, ops, seeded, tally))
-                   for w in range(THREADS)]
+        threads = [
+            threading.Thread(target=_http_worker, args=(sb, token, w, ops, seeded, tally))
+            for w in range(THREADS)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -339,15 +409,19 @@ def _http_writers(db_path: Path | None, ops: int) -> None:
         after = {vid: sb.get_video(vid) or {} for vid in seeded}
         edits, appended = tally["edits"], tally["appended"]
         assert {v: after[v]["version"] - before[v] for v in seeded} == {v: edits[v] for v in seeded}
-        assert {v: len(after[v]["description"]) for v in seeded} == \
-            {v: appended[v] for v in seeded}
+        assert {v: len(after[v]["description"]) for v in seeded} == {v: appended[v] for v in seeded}
         kinds = Counter(c["kind"] for c in sb.commits())
-        assert kinds == {"edit": sum(edits.values()), "create": tally["counts"]["create"],
-                         "delete": tally["counts"]["delete"]}
+        assert kinds == {
+            "edit": sum(edits.values()),
+            "create": tally["counts"]["create"],
+            "delete": tally["counts"]["delete"],
+        }
         assert all(sb.get_video(v) is not None for v in tally["alive"])
-        print(f"\n{'file' if db_path else 'memory'}: {THREADS} x {ops} HTTP operations in "
-              f"{elapsed:.2f} s, {sum(edits.values())} edits, "
-              f"{tally['counts']['stale']} answered 412")
+        print(
+            f"\n{'file' if db_path else 'memory'}: {THREADS} x {ops} HTTP operations in "
+            f"{elapsed:.2f} s, {sum(edits.values())} edits, "
+            f"{tally['counts']['stale']} answered 412"
+        )
 
 
 @pytest.mark.parametrize("mode", ["memory", "wal-file"])
@@ -357,8 +431,9 @@ def test_eight_http_writers_lose_nothing(mode: str, tmp_path: Path) -> None:
 
 @EXTENDED
 @pytest.mark.parametrize("mode", ["memory", "wal-file"])
-def test_eight_http_writers_of_a_thousand_operations_lose_nothing(mode: str,
-                                                                   tmp_path: Path) -> None:
+def test_eight_http_writers_of_a_thousand_operations_lose_nothing(
+    mode: str, tmp_path: Path
+) -> None:
     _http_writers(tmp_path / "s.sqlite" if mode == "wal-file" else None, ops=1000)
 
 
@@ -384,14 +459,21 @@ def test_the_stdlib_header_limits_are_kept() -> None:
     with Sandbox(videos=1) as sb:
         port = _port(sb)
         host = b"Host: 127.0.0.1:%d\r\n" % port
-        long_line = _raw(port, b"GET /echo?message=" + b"x" * 70_000 + b" HTTP/1.1\r\n" + host
-                         + b"\r\n")
+        long_line = _raw(
+            port, b"GET /echo?message=" + b"x" * 70_000 + b" HTTP/1.1\r\n" + host + b"\r\n"
+        )
         assert long_line.startswith(b"HTTP/1.1 414")
-        many = _raw(port, b"GET /channels HTTP/1.1\r\n" + host
-                    + b"".join(b"X-%d: y\r\n" % i for i in range(120)) + b"\r\n")
+        many = _raw(
+            port,
+            b"GET /channels HTTP/1.1\r\n"
+            + host
+            + b"".join(b"X-%d: y\r\n" % i for i in range(120))
+            + b"\r\n",
+        )
         assert many.startswith(b"HTTP/1.1 431")
-        huge = _raw(port, b"GET /channels HTTP/1.1\r\n" + host + b"X-A: " + b"y" * 70_000
-                    + b"\r\n\r\n")
+        huge = _raw(
+            port, b"GET /channels HTTP/1.1\r\n" + host + b"X-A: " + b"y" * 70_000 + b"\r\n\r\n"
+        )
         assert huge.startswith(b"HTTP/1.1 431")
 
 
@@ -401,11 +483,14 @@ def test_fifty_slow_clients_of_every_kind_do_not_block_another_client() -> None:
     with Sandbox(videos=5) as sb:
         port = _port(sb)
         host = b"Host: 127.0.0.1:%d\r\n" % port
-        openers = [b"", b"GET /channels HTTP/1.1\r\n" + host,
-                   b"POST /echo HTTP/1.1\r\n" + host + b"Content-Length: 100\r\n"
-                   b"Content-Type: application/x-www-form-urlencoded\r\n\r\nmessage=",
-                   b"POST /echo HTTP/1.1\r\n" + host + b"Transfer-Encoding: chunked\r\n\r\n"
-                   b"8\r\nmessage=\r\n"]
+        openers = [
+            b"",
+            b"GET /channels HTTP/1.1\r\n" + host,
+            b"POST /echo HTTP/1.1\r\n" + host + b"Content-Length: 100\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n\r\nmessage=",
+            b"POST /echo HTTP/1.1\r\n" + host + b"Transfer-Encoding: chunked\r\n\r\n"
+            b"8\r\nmessage=\r\n",
+        ]
         slow = []
         try:
             for n in range(50):
@@ -426,7 +511,8 @@ def test_fifty_slow_clients_of_every_kind_do_not_block_another_client() -> None:
 
 
 def test_an_idle_connection_is_closed_after_the_socket_timeout(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     assert servermod.SOCKET_TIMEOUT == 10.0 and servermod._Handler.timeout == 10.0
     monkeypatch.setattr(servermod._Handler, "timeout", 0.3)
     with Sandbox(videos=1) as sb:
@@ -461,9 +547,10 @@ def _memory_run(requests_total: int) -> tuple[float, int, int]:
         child = psutil.Process(sb._proc.pid)
         port = _port(sb)
         token = password_token(sb)["access_token"]
-        one = (b"GET /me/videos?fields=id,title&limit=2&page=1&sort=recent HTTP/1.1\r\n"
-               b"Host: 127.0.0.1:%d\r\nAuthorization: Bearer %s\r\n\r\n"
-               % (port, token.encode()))
+        one = (
+            b"GET /me/videos?fields=id,title&limit=2&page=1&sort=recent HTTP/1.1\r\n"
+            b"Host: 127.0.0.1:%d\r\nAuthorization: Bearer %s\r\n\r\n" % (port, token.encode())
+        )
 
         def burst(n: int) -> None:
             with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
@@ -484,8 +571,7 @@ def _memory_run(requests_total: int) -> tuple[float, int, int]:
         for _ in range(requests_total // 1000):
             burst(1000)
         assert _wait_until(lambda: child.num_fds() <= fds and child.num_threads() <= threads, 5)
-        return child.memory_info().rss - rss, child.num_fds() - fds, \
-            child.num_threads() - threads
+        return child.memory_info().rss - rss, child.num_fds() - fds, child.num_threads() - threads
 
 
 def test_memory_and_descriptors_stay_bounded_over_ten_thousand_requests() -> None:
@@ -525,7 +611,9 @@ def test_a_hundred_start_stop_cycles_leak_no_thread_and_no_descriptor(tmp_path: 
         slowest_stop = max(slowest_stop, time.perf_counter() - stopping)
         if keep_alive is not None:
             keep_alive.close()
-    print(f"\nslowest start {slowest_start * 1000:.0f} ms, slowest stop {slowest_stop * 1000:.0f} ms")
+    print(
+        f"\nslowest start {slowest_start * 1000:.0f} ms, slowest stop {slowest_stop * 1000:.0f} ms"
+    )
     assert slowest_start < 1.0 and slowest_stop < 2.0
     assert threading.active_count() <= threads
     assert process.num_fds() <= fds
@@ -563,8 +651,12 @@ _hooked = False
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
-    if _watch is not None and event in ("socket.connect", "socket.bind",
-                                        "socket.getaddrinfo", "socket.sendto"):
+    if _watch is not None and event in (
+        "socket.connect",
+        "socket.bind",
+        "socket.getaddrinfo",
+        "socket.sendto",
+    ):
         _watch.append((event, args[1] if event != "socket.getaddrinfo" else args[0]))
 
 
@@ -587,17 +679,26 @@ def test_a_whole_session_opens_only_loopback_sockets(sockets: list[tuple[str, An
 
     with Sandbox(videos=30) as sb:
         c = sb.credentials
-        with dm.connect("password", client_id=c.public_key.client_id,
-                        client_secret=c.public_key.client_secret, username=c.user.username,
-                        password=c.user.password, scope=["manage_videos"],
-                        endpoints=sb.endpoints) as client:
+        with dm.connect(
+            "password",
+            client_id=c.public_key.client_id,
+            client_secret=c.public_key.client_secret,
+            username=c.user.username,
+            password=c.user.password,
+            scope=["manage_videos"],
+            endpoints=sb.endpoints,
+        ) as client:
             df = dm.load_videos(client, progress=False)
             edited = df.copy()
             edited.loc[df.index[0], "title"] = "Renamed"
             assert dm.plan_edits(df, edited).apply(client, progress=False).ok
-        with dm.connect("client_credentials", client_id=c.private_key.client_id,
-                        client_secret=c.private_key.client_secret, scope=["read_videos"],
-                        endpoints=sb.endpoints) as partner:
+        with dm.connect(
+            "client_credentials",
+            client_id=c.private_key.client_id,
+            client_secret=c.private_key.client_secret,
+            scope=["read_videos"],
+            endpoints=sb.endpoints,
+        ) as partner:
             partner.me()
     assert [e for e in sockets if e[0] == "socket.connect"]  # the hook did see the traffic
     outside = []
@@ -613,4 +714,3 @@ def test_a_whole_session_opens_only_loopback_sockets(sockets: list[tuple[str, An
         except ValueError:  # a name to resolve: only loopback names are allowed
             outside.append((event, address))
     assert outside == []
-

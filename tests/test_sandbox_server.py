@@ -82,8 +82,10 @@ def test_no_cors_headers(sandbox: Sandbox, http: requests.Session) -> None:
 
 
 def test_keep_alive_serves_several_requests_on_one_connection(sandbox: Sandbox) -> None:
-    one = b"GET /echo?message=a HTTP/1.1\r\nHost: 127.0.0.1:%s\r\n\r\n" % sandbox.url.rsplit(
-        ":", 1)[1].encode()
+    one = (
+        b"GET /echo?message=a HTTP/1.1\r\nHost: 127.0.0.1:%s\r\n\r\n"
+        % sandbox.url.rsplit(":", 1)[1].encode()
+    )
     last = one.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n")
     answer = _raw(sandbox, one + one + last, read_until_close=True)
     assert answer.count(b"HTTP/1.1 200 OK") == 3
@@ -93,13 +95,19 @@ def test_keep_alive_serves_several_requests_on_one_connection(sandbox: Sandbox) 
 def test_malformed_bodies_get_api_errors(sandbox: Sandbox, http: requests.Session) -> None:
     token = bearer(password_token(sandbox))
     xid = http.get(sandbox.url + "/me/videos", headers=token).json()["list"][0]["id"]
-    bad_json = http.post(sandbox.url + f"/video/{xid}", data=b"{oops",
-                         headers={**token, "Content-Type": "application/json"})
+    bad_json = http.post(
+        sandbox.url + f"/video/{xid}",
+        data=b"{oops",
+        headers={**token, "Content-Type": "application/json"},
+    )
     assert api_error(bad_json)["type"] == "invalid_parameter"
     not_object = http.post(sandbox.url + f"/video/{xid}", json=[1, 2], headers=token)
     assert not_object.status_code == 400
-    binary = http.post(sandbox.url + f"/video/{xid}", data=b"\xff\xfe\x00=\x80",
-                       headers={**token, "Content-Type": "application/x-www-form-urlencoded"})
+    binary = http.post(
+        sandbox.url + f"/video/{xid}",
+        data=b"\xff\xfe\x00=\x80",
+        headers={**token, "Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert binary.status_code in (200, 400) and binary.json()  # undecodable pairs are dropped
     broken = _raw(sandbox, b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n")
     assert broken.startswith(b"HTTP/1.1 400") or broken.startswith(b"HTTP/1.0 400")
@@ -117,7 +125,9 @@ def test_body_over_one_mib_is_413(sandbox: Sandbox, http: requests.Session) -> N
     assert http.get(sandbox.url + "/echo", params={"message": "ok"}).status_code == 200
 
 
-def test_idle_connections_do_not_block_other_clients(sandbox: Sandbox, http: requests.Session) -> None:
+def test_idle_connections_do_not_block_other_clients(
+    sandbox: Sandbox, http: requests.Session
+) -> None:
     port = int(sandbox.url.rsplit(":", 1)[1])
     idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(50)]
     try:
@@ -134,10 +144,12 @@ def test_idle_connections_do_not_block_other_clients(sandbox: Sandbox, http: req
 def test_excess_concurrent_requests_get_a_fast_503() -> None:
     with Sandbox(videos=5) as sb:
         sb.set_faults(latency=0.6)
+
         def get(_: int) -> tuple[int, float]:
             started = time.perf_counter()
             status = requests.get(sb.url + "/channels", timeout=10).status_code
             return status, time.perf_counter() - started
+
         with ThreadPoolExecutor(48) as pool:
             results = list(pool.map(get, range(48)))
         busy = [elapsed for status, elapsed in results if status == 503]
@@ -152,13 +164,18 @@ def test_state_survives_a_restart_with_a_db_file(tmp_path: Path, http: requests.
         creds = sb.credentials.to_json()
         token = password_token(sb)
         xid = http.get(sb.url + "/me/videos", headers=bearer(token)).json()["list"][0]["id"]
-        assert http.post(sb.url + f"/video/{xid}", headers=bearer(token),
-                         data={"title": "Persisted"}).status_code == 200
+        assert (
+            http.post(
+                sb.url + f"/video/{xid}", headers=bearer(token), data={"title": "Persisted"}
+            ).status_code
+            == 200
+        )
         gone = http.get(sb.url + "/me/videos", headers=bearer(token)).json()["list"][1]["id"]
         assert http.delete(sb.url + f"/video/{gone}", headers=bearer(token)).status_code == 200
     with Sandbox(videos=30, db_path=db) as sb:
-        assert {k: v for k, v in sb.credentials.to_json().items() if k != "url"} == \
-            {k: v for k, v in creds.items() if k != "url"}
+        assert {k: v for k, v in sb.credentials.to_json().items() if k != "url"} == {
+            k: v for k, v in creds.items() if k != "url"
+        }
         assert (sb.get_video(xid) or {})["title"] == "Persisted"
         assert sb.get_video(gone) is None
         assert http.get(sb.url + "/me", headers=bearer(token)).status_code == 200
@@ -180,9 +197,19 @@ def test_process_mode(tmp_path: Path, http: requests.Session) -> None:
 
 
 def test_cli_prints_one_json_line() -> None:
-    proc = subprocess.Popen([sys.executable, "-c", "from dmtools.cli import main; main()",
-                             "sandbox", "--videos", "5", "--json"], stdout=subprocess.PIPE,
-                            cwd=str(Path(__file__).parents[1]))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from dmtools.cli import main; main()",
+            "sandbox",
+            "--videos",
+            "5",
+            "--json",
+        ],
+        stdout=subprocess.PIPE,
+        cwd=str(Path(__file__).parents[1]),
+    )
     try:
         assert proc.stdout is not None
         ready = json.loads(proc.stdout.readline())
@@ -198,10 +225,14 @@ def test_cli_prints_one_json_line() -> None:
 
 
 def test_credentials_are_deterministic_for_a_seed() -> None:
-    with Sandbox(videos=10, seed=3) as a, Sandbox(videos=10, seed=3) as b, \
-            Sandbox(videos=10, seed=4) as c:
-        assert {k: v for k, v in a.credentials.to_json().items() if k != "url"} == \
-            {k: v for k, v in b.credentials.to_json().items() if k != "url"}
+    with (
+        Sandbox(videos=10, seed=3) as a,
+        Sandbox(videos=10, seed=3) as b,
+        Sandbox(videos=10, seed=4) as c,
+    ):
+        assert {k: v for k, v in a.credentials.to_json().items() if k != "url"} == {
+            k: v for k, v in b.credentials.to_json().items() if k != "url"
+        }
         assert a.credentials.public_key.client_id != c.credentials.public_key.client_id
         ids_a = [v["id"] for v in requests.get(a.url + "/videos", timeout=5).json()["list"]]
         ids_b = [v["id"] for v in requests.get(b.url + "/videos", timeout=5).json()["list"]]
@@ -211,13 +242,20 @@ def test_credentials_are_deterministic_for_a_seed() -> None:
 
 def test_admin_api_needs_its_token(sandbox: Sandbox, http: requests.Session) -> None:
     assert http.get(sandbox.url + "/__sandbox__/commits").status_code == 403
-    assert http.get(sandbox.url + "/__sandbox__/commits",
-                    headers={"X-Sandbox-Admin": "guess"}).status_code == 403
-    assert http.get(sandbox.url + "/__sandbox__/health",
-                    headers={"X-Sandbox-Admin": sandbox.admin_token}).json() == {"ok": True}
+    assert (
+        http.get(
+            sandbox.url + "/__sandbox__/commits", headers={"X-Sandbox-Admin": "guess"}
+        ).status_code
+        == 403
+    )
+    assert http.get(
+        sandbox.url + "/__sandbox__/health", headers={"X-Sandbox-Admin": sandbox.admin_token}
+    ).json() == {"ok": True}
 
 
-def test_out_of_band_changes_are_not_client_commits(sandbox: Sandbox, http: requests.Session) -> None:
+def test_out_of_band_changes_are_not_client_commits(
+    sandbox: Sandbox, http: requests.Session
+) -> None:
     before = len(sandbox.commits())
     [new] = sandbox.add_videos(1)
     assert (sandbox.get_video(new) or {})["owner"] == sandbox.credentials.user.id
@@ -243,8 +281,9 @@ def test_request_log_keeps_query_keys_not_values(sandbox: Sandbox, http: request
 
 
 def test_faults_are_wired_in(sandbox: Sandbox, http: requests.Session) -> None:
-    sandbox.set_faults(seed=1, rules=[{"kind": "status", "status": 503, "path": "^/echo$",
-                                       "retry_after": 2}])
+    sandbox.set_faults(
+        seed=1, rules=[{"kind": "status", "status": 503, "path": "^/echo$", "retry_after": 2}]
+    )
     try:
         response = http.get(sandbox.url + "/echo", params={"message": "x"})
         assert response.status_code == 503 and response.headers["Retry-After"] == "2"
@@ -259,8 +298,12 @@ def test_faults_are_wired_in(sandbox: Sandbox, http: requests.Session) -> None:
 def test_concurrent_writes_lose_nothing(tmp_path: Path) -> None:
     with Sandbox(videos=40, db_path=tmp_path / "c.sqlite") as sb:
         token = bearer(password_token(sb))
-        ids = [v["id"] for v in requests.get(sb.url + "/me/videos", headers=token, timeout=10,
-                                             params={"limit": 40}).json()["list"]]
+        ids = [
+            v["id"]
+            for v in requests.get(
+                sb.url + "/me/videos", headers=token, timeout=10, params={"limit": 40}
+            ).json()["list"]
+        ]
         start = {xid: (sb.get_video(xid) or {})["version"] for xid in ids}
         errors: list[int] = []
 
@@ -269,8 +312,12 @@ def test_concurrent_writes_lose_nothing(tmp_path: Path) -> None:
                 for i in range(60):
                     xid = ids[(worker * 7 + i) % len(ids)]
                     if i % 3:
-                        response = session.post(sb.url + f"/video/{xid}", headers=token,
-                                                data={"title": f"w{worker} #{i}"}, timeout=10)
+                        response = session.post(
+                            sb.url + f"/video/{xid}",
+                            headers=token,
+                            data={"title": f"w{worker} #{i}"},
+                            timeout=10,
+                        )
                     else:
                         response = session.get(sb.url + f"/video/{xid}", headers=token, timeout=10)
                     if response.status_code != 200:

@@ -23,15 +23,17 @@ def owner(sandbox: Sandbox) -> dict[str, str]:
     return bearer(password_token(sandbox))
 
 
-def _target(sb: Sandbox, http: requests.Session, headers: dict[str, str],
-            prefix: str = "") -> dict[str, str]:
+def _target(
+    sb: Sandbox, http: requests.Session, headers: dict[str, str], prefix: str = ""
+) -> dict[str, str]:
     response = http.get(sb.url + prefix + "/file/upload", headers=headers)
     assert response.status_code == 200, response.text
     return dict(response.json())
 
 
-def test_file_upload_points_at_the_sandbox(sandbox: Sandbox, http: requests.Session,
-                                           owner: dict[str, str]) -> None:
+def test_file_upload_points_at_the_sandbox(
+    sandbox: Sandbox, http: requests.Session, owner: dict[str, str]
+) -> None:
     target = _target(sandbox, http, owner)
     assert set(target) == {"upload_url", "progress_url"}
     assert target["upload_url"].startswith(sandbox.url + "/upload?")
@@ -39,8 +41,9 @@ def test_file_upload_points_at_the_sandbox(sandbox: Sandbox, http: requests.Sess
     assert http.get(sandbox.url + "/file/upload").status_code == 403
 
 
-def test_multipart_upload_then_create_and_publish(sandbox: Sandbox, http: requests.Session,
-                                                  owner: dict[str, str]) -> None:
+def test_multipart_upload_then_create_and_publish(
+    sandbox: Sandbox, http: requests.Session, owner: dict[str, str]
+) -> None:
     target = _target(sandbox, http, owner)
     assert http.get(target["progress_url"]).json()["state"] == "waiting"
     uploaded = http.post(target["upload_url"], files={"file": ("clip.mp4", b"\x00" * 70_000)})
@@ -49,8 +52,12 @@ def test_multipart_upload_then_create_and_publish(sandbox: Sandbox, http: reques
     info = uploaded.json()
     assert info["url"].startswith(sandbox.url) and info["size"] == 70_000
     assert http.get(target["progress_url"]).json()["state"] == "done"
-    created = http.post(sandbox.url + "/me/videos", headers=owner, data={"url": info["url"]},
-                        params={"fields": "id,title,published,status,owner"})
+    created = http.post(
+        sandbox.url + "/me/videos",
+        headers=owner,
+        data={"url": info["url"]},
+        params={"fields": "id,title,published,status,owner"},
+    )
     assert created.status_code == 200, created.text
     video = created.json()
     assert video["title"] == "clip" and video["published"] is False
@@ -58,14 +65,23 @@ def test_multipart_upload_then_create_and_publish(sandbox: Sandbox, http: reques
     commit = sandbox.commits()[-1]
     assert commit["kind"] == "create" and commit["video_id"] == video["id"]
     assert commit["fields"] == {"url": info["url"]}
-    publish = http.post(sandbox.url + f"/video/{video['id']}", headers=owner, data={
-        "published": "true", "title": "Clip", "channel": "music", "is_created_for_kids": "false"},
-        params={"fields": "id,status,published"})
+    publish = http.post(
+        sandbox.url + f"/video/{video['id']}",
+        headers=owner,
+        data={
+            "published": "true",
+            "title": "Clip",
+            "channel": "music",
+            "is_created_for_kids": "false",
+        },
+        params={"fields": "id,status,published"},
+    )
     assert publish.json() == {"id": video["id"], "status": "published", "published": True}
 
 
-def test_upload_without_file_field_is_an_error(sandbox: Sandbox, http: requests.Session,
-                                               owner: dict[str, str]) -> None:
+def test_upload_without_file_field_is_an_error(
+    sandbox: Sandbox, http: requests.Session, owner: dict[str, str]
+) -> None:
     target = _target(sandbox, http, owner)
     response = http.post(target["upload_url"], files={"other": ("a", b"x")})
     assert response.status_code == 400 and "missing file" in response.text
@@ -73,24 +89,33 @@ def test_upload_without_file_field_is_an_error(sandbox: Sandbox, http: requests.
     assert forged.status_code == 400
 
 
-def test_upload_larger_than_the_api_body_limit(sandbox: Sandbox, http: requests.Session,
-                                               owner: dict[str, str]) -> None:
+def test_upload_larger_than_the_api_body_limit(
+    sandbox: Sandbox, http: requests.Session, owner: dict[str, str]
+) -> None:
     target = _target(sandbox, http, owner)
     response = http.post(target["upload_url"], files={"file": ("big.mp4", b"v" * (3 << 20))})
     assert response.status_code == 200 and response.json()["size"] == 3 << 20
 
 
-def test_chunked_upload_with_content_range(sandbox: Sandbox, http: requests.Session,
-                                           owner: dict[str, str]) -> None:
+def test_chunked_upload_with_content_range(
+    sandbox: Sandbox, http: requests.Session, owner: dict[str, str]
+) -> None:
     target = _target(sandbox, http, owner)
     data = bytes(range(256)) * 40  # 10,240 bytes in 3 chunks, sent out of order
     chunks = [(4096, 8191), (0, 4095), (8192, len(data) - 1)]
     answers = []
     for start, end in chunks:
-        answers.append(http.post(target["upload_url"], data=data[start:end + 1], headers={
-            "Content-Type": "application/octet-stream",
-            "Content-Disposition": 'attachment; filename="movie.mp4"',
-            "Content-Range": f"bytes {start}-{end}/{len(data)}"}))
+        answers.append(
+            http.post(
+                target["upload_url"],
+                data=data[start : end + 1],
+                headers={
+                    "Content-Type": "application/octet-stream",
+                    "Content-Disposition": 'attachment; filename="movie.mp4"',
+                    "Content-Range": f"bytes {start}-{end}/{len(data)}",
+                },
+            )
+        )
     assert [a.status_code for a in answers] == [202, 202, 200]
     assert answers[0].headers["Range"] == f"4096-8191/{len(data)}"
     assert answers[1].headers["Range"] == f"0-8191/{len(data)}"
@@ -102,16 +127,19 @@ def test_chunked_upload_with_content_range(sandbox: Sandbox, http: requests.Sess
     assert (progress["state"], progress["progress"]) == ("done", 100)
 
 
-def test_chunk_with_inconsistent_range_is_416(sandbox: Sandbox, http: requests.Session,
-                                              owner: dict[str, str]) -> None:
+def test_chunk_with_inconsistent_range_is_416(
+    sandbox: Sandbox, http: requests.Session, owner: dict[str, str]
+) -> None:
     target = _target(sandbox, http, owner)
-    response = http.post(target["upload_url"], data=b"abc",
-                         headers={"Content-Range": "bytes 0-9/100"})
+    response = http.post(
+        target["upload_url"], data=b"abc", headers={"Content-Range": "bytes 0-9/100"}
+    )
     assert response.status_code == 416 and "Range" in response.headers
 
 
-def test_create_requires_url_and_publish_requires_fields(sandbox: Sandbox, http: requests.Session,
-                                                         owner: dict[str, str]) -> None:
+def test_create_requires_url_and_publish_requires_fields(
+    sandbox: Sandbox, http: requests.Session, owner: dict[str, str]
+) -> None:
     missing = http.post(sandbox.url + "/me/videos", headers=owner, data={"title": "t"})
     assert api_error(missing)["error_data"]["param"] == "url"
     before = len(sandbox.commits())
@@ -120,21 +148,30 @@ def test_create_requires_url_and_publish_requires_fields(sandbox: Sandbox, http:
         ("channel", {"published": "1", "title": "T", "is_created_for_kids": "0"}),
         ("is_created_for_kids", {"published": "1", "title": "T", "channel": "music"}),
     ]:
-        response = http.post(sandbox.url + "/me/videos", headers=owner,
-                             data={"url": "https://example.com/v.mp4", **data})
+        response = http.post(
+            sandbox.url + "/me/videos",
+            headers=owner,
+            data={"url": "https://example.com/v.mp4", **data},
+        )
         error = api_error(response)
         assert error["error_data"]["param"] == field, error
     assert len(sandbox.commits()) == before
-    unknown = http.post(sandbox.url + "/me/videos", headers=owner,
-                        data={"url": sandbox.url + "/upload/files/nothing.mp4"})
+    unknown = http.post(
+        sandbox.url + "/me/videos",
+        headers=owner,
+        data={"url": sandbox.url + "/upload/files/nothing.mp4"},
+    )
     assert api_error(unknown)["error_data"]["param"] == "url"
 
 
 def test_create_needs_upload_scope(sandbox: Sandbox, http: requests.Session) -> None:
     token = bearer(partner_token(sandbox, scope="read_videos edit_videos"))
     channel = sandbox.credentials.private_key.channels[0]
-    response = http.post(sandbox.url + f"/rest/user/{channel}/videos", headers=token,
-                         data={"url": "https://example.com/v.mp4"})
+    response = http.post(
+        sandbox.url + f"/rest/user/{channel}/videos",
+        headers=token,
+        data={"url": "https://example.com/v.mp4"},
+    )
     assert api_error(response)["error_data"]["scope"] == "upload_videos"
 
 
@@ -147,8 +184,7 @@ def _sample_code(sb: Sandbox, video_file: Path, channel: str, existing: str) -> 
         "<Your-client-secret>": key.client_secret,
         "Path/To/Your/File": str(video_file),
         "<your-channel-xid>)": repr(channel) + ")",
-        "edit_video_title(<your-video-xid>, <your-new-title>)":
-            f"edit_video_title({existing!r}, 'Renamed by the guide sample')",
+        "edit_video_title(<your-video-xid>, <your-new-title>)": f"edit_video_title({existing!r}, 'Renamed by the guide sample')",
         "delete_video(<your-video-xid>)": "delete_video(published_video['id'])",
     }
     for old, new in replacements.items():
@@ -162,7 +198,9 @@ def test_the_guides_python_samples_run_against_the_sandbox(tmp_path: Path) -> No
         video_file = tmp_path / "video.mp4"
         video_file.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x01" * 4000)
         channel = sb.credentials.private_key.channels[1]
-        existing = requests.get(sb.url + f"/rest/user/{channel}/videos", timeout=10).json()["list"][0]["id"]
+        existing = requests.get(sb.url + f"/rest/user/{channel}/videos", timeout=10).json()["list"][
+            0
+        ]["id"]
         samples = _sample_code(sb, video_file, channel, existing)
         assert len(samples) == 4
         namespace: dict[str, Any] = {"__name__": "guide_samples"}
@@ -172,8 +210,11 @@ def test_the_guides_python_samples_run_against_the_sandbox(tmp_path: Path) -> No
         assert published["id"].startswith("x")
         assert namespace["access_token"].startswith("emu_")
         kinds = [(c["kind"], c["video_id"]) for c in sb.commits()]
-        assert kinds == [("create", published["id"]), ("edit", existing),
-                         ("delete", published["id"])]
+        assert kinds == [
+            ("create", published["id"]),
+            ("edit", existing),
+            ("delete", published["id"]),
+        ]
         assert sb.commits()[0]["fields"]["channel"] == "videogames"
         assert (sb.get_video(existing) or {})["title"] == "Renamed by the guide sample"
         assert sb.get_video(published["id"]) is None

@@ -31,16 +31,19 @@ def test_get_video_default_fields(sandbox: Sandbox, http: requests.Session) -> N
 
 def test_dotted_fields_come_back_as_flat_keys(sandbox: Sandbox, http: requests.Session) -> None:
     xid = http.get(sandbox.url + "/videos").json()["list"][0]["id"]
-    body = http.get(sandbox.url + f"/video/{xid}",
-                    params={"fields": "id,owner.screenname,owner.username,owner,created_time"}).json()
+    body = http.get(
+        sandbox.url + f"/video/{xid}",
+        params={"fields": "id,owner.screenname,owner.username,owner,created_time"},
+    ).json()
     assert list(body) == ["id", "owner.screenname", "owner.username", "owner", "created_time"]
     assert isinstance(body["created_time"], int)
     user = http.get(sandbox.url + f"/user/{body['owner']}", params={"fields": "screenname"}).json()
     assert body["owner.screenname"] == user["screenname"]
 
 
-def test_unknown_field_is_invalid_parameter_naming_it(sandbox: Sandbox,
-                                                      http: requests.Session) -> None:
+def test_unknown_field_is_invalid_parameter_naming_it(
+    sandbox: Sandbox, http: requests.Session
+) -> None:
     xid = http.get(sandbox.url + "/videos").json()["list"][0]["id"]
     response = http.get(sandbox.url + f"/video/{xid}", params={"fields": "id,dislikes_total"})
     assert response.status_code == 400
@@ -56,53 +59,77 @@ def test_missing_video_is_documented_404(sandbox: Sandbox, http: requests.Sessio
     assert error["message"] == "Can't find object video for `id' parameter"
 
 
-def test_edit_returns_object_and_is_committed(sandbox: Sandbox, http: requests.Session,
-                                              token: dict[str, str]) -> None:
+def test_edit_returns_object_and_is_committed(
+    sandbox: Sandbox, http: requests.Session, token: dict[str, str]
+) -> None:
     xid = _own_video(sandbox, http, token)
     before = len(sandbox.commits())
-    response = http.post(sandbox.url + f"/video/{xid}", headers=token,
-                         data={"title": "Edited title", "tags": "one,two words",
-                               "private": "false"}, params={"fields": "id,title,tags,private"})
+    response = http.post(
+        sandbox.url + f"/video/{xid}",
+        headers=token,
+        data={"title": "Edited title", "tags": "one,two words", "private": "false"},
+        params={"fields": "id,title,tags,private"},
+    )
     assert response.status_code == 200
-    assert response.json() == {"id": xid, "title": "Edited title", "tags": ["one", "two words"],
-                               "private": False}
+    assert response.json() == {
+        "id": xid,
+        "title": "Edited title",
+        "tags": ["one", "two words"],
+        "private": False,
+    }
     commit = sandbox.commits()[before]
     assert commit["kind"] == "edit" and commit["video_id"] == xid
-    assert commit["fields"] == {"title": "Edited title", "tags": ["one", "two words"],
-                                "private": False}
+    assert commit["fields"] == {
+        "title": "Edited title",
+        "tags": ["one", "two words"],
+        "private": False,
+    }
     assert commit["client_id"] == sandbox.credentials.public_key.client_id
     stored = sandbox.get_video(xid)
     assert stored is not None and stored["title"] == "Edited title"
 
 
-def test_edit_accepts_json_body_and_query_params(sandbox: Sandbox, http: requests.Session,
-                                                 token: dict[str, str]) -> None:
+def test_edit_accepts_json_body_and_query_params(
+    sandbox: Sandbox, http: requests.Session, token: dict[str, str]
+) -> None:
     xid = _own_video(sandbox, http, token)
-    response = http.post(sandbox.url + f"/video/{xid}", headers=token,
-                         json={"tags": ["a, with comma", "b"], "description": "d"})
+    response = http.post(
+        sandbox.url + f"/video/{xid}",
+        headers=token,
+        json={"tags": ["a, with comma", "b"], "description": "d"},
+    )
     assert response.status_code == 200
     assert sandbox.get_video(xid)["tags"] == ["a, with comma", "b"]  # type: ignore[index]
-    response = http.post(sandbox.url + f"/video/{xid}", headers=token,
-                         params={"description": "from query"})
+    response = http.post(
+        sandbox.url + f"/video/{xid}", headers=token, params={"description": "from query"}
+    )
     assert response.status_code == 200
     assert sandbox.get_video(xid)["description"] == "from query"  # type: ignore[index]
 
 
-@pytest.mark.parametrize(("field", "value", "needle"), [
-    ("title", "x" * 101, "title"),
-    ("description", "y" * 3001, "description"),
-    ("channel", "cooking", "channel"),
-    ("language", "klingon", "language"),
-    ("private", "maybe", "private"),
-    ("tags", ",".join(["t"] * 151), "tags"),
-    ("tags", "z" * 51, "tags"),
-    ("views_total", "5", "views_total"),
-    ("colour", "red", "colour"),
-    ("title", "   ", "title"),
-])
-def test_invalid_edit_is_400_naming_the_field(sandbox: Sandbox, http: requests.Session,
-                                              token: dict[str, str], field: str, value: str,
-                                              needle: str) -> None:
+@pytest.mark.parametrize(
+    ("field", "value", "needle"),
+    [
+        ("title", "x" * 101, "title"),
+        ("description", "y" * 3001, "description"),
+        ("channel", "cooking", "channel"),
+        ("language", "klingon", "language"),
+        ("private", "maybe", "private"),
+        ("tags", ",".join(["t"] * 151), "tags"),
+        ("tags", "z" * 51, "tags"),
+        ("views_total", "5", "views_total"),
+        ("colour", "red", "colour"),
+        ("title", "   ", "title"),
+    ],
+)
+def test_invalid_edit_is_400_naming_the_field(
+    sandbox: Sandbox,
+    http: requests.Session,
+    token: dict[str, str],
+    field: str,
+    value: str,
+    needle: str,
+) -> None:
     xid = _own_video(sandbox, http, token)
     before = len(sandbox.commits())
     response = http.post(sandbox.url + f"/video/{xid}", headers=token, data={field: value})
@@ -116,38 +143,54 @@ def test_invalid_edit_is_400_naming_the_field(sandbox: Sandbox, http: requests.S
 def test_partner_key_gets_partner_limits(sandbox: Sandbox, http: requests.Session) -> None:
     headers = bearer(partner_token(sandbox))
     channel = sandbox.credentials.private_key.channels[0]
-    xid = http.get(sandbox.url + f"/rest/user/{channel}/videos", headers=headers).json()["list"][0]["id"]
+    xid = http.get(sandbox.url + f"/rest/user/{channel}/videos", headers=headers).json()["list"][0][
+        "id"
+    ]
     ok = http.post(sandbox.url + f"/rest/video/{xid}", headers=headers, data={"title": "p" * 150})
     assert ok.status_code == 200
-    too_long = http.post(sandbox.url + f"/rest/video/{xid}", headers=headers, data={"title": "p" * 151})
+    too_long = http.post(
+        sandbox.url + f"/rest/video/{xid}", headers=headers, data={"title": "p" * 151}
+    )
     assert api_error(too_long)["error_data"]["param"] == "title"
 
 
-def test_explicit_flag_cannot_be_removed(sandbox: Sandbox, http: requests.Session,
-                                         token: dict[str, str]) -> None:
+def test_explicit_flag_cannot_be_removed(
+    sandbox: Sandbox, http: requests.Session, token: dict[str, str]
+) -> None:
     xid = _own_video(sandbox, http, token)
-    assert http.post(sandbox.url + f"/video/{xid}", headers=token,
-                     data={"explicit": "true"}).status_code == 200
+    assert (
+        http.post(
+            sandbox.url + f"/video/{xid}", headers=token, data={"explicit": "true"}
+        ).status_code
+        == 200
+    )
     response = http.post(sandbox.url + f"/video/{xid}", headers=token, data={"explicit": "0"})
     assert api_error(response)["error_data"]["param"] == "explicit"
 
 
-def test_publishing_requires_channel(sandbox: Sandbox, http: requests.Session,
-                                     token: dict[str, str]) -> None:
+def test_publishing_requires_channel(
+    sandbox: Sandbox, http: requests.Session, token: dict[str, str]
+) -> None:
     xid = _own_video(sandbox, http, token, unpublished="1")
     sandbox.edit_video(xid, channel=None)
     response = http.post(sandbox.url + f"/video/{xid}", headers=token, data={"published": "true"})
     assert response.status_code == 400
     error = api_error(response)
-    assert error["type"] == "missing_required_parameter" and error["error_data"]["param"] == "channel"
-    ok = http.post(sandbox.url + f"/video/{xid}", headers=token,
-                   data={"published": "true", "channel": "music", "is_created_for_kids": "no"})
+    assert (
+        error["type"] == "missing_required_parameter" and error["error_data"]["param"] == "channel"
+    )
+    ok = http.post(
+        sandbox.url + f"/video/{xid}",
+        headers=token,
+        data={"published": "true", "channel": "music", "is_created_for_kids": "no"},
+    )
     assert ok.status_code == 200
     assert sandbox.get_video(xid)["status"] == "published"  # type: ignore[index]
 
 
-def test_delete_returns_id_then_404(sandbox: Sandbox, http: requests.Session,
-                                    token: dict[str, str]) -> None:
+def test_delete_returns_id_then_404(
+    sandbox: Sandbox, http: requests.Session, token: dict[str, str]
+) -> None:
     xid = _own_video(sandbox, http, token)
     response = http.delete(sandbox.url + f"/video/{xid}", headers=token)
     assert (response.status_code, response.json()) == (200, {"id": xid})
@@ -158,23 +201,31 @@ def test_delete_returns_id_then_404(sandbox: Sandbox, http: requests.Session,
     assert sandbox.get_video(xid) is None
 
 
-def test_someone_elses_video_cannot_be_edited(sandbox: Sandbox, http: requests.Session,
-                                              token: dict[str, str]) -> None:
+def test_someone_elses_video_cannot_be_edited(
+    sandbox: Sandbox, http: requests.Session, token: dict[str, str]
+) -> None:
     other = http.get(sandbox.url + "/user/someone/videos").json()["list"][0]["id"]
     response = http.post(sandbox.url + f"/video/{other}", headers=token, data={"title": "mine"})
     assert response.status_code == 403
     assert api_error(response)["type"] == "access_forbidden"
 
 
-def test_private_video_needs_owner_token_with_scope(sandbox: Sandbox, http: requests.Session) -> None:
+def test_private_video_needs_owner_token_with_scope(
+    sandbox: Sandbox, http: requests.Session
+) -> None:
     owner = bearer(password_token(sandbox))
     xid = _own_video(sandbox, http, owner, private="1")
     assert http.get(sandbox.url + f"/video/{xid}").status_code == 403
     no_scope = bearer(password_token(sandbox, scope="email"))
     response = http.get(sandbox.url + f"/video/{xid}", headers=no_scope)
     assert api_error(response)["error_data"]["scope"] == "manage_videos"
-    assert http.get(sandbox.url + f"/video/{xid}", headers=owner,
-                    params={"fields": "id,private,private_id"}).json()["private_id"].startswith("k")
+    assert (
+        http.get(
+            sandbox.url + f"/video/{xid}", headers=owner, params={"fields": "id,private,private_id"}
+        )
+        .json()["private_id"]
+        .startswith("k")
+    )
 
 
 def test_method_not_allowed_and_unknown_route(sandbox: Sandbox, http: requests.Session) -> None:
@@ -188,8 +239,10 @@ def test_method_not_allowed_and_unknown_route(sandbox: Sandbox, http: requests.S
 
 def test_partner_paths_mirror_public_ones(sandbox: Sandbox, http: requests.Session) -> None:
     xid = http.get(sandbox.url + "/videos").json()["list"][0]["id"]
-    assert http.get(sandbox.url + f"/rest/video/{xid}").json() == \
-        http.get(sandbox.url + f"/video/{xid}").json()
+    assert (
+        http.get(sandbox.url + f"/rest/video/{xid}").json()
+        == http.get(sandbox.url + f"/video/{xid}").json()
+    )
 
 
 def test_me_and_user(sandbox: Sandbox, http: requests.Session) -> None:
@@ -200,8 +253,11 @@ def test_me_and_user(sandbox: Sandbox, http: requests.Session) -> None:
     assert http.get(sandbox.url + "/me").status_code == 403
     user = http.get(sandbox.url + "/user/demo", params={"fields": "id,videos_total"}).json()
     assert user["id"] == sandbox.credentials.user.id and user["videos_total"] > 0
-    no_email = http.get(sandbox.url + "/me", headers=bearer(password_token(sandbox, scope="")),
-                        params={"fields": "email"})
+    no_email = http.get(
+        sandbox.url + "/me",
+        headers=bearer(password_token(sandbox, scope="")),
+        params={"fields": "email"},
+    )
     assert api_error(no_email)["error_data"]["scope"] == "email"
 
 
@@ -222,16 +278,20 @@ def test_etag_mode_refuses_stale_writes(http: requests.Session) -> None:
         etag = http.get(sb.url + f"/video/{xid}", headers=owner).headers["ETag"]
         assert etag == '"1"'
         sb.edit_video(xid, title="Changed by someone else")  # version 2
-        stale = http.post(sb.url + f"/video/{xid}", headers={**owner, "If-Match": etag},
-                          data={"title": "Mine"})
+        stale = http.post(
+            sb.url + f"/video/{xid}", headers={**owner, "If-Match": etag}, data={"title": "Mine"}
+        )
         assert stale.status_code == 412
         assert api_error(stale)["type"] == "precondition_failed"
         assert (sb.get_video(xid) or {})["title"] == "Changed by someone else"
-        fresh = http.post(sb.url + f"/video/{xid}", headers={**owner, "If-Match": '"2"'},
-                          data={"title": "Mine"})
+        fresh = http.post(
+            sb.url + f"/video/{xid}", headers={**owner, "If-Match": '"2"'}, data={"title": "Mine"}
+        )
         assert fresh.status_code == 200 and fresh.headers["ETag"] == '"3"'
-        assert http.delete(sb.url + f"/video/{xid}", headers={**owner, "If-Match": '"2"'}
-                           ).status_code == 412
+        assert (
+            http.delete(sb.url + f"/video/{xid}", headers={**owner, "If-Match": '"2"'}).status_code
+            == 412
+        )
         deleted = http.delete(sb.url + f"/video/{xid}", headers={**owner, "If-Match": '"3"'})
         assert (deleted.status_code, deleted.json()) == (200, {})
 
@@ -240,9 +300,16 @@ def test_token_errors_can_come_with_http_200(http: requests.Session) -> None:
     with Sandbox(videos=5) as sb:
         sb.settings(token_errors_as_200=True)
         key = sb.credentials.public_key
-        response = http.post(sb.url + "/oauth/token", data={
-            "grant_type": "password", "client_id": key.client_id,
-            "client_secret": key.client_secret, "username": "demo", "password": "wrong"})
+        response = http.post(
+            sb.url + "/oauth/token",
+            data={
+                "grant_type": "password",
+                "client_id": key.client_id,
+                "client_secret": key.client_secret,
+                "username": "demo",
+                "password": "wrong",
+            },
+        )
         assert response.status_code == 200
         assert response.json()["error"] == "invalid_grant"
         with pytest.raises(RuntimeError):

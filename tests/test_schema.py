@@ -54,4 +54,10 @@ def test_default_fields_are_known_and_include_the_id_first() -> None:
     assert schema.unknown_fields(schema.DEFAULT_VIDEO_FIELDS) == []
     assert schema.unknown_fields(["title", "dislikes_total"]) == ["dislikes_total"]
     assert schema.VIDEO_FIELDS["owner.screenname"].column == "owner_screenname"
-    assert set(schema.EDITABLE_VIDEO_FIELDS) >= {"title", "description", "tags", "channel", "private"}
+    assert set(schema.EDITABLE_VIDEO_FIELDS) >= {
+        "title",
+        "description",
+        "tags",
+        "channel",
+        "private",
+    }

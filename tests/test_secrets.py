@@ -47,9 +47,17 @@ def debug_capture() -> Iterator[io.StringIO]:
 
 def test_secret_is_masked_in_every_rendering() -> None:
     secret = Secret(CANARY)
-    renderings = [repr(secret), str(secret), f"{secret}", f"{secret:>40}", f"{secret!r}",
-                  "%s %r" % (secret, secret),  # noqa: UP031 - the %-operator is what logging uses
-                  secret._repr_html_(), repr([secret]), repr({"k": secret})]
+    renderings = [
+        repr(secret),
+        str(secret),
+        f"{secret}",
+        f"{secret:>40}",
+        f"{secret!r}",
+        "%s %r" % (secret, secret),  # noqa: UP031 - the %-operator is what logging uses
+        secret._repr_html_(),
+        repr([secret]),
+        repr({"k": secret}),
+    ]
     assert all(CANARY not in text for text in renderings)
     assert str(secret) == MASK and repr(secret) == f"Secret('{MASK}')"
     assert secret.reveal() == CANARY
@@ -92,20 +100,23 @@ def test_values_are_forgotten_once_no_secret_holds_them() -> None:
     assert redact(value) == value
 
 
-@pytest.mark.parametrize("text, hidden", [
-    ("Authorization: Bearer abc.def-ghi", "abc.def-ghi"),
-    ("{'Authorization': 'Bearer tok123', 'Accept': '*/*'}", "tok123"),
-    ("Authorization: Basic Y2xpZW50OnNlY3JldA==", "Y2xpZW50OnNlY3JldA=="),
-    ("GET /video?access_token=tok456&fields=id", "tok456"),
-    ("grant_type=refresh_token&refresh_token=rt789&client_id=k", "rt789"),
-    ("client_secret=cs000&password=pw111", "cs000"),
-    ("client_secret=cs000&password=pw111", "pw111"),
-    ("code=auth-code-1&code_verifier=verif-2", "auth-code-1"),
-    ("code=auth-code-1&code_verifier=verif-2", "verif-2"),
-    ('{"access_token": "tok-json", "expires_in": 3600}', "tok-json"),
-    ("{'refresh_token': 'rt-dict', 'scope': 'a b'}", "rt-dict"),
-    ("callback?state=st4t3&code=c0d3", "st4t3"),
-])
+@pytest.mark.parametrize(
+    "text, hidden",
+    [
+        ("Authorization: Bearer abc.def-ghi", "abc.def-ghi"),
+        ("{'Authorization': 'Bearer tok123', 'Accept': '*/*'}", "tok123"),
+        ("Authorization: Basic Y2xpZW50OnNlY3JldA==", "Y2xpZW50OnNlY3JldA=="),
+        ("GET /video?access_token=tok456&fields=id", "tok456"),
+        ("grant_type=refresh_token&refresh_token=rt789&client_id=k", "rt789"),
+        ("client_secret=cs000&password=pw111", "cs000"),
+        ("client_secret=cs000&password=pw111", "pw111"),
+        ("code=auth-code-1&code_verifier=verif-2", "auth-code-1"),
+        ("code=auth-code-1&code_verifier=verif-2", "verif-2"),
+        ('{"access_token": "tok-json", "expires_in": 3600}', "tok-json"),
+        ("{'refresh_token': 'rt-dict', 'scope': 'a b'}", "rt-dict"),
+        ("callback?state=st4t3&code=c0d3", "st4t3"),
+    ],
+)
 def test_redact_masks_credentials_by_key(text: str, hidden: str) -> None:
     assert hidden not in redact(text)
     assert MASK in redact(text)
@@ -120,15 +131,22 @@ def test_third_party_debug_logs_are_redacted_on_handlers(debug_capture: io.Strin
     from requests_oauthlib import OAuth2Session
 
     access, refresh = Secret("ACCESS-canary-1234"), Secret("REFRESH-canary-5678")
-    session = OAuth2Session("client", token={"access_token": access.reveal(),
-                                             "token_type": "Bearer",
-                                             "refresh_token": refresh.reveal()})
+    session = OAuth2Session(
+        "client",
+        token={
+            "access_token": access.reveal(),
+            "token_type": "Bearer",
+            "refresh_token": refresh.reveal(),
+        },
+    )
     with pytest.raises(requests.ConnectionError):  # nothing listens on port 9
         session.get("https://127.0.0.1:9/me", timeout=0.5)
-    logging.getLogger("urllib3.connectionpool").debug("POST /oauth/token body=%s",
-                                                       f"password=hunter2&client_secret={CANARY}")
-    logging.getLogger("oauthlib.oauth2.rfc6749").debug("token %r",
-                                                       {"refresh_token": "unregistered"})
+    logging.getLogger("urllib3.connectionpool").debug(
+        "POST /oauth/token body=%s", f"password=hunter2&client_secret={CANARY}"
+    )
+    logging.getLogger("oauthlib.oauth2.rfc6749").debug(
+        "token %r", {"refresh_token": "unregistered"}
+    )
     output = debug_capture.getvalue()
     assert "Adding token" in output  # requests_oauthlib did log the token dict
     for leaked in ("ACCESS-canary-1234", "REFRESH-canary-5678", "hunter2", CANARY, "unregistered"):
@@ -154,8 +172,15 @@ def test_redacting_filter_on_a_handler_covers_records_from_child_loggers() -> No
     parent.addHandler(handler)
     parent.setLevel(logging.DEBUG)
     try:
-        record = logging.LogRecord("redaction-test-parent.child", logging.DEBUG, __file__, 1,
-                                   "token=%s", (secret.reveal(),), None)
+        record = logging.LogRecord(
+            "redaction-test-parent.child",
+            logging.DEBUG,
+            __file__,
+            1,
+            "token=%s",
+            (secret.reveal(),),
+            None,
+        )
         parent.handle(record)  # bypasses the record factory: only the handler filter acts
     finally:
         parent.removeHandler(handler)
@@ -171,14 +196,17 @@ def test_traceback_locals_show_secrets_masked() -> None:
         failing(Secret(value))
     except ValueError as exc:
         inner = exc.__traceback__.tb_next if exc.__traceback__ else None  # the frame of failing()
-        text = "".join(traceback.TracebackException(type(exc), exc, inner,
-                                                    capture_locals=True).format())
+        text = "".join(
+            traceback.TracebackException(type(exc), exc, inner, capture_locals=True).format()
+        )
     assert value not in text and f"secret = Secret('{MASK}')" in text
 
 
 def test_dmtools_logs_at_warning_by_default_and_sets_no_level_of_its_own() -> None:
-    code = ("import logging, dmtools.auth; d = logging.getLogger('dmtools'); "
-            "print(d.getEffectiveLevel(), d.level)")
+    code = (
+        "import logging, dmtools.auth; d = logging.getLogger('dmtools'); "
+        "print(d.getEffectiveLevel(), d.level)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == [str(logging.WARNING), str(logging.NOTSET)]
 

@@ -86,15 +86,15 @@ def needles(sb: Sandbox, values: set[str]) -> dict[str, str]:
 #: ``dm.connect`` (its ``client_secret``, ``password`` and ``**kwargs`` arguments) and
 #: ``Transport.request`` (the access token in ``token``). The scans below skip them;
 #: ``test_connect_and_transport_frames_hold_no_plain_secret`` pins them until they are fixed.
-KNOWN_LEAKY_FRAMES = frozenset({("dmtools/client.py", "connect"),
-                                ("dmtools/_http.py", "request")})
+KNOWN_LEAKY_FRAMES = frozenset({("dmtools/client.py", "connect"), ("dmtools/_http.py", "request")})
 
 
 def _hidden(filename: str, function: str, known: bool) -> bool:
     if filename.startswith(TESTS):
         return True  # the tests hold the secrets on purpose
-    return known and any(filename.endswith(f) and function == name
-                         for f, name in KNOWN_LEAKY_FRAMES)
+    return known and any(
+        filename.endswith(f) and function == name for f, name in KNOWN_LEAKY_FRAMES
+    )
 
 
 def error_texts(exc: BaseException, *, skip_known: bool = True) -> list[str]:
@@ -102,12 +102,15 @@ def error_texts(exc: BaseException, *, skip_known: bool = True) -> list[str]:
     error and the errors it was raised from)."""
     texts = [str(exc), repr(exc), "".join(traceback.format_exception(exc))]
     summary: traceback.TracebackException | None = traceback.TracebackException.from_exception(
-        exc, capture_locals=True)
+        exc, capture_locals=True
+    )
     while summary is not None:
         for frame in summary.stack:
             if not _hidden(frame.filename, frame.name, skip_known):
-                texts.extend(f"{frame.filename}:{name}={value}"
-                             for name, value in (frame.locals or {}).items())
+                texts.extend(
+                    f"{frame.filename}:{name}={value}"
+                    for name, value in (frame.locals or {}).items()
+                )
         hidden = summary.__suppress_context__
         summary = summary.__cause__ or (None if hidden else summary.__context__)
     return texts
@@ -163,8 +166,9 @@ class Scan:
             import pyarrow.parquet as pq
 
             table = pq.read_table(path)
-            self.items.append((f"file {path.name} (rows)", json.dumps(table.to_pylist(),
-                                                                      default=str)))
+            self.items.append(
+                (f"file {path.name} (rows)", json.dumps(table.to_pylist(), default=str))
+            )
             self.items.append((f"file {path.name} (meta)", str(table.schema.metadata)))
 
     def tree(self, root: Path) -> int:
@@ -182,7 +186,7 @@ class Scan:
                         result.add(f"{name} in {label}")
                 elif needle in value:
                     at = value.index(needle)
-                    result.add(f"{name} in {label}: ...{value[max(0, at - 60):at]!r}")
+                    result.add(f"{name} in {label}: ...{value[max(0, at - 60) : at]!r}")
         return sorted(result)
 
 
@@ -199,11 +203,21 @@ def captured_warnings() -> Iterator[list[warnings.WarningMessage]]:
 def _connect(sb: Sandbox, grant: str, **extra: Any) -> dm.Client:
     c = sb.credentials
     if grant == "client_credentials":
-        return dm.connect(grant, client_id=c.private_key.client_id,
-                          client_secret=c.private_key.client_secret, endpoints=sb.endpoints,
-                          scope=extra.pop("scope", ["read_videos", "edit_videos"]), **extra)
-    return dm.connect(grant, client_id=c.public_key.client_id,
-                      client_secret=c.public_key.client_secret, endpoints=sb.endpoints, **extra)
+        return dm.connect(
+            grant,
+            client_id=c.private_key.client_id,
+            client_secret=c.private_key.client_secret,
+            endpoints=sb.endpoints,
+            scope=extra.pop("scope", ["read_videos", "edit_videos"]),
+            **extra,
+        )
+    return dm.connect(
+        grant,
+        client_id=c.public_key.client_id,
+        client_secret=c.public_key.client_secret,
+        endpoints=sb.endpoints,
+        **extra,
+    )
 
 
 def _library_run(sb: Sandbox, work: Path, scan: Scan) -> int:
@@ -215,19 +229,30 @@ def _library_run(sb: Sandbox, work: Path, scan: Scan) -> int:
         errors.append(failure(call))
 
     # every grant, a refresh and a 401 replay through the client
-    client = _connect(sb, "password", username=c.user.username, password=c.user.password,
-                      scope=["manage_videos"])
+    client = _connect(
+        sb, "password", username=c.user.username, password=c.user.password, scope=["manage_videos"]
+    )
     partner = _connect(sb, "client_credentials")
     refresh = client._manager.token.refresh_token
     assert refresh is not None
-    continued = _connect(sb, "refresh_token", refresh_token=refresh.reveal(),
-                         scope=["manage_videos"])
-    flow = dm.AuthorizationCodeFlow(c.public_key.client_id, c.public_key.client_secret,
-                                    redirect_uri=c.public_key.redirect_uri,
-                                    scope=["manage_videos"], endpoints=sb.endpoints)
+    continued = _connect(
+        sb, "refresh_token", refresh_token=refresh.reveal(), scope=["manage_videos"]
+    )
+    flow = dm.AuthorizationCodeFlow(
+        c.public_key.client_id,
+        c.public_key.client_secret,
+        redirect_uri=c.public_key.redirect_uri,
+        scope=["manage_videos"],
+        endpoints=sb.endpoints,
+    )
     flow.complete(consent(flow.authorization_url(), c.user.username, c.user.password))
-    coded = dm.connect("authorization_code", code_flow=flow, client_id=c.public_key.client_id,
-                       client_secret=c.public_key.client_secret, endpoints=sb.endpoints)
+    coded = dm.connect(
+        "authorization_code",
+        code_flow=flow,
+        client_id=c.public_key.client_id,
+        client_secret=c.public_key.client_secret,
+        endpoints=sb.endpoints,
+    )
     client._manager.refresh()
     sb.expire_tokens()
     for each in (client, partner, continued, coded):
@@ -252,8 +277,18 @@ def _library_run(sb: Sandbox, work: Path, scan: Scan) -> int:
     plan.save(work / "edits.plan.json")
     scan.display("plan", plan)
     scan.text("plan frame", plan.to_frame().to_csv())
-    sb.set_faults(seed=3, rules=[{"kind": "reset", "rate": 1.0, "methods": ["POST"],
-                                  "path": f"/video/{df.index[3]}$", "after_commit": True}])
+    sb.set_faults(
+        seed=3,
+        rules=[
+            {
+                "kind": "reset",
+                "rate": 1.0,
+                "methods": ["POST"],
+                "path": f"/video/{df.index[3]}$",
+                "after_commit": True,
+            }
+        ],
+    )
     result = plan.apply(client, journal=work / "edits.journal", progress=False)
     sb.clear_faults()
     assert result.counts()["applied"] == 5, result.to_frame()
@@ -261,8 +296,12 @@ def _library_run(sb: Sandbox, work: Path, scan: Scan) -> int:
     undo = again.undo_plan()
     undone = undo.apply(client, journal=work / "undo.journal", progress=False)
     assert undone.ok
-    for name, obj in (("result", result), ("resumed", again), ("undo plan", undo),
-                      ("undone", undone)):
+    for name, obj in (
+        ("result", result),
+        ("resumed", again),
+        ("undo plan", undo),
+        ("undone", undone),
+    ):
         scan.display(name, obj)
     scan.text("result frame", result.to_frame().to_csv())
 
@@ -270,8 +309,13 @@ def _library_run(sb: Sandbox, work: Path, scan: Scan) -> int:
     doomed = plan_deletes(df.loc[df.index[-3:]], snapshot=df)
     scan.display("delete plan", doomed)
     scan.display("dry run", doomed.apply(client, progress=False))
-    deleted = doomed.apply(client, confirm=3, journal=work / "deletes.journal", progress=False,
-                           export_path=work / "deleted.xlsx")
+    deleted = doomed.apply(
+        client,
+        confirm=3,
+        journal=work / "deletes.journal",
+        progress=False,
+        export_path=work / "deleted.xlsx",
+    )
     assert deleted.counts()["deleted"] == 3
     scan.display("deleted", deleted)
     expect(lambda: doomed.apply(client, confirm=2))
@@ -282,28 +326,38 @@ def _library_run(sb: Sandbox, work: Path, scan: Scan) -> int:
 
     # failure paths
     kept = str(df.index[0])
-    reader = _connect(sb, "password", username=c.user.username, password=c.user.password,
-                      scope=[])
+    reader = _connect(sb, "password", username=c.user.username, password=c.user.password, scope=[])
     expect(lambda: client.get("/video/xnope000"))
     expect(lambda: client.post(f"/video/{kept}", data={"language": "not-a-language"}))
     expect(lambda: client.post(f"/video/{kept}", data={"title": "x" * 1000}))
     expect(lambda: reader.post(f"/video/{kept}", data={"title": "not allowed"}))
     expect(lambda: dm.load_videos(client, fields=["title", "no_such_field"], progress=False))
-    for rule in ({"kind": "status", "status": 429, "retry_after": 3600},
-                 {"kind": "status", "status": 500, "html": True, "methods": ["POST"]},
-                 {"kind": "status", "status": 503, "retry_after": 3600},
-                 {"kind": "reset", "after_commit": True, "methods": ["POST"]},
-                 {"kind": "truncate", "methods": ["POST"]}):
+    for rule in (
+        {"kind": "status", "status": 429, "retry_after": 3600},
+        {"kind": "status", "status": 500, "html": True, "methods": ["POST"]},
+        {"kind": "status", "status": 503, "retry_after": 3600},
+        {"kind": "reset", "after_commit": True, "methods": ["POST"]},
+        {"kind": "truncate", "methods": ["POST"]},
+    ):
         sb.set_faults(seed=1, rules=[{**rule, "rate": 1.0, "path": "^/video/"}])
         expect(lambda: client.post(f"/video/{kept}", data={"title": "During a fault"}))
-    sb.set_faults(seed=1, rules=[{"kind": "status", "status": 502, "html": True, "rate": 1.0,
-                                  "path": "^/oauth/"}])
+    sb.set_faults(
+        seed=1,
+        rules=[{"kind": "status", "status": 502, "html": True, "rate": 1.0, "path": "^/oauth/"}],
+    )
     expect(client._manager.refresh)
     sb.clear_faults()
     expect(lambda: _connect(sb, "password", username=c.user.username, password=WRONG_PASSWORD))
-    expect(lambda: dm.connect("password", client_id=c.public_key.client_id,
-                              client_secret=WRONG_SECRET, username=c.user.username,
-                              password=c.user.password, endpoints=sb.endpoints))
+    expect(
+        lambda: dm.connect(
+            "password",
+            client_id=c.public_key.client_id,
+            client_secret=WRONG_SECRET,
+            username=c.user.username,
+            password=c.user.password,
+            endpoints=sb.endpoints,
+        )
+    )
     expect(lambda: _connect(sb, "client_credentials", scope=["manage_everything"]))
     expect(lambda: _connect(sb, "refresh_token", refresh_token=WRONG_SECRET))
     continued.logout()
@@ -315,10 +369,12 @@ def _library_run(sb: Sandbox, work: Path, scan: Scan) -> int:
     return len(errors)
 
 
-def test_no_secret_leaks_from_the_library(debug_logs: io.StringIO,
-                                          capsys: pytest.CaptureFixture[str],
-                                          captured_warnings: list[warnings.WarningMessage],
-                                          tmp_path: Path) -> None:
+def test_no_secret_leaks_from_the_library(
+    debug_logs: io.StringIO,
+    capsys: pytest.CaptureFixture[str],
+    captured_warnings: list[warnings.WarningMessage],
+    tmp_path: Path,
+) -> None:
     scan = Scan()
     with Sandbox(videos=60, seed=5) as sb:
         failures = _library_run(sb, tmp_path, scan)
@@ -337,8 +393,15 @@ def test_no_secret_leaks_from_the_library(debug_logs: io.StringIO,
     for caught in captured_warnings:
         scan.text("warning", str(caught.message))
     assert scan.tree(tmp_path) >= 12  # csv, xlsx, parquet, plan, journals, export, report
-    assert {p.suffix for p in tmp_path.rglob("*")} >= {".csv", ".xlsx", ".parquet", ".journal",
-                                                       ".html", ".png", ".json"}
+    assert {p.suffix for p in tmp_path.rglob("*")} >= {
+        ".csv",
+        ".xlsx",
+        ".parquet",
+        ".journal",
+        ".html",
+        ".png",
+        ".json",
+    }
     assert scan.hits(found) == []
 
 
@@ -349,8 +412,12 @@ def _cli_run(cli: Cli, scan: Scan) -> None:
     sb = cli.sb
     c = sb.credentials
 
-    def run(*args: Any, expect: int = 0, creds: str | None = None,
-            env: dict[str, str | None] | None = None) -> None:
+    def run(
+        *args: Any,
+        expect: int = 0,
+        creds: str | None = None,
+        env: dict[str, str | None] | None = None,
+    ) -> None:
         result = cli("-vv", *args, creds=creds, env=env)
         assert result.exit_code == expect, (args, result.stdout, result.stderr)
         scan.text(f"dmtools {args[0]} stdout", result.stdout)
@@ -369,14 +436,31 @@ def _cli_run(cli: Cli, scan: Scan) -> None:
     edited.loc[frame.index[:3], "title"] = ["Canary one", "Canary two", "Canary three"]
     dm.frames.export_frame(edited, cli.work / "videos.csv")
     run("plan", "videos.csv")
-    sb.set_faults(seed=2, rules=[{"kind": "reset", "rate": 1.0, "methods": ["POST"],
-                                  "path": f"/video/{frame.index[0]}$", "after_commit": False}])
+    sb.set_faults(
+        seed=2,
+        rules=[
+            {
+                "kind": "reset",
+                "rate": 1.0,
+                "methods": ["POST"],
+                "path": f"/video/{frame.index[0]}$",
+                "after_commit": False,
+            }
+        ],
+    )
     run("apply", "videos.plan.json", "--no-progress", expect=5)
     sb.clear_faults()
     run("apply", "videos.plan.journal", "--no-progress")
     run("undo", "videos.plan.journal", "--no-progress")
-    run("delete", *map(str, frame.index[-2:]), "--confirm", "2", "--export", "gone.xlsx",
-        "--no-progress")
+    run(
+        "delete",
+        *map(str, frame.index[-2:]),
+        "--confirm",
+        "2",
+        "--export",
+        "gone.xlsx",
+        "--no-progress",
+    )
     run("report", "--from", "videos.snapshot.parquet", "--out", "rep")
     sb.expire_tokens()
     run("whoami", expect=3)  # an expired session without the secret
@@ -384,28 +468,37 @@ def _cli_run(cli: Cli, scan: Scan) -> None:
     run("export", "v.csv", "--owner", "nosuchuser", "--no-progress", expect=4)
     run("logout")
     run("login", env={**cli.env("public", DMTOOLS_PASSWORD=WRONG_PASSWORD), **debug}, expect=3)
-    run("login", env={**cli.env("public", DMTOOLS_CLIENT_SECRET=WRONG_SECRET), **debug},
-        expect=3)
+    run("login", env={**cli.env("public", DMTOOLS_CLIENT_SECRET=WRONG_SECRET), **debug}, expect=3)
     run("login", "--grant", "client_credentials", creds="public", expect=3)
     run("login", "--sandbox-url", sb.url, "--access", "delete", creds="private")
     run("export", "partner.csv", "--no-progress")
     run("whoami", "--json")
 
 
-def _cli_process(cli: Cli, args: list[str], env: dict[str, str | None], expect: int) -> \
-        subprocess.CompletedProcess[str]:
+def _cli_process(
+    cli: Cli, args: list[str], env: dict[str, str | None], expect: int
+) -> subprocess.CompletedProcess[str]:
     full = {k: v for k, v in os.environ.items() if not k.startswith("DMTOOLS_")}
     full.update({k: v for k, v in env.items() if v is not None})
     full.update(PYTHONPATH=str(ROOT), DMTOOLS_DEBUG="1")
-    done = subprocess.run([sys.executable, "-m", "dmtools", "-vv", *args], capture_output=True,
-                          text=True, timeout=120, cwd=cli.work, env=full)
+    done = subprocess.run(
+        [sys.executable, "-m", "dmtools", "-vv", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cli.work,
+        env=full,
+    )
     assert done.returncode == expect, done.stderr
     return done
 
 
-def test_no_secret_leaks_from_the_command_line(cli: Cli, debug_logs: io.StringIO,
-                                               captured_warnings: list[warnings.WarningMessage],
-                                               tmp_path: Path) -> None:
+def test_no_secret_leaks_from_the_command_line(
+    cli: Cli,
+    debug_logs: io.StringIO,
+    captured_warnings: list[warnings.WarningMessage],
+    tmp_path: Path,
+) -> None:
     scan = Scan()
     _cli_run(cli, scan)
     processes = [
@@ -452,14 +545,24 @@ class _Echo(BaseHTTPRequestHandler):
         if self.path == "/oauth/token":  # the OAuth error form
             payload = {"error": "invalid_request", "error_description": echo, "echo": echo}
         else:  # the API error form, with error_data
-            payload = {"error": {"code": 400, "type": "invalid_parameter", "message": echo,
-                                 "more_info": echo, "error_data": {"request": echo}}}
+            payload = {
+                "error": {
+                    "code": 400,
+                    "type": "invalid_parameter",
+                    "message": echo,
+                    "more_info": echo,
+                    "error_data": {"request": echo},
+                }
+            }
         data = json.dumps(payload).encode()
         self.send_response(400)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
-        self.send_header("WWW-Authenticate", f'Bearer error="invalid_request", '
-                         f'error_description="{self.headers.get("Authorization", "")}"')
+        self.send_header(
+            "WWW-Authenticate",
+            f'Bearer error="invalid_request", '
+            f'error_description="{self.headers.get("Authorization", "")}"',
+        )
         self.end_headers()
         self.wfile.write(data)
 
@@ -472,8 +575,9 @@ class _Echo(BaseHTTPRequestHandler):
 @pytest.fixture
 def echo_url() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -489,18 +593,36 @@ def _error_objects(error: BaseException) -> list[str]:
     return texts
 
 
-def test_token_endpoint_errors_never_echo_what_was_sent(echo_url: str,
-                                                       debug_logs: io.StringIO) -> None:
+def test_token_endpoint_errors_never_echo_what_was_sent(
+    echo_url: str, debug_logs: io.StringIO
+) -> None:
     with Sandbox(videos=5) as sb:
         c = sb.credentials
-        echoing = dataclasses.replace(Endpoints.sandbox(sb.url), token_url=echo_url + "/oauth/token",
-                                      partner_token_url=echo_url + "/oauth/v1/token")
-        errors = [failure(lambda: dm.connect(
-            "password", client_id=c.public_key.client_id, client_secret=c.public_key.client_secret,
-            username=c.user.username, password=c.user.password, endpoints=echoing)),
-            failure(lambda: dm.connect(
-                "client_credentials", client_id=c.private_key.client_id,
-                client_secret=c.private_key.client_secret, endpoints=echoing))]
+        echoing = dataclasses.replace(
+            Endpoints.sandbox(sb.url),
+            token_url=echo_url + "/oauth/token",
+            partner_token_url=echo_url + "/oauth/v1/token",
+        )
+        errors = [
+            failure(
+                lambda: dm.connect(
+                    "password",
+                    client_id=c.public_key.client_id,
+                    client_secret=c.public_key.client_secret,
+                    username=c.user.username,
+                    password=c.user.password,
+                    endpoints=echoing,
+                )
+            ),
+            failure(
+                lambda: dm.connect(
+                    "client_credentials",
+                    client_id=c.private_key.client_id,
+                    client_secret=c.private_key.client_secret,
+                    endpoints=echoing,
+                )
+            ),
+        ]
         found = needles(sb, set.union(*issued_secrets(sb)))
     assert all(isinstance(e, dm.APIError) for e in errors)
     assert "grant_type=password" in str(errors[0])  # the echo did reach the message
@@ -512,18 +634,26 @@ def test_token_endpoint_errors_never_echo_what_was_sent(echo_url: str,
     assert scan.hits(found) == []
 
 
-def test_api_errors_never_echo_what_was_sent(echo_url: str, debug_logs: io.StringIO,
-                                             tmp_path: Path) -> None:
+def test_api_errors_never_echo_what_was_sent(
+    echo_url: str, debug_logs: io.StringIO, tmp_path: Path
+) -> None:
     with Sandbox(videos=5) as sb:
         c = sb.credentials
         echoing = dataclasses.replace(Endpoints.sandbox(sb.url), api_url=echo_url)
-        client = dm.connect("password", client_id=c.public_key.client_id,
-                            client_secret=c.public_key.client_secret, username=c.user.username,
-                            password=c.user.password, scope=["manage_videos"],
-                            endpoints=echoing)
-        errors = [failure(lambda: client.get("/me")),
-                  failure(lambda: client.post("/video/x1", data={"title": "t"})),
-                  failure(lambda: client.delete("/video/x1"))]
+        client = dm.connect(
+            "password",
+            client_id=c.public_key.client_id,
+            client_secret=c.public_key.client_secret,
+            username=c.user.username,
+            password=c.user.password,
+            scope=["manage_videos"],
+            endpoints=echoing,
+        )
+        errors = [
+            failure(lambda: client.get("/me")),
+            failure(lambda: client.post("/video/x1", data={"title": "t"})),
+            failure(lambda: client.delete("/video/x1")),
+        ]
         df = pd.DataFrame({"title": ["Before"]}, index=pd.Index(["x1"], name="id"))
         plan = plan_edits(df, df.assign(title=["After"]))
         result = plan.apply(client, journal=tmp_path / "echo.journal", progress=False)
@@ -544,11 +674,25 @@ def test_api_errors_never_echo_what_was_sent(echo_url: str, debug_logs: io.Strin
 def test_connect_and_transport_frames_hold_no_plain_secret() -> None:
     with Sandbox(videos=3) as sb:
         c = sb.credentials
-        errors = [failure(lambda: dm.connect(
-            "password", client_id=c.public_key.client_id, client_secret=c.public_key.client_secret,
-            username=c.user.username, password=WRONG_PASSWORD, endpoints=sb.endpoints))]
-        with _connect(sb, "password", username=c.user.username, password=c.user.password,
-                      scope=["manage_videos"]) as client:
+        errors = [
+            failure(
+                lambda: dm.connect(
+                    "password",
+                    client_id=c.public_key.client_id,
+                    client_secret=c.public_key.client_secret,
+                    username=c.user.username,
+                    password=WRONG_PASSWORD,
+                    endpoints=sb.endpoints,
+                )
+            )
+        ]
+        with _connect(
+            sb,
+            "password",
+            username=c.user.username,
+            password=c.user.password,
+            scope=["manage_videos"],
+        ) as client:
             errors.append(failure(lambda: client.get("/video/xnope000")))
         found = needles(sb, set.union(*issued_secrets(sb)))
     scan = Scan()
@@ -570,11 +714,13 @@ def test_the_scan_finds_a_planted_secret_in_each_kind_of_artefact(tmp_path: Path
     assert planted.encode() not in (tmp_path / "f.xlsx").read_bytes()  # compressed members
     leaky = eval(compile("lambda secret: 1 / 0", "/elsewhere/leaky.py", "eval"))
     error = failure(lambda: leaky(planted))
-    for kind, fill in (("xlsx", lambda s: s.file(tmp_path / "f.xlsx")),
-                       ("parquet", lambda s: s.file(tmp_path / "f.parquet")),
-                       ("traceback locals", lambda s: s.error(error)),
-                       ("url-encoded", lambda s: s.text("t", f"a=1&x={quote_plus(planted)}")),
-                       ("json", lambda s: s.text("t", json.dumps({"k": planted})))):
+    for kind, fill in (
+        ("xlsx", lambda s: s.file(tmp_path / "f.xlsx")),
+        ("parquet", lambda s: s.file(tmp_path / "f.parquet")),
+        ("traceback locals", lambda s: s.error(error)),
+        ("url-encoded", lambda s: s.text("t", f"a=1&x={quote_plus(planted)}")),
+        ("json", lambda s: s.text("t", json.dumps({"k": planted}))),
+    ):
         scan = Scan()
         fill(scan)
         assert scan.hits(found), kind

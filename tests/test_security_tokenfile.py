@@ -58,8 +58,13 @@ class Writers:
 
     def __init__(self, path: Path) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", FORK_SERVER, str(path), str(PAD)], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+            [sys.executable, "-c", FORK_SERVER, str(path), str(PAD)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         assert self._line() == "ready"
 
     def _line(self) -> str:
@@ -88,8 +93,9 @@ class Writers:
 @pytest.fixture
 def writers(tmp_path: Path) -> Iterator[tuple[Writers, Path]]:
     path = tmp_path / "conf" / "tokens.json"
-    FileTokenStore(path).save("k", Token(access_token=Secret(f"{0:09d}" + "A" * PAD),
-                                         grant="password"))
+    FileTokenStore(path).save(
+        "k", Token(access_token=Secret(f"{0:09d}" + "A" * PAD), grant="password")
+    )
     server = Writers(path)
     try:
         yield server, path
@@ -125,7 +131,8 @@ def _kill_at_random_points(server: Writers, path: Path, points: int) -> tuple[in
 
 
 def test_fifty_kills_during_token_saves_leave_the_old_or_the_new_file(
-        writers: tuple[Writers, Path]) -> None:
+    writers: tuple[Writers, Path],
+) -> None:
     server, path = writers
     seen, interrupted = _kill_at_random_points(server, path, 50)
     print(f"\n50 kills: last save on disk {seen}, {interrupted} kill(s) inside a save")
@@ -133,10 +140,12 @@ def test_fifty_kills_during_token_saves_leave_the_old_or_the_new_file(
     assert interrupted > 0  # some kills did land between the temp file and the rename
 
 
-@pytest.mark.skipif(os.environ.get("DMTOOLS_EXTENDED") != "1",
-                    reason="extended tier: set DMTOOLS_EXTENDED=1")
+@pytest.mark.skipif(
+    os.environ.get("DMTOOLS_EXTENDED") != "1", reason="extended tier: set DMTOOLS_EXTENDED=1"
+)
 def test_two_hundred_kills_during_token_saves_leave_the_old_or_the_new_file(
-        writers: tuple[Writers, Path]) -> None:
+    writers: tuple[Writers, Path],
+) -> None:
     server, path = writers
     seen, interrupted = _kill_at_random_points(server, path, 200)
     print(f"\n200 kills: last save on disk {seen}, {interrupted} kill(s) inside a save")

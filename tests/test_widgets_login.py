@@ -42,7 +42,8 @@ def _typed_panel(sb: Sandbox, kind: str, grant: str, access: str = "read-only") 
 
 
 def test_client_credentials_with_a_typed_private_key_logs_in_and_clears_the_secret(
-        sb: Sandbox) -> None:
+    sb: Sandbox,
+) -> None:
     panel = _typed_panel(sb, "private", "client_credentials", access="edit")
     panel.login_button.click()
     assert panel.client is not None and panel.client.is_partner
@@ -54,8 +55,7 @@ def test_client_credentials_with_a_typed_private_key_logs_in_and_clears_the_secr
     _no_secret_in_state(panel, sb)
 
 
-def test_password_grant_clears_secret_and_password_and_keeps_them_out_of_state(
-        sb: Sandbox) -> None:
+def test_password_grant_clears_secret_and_password_and_keeps_them_out_of_state(sb: Sandbox) -> None:
     panel = _typed_panel(sb, "public", "password", access="edit")
     panel.username.value = sb.credentials.user.username
     panel.password.value = sb.credentials.user.password
@@ -87,8 +87,7 @@ def _holds(value: object, text: str, depth: int = 0) -> bool:
     return False
 
 
-def test_sandbox_box_fills_the_form_without_putting_secrets_in_widget_state(
-        sb: Sandbox) -> None:
+def test_sandbox_box_fills_the_form_without_putting_secrets_in_widget_state(sb: Sandbox) -> None:
     panel = LoginPanel(sandbox=sb)
     panel.use_sandbox.value = True
     assert panel.client_secret.value == "" and panel.password.value == ""
@@ -98,8 +97,10 @@ def test_sandbox_box_fills_the_form_without_putting_secrets_in_widget_state(
     assert panel.client_id.value == sb.credentials.public_key.client_id
     assert sb.url in panel.status.value
     _no_secret_in_state(panel, sb)
-    for kind, grant, who in (("private", "client_credentials", "Demo News"),
-                             ("public", "password", "Demo Channel")):
+    for kind, grant, who in (
+        ("private", "client_credentials", "Demo News"),
+        ("public", "password", "Demo Channel"),
+    ):
         panel.key_kind.value = kind
         panel.grant.value = grant
         panel.login_button.click()
@@ -122,7 +123,10 @@ def test_authorization_code_completes_through_the_paste_box(sb: Sandbox) -> None
     panel.login_button.click()
     url = panel.consent_url
     assert url is not None and url.startswith(sb.url + "/oauth/authorize?")
-    assert panel.consent_link.value.count("href=") == 1 and 'target="_blank"' in panel.consent_link.value
+    assert (
+        panel.consent_link.value.count("href=") == 1
+        and 'target="_blank"' in panel.consent_link.value
+    )
     assert panel.consent.layout.display == ""
     redirected = consent(url, "demo", sb.credentials.user.password)
     assert query(redirected)["code"].startswith("emu_ac_")
@@ -143,8 +147,7 @@ def test_authorization_code_completes_through_the_paste_box(sb: Sandbox) -> None
         requests.get(redirected, timeout=5)
 
 
-def test_authorization_code_completes_by_itself_through_the_loopback_listener(
-        sb: Sandbox) -> None:
+def test_authorization_code_completes_by_itself_through_the_loopback_listener(sb: Sandbox) -> None:
     seen = []
     panel = LoginPanel(sandbox=sb, use_sandbox=True, on_login=seen.append)
     panel.grant.value = "authorization_code"
@@ -164,8 +167,9 @@ def test_denied_consent_is_reported_and_nothing_logs_in(sb: Sandbox) -> None:
     panel = LoginPanel(sandbox=sb, use_sandbox=True)
     panel.grant.value = "authorization_code"
     panel.login_button.click()
-    redirected = consent(panel.consent_url or "", "demo", sb.credentials.user.password,
-                         action="deny")
+    redirected = consent(
+        panel.consent_url or "", "demo", sb.credentials.user.password, action="deny"
+    )
     requests.get(redirected, timeout=10)
     with pytest.raises(AccessDenied):
         panel.wait(10)
@@ -219,8 +223,7 @@ def test_a_secret_typed_once_is_kept_in_python_across_a_failed_attempt(sb: Sandb
     assert panel.client_secret.placeholder == "" and panel._kept == {}
 
 
-def test_scope_presets_follow_the_kind_of_key_and_typing_makes_them_custom(
-        sb: Sandbox) -> None:
+def test_scope_presets_follow_the_kind_of_key_and_typing_makes_them_custom(sb: Sandbox) -> None:
     panel = LoginPanel(endpoints=sb.endpoints, access="delete")
     assert panel.scopes.value == "manage_videos"
     panel.key_kind.value = "private"
@@ -252,8 +255,14 @@ def test_logout_revokes_the_session(sb: Sandbox) -> None:
 def test_every_widget_of_the_panel_is_reachable_for_the_state_scan(sb: Sandbox) -> None:
     panel = LoginPanel(endpoints=sb.endpoints)
     found = set(map(id, walk(panel)))
-    for widget in (panel.client_secret, panel.password, panel.paste, panel.status,
-                   panel.consent_link, panel.client_secret.layout):
+    for widget in (
+        panel.client_secret,
+        panel.password,
+        panel.paste,
+        panel.status,
+        panel.consent_link,
+        panel.client_secret.layout,
+    ):
         assert id(widget) in found
     # the scan sees a typed secret (until a login attempt empties the field)
     panel.client_secret.value = sb.credentials.public_key.client_secret
@@ -281,16 +290,23 @@ class Script:
 
 
 def _text_login(sb: Sandbox, script: Script, **options: object) -> TextLogin:
-    login = login_panel(fallback=True, ask=script.ask, ask_secret=script.ask_secret,
-                        say=script.said.append, **options)
+    login = login_panel(
+        fallback=True,
+        ask=script.ask,
+        ask_secret=script.ask_secret,
+        say=script.said.append,
+        **options,
+    )
     assert isinstance(login, TextLogin)
     return login
 
 
 def test_text_fallback_reads_secrets_with_getpass_only(sb: Sandbox) -> None:
     creds = sb.credentials
-    script = Script(["no", "public", "password", "edit", creds.public_key.client_id, "demo"],
-                    [creds.public_key.client_secret, creds.user.password])
+    script = Script(
+        ["no", "public", "password", "edit", creds.public_key.client_id, "demo"],
+        [creds.public_key.client_secret, creds.user.password],
+    )
     login = _text_login(sb, script, endpoints=sb.endpoints)
     assert login.client is not None, script.said
     assert script.secret_prompts == ["API secret: ", "Password: "]
@@ -314,8 +330,7 @@ def test_text_fallback_with_the_sandbox_and_the_loopback_listener(sb: Sandbox) -
 
 
 def test_text_fallback_reports_a_failed_login_in_one_line(sb: Sandbox) -> None:
-    script = Script(["no", "private", "", sb.credentials.private_key.client_id],
-                    ["wrong-secret"])
+    script = Script(["no", "private", "", sb.credentials.private_key.client_id], ["wrong-secret"])
     login = _text_login(sb, script, endpoints=sb.endpoints)
     assert login.client is None and login.error is not None
     assert script.said[-1].startswith("Login failed: ")
@@ -325,8 +340,9 @@ def test_text_fallback_reports_a_failed_login_in_one_line(sb: Sandbox) -> None:
 def test_outside_a_kernel_login_panel_falls_back_to_text(sb: Sandbox) -> None:
     assert not widgets_available()
     script = Script(["yes", "private", ""], [])
-    login = login_panel(sandbox=sb, ask=script.ask, ask_secret=script.ask_secret,
-                        say=script.said.append)
+    login = login_panel(
+        sandbox=sb, ask=script.ask, ask_secret=script.ask_secret, say=script.said.append
+    )
     assert isinstance(login, TextLogin) and login.client is not None
     assert isinstance(login_panel(fallback=False, sandbox=sb), LoginPanel)
 

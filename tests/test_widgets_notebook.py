@@ -36,8 +36,10 @@ def _env(sb: Sandbox, **values: str) -> dict[str, str]:
 
 def test_env_client_credentials_uses_the_private_key_and_the_access_scopes(sb: Sandbox) -> None:
     key = sb.credentials.private_key
-    client = connect_from_env_or_sandbox("delete", environ=_env(
-        sb, DMTOOLS_CLIENT_ID=key.client_id, DMTOOLS_CLIENT_SECRET=key.client_secret))
+    client = connect_from_env_or_sandbox(
+        "delete",
+        environ=_env(sb, DMTOOLS_CLIENT_ID=key.client_id, DMTOOLS_CLIENT_SECRET=key.client_secret),
+    )
     assert client.is_partner
     assert client.scopes == ("read_videos", "edit_videos", "delete_videos")
     assert login_summary(client).startswith("Logged in as ")
@@ -45,9 +47,16 @@ def test_env_client_credentials_uses_the_private_key_and_the_access_scopes(sb: S
 
 def test_env_with_a_username_defaults_to_the_password_grant(sb: Sandbox) -> None:
     key, user = sb.credentials.public_key, sb.credentials.user
-    client = connect_from_env_or_sandbox("edit", environ=_env(
-        sb, DMTOOLS_CLIENT_ID=key.client_id, DMTOOLS_CLIENT_SECRET=key.client_secret,
-        DMTOOLS_USERNAME=user.username, DMTOOLS_PASSWORD=user.password))
+    client = connect_from_env_or_sandbox(
+        "edit",
+        environ=_env(
+            sb,
+            DMTOOLS_CLIENT_ID=key.client_id,
+            DMTOOLS_CLIENT_SECRET=key.client_secret,
+            DMTOOLS_USERNAME=user.username,
+            DMTOOLS_PASSWORD=user.password,
+        ),
+    )
     assert not client.is_partner and client.scopes == ("manage_videos",)
     summary = login_summary(client)
     assert "with manage_videos, token expires at" in summary
@@ -56,20 +65,31 @@ def test_env_with_a_username_defaults_to_the_password_grant(sb: Sandbox) -> None
 
 def test_explicit_scope_wins_over_the_access_level(sb: Sandbox) -> None:
     key = sb.credentials.private_key
-    client = connect_from_env_or_sandbox("delete", scope=["read_videos"], environ=_env(
-        sb, DMTOOLS_CLIENT_ID=key.client_id, DMTOOLS_CLIENT_SECRET=key.client_secret))
+    client = connect_from_env_or_sandbox(
+        "delete",
+        scope=["read_videos"],
+        environ=_env(sb, DMTOOLS_CLIENT_ID=key.client_id, DMTOOLS_CLIENT_SECRET=key.client_secret),
+    )
     assert client.scopes == ("read_videos",)
 
 
-@pytest.mark.parametrize("values,message", [
-    ({"DMTOOLS_CLIENT_ID": "k"}, "DMTOOLS_CLIENT_SECRET is not"),
-    ({"DMTOOLS_CLIENT_ID": "k", "DMTOOLS_CLIENT_SECRET": "s", "DMTOOLS_GRANT": "implicit"},
-     "DMTOOLS_GRANT='implicit'"),
-    ({"DMTOOLS_CLIENT_ID": "k", "DMTOOLS_CLIENT_SECRET": "s", "DMTOOLS_USERNAME": "demo"},
-     "DMTOOLS_USERNAME and DMTOOLS_PASSWORD"),
-])
+@pytest.mark.parametrize(
+    "values,message",
+    [
+        ({"DMTOOLS_CLIENT_ID": "k"}, "DMTOOLS_CLIENT_SECRET is not"),
+        (
+            {"DMTOOLS_CLIENT_ID": "k", "DMTOOLS_CLIENT_SECRET": "s", "DMTOOLS_GRANT": "implicit"},
+            "DMTOOLS_GRANT='implicit'",
+        ),
+        (
+            {"DMTOOLS_CLIENT_ID": "k", "DMTOOLS_CLIENT_SECRET": "s", "DMTOOLS_USERNAME": "demo"},
+            "DMTOOLS_USERNAME and DMTOOLS_PASSWORD",
+        ),
+    ],
+)
 def test_incomplete_environment_is_refused_before_any_request(
-        sb: Sandbox, values: dict[str, str], message: str) -> None:
+    sb: Sandbox, values: dict[str, str], message: str
+) -> None:
     before = len(sb.request_log())
     with pytest.raises(InputError, match=message):
         connect_from_env_or_sandbox(environ=_env(sb, **values))
@@ -102,7 +122,9 @@ def test_without_credentials_the_demo_user_logs_in_to_one_shared_local_sandbox()
         assert local_sandbox() is first
         client = connect_from_env_or_sandbox("edit", environ={})
         assert client.endpoints == first.endpoints
-        assert "Logged in as Demo Channel (local sandbox) with manage_videos" in login_summary(client)
+        assert "Logged in as Demo Channel (local sandbox) with manage_videos" in login_summary(
+            client
+        )
     finally:
         stop_local_sandbox()
     assert notebook._sandbox is None
@@ -113,6 +135,9 @@ def test_widgets_are_used_only_in_a_kernel_with_ipywidgets(monkeypatch: pytest.M
     monkeypatch.setattr(IPython, "get_ipython", lambda: SimpleNamespace(kernel=object()))
     assert widgets.widgets_available()
     real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "ipywidgets" else real_find_spec(name, *a))
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "ipywidgets" else real_find_spec(name, *a),
+    )
     assert not widgets.widgets_available()

@@ -23,15 +23,22 @@ def sb() -> Iterator[Sandbox]:
 @pytest.fixture(scope="module")
 def client(sb: Sandbox) -> Client:
     key, user = sb.credentials.public_key, sb.credentials.user
-    return dm.connect("password", client_id=key.client_id, client_secret=key.client_secret,
-                      username=user.username, password=user.password, scope=["manage_videos"],
-                      endpoints=sb.endpoints)
+    return dm.connect(
+        "password",
+        client_id=key.client_id,
+        client_secret=key.client_secret,
+        username=user.username,
+        password=user.password,
+        scope=["manage_videos"],
+        endpoints=sb.endpoints,
+    )
 
 
 @pytest.fixture()
 def df(client: Client) -> pd.DataFrame:
-    return dm.load_videos(client, fields=["id", "title", "tags", "private", "views_total"],
-                          progress=False)
+    return dm.load_videos(
+        client, fields=["id", "title", "tags", "private", "views_total"], progress=False
+    )
 
 
 def _retitle(df: pd.DataFrame, ids: list[str], suffix: str) -> pd.DataFrame:
@@ -40,8 +47,9 @@ def _retitle(df: pd.DataFrame, ids: list[str], suffix: str) -> pd.DataFrame:
     return edited
 
 
-def test_edit_plan_is_listed_then_applied_with_progress(sb: Sandbox, client: Client,
-                                                        df: pd.DataFrame) -> None:
+def test_edit_plan_is_listed_then_applied_with_progress(
+    sb: Sandbox, client: Client, df: pd.DataFrame
+) -> None:
     ids = list(df.index[:3])
     plan = dm.plan_edits(df, _retitle(df, ids, " [reviewed]"))
     panel = review_panel(plan, client)
@@ -83,12 +91,13 @@ def test_cancel_sends_nothing(sb: Sandbox, client: Client, df: pd.DataFrame) -> 
     assert not sb.get_video(vid)["title"].endswith(" (never)")
 
 
-def test_conflicts_and_failures_are_listed_in_the_result(sb: Sandbox, client: Client,
-                                                         df: pd.DataFrame) -> None:
+def test_conflicts_and_failures_are_listed_in_the_result(
+    sb: Sandbox, client: Client, df: pd.DataFrame
+) -> None:
     ids = list(df.index[10:13])
     plan = dm.plan_edits(df, _retitle(df, ids, " v2"))
     sb.edit_video(ids[0], title="changed by someone else")  # -> conflict
-    sb.delete_video(ids[1])                                  # -> failed (gone)
+    sb.delete_video(ids[1])  # -> failed (gone)
     panel = ReviewPanel(plan, client)
     panel.apply_button.click()
     assert panel.result is not None
@@ -102,8 +111,9 @@ def test_conflicts_and_failures_are_listed_in_the_result(sb: Sandbox, client: Cl
     assert sb.get_video(ids[0])["title"] == "changed by someone else"
 
 
-def test_delete_needs_the_exact_count_typed(sb: Sandbox, client: Client, df: pd.DataFrame,
-                                            tmp_path: Path) -> None:
+def test_delete_needs_the_exact_count_typed(
+    sb: Sandbox, client: Client, df: pd.DataFrame, tmp_path: Path
+) -> None:
     ids = list(df.index[20:22])
     plan = dm.plan_deletes(df.loc[ids], snapshot=df)
     export = tmp_path / "deleted.csv"
@@ -128,8 +138,9 @@ def test_delete_needs_the_exact_count_typed(sb: Sandbox, client: Client, df: pd.
     assert panel.confirm.disabled
 
 
-def test_delete_over_the_cap_needs_the_force_box(sb: Sandbox, client: Client,
-                                                 df: pd.DataFrame, tmp_path: Path) -> None:
+def test_delete_over_the_cap_needs_the_force_box(
+    sb: Sandbox, client: Client, df: pd.DataFrame, tmp_path: Path
+) -> None:
     ids = list(df.index[30:40])  # 10 of ~58 rows: over the 10 % cap
     plan = dm.plan_deletes(df.loc[ids], snapshot=df)
     assert len(plan) > plan.cap
@@ -148,13 +159,15 @@ def test_an_empty_plan_cannot_be_applied(client: Client, df: pd.DataFrame) -> No
     assert panel.apply_button.disabled and "plan is empty" in panel.status.value
 
 
-def test_an_error_before_sending_is_shown_and_stops(client: Client, df: pd.DataFrame,
-                                                    tmp_path: Path) -> None:
+def test_an_error_before_sending_is_shown_and_stops(
+    client: Client, df: pd.DataFrame, tmp_path: Path
+) -> None:
     journal = tmp_path / "job.journal"
     first = dm.plan_edits(df, _retitle(df, [df.index[45]], " a"))
     ReviewPanel(first, client, journal=journal).apply_button.click()
-    other = ReviewPanel(dm.plan_edits(df, _retitle(df, [df.index[46]], " b")), client,
-                        journal=journal)  # a journal of another plan: refused
+    other = ReviewPanel(
+        dm.plan_edits(df, _retitle(df, [df.index[46]], " b")), client, journal=journal
+    )  # a journal of another plan: refused
     other.apply_button.click()
     assert other.state == "failed" and other.error is not None
     assert other.status.value.count("Nothing more was sent") == 1

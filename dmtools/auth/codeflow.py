@@ -71,11 +71,11 @@ def new_state() -> str:
 def _for_oauthlib(url: str) -> str:
     """A checked URL as oauthlib accepts it: a loopback ``http://`` spelled ``https://``."""
     require_secure_url(url)
-    return "https://" + url[len("http://"):] if url.startswith("http://") else url
+    return "https://" + url[len("http://") :] if url.startswith("http://") else url
 
 
 def _from_oauthlib(url: str, original: str) -> str:
-    return "http://" + url[len("https://"):] if original.startswith("http://") else url
+    return "http://" + url[len("https://") :] if original.startswith("http://") else url
 
 
 @dataclass(frozen=True)
@@ -104,8 +104,12 @@ class _Callback:
 def _read_callback(callback: Secret) -> _Callback:
     params = dict(parse_qsl(urlsplit(callback.reveal()).query, keep_blank_values=True))
     state = Secret(params["state"]) if params.get("state") else None
-    return _Callback(_target(callback.reveal()), state,
-                     params.get("error") or None, params.get("error_description", ""))
+    return _Callback(
+        _target(callback.reveal()),
+        state,
+        params.get("error") or None,
+        params.get("error_description", ""),
+    )
 
 
 def _code_from(callback: Secret, state: Secret, client_id: str) -> Secret | None:
@@ -113,8 +117,11 @@ def _code_from(callback: Secret, state: Secret, client_id: str) -> Secret | None
     from oauthlib.oauth2 import OAuth2Error, WebApplicationClient
 
     try:
-        return Secret(WebApplicationClient(client_id).parse_request_uri_response(
-            _for_oauthlib(callback.reveal()), state=state.reveal())["code"])
+        return Secret(
+            WebApplicationClient(client_id).parse_request_uri_response(
+                _for_oauthlib(callback.reveal()), state=state.reveal()
+            )["code"]
+        )
     except OAuth2Error:
         return None
 
@@ -169,16 +176,22 @@ class AuthorizationCodeFlow:
         self._state_ttl = state_ttl
         self._authorize_url = require_secure_url(self.endpoints.authorize_url)
         self._endpoint = TokenEndpoint(
-            client_id=client_id, client_secret=Secret(client_secret), endpoints=self.endpoints,
-            partner=False, clock=self._clock, session_factory=session_factory,
+            client_id=client_id,
+            client_secret=Secret(client_secret),
+            endpoints=self.endpoints,
+            partner=False,
+            clock=self._clock,
+            session_factory=session_factory,
         )
         self._pending: _Pending | None = None
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         status = "done" if self.token else ("waiting" if self._pending else "idle")
-        return (f"AuthorizationCodeFlow(client_id={self.client_id!r}, "
-                f"host={self.endpoints.host_key!r}, scope={self.scope!r}, {status})")
+        return (
+            f"AuthorizationCodeFlow(client_id={self.client_id!r}, "
+            f"host={self.endpoints.host_key!r}, scope={self.scope!r}, {status})"
+        )
 
     def authorization_url(self, redirect_uri: str | None = None) -> str:
         """The consent-page URL of a new login (replaces any login in progress)."""
@@ -186,16 +199,21 @@ class AuthorizationCodeFlow:
 
         target = redirect_uri or self.redirect_uri
         if not target:
-            raise InputError("a redirect_uri is needed: the callback URL registered for the "
-                             "API key (or use run_local_server())")
+            raise InputError(
+                "a redirect_uri is needed: the callback URL registered for the "
+                "API key (or use run_local_server())"
+            )
         require_secure_url(target)
         state = new_state()
         verifier, challenge = pkce_pair()
-        with OAuth2Session(self.client_id, redirect_uri=target,
-                           scope=list(self.scope) or None) as session:
+        with OAuth2Session(
+            self.client_id, redirect_uri=target, scope=list(self.scope) or None
+        ) as session:
             url, _ = session.authorization_url(
-                _for_oauthlib(self._authorize_url), state=state,
-                code_challenge=challenge, code_challenge_method="S256",
+                _for_oauthlib(self._authorize_url),
+                state=state,
+                code_challenge=challenge,
+                code_challenge_method="S256",
             )
         with self._lock:
             self._pending = _Pending(Secret(state), Secret(verifier), target, self._clock())
@@ -216,13 +234,19 @@ class AuthorizationCodeFlow:
         with self._lock:
             pending, self._pending = self._pending, None
         if pending is None:
-            raise StateMismatch("no login is in progress (or it was already completed): "
-                                "call authorization_url() again", type="invalid_state")
+            raise StateMismatch(
+                "no login is in progress (or it was already completed): "
+                "call authorization_url() again",
+                type="invalid_state",
+            )
         code = self._check_callback(callback, pending)
         log.debug("exchanging the authorization code")
         token = self._endpoint.request(
-            "authorization_code", scope=self.scope, code=code,
-            redirect_uri=pending.redirect_uri, code_verifier=pending.verifier,
+            "authorization_code",
+            scope=self.scope,
+            code=code,
+            redirect_uri=pending.redirect_uri,
+            code_verifier=pending.verifier,
         )
         self.token = token
         return token
@@ -234,25 +258,37 @@ class AuthorizationCodeFlow:
         """
         answer = _read_callback(callback)
         if answer.state is None or not hmac.compare_digest(
-                answer.state.reveal().encode(), pending.state.reveal().encode()):
-            raise StateMismatch("the login response does not carry the state of this login "
-                                "(missing or different): refused", type="invalid_state")
+            answer.state.reveal().encode(), pending.state.reveal().encode()
+        ):
+            raise StateMismatch(
+                "the login response does not carry the state of this login "
+                "(missing or different): refused",
+                type="invalid_state",
+            )
         if self._clock() - pending.started > self._state_ttl:
-            raise StateMismatch(f"the login took longer than {self._state_ttl / 60:g} minutes: "
-                                "start again", type="invalid_state")
+            raise StateMismatch(
+                f"the login took longer than {self._state_ttl / 60:g} minutes: start again",
+                type="invalid_state",
+            )
         if answer.target != _target(pending.redirect_uri):
-            raise StateMismatch("the login response was not sent to this login's redirect_uri",
-                                type="invalid_state")
+            raise StateMismatch(
+                "the login response was not sent to this login's redirect_uri", type="invalid_state"
+            )
         if answer.error == "access_denied":
-            raise AccessDenied("access was refused on the consent page "
-                               f"({answer.description or answer.error})", type=answer.error)
+            raise AccessDenied(
+                f"access was refused on the consent page ({answer.description or answer.error})",
+                type=answer.error,
+            )
         if answer.error:
-            raise LoginError(f"the authorization server answered {answer.error}: "
-                             f"{answer.description}", type=answer.error)
+            raise LoginError(
+                f"the authorization server answered {answer.error}: {answer.description}",
+                type=answer.error,
+            )
         code = _code_from(callback, answer.state, self.client_id)
         if code is None:
-            raise LoginError("the login response carries no authorization code",
-                             type="invalid_request")
+            raise LoginError(
+                "the login response carries no authorization code", type="invalid_request"
+            )
         return code
 
     def start_local_server(
@@ -282,8 +318,9 @@ class AuthorizationCodeFlow:
             raise
         return LocalLogin(url, listener, self._on_callback, timeout=timeout, callback=callback)
 
-    def run_local_server(self, *, open_browser: bool = True, timeout: float = 300.0,
-                         port: int | None = None) -> Token:
+    def run_local_server(
+        self, *, open_browser: bool = True, timeout: float = 300.0, port: int | None = None
+    ) -> Token:
         """Open the consent page and wait for the callback on 127.0.0.1 (blocking).
 
         Raises:

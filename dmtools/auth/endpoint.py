@@ -171,8 +171,17 @@ class TokenEndpoint:
             started = self._clock()
             try:
                 response = self._post(
-                    self._body(kind, grant, scope, username, password, code, redirect_uri,
-                               code_verifier, refresh_token)
+                    self._body(
+                        kind,
+                        grant,
+                        scope,
+                        username,
+                        password,
+                        code,
+                        redirect_uri,
+                        code_verifier,
+                        refresh_token,
+                    )
                 )
                 self._raise_for_error(grant, response)
             except (TransportError, RateLimited, ServerError) as exc:
@@ -183,9 +192,13 @@ class TokenEndpoint:
                 log.info("token request (%s) failed (%s); retrying once", grant, type(exc).__name__)
                 self._sleep(min(retry_after if retry_after is not None else 0.5, 10.0))
                 continue
-            return self._parse(kind, response, started,
-                               scope if expected_scope is None else expected_scope,
-                               session_grant or grant)
+            return self._parse(
+                kind,
+                response,
+                started,
+                scope if expected_scope is None else expected_scope,
+                session_grant or grant,
+            )
         raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod
@@ -222,26 +235,38 @@ class TokenEndpoint:
         scopes = list(scope) or None
         if grant == "client_credentials":
             body = client.prepare_request_body(
-                scope=scopes, include_client_id=True, client_secret=self._secret.reveal())
+                scope=scopes, include_client_id=True, client_secret=self._secret.reveal()
+            )
         elif grant == "password":
             if not username or password is None:
                 raise AuthenticationError("the password grant needs a username and a password")
             body = client.prepare_request_body(
-                username=username, password=password.reveal(), scope=scopes,
-                include_client_id=True, client_secret=self._secret.reveal())
+                username=username,
+                password=password.reveal(),
+                scope=scopes,
+                include_client_id=True,
+                client_secret=self._secret.reveal(),
+            )
         elif grant == "authorization_code":
             if code is None or not redirect_uri:
                 raise AuthenticationError("a code exchange needs the code and the redirect_uri")
             body = client.prepare_request_body(
-                code=code.reveal(), redirect_uri=redirect_uri,
+                code=code.reveal(),
+                redirect_uri=redirect_uri,
                 code_verifier=code_verifier.reveal() if code_verifier else None,
-                scope=scopes, include_client_id=True, client_secret=self._secret.reveal())
+                scope=scopes,
+                include_client_id=True,
+                client_secret=self._secret.reveal(),
+            )
         else:
             if refresh_token is None:
                 raise AuthenticationError("no refresh token to refresh the session with")
             body = client.prepare_refresh_body(
-                refresh_token=refresh_token.reveal(), scope=scopes,
-                client_id=self.client_id, client_secret=self._secret.reveal())
+                refresh_token=refresh_token.reveal(),
+                scope=scopes,
+                client_id=self.client_id,
+                client_secret=self._secret.reveal(),
+            )
         return Secret(body)
 
     def _post(self, body: Secret) -> requests.Response:
@@ -250,15 +275,19 @@ class TokenEndpoint:
             return self._session.post(
                 self.url,
                 data=body.reveal(),
-                headers={"Content-Type": "application/x-www-form-urlencoded",
-                         "Accept": "application/json"},
+                headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Accept": "application/json",
+                },
                 timeout=self._timeout,
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
             raise TransportError(
                 f"token request to {path} failed: {type(exc).__name__}",
-                method="POST", path=path, sent=_was_sent(exc),
+                method="POST",
+                path=path,
+                sent=_was_sent(exc),
             ) from None
 
     def _raise_for_error(self, grant: str, response: requests.Response) -> None:
@@ -266,7 +295,10 @@ class TokenEndpoint:
         if 300 <= response.status_code < 400:
             raise AuthenticationError(
                 "the token endpoint answered with a redirect; dmtools does not follow "
-                "redirects with credentials", status=response.status_code, method="POST", path=path,
+                "redirects with credentials",
+                status=response.status_code,
+                method="POST",
+                path=path,
             )
         error = error_from_response(response)
         if error is None:
@@ -284,8 +316,10 @@ class TokenEndpoint:
             return f"{message} ({hint.format(grant=grant)})"
         if error.type == "invalid_client":
             kind = "private" if self.partner else "public"
-            return (f"{message} (the API key or secret was not accepted at the {kind}-key token "
-                    "endpoint; check both, and that the grant matches the key type)")
+            return (
+                f"{message} (the API key or secret was not accepted at the {kind}-key token "
+                "endpoint; check both, and that the grant matches the key type)"
+            )
         if isinstance(error, LoginRequired):
             what = {
                 "password": "check the username and password",
@@ -296,28 +330,39 @@ class TokenEndpoint:
             return f"{message} ({what})"
         return message
 
-    def _parse(self, kind: Any, response: requests.Response, started: float,
-               expected: Sequence[str], grant: str) -> Token:
+    def _parse(
+        self,
+        kind: Any,
+        response: requests.Response,
+        started: float,
+        expected: Sequence[str],
+        grant: str,
+    ) -> Token:
         from oauthlib.oauth2 import OAuth2Error
 
         client = kind(self.client_id)
         status, path = response.status_code, urlsplit(self.url).path
         try:
             try:
-                parsed = client.parse_request_body_response(response.text,
-                                                            scope=list(expected) or None)
+                parsed = client.parse_request_body_response(
+                    response.text, scope=list(expected) or None
+                )
             except Warning as changed:  # oauthlib reports a changed scope by raising a Warning
                 parsed = getattr(changed, "token", None)
                 if parsed is None:
                     raise
-                message = (f"the token endpoint granted scope {' '.join(parsed.scopes)!r} "
-                           f"instead of {' '.join(expected)!r}")
+                message = (
+                    f"the token endpoint granted scope {' '.join(parsed.scopes)!r} "
+                    f"instead of {' '.join(expected)!r}"
+                )
                 log.warning(message)
                 warnings.warn(message, ScopeChangedWarning, stacklevel=4)
         except (OAuth2Error, ValueError, TypeError) as exc:
             raise AuthenticationError(
                 f"the token endpoint answered without a usable token ({type(exc).__name__})",
-                status=status, method="POST", path=path,
+                status=status,
+                method="POST",
+                path=path,
             ) from None
         except DailymotionError:
             raise

@@ -48,8 +48,9 @@ class LocalLogin:
         self._done = threading.Event()
         self.token: Token | None = None
         self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(timeout,),
-                                        name="dmtools-login-listener", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(timeout,), name="dmtools-login-listener", daemon=True
+        )
         self._thread.start()
 
     def __repr__(self) -> str:

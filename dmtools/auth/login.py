@@ -35,9 +35,15 @@ def _subject(grant: str, username: str | None) -> str:
     return f"user:{username}" if username else "user"
 
 
-def _check_arguments(grant: str, client_id: str, secret: Secret | None, username: str | None,
-                     password: Secret | None, code_flow: AuthorizationCodeFlow | None,
-                     refresh_token: Secret | None) -> None:
+def _check_arguments(
+    grant: str,
+    client_id: str,
+    secret: Secret | None,
+    username: str | None,
+    password: Secret | None,
+    code_flow: AuthorizationCodeFlow | None,
+    refresh_token: Secret | None,
+) -> None:
     if grant not in GRANTS:
         raise InputError(f"unknown grant {grant!r}: use one of {', '.join(GRANTS)}")
     if not client_id or not isinstance(client_id, str):
@@ -116,18 +122,32 @@ def create_token_manager(
     if endpoints is None:
         endpoints = code_flow.endpoints if code_flow is not None else Endpoints.dailymotion()
     if code_flow is not None and code_flow.endpoints != endpoints:
-        raise InputError("code_flow was made for other endpoints; a code is only exchanged "
-                         "where it was issued")
+        raise InputError(
+            "code_flow was made for other endpoints; a code is only exchanged where it was issued"
+        )
     scopes = normalize_scope(scope)
     now = clock or time.time
-    endpoint = TokenEndpoint(client_id=client_id, client_secret=secret, endpoints=endpoints,
-                             partner=grant == "client_credentials", clock=now,
-                             session_factory=session_factory)
+    endpoint = TokenEndpoint(
+        client_id=client_id,
+        client_secret=secret,
+        endpoints=endpoints,
+        partner=grant == "client_credentials",
+        clock=now,
+        session_factory=session_factory,
+    )
     key = token_key(endpoints, client_id, _subject(grant, username))
 
     def open_session(token: Token) -> TokenManager:
-        return TokenManager(endpoint, token, grant=token.grant, scope=scopes, leeway=leeway,
-                            clock=now, store=token_store, key=key)
+        return TokenManager(
+            endpoint,
+            token,
+            grant=token.grant,
+            scope=scopes,
+            leeway=leeway,
+            clock=now,
+            store=token_store,
+            key=key,
+        )
 
     fresh_flow = code_flow is not None and code_flow.token is not None
     if token_store is not None and given_refresh is None and not fresh_flow:
@@ -148,22 +168,34 @@ def create_token_manager(
         if user_password is None:
             raise InputError("the password grant needs password=")
         if not endpoints.is_sandbox:
-            warnings.warn("the password grant is a legacy flow (RFC 9700 §2.4 says it must not "
-                          "be used); prefer grant 'authorization_code'", LegacyGrantWarning,
-                          stacklevel=2)
-        token = endpoint.request("password", scope=scopes, username=username,
-                                 password=user_password)
+            warnings.warn(
+                "the password grant is a legacy flow (RFC 9700 §2.4 says it must not "
+                "be used); prefer grant 'authorization_code'",
+                LegacyGrantWarning,
+                stacklevel=2,
+            )
+        token = endpoint.request(
+            "password", scope=scopes, username=username, password=user_password
+        )
         del user_password
     elif grant == "refresh_token":
         if given_refresh is None:
-            raise SessionExpired("the refresh_token grant needs refresh_token= (or a stored "
-                                 "session); log in again", type="login_required")
-        token = endpoint.request("refresh_token", refresh_token=given_refresh,
-                                 expected_scope=scopes).with_refresh_token(given_refresh)
+            raise SessionExpired(
+                "the refresh_token grant needs refresh_token= (or a stored session); log in again",
+                type="login_required",
+            )
+        token = endpoint.request(
+            "refresh_token", refresh_token=given_refresh, expected_scope=scopes
+        ).with_refresh_token(given_refresh)
     else:
-        flow = code_flow or AuthorizationCodeFlow(client_id, secret, scope=scopes,
-                                                  endpoints=endpoints, clock=now,
-                                                  session_factory=session_factory)
+        flow = code_flow or AuthorizationCodeFlow(
+            client_id,
+            secret,
+            scope=scopes,
+            endpoints=endpoints,
+            clock=now,
+            session_factory=session_factory,
+        )
         token = flow.token if flow.token is not None else flow.run_local_server()
     if token_store is not None:
         token_store.save(key, token)

@@ -29,8 +29,8 @@ log = logging.getLogger("dmtools.auth")
 CallbackHandler = Callable[[str], tuple[int, str]]
 
 _PAGE = (
-    "<!doctype html><html><head><meta charset=\"utf-8\"><title>dmtools login</title></head>"
-    "<body style=\"font-family:sans-serif\"><p>{text}</p></body></html>"
+    '<!doctype html><html><head><meta charset="utf-8"><title>dmtools login</title></head>'
+    '<body style="font-family:sans-serif"><p>{text}</p></body></html>'
 )
 
 

@@ -121,8 +121,10 @@ class TokenManager:
     def __repr__(self) -> str:
         token = self._token
         state = "no token" if token is None else f"expires_at={token.expires_at!r}"
-        return (f"TokenManager(grant={self._grant!r}, client_id={self.client_id!r}, "
-                f"host={self.endpoints.host_key!r}, scopes={self.scopes!r}, {state})")
+        return (
+            f"TokenManager(grant={self._grant!r}, client_id={self.client_id!r}, "
+            f"host={self.endpoints.host_key!r}, scopes={self.scopes!r}, {state})"
+        )
 
     # -- what the client calls ------------------------------------------------------------
 
@@ -179,8 +181,9 @@ class TokenManager:
     def _current(self) -> Token:
         token = self._token
         if token is None:
-            raise SessionExpired("not logged in: the session has ended; log in again",
-                                 type="login_required")
+            raise SessionExpired(
+                "not logged in: the session has ended; log in again", type="login_required"
+            )
         return token
 
     def _renew(self, reason: str) -> Token:
@@ -196,8 +199,10 @@ class TokenManager:
                 )
             else:
                 new = self._endpoint.request(
-                    "refresh_token", refresh_token=old.refresh_token,
-                    expected_scope=old.scope, session_grant=old.grant,
+                    "refresh_token",
+                    refresh_token=old.refresh_token,
+                    expected_scope=old.scope,
+                    session_grant=old.grant,
                 ).with_refresh_token(old.refresh_token)
         except LoginRequired:
             self._forget()

@@ -170,8 +170,9 @@ def _check_location(path: Path) -> None:
         )
     for folder in path.parents:
         if (folder / ".git").exists():
-            raise TokenStoreError(f"refusing to keep tokens at {path}: it is inside the git "
-                                  f"work tree {folder}")
+            raise TokenStoreError(
+                f"refusing to keep tokens at {path}: it is inside the git work tree {folder}"
+            )
 
 
 class FileTokenStore:

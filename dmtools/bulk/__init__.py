@@ -66,9 +66,19 @@ def resume(
         header: dict[str, Any] = store.header()
     if header.get("kind") == "delete":
         plan = DeletePlan.from_dict(header["plan"])
-        return plan.apply(client, confirm=len(plan), force=True, journal=journal,
-                          export_path=header.get("export_path"), workers=workers,
-                          progress=progress)
+        return plan.apply(
+            client,
+            confirm=len(plan),
+            force=True,
+            journal=journal,
+            export_path=header.get("export_path"),
+            workers=workers,
+            progress=progress,
+        )
     return EditPlan.from_dict(header["plan"]).apply(
-        client, journal=journal, workers=workers, progress=progress,
-        override_conflicts=override_conflicts)
+        client,
+        journal=journal,
+        workers=workers,
+        progress=progress,
+        override_conflicts=override_conflicts,
+    )

@@ -14,8 +14,12 @@ from dmtools.errors import InputError
 if TYPE_CHECKING:
     import pandas as pd
 
-_READERS = {".csv": "read_csv", ".xlsx": "read_excel", ".xlsm": "read_excel",
-            ".parquet": "read_parquet"}
+_READERS = {
+    ".csv": "read_csv",
+    ".xlsx": "read_excel",
+    ".xlsm": "read_excel",
+    ".parquet": "read_parquet",
+}
 _WRITERS = {".csv": "write_csv", ".xlsx": "write_excel", ".parquet": "write_parquet"}
 
 

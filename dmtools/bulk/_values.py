@@ -62,8 +62,10 @@ def wire_problem(name: str, value: Any) -> str | None:
     if name == "tags" and isinstance(value, list):
         for tag in value:
             if "," in tag:
-                return (f"tag {tag[:30]!r} contains a comma, which the API reads as a separator "
-                        "between tags")
+                return (
+                    f"tag {tag[:30]!r} contains a comma, which the API reads as a separator "
+                    "between tags"
+                )
             if tag != tag.strip() or not tag:
                 return f"tag {tag[:30]!r} is empty or has surrounding spaces (the API trims tags)"
     return None

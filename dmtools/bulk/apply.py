@@ -61,7 +61,8 @@ def read_fields(client: Client, video_id: str, fields: Iterable[str]) -> dict[st
 def _differences(current: Mapping[str, Any], reference: Mapping[str, Value]) -> str:
     return "; ".join(
         f"{name}: expected {show(reference[name], 40)}, server has {show(current[name], 40)}"
-        for name in reference if current[name] != reference[name]
+        for name in reference
+        if current[name] != reference[name]
     )
 
 
@@ -87,8 +88,12 @@ class EditWorker:
                 self._done(state, "applied", "confirmed by reading the video back")
                 return
             if written != before and not self.override:
-                self._done(state, "conflict", "after an interrupted write the server holds "
-                           "other values: " + _differences(written, sent))
+                self._done(
+                    state,
+                    "conflict",
+                    "after an interrupted write the server holds "
+                    "other values: " + _differences(written, sent),
+                )
                 return
         current = {name: read[name] for name in target}
         if current == target:
@@ -96,8 +101,11 @@ class EditWorker:
             return
         others = {n: v for n, v in expected.items() if current[n] not in (v, target[n])}
         if others and not self.override:
-            self._done(state, "conflict", "changed since the plan was made: "
-                       + _differences(current, others))
+            self._done(
+                state,
+                "conflict",
+                "changed since the plan was made: " + _differences(current, others),
+            )
             return
         send = {name: value for name, value in target.items() if current[name] != value}
         before = {name: current[name] for name in send}
@@ -117,29 +125,52 @@ class EditWorker:
                     state.in_doubt = False  # the API refused it: nothing was written
                     raise
                 code = getattr(exc, "status", None)
-                self.journal.mark(op_id, "in_doubt", http_status=code,
-                                  error_type=type(exc).__name__,
-                                  message=f"{exc}; reading the video back")
+                self.journal.mark(
+                    op_id,
+                    "in_doubt",
+                    http_status=code,
+                    error_type=type(exc).__name__,
+                    message=f"{exc}; reading the video back",
+                )
                 current = read_fields(self.client, video_id, send)
                 if current == send:
-                    self._done(state, "applied", "confirmed by reading the video back after "
-                               f"an interrupted write ({type(exc).__name__})", http_status=code)
+                    self._done(
+                        state,
+                        "applied",
+                        "confirmed by reading the video back after "
+                        f"an interrupted write ({type(exc).__name__})",
+                        http_status=code,
+                    )
                     return
                 if current == before or self.override:
                     continue
-                self._done(state, "conflict", "after an interrupted write the server holds "
-                           "other values: " + _differences(current, send), http_status=code)
+                self._done(
+                    state,
+                    "conflict",
+                    "after an interrupted write the server holds "
+                    "other values: " + _differences(current, send),
+                    http_status=code,
+                )
                 return
             self._done(state, "applied", "", http_status=200)
             return
-        self._done(state, "failed", f"not applied: {MAX_SENDS} writes were interrupted and "
-                   "the server still holds the old values")
+        self._done(
+            state,
+            "failed",
+            f"not applied: {MAX_SENDS} writes were interrupted and "
+            "the server still holds the old values",
+        )
 
-    def _done(self, state: OpState, status: str, message: str, *,
-              http_status: int | None = None) -> None:
-        self.journal.mark(state.row.op_id, status, http_status=http_status,
-                          error_type=_ERROR_TYPES.get(status),
-                          message=message)
+    def _done(
+        self, state: OpState, status: str, message: str, *, http_status: int | None = None
+    ) -> None:
+        self.journal.mark(
+            state.row.op_id,
+            status,
+            http_status=http_status,
+            error_type=_ERROR_TYPES.get(status),
+            message=message,
+        )
         state.in_doubt = False
 
 
@@ -172,10 +203,18 @@ def apply_edits(
         >>> result.to_frame().status.value_counts()                          # doctest: +SKIP
     """
     check_plan_values(plan, client.limits)
-    ops = [(op.op_id, op.video_id, "edit", {k: [o, n] for k, (o, n) in op.changes.items()})
-           for op in plan.ops]
+    ops = [
+        (op.op_id, op.video_id, "edit", {k: [o, n] for k, (o, n) in op.changes.items()})
+        for op in plan.ops
+    ]
     return run_job(
-        client, kind="edit", fingerprint=plan.fingerprint, plan_data=plan.to_dict(), ops=ops,
-        journal=journal, workers=workers, progress=progress,
+        client,
+        kind="edit",
+        fingerprint=plan.fingerprint,
+        plan_data=plan.to_dict(),
+        ops=ops,
+        journal=journal,
+        workers=workers,
+        progress=progress,
         worker_factory=lambda store: EditWorker(client, store, override=override_conflicts),
     )

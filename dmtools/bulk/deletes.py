@@ -52,8 +52,14 @@ class DeletePlan:
 
     kind = "delete"
 
-    def __init__(self, video_ids: Iterable[str], *, records: pd.DataFrame | None = None,
-                 snapshot_rows: int | None = None, labels: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        video_ids: Iterable[str],
+        *,
+        records: pd.DataFrame | None = None,
+        snapshot_rows: int | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> None:
         self.video_ids: tuple[str, ...] = tuple(sorted(dict.fromkeys(str(v) for v in video_ids)))
         self.records = records
         self.snapshot_rows = snapshot_rows
@@ -87,16 +93,24 @@ class DeletePlan:
         return pd.DataFrame(index=pd.Index(self.video_ids, name="id"))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"format": PLAN_FORMAT, "version": PLAN_VERSION, "fingerprint": self.fingerprint,
-                "video_ids": list(self.video_ids), "snapshot_rows": self.snapshot_rows,
-                "labels": self.labels}
+        return {
+            "format": PLAN_FORMAT,
+            "version": PLAN_VERSION,
+            "fingerprint": self.fingerprint,
+            "video_ids": list(self.video_ids),
+            "snapshot_rows": self.snapshot_rows,
+            "labels": self.labels,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DeletePlan:
         if not isinstance(data, Mapping) or data.get("format") != PLAN_FORMAT:
             raise InputError("not a dmtools delete plan")
-        plan = cls(data.get("video_ids") or (), snapshot_rows=data.get("snapshot_rows"),
-                   labels=data.get("labels") or {})
+        plan = cls(
+            data.get("video_ids") or (),
+            snapshot_rows=data.get("snapshot_rows"),
+            labels=data.get("labels") or {},
+        )
         if plan.fingerprint != data.get("fingerprint"):
             raise InputError("the saved delete plan does not match its fingerprint")
         return plan
@@ -151,19 +165,27 @@ class DeletePlan:
             InputError: wrong ``confirm`` count, or over the cap without ``force``.
         """
         if confirm is None:
-            rows = [OpResult(i, vid, "not_attempted", message="dry run: would be deleted")
-                    for i, vid in enumerate(self.video_ids, start=1)]
+            rows = [
+                OpResult(i, vid, "not_attempted", message="dry run: would be deleted")
+                for i, vid in enumerate(self.video_ids, start=1)
+            ]
             return ApplyResult(rows, kind=self.kind, fingerprint=self.fingerprint, dry_run=True)
         if isinstance(confirm, bool) or confirm != len(self):
-            raise InputError(f"confirm must be the exact number of videos to delete "
-                             f"({len(self)}), got {confirm!r}; nothing was deleted")
+            raise InputError(
+                f"confirm must be the exact number of videos to delete "
+                f"({len(self)}), got {confirm!r}; nothing was deleted"
+            )
         if len(self) > self.cap and not force:
             raise InputError(
                 f"{len(self)} videos is over the limit of {self.cap} for one delete (the "
                 f"smaller of {MAX_DELETES} or {MAX_SHARE:.0%} of the {self.snapshot_rows} "
-                "loaded rows); pass force=True to delete them anyway; nothing was deleted")
-        target = Path(export_path if export_path is not None
-                      else f"dmtools-deleted-{self.fingerprint[:12]}.json").resolve()
+                "loaded rows); pass force=True to delete them anyway; nothing was deleted"
+            )
+        target = Path(
+            export_path
+            if export_path is not None
+            else f"dmtools-deleted-{self.fingerprint[:12]}.json"
+        ).resolve()
 
         def export(store: Journal) -> None:
             if not target.exists():
@@ -172,11 +194,17 @@ class DeletePlan:
                 write_export(target, self.to_frame())
 
         return run_job(
-            client, kind=self.kind, fingerprint=self.fingerprint, plan_data=self.to_dict(),
+            client,
+            kind=self.kind,
+            fingerprint=self.fingerprint,
+            plan_data=self.to_dict(),
             ops=[(i, vid, "delete", {}) for i, vid in enumerate(self.video_ids, start=1)],
-            journal=journal, workers=workers, progress=progress,
+            journal=journal,
+            workers=workers,
+            progress=progress,
             worker_factory=lambda store: DeleteWorker(client, store),
-            extra_header={"export_path": str(target)}, export_path=target,
+            extra_header={"export_path": str(target)},
+            export_path=target,
             before_first_write=export,
         )
 
@@ -221,21 +249,40 @@ class DeleteWorker:
                     state.in_doubt = False
                     raise
                 code = getattr(exc, "status", None)
-                self.journal.mark(row.op_id, "in_doubt", http_status=code,
-                                  error_type=type(exc).__name__, message=f"{exc}; reading back")
+                self.journal.mark(
+                    row.op_id,
+                    "in_doubt",
+                    http_status=code,
+                    error_type=type(exc).__name__,
+                    message=f"{exc}; reading back",
+                )
                 if not self._exists(row.video_id):
-                    self._done(state, "deleted", "confirmed by reading back after an "
-                               f"interrupted DELETE ({type(exc).__name__})", code)
+                    self._done(
+                        state,
+                        "deleted",
+                        "confirmed by reading back after an "
+                        f"interrupted DELETE ({type(exc).__name__})",
+                        code,
+                    )
                     return
                 continue
             self._done(state, "deleted", "", 200)
             return
-        self._done(state, "failed", f"not deleted: {MAX_SENDS} DELETEs were interrupted and "
-                   "the video still exists", None)
+        self._done(
+            state,
+            "failed",
+            f"not deleted: {MAX_SENDS} DELETEs were interrupted and the video still exists",
+            None,
+        )
 
     def _done(self, state: OpState, status: str, message: str, http_status: int | None) -> None:
-        self.journal.mark(state.row.op_id, status, http_status=http_status, message=message,
-                          error_type="Interrupted" if status == "failed" else None)
+        self.journal.mark(
+            state.row.op_id,
+            status,
+            http_status=http_status,
+            message=message,
+            error_type="Interrupted" if status == "failed" else None,
+        )
         state.in_doubt = False
 
 
@@ -268,10 +315,14 @@ def plan_deletes(rows: Any, *, snapshot: pd.DataFrame | None = None) -> DeletePl
         ids = list(rows.index)
     else:
         if snapshot is None:
-            raise InputError("pass snapshot=<the loaded frame> when selecting videos by id, "
-                             "so every id is checked against it; nothing will be deleted")
-        ids = [None if v is None or (isinstance(v, float) and v != v) else v
-               for v in (list(rows) if not isinstance(rows, str) else [rows])]
+            raise InputError(
+                "pass snapshot=<the loaded frame> when selecting videos by id, "
+                "so every id is checked against it; nothing will be deleted"
+            )
+        ids = [
+            None if v is None or (isinstance(v, float) and v != v) else v
+            for v in (list(rows) if not isinstance(rows, str) else [rows])
+        ]
     clean: list[str] = []
     for position, vid in enumerate(ids):
         if vid is None or not str(vid).strip():
@@ -284,14 +335,20 @@ def plan_deletes(rows: Any, *, snapshot: pd.DataFrame | None = None) -> DeletePl
         if framed_snapshot is not None:
             snapshot_rows = len(framed_snapshot)
             known = set(framed_snapshot.index)
-            problems += [Problem(vid, "id", "not in the snapshot") for vid in
-                         dict.fromkeys(clean) if vid not in known]
+            problems += [
+                Problem(vid, "id", "not in the snapshot")
+                for vid in dict.fromkeys(clean)
+                if vid not in known
+            ]
             if records is None:
                 records = framed_snapshot.loc[
-                    ~framed_snapshot.index.duplicated() & framed_snapshot.index.isin(clean)]
+                    ~framed_snapshot.index.duplicated() & framed_snapshot.index.isin(clean)
+                ]
     if problems:
-        raise InputError(f"cannot plan the deletes ({len(problems)} problem(s)); nothing "
-                         "will be deleted", problems)
+        raise InputError(
+            f"cannot plan the deletes ({len(problems)} problem(s)); nothing will be deleted",
+            problems,
+        )
     if records is not None:
         records = records[~records.index.duplicated()].sort_index()
     labels: dict[str, str] = {}

@@ -32,8 +32,9 @@ def index_by_id(frame: Any, what: str, problems: list[Problem]) -> pd.DataFrame 
     from dmtools.frames import is_missing
 
     if not isinstance(frame, pd.DataFrame):
-        problems.append(Problem(None, None, f"{what} must be a pandas DataFrame, "
-                                            f"not {type(frame).__name__}"))
+        problems.append(
+            Problem(None, None, f"{what} must be a pandas DataFrame, not {type(frame).__name__}")
+        )
         return None
     if "id" in frame.columns:
         frame = frame.set_index("id")
@@ -85,17 +86,26 @@ def diff_frames(
     rows = [vid for vid in new_frame.index if vid is not None]
     for vid in dict.fromkeys(rows):
         if vid not in known:
-            problems.append(Problem(vid, "id", "not in the snapshot (the frame the plan "
-                                               "compares against)"))
+            problems.append(
+                Problem(vid, "id", "not in the snapshot (the frame the plan compares against)")
+            )
     columns: list[str] = []
     for col in new_frame.columns:
         name = COLUMNS.get(str(col))
         if name is None:
-            problems.append(Problem(None, str(col), "unknown column (not a video field); "
-                                                    "drop it before planning"))
+            problems.append(
+                Problem(
+                    None, str(col), "unknown column (not a video field); drop it before planning"
+                )
+            )
         elif col not in old_frame.columns:
-            problems.append(Problem(None, str(col), "not in the snapshot; load this field "
-                                                    "first so its changes can be checked"))
+            problems.append(
+                Problem(
+                    None,
+                    str(col),
+                    "not in the snapshot; load this field first so its changes can be checked",
+                )
+            )
         else:
             columns.append(str(col))
     # Keep checking cells of the rows that can be aligned, so one error lists every problem.
@@ -113,8 +123,14 @@ def diff_frames(
             old_raw, new_raw = old_col.iloc[pos], new_col.iloc[pos]
             if not editable:
                 if not same_cell(col, old_raw, new_raw):
-                    problems.append(Problem(vid, col, f"{col} is read-only (changed from "
-                                                      f"{_short(old_raw)} to {_short(new_raw)})"))
+                    problems.append(
+                        Problem(
+                            vid,
+                            col,
+                            f"{col} is read-only (changed from "
+                            f"{_short(old_raw)} to {_short(new_raw)})",
+                        )
+                    )
                 continue
             try:
                 new = canonical(name, new_raw)

@@ -110,8 +110,9 @@ class Journal:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         target = str(self.path) if self.path is not None else ":memory:"
         try:
-            self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None,
-                                       timeout=10.0)
+            self._db = sqlite3.connect(
+                target, check_same_thread=False, isolation_level=None, timeout=10.0
+            )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=10000")
@@ -129,9 +130,11 @@ class Journal:
         if header.get("format") != FORMAT:
             journal.close()
             if not header:  # the run that created it stopped before recording the job
-                raise JournalError(f"{os.fspath(path)!r} holds no job: the run that created it "
-                                   "stopped before it began (nothing was sent); apply the plan "
-                                   "again with this journal")
+                raise JournalError(
+                    f"{os.fspath(path)!r} holds no job: the run that created it "
+                    "stopped before it began (nothing was sent); apply the plan "
+                    "again with this journal"
+                )
             raise JournalError(f"{os.fspath(path)!r} is not a dmtools journal")
         return journal
 
@@ -157,18 +160,22 @@ class Journal:
         with self._lock:
             return self._db.execute("SELECT count(*) FROM header").fetchone()[0] == 0
 
-    def start(self, header: Mapping[str, Any],
-              ops: Iterable[tuple[int, str, str, Mapping[str, Any]]]) -> None:
+    def start(
+        self, header: Mapping[str, Any], ops: Iterable[tuple[int, str, str, Mapping[str, Any]]]
+    ) -> None:
         """Write the header and every operation as ``planned``, in one transaction."""
         values = {"format": FORMAT, "version": VERSION, "created": time.time(), **header}
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.executemany("INSERT INTO header VALUES (?, ?)",
-                                     [(k, json.dumps(v, ensure_ascii=False)) for k, v in values.items()])
+                self._db.executemany(
+                    "INSERT INTO header VALUES (?, ?)",
+                    [(k, json.dumps(v, ensure_ascii=False)) for k, v in values.items()],
+                )
                 self._db.executemany(
                     "INSERT INTO ops (op_id, video_id, kind, planned) VALUES (?, ?, ?, ?)",
-                    [(op_id, vid, kind, _dump(dict(planned))) for op_id, vid, kind, planned in ops])
+                    [(op_id, vid, kind, _dump(dict(planned))) for op_id, vid, kind, planned in ops],
+                )
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -179,16 +186,28 @@ class Journal:
         header = self.header()
         if header.get("format") != FORMAT or header.get("version") != VERSION:
             raise JournalError(f"{self.path} is not a dmtools journal of version {VERSION}")
-        names = {"kind": "kind of job", "fingerprint": "plan", "account_id": "account",
-                 "api_base": "API host"}
+        names = {
+            "kind": "kind of job",
+            "fingerprint": "plan",
+            "account_id": "account",
+            "api_base": "API host",
+        }
         problems = [
-            Problem(None, key, f"the journal is for {names[key]} {header.get(key)!r}, "
-                               f"this run is for {expected[key]!r}")
-            for key in names if key in expected and header.get(key) != expected[key]
+            Problem(
+                None,
+                key,
+                f"the journal is for {names[key]} {header.get(key)!r}, "
+                f"this run is for {expected[key]!r}",
+            )
+            for key in names
+            if key in expected and header.get(key) != expected[key]
         ]
         if problems:
-            raise JournalError(f"the journal {self.path} belongs to another job; refusing to "
-                               "run (nothing was sent)", problems)
+            raise JournalError(
+                f"the journal {self.path} belongs to another job; refusing to "
+                "run (nothing was sent)",
+                problems,
+            )
 
     # ------------------------------------------------------------------ cross-process lock
     def lock(self) -> None:
@@ -213,10 +232,18 @@ class Journal:
             self._lockfile = None
 
     # ------------------------------------------------------------------ operations
-    def mark(self, op_id: int, state: str, *, before: Mapping[str, Any] | None = None,
-             sent: Mapping[str, Any] | None = None, attempt: bool = False,
-             http_status: int | None = None, error_type: str | None = None,
-             message: str = "") -> None:
+    def mark(
+        self,
+        op_id: int,
+        state: str,
+        *,
+        before: Mapping[str, Any] | None = None,
+        sent: Mapping[str, Any] | None = None,
+        attempt: bool = False,
+        http_status: int | None = None,
+        error_type: str | None = None,
+        message: str = "",
+    ) -> None:
         """Record a state change (committed before returning)."""
         sets = ["state = ?", "http_status = ?", "error_type = ?", "message = ?", "updated = ?"]
         args: list[Any] = [state, http_status, error_type, message, time.time()]
@@ -235,9 +262,24 @@ class Journal:
         with self._lock:
             found = self._db.execute(
                 "SELECT op_id, video_id, kind, planned, state, before, sent, attempts, "
-                "http_status, error_type, message FROM ops ORDER BY op_id").fetchall()
-        return [JournalRow(r[0], r[1], r[2], _load(r[3]), r[4], _load(r[5]), _load(r[6]), r[7],
-                           r[8], r[9], r[10]) for r in found]
+                "http_status, error_type, message FROM ops ORDER BY op_id"
+            ).fetchall()
+        return [
+            JournalRow(
+                r[0],
+                r[1],
+                r[2],
+                _load(r[3]),
+                r[4],
+                _load(r[5]),
+                _load(r[6]),
+                r[7],
+                r[8],
+                r[9],
+                r[10],
+            )
+            for r in found
+        ]
 
     def counts(self) -> dict[str, int]:
         with self._lock:

@@ -81,8 +81,7 @@ def _field_order(name: str) -> int:
 
 def _content(ops: Sequence[EditOp]) -> list[Any]:
     return [
-        [op.video_id, [[name, old, new] for name, (old, new) in op.changes.items()]]
-        for op in ops
+        [op.video_id, [[name, old, new] for name, (old, new) in op.changes.items()]] for op in ops
     ]
 
 
@@ -160,9 +159,17 @@ class EditPlan:
         import pandas as pd
 
         rows = [
-            {"op_id": op.op_id, "id": op.video_id, "title": self.labels.get(op.video_id),
-             "field": name, "action": "clear" if is_cleared(new) else "set", "old": old, "new": new}
-            for op in self.ops for name, (old, new) in op.changes.items()
+            {
+                "op_id": op.op_id,
+                "id": op.video_id,
+                "title": self.labels.get(op.video_id),
+                "field": name,
+                "action": "clear" if is_cleared(new) else "set",
+                "old": old,
+                "new": new,
+            }
+            for op in self.ops
+            for name, (old, new) in op.changes.items()
         ]
         columns = ["op_id", "id", "title", "field", "action", "old", "new"]
         return pd.DataFrame(rows, columns=columns)
@@ -184,12 +191,18 @@ class EditPlan:
             "version": PLAN_VERSION,
             "fingerprint": self.fingerprint,
             "ops": [
-                {"op_id": op.op_id, "video_id": op.video_id,
-                 "changes": {k: [old, new] for k, (old, new) in op.changes.items()}}
+                {
+                    "op_id": op.op_id,
+                    "video_id": op.video_id,
+                    "changes": {k: [old, new] for k, (old, new) in op.changes.items()},
+                }
                 for op in self.ops
             ],
-            "labels": {op.video_id: self.labels[op.video_id]
-                       for op in self.ops if op.video_id in self.labels},
+            "labels": {
+                op.video_id: self.labels[op.video_id]
+                for op in self.ops
+                if op.video_id in self.labels
+            },
             "unchanged_rows": self.unchanged_rows,
             "notes": list(self.notes),
         }
@@ -208,17 +221,21 @@ class EditPlan:
             for name, pair in dict(raw.get("changes", {})).items():
                 if name not in VIDEO_FIELDS or not VIDEO_FIELDS[name].editable:
                     problems.append(Problem(vid, name, "not an editable video field"))
-                elif not (isinstance(pair, list) and len(pair) == 2
-                          and all(_is_value(v) for v in pair)):
+                elif not (
+                    isinstance(pair, list) and len(pair) == 2 and all(_is_value(v) for v in pair)
+                ):
                     problems.append(Problem(vid, name, "expected [old, new] values"))
                 else:
                     old, new = pair
                     changes.setdefault(vid, {})[name] = (old, new)
         if problems:
             raise InputError("the saved plan is malformed", problems)
-        plan = cls(changes, labels=data.get("labels") or {},
-                   unchanged_rows=int(data.get("unchanged_rows") or 0),
-                   notes=data.get("notes") or ())
+        plan = cls(
+            changes,
+            labels=data.get("labels") or {},
+            unchanged_rows=int(data.get("unchanged_rows") or 0),
+            notes=data.get("notes") or (),
+        )
         if data.get("fingerprint") != plan.fingerprint:
             raise InputError("the saved plan does not match its fingerprint (it was modified)")
         return plan
@@ -261,8 +278,14 @@ class EditPlan:
         """Apply the plan through ``client``; see :func:`dmtools.bulk.apply.apply_edits`."""
         from dmtools.bulk.apply import apply_edits
 
-        return apply_edits(self, client, journal=journal, workers=workers, progress=progress,
-                           override_conflicts=override_conflicts)
+        return apply_edits(
+            self,
+            client,
+            journal=journal,
+            workers=workers,
+            progress=progress,
+            override_conflicts=override_conflicts,
+        )
 
 
 def _is_value(value: Any) -> bool:
@@ -275,13 +298,16 @@ def check_plan_values(plan: EditPlan, limits: FieldLimits) -> None:
     """Raise InputError if a target value breaks ``limits`` (zero writes)."""
     problems = [
         Problem(op.video_id, name, reason)
-        for op in plan.ops for name, new in op.target.items()
+        for op in plan.ops
+        for name, new in op.target.items()
         if (reason := check_value(name, new, limits) or wire_problem(name, new)) is not None
     ]
     if problems:
         raise InputError(
             f"{len(problems)} value(s) in the plan are not accepted with this API key; "
-            "nothing was sent", problems)
+            "nothing was sent",
+            problems,
+        )
 
 
 def plan_edits(

@@ -18,9 +18,11 @@ CELL_CHARS = 60
 #: Rows shown in a rendered table; the rest are counted.
 MAX_ROWS = 200
 
-_STYLE = ("<style>.dmtools-table td,.dmtools-table th{text-align:left;vertical-align:top;"
-          "padding:2px 8px}.dmtools-table .old{color:#a33}.dmtools-table .new{color:#272}"
-          "</style>")
+_STYLE = (
+    "<style>.dmtools-table td,.dmtools-table th{text-align:left;vertical-align:top;"
+    "padding:2px 8px}.dmtools-table .old{color:#a33}.dmtools-table .new{color:#272}"
+    "</style>"
+)
 
 
 def show(value: Any, limit: int = CELL_CHARS) -> str:
@@ -37,17 +39,27 @@ def show(value: Any, limit: int = CELL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _table(headers: list[str], rows: list[list[tuple[str, str]]], total: int, caption: str,
-           notes: tuple[str, ...] = ()) -> str:
+def _table(
+    headers: list[str],
+    rows: list[list[tuple[str, str]]],
+    total: int,
+    caption: str,
+    notes: tuple[str, ...] = (),
+) -> str:
     """rows: cells as (css class, raw text); every text is escaped here."""
-    out = [_STYLE, '<table class="dmtools-table">',
-           f"<caption style='text-align:left'>{html.escape(caption)}</caption><thead><tr>"]
+    out = [
+        _STYLE,
+        '<table class="dmtools-table">',
+        f"<caption style='text-align:left'>{html.escape(caption)}</caption><thead><tr>",
+    ]
     out += [f"<th>{html.escape(h)}</th>" for h in headers]
     out.append("</tr></thead><tbody>")
     for row in rows:
         cells = "".join(
-            f'<td class="{css}">{html.escape(text)}</td>' if css else
-            f"<td>{html.escape(text)}</td>" for css, text in row
+            f'<td class="{css}">{html.escape(text)}</td>'
+            if css
+            else f"<td>{html.escape(text)}</td>"
+            for css, text in row
         )
         out.append(f"<tr>{cells}</tr>")
     out.append("</tbody></table>")
@@ -64,23 +76,32 @@ def _edit_rows(plan: EditPlan) -> tuple[list[list[tuple[str, str]]], int]:
         for name, (old, new) in op.changes.items():
             total += 1
             if len(rows) < MAX_ROWS:
-                rows.append([("", op.video_id), ("", show(plan.labels.get(op.video_id), 40)),
-                             ("", name), ("old", show(old)),
-                             ("new", "clear" if is_cleared(new) else show(new))])
+                rows.append(
+                    [
+                        ("", op.video_id),
+                        ("", show(plan.labels.get(op.video_id), 40)),
+                        ("", name),
+                        ("old", show(old)),
+                        ("new", "clear" if is_cleared(new) else show(new)),
+                    ]
+                )
     return rows, total
 
 
 def _caption(plan: EditPlan) -> str:
     s = plan.summary()
     fields = ", ".join(f"{k} {v}" for k, v in s["fields"].items()) or "none"
-    return (f"Edit plan {plan.fingerprint[:12]}: {s['operations']} video(s) to change "
-            f"({fields}; {s['clears']} clear(s)); {s['unchanged_rows']} row(s) unchanged")
+    return (
+        f"Edit plan {plan.fingerprint[:12]}: {s['operations']} video(s) to change "
+        f"({fields}; {s['clears']} clear(s)); {s['unchanged_rows']} row(s) unchanged"
+    )
 
 
 def plan_html(plan: EditPlan) -> str:
     rows, total = _edit_rows(plan)
-    return _table(["video", "title", "field", "old", "→ new"], rows, total, _caption(plan),
-                  plan.notes)
+    return _table(
+        ["video", "title", "field", "old", "→ new"], rows, total, _caption(plan), plan.notes
+    )
 
 
 def plan_text(plan: EditPlan) -> str:
@@ -94,8 +115,10 @@ def plan_text(plan: EditPlan) -> str:
 
 
 def _delete_caption(plan: DeletePlan) -> str:
-    return (f"Delete plan {plan.fingerprint[:12]}: {len(plan)} video(s) to delete "
-            "(dry run unless applied with confirm=<count>)")
+    return (
+        f"Delete plan {plan.fingerprint[:12]}: {len(plan)} video(s) to delete "
+        "(dry run unless applied with confirm=<count>)"
+    )
 
 
 def _delete_rows(plan: DeletePlan) -> list[list[tuple[str, str]]]:
@@ -122,11 +145,20 @@ def _result_caption(result: ApplyResult) -> str:
 
 
 def _result_rows(result: ApplyResult) -> list[list[tuple[str, str]]]:
-    ordered = sorted(result.rows, key=lambda r: (r.status in ("applied", "unchanged", "deleted"),
-                                                 r.op_id))
-    return [[("", str(r.op_id)), ("", r.video_id), ("", r.status),
-             ("", "" if r.http_status is None else str(r.http_status)),
-             ("", r.error_type or ""), ("", show(r.message, 100))] for r in ordered[:MAX_ROWS]]
+    ordered = sorted(
+        result.rows, key=lambda r: (r.status in ("applied", "unchanged", "deleted"), r.op_id)
+    )
+    return [
+        [
+            ("", str(r.op_id)),
+            ("", r.video_id),
+            ("", r.status),
+            ("", "" if r.http_status is None else str(r.http_status)),
+            ("", r.error_type or ""),
+            ("", show(r.message, 100)),
+        ]
+        for r in ordered[:MAX_ROWS]
+    ]
 
 
 def result_html(result: ApplyResult) -> str:
@@ -137,8 +169,10 @@ def result_html(result: ApplyResult) -> str:
 def result_text(result: ApplyResult) -> str:
     lines = [_result_caption(result)]
     problems = [r for r in result.rows if r.status in ("failed", "conflict")]
-    lines += [f"  {r.video_id}: {r.status} {r.error_type or ''} {show(r.message, 100)}".rstrip()
-              for r in problems[:20]]
+    lines += [
+        f"  {r.video_id}: {r.status} {r.error_type or ''} {show(r.message, 100)}".rstrip()
+        for r in problems[:20]
+    ]
     if len(problems) > 20:
         lines.append(f"  … and {len(problems) - 20} more")
     return "\n".join(lines)

@@ -18,7 +18,13 @@ __all__ = ["STATUSES", "ApplyResult", "OpResult"]
 
 #: Every status an operation can end with.
 STATUSES: tuple[str, ...] = (
-    "applied", "unchanged", "conflict", "failed", "not_attempted", "deleted", "already_absent",
+    "applied",
+    "unchanged",
+    "conflict",
+    "failed",
+    "not_attempted",
+    "deleted",
+    "already_absent",
 )
 
 
@@ -110,10 +116,19 @@ class ApplyResult:
         """
         import pandas as pd
 
-        frame = pd.DataFrame([asdict(r) for r in self.rows],
-                             columns=list(OpResult.__dataclass_fields__))
-        frame = frame.astype({"op_id": "Int64", "video_id": "string", "http_status": "Int64",
-                              "error_type": "string", "message": "string", "attempts": "Int64"})
+        frame = pd.DataFrame(
+            [asdict(r) for r in self.rows], columns=list(OpResult.__dataclass_fields__)
+        )
+        frame = frame.astype(
+            {
+                "op_id": "Int64",
+                "video_id": "string",
+                "http_status": "Int64",
+                "error_type": "string",
+                "message": "string",
+                "attempts": "Int64",
+            }
+        )
         frame["status"] = pd.Categorical(frame["status"], categories=list(STATUSES))
         frame = frame.rename(columns={"status": "op_status"})
         return frame.set_index(pd.Index(frame.pop("video_id"), name="id"))

@@ -69,8 +69,7 @@ def service_down(client: Client, exc: BaseException) -> bool:
 def describe(exc: BaseException) -> dict[str, Any]:
     """Journal fields (http_status, error_type, message) for an exception."""
     status = exc.status if isinstance(exc, APIError) else None
-    return {"http_status": status or None, "error_type": type(exc).__name__,
-            "message": str(exc)}
+    return {"http_status": status or None, "error_type": type(exc).__name__, "message": str(exc)}
 
 
 def api_base(client: Client) -> str:
@@ -97,9 +96,16 @@ Worker = Callable[[OpState], None]
 class Job:
     """Runs the operations of one journal with ``workers`` threads."""
 
-    def __init__(self, journal: Journal, worker: Worker, *, workers: int, progress: Progress,
-                 description: str,
-                 breaker: Callable[[BaseException], bool] = lambda exc: False) -> None:
+    def __init__(
+        self,
+        journal: Journal,
+        worker: Worker,
+        *,
+        workers: int,
+        progress: Progress,
+        description: str,
+        breaker: Callable[[BaseException], bool] = lambda exc: False,
+    ) -> None:
         self.journal = journal
         self.worker = worker
         self.workers = workers
@@ -118,17 +124,19 @@ class Job:
         except Exception as exc:  # one bad operation never stops the others
             fields = describe(exc)
             if state.in_doubt:
-                fields["message"] = (f"{fields['message']}; the outcome is unknown: run the job "
-                                     "again to resolve it by reading the video back")
-            self.journal.mark(state.row.op_id, "in_doubt" if state.in_doubt else "failed",
-                              **fields)
+                fields["message"] = (
+                    f"{fields['message']}; the outcome is unknown: run the job "
+                    "again to resolve it by reading the video back"
+                )
+            self.journal.mark(state.row.op_id, "in_doubt" if state.in_doubt else "failed", **fields)
             if is_fatal(exc):
                 self._halt(f"{type(exc).__name__}: {exc}")
             elif self.breaker(exc):
                 self._halt(f"service unavailable: {type(exc).__name__}: {exc}")
             elif not isinstance(exc, APIError | TransportError):
-                log.exception("operation %s on %s failed unexpectedly", state.row.op_id,
-                              state.row.video_id)
+                log.exception(
+                    "operation %s on %s failed unexpectedly", state.row.op_id, state.row.video_id
+                )
 
     def _halt(self, reason: str) -> None:
         with self._stop_lock:
@@ -139,8 +147,10 @@ class Job:
 
     def run(self) -> None:
         rows = self.journal.rows()
-        pending = sorted((r for r in rows if r.state not in FINAL),
-                         key=lambda r: (r.state not in IN_DOUBT, r.op_id))
+        pending = sorted(
+            (r for r in rows if r.state not in FINAL),
+            key=lambda r: (r.state not in IN_DOUBT, r.op_id),
+        )
         total, done = len(rows), len(rows) - len(pending)
         bar, callback = _progress(self.progress, total, done, self.description)
         queue = iter(pending)
@@ -176,16 +186,18 @@ class Job:
                 bar.close()
 
 
-def _report(bar: Any, callback: Callable[[int, int], Any] | None, step: int, done: int,
-            total: int) -> None:
+def _report(
+    bar: Any, callback: Callable[[int, int], Any] | None, step: int, done: int, total: int
+) -> None:
     if bar is not None:
         bar.update(step)
     if callback is not None:
         callback(done, total)
 
 
-def _progress(progress: Progress, total: int, done: int,
-              description: str) -> tuple[Any, Callable[[int, int], Any] | None]:
+def _progress(
+    progress: Progress, total: int, done: int, description: str
+) -> tuple[Any, Callable[[int, int], Any] | None]:
     if callable(progress):
         return None, progress
     if not progress:
@@ -198,8 +210,14 @@ def _progress(progress: Progress, total: int, done: int,
 _REPORTED = {"planned": "not_attempted", "sending": "failed", "in_doubt": "failed"}
 
 
-def result_from(journal: Journal, *, kind: str, fingerprint: str, stopped: str | None = None,
-                export_path: str | os.PathLike[str] | None = None) -> ApplyResult:
+def result_from(
+    journal: Journal,
+    *,
+    kind: str,
+    fingerprint: str,
+    stopped: str | None = None,
+    export_path: str | os.PathLike[str] | None = None,
+) -> ApplyResult:
     """The ApplyResult of a journal: one row per operation, in op_id order."""
     rows = []
     for r in journal.rows():
@@ -208,11 +226,27 @@ def result_from(journal: Journal, *, kind: str, fingerprint: str, stopped: str |
             message = f"not attempted ({stopped})" if stopped else "not attempted"
         elif r.state in IN_DOUBT and "outcome is unknown" not in message:
             message = (message + "; " if message else "") + (
-                "the outcome is unknown: run the job again to resolve it")
-        rows.append(OpResult(r.op_id, r.video_id, _REPORTED.get(r.state, r.state),
-                             r.http_status, r.error_type, message, r.attempts))
-    result = ApplyResult(rows, kind=kind, fingerprint=fingerprint, journal_path=journal.path,
-                         export_path=export_path, stopped=stopped)
+                "the outcome is unknown: run the job again to resolve it"
+            )
+        rows.append(
+            OpResult(
+                r.op_id,
+                r.video_id,
+                _REPORTED.get(r.state, r.state),
+                r.http_status,
+                r.error_type,
+                message,
+                r.attempts,
+            )
+        )
+    result = ApplyResult(
+        rows,
+        kind=kind,
+        fingerprint=fingerprint,
+        journal_path=journal.path,
+        export_path=export_path,
+        stopped=stopped,
+    )
     result._journal = journal if journal.path is None else None
     return result
 
@@ -242,20 +276,31 @@ def run_job(
             store.check(identity)  # before the account id, which may need a request
         identity["account_id"] = str(client.account_id)
         if store.is_new:
-            header = {**identity, "scopes": list(client.scopes), "plan": dict(plan_data),
-                      "dmtools_version": _version(), **(extra_header or {})}
+            header = {
+                **identity,
+                "scopes": list(client.scopes),
+                "plan": dict(plan_data),
+                "dmtools_version": _version(),
+                **(extra_header or {}),
+            }
             store.start(header, ops)
         else:
             store.check(identity)
         store.lock()
         if before_first_write is not None:
             before_first_write(store)
-        job = Job(store, worker_factory(store), workers=workers, progress=progress,
-                  description=f"{kind} {fingerprint[:8]}",
-                  breaker=lambda exc: service_down(client, exc))
+        job = Job(
+            store,
+            worker_factory(store),
+            workers=workers,
+            progress=progress,
+            description=f"{kind} {fingerprint[:8]}",
+            breaker=lambda exc: service_down(client, exc),
+        )
         job.run()
-        return result_from(store, kind=kind, fingerprint=fingerprint, stopped=job.stopped,
-                           export_path=export_path)
+        return result_from(
+            store, kind=kind, fingerprint=fingerprint, stopped=job.stopped, export_path=export_path
+        )
     finally:
         if store.path is not None:
             store.close()

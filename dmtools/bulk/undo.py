@@ -46,14 +46,17 @@ def _from(store: Journal) -> EditPlan:
         notes = []
         if gone:
             shown = ", ".join(gone[:10]) + (" …" if len(gone) > 10 else "")
-            notes.append(f"{len(gone)} deleted video(s) cannot be restored ({shown}); their "
-                         f"metadata was exported to {header.get('export_path')}")
+            notes.append(
+                f"{len(gone)} deleted video(s) cannot be restored ({shown}); their "
+                f"metadata was exported to {header.get('export_path')}"
+            )
         return EditPlan({}, notes=notes, labels={k: v for k, v in labels.items() if k in gone})
     changes: dict[str, dict[str, tuple[Value, Value]]] = {}
     for row in rows:
         if row.state != "applied" or not row.sent:
             continue
         before = row.before or {}
-        changes[row.video_id] = {name: (value, before.get(name)) for name, value in
-                                 row.sent.items() if name in before}
+        changes[row.video_id] = {
+            name: (value, before.get(name)) for name, value in row.sent.items() if name in before
+        }
     return EditPlan(changes, labels={k: v for k, v in labels.items() if k in changes})

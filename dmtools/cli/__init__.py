@@ -15,16 +15,22 @@ import typer
 from dmtools.cli import account, data, demo, edits, lab
 from dmtools.cli._common import EXIT_CODES_HELP, setup_output
 
-app = typer.Typer(help="The Dailymotion Platform API from Jupyter and pandas.",
-                  no_args_is_help=True, add_completion=False, rich_markup_mode=None,
-                  pretty_exceptions_enable=False, epilog=EXIT_CODES_HELP + """\b
+app = typer.Typer(
+    help="The Dailymotion Platform API from Jupyter and pandas.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    epilog=EXIT_CODES_HELP
+    + """\b
 Credentials come from `dmtools login` (saved session) or the environment:
 DMTOOLS_CLIENT_ID, DMTOOLS_CLIENT_SECRET, DMTOOLS_USERNAME, DMTOOLS_PASSWORD,
 DMTOOLS_GRANT, DMTOOLS_SANDBOX_URL; DMTOOLS_CONFIG_DIR and DMTOOLS_TOKEN_STORE say where
 the session is kept. Secrets are never command-line options.
 \b
 Start with:  dmtools demo
-""")
+""",
+)
 
 
 def _version(value: bool) -> None:
@@ -37,21 +43,31 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    verbose: Annotated[int, typer.Option(
-        "--verbose", "-v", count=True, help="More log messages on stderr (-vv for debug).")] = 0,
-    version: Annotated[bool, typer.Option(
-        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "--verbose", "-v", count=True, help="More log messages on stderr (-vv for debug)."
+        ),
+    ] = 0,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """dmtools command-line interface."""
     setup_output(verbose)
 
 
-@app.command(epilog="""\b
+@app.command(
+    epilog="""\b
 Examples:
   dmtools sandbox
   dmtools sandbox --videos 5000 --port 8123 --db sandbox.sqlite
   dmtools sandbox --json        # one JSON line with the URL and the demo credentials
-""")
+"""
+)
 def sandbox(
     port: int = typer.Option(0, help="TCP port on 127.0.0.1 (0: an ephemeral port)."),
     videos: int = typer.Option(1500, help="Videos in the demo user's channel."),
@@ -69,8 +85,16 @@ def sandbox(
     def ready(server: Any, credentials: Credentials) -> None:
         typer.echo(ready_line(server, credentials) if json_line else banner(server, credentials))
 
-    serve(videos=videos, seed=seed, port=port, host="127.0.0.1", db_path=db,
-          settings=Settings(token_lifetime=token_lifetime), latency=latency, ready=ready)
+    serve(
+        videos=videos,
+        seed=seed,
+        port=port,
+        host="127.0.0.1",
+        db_path=db,
+        settings=Settings(token_lifetime=token_lifetime),
+        latency=latency,
+        ready=ready,
+    )
 
 
 for _module in (account, data, edits, demo, lab):

@@ -69,13 +69,16 @@ Exit codes (the stderr line starting with "error:" says why):
 F = TypeVar("F", bound=Callable[..., Any])
 
 # Options shared by several commands.
-ProgressOption = Annotated[bool, typer.Option("--progress/--no-progress",
-                                              help="Progress bar on stderr.")]
+ProgressOption = Annotated[
+    bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")
+]
 WorkersOption = Annotated[int, typer.Option(help="Requests or videos handled at once.")]
-ResultOption = Annotated[Path | None, typer.Option(
-    "--result", help="Result file (.csv or .json), one row per video.")]
-JournalOption = Annotated[Path | None, typer.Option(
-    help="Journal file of the job (an existing one is resumed).")]
+ResultOption = Annotated[
+    Path | None, typer.Option("--result", help="Result file (.csv or .json), one row per video.")
+]
+JournalOption = Annotated[
+    Path | None, typer.Option(help="Journal file of the job (an existing one is resumed).")
+]
 
 
 def out(text: str = "") -> None:
@@ -121,8 +124,10 @@ def _reason(exc: BaseException) -> str:
         text = str(exc).strip() or type(exc).__name__
     text = " ".join(text.split())
     if isinstance(exc, PermissionDenied) and exc.missing_scope:
-        text += (f" (the session lacks the {exc.missing_scope!r} scope: run `dmtools login "
-                 "--access delete` or `--scope ...` again)")
+        text += (
+            f" (the session lacks the {exc.missing_scope!r} scope: run `dmtools login "
+            "--access delete` or `--scope ...` again)"
+        )
     elif isinstance(exc, AuthenticationError) and "dmtools login" not in text:
         text += " (run `dmtools login` again)"
     return text
@@ -157,8 +162,11 @@ def guarded(func: F) -> F:
         except (typer.Exit, typer.Abort):
             raise
         except KeyboardInterrupt:
-            typer.echo("\nerror: interrupted (a job with a journal resumes when the same "
-                       "command runs again)", err=True)
+            typer.echo(
+                "\nerror: interrupted (a job with a journal resumes when the same "
+                "command runs again)",
+                err=True,
+            )
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except Exception as exc:
             raise typer.Exit(report_error(exc)) from None
@@ -172,14 +180,19 @@ class _StderrHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            sys.stderr.write(f"{record.levelname.lower()} ({record.name}): "
-                             f"{record.getMessage()}\n")
+            sys.stderr.write(f"{record.levelname.lower()} ({record.name}): {record.getMessage()}\n")
         except Exception:  # pragma: no cover - a closed stream must not break a command
             self.handleError(record)
 
 
-def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
-                  file: Any = None, line: str | None = None) -> None:
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
     sys.stderr.write(f"warning: {message}\n")
 
 

@@ -37,9 +37,11 @@ if TYPE_CHECKING:
 PROFILE_FILE = "cli.json"
 PROFILE_VERSION = 1
 STORES = ("auto", "file", "keyring")
-NOT_LOGGED_IN = ("not logged in: run `dmtools login`, or set DMTOOLS_CLIENT_ID and "
-                 "DMTOOLS_CLIENT_SECRET (plus DMTOOLS_USERNAME and DMTOOLS_PASSWORD for the "
-                 "password grant)")
+NOT_LOGGED_IN = (
+    "not logged in: run `dmtools login`, or set DMTOOLS_CLIENT_ID and "
+    "DMTOOLS_CLIENT_SECRET (plus DMTOOLS_USERNAME and DMTOOLS_PASSWORD for the "
+    "password grant)"
+)
 
 
 def config_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -81,14 +83,20 @@ def load_profile(environ: Mapping[str, str] | None = None) -> Profile | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read {path}: {exc}; run `dmtools logout` and log in "
-                         "again") from None
+        raise InputError(
+            f"cannot read {path}: {exc}; run `dmtools logout` and log in again"
+        ) from None
     if not isinstance(data, dict) or data.get("version") != PROFILE_VERSION:
         raise InputError(f"{path} is not a dmtools login file; run `dmtools logout`")
-    return Profile(client_id=str(data["client_id"]), grant=str(data["grant"]),
-                   username=data.get("username"), sandbox_url=data.get("sandbox_url"),
-                   store=str(data["store"]), key=str(data["key"]),
-                   scopes=tuple(data.get("scopes") or ()))
+    return Profile(
+        client_id=str(data["client_id"]),
+        grant=str(data["grant"]),
+        username=data.get("username"),
+        sandbox_url=data.get("sandbox_url"),
+        store=str(data["store"]),
+        key=str(data["key"]),
+        scopes=tuple(data.get("scopes") or ()),
+    )
 
 
 def save_profile(profile: Profile, environ: Mapping[str, str] | None = None) -> Path:
@@ -167,7 +175,9 @@ class StoredSession:
 
         return SessionExpired(
             "the saved session has expired: run `dmtools login` again, or set "
-            "DMTOOLS_CLIENT_SECRET so that it renews itself", type="login_required")
+            "DMTOOLS_CLIENT_SECRET so that it renews itself",
+            type="login_required",
+        )
 
     def access_token(self) -> str:
         token = self._token
@@ -224,10 +234,15 @@ def stored_client(profile: Profile, env: Mapping[str, str]) -> Client | None:
     secret = Secret.wrap(env.get("DMTOOLS_CLIENT_SECRET") or None)
     if secret is None:
         return Client(StoredSession(profile, token, store))
-    endpoint = TokenEndpoint(client_id=profile.client_id, client_secret=secret,
-                             endpoints=profile.endpoints, partner=profile.partner)
-    manager = TokenManager(endpoint, token, grant=token.grant, scope=token.scope, store=store,
-                           key=profile.key)
+    endpoint = TokenEndpoint(
+        client_id=profile.client_id,
+        client_secret=secret,
+        endpoints=profile.endpoints,
+        partner=profile.partner,
+    )
+    manager = TokenManager(
+        endpoint, token, grant=token.grant, scope=token.scope, store=store, key=profile.key
+    )
     return Client(manager)
 
 
@@ -252,14 +267,19 @@ def open_client(access: str = "edit", environ: Mapping[str, str] | None = None) 
         if client is not None:
             return client
         if not credentials_in_env(env):
-            raise SessionExpired("the saved session has ended (logged out or refused): run "
-                                 "`dmtools login` again", type="login_required")
+            raise SessionExpired(
+                "the saved session has ended (logged out or refused): run `dmtools login` again",
+                type="login_required",
+            )
     if not credentials_in_env(env):
         raise SessionExpired(NOT_LOGGED_IN, type="login_required")
     if env.get("DMTOOLS_GRANT") == "authorization_code":
-        raise SessionExpired("the authorization-code grant needs a browser: run `dmtools login "
-                             "--grant authorization_code` once, then the commands use the "
-                             "saved session", type="login_required")
+        raise SessionExpired(
+            "the authorization-code grant needs a browser: run `dmtools login "
+            "--grant authorization_code` once, then the commands use the "
+            "saved session",
+            type="login_required",
+        )
     return connect_from_env_or_sandbox(access, environ=env)
 
 
@@ -275,8 +295,9 @@ def partner_key_in_use(environ: Mapping[str, str] | None = None) -> bool:
         return profile.partner
     if not env.get("DMTOOLS_CLIENT_ID"):
         return False
-    grant = env.get("DMTOOLS_GRANT") or ("password" if env.get("DMTOOLS_USERNAME")
-                                         else "client_credentials")
+    grant = env.get("DMTOOLS_GRANT") or (
+        "password" if env.get("DMTOOLS_USERNAME") else "client_credentials"
+    )
     return grant == "client_credentials"
 
 
@@ -292,12 +313,27 @@ def env_or(value: str | None, name: str, environ: Mapping[str, str] | None = Non
     return value if value else (env.get(name) or None)
 
 
-def profile_for(*, client_id: str, grant: str, username: str | None, endpoints: Endpoints,
-                store: str, key: str, scopes: Sequence[str]) -> Profile:
+def profile_for(
+    *,
+    client_id: str,
+    grant: str,
+    username: str | None,
+    endpoints: Endpoints,
+    store: str,
+    key: str,
+    scopes: Sequence[str],
+) -> Profile:
     """The profile of a fresh login."""
     sandbox_url = None if endpoints == Endpoints.dailymotion() else endpoints.api_url
-    return Profile(client_id=client_id, grant=grant, username=username, sandbox_url=sandbox_url,
-                   store=store, key=key, scopes=tuple(scopes))
+    return Profile(
+        client_id=client_id,
+        grant=grant,
+        username=username,
+        sandbox_url=sandbox_url,
+        store=store,
+        key=key,
+        scopes=tuple(scopes),
+    )
 
 
 def snapshot_of(client: Client) -> dict[str, Any]:

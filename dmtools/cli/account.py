@@ -67,8 +67,9 @@ def _plain(value: str | None, prompt: str) -> str:
     return answer
 
 
-def _code_login(flow: AuthorizationCodeFlow, *, paste: bool, browser: bool,
-                timeout: float) -> Token:
+def _code_login(
+    flow: AuthorizationCodeFlow, *, paste: bool, browser: bool, timeout: float
+) -> Token:
     """Run the consent-page login: local listener (default) or paste the redirected URL."""
     if paste:
         url = flow.authorization_url()
@@ -77,8 +78,7 @@ def _code_login(flow: AuthorizationCodeFlow, *, paste: bool, browser: bool,
         redirected = _secret(None, "Paste the URL your browser was sent to")
         return flow.complete(redirected.reveal())
     login = flow.start_local_server(timeout=timeout)
-    info("Sign in on the consent page (waiting for the answer on "
-         f"{login.redirect_uri}):")
+    info(f"Sign in on the consent page (waiting for the answer on {login.redirect_uri}):")
     info(f"  {login.url}")
     if browser:
         import webbrowser
@@ -93,35 +93,78 @@ def _code_login(flow: AuthorizationCodeFlow, *, paste: bool, browser: bool,
 
 @guarded
 def login(
-    grant: Annotated[str | None, typer.Option(
-        "--grant", "-g", help="client_credentials (private key), password or "
-        "authorization_code (public key). Default: DMTOOLS_GRANT, else password with a "
-        "username, else client_credentials.")] = None,
-    sandbox_url: Annotated[str | None, typer.Option(
-        "--sandbox-url", metavar="URL", help="Log in to a sandbox running at this loopback URL "
-        "(default: DMTOOLS_SANDBOX_URL, else the real API).")] = None,
-    client_id: Annotated[str | None, typer.Option(
-        "--client-id", help="The API key (not secret). Default: DMTOOLS_CLIENT_ID, else "
-        "asked.")] = None,
-    username: Annotated[str | None, typer.Option(
-        "--username", "-u", help="Account for the password grant. Default: DMTOOLS_USERNAME, "
-        "else asked.")] = None,
-    access: Annotated[str, typer.Option(
-        help="read-only, edit or delete: the scopes to ask for, for the kind of key.")] = "edit",
-    scope: Annotated[list[str] | None, typer.Option(
-        "--scope", help="Exact scope to ask for instead of --access (repeat for several).")] = None,
-    store: Annotated[str | None, typer.Option(
-        help="Where the token is kept: auto (the system keyring if it is safe, else a 0600 "
-        "file), keyring or file. Default: DMTOOLS_TOKEN_STORE, else auto.")] = None,
-    redirect_uri: Annotated[str | None, typer.Option(
-        help="Callback URL registered for the key (authorization_code). Default: "
-        "DMTOOLS_REDIRECT_URI, else a listener on 127.0.0.1.")] = None,
-    paste: Annotated[bool, typer.Option(
-        "--paste", help="authorization_code: paste the URL the browser was sent to instead of "
-        "listening on 127.0.0.1.")] = False,
-    browser: Annotated[bool, typer.Option(
-        "--browser/--no-browser", help="Open the consent page in a browser "
-        "(authorization_code).")] = True,
+    grant: Annotated[
+        str | None,
+        typer.Option(
+            "--grant",
+            "-g",
+            help="client_credentials (private key), password or "
+            "authorization_code (public key). Default: DMTOOLS_GRANT, else password with a "
+            "username, else client_credentials.",
+        ),
+    ] = None,
+    sandbox_url: Annotated[
+        str | None,
+        typer.Option(
+            "--sandbox-url",
+            metavar="URL",
+            help="Log in to a sandbox running at this loopback URL "
+            "(default: DMTOOLS_SANDBOX_URL, else the real API).",
+        ),
+    ] = None,
+    client_id: Annotated[
+        str | None,
+        typer.Option(
+            "--client-id", help="The API key (not secret). Default: DMTOOLS_CLIENT_ID, else asked."
+        ),
+    ] = None,
+    username: Annotated[
+        str | None,
+        typer.Option(
+            "--username",
+            "-u",
+            help="Account for the password grant. Default: DMTOOLS_USERNAME, else asked.",
+        ),
+    ] = None,
+    access: Annotated[
+        str,
+        typer.Option(help="read-only, edit or delete: the scopes to ask for, for the kind of key."),
+    ] = "edit",
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scope", help="Exact scope to ask for instead of --access (repeat for several)."
+        ),
+    ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            help="Where the token is kept: auto (the system keyring if it is safe, else a 0600 "
+            "file), keyring or file. Default: DMTOOLS_TOKEN_STORE, else auto."
+        ),
+    ] = None,
+    redirect_uri: Annotated[
+        str | None,
+        typer.Option(
+            help="Callback URL registered for the key (authorization_code). Default: "
+            "DMTOOLS_REDIRECT_URI, else a listener on 127.0.0.1."
+        ),
+    ] = None,
+    paste: Annotated[
+        bool,
+        typer.Option(
+            "--paste",
+            help="authorization_code: paste the URL the browser was sent to instead of "
+            "listening on 127.0.0.1.",
+        ),
+    ] = False,
+    browser: Annotated[
+        bool,
+        typer.Option(
+            "--browser/--no-browser",
+            help="Open the consent page in a browser (authorization_code).",
+        ),
+    ] = True,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the consent page.")] = 300.0,
 ) -> None:
     """Log in to the Dailymotion API (or a sandbox) and keep the session for later commands.
@@ -143,20 +186,30 @@ def login(
         raise InputError(f"unknown grant {kind!r}: use one of {', '.join(GRANTS)}")
     scopes = list(scope) if scope else list(scopes_for(access, GRANT_KIND[kind]))
     token_store, store_kind = _session.open_store(
-        _session.env_or(store, "DMTOOLS_TOKEN_STORE") or "auto")
+        _session.env_or(store, "DMTOOLS_TOKEN_STORE") or "auto"
+    )
     key = _plain(_session.env_or(client_id, "DMTOOLS_CLIENT_ID"), "API key (client id)")
     secret = _secret(env.get("DMTOOLS_CLIENT_SECRET"), "API secret")
     recorder = _session.RecordingStore(token_store)
-    options: dict[str, Any] = {"client_id": key, "client_secret": secret, "scope": scopes,
-                               "endpoints": endpoints, "token_store": recorder}
+    options: dict[str, Any] = {
+        "client_id": key,
+        "client_secret": secret,
+        "scope": scopes,
+        "endpoints": endpoints,
+        "token_store": recorder,
+    }
     if kind == "password":
         user = _plain(user, "Username")
         password = _secret(env.get("DMTOOLS_PASSWORD"), "Password")
         manager = create_token_manager(kind, username=user, password=password, **options)
     elif kind == "authorization_code":
-        flow = AuthorizationCodeFlow(key, secret, _session.env_or(redirect_uri,
-                                                                  "DMTOOLS_REDIRECT_URI"),
-                                     scope=scopes, endpoints=endpoints)
+        flow = AuthorizationCodeFlow(
+            key,
+            secret,
+            _session.env_or(redirect_uri, "DMTOOLS_REDIRECT_URI"),
+            scope=scopes,
+            endpoints=endpoints,
+        )
         _code_login(flow, paste=paste, browser=browser, timeout=timeout)
         manager = create_token_manager(kind, code_flow=flow, **options)
     else:
@@ -165,15 +218,23 @@ def login(
     client = Client(manager)
     facts = _session.snapshot_of(client)
     assert recorder.key is not None
-    profile = _session.profile_for(client_id=key, grant=kind, username=user if kind == "password"
-                                   else None, endpoints=endpoints, store=store_kind,
-                                   key=recorder.key, scopes=client.scopes)
+    profile = _session.profile_for(
+        client_id=key,
+        grant=kind,
+        username=user if kind == "password" else None,
+        endpoints=endpoints,
+        store=store_kind,
+        key=recorder.key,
+        scopes=client.scopes,
+    )
     _session.save_profile(profile)
     client.close()
     who = facts["screenname"] or facts["username"] or facts["id"]
     where = " (sandbox)" if facts["sandbox"] else ""
-    out(f"Logged in as {who}{where} with {' '.join(facts['scopes']) or 'no scopes'}; "
-        f"token valid until {facts['expires_at'] or 'unknown'}")
+    out(
+        f"Logged in as {who}{where} with {' '.join(facts['scopes']) or 'no scopes'}; "
+        f"token valid until {facts['expires_at'] or 'unknown'}"
+    )
     info(f"Session saved in {_session.describe_store(token_store)}")
 
 
@@ -186,8 +247,10 @@ def whoami(
     client = _session.open_client("edit")
     with client:
         facts = _session.snapshot_of(client)
-    from_profile = profile is not None and (not os.environ.get("DMTOOLS_CLIENT_ID") or
-                                            os.environ["DMTOOLS_CLIENT_ID"] == profile.client_id)
+    from_profile = profile is not None and (
+        not os.environ.get("DMTOOLS_CLIENT_ID")
+        or os.environ["DMTOOLS_CLIENT_ID"] == profile.client_id
+    )
     facts["session"] = "saved" if from_profile else "environment"
     if as_json:
         out(json.dumps(facts))

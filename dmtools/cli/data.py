@@ -66,47 +66,79 @@ def parse_filters(items: list[str] | None) -> dict[str, str]:
     return filters
 
 
-def load_channel(client: Client, *, fields: Any = None, progress: bool = True,
-                 workers: int = 8, owner: str = "me", **filters: Any) -> pd.DataFrame:
+def load_channel(
+    client: Client,
+    *,
+    fields: Any = None,
+    progress: bool = True,
+    workers: int = 8,
+    owner: str = "me",
+    **filters: Any,
+) -> pd.DataFrame:
     """``dm.load_videos`` with a line on stderr saying what was loaded, how fast."""
     from dmtools.videos import load_videos
 
     started = time.perf_counter()
-    df = load_videos(client, owner=owner, fields=fields, progress=progress, workers=workers,
-                     **filters)
-    info(f"Loaded {len(df):,} videos ({len(df.columns)} columns) in "
-         f"{time.perf_counter() - started:.1f} s")
+    df = load_videos(
+        client, owner=owner, fields=fields, progress=progress, workers=workers, **filters
+    )
+    info(
+        f"Loaded {len(df):,} videos ({len(df.columns)} columns) in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
     return df
 
 
 @guarded
 def export(
     output: Annotated[Path, typer.Argument(help="File to write: .csv, .xlsx or .parquet.")],
-    fields: Annotated[str | None, typer.Option(
-        help="Comma-separated fields (columns), or 'all'. Default: the usual editable and "
-        "statistics fields.")] = None,
-    owner: Annotated[str, typer.Option(
-        help="'me' (every channel of the organisation for a private key), or a user id or "
-        "username.")] = "me",
-    channel: Annotated[str | None, typer.Option(
-        help="Only this category (music, news, ...).")] = None,
+    fields: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated fields (columns), or 'all'. Default: the usual editable and "
+            "statistics fields."
+        ),
+    ] = None,
+    owner: Annotated[
+        str,
+        typer.Option(
+            help="'me' (every channel of the organisation for a private key), or a user id or "
+            "username."
+        ),
+    ] = "me",
+    channel: Annotated[
+        str | None, typer.Option(help="Only this category (music, news, ...).")
+    ] = None,
     search: Annotated[str | None, typer.Option(help="Only videos matching this search.")] = None,
-    tag: Annotated[list[str] | None, typer.Option(
-        "--tag", help="Only videos with this tag (repeat).")] = None,
-    created_after: Annotated[str | None, typer.Option(
-        metavar="DATE", help="ISO date/time or unix seconds.")] = None,
-    created_before: Annotated[str | None, typer.Option(
-        metavar="DATE", help="ISO date/time or unix seconds.")] = None,
-    private: Annotated[bool | None, typer.Option(
-        "--private/--public", help="Only private / public videos.")] = None,
-    published: Annotated[bool | None, typer.Option(
-        "--published/--unpublished", help="Only published / unpublished videos.")] = None,
-    filter_: Annotated[list[str] | None, typer.Option(
-        "--filter", metavar="NAME=VALUE",
-        help="Any other list filter of the API (repeat).")] = None,
-    snapshot: Annotated[bool, typer.Option(
-        "--snapshot/--no-snapshot", help="Also write OUTPUT.snapshot.parquet for `dmtools "
-        "plan`.")] = True,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", help="Only videos with this tag (repeat).")
+    ] = None,
+    created_after: Annotated[
+        str | None, typer.Option(metavar="DATE", help="ISO date/time or unix seconds.")
+    ] = None,
+    created_before: Annotated[
+        str | None, typer.Option(metavar="DATE", help="ISO date/time or unix seconds.")
+    ] = None,
+    private: Annotated[
+        bool | None, typer.Option("--private/--public", help="Only private / public videos.")
+    ] = None,
+    published: Annotated[
+        bool | None,
+        typer.Option("--published/--unpublished", help="Only published / unpublished videos."),
+    ] = None,
+    filter_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter", metavar="NAME=VALUE", help="Any other list filter of the API (repeat)."
+        ),
+    ] = None,
+    snapshot: Annotated[
+        bool,
+        typer.Option(
+            "--snapshot/--no-snapshot",
+            help="Also write OUTPUT.snapshot.parquet for `dmtools plan`.",
+        ),
+    ] = True,
     progress: ProgressOption = True,
     workers: WorkersOption = 8,
 ) -> None:
@@ -116,14 +148,25 @@ def export(
 
     check_suffix(output)
     filters: dict[str, Any] = {
-        "channel": channel, "search": search, "tags": list(tag) if tag else None,
-        "created_after": created_after, "created_before": created_before,
-        "private": private, "published": published, **parse_filters(filter_),
+        "channel": channel,
+        "search": search,
+        "tags": list(tag) if tag else None,
+        "created_after": created_after,
+        "created_before": created_before,
+        "private": private,
+        "published": published,
+        **parse_filters(filter_),
     }
     client = _session.open_client("edit")
     with client:
-        df = load_channel(client, fields=fields, progress=progress, workers=workers, owner=owner,
-                          **{k: v for k, v in filters.items() if v is not None})
+        df = load_channel(
+            client,
+            fields=fields,
+            progress=progress,
+            workers=workers,
+            owner=owner,
+            **{k: v for k, v in filters.items() if v is not None},
+        )
     export_frame(df, output)
     out(f"Wrote {len(df):,} videos to {output}")
     if snapshot:
@@ -134,15 +177,25 @@ def export(
 
 @guarded
 def report(
-    source: Annotated[Path | None, typer.Option(
-        "--from", metavar="FILE", help="Report on an exported file instead of loading the "
-        "channel (no login needed).")] = None,
+    source: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            metavar="FILE",
+            help="Report on an exported file instead of loading the channel (no login needed).",
+        ),
+    ] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("dmtools-report"),
-    title: Annotated[str | None, typer.Option(
-        help="Report title. Default: the channel's name.")] = None,
-    as_of: Annotated[str | None, typer.Option(
-        metavar="DATE", help="'Now' for views per day. Default: the latest time found in the "
-        "data.")] = None,
+    title: Annotated[
+        str | None, typer.Option(help="Report title. Default: the channel's name.")
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            metavar="DATE",
+            help="'Now' for views per day. Default: the latest time found in the data.",
+        ),
+    ] = None,
     progress: ProgressOption = True,
 ) -> None:
     """Write a channel report: one self-contained HTML file plus a PNG per chart."""
@@ -156,11 +209,14 @@ def report(
         with client:
             df = load_channel(client, progress=progress)
     started = time.perf_counter()
-    result = channel_report(df, out_dir / "report.html", title=title, as_of=as_of,
-                            png_dir=out_dir / "png")
+    result = channel_report(
+        df, out_dir / "report.html", title=title, as_of=as_of, png_dir=out_dir / "png"
+    )
     out(f"Report: {result.html} ({len(df):,} videos)")
-    out(f"Charts: {len(result.pngs)} PNG files in {out_dir / 'png'} "
-        f"({time.perf_counter() - started:.1f} s)")
+    out(
+        f"Charts: {len(result.pngs)} PNG files in {out_dir / 'png'} "
+        f"({time.perf_counter() - started:.1f} s)"
+    )
 
 
 def register(app: typer.Typer) -> None:

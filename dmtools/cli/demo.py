@@ -31,8 +31,11 @@ Examples:
 TITLE_TARGET = 70
 STEPS = 8
 #: What the clean-up fixes: health-check problem -> words for people.
-FIXED = {"missing_description": "without a description", "no_tags": "without tags",
-         "long_title": f"with a title over {TITLE_TARGET} characters"}
+FIXED = {
+    "missing_description": "without a description",
+    "no_tags": "without tags",
+    "long_title": f"with a title over {TITLE_TARGET} characters",
+}
 
 
 class _Steps:
@@ -69,8 +72,11 @@ def findings(df: pd.DataFrame) -> dict[str, pd.Index]:
 
     found = health_check(df)
     long = df.index[df["title"].str.len().fillna(0).astype(int) > TITLE_TARGET]
-    return {"missing_description": found.ids("missing_description"),
-            "no_tags": found.ids("no_tags"), "long_title": pd.Index(long, name="id")}
+    return {
+        "missing_description": found.ids("missing_description"),
+        "no_tags": found.ids("no_tags"),
+        "long_title": pd.Index(long, name="id"),
+    }
 
 
 def cleanup(df: pd.DataFrame, found: dict[str, pd.Index]) -> pd.DataFrame:
@@ -84,8 +90,10 @@ def cleanup(df: pd.DataFrame, found: dict[str, pd.Index]) -> pd.DataFrame:
         title = str(df.at[vid, "title"])
         edited.at[vid, "description"] = f"{title}: a {label.lower() or 'new'} video from {owner}."
     untagged = set(found["no_tags"])
-    edited["tags"] = [[str(cat)] if vid in untagged and isinstance(cat, str) else tags
-                      for vid, tags, cat in zip(df.index, df["tags"], df["channel"], strict=True)]
+    edited["tags"] = [
+        [str(cat)] if vid in untagged and isinstance(cat, str) else tags
+        for vid, tags, cat in zip(df.index, df["tags"], df["channel"], strict=True)
+    ]
     for vid in found["long_title"]:
         edited.at[vid, "title"] = shorten(str(df.at[vid, "title"]))
     return edited
@@ -96,21 +104,26 @@ def _summary(df: pd.DataFrame) -> None:
     from dmtools.schema import CATEGORY_LABELS
 
     figures = report.key_figures(df)["value"]
-    out(f"   {figures['videos']:,} videos · {figures['views']:,} views · {figures['likes']:,} "
+    out(
+        f"   {figures['videos']:,} videos · {figures['views']:,} views · {figures['likes']:,} "
         f"likes · {figures['hours of video']:,} hours of video · {figures['private videos']:,} "
-        f"private · {figures['unpublished videos']:,} unpublished")
+        f"private · {figures['unpublished videos']:,} unpublished"
+    )
     out(f"   uploads from {figures['first upload']:%Y-%m-%d} to {figures['last upload']:%Y-%m-%d}")
     out("   Top videos by views:")
     for vid, row in report.top_videos(df, 5).iterrows():
         label = CATEGORY_LABELS.get(str(row["channel"]), str(row["channel"]))
-        out(f"     {vid}  {str(row['title'])[:40]:<40} {int(row['views_total']):>8,} views  "
-            f"{label}")
+        out(
+            f"     {vid}  {str(row['title'])[:40]:<40} {int(row['views_total']):>8,} views  {label}"
+        )
     categories = report.by_category(df)
     out(f"   Categories ({len(categories)}), top 5 by views:")
     for _, row in categories.head(5).iterrows():
-        out(f"     {row['label']:<24} {int(row['videos']):>5,} videos "
+        out(
+            f"     {row['label']:<24} {int(row['videos']):>5,} videos "
             f"{int(row['views']):>9,} views "
-            f"({row['views_share']:.0%})")
+            f"({row['views_share']:.0%})"
+        )
 
 
 def _load(client: Client, progress: bool) -> pd.DataFrame:
@@ -134,15 +147,18 @@ def _clean(folder: Path) -> None:
         path.unlink()
 
 
-def run_demo(out_dir: Path, *, videos: int, seed: int, report: bool, progress: bool,
-             workers: int) -> None:
+def run_demo(
+    out_dir: Path, *, videos: int, seed: int, report: bool, progress: bool, workers: int
+) -> None:
     import dmtools as dm
     from dmtools.notebook import login_summary
     from dmtools.secrets import Secret
 
     steps = _Steps()
-    out("dmtools demo: a tour of dmtools on a local sandbox of the Dailymotion API "
-        "(nothing leaves this machine)")
+    out(
+        "dmtools demo: a tour of dmtools on a local sandbox of the Dailymotion API "
+        "(nothing leaves this machine)"
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     _clean(out_dir)
     steps("Starting a sandbox of the API (in this process)")
@@ -150,26 +166,36 @@ def run_demo(out_dir: Path, *, videos: int, seed: int, report: bool, progress: b
         out(f"   {sb.url}: demo user with a channel of {videos:,} videos ({steps.took()})")
         steps("Logging in: password grant with the demo credentials")
         c = sb.credentials
-        client = dm.connect("password", client_id=c.public_key.client_id,
-                            client_secret=Secret(c.public_key.client_secret),
-                            username=c.user.username, password=Secret(c.user.password),
-                            scope=["manage_videos"], endpoints=sb.endpoints)
+        client = dm.connect(
+            "password",
+            client_id=c.public_key.client_id,
+            client_secret=Secret(c.public_key.client_secret),
+            username=c.user.username,
+            password=Secret(c.user.password),
+            scope=["manage_videos"],
+            endpoints=sb.endpoints,
+        )
         with client:
             out(f"   {login_summary(client)}")
             steps("Loading the channel into a DataFrame: dm.load_videos(client)")
             started = time.perf_counter()
             df = _load(client, progress)
-            out(f"   {len(df):,} rows x {len(df.columns)} columns in "
-                f"{time.perf_counter() - started:.1f} s ({client.stats.get('sent', '?')} requests)")
+            out(
+                f"   {len(df):,} rows x {len(df.columns)} columns in "
+                f"{time.perf_counter() - started:.1f} s ({client.stats.get('sent', '?')} requests)"
+            )
             steps("What the channel looks like")
             _summary(df)
             steps("Channel report: dm.report.channel_report(df)")
             if report:
                 started = time.perf_counter()
-                written = dm.report.channel_report(df, out_dir / "report.html",
-                                                   png_dir=out_dir / "report_png")
-                out(f"   {written.html} and {len(written.pngs)} PNG charts in "
-                    f"{out_dir / 'report_png'} ({time.perf_counter() - started:.1f} s)")
+                written = dm.report.channel_report(
+                    df, out_dir / "report.html", png_dir=out_dir / "report_png"
+                )
+                out(
+                    f"   {written.html} and {len(written.pngs)} PNG charts in "
+                    f"{out_dir / 'report_png'} ({time.perf_counter() - started:.1f} s)"
+                )
             else:
                 out("   skipped (--no-report)")
             steps("Planning a metadata clean-up from the health check: dm.plan_edits(df, edited)")
@@ -184,48 +210,71 @@ def run_demo(out_dir: Path, *, videos: int, seed: int, report: bool, progress: b
             journal = out_dir / "cleanup.plan.journal"
             started = time.perf_counter()
             result = plan.apply(client, journal=journal, workers=workers, progress=progress)
-            finish(result, out_dir / "cleanup.plan.result.csv", time.perf_counter() - started,
-                   indent="   ")
+            finish(
+                result,
+                out_dir / "cleanup.plan.result.csv",
+                time.perf_counter() - started,
+                indent="   ",
+            )
             fixed = findings(_load(client, False))
-            out("   reloaded: " + ", ".join(f"{len(found[p]):,} -> {len(fixed[p]):,} videos "
-                                            f"{FIXED[p]}" for p in found))
+            out(
+                "   reloaded: "
+                + ", ".join(
+                    f"{len(found[p]):,} -> {len(fixed[p]):,} videos {FIXED[p]}" for p in found
+                )
+            )
             steps("Undoing it from the journal: dm.bulk.undo_plan(journal).apply(client)")
             restore = dm.bulk.undo_plan(journal)
             out(f"   undo plan: {len(restore):,} videos to restore")
             started = time.perf_counter()
-            undone = restore.apply(client, journal=out_dir / "cleanup.plan.undo.journal",
-                                   workers=workers, progress=progress)
-            finish(undone, out_dir / "cleanup.plan.undo.result.csv", time.perf_counter() - started,
-                   indent="   ")
+            undone = restore.apply(
+                client,
+                journal=out_dir / "cleanup.plan.undo.journal",
+                workers=workers,
+                progress=progress,
+            )
+            finish(
+                undone,
+                out_dir / "cleanup.plan.undo.result.csv",
+                time.perf_counter() - started,
+                indent="   ",
+            )
             differ = _same(df, _load(client, False))
             if differ:
                 out(f"   the channel differs from the first load in: {', '.join(differ)}")
                 raise typer.Exit(EXIT_INTERNAL)
-            out(f"   reloaded: every video is back as loaded in step 3 "
-                f"({len(df.columns) - 1} fields compared, updated_time aside)")
+            out(
+                f"   reloaded: every video is back as loaded in step 3 "
+                f"({len(df.columns) - 1} fields compared, updated_time aside)"
+            )
     out(f"\nDone in {steps.took()}. Files in {out_dir}/. Next:")
     out("   dmtools lab                # the example notebooks, on a sandbox like this one")
-    out("   dmtools sandbox            # a sandbox of your own; then: dmtools login "
-        "--sandbox-url URL")
-    out("   dmtools export videos.csv  # edit it, then: dmtools plan videos.csv; dmtools apply "
-        "videos.plan.json")
+    out(
+        "   dmtools sandbox            # a sandbox of your own; then: dmtools login "
+        "--sandbox-url URL"
+    )
+    out(
+        "   dmtools export videos.csv  # edit it, then: dmtools plan videos.csv; dmtools apply "
+        "videos.plan.json"
+    )
 
 
 @guarded
 def demo(
-    out_dir: Annotated[Path, typer.Option(
-        "--out", help="Folder for the report, plan, journals and results.")] = Path("dmtools-demo"),
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for the report, plan, journals and results.")
+    ] = Path("dmtools-demo"),
     videos: Annotated[int, typer.Option(help="Videos in the demo channel.")] = 1500,
     seed: Annotated[int, typer.Option(help="Seed of the demo data.")] = 7,
-    report: Annotated[bool, typer.Option(
-        "--report/--no-report", help="Write the channel report.")] = True,
+    report: Annotated[
+        bool, typer.Option("--report/--no-report", help="Write the channel report.")
+    ] = True,
     progress: ProgressOption = True,
     workers: WorkersOption = 8,
 ) -> None:
     """Run the whole toolkit on a local sandbox in under a minute: load, summarise, report,
     plan a clean-up, apply it, undo it."""
-    run_demo(out_dir, videos=videos, seed=seed, report=report, progress=progress,
-             workers=workers)
+    run_demo(out_dir, videos=videos, seed=seed, report=report, progress=progress, workers=workers)
 
 
 def register(app: typer.Typer) -> None:

@@ -63,6 +63,7 @@ metadata is exported before the first DELETE. Deleting cannot be undone.
 
 # -- shared ---------------------------------------------------------------------------------
 
+
 def _is_journal(path: Path) -> bool:
     try:
         with path.open("rb") as handle:
@@ -82,8 +83,10 @@ def show_plan(plan: EditPlan, rows: int = 10, indent: str = "") -> None:
 
     summary = plan.summary()
     fields = ", ".join(f"{name} {count}" for name, count in summary["fields"].items())
-    out(f"{indent}Plan {plan.fingerprint[:12]}: {summary['operations']:,} video(s) to change "
-        f"({fields or 'nothing'}); {summary['unchanged_rows']:,} unchanged")
+    out(
+        f"{indent}Plan {plan.fingerprint[:12]}: {summary['operations']:,} video(s) to change "
+        f"({fields or 'nothing'}); {summary['unchanged_rows']:,} unchanged"
+    )
     shown = 0
     for op in plan.ops:
         for name, (old, new) in op.changes.items():
@@ -109,8 +112,9 @@ def write_result(result: ApplyResult, path: Path) -> Path:
     return path
 
 
-def finish(result: ApplyResult, result_path: Path | None, seconds: float | None = None,
-           indent: str = "") -> None:
+def finish(
+    result: ApplyResult, result_path: Path | None, seconds: float | None = None, indent: str = ""
+) -> None:
     """Print the outcome, write the result file, and exit non-zero unless all went well."""
     counts = ", ".join(f"{status} {n:,}" for status, n in result.counts().items() if n)
     took = f" in {seconds:.1f} s" if seconds is not None else ""
@@ -129,24 +133,35 @@ def finish(result: ApplyResult, result_path: Path | None, seconds: float | None 
         down = result.stopped.startswith("service unavailable")
         raise typer.Exit(EXIT_API if down else EXIT_AUTH)
     if not result.ok:
-        info(f"error: {len(problems):,} operation(s) were not applied (conflicts, failures or "
-             "not attempted); see the results; run the same command again to retry failures")
+        info(
+            f"error: {len(problems):,} operation(s) were not applied (conflicts, failures or "
+            "not attempted); see the results; run the same command again to retry failures"
+        )
         raise typer.Exit(EXIT_PARTIAL)
 
 
 # -- commands -------------------------------------------------------------------------------
 
+
 @guarded
 def plan(
     edited: Annotated[Path, typer.Argument(help="The edited .csv, .xlsx or .parquet file.")],
-    snapshot: Annotated[Path | None, typer.Option(
-        help="The snapshot it was exported from. Default: EDITED.snapshot.parquet.")] = None,
-    out_path: Annotated[Path | None, typer.Option(
-        "--out", help="Plan file. Default: EDITED.plan.json.")] = None,
+    snapshot: Annotated[
+        Path | None,
+        typer.Option(help="The snapshot it was exported from. Default: EDITED.snapshot.parquet."),
+    ] = None,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="Plan file. Default: EDITED.plan.json.")
+    ] = None,
     rows: Annotated[int, typer.Option(help="Changes to print.")] = 10,
-    partner: Annotated[bool, typer.Option(
-        "--partner", help="Check lengths against a private key's limits (default: when the "
-        "saved login or DMTOOLS_GRANT is client_credentials).")] = False,
+    partner: Annotated[
+        bool,
+        typer.Option(
+            "--partner",
+            help="Check lengths against a private key's limits (default: when the "
+            "saved login or DMTOOLS_GRANT is client_credentials).",
+        ),
+    ] = False,
 ) -> None:
     """Compare an edited file with its snapshot: print the changes and save a plan file.
 
@@ -162,27 +177,40 @@ def plan(
         raise InputError(f"no such file: {str(edited)!r}")
     source = snapshot or snapshot_path(edited)
     if not source.is_file():
-        raise InputError(f"no snapshot at {str(source)!r}: pass --snapshot (the "
-                         ".snapshot.parquet file `dmtools export` wrote)")
+        raise InputError(
+            f"no snapshot at {str(source)!r}: pass --snapshot (the "
+            ".snapshot.parquet file `dmtools export` wrote)"
+        )
     limits = LIMITS_PARTNER if partner or _session.partner_key_in_use() else LIMITS_PUBLIC
     result = plan_edits(import_frame(source), edited, limits=limits)
     show_plan(result, rows)
     target = out_path or _default_path(edited, ".plan.json")
     result.save(target)
-    out(f"Plan saved to {target}" + (f"; apply it with: dmtools apply {target}"
-                                     if len(result) else ""))
+    out(
+        f"Plan saved to {target}"
+        + (f"; apply it with: dmtools apply {target}" if len(result) else "")
+    )
 
 
 @guarded
 def apply(
-    plan_file: Annotated[Path, typer.Argument(
-        metavar="PLAN", help="A plan file from `dmtools plan`, or a journal to resume.")],
+    plan_file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="PLAN", help="A plan file from `dmtools plan`, or a journal to resume."
+        ),
+    ],
     journal: JournalOption = None,
     result_path: ResultOption = None,
     workers: WorkersOption = 4,
-    override_conflicts: Annotated[bool, typer.Option(
-        "--override-conflicts", help="Write even where a video changed since the snapshot (default: report a "
-        "conflict).")] = False,
+    override_conflicts: Annotated[
+        bool,
+        typer.Option(
+            "--override-conflicts",
+            help="Write even where a video changed since the snapshot (default: report a "
+            "conflict).",
+        ),
+    ] = False,
     progress: ProgressOption = True,
 ) -> None:
     """Apply a saved plan, with a journal: progress, per-video results, resume after a crash.
@@ -206,10 +234,18 @@ def apply(
         client = _session.open_client("delete" if kind == "delete" else "edit")
         info(f"Resuming the {kind} job recorded in {plan_file}")
         with client:
-            result = resume(plan_file, client, workers=workers, progress=progress,
-                            override_conflicts=override_conflicts)
-        finish(result, result_path or _default_path(plan_file, ".result.csv"),
-               time.perf_counter() - started)
+            result = resume(
+                plan_file,
+                client,
+                workers=workers,
+                progress=progress,
+                override_conflicts=override_conflicts,
+            )
+        finish(
+            result,
+            result_path or _default_path(plan_file, ".result.csv"),
+            time.perf_counter() - started,
+        )
         return
     edit_plan = EditPlan.load(plan_file)
     target = journal or _default_path(plan_file, ".journal")
@@ -217,20 +253,33 @@ def apply(
         info(f"Resuming the job recorded in {target}")
     client = _session.open_client("edit")
     with client:
-        result = edit_plan.apply(client, journal=target, workers=workers, progress=progress,
-                                 override_conflicts=override_conflicts)
-    finish(result, result_path or _default_path(plan_file, ".result.csv"),
-           time.perf_counter() - started)
+        result = edit_plan.apply(
+            client,
+            journal=target,
+            workers=workers,
+            progress=progress,
+            override_conflicts=override_conflicts,
+        )
+    finish(
+        result,
+        result_path or _default_path(plan_file, ".result.csv"),
+        time.perf_counter() - started,
+    )
 
 
 @guarded
 def undo(
-    source: Annotated[Path, typer.Argument(
-        metavar="JOURNAL", help="The journal of the job to undo (or its plan file).")],
+    source: Annotated[
+        Path,
+        typer.Argument(
+            metavar="JOURNAL", help="The journal of the job to undo (or its plan file)."
+        ),
+    ],
     journal: JournalOption = None,
     result_path: ResultOption = None,
-    dry_run: Annotated[bool, typer.Option(
-        "--dry-run", help="Only show what would be restored.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only show what would be restored.")
+    ] = False,
     workers: WorkersOption = 4,
     progress: ProgressOption = True,
 ) -> None:
@@ -255,16 +304,26 @@ def undo(
     started = time.perf_counter()
     client = _session.open_client("edit")
     with client:
-        result = restore.apply(client, journal=journal or _default_path(path, ".undo.journal"),
-                               workers=workers, progress=progress)
-    finish(result, result_path or _default_path(path, ".undo.result.csv"),
-           time.perf_counter() - started)
+        result = restore.apply(
+            client,
+            journal=journal or _default_path(path, ".undo.journal"),
+            workers=workers,
+            progress=progress,
+        )
+    finish(
+        result,
+        result_path or _default_path(path, ".undo.result.csv"),
+        time.perf_counter() - started,
+    )
 
 
 def _ids_from(path: Path) -> list[str]:
     if path.suffix.lower() == ".txt":
-        return [line.strip() for line in path.read_text(encoding="utf-8").splitlines()
-                if line.strip() and not line.startswith("#")]
+        return [
+            line.strip()
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")
+        ]
     from dmtools.frames import import_frame
 
     return [str(v) for v in import_frame(path).index]
@@ -274,9 +333,13 @@ def _confirmation(plan: DeletePlan, given: int | None) -> int:
     if given is not None:
         return given
     try:
-        answer = typer.prompt(f"This deletes {len(plan):,} video(s) and cannot be undone. "
-                              "Type the number of videos to delete", default="",
-                              show_default=False, err=True)
+        answer = typer.prompt(
+            f"This deletes {len(plan):,} video(s) and cannot be undone. "
+            "Type the number of videos to delete",
+            default="",
+            show_default=False,
+            err=True,
+        )
     except typer.Abort:
         answer = ""
     if not sys.stdin.isatty():
@@ -284,31 +347,56 @@ def _confirmation(plan: DeletePlan, given: int | None) -> int:
     try:
         return int(str(answer).strip())
     except ValueError:
-        raise InputError(f"no valid confirmation ({str(answer).strip()!r}); type the count, or "
-                         "pass --confirm N; nothing was deleted") from None
+        raise InputError(
+            f"no valid confirmation ({str(answer).strip()!r}); type the count, or "
+            "pass --confirm N; nothing was deleted"
+        ) from None
 
 
 @guarded
 def delete(
-    ids: Annotated[list[str] | None, typer.Argument(
-        metavar="ID", help="Video ids to delete.")] = None,
-    from_file: Annotated[Path | None, typer.Option(
-        "--from", metavar="FILE", help="Ids from a .csv, .xlsx or .parquet file (its id "
-        "column) or a .txt file.")] = None,
-    snapshot: Annotated[Path | None, typer.Option(
-        help="Check the ids against this snapshot instead of loading your channel now.")] = None,
-    confirm: Annotated[int | None, typer.Option(
-        metavar="N", help="The exact number of videos (instead of typing it when "
-        "asked).")] = None,
-    force: Annotated[bool, typer.Option(
-        "--force", help="Allow more than the cap (50 videos or 10 % of the snapshot).")] = False,
-    export_path: Annotated[Path | None, typer.Option(
-        "--export", help="Where the videos' metadata is saved before deleting (.csv, .xlsx, "
-        ".parquet, .json).")] = None,
+    ids: Annotated[
+        list[str] | None, typer.Argument(metavar="ID", help="Video ids to delete.")
+    ] = None,
+    from_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            metavar="FILE",
+            help="Ids from a .csv, .xlsx or .parquet file (its id column) or a .txt file.",
+        ),
+    ] = None,
+    snapshot: Annotated[
+        Path | None,
+        typer.Option(
+            help="Check the ids against this snapshot instead of loading your channel now."
+        ),
+    ] = None,
+    confirm: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N", help="The exact number of videos (instead of typing it when asked)."
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Allow more than the cap (50 videos or 10 % of the snapshot)."
+        ),
+    ] = False,
+    export_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--export",
+            help="Where the videos' metadata is saved before deleting (.csv, .xlsx, "
+            ".parquet, .json).",
+        ),
+    ] = None,
     journal: JournalOption = None,
     result_path: ResultOption = None,
-    dry_run: Annotated[bool, typer.Option(
-        "--dry-run", help="Only show what would be deleted.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only show what would be deleted.")
+    ] = False,
     workers: WorkersOption = 4,
     progress: ProgressOption = True,
 ) -> None:
@@ -330,8 +418,10 @@ def delete(
             info("Loading your channel to check the ids against it")
             frame = load_channel(client, progress=progress)
         deletes = plan_deletes(wanted, snapshot=frame)
-        out(f"Delete plan {deletes.fingerprint[:12]}: {len(deletes):,} video(s) "
-            f"(cap without --force: {deletes.cap:,})")
+        out(
+            f"Delete plan {deletes.fingerprint[:12]}: {len(deletes):,} video(s) "
+            f"(cap without --force: {deletes.cap:,})"
+        )
         for vid in deletes.video_ids[:20]:
             out(f"  {vid}  {deletes.labels.get(vid, '')}")
         if len(deletes) > 20:
@@ -340,15 +430,22 @@ def delete(
             out("Dry run: nothing was deleted.")
             return
         if len(deletes) > deletes.cap and not force:
-            raise InputError(f"{len(deletes):,} videos is over the limit of {deletes.cap:,} for "
-                             "one delete (50 videos or 10 % of the snapshot); pass --force to "
-                             "delete them anyway; nothing was deleted")
+            raise InputError(
+                f"{len(deletes):,} videos is over the limit of {deletes.cap:,} for "
+                "one delete (50 videos or 10 % of the snapshot); pass --force to "
+                "delete them anyway; nothing was deleted"
+            )
         count = _confirmation(deletes, confirm)
         started = time.perf_counter()
-        result = deletes.apply(client, confirm=count, force=force, export_path=export_path,
-                               journal=journal or Path(f"dmtools-delete-"
-                                                       f"{deletes.fingerprint[:12]}.journal"),
-                               workers=workers, progress=progress)
+        result = deletes.apply(
+            client,
+            confirm=count,
+            force=force,
+            export_path=export_path,
+            journal=journal or Path(f"dmtools-delete-{deletes.fingerprint[:12]}.journal"),
+            workers=workers,
+            progress=progress,
+        )
     if result.export_path is not None:
         out(f"Metadata of the deleted videos: {result.export_path}")
     finish(result, result_path, time.perf_counter() - started)

@@ -48,11 +48,18 @@ def lab_environment(sb: Sandbox) -> dict[str, str]:
     }
 
 
-def lab_command(notebooks: Path, *, port: int | None, browser: bool,
-                extra: list[str] | None = None) -> list[str]:
+def lab_command(
+    notebooks: Path, *, port: int | None, browser: bool, extra: list[str] | None = None
+) -> list[str]:
     """``python -m jupyter lab`` bound to 127.0.0.1, on ``notebooks``."""
-    command = [sys.executable, "-m", "jupyter", "lab", "--ip=127.0.0.1",
-               f"--ServerApp.root_dir={notebooks}"]
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--ip=127.0.0.1",
+        f"--ServerApp.root_dir={notebooks}",
+    ]
     if port:
         command.append(f"--port={port}")
     if not browser:
@@ -72,8 +79,10 @@ def _run(command: list[str], env: dict[str, str]) -> int:
     def stop(signum: int, frame: object) -> None:
         proc.terminate()
 
-    previous = {signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN),
-                signal.SIGTERM: signal.signal(signal.SIGTERM, stop)}
+    previous = {
+        signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        signal.SIGTERM: signal.signal(signal.SIGTERM, stop),
+    }
     try:
         return proc.wait()
     finally:
@@ -86,27 +95,39 @@ def _run(command: list[str], env: dict[str, str]) -> int:
 
 @guarded
 def lab(
-    extra: Annotated[list[str] | None, typer.Argument(
-        metavar="[-- JUPYTER_ARGS]...", help="More JupyterLab arguments, after --.")] = None,
-    notebooks: Annotated[Path | None, typer.Option(
-        help="Notebook folder. Default: ./notebooks if it exists, else the current "
-        "folder.")] = None,
+    extra: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[-- JUPYTER_ARGS]...", help="More JupyterLab arguments, after --."),
+    ] = None,
+    notebooks: Annotated[
+        Path | None,
+        typer.Option(
+            help="Notebook folder. Default: ./notebooks if it exists, else the current folder."
+        ),
+    ] = None,
     videos: Annotated[int, typer.Option(help="Videos in the sandbox's demo channel.")] = 1500,
     seed: Annotated[int, typer.Option(help="Seed of the demo data.")] = 7,
-    port: Annotated[int | None, typer.Option(
-        help="JupyterLab's port (default: JupyterLab picks).")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="JupyterLab's port (default: JupyterLab picks).")
+    ] = None,
     browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open a browser.")] = True,
-    dry_run: Annotated[bool, typer.Option(
-        "--dry-run", help="Print the command and the environment (secrets masked), then stop "
-        "the sandbox.")] = False,
-    as_json: Annotated[bool, typer.Option(
-        "--json", help="With --dry-run: print one JSON object.")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Print the command and the environment (secrets masked), then stop the sandbox.",
+        ),
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="With --dry-run: print one JSON object.")
+    ] = False,
 ) -> None:
     """Start a sandbox and JupyterLab (on 127.0.0.1) with the notebooks logged in to it."""
     from dmtools.sandbox import Sandbox
 
-    folder = (notebooks or (Path("notebooks") if Path("notebooks").is_dir() else Path("."))
-              ).resolve()
+    folder = (
+        notebooks or (Path("notebooks") if Path("notebooks").is_dir() else Path("."))
+    ).resolve()
     if not folder.is_dir():
         raise InputError(f"no notebook folder at {str(folder)!r}")
     command = lab_command(folder, port=port, browser=browser, extra=extra)
@@ -114,8 +135,7 @@ def lab(
         variables = lab_environment(sb)
         if dry_run:
             if as_json:
-                out(json.dumps({"sandbox": sb.url, "command": command,
-                                "env": masked(variables)}))
+                out(json.dumps({"sandbox": sb.url, "command": command, "env": masked(variables)}))
                 return
             out(f"Sandbox: {sb.url} (stopped again: dry run)")
             out("Environment for the notebooks:")
@@ -124,8 +144,10 @@ def lab(
             out("Command:")
             out("  " + " ".join(command))
             return
-        info(f"Sandbox running at {sb.url} with {videos:,} demo videos; starting JupyterLab "
-             f"on {folder} (Ctrl-C in JupyterLab stops both)")
+        info(
+            f"Sandbox running at {sb.url} with {videos:,} demo videos; starting JupyterLab "
+            f"on {folder} (Ctrl-C in JupyterLab stops both)"
+        )
         code = _run(command, {**os.environ, **variables})
     if code:
         raise typer.Exit(code)

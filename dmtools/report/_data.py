@@ -94,7 +94,9 @@ def tag_pairs(df: pd.DataFrame) -> pd.DataFrame:
     are accepted, and a string is taken as comma-separated tags.
     """
     if "tags" not in df.columns or len(df) == 0:
-        return pd.DataFrame({"pos": pd.Series([], dtype="int64"), "tag": pd.Series([], dtype=object)})
+        return pd.DataFrame(
+            {"pos": pd.Series([], dtype="int64"), "tag": pd.Series([], dtype=object)}
+        )
     column = pd.Series(df["tags"].to_numpy(dtype=object), index=pd.RangeIndex(len(df)))
     is_text = column.map(lambda v: isinstance(v, str))
     if is_text.any():
@@ -102,7 +104,9 @@ def tag_pairs(df: pd.DataFrame) -> pd.DataFrame:
     exploded = column.explode()
     tags = exploded.astype("string").str.strip()
     keep = tags.notna() & (tags != "")
-    pairs = pd.DataFrame({"pos": tags.index[keep].astype("int64"), "tag": tags[keep].astype(object).to_numpy()})
+    pairs = pd.DataFrame(
+        {"pos": tags.index[keep].astype("int64"), "tag": tags[keep].astype(object).to_numpy()}
+    )
     return pairs.drop_duplicates(ignore_index=True)
 
 

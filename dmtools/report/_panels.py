@@ -29,28 +29,57 @@ class Panel:
 
 
 PANELS: tuple[Panel, ...] = (
-    Panel("uploads", "Uploads per month", (10, 3.2),
-          lambda df, ax, _t: plots.plot_uploads_per_month(df, ax)),
-    Panel("categories", "Views by category", (7, 5.5),
-          lambda df, ax, _t: plots.plot_by_category(df, ax)),
-    Panel("engagement", "Engagement by category", (7, 5.5),
-          lambda df, ax, _t: plots.plot_engagement(df, ax, n=17)),
-    Panel("languages", "Views by language", (7, 4.5),
-          lambda df, ax, _t: plots.plot_by_language(df, ax, n=10)),
-    Panel("top-videos", "Top 10 videos by views", (9, 4.2),
-          lambda df, ax, t: plots.plot_top_videos(df, ax, n=10, as_of=t)),
-    Panel("trending", "Top 10 videos by views per day", (9, 4.2),
-          lambda df, ax, t: plots.plot_top_videos(df, ax, n=10, by="views_per_day", as_of=t)),
-    Panel("durations", "Videos by duration", (7, 3.5),
-          lambda df, ax, _t: plots.plot_duration_distribution(df, ax)),
-    Panel("views-distribution", "Videos by total views", (7, 3.5),
-          lambda df, ax, _t: plots.plot_views_distribution(df, ax)),
-    Panel("visibility", "Visibility", (7, 2.6),
-          lambda df, ax, _t: plots.plot_visibility(df, ax)),
-    Panel("tags", "Top 15 tags", (7, 5),
-          lambda df, ax, _t: plots.plot_top_tags(df, ax, n=15)),
-    Panel("health", "Metadata health", (7, 3.2),
-          lambda df, ax, _t: plots.plot_health(df, ax)),
+    Panel(
+        "uploads",
+        "Uploads per month",
+        (10, 3.2),
+        lambda df, ax, _t: plots.plot_uploads_per_month(df, ax),
+    ),
+    Panel(
+        "categories",
+        "Views by category",
+        (7, 5.5),
+        lambda df, ax, _t: plots.plot_by_category(df, ax),
+    ),
+    Panel(
+        "engagement",
+        "Engagement by category",
+        (7, 5.5),
+        lambda df, ax, _t: plots.plot_engagement(df, ax, n=17),
+    ),
+    Panel(
+        "languages",
+        "Views by language",
+        (7, 4.5),
+        lambda df, ax, _t: plots.plot_by_language(df, ax, n=10),
+    ),
+    Panel(
+        "top-videos",
+        "Top 10 videos by views",
+        (9, 4.2),
+        lambda df, ax, t: plots.plot_top_videos(df, ax, n=10, as_of=t),
+    ),
+    Panel(
+        "trending",
+        "Top 10 videos by views per day",
+        (9, 4.2),
+        lambda df, ax, t: plots.plot_top_videos(df, ax, n=10, by="views_per_day", as_of=t),
+    ),
+    Panel(
+        "durations",
+        "Videos by duration",
+        (7, 3.5),
+        lambda df, ax, _t: plots.plot_duration_distribution(df, ax),
+    ),
+    Panel(
+        "views-distribution",
+        "Videos by total views",
+        (7, 3.5),
+        lambda df, ax, _t: plots.plot_views_distribution(df, ax),
+    ),
+    Panel("visibility", "Visibility", (7, 2.6), lambda df, ax, _t: plots.plot_visibility(df, ax)),
+    Panel("tags", "Top 15 tags", (7, 5), lambda df, ax, _t: plots.plot_top_tags(df, ax, n=15)),
+    Panel("health", "Metadata health", (7, 3.2), lambda df, ax, _t: plots.plot_health(df, ax)),
 )
 
 _BY_KEY = {p.key: p for p in PANELS}
@@ -67,7 +96,7 @@ _HEIGHTS = [0.7, 1.35, 1.0, 0.9, 0.85]
 
 
 def missing_note(exc: InputError) -> str:
-    """"Not available" text for a summary that lacks columns."""
+    """ "Not available" text for a summary that lacks columns."""
     columns = [p.column for p in exc.problems if p.column]
     if columns:
         plural = "s" if len(columns) > 1 else ""

@@ -93,8 +93,13 @@ def finish(ax: Axes, title: str, xlabel: str = "", ylabel: str = "") -> Axes:
 
 def category_ticks(ax: Axes, names: Sequence[str]) -> None:
     """Category labels under vertical bars, slanted so neighbours never overlap."""
-    ax.set_xticks(range(len(names)), [plain(text(n)) for n in names], rotation=30, ha="right",
-                  rotation_mode="anchor")
+    ax.set_xticks(
+        range(len(names)),
+        [plain(text(n)) for n in names],
+        rotation=30,
+        ha="right",
+        rotation_mode="anchor",
+    )
     ax.tick_params(axis="x", length=0)
 
 
@@ -104,8 +109,17 @@ def no_data(ax: Axes, title: str, note: str = "No data") -> Axes:
     ax.set_yticks([])
     for spine in ax.spines.values():
         spine.set_color(MUTED)
-    ax.text(0.5, 0.5, plain(note), transform=ax.transAxes, ha="center", va="center",
-            fontsize=LABEL_SIZE + 1, color="#4a5568", wrap=True)
+    ax.text(
+        0.5,
+        0.5,
+        plain(note),
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=LABEL_SIZE + 1,
+        color="#4a5568",
+        wrap=True,
+    )
     ax.set_title(plain(title), fontsize=TITLE_SIZE, loc="left", fontweight="bold")
     return ax
 
@@ -128,8 +142,15 @@ def barh(
     top = max(clean, default=0.0)
     ax.set_xlim(0, top * 1.18 if top > 0 else 1)
     for pos, raw, v in zip(positions, values, clean, strict=True):
-        ax.text(v + top * 0.01, pos, annotate(raw), va="center", ha="left",
-                fontsize=LABEL_SIZE - 1, color="#2d3748")
+        ax.text(
+            v + top * 0.01,
+            pos,
+            annotate(raw),
+            va="center",
+            ha="left",
+            fontsize=LABEL_SIZE - 1,
+            color="#2d3748",
+        )
     ax.tick_params(axis="y", length=0)
     thousands(ax, "x", integer=integer)
     ax.grid(axis="x", color="#e2e8f0", linewidth=0.8)

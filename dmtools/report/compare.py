@@ -93,23 +93,32 @@ def compare_snapshots(before: pd.DataFrame, after: pd.DataFrame) -> SnapshotDiff
     gained[new_ids] = out.loc[new_ids, "views_after"]
     out["views_gained"] = gained.astype("Int64")
     out = out[["title", "views_before", "views_after", "views_gained", "change"]]
-    sort_key = pd.DataFrame({"g": out["views_gained"].astype("Float64").astype(float),
-                             "vid": out.index.to_numpy()}, index=out.index)
+    sort_key = pd.DataFrame(
+        {"g": out["views_gained"].astype("Float64").astype(float), "vid": out.index.to_numpy()},
+        index=out.index,
+    )
     order = sort_key.sort_values(["g", "vid"], ascending=[False, True], na_position="last").index
     out = out.loc[order]
 
     new = after.loc[ids_after.isin(new_ids)]
     removed = before.loc[ids_before.isin(removed_ids)]
-    summary = pd.DataFrame({"value": pd.Series({
-        "videos before": len(before),
-        "videos after": len(after),
-        "kept": len(kept_ids),
-        "new": len(new_ids),
-        "removed": len(removed_ids),
-        "views before": int(views_before.sum()),
-        "views after": int(views_after.sum()),
-        "views gained (kept videos)": int(out.loc[kept_ids, "views_gained"].sum()),
-        "views gained (new videos)": int(out.loc[new_ids, "views_gained"].sum()),
-    }, dtype=object)})
+    summary = pd.DataFrame(
+        {
+            "value": pd.Series(
+                {
+                    "videos before": len(before),
+                    "videos after": len(after),
+                    "kept": len(kept_ids),
+                    "new": len(new_ids),
+                    "removed": len(removed_ids),
+                    "views before": int(views_before.sum()),
+                    "views after": int(views_after.sum()),
+                    "views gained (kept videos)": int(out.loc[kept_ids, "views_gained"].sum()),
+                    "views gained (new videos)": int(out.loc[new_ids, "views_gained"].sum()),
+                },
+                dtype=object,
+            )
+        }
+    )
     summary.index.name = "metric"
     return SnapshotDiff(videos=out, new=new, removed=removed, summary=summary)

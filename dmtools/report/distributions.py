@@ -111,8 +111,9 @@ def views_distribution(df: pd.DataFrame) -> pd.DataFrame:
     counts = np.bincount(position, minlength=len(lows))[: len(lows)]
     out = pd.DataFrame(
         {"low": lows, "high": highs, "videos": counts.astype("int64")},
-        index=pd.Index([_magnitude_label(lo, hi) for lo, hi in zip(lows, highs, strict=True)],
-                       name="views"),
+        index=pd.Index(
+            [_magnitude_label(lo, hi) for lo, hi in zip(lows, highs, strict=True)], name="views"
+        ),
     )
     out["share"] = _data.share(out["videos"], len(views))
     return out

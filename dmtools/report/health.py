@@ -104,13 +104,21 @@ def health_check(df: pd.DataFrame, *, limits: FieldLimits = LIMITS_PUBLIC) -> He
         blank = _blank(title)
         add("missing_title", blank, "title is empty")
         length = title.str.len().fillna(0).astype(int).to_numpy()
-        add("title_too_long", pd.Series(length > limits.title),
-            lambda hits: [f"{n} characters, at most {limits.title}" for n in length[hits]])
+        add(
+            "title_too_long",
+            pd.Series(length > limits.title),
+            lambda hits: [f"{n} characters, at most {limits.title}" for n in length[hits]],
+        )
         key = title.str.strip().str.casefold()
         dup_count = key.map(key[~blank].value_counts()).fillna(0).astype(int)
-        add("duplicate_title", (dup_count > 1) & ~blank,
-            lambda hits: [f"same title as {n - 1} other video{'s' if n > 2 else ''}"
-                          for n in dup_count.to_numpy()[hits]])
+        add(
+            "duplicate_title",
+            (dup_count > 1) & ~blank,
+            lambda hits: [
+                f"same title as {n - 1} other video{'s' if n > 2 else ''}"
+                for n in dup_count.to_numpy()[hits]
+            ],
+        )
     if "description" in df.columns:
         add("missing_description", _blank(_data.texts(df, "description")), "description is empty")
     if "tags" in df.columns:
@@ -131,15 +139,20 @@ def health_check(df: pd.DataFrame, *, limits: FieldLimits = LIMITS_PUBLIC) -> He
             continue
         mask, detail = found[problem]
         count_rows.append((problem, field, description, int(mask.sum())))
-        parts.append(pd.DataFrame(
-            {"problem": problem, "field": field, "detail": detail.to_numpy(dtype=object)},
-            index=detail.index,
-        ))
+        parts.append(
+            pd.DataFrame(
+                {"problem": problem, "field": field, "detail": detail.to_numpy(dtype=object)},
+                index=detail.index,
+            )
+        )
     counts = pd.DataFrame(count_rows, columns=["problem", "field", "description", "videos"])
     counts = counts.set_index("problem").astype({"videos": "Int64"})
     counts["share"] = _data.share(counts["videos"], total)
-    issues = (pd.concat(parts) if parts else
-              pd.DataFrame({"problem": [], "field": [], "detail": []}, index=index[:0]))
+    issues = (
+        pd.concat(parts)
+        if parts
+        else pd.DataFrame({"problem": [], "field": [], "detail": []}, index=index[:0])
+    )
     issues = issues.astype({"problem": "string", "field": "string", "detail": "string"})
     issues.index = pd.Index(issues.index.astype("string"), name="id")
     return HealthReport(counts=counts, issues=issues)

@@ -64,7 +64,9 @@ class ReportResult:
 
     def _repr_html_(self) -> str:
         where = html.escape(str(self.html))
-        picture = _image(self.overview_png.read_bytes(), "overview") if self.overview_png.exists() else ""
+        picture = (
+            _image(self.overview_png.read_bytes(), "overview") if self.overview_png.exists() else ""
+        )
         return f"<p>Channel report written to <code>{where}</code></p>{picture}"
 
 
@@ -82,7 +84,9 @@ def overview_figure(df: pd.DataFrame, *, title: str | None = None, as_of: AsOf =
     Example:
         >>> overview_figure(df, title="My channel")   # shows in Jupyter   # doctest: +SKIP
     """
-    return _panels.overview(df, title=title or _default_title(df), as_of=_data.resolve_as_of(df, as_of))
+    return _panels.overview(
+        df, title=title or _default_title(df), as_of=_data.resolve_as_of(df, as_of)
+    )
 
 
 def _scalar(value: object) -> object:
@@ -128,7 +132,9 @@ def _header(column: str) -> str:
 
 def _table(frame: pd.DataFrame, limit: int = MAX_ROWS) -> str:
     shown = frame.head(limit)
-    head = "".join(f"<th>{html.escape(_header(str(c)))}</th>" for c in [shown.index.name or "", *shown.columns])
+    head = "".join(
+        f"<th>{html.escape(_header(str(c)))}</th>" for c in [shown.index.name or "", *shown.columns]
+    )
     rows = []
     for key, row in zip(shown.index, shown.itertuples(index=False), strict=True):
         cells = "".join(
@@ -136,11 +142,14 @@ def _table(frame: pd.DataFrame, limit: int = MAX_ROWS) -> str:
             for c, v in zip(shown.columns, row, strict=True)
         )
         rows.append(f"<tr><th>{html.escape(_cell(key, ''))}</th>{cells}</tr>")
-    more = (f'<p class="more">{len(frame) - limit:,} more rows not shown.</p>'
-            if len(frame) > limit else "")
+    more = (
+        f'<p class="more">{len(frame) - limit:,} more rows not shown.</p>'
+        if len(frame) > limit
+        else ""
+    )
     if not rows:
         return '<p class="na">No data.</p>'
-    return f'<table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>{more}'
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
 
 
 def _image(png: bytes, alt: str) -> str:
@@ -161,6 +170,7 @@ td.txt{max-width:38rem;overflow-wrap:anywhere}
 thead th{background:#f7fafc}.na,.more{color:#718096;font-style:italic}
 """
 
+
 def _health_tables(df: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     found = health_check(df)
     return [("Problems", found.counts), ("Videos to fix", found.issues)]
@@ -169,23 +179,58 @@ def _health_tables(df: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
 # Section id -> (heading, chart keys, tables).
 _Tables = Callable[[pd.DataFrame, pd.Timestamp | None], list[tuple[str, pd.DataFrame]]]
 _SECTIONS: list[tuple[str, str, tuple[str, ...], _Tables]] = [
-    ("uploads", "Uploads per month", ("uploads",),
-     lambda df, _t: [("Last 24 months", summaries.uploads_per_month(df).iloc[::-1].head(24))]),
-    ("categories", "Categories", ("categories", "engagement"),
-     lambda df, _t: [("", summaries.by_category(df))]),
+    (
+        "uploads",
+        "Uploads per month",
+        ("uploads",),
+        lambda df, _t: [("Last 24 months", summaries.uploads_per_month(df).iloc[::-1].head(24))],
+    ),
+    (
+        "categories",
+        "Categories",
+        ("categories", "engagement"),
+        lambda df, _t: [("", summaries.by_category(df))],
+    ),
     ("languages", "Languages", ("languages",), lambda df, _t: [("", summaries.by_language(df))]),
-    ("top-videos", "Top videos by views", ("top-videos",),
-     lambda df, t: [("", summaries.top_videos(df, 25, as_of=t))]),
-    ("trending", "Top videos by views per day since upload", ("trending",),
-     lambda df, t: [("", summaries.top_videos(df, 25, by="views_per_day", as_of=t))]),
-    ("bottom-videos", "Least viewed videos", (),
-     lambda df, t: [("", summaries.bottom_videos(df, 25, as_of=t))]),
-    ("durations", "Durations", ("durations",), lambda df, _t: [("", distributions.duration_distribution(df))]),
-    ("views-distribution", "Views distribution", ("views-distribution",),
-     lambda df, _t: [("", distributions.views_distribution(df).drop(columns=["low", "high"]))]),
-    ("visibility", "Visibility and status", ("visibility",),
-     lambda df, _t: [("Visibility", summaries.visibility_breakdown(df)),
-                     ("Status", summaries.status_breakdown(df))]),
+    (
+        "top-videos",
+        "Top videos by views",
+        ("top-videos",),
+        lambda df, t: [("", summaries.top_videos(df, 25, as_of=t))],
+    ),
+    (
+        "trending",
+        "Top videos by views per day since upload",
+        ("trending",),
+        lambda df, t: [("", summaries.top_videos(df, 25, by="views_per_day", as_of=t))],
+    ),
+    (
+        "bottom-videos",
+        "Least viewed videos",
+        (),
+        lambda df, t: [("", summaries.bottom_videos(df, 25, as_of=t))],
+    ),
+    (
+        "durations",
+        "Durations",
+        ("durations",),
+        lambda df, _t: [("", distributions.duration_distribution(df))],
+    ),
+    (
+        "views-distribution",
+        "Views distribution",
+        ("views-distribution",),
+        lambda df, _t: [("", distributions.views_distribution(df).drop(columns=["low", "high"]))],
+    ),
+    (
+        "visibility",
+        "Visibility and status",
+        ("visibility",),
+        lambda df, _t: [
+            ("Visibility", summaries.visibility_breakdown(df)),
+            ("Status", summaries.status_breakdown(df)),
+        ],
+    ),
     ("tags", "Tags", ("tags",), lambda df, _t: [("", summaries.top_tags(df, 50))]),
     ("health", "Metadata health", ("health",), lambda df, _t: _health_tables(df)),
 ]
@@ -196,8 +241,9 @@ def _section_tables(tables: _Tables, df: pd.DataFrame, as_of: pd.Timestamp | Non
         parts = tables(df, as_of)
     except InputError as exc:
         return f'<p class="na">{html.escape(_panels.missing_note(exc))}</p>'
-    return "".join((f"<h3>{html.escape(caption)}</h3>" if caption else "") + _table(t)
-                   for caption, t in parts)
+    return "".join(
+        (f"<h3>{html.escape(caption)}</h3>" if caption else "") + _table(t) for caption, t in parts
+    )
 
 
 def channel_report(
@@ -246,13 +292,18 @@ def channel_report(
         f'<p class="meta">{len(df):,} videos · as of '
         f"{html.escape(_cell(when, '') if when is not None else 'unknown')}</p>",
         '<section id="summary"><h2>Key figures</h2>'
-        + _table(summaries.key_figures(df, when)) + "</section>",
-        '<section id="overview"><h2>Overview</h2>' + _image(images["overview"], "overview") + "</section>",
+        + _table(summaries.key_figures(df, when))
+        + "</section>",
+        '<section id="overview"><h2>Overview</h2>'
+        + _image(images["overview"], "overview")
+        + "</section>",
     ]
     for key, heading_text, charts, tables in _SECTIONS:
         pictures = "".join(_image(images[c], titles[c]) for c in charts)
-        body.append(f'<section id="{key}"><h2>{html.escape(heading_text)}</h2>{pictures}'
-                    f"{_section_tables(tables, df, when)}</section>")
+        body.append(
+            f'<section id="{key}"><h2>{html.escape(heading_text)}</h2>{pictures}'
+            f"{_section_tables(tables, df, when)}</section>"
+        )
     document = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'

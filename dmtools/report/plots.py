@@ -58,7 +58,9 @@ def _metric(table: pd.DataFrame, metric: str) -> tuple[pd.Series, str]:
     return (values * 1000 if metric.endswith("_per_view") else values), label
 
 
-def plot_uploads_per_month(df: pd.DataFrame, ax: Axes | None = None, *, title: str | None = None) -> Axes:
+def plot_uploads_per_month(
+    df: pd.DataFrame, ax: Axes | None = None, *, title: str | None = None
+) -> Axes:
     """Bars of videos uploaded per month, on a date axis.
 
     Example:
@@ -108,13 +110,21 @@ def plot_by_category(
     if table.empty or not values.notna().any():
         return P.no_data(ax, title)
     order = values.sort_values(ascending=False, na_position="last").index
-    P.barh(ax, table.loc[order, "label"].tolist(), values[order].tolist(),
-           integer=metric in ("views", "videos"))
+    P.barh(
+        ax,
+        table.loc[order, "label"].tolist(),
+        values[order].tolist(),
+        integer=metric in ("views", "videos"),
+    )
     return P.finish(ax, title, label)
 
 
 def plot_by_language(
-    df: pd.DataFrame, ax: Axes | None = None, *, metric: str = "views", n: int = 10,
+    df: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    metric: str = "views",
+    n: int = 10,
     title: str | None = None,
 ) -> Axes:
     """Horizontal bars of ``metric`` for the ``n`` languages with the most views; for counts
@@ -140,7 +150,11 @@ def plot_by_language(
 
 
 def plot_engagement(
-    df: pd.DataFrame, ax: Axes | None = None, *, by: str = "channel", n: int = 12,
+    df: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    by: str = "channel",
+    n: int = 12,
     title: str | None = None,
 ) -> Axes:
     """Likes and comments per 1,000 views for the ``n`` groups of ``by`` with the most views.
@@ -161,16 +175,33 @@ def plot_engagement(
     positions = pd.RangeIndex(len(table)).to_numpy()
     has_comments = bool(comments.notna().any())
     height = 0.4 if has_comments else 0.7
-    ax.barh(positions - (height / 2 if has_comments else 0), likes.fillna(0), height=height,
-            color=P.ACCENT, label="likes per 1,000 views")
+    ax.barh(
+        positions - (height / 2 if has_comments else 0),
+        likes.fillna(0),
+        height=height,
+        color=P.ACCENT,
+        label="likes per 1,000 views",
+    )
     if has_comments:
-        ax.barh(positions + height / 2, comments.fillna(0), height=height, color=P.SECOND,
-                label="comments per 1,000 views")
+        ax.barh(
+            positions + height / 2,
+            comments.fillna(0),
+            height=height,
+            color=P.SECOND,
+            label="comments per 1,000 views",
+        )
     ax.set_yticks(positions, [P.plain(P.text(x)) for x in names])
     ax.set_ylim(len(table) - 0.5, -0.5)
     ax.tick_params(axis="y", length=0)
-    ax.legend(fontsize=P.LABEL_SIZE - 1, frameon=False, loc="upper center",
-              bbox_to_anchor=(0.5, -0.06), ncols=2, handlelength=1, columnspacing=1)
+    ax.legend(
+        fontsize=P.LABEL_SIZE - 1,
+        frameon=False,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.06),
+        ncols=2,
+        handlelength=1,
+        columnspacing=1,
+    )
     P.thousands(ax, "x", integer=False)
     ax.grid(axis="x", color="#e2e8f0", linewidth=0.8)
     ax.set_axisbelow(True)
@@ -178,8 +209,15 @@ def plot_engagement(
 
 
 def plot_top_videos(
-    df: pd.DataFrame, ax: Axes | None = None, *, n: int = 10, by: str = "views_total",
-    as_of: S.AsOf = None, bottom: bool = False, title_width: int = 45, title: str | None = None,
+    df: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    n: int = 10,
+    by: str = "views_total",
+    as_of: S.AsOf = None,
+    bottom: bool = False,
+    title_width: int = 45,
+    title: str | None = None,
 ) -> Axes:
     """The ``n`` videos with the most (``bottom=True``: least) ``by``, titles shortened to
     ``title_width`` characters. ``by="views_per_day"`` ranks by views per day since upload
@@ -191,7 +229,11 @@ def plot_top_videos(
     rank = S.bottom_videos if bottom else S.top_videos
     table = rank(df, n, by=by, as_of=as_of)
     ax = P.new_axes(ax, (8, 0.32 * max(len(table), 1) + 1.5))
-    what = "Views per day" if by == "views_per_day" else by.replace("_total", "").replace("_", " ").capitalize()
+    what = (
+        "Views per day"
+        if by == "views_per_day"
+        else by.replace("_total", "").replace("_", " ").capitalize()
+    )
     title = title or f"{'Bottom' if bottom else 'Top'} {n} videos by {what.lower()}"
     if table.empty:
         return P.no_data(ax, title)
@@ -202,7 +244,10 @@ def plot_top_videos(
 
 
 def plot_duration_distribution(
-    df: pd.DataFrame, ax: Axes | None = None, *, bins: tuple[float, ...] = D.DURATION_BINS,
+    df: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    bins: tuple[float, ...] = D.DURATION_BINS,
     title: str | None = None,
 ) -> Axes:
     """Bars of videos per duration bin (see :func:`dmtools.report.duration_distribution`).
@@ -218,15 +263,18 @@ def plot_duration_distribution(
     positions = list(range(len(table)))
     colors = [P.MUTED if i == "(unknown)" else P.ACCENT for i in table.index]
     bars = ax.bar(positions, table["videos"].to_numpy(), color=colors, width=0.7)
-    ax.bar_label(bars, labels=[P.number(v) for v in table["videos"]], fontsize=P.LABEL_SIZE - 1,
-                 padding=2)
+    ax.bar_label(
+        bars, labels=[P.number(v) for v in table["videos"]], fontsize=P.LABEL_SIZE - 1, padding=2
+    )
     P.category_ticks(ax, list(table.index))
     ax.set_ylim(0, table["videos"].max() * 1.15)
     P.thousands(ax, "y")
     return P.finish(ax, title, "", "Videos")
 
 
-def plot_views_distribution(df: pd.DataFrame, ax: Axes | None = None, *, title: str | None = None) -> Axes:
+def plot_views_distribution(
+    df: pd.DataFrame, ax: Axes | None = None, *, title: str | None = None
+) -> Axes:
     """Videos per views bracket (0, 1–9, 10–99...): the long tail at a glance.
 
     Example:
@@ -239,8 +287,9 @@ def plot_views_distribution(df: pd.DataFrame, ax: Axes | None = None, *, title: 
         return P.no_data(ax, title)
     positions = list(range(len(table)))
     bars = ax.bar(positions, table["videos"].to_numpy(), color=P.ACCENT, width=0.7)
-    ax.bar_label(bars, labels=[P.number(v) for v in table["videos"]], fontsize=P.LABEL_SIZE - 1,
-                 padding=2)
+    ax.bar_label(
+        bars, labels=[P.number(v) for v in table["videos"]], fontsize=P.LABEL_SIZE - 1, padding=2
+    )
     P.category_ticks(ax, list(table.index))
     ax.set_ylim(0, table["videos"].max() * 1.15)
     P.thousands(ax, "y")
@@ -267,7 +316,9 @@ def plot_visibility(df: pd.DataFrame, ax: Axes | None = None, *, title: str | No
     return P.finish(ax, title, "Videos")
 
 
-def plot_top_tags(df: pd.DataFrame, ax: Axes | None = None, *, n: int = 15, title: str | None = None) -> Axes:
+def plot_top_tags(
+    df: pd.DataFrame, ax: Axes | None = None, *, n: int = 15, title: str | None = None
+) -> Axes:
     """The ``n`` most used tags (videos carrying each).
 
     Example:
@@ -283,7 +334,10 @@ def plot_top_tags(df: pd.DataFrame, ax: Axes | None = None, *, n: int = 15, titl
 
 
 def plot_health(
-    df: pd.DataFrame, ax: Axes | None = None, *, limits: FieldLimits = LIMITS_PUBLIC,
+    df: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    limits: FieldLimits = LIMITS_PUBLIC,
     title: str | None = None,
 ) -> Axes:
     """Videos per metadata problem (see :func:`dmtools.report.health_check`); checks that
@@ -310,7 +364,11 @@ def plot_health(
 
 
 def plot_views_gained(
-    diff: SnapshotDiff, ax: Axes | None = None, *, n: int = 15, title_width: int = 45,
+    diff: SnapshotDiff,
+    ax: Axes | None = None,
+    *,
+    n: int = 15,
+    title_width: int = 45,
     title: str | None = None,
 ) -> Axes:
     """The ``n`` videos that gained the most views between two snapshots
@@ -324,7 +382,9 @@ def plot_views_gained(
     title = title or f"Top {n} videos by views gained"
     if table.empty:
         return P.no_data(ax, title, "No video in both snapshots")
-    names = [P.text(t, title_width) + (" (new)" if c == "new" else "")
-             for t, c in zip(table["title"], table["change"], strict=True)]
+    names = [
+        P.text(t, title_width) + (" (new)" if c == "new" else "")
+        for t, c in zip(table["title"], table["change"], strict=True)
+    ]
     P.barh(ax, names, table["views_gained"].astype(float).tolist())
     return P.finish(ax, title, "Views gained")

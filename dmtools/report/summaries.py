@@ -85,12 +85,14 @@ def engagement_by(df: pd.DataFrame, column: str) -> pd.DataFrame:
         >>> engagement_by(df, "language")   # doctest: +SKIP
     """
     _data.require(df, [column], f"engagement_by({column!r})")
-    frame = pd.DataFrame({
-        "key": _data.labels(df, column),
-        "views": _data.ints(df, "views_total"),
-        "likes": _data.ints(df, "likes_total"),
-        "comments": _data.ints(df, "comments_total"),
-    })
+    frame = pd.DataFrame(
+        {
+            "key": _data.labels(df, column),
+            "views": _data.ints(df, "views_total"),
+            "likes": _data.ints(df, "likes_total"),
+            "comments": _data.ints(df, "comments_total"),
+        }
+    )
     grouped = frame.groupby("key", sort=True)
     out = pd.DataFrame({"videos": grouped.size().astype("int64")})
     for name in ("views", "likes", "comments"):
@@ -175,7 +177,9 @@ def _ranked(df: pd.DataFrame, n: int, by: str, as_of: AsOf, ascending: bool) -> 
     return out.loc[order.index[:n]]
 
 
-def top_videos(df: pd.DataFrame, n: int = 10, *, by: str = "views_total", as_of: AsOf = None) -> pd.DataFrame:
+def top_videos(
+    df: pd.DataFrame, n: int = 10, *, by: str = "views_total", as_of: AsOf = None
+) -> pd.DataFrame:
     """The ``n`` videos with the most ``by`` (a numeric column or ``"views_per_day"``).
 
     Videos where ``by`` is missing are left out; ties are broken by id.
@@ -190,7 +194,9 @@ def top_videos(df: pd.DataFrame, n: int = 10, *, by: str = "views_total", as_of:
     return _ranked(df, n, by, as_of, ascending=False)
 
 
-def bottom_videos(df: pd.DataFrame, n: int = 10, *, by: str = "views_total", as_of: AsOf = None) -> pd.DataFrame:
+def bottom_videos(
+    df: pd.DataFrame, n: int = 10, *, by: str = "views_total", as_of: AsOf = None
+) -> pd.DataFrame:
     """The ``n`` videos with the least ``by``; same columns as :func:`top_videos`.
 
     Example:
@@ -223,10 +229,12 @@ def visibility_breakdown(df: pd.DataFrame) -> pd.DataFrame:
     state[known & ~pub & priv] = "private, unpublished"
     order = list(VISIBILITY_STATES) + ([_data.UNKNOWN] if (~known).any() else [])
     views = _data.ints(df, "views_total")
-    out = pd.DataFrame({
-        "videos": state.value_counts().reindex(order, fill_value=0).astype("int64"),
-        "views": views.groupby(state).sum().reindex(order, fill_value=0).astype("Int64"),
-    })
+    out = pd.DataFrame(
+        {
+            "videos": state.value_counts().reindex(order, fill_value=0).astype("int64"),
+            "views": views.groupby(state).sum().reindex(order, fill_value=0).astype("Int64"),
+        }
+    )
     out.index.name = "visibility"
     out["share"] = _data.share(out["videos"], len(df))
     return out
@@ -264,7 +272,9 @@ def top_tags(df: pd.DataFrame, n: int = 20) -> pd.DataFrame:
     _data.require(df, ["tags"], "top_tags")
     pairs = _data.tag_pairs(df)
     views = _data.ints(df, "views_total").to_numpy()
-    frame = pd.DataFrame({"tag": pairs["tag"], "views": pd.array(views[pairs["pos"].to_numpy()], dtype="Int64")})
+    frame = pd.DataFrame(
+        {"tag": pairs["tag"], "views": pd.array(views[pairs["pos"].to_numpy()], dtype="Int64")}
+    )
     grouped = frame.groupby("tag")
     out = pd.DataFrame({"videos": grouped.size().astype("int64"), "views": grouped["views"].sum()})
     out = out.astype({"views": "Int64"}).reset_index()
@@ -288,9 +298,12 @@ def key_figures(df: pd.DataFrame, as_of: AsOf = None) -> pd.DataFrame:
         views = _data.ints(df, "views_total")
         rows["views"] = int(views.sum())
         rows["median views per video"] = float(views.median()) if views.notna().any() else np.nan
-    for column, name in (("views_last_month", "views, last 30 days"),
-                         ("views_last_week", "views, last 7 days"),
-                         ("likes_total", "likes"), ("comments_total", "comments")):
+    for column, name in (
+        ("views_last_month", "views, last 30 days"),
+        ("views_last_week", "views, last 7 days"),
+        ("likes_total", "likes"),
+        ("comments_total", "comments"),
+    ):
         if column in df.columns:
             rows[name] = int(_data.ints(df, column).sum())
     if "duration" in df.columns:
@@ -299,8 +312,10 @@ def key_figures(df: pd.DataFrame, as_of: AsOf = None) -> pd.DataFrame:
         created = _data.times(df, "created_time")
         rows["first upload"] = created.min()
         rows["last upload"] = created.max()
-    for column, name, flag in (("private", "private videos", True),
-                               ("published", "unpublished videos", False)):
+    for column, name, flag in (
+        ("private", "private videos", True),
+        ("published", "unpublished videos", False),
+    ):
         if column in df.columns:
             rows[name] = int((_data.bools(df, column) == flag).sum())
     when = _data.resolve_as_of(df, as_of)

@@ -23,23 +23,26 @@ def ready_line(server: Any, credentials: Credentials) -> str:
 
 def banner(server: Any, credentials: Credentials) -> str:
     c = credentials
-    return "\n".join([
-        f"Dailymotion API sandbox running at {c.url}",
-        f"  public key   client_id={c.public_key.client_id}",
-        f"               client_secret={c.public_key.client_secret}",
-        f"               redirect_uri={c.public_key.redirect_uri} (any loopback port)",
-        f"  private key  client_id={c.private_key.client_id}",
-        f"               client_secret={c.private_key.client_secret}",
-        f"               channels={', '.join(c.private_key.channels)}",
-        f"  demo user    {c.user.username} / {c.user.password} (id {c.user.id})",
-        f"  admin API    {c.url}/__sandbox__/ with header X-Sandbox-Admin: {server.admin_token}",
-        "Press Ctrl-C to stop.",
-    ])
+    return "\n".join(
+        [
+            f"Dailymotion API sandbox running at {c.url}",
+            f"  public key   client_id={c.public_key.client_id}",
+            f"               client_secret={c.public_key.client_secret}",
+            f"               redirect_uri={c.public_key.redirect_uri} (any loopback port)",
+            f"  private key  client_id={c.private_key.client_id}",
+            f"               client_secret={c.private_key.client_secret}",
+            f"               channels={', '.join(c.private_key.channels)}",
+            f"  demo user    {c.user.username} / {c.user.password} (id {c.user.id})",
+            f"  admin API    {c.url}/__sandbox__/ with header X-Sandbox-Admin: {server.admin_token}",
+            "Press Ctrl-C to stop.",
+        ]
+    )
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m dmtools.sandbox",
-                                description="Run a local Dailymotion API sandbox.")
+    p = argparse.ArgumentParser(
+        prog="python -m dmtools.sandbox", description="Run a local Dailymotion API sandbox."
+    )
     p.add_argument("--port", type=int, default=0, help="TCP port (default: an ephemeral one)")
     p.add_argument("--host", default="127.0.0.1", help=argparse.SUPPRESS)
     p.add_argument("--videos", type=int, default=1500, help="videos in the demo channel")
@@ -50,8 +53,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--rotate-refresh-tokens", action="store_true")
     p.add_argument("--pkce-required", action="store_true")
     p.add_argument("--json", action="store_true", help="print one JSON line once ready")
-    p.add_argument("--exit-on-stdin-eof", action="store_true",
-                   help="also stop when standard input is closed (for parent processes)")
+    p.add_argument(
+        "--exit-on-stdin-eof",
+        action="store_true",
+        help="also stop when standard input is closed (for parent processes)",
+    )
     return p
 
 
@@ -60,16 +66,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.host not in ("127.0.0.1", "::1", "localhost"):
         print("the sandbox only binds loopback addresses", file=sys.stderr)
         return 2
-    settings = Settings(token_lifetime=args.token_lifetime,
-                        rotate_refresh_tokens=args.rotate_refresh_tokens,
-                        pkce_required=args.pkce_required)
+    settings = Settings(
+        token_lifetime=args.token_lifetime,
+        rotate_refresh_tokens=args.rotate_refresh_tokens,
+        pkce_required=args.pkce_required,
+    )
 
     def ready(server: Any, credentials: Credentials) -> None:
-        print(ready_line(server, credentials) if args.json else banner(server, credentials),
-              flush=True)
+        print(
+            ready_line(server, credentials) if args.json else banner(server, credentials),
+            flush=True,
+        )
 
-    serve(videos=args.videos, seed=args.seed, port=args.port, host=args.host, db_path=args.db,
-          settings=settings, latency=args.latency, ready=ready, watch_stdin=args.exit_on_stdin_eof)
+    serve(
+        videos=args.videos,
+        seed=args.seed,
+        port=args.port,
+        host=args.host,
+        db_path=args.db,
+        settings=settings,
+        latency=args.latency,
+        ready=ready,
+        watch_stdin=args.exit_on_stdin_eof,
+    )
     return 0
 
 

@@ -46,8 +46,9 @@ HEADER = "X-Sandbox-Admin"
 
 
 class Admin:
-    def __init__(self, store: Store, tokens: Tokens, token: str,
-                 faults: FaultController | None) -> None:
+    def __init__(
+        self, store: Store, tokens: Tokens, token: str, faults: FaultController | None
+    ) -> None:
         self.store = store
         self.tokens = tokens
         self.token = token
@@ -57,7 +58,7 @@ class Admin:
         given = request.headers.get(HEADER, "")
         if not hmac.compare_digest(given.encode(), self.token.encode()):
             raise ApiError(403, "access_forbidden", f"The admin API needs the {HEADER} header.")
-        route = request.path[len(PREFIX):].strip("/")
+        route = request.path[len(PREFIX) :].strip("/")
         body = read_json(request) if request.method == "POST" else None
         if body is not None and not isinstance(body, dict):
             raise invalid_parameter("body", "The admin API takes a JSON object.")
@@ -100,8 +101,12 @@ class Admin:
             if method == "DELETE":
                 controller.clear()
                 return {}
-            controller.configure(latency=body.get("latency", 0.0), jitter=body.get("jitter", 0.0),
-                                 seed=body.get("seed", 0), rules=body.get("rules", ()))
+            controller.configure(
+                latency=body.get("latency", 0.0),
+                jitter=body.get("jitter", 0.0),
+                seed=body.get("seed", 0),
+                rules=body.get("rules", ()),
+            )
             return {}
         if route == "rate_limit" and method == "POST":
             self._fault_controller().set_rate_limit(body.get("rate"), body.get("burst"))

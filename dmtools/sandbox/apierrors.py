@@ -46,8 +46,13 @@ class ApiError(Exception):
 class OAuthError(Exception):
     """An error answer of a token endpoint (RFC 6749 §5.2 shape)."""
 
-    def __init__(self, error: str, description: str, status: int = 400,
-                 headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        error: str,
+        description: str,
+        status: int = 400,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(description)
         self.error = error
         self.description = description
@@ -60,9 +65,15 @@ class OAuthError(Exception):
 
 def not_found(object_type: str, object_id: str) -> ApiError:
     return ApiError(
-        404, "not_found", f"Can't find object {object_type} for `id' parameter",
-        {"reason": "object_not_found", "object_type": object_type, "object_id": object_id,
-         "param": "id"},
+        404,
+        "not_found",
+        f"Can't find object {object_type} for `id' parameter",
+        {
+            "reason": "object_not_found",
+            "object_type": object_type,
+            "object_id": object_id,
+            "param": "id",
+        },
     )
 
 
@@ -72,8 +83,10 @@ def invalid_parameter(param: str, message: str, **data: Any) -> ApiError:
 
 def missing_parameter(param: str, message: str | None = None) -> ApiError:
     return ApiError(
-        400, "missing_required_parameter",
-        message or f"Missing required parameter `{param}'.", {"param": param},
+        400,
+        "missing_required_parameter",
+        message or f"Missing required parameter `{param}'.",
+        {"param": param},
     )
 
 
@@ -92,7 +105,11 @@ def forbidden(route: str, scope: str | None = None, message: str | None = None) 
 def invalid_token(expired: bool) -> ApiError:
     description = "The access token has expired." if expired else "The access token is invalid."
     return ApiError(
-        401, "invalid_token", description, {"reason": "expired" if expired else "invalid"},
-        headers={"WWW-Authenticate":
-                 f'Bearer error="invalid_token", error_description="{description}"'},
+        401,
+        "invalid_token",
+        description,
+        {"reason": "expired" if expired else "invalid"},
+        headers={
+            "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{description}"'
+        },
     )

@@ -70,8 +70,9 @@ def _read_chunked_body(environ: WSGIEnvironment) -> bool:
 class SandboxApp:
     """The WSGI callable of one sandbox (see the module docstring for its routes)."""
 
-    def __init__(self, store: Store, *, admin_token: str,
-                 faults: FaultController | None = None) -> None:
+    def __init__(
+        self, store: Store, *, admin_token: str, faults: FaultController | None = None
+    ) -> None:
         self.store = store
         self.tokens = Tokens(store)
         self.uploads = Uploads(store)
@@ -88,8 +89,11 @@ class SandboxApp:
         request.max_content_length = MAX_BODY
         request.max_form_memory_size = MAX_BODY
         try:
-            if environ.get("wsgi.input_terminated") and request.path not in UPLOAD_PATHS \
-                    and not _read_chunked_body(environ):
+            if (
+                environ.get("wsgi.input_terminated")
+                and request.path not in UPLOAD_PATHS
+                and not _read_chunked_body(environ)
+            ):
                 raise RequestEntityTooLarge()
             response = self.dispatch(request)
         except (ApiError, OAuthError) as exc:
@@ -98,27 +102,33 @@ class SandboxApp:
             response = self._too_large()
         except ClientDisconnected:
             log.debug("client disconnected during %s %s", request.method, request.path)
-            response = error_response(ApiError(400, "invalid_request",
-                                               "The request body ended early."))
+            response = error_response(
+                ApiError(400, "invalid_request", "The request body ended early.")
+            )
             response.headers["Connection"] = "close"
         except Exception:
             log.exception("sandbox error on %s %s", request.method, request.path)
-            response = error_response(ApiError(500, "internal_error",
-                                               "The sandbox failed to handle this request."))
+            response = error_response(
+                ApiError(500, "internal_error", "The sandbox failed to handle this request.")
+            )
         return response(environ, start_response)
 
     @staticmethod
     def _too_large() -> Response:
-        response = error_response(ApiError(413, "request_entity_too_large",
-                                           f"Request body larger than {MAX_BODY} bytes."))
+        response = error_response(
+            ApiError(413, "request_entity_too_large", f"Request body larger than {MAX_BODY} bytes.")
+        )
         response.headers["Connection"] = "close"
         return response
 
     def dispatch(self, request: Request) -> Response:
         host = request.headers.get("Host", "")
         if host not in self.allowed_hosts:
-            raise ApiError(421, "misdirected_request",
-                           f"Host {host!r} is not served here (use 127.0.0.1:PORT or localhost:PORT).")
+            raise ApiError(
+                421,
+                "misdirected_request",
+                f"Host {host!r} is not served here (use 127.0.0.1:PORT or localhost:PORT).",
+            )
         path = request.path
         if path.startswith(ADMIN_PREFIX):
             return self.admin.handle(request)
@@ -132,7 +142,9 @@ class SandboxApp:
             return self.oauth.token(request, partner=path != "/oauth/token")
         if path == "/oauth/authorize":
             if request.method not in ("GET", "POST"):
-                raise ApiError(405, "method_not_allowed", "Use GET or POST.", headers={"Allow": "GET, POST"})
+                raise ApiError(
+                    405, "method_not_allowed", "Use GET or POST.", headers={"Allow": "GET, POST"}
+                )
             return self.oauth.authorize(request)
         if path in ("/progress", "/rest/progress"):
             return self.uploads.progress(request)
@@ -141,8 +153,14 @@ class SandboxApp:
         if sub == "/" and request.method == "POST":
             return self._envelope(request, partner)
         params = request_params(request)
-        call = Call(request.method, sub, params, partner, request.host_url.rstrip("/"),
-                    environ=request.environ)
+        call = Call(
+            request.method,
+            sub,
+            params,
+            partner,
+            request.host_url.rstrip("/"),
+            environ=request.environ,
+        )
         call.principal = self._principal(request, params, call)
         data = self.dispatch_call(call)
         return json_response(data, headers=call.headers)
@@ -157,20 +175,30 @@ class SandboxApp:
 
     def dispatch_call(self, call: Call) -> Any:
         principal = call.principal
-        if principal is not None and self.store.settings.strict_hosts \
-                and principal.partner != call.partner:
-            where = ("under /rest (the partner host)" if principal.partner
-                     else "outside /rest (the public host)")
-            raise forbidden(call.route, message=f"Insufficient rights for route {call.route}: "
-                            f"tokens of {'private' if principal.partner else 'public'} API keys "
-                            f"are only valid {where}.")
+        if (
+            principal is not None
+            and self.store.settings.strict_hosts
+            and principal.partner != call.partner
+        ):
+            where = (
+                "under /rest (the partner host)"
+                if principal.partner
+                else "outside /rest (the public host)"
+            )
+            raise forbidden(
+                call.route,
+                message=f"Insufficient rights for route {call.route}: "
+                f"tokens of {'private' if principal.partner else 'public'} API keys "
+                f"are only valid {where}.",
+            )
         return self.rest.dispatch(call)
 
     def _envelope(self, request: Request, partner: bool) -> Response:
         body = multicall.parse_body(request.get_data(cache=True))
         params = dict(request.args)
-        template = Call("POST", "/", {}, partner, request.host_url.rstrip("/"),
-                        environ=request.environ)
+        template = Call(
+            "POST", "/", {}, partner, request.host_url.rstrip("/"), environ=request.environ
+        )
         template.principal = self._principal(request, params, template)
         return json_response(multicall.run(body, template, self.dispatch_call))
 
@@ -197,9 +225,16 @@ class RequestLog:
             return self.app(environ, capture)
         finally:
             query = str(environ.get("QUERY_STRING") or "")
-            keys = sorted({unquote_plus(part.split("=", 1)[0]) for part in query.split("&") if part})
-            self.store.requests.append({
-                "time": started, "method": str(environ.get("REQUEST_METHOD")), "path": path,
-                "query_keys": keys, "status": seen[-1] if seen else 0,
-                "client_id": environ.get(CLIENT_KEY),
-            })
+            keys = sorted(
+                {unquote_plus(part.split("=", 1)[0]) for part in query.split("&") if part}
+            )
+            self.store.requests.append(
+                {
+                    "time": started,
+                    "method": str(environ.get("REQUEST_METHOD")),
+                    "path": path,
+                    "query_keys": keys,
+                    "status": seen[-1] if seen else 0,
+                    "client_id": environ.get(CLIENT_KEY),
+                }
+            )

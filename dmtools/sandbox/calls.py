@@ -16,10 +16,20 @@ from dmtools.sandbox.tokens import Principal
 MAX_BODY = 1 << 20
 
 #: Parameters valid on every call; accepted and ignored.
-GLOBAL_PARAMS = frozenset({
-    "access_token", "fields", "family_filter", "localization", "ams_country", "context",
-    "device_filter", "ssl_assets", "thumbnail_ratio", "callback",
-})
+GLOBAL_PARAMS = frozenset(
+    {
+        "access_token",
+        "fields",
+        "family_filter",
+        "localization",
+        "ams_country",
+        "context",
+        "device_filter",
+        "ssl_assets",
+        "thumbnail_ratio",
+        "callback",
+    }
+)
 
 
 @dataclass
@@ -40,7 +50,9 @@ class Call:
         return f"{self.method} {('/rest' if self.partner else '') + self.path}"
 
 
-def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+def json_response(
+    data: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     response = Response(body, status=status, content_type="application/json; charset=utf-8")
     for name, value in (headers or {}).items():

@@ -52,8 +52,9 @@ CREATE TABLE IF NOT EXISTS uploads (
 
 
 def _connect(target: str, uri: bool) -> sqlite3.Connection:
-    conn = sqlite3.connect(target, uri=uri, check_same_thread=False, isolation_level=None,
-                           timeout=10.0)
+    conn = sqlite3.connect(
+        target, uri=uri, check_same_thread=False, isolation_level=None, timeout=10.0
+    )
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA busy_timeout = 10000")
     return conn

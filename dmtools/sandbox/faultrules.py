@@ -41,8 +41,18 @@ __all__ = [
 FAULT_KINDS = ("status", "reset", "hold", "truncate")
 _COMMON_KEYS = {"kind", "rate", "at", "methods", "path", "name"}
 _KIND_KEYS = {
-    "status": {"status", "html", "retry_after", "retry_after_format", "after_commit", "type",
-               "message", "error_data", "body", "content_type"},
+    "status": {
+        "status",
+        "html",
+        "retry_after",
+        "retry_after_format",
+        "after_commit",
+        "type",
+        "message",
+        "error_data",
+        "body",
+        "content_type",
+    },
     "reset": {"after_commit"},
     "hold": {"seconds", "after_commit"},
     "truncate": {"bytes", "after_commit"},
@@ -107,7 +117,9 @@ def parse_rule(index: int, spec: Any) -> Rule:
         isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in at_raw
     ):
         raise ValueError(f"{where}: 'at' must be a list of integers >= 1, got {at_raw!r}")
-    rate = check_number(f"{where}: 'rate'", spec.get("rate", 0.0 if at_raw else 1.0), low=0.0, high=1.0)
+    rate = check_number(
+        f"{where}: 'rate'", spec.get("rate", 0.0 if at_raw else 1.0), low=0.0, high=1.0
+    )
     methods_raw = spec.get("methods")
     if isinstance(methods_raw, str):
         methods_raw = [methods_raw]
@@ -124,7 +136,9 @@ def parse_rule(index: int, spec: Any) -> Rule:
     name = spec.get("name")
     if name is not None and not isinstance(name, str):
         raise ValueError(f"{where}: 'name' must be a string, got {name!r}")
-    after_commit = check_flag(f"{where}: 'after_commit'", spec.get("after_commit", kind in ("hold", "truncate")))
+    after_commit = check_flag(
+        f"{where}: 'after_commit'", spec.get("after_commit", kind in ("hold", "truncate"))
+    )
     if kind in ("hold", "truncate") and not after_commit:
         raise ValueError(f"{where}: a {kind} fault always happens after the commit")
     options = _kind_options(where, kind, spec)
@@ -149,7 +163,9 @@ def _kind_options(where: str, kind: str, spec: Mapping[str, Any]) -> dict[str, A
         retry_after = check_number(f"{where}: 'retry_after' (seconds)", retry_after, low=0.0)
     fmt = spec.get("retry_after_format", "seconds")
     if fmt not in ("seconds", "http-date"):
-        raise ValueError(f"{where}: 'retry_after_format' must be 'seconds' or 'http-date', got {fmt!r}")
+        raise ValueError(
+            f"{where}: 'retry_after_format' must be 'seconds' or 'http-date', got {fmt!r}"
+        )
     for key in ("type", "message", "body", "content_type"):
         if key in spec and not isinstance(spec[key], str):
             raise ValueError(f"{where}: {key!r} must be a string, got {spec[key]!r}")
@@ -191,8 +207,10 @@ def error_json(status: int, error_type: str, message: str, error_data: Mapping[s
 
 def html_page(status: int) -> bytes:
     title = f"{status} {phrase(status)}"
-    return (f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}"
-            "</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n").encode()
+    return (
+        f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}"
+        "</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    ).encode()
 
 
 def retry_after_header(seconds: float, fmt: str, now: float) -> tuple[str, float]:

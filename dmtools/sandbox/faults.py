@@ -103,8 +103,14 @@ LOG_SIZE = 100_000
 class _State:
     """One configuration and its counters (replaced as a whole by ``configure``)."""
 
-    def __init__(self, latency: float, jitter: float, seed: int, rules: Sequence[Rule],
-                 specs: list[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        latency: float,
+        jitter: float,
+        seed: int,
+        rules: Sequence[Rule],
+        specs: list[dict[str, Any]],
+    ) -> None:
         self.latency = latency
         self.jitter = jitter
         self.seed = seed
@@ -133,8 +139,14 @@ class FaultController:
         self._wake = threading.Event()
         self._closed = False
 
-    def configure(self, *, latency: float = 0.0, jitter: float = 0.0, seed: int = 0,
-                  rules: Iterable[Mapping[str, Any]] | None = ()) -> None:
+    def configure(
+        self,
+        *,
+        latency: float = 0.0,
+        jitter: float = 0.0,
+        seed: int = 0,
+        rules: Iterable[Mapping[str, Any]] | None = (),
+    ) -> None:
         """Replace the latency and fault rules (the rate limit is kept); counters restart at 0.
 
         Raises:
@@ -153,8 +165,13 @@ class FaultController:
         state = _State(latency, jitter, seed, parsed, specs)
         with self._lock:
             self._state = state
-        log.debug("faults configured: latency=%s jitter=%s seed=%s rules=%d",
-                  latency, jitter, seed, len(parsed))
+        log.debug(
+            "faults configured: latency=%s jitter=%s seed=%s rules=%d",
+            latency,
+            jitter,
+            seed,
+            len(parsed),
+        )
 
     def set_rate_limit(self, rate: float | None, burst: int | None = None) -> None:
         """Rate limit to ``rate`` requests/s with bursts of ``burst`` (default: ceil(rate)).
@@ -316,23 +333,33 @@ class FaultMiddleware:
         entry["time"] = time.time() if now is None else now
         self.controller._record(entry)
 
-    def _rate_limited(self, wait: float, entry: dict[str, Any],
-                      start_response: StartResponse) -> list[bytes]:
+    def _rate_limited(
+        self, wait: float, entry: dict[str, Any], start_response: StartResponse
+    ) -> list[bytes]:
         now = time.time()
         value, not_before = retry_after_header(wait, "seconds", now)
-        entry.update(kind="rate_limit", after_commit=False, status=429, retry_after=value,
-                     not_before=not_before)
+        entry.update(
+            kind="rate_limit",
+            after_commit=False,
+            status=429,
+            retry_after=value,
+            not_before=not_before,
+        )
         self._finish(entry, now)
         body = error_json(429, "rate_limit_exceeded", default_message(429), {})
-        start_response("429 Too Many Requests", [
-            ("Content-Type", "application/json; charset=utf-8"),
-            ("Content-Length", str(len(body))),
-            ("Retry-After", value),
-        ])
+        start_response(
+            "429 Too Many Requests",
+            [
+                ("Content-Type", "application/json; charset=utf-8"),
+                ("Content-Length", str(len(body))),
+                ("Retry-After", value),
+            ],
+        )
         return [body]
 
-    def _status(self, rule: Rule, entry: dict[str, Any],
-                start_response: StartResponse) -> list[bytes]:
+    def _status(
+        self, rule: Rule, entry: dict[str, Any], start_response: StartResponse
+    ) -> list[bytes]:
         opts = rule.options
         status: int = opts["status"]
         if opts["body"] is not None:
@@ -346,22 +373,32 @@ class FaultMiddleware:
         entry["status"] = status
         now = time.time()
         if opts["retry_after"] is not None:
-            value, not_before = retry_after_header(opts["retry_after"], opts["retry_after_format"], now)
+            value, not_before = retry_after_header(
+                opts["retry_after"], opts["retry_after_format"], now
+            )
             headers.append(("Retry-After", value))
             entry.update(retry_after=value, not_before=not_before)
         self._finish(entry, now)
         start_response(f"{status} {phrase(status)}", headers)
         return [body]
 
-    def _truncate(self, rule: Rule, inner: tuple[str, list[tuple[str, str]], bytes],
-                  entry: dict[str, Any], environ: WSGIEnvironment,
-                  start_response: StartResponse) -> Iterator[bytes]:
+    def _truncate(
+        self,
+        rule: Rule,
+        inner: tuple[str, list[tuple[str, str]], bytes],
+        entry: dict[str, Any],
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+    ) -> Iterator[bytes]:
         body = inner[2]
         keep = rule.options["bytes"]
         sent = body[: len(body) // 2 if keep is None else keep]
         declared = max(len(body), len(sent) + 1)
-        headers = [(k, v) for k, v in inner[1]
-                   if k.lower() not in ("content-length", "transfer-encoding", "connection")]
+        headers = [
+            (k, v)
+            for k, v in inner[1]
+            if k.lower() not in ("content-length", "transfer-encoding", "connection")
+        ]
         headers.append(("Content-Length", str(declared)))
         entry.update(status=200, sent=len(sent), declared=declared)
         self._finish(entry)
@@ -378,7 +415,9 @@ def _then_close(data: bytes, environ: WSGIEnvironment) -> Iterator[bytes]:
             sock.shutdown(socket.SHUT_WR)
 
 
-def _call_inner(app: WSGIApplication, environ: WSGIEnvironment) -> tuple[str, list[tuple[str, str]], bytes]:
+def _call_inner(
+    app: WSGIApplication, environ: WSGIEnvironment
+) -> tuple[str, list[tuple[str, str]], bytes]:
     """Run the app to completion (its commit happens) and collect its whole response."""
     captured: list[tuple[str, list[tuple[str, str]]]] = []
     chunks: list[bytes] = []

@@ -23,14 +23,18 @@ def parse_body(raw: bytes) -> Any:
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise invalid_parameter("call", "POST / expects a JSON call object {\"call\": \"GET /path\","
-                                        " \"args\": {...}} or an array of them.") from None
+        raise invalid_parameter(
+            "call",
+            'POST / expects a JSON call object {"call": "GET /path",'
+            ' "args": {...}} or an array of them.',
+        ) from None
     if isinstance(body, list):
         if not body:
             raise invalid_parameter("call", "Empty call array.")
         if len(body) > MAX_CALLS:
-            raise invalid_parameter("call", f"Too many calls in one request: {len(body)} "
-                                            f"(at most {MAX_CALLS}).")
+            raise invalid_parameter(
+                "call", f"Too many calls in one request: {len(body)} (at most {MAX_CALLS})."
+            )
     elif not isinstance(body, dict):
         raise invalid_parameter("call", "POST / expects a JSON object or array.")
     return body
@@ -38,11 +42,11 @@ def parse_body(raw: bytes) -> Any:
 
 def to_call(item: Any, template: Call) -> Call:
     if not isinstance(item, dict) or not isinstance(item.get("call"), str):
-        raise invalid_parameter("call", "Each call needs a `call' string such as \"GET /me\".")
+        raise invalid_parameter("call", 'Each call needs a `call\' string such as "GET /me".')
     words = item["call"].strip().split(None, 1)
     method, target = ("GET", words[0]) if len(words) == 1 else (words[0].upper(), words[1].strip())
     if method not in _METHODS or not target.startswith("/"):
-        raise invalid_parameter("call", f"Invalid call {item['call']!r}: expected \"METHOD /path\".")
+        raise invalid_parameter("call", f'Invalid call {item["call"]!r}: expected "METHOD /path".')
     args = item.get("args") or {}
     if not isinstance(args, dict):
         raise invalid_parameter("args", "`args' must be an object.")
@@ -52,8 +56,9 @@ def to_call(item: Any, template: Call) -> Call:
         path, partner = path[5:] or "/", True
     params: dict[str, Any] = dict(parse_qsl(parts.query, keep_blank_values=True))
     params.update(args)
-    return Call(method, path, params, partner, template.base_url, template.principal,
-                template.environ)
+    return Call(
+        method, path, params, partner, template.base_url, template.principal, template.environ
+    )
 
 
 def run(body: Any, template: Call, dispatch: Callable[[Call], Any]) -> Any:

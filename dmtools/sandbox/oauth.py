@@ -37,7 +37,7 @@ PAGE_HEADERS = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-                               "frame-ancestors 'none'; base-uri 'none'",
+    "frame-ancestors 'none'; base-uri 'none'",
 }
 _LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
@@ -53,10 +53,20 @@ def redirect_matches(registered: str | None, given: str) -> bool:
         port_ok = got.port is None or got.port > 0  # .port raises ValueError when malformed
     except ValueError:
         return False
-    if not port_ok or reg.hostname not in _LOOPBACK_HOSTS or got.fragment or got.username or got.password:
+    if (
+        not port_ok
+        or reg.hostname not in _LOOPBACK_HOSTS
+        or got.fragment
+        or got.username
+        or got.password
+    ):
         return False
-    return (reg.scheme, reg.hostname, reg.path, reg.query) == (got.scheme, got.hostname, got.path,
-                                                               got.query)
+    return (reg.scheme, reg.hostname, reg.path, reg.query) == (
+        got.scheme,
+        got.hostname,
+        got.path,
+        got.query,
+    )
 
 
 def with_query(url: str, params: dict[str, str]) -> str:
@@ -103,9 +113,11 @@ class OAuthEndpoints:
             user, _, password = decoded.partition(":")
             basic = (unquote(user), unquote(password))
         if basic and form.get("client_secret"):
-            raise OAuthError("invalid_request",
-                             "Send the client credentials either with HTTP Basic or in the form "
-                             "body (client_id, client_secret), not both.")
+            raise OAuthError(
+                "invalid_request",
+                "Send the client credentials either with HTTP Basic or in the form "
+                "body (client_id, client_secret), not both.",
+            )
         if basic:
             client_id, secret = basic
             if form.get("client_id") and form["client_id"] != client_id:
@@ -130,24 +142,32 @@ class OAuthEndpoints:
         client = self._client(request, form)
         if partner:
             if client["kind"] != "private":
-                raise OAuthError("unauthorized_client",
-                                 "Public API keys cannot use /oauth/v1/token: use grant_type "
-                                 "password or authorization_code at /oauth/token.")
+                raise OAuthError(
+                    "unauthorized_client",
+                    "Public API keys cannot use /oauth/v1/token: use grant_type "
+                    "password or authorization_code at /oauth/token.",
+                )
             if grant != "client_credentials":
-                raise OAuthError("unauthorized_client",
-                                 f"grant_type {grant} is not available at /oauth/v1/token: "
-                                 "private API keys use grant_type client_credentials.")
+                raise OAuthError(
+                    "unauthorized_client",
+                    f"grant_type {grant} is not available at /oauth/v1/token: "
+                    "private API keys use grant_type client_credentials.",
+                )
             scopes = parse_scope(form.get("scope", ""), PRIVATE_SCOPES)
             return self.tokens.issue(client, None, scopes, "client_credentials")
         if client["kind"] == "private":
-            raise OAuthError("unauthorized_client",
-                             "Private API keys use grant_type client_credentials at "
-                             "/oauth/v1/token (the partner host).")
+            raise OAuthError(
+                "unauthorized_client",
+                "Private API keys use grant_type client_credentials at "
+                "/oauth/v1/token (the partner host).",
+            )
         if grant == "client_credentials":
-            raise OAuthError("unauthorized_client",
-                             "grant_type client_credentials is only available to private API keys "
-                             "at /oauth/v1/token; public API keys use password or "
-                             "authorization_code.")
+            raise OAuthError(
+                "unauthorized_client",
+                "grant_type client_credentials is only available to private API keys "
+                "at /oauth/v1/token; public API keys use password or "
+                "authorization_code.",
+            )
         if grant == "password":
             username, password = form.get("username", ""), form.get("password", "")
             if not username or not password:
@@ -163,8 +183,9 @@ class OAuthEndpoints:
             return self.tokens.refresh(client, form["refresh_token"], form.get("scope", ""))
         if not form.get("code"):
             raise OAuthError("invalid_request", "Missing code.")
-        return self.tokens.exchange_code(client, form["code"], form.get("redirect_uri", ""),
-                                         form.get("code_verifier"))
+        return self.tokens.exchange_code(
+            client, form["code"], form.get("redirect_uri", ""), form.get("code_verifier")
+        )
 
     # -- consent page ------------------------------------------------------------------
     def authorize(self, request: Request) -> Response:
@@ -175,8 +196,10 @@ class OAuthEndpoints:
             return self._error_page("Unknown client_id: this application is not registered.")
         redirect_uri = params.get("redirect_uri", "")
         if not redirect_matches(client["redirect_uri"], redirect_uri):
-            return self._error_page("The redirect_uri does not match the Callback URL registered "
-                                    "for this API key; you were not redirected.")
+            return self._error_page(
+                "The redirect_uri does not match the Callback URL registered "
+                "for this API key; you were not redirected."
+            )
         state = params.get("state")
 
         def back(**values: str) -> Response:
@@ -185,19 +208,25 @@ class OAuthEndpoints:
             return self._redirect(with_query(redirect_uri, values))
 
         if params.get("response_type") != "code":
-            return back(error="unsupported_response_type",
-                        error_description="Only response_type=code is supported.")
+            return back(
+                error="unsupported_response_type",
+                error_description="Only response_type=code is supported.",
+            )
         try:
             scopes = parse_scope(params.get("scope", ""), PUBLIC_SCOPES)
         except OAuthError as exc:
             return back(error=exc.error, error_description=exc.description)
         challenge = params.get("code_challenge") or None
         if challenge and params.get("code_challenge_method", "plain") != "S256":
-            return back(error="invalid_request",
-                        error_description="Only code_challenge_method=S256 is supported.")
+            return back(
+                error="invalid_request",
+                error_description="Only code_challenge_method=S256 is supported.",
+            )
         if challenge is None and self.store.settings.pkce_required:
-            return back(error="invalid_request",
-                        error_description="PKCE is required: send code_challenge (S256).")
+            return back(
+                error="invalid_request",
+                error_description="PKCE is required: send code_challenge (S256).",
+            )
         if request.method != "POST":
             return self._page(client, params, scopes)
         if not self._take_nonce(params.get("consent_nonce", "")):
@@ -207,8 +236,9 @@ class OAuthEndpoints:
         user = self.store.check_password(params.get("username", ""), params.get("password", ""))
         if user is None:
             return self._page(client, params, scopes, "Invalid username or password.")
-        code = self.tokens.create_code(client["client_id"], redirect_uri, user["id"], scopes,
-                                       challenge)
+        code = self.tokens.create_code(
+            client["client_id"], redirect_uri, user["id"], scopes, challenge
+        )
         return back(code=code)
 
     def _take_nonce(self, nonce: str) -> bool:
@@ -234,16 +264,33 @@ class OAuthEndpoints:
 
     @staticmethod
     def _error_page(message: str) -> Response:
-        html = _PAGE.format(title="Authorization error",
-                            body=f'<p class="error">{escape(message)}</p>')
+        html = _PAGE.format(
+            title="Authorization error", body=f'<p class="error">{escape(message)}</p>'
+        )
         return Response(html, status=400, mimetype="text/html", headers=PAGE_HEADERS)
 
-    def _page(self, client: dict[str, Any], params: dict[str, str], scopes: list[str],
-              error: str | None = None) -> Response:
-        keep = ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
-                "code_challenge_method", "display")
-        hidden = "".join(f'<input type="hidden" name="{k}" value="{escape(params[k])}">'
-                         for k in keep if k in params)
+    def _page(
+        self,
+        client: dict[str, Any],
+        params: dict[str, str],
+        scopes: list[str],
+        error: str | None = None,
+    ) -> Response:
+        keep = (
+            "response_type",
+            "client_id",
+            "redirect_uri",
+            "scope",
+            "state",
+            "code_challenge",
+            "code_challenge_method",
+            "display",
+        )
+        hidden = "".join(
+            f'<input type="hidden" name="{k}" value="{escape(params[k])}">'
+            for k in keep
+            if k in params
+        )
         hidden += f'<input type="hidden" name="consent_nonce" value="{self._new_nonce()}">'
         items = "".join(f"<li>{escape(s)}</li>" for s in scopes) or "<li>public data only</li>"
         body = (
@@ -258,8 +305,9 @@ class OAuthEndpoints:
             '<button name="action" value="deny" type="submit">Deny</button></form>'
         )
         html = _PAGE.format(title="Authorize application", body=body)
-        return Response(html, status=200 if not error else 401, mimetype="text/html",
-                        headers=PAGE_HEADERS)
+        return Response(
+            html, status=200 if not error else 401, mimetype="text/html", headers=PAGE_HEADERS
+        )
 
 
 def read_json_or_oauth(request: Request) -> dict[str, Any]:

@@ -51,10 +51,13 @@ _FLAG_SQL = {
     "verified": "owner IN (SELECT id FROM users WHERE verified = 1)",
     "partner": "owner IN (SELECT id FROM users WHERE partner = 1)",
 }
-_BOOL_COLUMNS = {"private": ("private", False), "unpublished": ("published", True),
-                 "published": ("published", False),
-                 "is_created_for_kids": ("is_created_for_kids", False),
-                 "explicit": ("explicit", False)}
+_BOOL_COLUMNS = {
+    "private": ("private", False),
+    "unpublished": ("published", True),
+    "published": ("published", False),
+    "is_created_for_kids": ("is_created_for_kids", False),
+    "explicit": ("explicit", False),
+}
 
 
 @dataclass
@@ -66,22 +69,31 @@ class Paging:
     def offset(self) -> int:
         return (self.page - 1) * self.limit
 
-    def envelope(self, total: int, items: list[dict[str, Any]], ceiling: int,
-                 explicit: bool = False) -> dict[str, Any]:
+    def envelope(
+        self, total: int, items: list[dict[str, Any]], ceiling: int, explicit: bool = False
+    ) -> dict[str, Any]:
         has_more = self.page * self.limit < total and (self.page + 1) * self.limit <= ceiling
-        return {"page": self.page, "limit": self.limit, "explicit": explicit, "total": total,
-                "has_more": has_more, "list": items}
+        return {
+            "page": self.page,
+            "limit": self.limit,
+            "explicit": explicit,
+            "total": total,
+            "has_more": has_more,
+            "list": items,
+        }
 
 
 def _int(name: str, value: Any, low: int, high: int) -> int:
     try:
         number = int(str(value).strip())
     except ValueError:
-        raise invalid_parameter(name, f"Invalid value for `{name}': {value!r} is not an integer."
-                                ) from None
+        raise invalid_parameter(
+            name, f"Invalid value for `{name}': {value!r} is not an integer."
+        ) from None
     if not low <= number <= high:
-        raise invalid_parameter(name, f"Invalid value for `{name}': must be between {low} and "
-                                      f"{high}.")
+        raise invalid_parameter(
+            name, f"Invalid value for `{name}': must be between {low} and {high}."
+        )
     return number
 
 
@@ -90,9 +102,11 @@ def paging(params: dict[str, Any], ceiling: int, default_limit: int = DEFAULT_LI
     limit = _int("limit", params.get("limit", default_limit), 1, MAX_LIMIT)
     if page * limit > ceiling:
         raise invalid_parameter(
-            "page", f"Invalid value for `page': at most {ceiling} results are reachable per query "
-                    f"(page * limit = {page * limit}); narrow the query, e.g. with "
-                    "created_after/created_before.")
+            "page",
+            f"Invalid value for `page': at most {ceiling} results are reachable per query "
+            f"(page * limit = {page * limit}); narrow the query, e.g. with "
+            "created_after/created_before.",
+        )
     return Paging(page, limit)
 
 
@@ -117,16 +131,18 @@ def _bool(name: str, value: Any) -> bool:
     try:
         return parse_bool(value)
     except ValueError:
-        raise invalid_parameter(name, f"Invalid value for `{name}': {value!r} is not a boolean."
-                                ) from None
+        raise invalid_parameter(
+            name, f"Invalid value for `{name}': {value!r} is not a boolean."
+        ) from None
 
 
 def _seconds(name: str, value: Any) -> int:
     try:
         return int(float(str(value).strip()))
     except ValueError:
-        raise invalid_parameter(name, f"Invalid value for `{name}': unix seconds expected.") \
-            from None
+        raise invalid_parameter(
+            name, f"Invalid value for `{name}': unix seconds expected."
+        ) from None
 
 
 def _in(column: str, values: list[Any], negate: bool = False) -> str:
@@ -161,17 +177,24 @@ def build_query(params: dict[str, Any], resolve_user: Callable[[str], str | None
             query.add(_in("owner", owners), *owners)
         elif name == "channel":
             if value not in CATEGORIES:
-                raise invalid_parameter(name, f"Invalid value for `channel': {value!r} is not a "
-                                              "category.")
+                raise invalid_parameter(
+                    name, f"Invalid value for `channel': {value!r} is not a category."
+                )
             query.add("channel = ?", value)
         elif name == "search":
             for word in str(value).split():
-                query.add("title LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\' "
-                          "OR tags LIKE ? ESCAPE '\\'", *[_like(word)] * 3)
+                query.add(
+                    "title LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\' "
+                    "OR tags LIKE ? ESCAPE '\\'",
+                    *[_like(word)] * 3,
+                )
         elif name == "tags":
             for tag in split_list(value):
-                query.add("EXISTS (SELECT 1 FROM json_each(videos.tags) "
-                          "WHERE lower(json_each.value) = lower(?))", str(tag))
+                query.add(
+                    "EXISTS (SELECT 1 FROM json_each(videos.tags) "
+                    "WHERE lower(json_each.value) = lower(?))",
+                    str(tag),
+                )
         elif name == "created_after":
             query.add("created_time >= ?", _seconds(name, value))
         elif name == "created_before":
@@ -185,15 +208,17 @@ def build_query(params: dict[str, Any], resolve_user: Callable[[str], str | None
             try:
                 minutes = float(str(value))
             except ValueError:
-                raise invalid_parameter(name, f"Invalid value for `{name}': minutes expected."
-                                        ) from None
+                raise invalid_parameter(
+                    name, f"Invalid value for `{name}': minutes expected."
+                ) from None
             query.add("duration > ?" if name == "longer_than" else "duration < ?", minutes * 60)
         elif name == "flags":
             flags.extend(str(f) for f in split_list(value))
         elif name == "sort":
             if value not in SORTS:
-                raise invalid_parameter(name, f"Invalid value for `sort': {value!r} (one of "
-                                              f"{', '.join(SORTS)}).")
+                raise invalid_parameter(
+                    name, f"Invalid value for `sort': {value!r} (one of {', '.join(SORTS)})."
+                )
             if value == "relevance" and not params.get("search"):
                 raise invalid_parameter(name, "sort=relevance needs a `search' parameter.")
             query.order = SORTS[str(value)]

@@ -41,7 +41,9 @@ class TokenBucket:
         self, rate: float, burst: int, *, clock: Callable[[], float] = time.monotonic
     ) -> None:
         if isinstance(rate, bool) or not isinstance(rate, int | float):
-            raise ValueError(f"rate limit: rate must be a number of requests per second, got {rate!r}")
+            raise ValueError(
+                f"rate limit: rate must be a number of requests per second, got {rate!r}"
+            )
         if not math.isfinite(rate) or rate <= 0:
             raise ValueError(f"rate limit: rate must be > 0 requests per second, got {rate!r}")
         if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:

@@ -62,9 +62,11 @@ class RestApi:
         self.store = store
         self.tokens = tokens
         self.uploads = uploads
-        self.map = Map([Rule(path, endpoint=name, methods=methods)
-                        for path, name, methods in _ROUTES],
-                       strict_slashes=False, merge_slashes=False)
+        self.map = Map(
+            [Rule(path, endpoint=name, methods=methods) for path, name, methods in _ROUTES],
+            strict_slashes=False,
+            merge_slashes=False,
+        )
         self._handlers: dict[str, Callable[..., Any]] = {
             name: getattr(self, f"_{name}") for _, name, _ in _ROUTES
         }
@@ -75,13 +77,17 @@ class RestApi:
             endpoint, args = adapter.match(call.path or "/", method=call.method)
         except MethodNotAllowed as exc:
             allowed = ", ".join(sorted(exc.valid_methods or []))
-            raise ApiError(405, "method_not_allowed",
-                           f"Method {call.method} is not allowed for {call.path} "
-                           f"(allowed: {allowed}).", {"allowed": allowed},
-                           {"Allow": allowed}) from None
+            raise ApiError(
+                405,
+                "method_not_allowed",
+                f"Method {call.method} is not allowed for {call.path} (allowed: {allowed}).",
+                {"allowed": allowed},
+                {"Allow": allowed},
+            ) from None
         except NotFound:
-            raise ApiError(404, "not_found", f"Unknown route {call.route}.",
-                           {"reason": "unknown_route"}) from None
+            raise ApiError(
+                404, "not_found", f"Unknown route {call.route}.", {"reason": "unknown_route"}
+            ) from None
         return self._handlers[str(endpoint)](call, **args)
 
     # -- helpers -----------------------------------------------------------------------
@@ -92,9 +98,13 @@ class RestApi:
             scope = None
             if capability:
                 scope = f"{capability}_videos" if call.partner else "manage_videos"
-            raise forbidden(call.route, scope, None if scope else
-                            f"Insufficient rights for route {call.route}: an access token is "
-                            "required.")
+            raise forbidden(
+                call.route,
+                scope,
+                None
+                if scope
+                else f"Insufficient rights for route {call.route}: an access token is required.",
+            )
         if capability and not principal.can(capability):
             raise forbidden(call.route, principal.scope_for(capability))
         return principal
@@ -102,10 +112,16 @@ class RestApi:
     @staticmethod
     def _not_yours(call: Call, principal: Principal) -> ApiError:
         if principal.partner:
-            return forbidden(call.route, message=f"Insufficient rights for route {call.route}: "
-                             "this API key is limited to the channels of its organisation.")
-        return forbidden(call.route, message=f"Insufficient rights for route {call.route}: "
-                         "the object belongs to another user.")
+            return forbidden(
+                call.route,
+                message=f"Insufficient rights for route {call.route}: "
+                "this API key is limited to the channels of its organisation.",
+            )
+        return forbidden(
+            call.route,
+            message=f"Insufficient rights for route {call.route}: "
+            "the object belongs to another user.",
+        )
 
     def _owner_view(self, call: Call, owner: str) -> bool:
         principal = call.principal
@@ -125,8 +141,9 @@ class RestApi:
 
     def _render(self, call: Call, video: dict[str, Any]) -> dict[str, Any]:
         names = parse_fields(call.params.get("fields"), VIDEO_READABLE, DEFAULT_VIDEO_FIELDS)
-        return render_video(video, names, owner_view=self._owner_view(call, video["owner"]),
-                            users=self._users)
+        return render_video(
+            video, names, owner_view=self._owner_view(call, video["owner"]), users=self._users
+        )
 
     # -- videos ------------------------------------------------------------------------
     def _video(self, call: Call, vid: str) -> Any:
@@ -142,13 +159,17 @@ class RestApi:
             principal = call.principal
             if principal is None or not principal.owns(video["owner"]):
                 what = "private" if video["private"] else "not published"
-                raise forbidden(call.route, message=f"Insufficient rights for route {call.route}: "
-                                f"this video is {what}; only its owner can read it.")
+                raise forbidden(
+                    call.route,
+                    message=f"Insufficient rights for route {call.route}: "
+                    f"this video is {what}; only its owner can read it.",
+                )
             if not principal.can("read"):
                 raise forbidden(call.route, principal.scope_for("read"))
         self._etag(call, video)
-        return render_video(video, names, owner_view=self._owner_view(call, video["owner"]),
-                            users=self._users)
+        return render_video(
+            video, names, owner_view=self._owner_view(call, video["owner"]), users=self._users
+        )
 
     def _etag(self, call: Call, video: dict[str, Any]) -> None:
         """ETag mode: send the video's version as its ETag."""
@@ -167,9 +188,12 @@ class RestApi:
 
     @staticmethod
     def _stale(exc: StaleVersion) -> ApiError:
-        return ApiError(412, "precondition_failed",
-                        f"The video changed since it was read (now version {exc.current}).",
-                        {"param": "If-Match", "etag": f'"{exc.current}"'})
+        return ApiError(
+            412,
+            "precondition_failed",
+            f"The video changed since it was read (now version {exc.current}).",
+            {"param": "If-Match", "etag": f'"{exc.current}"'},
+        )
 
     def _edit(self, call: Call, vid: str) -> Any:
         principal = self._need(call, "edit")
@@ -185,9 +209,12 @@ class RestApi:
         check_publishable({**video, **written})
         if written:
             try:
-                updated = self.store.update_video(vid, to_columns(written),
-                                                  client_id=principal.client_id,
-                                                  if_version=self._if_match(call))
+                updated = self.store.update_video(
+                    vid,
+                    to_columns(written),
+                    client_id=principal.client_id,
+                    if_version=self._if_match(call),
+                )
             except StaleVersion as exc:
                 raise self._stale(exc) from None
             if updated is None:  # deleted meanwhile
@@ -204,8 +231,9 @@ class RestApi:
         if not principal.owns(video["owner"]):
             raise self._not_yours(call, principal)
         try:
-            deleted = self.store.delete_video(vid, client_id=principal.client_id,
-                                              if_version=self._if_match(call))
+            deleted = self.store.delete_video(
+                vid, client_id=principal.client_id, if_version=self._if_match(call)
+            )
         except StaleVersion as exc:
             raise self._stale(exc) from None
         if not deleted:
@@ -218,20 +246,36 @@ class RestApi:
             raise self._not_yours(call, principal)
         parse_fields(call.params.get("fields"), VIDEO_READABLE, DEFAULT_VIDEO_FIELDS)
         if not call.params.get("url"):
-            raise missing_parameter("url", "Missing required parameter `url': the `url' returned "
-                                           "by the upload (or a public video URL).")
+            raise missing_parameter(
+                "url",
+                "Missing required parameter `url': the `url' returned "
+                "by the upload (or a public video URL).",
+            )
         written = parse_writes(call.params, self.store.settings.limits(principal.partner))
         upload = self.uploads.check_source(written["url"], call.base_url)
         rng = random.Random()
         now = int(time.time())
         name = str(upload["name"]).rsplit(".", 1)[0] if upload and upload.get("name") else ""
         record: dict[str, Any] = {
-            "id": self.store.new_video_id(), "owner": owner, "title": name or "Untitled video",
-            "description": "", "tags": [], "channel": None, "language": None, "country": None,
-            "published": False, "private": False, "is_created_for_kids": None, "explicit": False,
-            "allow_embed": True, "created_time": now, "updated_time": now,
+            "id": self.store.new_video_id(),
+            "owner": owner,
+            "title": name or "Untitled video",
+            "description": "",
+            "tags": [],
+            "channel": None,
+            "language": None,
+            "country": None,
+            "published": False,
+            "private": False,
+            "is_created_for_kids": None,
+            "explicit": False,
+            "allow_embed": True,
+            "created_time": now,
+            "updated_time": now,
             "duration": int(upload["duration"]) if upload else rng.randint(30, 900),
-            "private_id": "k" + secrets.token_hex(6), "password": None, "mode": "vod",
+            "private_id": "k" + secrets.token_hex(6),
+            "password": None,
+            "mode": "vod",
         }
         record.update(to_columns(written))
         check_publishable(record)
@@ -246,10 +290,13 @@ class RestApi:
         query = build_query(call.params, lambda u: (self.store.user(u) or {}).get("id"))
         query.where.insert(0, visible)
         query.args[:0] = args
-        total, videos = self.store.query_videos(query.sql, query.args, query.order, pages.limit,
-                                                pages.offset)
-        items = [render_video(v, names, owner_view=self._owner_view(call, v["owner"]),
-                              users=self._users) for v in videos]
+        total, videos = self.store.query_videos(
+            query.sql, query.args, query.order, pages.limit, pages.offset
+        )
+        items = [
+            render_video(v, names, owner_view=self._owner_view(call, v["owner"]), users=self._users)
+            for v in videos
+        ]
         return pages.envelope(total, items, ceiling, any(v["explicit"] for v in videos))
 
     def _owner_list(self, call: Call, owner: str) -> Any:
@@ -304,7 +351,7 @@ class RestApi:
         ceiling = self.store.settings.list_ceiling
         pages = paging(call.params, ceiling, default_limit=50)
         items = [render_channel(c, names) for c in CATEGORIES]
-        return pages.envelope(len(items), items[pages.offset:pages.offset + pages.limit], ceiling)
+        return pages.envelope(len(items), items[pages.offset : pages.offset + pages.limit], ceiling)
 
     def _channel(self, call: Call, cid: str) -> Any:
         if cid not in CATEGORIES:
@@ -324,9 +371,12 @@ class RestApi:
             return {"id": None, "username": None, "scope": [], "client_id": None, "roles": []}
         user = self.store.user(principal.account_id or "") or {}
         info: dict[str, Any] = {
-            "id": user.get("id"), "username": user.get("username"),
-            "screenname": user.get("screenname"), "scope": sorted(principal.scopes),
-            "client_id": principal.client_id, "roles": [],
+            "id": user.get("id"),
+            "username": user.get("username"),
+            "screenname": user.get("screenname"),
+            "scope": sorted(principal.scopes),
+            "client_id": principal.client_id,
+            "roles": [],
             "api_key_type": principal.kind,
         }
         if principal.partner:

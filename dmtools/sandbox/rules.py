@@ -35,8 +35,11 @@ def coerce(name: str, raw: Any) -> Any:
         try:
             return parse_bool(raw)
         except ValueError:
-            raise invalid_parameter(name, f"Invalid value for `{name}': {raw!r} is not a boolean "
-                                          "(use true/false, 1/0 or yes/no).") from None
+            raise invalid_parameter(
+                name,
+                f"Invalid value for `{name}': {raw!r} is not a boolean "
+                "(use true/false, 1/0 or yes/no).",
+            ) from None
     if spec.kind == "array":
         return split_list(raw)
     if isinstance(raw, str) and raw == "" and name not in _KEEP_EMPTY:
@@ -48,13 +51,17 @@ def check_source_url(value: Any) -> str:
     text = str(value or "").strip()
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise invalid_parameter("url", "Invalid value for `url': an http(s) URL is required "
-                                       "(the `url' returned by the upload).")
+        raise invalid_parameter(
+            "url",
+            "Invalid value for `url': an http(s) URL is required "
+            "(the `url' returned by the upload).",
+        )
     return text
 
 
-def parse_writes(params: Mapping[str, Any], limits: FieldLimits,
-                 current: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def parse_writes(
+    params: Mapping[str, Any], limits: FieldLimits, current: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Validated ``{field: value}`` of a create/edit call (``url`` is the video source).
 
     Raises:
@@ -70,15 +77,18 @@ def parse_writes(params: Mapping[str, Any], limits: FieldLimits,
         if name not in VIDEO_FIELDS:
             raise invalid_parameter(name, f"Unknown parameter `{name}'.")
         if isinstance(raw, list) and VIDEO_FIELDS[name].kind != "array":
-            raise invalid_parameter(name, f"Invalid value for `{name}': a single value is expected.")
+            raise invalid_parameter(
+                name, f"Invalid value for `{name}': a single value is expected."
+            )
         value = coerce(name, raw)
         problem = check_value(name, value, limits)
         if problem:
             raise invalid_parameter(name, f"Invalid value for `{name}': {problem}.")
         written[name] = value
     if current is not None and current.get("explicit") and written.get("explicit") is False:
-        raise invalid_parameter("explicit", "Invalid value for `explicit': the flag cannot be "
-                                            "removed once set.")
+        raise invalid_parameter(
+            "explicit", "Invalid value for `explicit': the flag cannot be removed once set."
+        )
     return written
 
 
@@ -89,8 +99,11 @@ def check_publishable(video: Mapping[str, Any]) -> None:
     for name in PUBLISH_REQUIRED:
         value = video.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
-            raise missing_parameter(name, f"Missing required parameter `{name}': a published "
-                                          f"video needs {', '.join(PUBLISH_REQUIRED)}.")
+            raise missing_parameter(
+                name,
+                f"Missing required parameter `{name}': a published "
+                f"video needs {', '.join(PUBLISH_REQUIRED)}.",
+            )
 
 
 def to_columns(written: Mapping[str, Any]) -> dict[str, Any]:

@@ -80,11 +80,14 @@ class Credentials:
         return cls(
             url=url,
             public_key=PublicKey(pub["client_id"], pub["client_secret"], pub["redirect_uri"]),
-            private_key=PrivateKey(priv["client_id"], priv["client_secret"],
-                                   tuple(priv["channels"])),
+            private_key=PrivateKey(
+                priv["client_id"], priv["client_secret"], tuple(priv["channels"])
+            ),
             user=DemoUser(user["id"], user["username"], user["password"]),
-            other_public_keys=tuple(PublicKey(k["client_id"], k["client_secret"], k["redirect_uri"])
-                                    for k in data.get("other_public_keys", ())),
+            other_public_keys=tuple(
+                PublicKey(k["client_id"], k["client_secret"], k["redirect_uri"])
+                for k in data.get("other_public_keys", ())
+            ),
             users={u["username"]: u["password"] for u in data.get("users", ())},
         )
 
@@ -92,14 +95,21 @@ class Credentials:
         """``{"url", "public_key", "private_key", "user"}`` (secrets included: handle with care)."""
         return {
             "url": self.url,
-            "public_key": {"client_id": self.public_key.client_id,
-                           "client_secret": self.public_key.client_secret,
-                           "redirect_uri": self.public_key.redirect_uri},
-            "private_key": {"client_id": self.private_key.client_id,
-                            "client_secret": self.private_key.client_secret,
-                            "channels": list(self.private_key.channels)},
-            "user": {"id": self.user.id, "username": self.user.username,
-                     "password": self.user.password},
+            "public_key": {
+                "client_id": self.public_key.client_id,
+                "client_secret": self.public_key.client_secret,
+                "redirect_uri": self.public_key.redirect_uri,
+            },
+            "private_key": {
+                "client_id": self.private_key.client_id,
+                "client_secret": self.private_key.client_secret,
+                "channels": list(self.private_key.channels),
+            },
+            "user": {
+                "id": self.user.id,
+                "username": self.user.username,
+                "password": self.user.password,
+            },
         }
 
 
@@ -124,17 +134,30 @@ class Sandbox:
         True
     """
 
-    def __init__(self, videos: int = 1500, seed: int = 7, port: int = 0,
-                 db_path: str | os.PathLike[str] | None = None, token_lifetime: int = 36000,
-                 latency: float = 0.0, mode: str = "thread", rotate_refresh_tokens: bool = False,
-                 pkce_required: bool = False, *, host: str = "127.0.0.1",
-                 allow_non_loopback: bool = False, startup_timeout: float = 20.0) -> None:
+    def __init__(
+        self,
+        videos: int = 1500,
+        seed: int = 7,
+        port: int = 0,
+        db_path: str | os.PathLike[str] | None = None,
+        token_lifetime: int = 36000,
+        latency: float = 0.0,
+        mode: str = "thread",
+        rotate_refresh_tokens: bool = False,
+        pkce_required: bool = False,
+        *,
+        host: str = "127.0.0.1",
+        allow_non_loopback: bool = False,
+        startup_timeout: float = 20.0,
+    ) -> None:
         if mode not in ("thread", "process"):
             raise ValueError("mode must be 'thread' or 'process'")
         if not is_loopback_url(f"http://{host if ':' not in host else f'[{host}]'}/"):
             if not allow_non_loopback:
-                raise ValueError(f"refusing to bind {host!r}: the sandbox binds loopback only "
-                                 "(pass allow_non_loopback=True to override)")
+                raise ValueError(
+                    f"refusing to bind {host!r}: the sandbox binds loopback only "
+                    "(pass allow_non_loopback=True to override)"
+                )
             log.warning("the sandbox is binding %s: it is reachable from other machines", host)
         self.videos, self.seed, self.port, self.host = videos, seed, port, host
         self.db_path = os.fspath(db_path) if db_path is not None else None
@@ -157,8 +180,14 @@ class Sandbox:
             from dmtools.sandbox.server import SandboxServer
 
             self._server = SandboxServer(
-                videos=self.videos, seed=self.seed, port=self.port, host=self.host,
-                db_path=self.db_path, latency=self.latency, settings=self._settings())
+                videos=self.videos,
+                seed=self.seed,
+                port=self.port,
+                host=self.host,
+                db_path=self.db_path,
+                latency=self.latency,
+                settings=self._settings(),
+            )
             self._server.start()
             self.url, self.admin_token = self._server.url, self._server.admin_token
         else:
@@ -166,14 +195,31 @@ class Sandbox:
         return self
 
     def _settings(self) -> Settings:
-        return Settings(token_lifetime=self.token_lifetime,
-                        rotate_refresh_tokens=self.rotate_refresh_tokens,
-                        pkce_required=self.pkce_required)
+        return Settings(
+            token_lifetime=self.token_lifetime,
+            rotate_refresh_tokens=self.rotate_refresh_tokens,
+            pkce_required=self.pkce_required,
+        )
 
     def _start_process(self) -> None:
-        args = [sys.executable, "-m", "dmtools.sandbox", "--json", "--port", str(self.port),
-                "--videos", str(self.videos), "--seed", str(self.seed), "--host", self.host,
-                "--token-lifetime", str(self.token_lifetime), "--latency", str(self.latency)]
+        args = [
+            sys.executable,
+            "-m",
+            "dmtools.sandbox",
+            "--json",
+            "--port",
+            str(self.port),
+            "--videos",
+            str(self.videos),
+            "--seed",
+            str(self.seed),
+            "--host",
+            self.host,
+            "--token-lifetime",
+            str(self.token_lifetime),
+            "--latency",
+            str(self.latency),
+        ]
         if self.db_path:
             args += ["--db", self.db_path]
         if self.rotate_refresh_tokens:
@@ -182,8 +228,9 @@ class Sandbox:
             args.append("--pkce-required")
         env = dict(os.environ)
         root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "") if env.get(
-            "PYTHONPATH") else root
+        env["PYTHONPATH"] = (
+            root + os.pathsep + env.get("PYTHONPATH", "") if env.get("PYTHONPATH") else root
+        )
         args.append("--exit-on-stdin-eof")
         proc = subprocess.Popen(args, stdout=subprocess.PIPE, stdin=subprocess.PIPE, env=env)
         self._proc = proc
@@ -253,8 +300,9 @@ class Sandbox:
     @property
     def credentials(self) -> Credentials:
         if self._credentials is None:
-            self._credentials = Credentials.from_json(self._running_url(),
-                                                      self._admin("GET", "credentials"))
+            self._credentials = Credentials.from_json(
+                self._running_url(), self._admin("GET", "credentials")
+            )
         return self._credentials
 
     def _running_url(self) -> str:
@@ -270,8 +318,9 @@ class Sandbox:
         with self._conn_lock:
             for attempt in (0, 1):
                 if self._conn is None:
-                    self._conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1",
-                                                            parts.port, timeout=30)
+                    self._conn = http.client.HTTPConnection(
+                        parts.hostname or "127.0.0.1", parts.port, timeout=30
+                    )
                 try:
                     self._conn.request(method, "/__sandbox__/" + route, payload, headers)
                     response = self._conn.getresponse()
@@ -287,8 +336,9 @@ class Sandbox:
             error = (result or {}).get("error", {}) if isinstance(result, dict) else {}
             if response.status == 404 and error.get("type") == "not_found":
                 raise LookupError(error.get("message", "not found"))
-            raise RuntimeError(f"sandbox admin {method} {route}: HTTP {response.status} "
-                               f"{error.get('message', '')}")
+            raise RuntimeError(
+                f"sandbox admin {method} {route}: HTTP {response.status} {error.get('message', '')}"
+            )
         return result
 
     def commits(self, since: int = 0) -> list[dict[str, Any]]:
@@ -333,11 +383,19 @@ class Sandbox:
         """Make every access token issued so far expired (refresh tokens stay valid)."""
         self._admin("POST", "expire_tokens", {})
 
-    def set_faults(self, latency: float = 0.0, jitter: float = 0.0, seed: int = 0,
-                   rules: Sequence[Mapping[str, Any]] = ()) -> None:
+    def set_faults(
+        self,
+        latency: float = 0.0,
+        jitter: float = 0.0,
+        seed: int = 0,
+        rules: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
         """Replace latency and fault rules (see :mod:`dmtools.sandbox.faults`)."""
-        self._admin("POST", "faults", {"latency": latency, "jitter": jitter, "seed": seed,
-                                       "rules": [dict(r) for r in rules]})
+        self._admin(
+            "POST",
+            "faults",
+            {"latency": latency, "jitter": jitter, "seed": seed, "rules": [dict(r) for r in rules]},
+        )
 
     def set_rate_limit(self, rate: float | None, burst: int | None = None) -> None:
         """Token bucket of ``rate`` requests/s and ``burst``; None switches it off."""
@@ -351,9 +409,18 @@ class Sandbox:
         return dict(self._admin("POST" if changes else "GET", "settings", changes or None))
 
 
-def serve(*, videos: int, seed: int, port: int, host: str, db_path: str | None,
-          settings: Settings, latency: float,
-          ready: Callable[[Any, Credentials], None], watch_stdin: bool = False) -> None:
+def serve(
+    *,
+    videos: int,
+    seed: int,
+    port: int,
+    host: str,
+    db_path: str | None,
+    settings: Settings,
+    latency: float,
+    ready: Callable[[Any, Credentials], None],
+    watch_stdin: bool = False,
+) -> None:
     """Run a sandbox in the foreground until SIGINT/SIGTERM; ``ready`` is called once up.
 
     With ``watch_stdin`` it also stops when standard input reaches end of file (the parent
@@ -361,8 +428,15 @@ def serve(*, videos: int, seed: int, port: int, host: str, db_path: str | None,
     """
     from dmtools.sandbox.server import SandboxServer
 
-    server = SandboxServer(videos=videos, seed=seed, port=port, host=host, db_path=db_path,
-                           settings=settings, latency=latency)
+    server = SandboxServer(
+        videos=videos,
+        seed=seed,
+        port=port,
+        host=host,
+        db_path=db_path,
+        settings=settings,
+        latency=latency,
+    )
     stop = threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:
@@ -370,6 +444,7 @@ def serve(*, videos: int, seed: int, port: int, host: str, db_path: str | None,
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     if watch_stdin:
+
         def watch() -> None:
             fd = sys.stdin.fileno()
             while os.read(fd, 4096):  # raw reads: no buffered-reader lock held at exit

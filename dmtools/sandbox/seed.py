@@ -26,27 +26,130 @@ EPOCH_START = 1_546_300_800  # 2019-01-01
 EPOCH_END = 1_735_689_600  # 2025-01-01
 LOOPBACK_REDIRECT = "http://127.0.0.1/callback"
 
-_LANGS = ["en"] * 8 + ["fr"] * 4 + ["es"] * 2 + ["de", "it", "pt", "ja", "ko", "ar", "hi", "ru"] + [None] * 3
+_LANGS = (
+    ["en"] * 8
+    + ["fr"] * 4
+    + ["es"] * 2
+    + ["de", "it", "pt", "ja", "ko", "ar", "hi", "ru"]
+    + [None] * 3
+)
 _COUNTRIES = ["FR", "US", "GB", "DE", "ES", "IT", "JP", "BR", None, None, None]
 _CAT_WEIGHTS = [3, 2, 2, 6, 2, 5, 8, 6, 2, 3, 2, 6, 5, 4, 3, 7, 1]
-_ADJ = ["Amazing", "Quick", "Ultimate", "Hidden", "Daily", "Weekly", "Epic", "Tiny", "Late-night",
-        "Behind-the-scenes", "Classic", "Fresh", "Live", "Slow", "Unexpected", "Deep"]
-_NOUN = ["recipe", "trip", "review", "tutorial", "match highlights", "interview", "concert",
-         "unboxing", "speedrun", "lecture", "sketch", "vlog", "trailer", "walkthrough", "podcast",
-         "documentary", "news roundup", "workout"]
-_TAIL = ["", "", "", " (part 2)", " in 5 minutes", " - full version", " #shorts", " 2024", " — director's cut",
-         " with friends", " explained"]
-_TAGS = ["music", "live", "news", "sport", "football", "tutorial", "how to", "travel", "food",
-         "gaming", "speedrun", "comedy", "kids", "animals", "cats", "dogs", "tech", "review",
-         "unboxing", "vlog", "behind the scenes", "interview", "trailer", "art", "diy", "science",
-         "history", "paris", "new york", "tokyo", "summer", "winter", "rock'n'roll", "jazz", "electro",
-         "cars", "f1", "cycling", "tennis", "school", "maths", "python", "cooking", "vegan",
-         "short film", "documentary", "podcast", "asmr", "nature", "space"]
-_SENTENCES = ["A look at what happened this week.", "Filmed in one take.",
-              "Subscribe for more videos like this one.", "Thanks for watching!",
-              "Everything you need to know in a few minutes.", "Recorded live with the audience.",
-              "Chapters below.", "Music licensed for this video.",
-              "First episode of a new series.", "Questions welcome in the comments."]
+_ADJ = [
+    "Amazing",
+    "Quick",
+    "Ultimate",
+    "Hidden",
+    "Daily",
+    "Weekly",
+    "Epic",
+    "Tiny",
+    "Late-night",
+    "Behind-the-scenes",
+    "Classic",
+    "Fresh",
+    "Live",
+    "Slow",
+    "Unexpected",
+    "Deep",
+]
+_NOUN = [
+    "recipe",
+    "trip",
+    "review",
+    "tutorial",
+    "match highlights",
+    "interview",
+    "concert",
+    "unboxing",
+    "speedrun",
+    "lecture",
+    "sketch",
+    "vlog",
+    "trailer",
+    "walkthrough",
+    "podcast",
+    "documentary",
+    "news roundup",
+    "workout",
+]
+_TAIL = [
+    "",
+    "",
+    "",
+    " (part 2)",
+    " in 5 minutes",
+    " - full version",
+    " #shorts",
+    " 2024",
+    " — director's cut",
+    " with friends",
+    " explained",
+]
+_TAGS = [
+    "music",
+    "live",
+    "news",
+    "sport",
+    "football",
+    "tutorial",
+    "how to",
+    "travel",
+    "food",
+    "gaming",
+    "speedrun",
+    "comedy",
+    "kids",
+    "animals",
+    "cats",
+    "dogs",
+    "tech",
+    "review",
+    "unboxing",
+    "vlog",
+    "behind the scenes",
+    "interview",
+    "trailer",
+    "art",
+    "diy",
+    "science",
+    "history",
+    "paris",
+    "new york",
+    "tokyo",
+    "summer",
+    "winter",
+    "rock'n'roll",
+    "jazz",
+    "electro",
+    "cars",
+    "f1",
+    "cycling",
+    "tennis",
+    "school",
+    "maths",
+    "python",
+    "cooking",
+    "vegan",
+    "short film",
+    "documentary",
+    "podcast",
+    "asmr",
+    "nature",
+    "space",
+]
+_SENTENCES = [
+    "A look at what happened this week.",
+    "Filmed in one take.",
+    "Subscribe for more videos like this one.",
+    "Thanks for watching!",
+    "Everything you need to know in a few minutes.",
+    "Recorded live with the audience.",
+    "Chapters below.",
+    "Music licensed for this video.",
+    "First episode of a new series.",
+    "Questions welcome in the comments.",
+]
 
 
 @dataclass(frozen=True)
@@ -93,7 +196,9 @@ class SeedData:
 class IdMaker:
     """Makes unique xids (``x`` + 6 lowercase alphanumerics) from a random source."""
 
-    def __init__(self, rng: random.Random, taken: set[str] | None = None, prefix: str = "x") -> None:
+    def __init__(
+        self, rng: random.Random, taken: set[str] | None = None, prefix: str = "x"
+    ) -> None:
         self.rng = rng
         self.taken = taken if taken is not None else set()
         self.prefix = prefix
@@ -187,20 +292,74 @@ def build(seed: int = 7, videos: int = 1500) -> SeedData:
     rng = random.Random(f"dmtools-sandbox:{seed}")
     ids = IdMaker(rng)
     org = "o" + _hex(rng, 10)
-    demo = SeedUser(ids(), "demo", "Demo Channel", "emu-" + _hex(rng, 12), "demo@example.com",
-                    "FR", "en", EPOCH_START - 86400 * 400, verified=True, partner=True)
-    news = SeedUser(ids(), "demo-news", "Demo News", "emu-" + _hex(rng, 12), "news@example.com",
-                    "FR", "fr", EPOCH_START - 86400 * 200, partner=True, org=org)
-    sport = SeedUser(ids(), "demo-sport", "Demo Sport", "emu-" + _hex(rng, 12),
-                     "sport@example.com", "GB", "en", EPOCH_START - 86400 * 100, partner=True, org=org)
-    other = SeedUser(ids(), "someone", "Someone Else", "emu-" + _hex(rng, 12),
-                     "someone@example.com", "US", "en", EPOCH_START)
-    public = SeedClient("emu_pk_" + _hex(rng, 20), "emu_ps_" + _hex(rng, 40), "public",
-                        redirect_uri=LOOPBACK_REDIRECT, name="dmtools demo app")
-    private = SeedClient("emu_xk_" + _hex(rng, 20), "emu_xs_" + _hex(rng, 40), "private",
-                         org=org, channels=(news.id, sport.id), name="dmtools demo partner key")
-    second = SeedClient("emu_pk_" + _hex(rng, 20), "emu_ps_" + _hex(rng, 40), "public",
-                        redirect_uri="http://127.0.0.1/other-app", name="another app")
+    demo = SeedUser(
+        ids(),
+        "demo",
+        "Demo Channel",
+        "emu-" + _hex(rng, 12),
+        "demo@example.com",
+        "FR",
+        "en",
+        EPOCH_START - 86400 * 400,
+        verified=True,
+        partner=True,
+    )
+    news = SeedUser(
+        ids(),
+        "demo-news",
+        "Demo News",
+        "emu-" + _hex(rng, 12),
+        "news@example.com",
+        "FR",
+        "fr",
+        EPOCH_START - 86400 * 200,
+        partner=True,
+        org=org,
+    )
+    sport = SeedUser(
+        ids(),
+        "demo-sport",
+        "Demo Sport",
+        "emu-" + _hex(rng, 12),
+        "sport@example.com",
+        "GB",
+        "en",
+        EPOCH_START - 86400 * 100,
+        partner=True,
+        org=org,
+    )
+    other = SeedUser(
+        ids(),
+        "someone",
+        "Someone Else",
+        "emu-" + _hex(rng, 12),
+        "someone@example.com",
+        "US",
+        "en",
+        EPOCH_START,
+    )
+    public = SeedClient(
+        "emu_pk_" + _hex(rng, 20),
+        "emu_ps_" + _hex(rng, 40),
+        "public",
+        redirect_uri=LOOPBACK_REDIRECT,
+        name="dmtools demo app",
+    )
+    private = SeedClient(
+        "emu_xk_" + _hex(rng, 20),
+        "emu_xs_" + _hex(rng, 40),
+        "private",
+        org=org,
+        channels=(news.id, sport.id),
+        name="dmtools demo partner key",
+    )
+    second = SeedClient(
+        "emu_pk_" + _hex(rng, 20),
+        "emu_ps_" + _hex(rng, 40),
+        "public",
+        redirect_uri="http://127.0.0.1/other-app",
+        name="another app",
+    )
     all_videos = _channel_videos(rng, ids, demo.id, videos)
     all_videos += _channel_videos(rng, ids, news.id, 60)
     all_videos += _channel_videos(rng, ids, sport.id, 40)

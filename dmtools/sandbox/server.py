@@ -34,11 +34,15 @@ MAX_HANDLERS = 32
 MAX_CONNECTIONS = 256
 SOCKET_TIMEOUT = 10.0
 _DRAIN_LIMIT = 1 << 20
-_BUSY_BODY = (b'{"error":{"more_info":null,"code":503,"type":"server_busy",'
-              b'"message":"The sandbox is busy, retry later.","error_data":{}}}')
-_BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-         b"Retry-After: 1\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s"
-         % (len(_BUSY_BODY), _BUSY_BODY))
+_BUSY_BODY = (
+    b'{"error":{"more_info":null,"code":503,"type":"server_busy",'
+    b'"message":"The sandbox is busy, retry later.","error_data":{}}}'
+)
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+    b"Retry-After: 1\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s"
+    % (len(_BUSY_BODY), _BUSY_BODY)
+)
 
 
 class _Body(io.RawIOBase):
@@ -142,8 +146,10 @@ class _Handler(WSGIRequestHandler):
         return data, None
 
     def _run_wsgi(self, prefetched: tuple[bytes, Any] | None) -> None:
-        if prefetched is None and \
-                self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
+        if (
+            prefetched is None
+            and self.headers.get("Expect", "").lower().strip(" \t") == "100-continue"
+        ):
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         environ = self.make_environ()
         body: _Body | None = None
@@ -188,7 +194,9 @@ class _Handler(WSGIRequestHandler):
     def _respond(self, environ: dict[str, Any]) -> None:
         state: dict[str, Any] = {}
 
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
             if exc_info and state.get("sent"):
                 raise exc_info[1].with_traceback(exc_info[2])
             state["status"], state["headers"] = status, list(headers)
@@ -241,13 +249,18 @@ class _Handler(WSGIRequestHandler):
         if "status" not in state:
             raise RuntimeError("the application did not call start_response")
         state["sent"] = True
-        lines = [f"{self.protocol_version} {state['status']}",
-                 f"Server: {self.version_string()}", f"Date: {self.date_time_string()}"]
+        lines = [
+            f"{self.protocol_version} {state['status']}",
+            f"Server: {self.version_string()}",
+            f"Date: {self.date_time_string()}",
+        ]
         for name, value in state["headers"]:
             lines.append(f"{name}: {value}")
             if name.lower() == "connection" and value.strip().lower() == "close":
                 self.close_connection = True
-        if self.close_connection and not any(n.lower() == "connection" for n, _ in state["headers"]):
+        if self.close_connection and not any(
+            n.lower() == "connection" for n, _ in state["headers"]
+        ):
             lines.append("Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         if environ["REQUEST_METHOD"] == "HEAD":
@@ -276,8 +289,12 @@ class _Server(ThreadedWSGIServer):
                 pass
             self.shutdown_request(request)
             return
-        thread = threading.Thread(target=self._serve, args=(request, client_address),
-                                  name="dmtools-sandbox-connection", daemon=True)
+        thread = threading.Thread(
+            target=self._serve,
+            args=(request, client_address),
+            name="dmtools-sandbox-connection",
+            daemon=True,
+        )
         with self._lock:
             self._open[request] = thread
         thread.start()
@@ -308,9 +325,18 @@ class _Server(ThreadedWSGIServer):
 class SandboxServer:
     """One running sandbox in this process: store, app, HTTP server and its thread."""
 
-    def __init__(self, *, videos: int = 1500, seed: int = 7, port: int = 0, host: str = "127.0.0.1",
-                 db_path: str | None = None, settings: Settings | None = None,
-                 latency: float = 0.0, admin_token: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        videos: int = 1500,
+        seed: int = 7,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        db_path: str | None = None,
+        settings: Settings | None = None,
+        latency: float = 0.0,
+        admin_token: str | None = None,
+    ) -> None:
         self.store = Store(db_path, settings=settings)
         self.store.seed_if_empty(seed, videos)
         self.admin_token = admin_token or "emu_admin_" + secrets.token_urlsafe(18)
@@ -330,8 +356,12 @@ class SandboxServer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="dmtools-sandbox-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="dmtools-sandbox-server",
+            daemon=True,
+        )
         self._thread.start()
 
     def stop(self) -> None:

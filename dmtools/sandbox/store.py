@@ -28,16 +28,50 @@ SHARED_VALUES = 4096
 #: Stored video columns holding booleans and JSON arrays.
 BOOL_COLUMNS = ("published", "private", "is_created_for_kids", "explicit", "allow_embed")
 VIDEO_COLUMNS = (
-    "id", "owner", "title", "description", "tags", "channel", "language", "country", "published",
-    "private", "is_created_for_kids", "explicit", "allow_embed", "status", "created_time",
-    "updated_time", "duration", "views_total", "views_last_day", "views_last_week",
-    "views_last_month", "likes_total", "comments_total", "bookmarks_total", "private_id",
-    "password", "mode", "source_url", "version",
+    "id",
+    "owner",
+    "title",
+    "description",
+    "tags",
+    "channel",
+    "language",
+    "country",
+    "published",
+    "private",
+    "is_created_for_kids",
+    "explicit",
+    "allow_embed",
+    "status",
+    "created_time",
+    "updated_time",
+    "duration",
+    "views_total",
+    "views_last_day",
+    "views_last_week",
+    "views_last_month",
+    "likes_total",
+    "comments_total",
+    "bookmarks_total",
+    "private_id",
+    "password",
+    "mode",
+    "source_url",
+    "version",
 )
 _DEFAULTS: dict[str, Any] = {
-    "tags": [], "published": False, "private": False, "explicit": False, "allow_embed": True,
-    "views_total": 0, "views_last_day": 0, "views_last_week": 0, "views_last_month": 0,
-    "likes_total": 0, "comments_total": 0, "bookmarks_total": 0, "mode": "vod",
+    "tags": [],
+    "published": False,
+    "private": False,
+    "explicit": False,
+    "allow_embed": True,
+    "views_total": 0,
+    "views_last_day": 0,
+    "views_last_week": 0,
+    "views_last_month": 0,
+    "likes_total": 0,
+    "comments_total": 0,
+    "bookmarks_total": 0,
+    "mode": "vod",
 }
 
 
@@ -79,8 +113,9 @@ class Settings:
 
     def limits(self, partner: bool) -> FieldLimits:
         if partner:
-            return FieldLimits(self.partner_title_max, self.partner_description_max,
-                               self.tags_max, self.tag_length)
+            return FieldLimits(
+                self.partner_title_max, self.partner_description_max, self.tags_max, self.tag_length
+            )
         return FieldLimits(self.title_max, self.description_max, self.tags_max, self.tag_length)
 
     def update(self, values: Mapping[str, Any]) -> None:
@@ -153,9 +188,10 @@ class RingLog:
     def items(self, since: int = 0) -> list[dict[str, Any]]:
         with self._lock:
             rows = [row for row in self._items if row[0] > since]
-        return [{k: list(v) if isinstance(v, tuple) else v for k, v in zip(self.keys, row,
-                                                                          strict=True)}
-                for row in rows]
+        return [
+            {k: list(v) if isinstance(v, tuple) else v for k, v in zip(self.keys, row, strict=True)}
+            for row in rows
+        ]
 
     def clear(self) -> None:
         with self._lock:
@@ -204,12 +240,39 @@ class Store:
             conn.execute("INSERT INTO meta VALUES ('seed', ?)", (json.dumps([seed, videos]),))
             conn.executemany(
                 "INSERT INTO users VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                [(u.id, u.username, u.screenname, u.password, u.email, u.country, u.language,
-                  u.created_time, int(u.verified), int(u.partner), u.org) for u in data.users])
+                [
+                    (
+                        u.id,
+                        u.username,
+                        u.screenname,
+                        u.password,
+                        u.email,
+                        u.country,
+                        u.language,
+                        u.created_time,
+                        int(u.verified),
+                        int(u.partner),
+                        u.org,
+                    )
+                    for u in data.users
+                ],
+            )
             conn.executemany(
                 "INSERT INTO clients VALUES (?,?,?,?,?,?,?,?)",
-                [(c.client_id, c.client_secret, c.kind, c.redirect_uri, c.org,
-                  json.dumps(list(c.channels)), c.name, i) for i, c in enumerate(data.clients)])
+                [
+                    (
+                        c.client_id,
+                        c.client_secret,
+                        c.kind,
+                        c.redirect_uri,
+                        c.org,
+                        json.dumps(list(c.channels)),
+                        c.name,
+                        i,
+                    )
+                    for i, c in enumerate(data.clients)
+                ],
+            )
             self._insert_videos(conn, data.videos)
         return True
 
@@ -217,8 +280,9 @@ class Store:
     def _insert_videos(conn: sqlite3.Connection, videos: Iterable[Mapping[str, Any]]) -> None:
         columns = [c for c in VIDEO_COLUMNS if c != "version"]
         sql = f"INSERT INTO videos ({','.join(columns)}) VALUES ({','.join('?' * len(columns))})"
-        conn.executemany(sql, [[_to_column(c, v.get(c, _DEFAULTS.get(c))) for c in columns]
-                               for v in videos])
+        conn.executemany(
+            sql, [[_to_column(c, v.get(c, _DEFAULTS.get(c))) for c in columns] for v in videos]
+        )
 
     def credentials(self) -> dict[str, Any]:
         """The demo keys and user, as ``Credentials.to_json`` lays them out (plus extras)."""
@@ -228,16 +292,26 @@ class Store:
             users = [dict(r) for r in conn.execute("SELECT id, username, password FROM users")]
         public, private = clients[0], clients[1]
         return {
-            "public_key": {"client_id": public["client_id"],
-                           "client_secret": public["client_secret"],
-                           "redirect_uri": public["redirect_uri"]},
-            "private_key": {"client_id": private["client_id"],
-                            "client_secret": private["client_secret"],
-                            "channels": json.loads(private["channels"])},
+            "public_key": {
+                "client_id": public["client_id"],
+                "client_secret": public["client_secret"],
+                "redirect_uri": public["redirect_uri"],
+            },
+            "private_key": {
+                "client_id": private["client_id"],
+                "client_secret": private["client_secret"],
+                "channels": json.loads(private["channels"]),
+            },
             "user": {"id": demo["id"], "username": demo["username"], "password": demo["password"]},
             "other_public_keys": [
-                {"client_id": c["client_id"], "client_secret": c["client_secret"],
-                 "redirect_uri": c["redirect_uri"]} for c in clients[2:] if c["kind"] == "public"],
+                {
+                    "client_id": c["client_id"],
+                    "client_secret": c["client_secret"],
+                    "redirect_uri": c["redirect_uri"],
+                }
+                for c in clients[2:]
+                if c["kind"] == "public"
+            ],
             "users": users,
         }
 
@@ -249,8 +323,9 @@ class Store:
         if cached is not None:
             return cached
         with self.db.read() as conn:
-            row = conn.execute("SELECT * FROM users WHERE id = ? OR username = ?",
-                               (id_or_username, id_or_username)).fetchone()
+            row = conn.execute(
+                "SELECT * FROM users WHERE id = ? OR username = ?", (id_or_username, id_or_username)
+            ).fetchone()
         if row is None:
             return None
         user = dict(row)
@@ -279,7 +354,9 @@ class Store:
         with self.db.read() as conn:
             row = conn.execute(
                 "SELECT count(*), coalesce(sum(views_total), 0) FROM videos "
-                "WHERE owner = ? AND private = 0 AND published = 1", (user_id,)).fetchone()
+                "WHERE owner = ? AND private = 0 AND published = 1",
+                (user_id,),
+            ).fetchone()
         return int(row[0]), int(row[1])
 
     # -- videos ------------------------------------------------------------------------
@@ -288,23 +365,34 @@ class Store:
             row = conn.execute("SELECT * FROM videos WHERE id = ?", (video_id,)).fetchone()
         return None if row is None else video_from_row(row)
 
-    def query_videos(self, where: str, args: Sequence[Any], order: str, limit: int,
-                     offset: int) -> tuple[int, list[dict[str, Any]]]:
+    def query_videos(
+        self, where: str, args: Sequence[Any], order: str, limit: int, offset: int
+    ) -> tuple[int, list[dict[str, Any]]]:
         """(total matches, one page of videos) for a WHERE clause built by ``queries``."""
         with self.db.read() as conn:
             total = conn.execute(f"SELECT count(*) FROM videos WHERE {where}", args).fetchone()[0]
             rows = conn.execute(
                 f"SELECT * FROM videos WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
-                [*args, limit, offset]).fetchall()
+                [*args, limit, offset],
+            ).fetchall()
         return int(total), [video_from_row(r) for r in rows]
 
-    def _log_commit(self, kind: str, video_id: str, written: Mapping[str, Any],
-                    client_id: str | None) -> None:
-        self.commits.append({"time": time.time(), "kind": kind, "video_id": video_id,
-                             "fields": dict(written), "client_id": client_id})
+    def _log_commit(
+        self, kind: str, video_id: str, written: Mapping[str, Any], client_id: str | None
+    ) -> None:
+        self.commits.append(
+            {
+                "time": time.time(),
+                "kind": kind,
+                "video_id": video_id,
+                "fields": dict(written),
+                "client_id": client_id,
+            }
+        )
 
-    def create_video(self, record: Mapping[str, Any], written: Mapping[str, Any],
-                     client_id: str | None) -> dict[str, Any]:
+    def create_video(
+        self, record: Mapping[str, Any], written: Mapping[str, Any], client_id: str | None
+    ) -> dict[str, Any]:
         """Insert a full video record; log ``written`` (the client's fields) as a create."""
         with self.db.write() as conn:
             self._insert_videos(conn, [record])
@@ -313,45 +401,71 @@ class Store:
         assert video is not None
         return video
 
-    def update_video(self, video_id: str, changes: Mapping[str, Any], *,
-                     client_id: str | None = None, commit: bool = True,
-                     if_version: int | None = None) -> dict[str, Any] | None:
+    def update_video(
+        self,
+        video_id: str,
+        changes: Mapping[str, Any],
+        *,
+        client_id: str | None = None,
+        commit: bool = True,
+        if_version: int | None = None,
+    ) -> dict[str, Any] | None:
         """Write ``changes`` (stored column names); None if the video does not exist.
 
         ``commit`` False is an out-of-band change: not in the commit log. With ``if_version``
         the write happens only at that version (else :class:`StaleVersion`).
         """
-        unknown = [name for name in changes if name not in VIDEO_COLUMNS or name in ("id", "version")]
+        unknown = [
+            name for name in changes if name not in VIDEO_COLUMNS or name in ("id", "version")
+        ]
         if unknown:
             raise ValueError(f"unknown video column(s): {', '.join(unknown)}")
         values = {name: _to_column(name, value) for name, value in changes.items()}
         if "published" in changes and "status" not in changes:
             values["status"] = None  # recomputed below
         with self.db.write() as conn:
-            row = conn.execute("SELECT status, published, version FROM videos WHERE id = ?",
-                               (video_id,)).fetchone()
+            row = conn.execute(
+                "SELECT status, published, version FROM videos WHERE id = ?", (video_id,)
+            ).fetchone()
             if row is None:
                 return None
             if if_version is not None and row["version"] != if_version:
                 raise StaleVersion(row["version"])
             if "status" in values and values["status"] is None:
                 published = bool(values["published"])
-                values["status"] = ("published" if published else "ready") \
-                    if row["status"] in ("published", "ready") else row["status"]
+                values["status"] = (
+                    ("published" if published else "ready")
+                    if row["status"] in ("published", "ready")
+                    else row["status"]
+                )
             values.setdefault("updated_time", int(time.time()))
             assignments = ", ".join(f"{name} = ?" for name in values)
-            conn.execute(f"UPDATE videos SET {assignments}, version = version + 1 WHERE id = ?",
-                         [*values.values(), video_id])
+            conn.execute(
+                f"UPDATE videos SET {assignments}, version = version + 1 WHERE id = ?",
+                [*values.values(), video_id],
+            )
         if commit:  # logged with API names (the source URL is written as ``url``)
-            self._log_commit("edit", video_id, {("url" if k == "source_url" else k): v
-                                                for k, v in changes.items()}, client_id)
+            self._log_commit(
+                "edit",
+                video_id,
+                {("url" if k == "source_url" else k): v for k, v in changes.items()},
+                client_id,
+            )
         return self.video(video_id)
 
-    def delete_video(self, video_id: str, *, client_id: str | None = None,
-                     commit: bool = True, if_version: int | None = None) -> bool:
+    def delete_video(
+        self,
+        video_id: str,
+        *,
+        client_id: str | None = None,
+        commit: bool = True,
+        if_version: int | None = None,
+    ) -> bool:
         with self.db.write() as conn:
             if if_version is not None:
-                row = conn.execute("SELECT version FROM videos WHERE id = ?", (video_id,)).fetchone()
+                row = conn.execute(
+                    "SELECT version FROM videos WHERE id = ?", (video_id,)
+                ).fetchone()
                 if row is not None and row["version"] != if_version:
                     raise StaleVersion(row["version"])
             deleted = conn.execute("DELETE FROM videos WHERE id = ?", (video_id,)).rowcount > 0
@@ -379,8 +493,10 @@ class Store:
         rng = random.Random(f"dmtools-sandbox-add:{len(taken)}:{owner_user['id']}:{n}")
         maker = seedmod.IdMaker(rng, taken)
         now = int(time.time())
-        records = [seedmod.make_video(rng, maker(), owner_user["id"], now - rng.randrange(0, 3600))
-                   for _ in range(n)]
+        records = [
+            seedmod.make_video(rng, maker(), owner_user["id"], now - rng.randrange(0, 3600))
+            for _ in range(n)
+        ]
         for record in records:
             record.update(private=False, published=True, status="published")
         with self.db.write() as conn:
@@ -390,8 +506,10 @@ class Store:
     # -- uploads -----------------------------------------------------------------------
     def register_upload(self, url: str, name: str, size: int, digest: str, duration: int) -> None:
         with self.db.write() as conn:
-            conn.execute("INSERT OR REPLACE INTO uploads VALUES (?,?,?,?,?,?)",
-                         (url, name, size, digest, duration, time.time()))
+            conn.execute(
+                "INSERT OR REPLACE INTO uploads VALUES (?,?,?,?,?,?)",
+                (url, name, size, digest, duration, time.time()),
+            )
 
     def upload(self, url: str) -> dict[str, Any] | None:
         with self.db.read() as conn:

@@ -20,20 +20,57 @@ from dmtools.sandbox.apierrors import OAuthError, invalid_token
 from dmtools.sandbox.store import Store
 
 #: Scopes a public key may ask for (current names plus legacy ones still seen in the wild).
-PUBLIC_SCOPES = frozenset({
-    "email", "userinfo", "manage_videos", "manage_playlists", "manage_players",
-    "manage_subtitles", "manage_likes", "manage_subscriptions", "manage_podcasts",
-    "manage_comments", "manage_favorites", "manage_features", "manage_friends", "manage_groups",
-    "manage_records", "manage_tiles", "manage_user_settings", "manage_applications", "read",
-    "write", "delete", "feed", "access_ads", "access_revenue", "create_reports", "read_reports",
-    "delete_reports",
-})
+PUBLIC_SCOPES = frozenset(
+    {
+        "email",
+        "userinfo",
+        "manage_videos",
+        "manage_playlists",
+        "manage_players",
+        "manage_subtitles",
+        "manage_likes",
+        "manage_subscriptions",
+        "manage_podcasts",
+        "manage_comments",
+        "manage_favorites",
+        "manage_features",
+        "manage_friends",
+        "manage_groups",
+        "manage_records",
+        "manage_tiles",
+        "manage_user_settings",
+        "manage_applications",
+        "read",
+        "write",
+        "delete",
+        "feed",
+        "access_ads",
+        "access_revenue",
+        "create_reports",
+        "read_reports",
+        "delete_reports",
+    }
+)
 #: Scopes a private key may ask for; ``manage_videos`` is the union of the four ``*_videos``.
-PRIVATE_SCOPES = frozenset({
-    "read_videos", "edit_videos", "delete_videos", "upload_videos", "manage_videos",
-    "manage_players", "manage_playlists", "manage_subtitles", "email", "userinfo", "access_ads",
-    "access_revenue", "create_reports", "read_reports", "delete_reports",
-})
+PRIVATE_SCOPES = frozenset(
+    {
+        "read_videos",
+        "edit_videos",
+        "delete_videos",
+        "upload_videos",
+        "manage_videos",
+        "manage_players",
+        "manage_playlists",
+        "manage_subtitles",
+        "email",
+        "userinfo",
+        "access_ads",
+        "access_revenue",
+        "create_reports",
+        "read_reports",
+        "delete_reports",
+    }
+)
 CAPABILITIES = ("read", "edit", "delete", "upload")
 
 
@@ -92,36 +129,62 @@ class Tokens:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def issue(self, client: dict[str, Any], user_id: str | None, scopes: list[str],
-              grant: str, family: str | None = None) -> dict[str, Any]:
+    def issue(
+        self,
+        client: dict[str, Any],
+        user_id: str | None,
+        scopes: list[str],
+        grant: str,
+        family: str | None = None,
+    ) -> dict[str, Any]:
         """A token response (RFC 6749 §5.1 plus ``uid``); refresh token unless client_credentials."""
         lifetime = int(self.store.settings.token_lifetime)
         family = family or secrets.token_hex(8)
         access = "emu_at_" + secrets.token_urlsafe(24)
         scope = " ".join(scopes)
-        rows: list[tuple[Any, ...]] = [(access, "access", client["client_id"], user_id, scope, time.time() + lifetime,
-                 family, grant)]
+        rows: list[tuple[Any, ...]] = [
+            (
+                access,
+                "access",
+                client["client_id"],
+                user_id,
+                scope,
+                time.time() + lifetime,
+                family,
+                grant,
+            )
+        ]
         refresh = None
         if grant != "client_credentials":
             refresh = "emu_rt_" + secrets.token_urlsafe(30)
-            rows.append((refresh, "refresh", client["client_id"], user_id, scope, None, family, grant))
+            rows.append(
+                (refresh, "refresh", client["client_id"], user_id, scope, None, family, grant)
+            )
         with self.store.db.write() as conn:
             conn.executemany(
                 "INSERT INTO tokens (token, kind, client_id, user_id, scope, expires_at, family,"
-                " grant_type) VALUES (?,?,?,?,?,?,?,?)", rows)
-        body: dict[str, Any] = {"access_token": access, "token_type": "Bearer",
-                                "expires_in": lifetime}
+                " grant_type) VALUES (?,?,?,?,?,?,?,?)",
+                rows,
+            )
+        body: dict[str, Any] = {
+            "access_token": access,
+            "token_type": "Bearer",
+            "expires_in": lifetime,
+        }
         if refresh:
             body["refresh_token"] = refresh
         body["scope"] = scope
-        body["uid"] = user_id if user_id else (client["channels"][0] if client["channels"] else None)
+        body["uid"] = (
+            user_id if user_id else (client["channels"][0] if client["channels"] else None)
+        )
         return body
 
     def authenticate(self, token: str) -> Principal:
         """The principal of a valid access token; 401 ``invalid_token`` otherwise."""
         with self.store.db.read() as conn:
-            row = conn.execute("SELECT * FROM tokens WHERE token = ? AND kind = 'access'",
-                               (token,)).fetchone()
+            row = conn.execute(
+                "SELECT * FROM tokens WHERE token = ? AND kind = 'access'", (token,)
+            ).fetchone()
         if row is None or row["revoked"]:
             raise invalid_token(expired=False)
         if row["expires_at"] is not None and row["expires_at"] <= time.time():
@@ -129,14 +192,24 @@ class Tokens:
         client = self.store.client(row["client_id"])
         if client is None:
             raise invalid_token(expired=False)
-        return Principal(token, client["client_id"], client["kind"], row["user_id"],
-                         tuple(client["channels"]), frozenset(row["scope"].split()), row["family"])
+        return Principal(
+            token,
+            client["client_id"],
+            client["kind"],
+            row["user_id"],
+            tuple(client["channels"]),
+            frozenset(row["scope"].split()),
+            row["family"],
+        )
 
-    def refresh(self, client: dict[str, Any], refresh_token: str, scope_text: str) -> dict[str, Any]:
+    def refresh(
+        self, client: dict[str, Any], refresh_token: str, scope_text: str
+    ) -> dict[str, Any]:
         bad = OAuthError("invalid_grant", "Invalid refresh token.")
         with self.store.db.write() as conn:
-            row = conn.execute("SELECT * FROM tokens WHERE token = ? AND kind = 'refresh'",
-                               (refresh_token,)).fetchone()
+            row = conn.execute(
+                "SELECT * FROM tokens WHERE token = ? AND kind = 'refresh'", (refresh_token,)
+            ).fetchone()
             if row is None or row["revoked"] or row["client_id"] != client["client_id"]:
                 raise bad
             if row["used"] and self.store.settings.rotate_refresh_tokens:
@@ -147,14 +220,16 @@ class Tokens:
                 if self.store.settings.rotate_refresh_tokens:
                     conn.execute("UPDATE tokens SET used = 1 WHERE token = ?", (refresh_token,))
         if reused:  # raised after the commit so that the revocation sticks
-            raise OAuthError("invalid_grant",
-                             "Invalid refresh token (already used: the session was revoked).")
+            raise OAuthError(
+                "invalid_grant", "Invalid refresh token (already used: the session was revoked)."
+            )
         granted = row["scope"].split()
         scopes = parse_scope(scope_text, PUBLIC_SCOPES) if scope_text.strip() else granted
         wider = [s for s in scopes if s not in granted]
         if wider:
-            raise OAuthError("invalid_scope",
-                             f"A refresh cannot add scopes ({' '.join(wider)}); log in again.")
+            raise OAuthError(
+                "invalid_scope", f"A refresh cannot add scopes ({' '.join(wider)}); log in again."
+            )
         return self.issue(client, row["user_id"], scopes, "refresh_token", row["family"])
 
     def revoke_family(self, family: str) -> None:
@@ -164,23 +239,32 @@ class Tokens:
     def expire_all(self) -> int:
         """Make every issued access token expired; the number of tokens touched."""
         with self.store.db.write() as conn:
-            return conn.execute("UPDATE tokens SET expires_at = ? WHERE kind = 'access'",
-                                (time.time() - 1,)).rowcount
+            return conn.execute(
+                "UPDATE tokens SET expires_at = ? WHERE kind = 'access'", (time.time() - 1,)
+            ).rowcount
 
     # -- authorization codes -----------------------------------------------------------
-    def create_code(self, client_id: str, redirect_uri: str, user_id: str, scopes: list[str],
-                    challenge: str | None) -> str:
+    def create_code(
+        self,
+        client_id: str,
+        redirect_uri: str,
+        user_id: str,
+        scopes: list[str],
+        challenge: str | None,
+    ) -> str:
         code = "emu_ac_" + secrets.token_urlsafe(24)
         expires = time.time() + self.store.settings.code_lifetime
         with self.store.db.write() as conn:
-            conn.execute("INSERT INTO codes (code, client_id, redirect_uri, user_id, scope,"
-                         " challenge, expires_at) VALUES (?,?,?,?,?,?,?)",
-                         (code, client_id, redirect_uri, user_id, " ".join(scopes), challenge,
-                          expires))
+            conn.execute(
+                "INSERT INTO codes (code, client_id, redirect_uri, user_id, scope,"
+                " challenge, expires_at) VALUES (?,?,?,?,?,?,?)",
+                (code, client_id, redirect_uri, user_id, " ".join(scopes), challenge, expires),
+            )
         return code
 
-    def exchange_code(self, client: dict[str, Any], code: str, redirect_uri: str,
-                      verifier: str | None) -> dict[str, Any]:
+    def exchange_code(
+        self, client: dict[str, Any], code: str, redirect_uri: str, verifier: str | None
+    ) -> dict[str, Any]:
         """Trade a code for tokens: single use, unexpired, same client and redirect_uri, PKCE."""
         bad = OAuthError("invalid_grant", "Invalid authorization code.")
         with self.store.db.write() as conn:
@@ -202,12 +286,14 @@ class Tokens:
         if row["client_id"] != client["client_id"]:
             raise bad
         if redirect_uri != row["redirect_uri"]:
-            raise OAuthError("invalid_grant",
-                             "redirect_uri does not match the one of the authorization request.")
+            raise OAuthError(
+                "invalid_grant", "redirect_uri does not match the one of the authorization request."
+            )
         if row["challenge"]:
             if not verifier:
                 raise OAuthError("invalid_grant", "Missing code_verifier (PKCE).")
             if not hmac.compare_digest(s256(verifier), row["challenge"]):
                 raise OAuthError("invalid_grant", "Invalid code_verifier (PKCE).")
-        return self.issue(client, row["user_id"], row["scope"].split(), "authorization_code",
-                          family)
+        return self.issue(
+            client, row["user_id"], row["scope"].split(), "authorization_code", family
+        )

@@ -84,18 +84,27 @@ class Uploads:
             self._targets[uuid] = Target(uuid, self._seal(uuid), time.time())
             while len(self._targets) > MAX_TARGETS:
                 self._targets.popitem(last=False)
-        return {"upload_url": f"{base_url}/upload?uuid={uuid}&seal={self._seal(uuid)}",
-                "progress_url": f"{base_url}/progress?uuid={uuid}"}
+        return {
+            "upload_url": f"{base_url}/upload?uuid={uuid}&seal={self._seal(uuid)}",
+            "progress_url": f"{base_url}/progress?uuid={uuid}",
+        }
 
     def check_source(self, url: str, base_url: str) -> dict[str, Any] | None:
         """The upload record behind a sandbox file URL (refused if unknown); None if external."""
         parts, base = urlsplit(url), urlsplit(base_url)
         if parts.path.startswith("/upload/files/") and parts.hostname in (
-                base.hostname, "127.0.0.1", "localhost", "::1"):
+            base.hostname,
+            "127.0.0.1",
+            "localhost",
+            "::1",
+        ):
             record = self.store.upload(url.split("#", 1)[0])
             if record is None:
-                raise invalid_parameter("url", "Invalid value for `url': unknown upload (upload "
-                                               "the file first and use the `url' it returns).")
+                raise invalid_parameter(
+                    "url",
+                    "Invalid value for `url': unknown upload (upload "
+                    "the file first and use the `url' it returns).",
+                )
             return record
         return None
 
@@ -148,14 +157,24 @@ class Uploads:
         data = request.get_data(cache=False)
         with self._lock:
             if match is None:
-                return _upload_error(416, "malformed Content-Range (bytes START-END/TOTAL)",
-                                     {"Range": target.range_header()})
+                return _upload_error(
+                    416,
+                    "malformed Content-Range (bytes START-END/TOTAL)",
+                    {"Range": target.range_header()},
+                )
             start, end, total = (int(g) for g in match.groups())
-            bad = (end < start or end >= total or len(data) != end - start + 1
-                   or (target.total is not None and total != target.total))
+            bad = (
+                end < start
+                or end >= total
+                or len(data) != end - start + 1
+                or (target.total is not None and total != target.total)
+            )
             if bad:
-                return _upload_error(416, "Content-Range does not match the chunk or the file size",
-                                     {"Range": target.range_header()})
+                return _upload_error(
+                    416,
+                    "Content-Range does not match the chunk or the file size",
+                    {"Range": target.range_header()},
+                )
             target.total = total
             target.name = self._filename(request) or target.name
             target.add(start, end)
@@ -163,21 +182,38 @@ class Uploads:
             complete = target.ranges == [(0, total - 1)]
             received, header = target.received, target.range_header()
         if not complete:
-            return json_response({"status": "incomplete", "received": received, "size": total},
-                                 202, {"Range": header})
-        digest = hashlib.sha1("".join(v for _, v in sorted(target.chunk_hashes.items())).encode(),
-                              usedforsecurity=False).hexdigest()
+            return json_response(
+                {"status": "incomplete", "received": received, "size": total},
+                202,
+                {"Range": header},
+            )
+        digest = hashlib.sha1(
+            "".join(v for _, v in sorted(target.chunk_hashes.items())).encode(),
+            usedforsecurity=False,
+        ).hexdigest()
         return json_response(self._finish(request, target, target.name, total, digest))
 
-    def _finish(self, request: Request, target: Target, name: str, size: int,
-                digest: str) -> dict[str, Any]:
+    def _finish(
+        self, request: Request, target: Target, name: str, size: int, digest: str
+    ) -> dict[str, Any]:
         base = request.host_url.rstrip("/")
         url = f"{base}/upload/files/{target.uuid}.mp4"
         duration = max(1, size // 50_000)
         self.store.register_upload(url, name, size, digest, duration)
-        result = {"url": url, "name": name, "size": size, "hash": digest, "format": "MPEG-4",
-                  "duration": duration * 1000, "dimension": "1280x720", "acodec": "AAC",
-                  "vcodec": "AVC", "bitrate": 1_000_000, "streamable": "No", "seal": target.seal}
+        result = {
+            "url": url,
+            "name": name,
+            "size": size,
+            "hash": digest,
+            "format": "MPEG-4",
+            "duration": duration * 1000,
+            "dimension": "1280x720",
+            "acodec": "AAC",
+            "vcodec": "AVC",
+            "bitrate": 1_000_000,
+            "streamable": "No",
+            "seal": target.seal,
+        }
         with self._lock:
             target.total = size
             target.ranges = [(0, size - 1)] if size else []
@@ -193,6 +229,13 @@ class Uploads:
             received, total, result = target.received, target.total, target.result
         state = "done" if result else ("uploading" if received else "waiting")
         percent = 100 if result else (int(received * 100 / total) if total else 0)
-        return json_response({"uuid": uuid, "state": state, "progress": percent,
-                              "received": received, "size": total,
-                              "url": result["url"] if result else None})
+        return json_response(
+            {
+                "uuid": uuid,
+                "state": state,
+                "progress": percent,
+                "received": received,
+                "size": total,
+                "url": result["url"] if result else None,
+            }
+        )

@@ -18,12 +18,28 @@ DEFAULT_USER_FIELDS = ("id", "username", "screenname")
 DEFAULT_CHANNEL_FIELDS = ("id", "name", "description")
 THUMB_SIZES = (60, 120, 180, 240, 360, 480, 720, 1080)
 
-_OWNER_SUBFIELDS = ("id", "username", "screenname", "url", "avatar_120_url", "verified",
-                    "partner", "country")
-VIDEO_READABLE = frozenset(VIDEO_FIELDS) | {f"owner.{s}" for s in _OWNER_SUBFIELDS} | {
-    "channel.id", "channel.name", "uploaded_time", "embed_html", "item_type",
-    *(f"thumbnail_{n}_url" for n in THUMB_SIZES),
-}
+_OWNER_SUBFIELDS = (
+    "id",
+    "username",
+    "screenname",
+    "url",
+    "avatar_120_url",
+    "verified",
+    "partner",
+    "country",
+)
+VIDEO_READABLE = (
+    frozenset(VIDEO_FIELDS)
+    | {f"owner.{s}" for s in _OWNER_SUBFIELDS}
+    | {
+        "channel.id",
+        "channel.name",
+        "uploaded_time",
+        "embed_html",
+        "item_type",
+        *(f"thumbnail_{n}_url" for n in THUMB_SIZES),
+    }
+)
 USER_READABLE = frozenset(USER_FIELDS)
 CHANNEL_READABLE = frozenset({"id", "name", "description", "slug"})
 
@@ -41,8 +57,9 @@ def parse_fields(value: Any, readable: frozenset[str], default: Iterable[str]) -
         if not name:
             continue
         if name not in readable:
-            raise invalid_parameter("fields", f"Unknown field `{name}' in `fields' parameter.",
-                                    field=name)
+            raise invalid_parameter(
+                "fields", f"Unknown field `{name}' in `fields' parameter.", field=name
+            )
         if name not in names:
             names.append(name)
     return names or list(default)
@@ -72,8 +89,10 @@ def video_value(video: dict[str, Any], name: str, *, owner_view: bool, users: Us
     if name == "embed_url":
         return f"https://www.dailymotion.com/embed/video/{xid}"
     if name == "embed_html":
-        return (f'<iframe frameborder="0" width="480" height="270" '
-                f'src="https://www.dailymotion.com/embed/video/{xid}" allowfullscreen></iframe>')
+        return (
+            f'<iframe frameborder="0" width="480" height="270" '
+            f'src="https://www.dailymotion.com/embed/video/{xid}" allowfullscreen></iframe>'
+        )
     if name == "thumbnail_url":
         return f"https://s1.dmcdn.net/v/{xid}/x720"
     if name.startswith("thumbnail_") and name.endswith("_url"):
@@ -89,8 +108,9 @@ def video_value(video: dict[str, Any], name: str, *, owner_view: bool, users: Us
     return video.get(name)
 
 
-def render_video(video: dict[str, Any], names: Iterable[str], *, owner_view: bool,
-                 users: UserLookup) -> dict[str, Any]:
+def render_video(
+    video: dict[str, Any], names: Iterable[str], *, owner_view: bool, users: UserLookup
+) -> dict[str, Any]:
     return {n: video_value(video, n, owner_view=owner_view, users=users) for n in names}
 
 
@@ -112,6 +132,10 @@ def user_value(user: dict[str, Any], name: str, stats: Callable[[], tuple[int, i
 
 def render_channel(category: str, names: Iterable[str]) -> dict[str, Any]:
     label = CATEGORY_LABELS.get(category, category)
-    values = {"id": category, "name": label, "slug": category,
-              "description": f"{label} videos on Dailymotion"}
+    values = {
+        "id": category,
+        "name": label,
+        "slug": category,
+        "description": f"{label} videos on Dailymotion",
+    }
     return {n: values[n] for n in names}

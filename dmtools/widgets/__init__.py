@@ -25,8 +25,14 @@ if TYPE_CHECKING:
     from .review import ReviewPanel
     from .textlogin import TextLogin
 
-__all__ = ["LoginPanel", "ReviewPanel", "TextLogin", "login_panel", "review_panel",
-           "widgets_available"]
+__all__ = [
+    "LoginPanel",
+    "ReviewPanel",
+    "TextLogin",
+    "login_panel",
+    "review_panel",
+    "widgets_available",
+]
 
 _LAZY = {"LoginPanel": ".login", "ReviewPanel": ".review", "TextLogin": ".textlogin"}
 

@@ -14,8 +14,10 @@ _COLOURS = {"info": "#555", "busy": "#1f5fa8", "ok": "#1d7a2e", "error": "#b0002
 def status_html(kind: str, text: str) -> str:
     """A one-paragraph status message, escaped (``kind``: info, busy, ok or error)."""
     colour = _COLOURS.get(kind, _COLOURS["info"])
-    return (f'<div class="dmtools-status dmtools-{html.escape(kind)}" '
-            f'style="color:{colour};white-space:pre-wrap">{html.escape(text)}</div>')
+    return (
+        f'<div class="dmtools-status dmtools-{html.escape(kind)}" '
+        f'style="color:{colour};white-space:pre-wrap">{html.escape(text)}</div>'
+    )
 
 
 def error_text(exc: BaseException) -> str:

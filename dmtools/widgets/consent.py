@@ -37,20 +37,35 @@ class ConsentBox(w.VBox):
         timeout: seconds the listener waits.
     """
 
-    def __init__(self, *, lock: threading.RLock, on_client: Callable[[Client], Any],
-                 on_error: Callable[[BaseException], Any],
-                 notify: Callable[[str, str], Any], timeout: float,
-                 field_style: dict[str, str], field_layout: Any) -> None:
+    def __init__(
+        self,
+        *,
+        lock: threading.RLock,
+        on_client: Callable[[Client], Any],
+        on_error: Callable[[BaseException], Any],
+        notify: Callable[[str, str], Any],
+        timeout: float,
+        field_style: dict[str, str],
+        field_layout: Any,
+    ) -> None:
         self.link = w.HTML()
-        self.paste = w.Text(description="Redirected URL", style=field_style, layout=field_layout,
-                            placeholder="paste the address your browser ended on")
+        self.paste = w.Text(
+            description="Redirected URL",
+            style=field_style,
+            layout=field_layout,
+            placeholder="paste the address your browser ended on",
+        )
         self.paste_button = w.Button(description="Complete login")
-        super().__init__([
-            self.link,
-            w.HTML("<small>On a remote Jupyter, the browser cannot reach the listener: paste "
-                   "the address it ended on here instead.</small>"),
-            w.HBox([self.paste, self.paste_button]),
-        ])
+        super().__init__(
+            [
+                self.link,
+                w.HTML(
+                    "<small>On a remote Jupyter, the browser cannot reach the listener: paste "
+                    "the address it ended on here instead.</small>"
+                ),
+                w.HBox([self.paste, self.paste_button]),
+            ]
+        )
         self.layout.display = "none"
         self._lock = lock
         self._on_client, self._on_error, self._notify = on_client, on_error, notify
@@ -66,22 +81,33 @@ class ConsentBox(w.VBox):
         """True while a login waits for the consent page's answer."""
         return self._flow is not None
 
-    def start(self, client_id: str, client_secret: Secret, redirect_uri: str | None,
-              scope: list[str], endpoints: Endpoints) -> bool:
+    def start(
+        self,
+        client_id: str,
+        client_secret: Secret,
+        redirect_uri: str | None,
+        scope: list[str],
+        endpoints: Endpoints,
+    ) -> bool:
         """Start a login and show the link; True when the listener will complete it."""
         from dmtools.auth import AuthorizationCodeFlow
 
         self.cancel()
-        flow = AuthorizationCodeFlow(client_id, client_secret, redirect_uri=redirect_uri,
-                                     scope=scope, endpoints=endpoints)
+        flow = AuthorizationCodeFlow(
+            client_id, client_secret, redirect_uri=redirect_uri, scope=scope, endpoints=endpoints
+        )
         self._flow = flow
-        self._args = {"client_id": client_id, "client_secret": client_secret,
-                      "endpoints": endpoints}
+        self._args = {
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "endpoints": endpoints,
+        }
         listening = redirect_uri is None or is_loopback_url(redirect_uri)
         if listening:
             self._local = flow.start_local_server(
                 timeout=self._timeout,
-                callback=lambda token, error: self._on_listener_done(flow, token, error))
+                callback=lambda token, error: self._on_listener_done(flow, token, error),
+            )
             url = self._local.url
         else:
             url = flow.authorization_url()
@@ -89,7 +115,8 @@ class ConsentBox(w.VBox):
         self.link.value = (
             f'<a class="dmtools-consent-link" href="{html.escape(url, quote=True)}" '
             'target="_blank" rel="noopener noreferrer" style="text-decoration:underline">'
-            "Open the consent page ↗</a>")
+            "Open the consent page ↗</a>"
+        )
         self.layout.display = ""
         return listening
 
@@ -102,11 +129,11 @@ class ConsentBox(w.VBox):
         self.layout.display = "none"
         if local is not None and not local.done():
             # joining the listener may wait for its thread, which may wait for the lock
-            threading.Thread(target=local.cancel, name="dmtools-login-cancel",
-                             daemon=True).start()
+            threading.Thread(target=local.cancel, name="dmtools-login-cancel", daemon=True).start()
 
-    def _on_listener_done(self, flow: AuthorizationCodeFlow, token: Token | None,
-                          error: BaseException | None) -> None:
+    def _on_listener_done(
+        self, flow: AuthorizationCodeFlow, token: Token | None, error: BaseException | None
+    ) -> None:
         """Runs on the listener's thread when the consent page's answer arrived (or not)."""
         from dmtools.auth import LoginCancelled
 
@@ -128,8 +155,9 @@ class ConsentBox(w.VBox):
                 self._notify("error", "No login is waiting for consent: click Log in first.")
                 return
             if not pasted:
-                self._notify("error", "Paste the address your browser ended on after you "
-                                      "allowed access.")
+                self._notify(
+                    "error", "Paste the address your browser ended on after you allowed access."
+                )
                 return
             try:
                 flow.complete(pasted.reveal())
@@ -145,9 +173,13 @@ class ConsentBox(w.VBox):
         args = self._args
         self.cancel()
         try:
-            client = connect("authorization_code", client_id=args["client_id"],
-                             client_secret=args["client_secret"], code_flow=flow,
-                             endpoints=args["endpoints"])
+            client = connect(
+                "authorization_code",
+                client_id=args["client_id"],
+                client_secret=args["client_secret"],
+                code_flow=flow,
+                endpoints=args["endpoints"],
+            )
         except Exception as exc:
             self._on_error(exc)
             return

@@ -37,8 +37,7 @@ GRANT_LABELS = {
     "authorization_code": "Authorization code (browser consent page)",
     "password": "Password (legacy)",
 }
-GRANTS_FOR_KIND = {"private": ("client_credentials",),
-                   "public": ("authorization_code", "password")}
+GRANTS_FOR_KIND = {"private": ("client_credentials",), "public": ("authorization_code", "password")}
 _STYLE = {"description_width": "9em"}
 _WIDE = w.Layout(width="34em")
 
@@ -50,8 +49,10 @@ def _text(description: str, placeholder: str = "", password: bool = False) -> An
 
 def _labelled(text: str, widget: Any) -> Any:
     """``widget`` after a label aligned with the descriptions of the other fields."""
-    label = w.HTML(f'<div style="text-align:right;padding-right:8px">{html.escape(text)}</div>',
-                   layout=w.Layout(width="9em", min_width="9em"))
+    label = w.HTML(
+        f'<div style="text-align:right;padding-right:8px">{html.escape(text)}</div>',
+        layout=w.Layout(width="9em", min_width="9em"),
+    )
     return w.HBox([label, widget])
 
 
@@ -96,38 +97,62 @@ class LoginPanel(w.VBox):
         self._finished = threading.Event()
         self._setting_scopes = False
 
-        self.use_sandbox = w.Checkbox(value=False, description="Use the local sandbox",
-                                      indent=False)
+        self.use_sandbox = w.Checkbox(
+            value=False, description="Use the local sandbox", indent=False
+        )
         self.key_kind = w.ToggleButtons(
             options=[("Public API key", "public"), ("Private API key", "private")],
-            value="public", style={"button_width": "12.2em"})
+            value="public",
+            style={"button_width": "12.2em"},
+        )
         self.grant = w.Dropdown(description="Grant", style=_STYLE, layout=_WIDE)
         self.client_id = _text("API key")
         self.client_secret = _text("API secret", password=True)
         self.username = _text("Username")
         self.password = _text("Password", password=True)
         self.redirect_uri = _text("Callback URL", "(local listener on 127.0.0.1)")
-        self.access = w.Dropdown(options=[*ACCESS_LEVELS, "custom"], value=access,
-                                 description="Access", style=_STYLE, layout=_WIDE)
+        self.access = w.Dropdown(
+            options=[*ACCESS_LEVELS, "custom"],
+            value=access,
+            description="Access",
+            style=_STYLE,
+            layout=_WIDE,
+        )
         self.scopes = _text("Scopes", "(none: public data only)")
-        self.login_button = w.Button(description="Log in", button_style="primary",
-                                     icon="sign-in")
+        self.login_button = w.Button(description="Log in", button_style="primary", icon="sign-in")
         self.logout_button = w.Button(description="Log out", disabled=True)
         self.status = w.HTML(status_html("info", "Not logged in."))
 
         self._user_row = w.VBox([self.username, self.password])
         self._redirect_row = w.VBox([self.redirect_uri])
-        self.consent = ConsentBox(lock=self._lock, on_client=self._succeeded,
-                                  on_error=self._failed, notify=self._set_status,
-                                  timeout=timeout, field_style=_STYLE, field_layout=_WIDE)
+        self.consent = ConsentBox(
+            lock=self._lock,
+            on_client=self._succeeded,
+            on_error=self._failed,
+            notify=self._set_status,
+            timeout=timeout,
+            field_style=_STYLE,
+            field_layout=_WIDE,
+        )
         self.consent_link = self.consent.link
         self.paste, self.paste_button = self.consent.paste, self.consent.paste_button
-        super().__init__([
-            w.HTML("<b>Log in to the Dailymotion API</b>"),
-            self.use_sandbox, _labelled("Kind of key", self.key_kind), self.grant, self.client_id, self.client_secret,
-            self._user_row, self._redirect_row, self.access, self.scopes,
-            w.HBox([self.login_button, self.logout_button]), self.consent, self.status,
-        ])
+        super().__init__(
+            [
+                w.HTML("<b>Log in to the Dailymotion API</b>"),
+                self.use_sandbox,
+                _labelled("Kind of key", self.key_kind),
+                self.grant,
+                self.client_id,
+                self.client_secret,
+                self._user_row,
+                self._redirect_row,
+                self.access,
+                self.scopes,
+                w.HBox([self.login_button, self.logout_button]),
+                self.consent,
+                self.status,
+            ]
+        )
         self.add_class("dmtools-login-panel")
 
         self.key_kind.observe(self._on_kind, names="value")
@@ -210,12 +235,20 @@ class LoginPanel(w.VBox):
                 self._set_status("error", f"Could not start the local sandbox: {error_text(exc)}")
                 return
             self._fill_sandbox()
-            self._set_status("info", f"Using the local sandbox at {self._sandbox.url}. Choose a "
-                                     "kind of key and a grant, then log in.")
+            self._set_status(
+                "info",
+                f"Using the local sandbox at {self._sandbox.url}. Choose a "
+                "kind of key and a grant, then log in.",
+            )
         else:
             self._sandbox = None
-            for field in (self.client_id, self.client_secret, self.username, self.password,
-                          self.redirect_uri):
+            for field in (
+                self.client_id,
+                self.client_secret,
+                self.username,
+                self.password,
+                self.redirect_uri,
+            ):
                 field.disabled = False
                 field.placeholder = ""
                 field.value = ""
@@ -233,8 +266,13 @@ class LoginPanel(w.VBox):
         for field in (self.client_secret, self.password):
             field.value = ""
             field.placeholder = SANDBOX_PLACEHOLDER
-        for field in (self.client_id, self.client_secret, self.username, self.password,
-                      self.redirect_uri):
+        for field in (
+            self.client_id,
+            self.client_secret,
+            self.username,
+            self.password,
+            self.redirect_uri,
+        ):
             field.disabled = True
 
     def _set_status(self, kind: str, text: str) -> None:
@@ -270,9 +308,14 @@ class LoginPanel(w.VBox):
         if self._sandbox is not None:
             creds = self._sandbox.credentials
             key = creds.private_key if kind == "private" else creds.public_key
-            form = {"grant": grant, "client_id": key.client_id,
-                    "client_secret": Secret(key.client_secret), "scope": scope,
-                    "endpoints": self._sandbox.endpoints, "redirect_uri": key_redirect(key)}
+            form = {
+                "grant": grant,
+                "client_id": key.client_id,
+                "client_secret": Secret(key.client_secret),
+                "scope": scope,
+                "endpoints": self._sandbox.endpoints,
+                "redirect_uri": key_redirect(key),
+            }
             if grant == "password":
                 form.update(username=creds.user.username, password=Secret(creds.user.password))
             return form
@@ -281,9 +324,14 @@ class LoginPanel(w.VBox):
             raise InputError("enter the API key")
         if secret is None:
             raise InputError("enter the API secret")
-        form = {"grant": grant, "client_id": client_id, "client_secret": secret,
-                "scope": scope, "endpoints": self._endpoints,
-                "redirect_uri": self.redirect_uri.value.strip() or None}
+        form = {
+            "grant": grant,
+            "client_id": client_id,
+            "client_secret": secret,
+            "scope": scope,
+            "endpoints": self._endpoints,
+            "redirect_uri": self.redirect_uri.value.strip() or None,
+        }
         if grant == "password":
             if not self.username.value.strip():
                 raise InputError("enter the username of the Dailymotion account")
@@ -304,22 +352,36 @@ class LoginPanel(w.VBox):
                 form = self._form()
                 if form["grant"] == "authorization_code":
                     listening = self.consent.start(
-                        form["client_id"], form["client_secret"], form["redirect_uri"],
-                        form["scope"], form["endpoints"])
-                    where = ("this panel completes the login by itself" if listening else
-                             "then paste the address your browser ended on below")
-                    self._set_status("busy", "Waiting for consent: open the consent page, log "
-                                             f"in and allow access; {where}.")
+                        form["client_id"],
+                        form["client_secret"],
+                        form["redirect_uri"],
+                        form["scope"],
+                        form["endpoints"],
+                    )
+                    where = (
+                        "this panel completes the login by itself"
+                        if listening
+                        else "then paste the address your browser ended on below"
+                    )
+                    self._set_status(
+                        "busy",
+                        "Waiting for consent: open the consent page, log "
+                        f"in and allow access; {where}.",
+                    )
                     return
                 from dmtools.client import connect
 
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
-                    client = connect(form["grant"], client_id=form["client_id"],
-                                     client_secret=form["client_secret"],
-                                     username=form.get("username"),
-                                     password=form.get("password"), scope=form["scope"],
-                                     endpoints=form["endpoints"])
+                    client = connect(
+                        form["grant"],
+                        client_id=form["client_id"],
+                        client_secret=form["client_secret"],
+                        username=form.get("username"),
+                        password=form.get("password"),
+                        scope=form["scope"],
+                        endpoints=form["endpoints"],
+                    )
                 notes = [str(c.message) for c in caught]
             except Exception as exc:
                 self._failed(exc)
@@ -352,8 +414,9 @@ class LoginPanel(w.VBox):
             try:
                 client.logout()
             except Exception as exc:
-                self._set_status("error", f"Logged out locally; the API answered: "
-                                          f"{error_text(exc)}")
+                self._set_status(
+                    "error", f"Logged out locally; the API answered: {error_text(exc)}"
+                )
                 return
             self._set_status("info", "Logged out.")
 

@@ -58,8 +58,9 @@ class ReviewPanel(w.VBox):
         on_done: Callable[[ApplyResult], Any] | None = None,
     ) -> None:
         if not isinstance(plan, EditPlan | DeletePlan):
-            raise InputError(f"review_panel takes an edit or delete plan, not "
-                             f"{type(plan).__name__}")
+            raise InputError(
+                f"review_panel takes an edit or delete plan, not {type(plan).__name__}"
+            )
         self.plan = plan
         self.client = client
         self.result: ApplyResult | None = None
@@ -72,31 +73,44 @@ class ReviewPanel(w.VBox):
         count = len(plan)
 
         self.summary = w.HTML(self._summary_html())
-        self.table = w.HTML(plan._repr_html_(),
-                            layout=w.Layout(max_height="24em", overflow="auto"))
-        self.confirm = w.Text(description="Confirm", style={"description_width": "initial"},
-                              placeholder=f"type {count} to delete {count} video(s)")
-        self.force = w.Checkbox(value=force, indent=False,
-                                description=f"Allow more than {self._cap()} videos")
+        self.table = w.HTML(plan._repr_html_(), layout=w.Layout(max_height="24em", overflow="auto"))
+        self.confirm = w.Text(
+            description="Confirm",
+            style={"description_width": "initial"},
+            placeholder=f"type {count} to delete {count} video(s)",
+        )
+        self.force = w.Checkbox(
+            value=force, indent=False, description=f"Allow more than {self._cap()} videos"
+        )
         self.apply_button = w.Button(
             description="Delete" if self._deleting else "Apply",
             button_style="danger" if self._deleting else "primary",
-            icon="trash" if self._deleting else "check")
+            icon="trash" if self._deleting else "check",
+        )
         self.cancel_button = w.Button(description="Cancel")
-        self.progress = w.IntProgress(value=0, min=0, max=max(count, 1), description="Progress",
-                                      layout=w.Layout(width="34em"))
+        self.progress = w.IntProgress(
+            value=0, min=0, max=max(count, 1), description="Progress", layout=w.Layout(width="34em")
+        )
         self.status = w.HTML()
         self.result_view = w.HTML()
 
         rows: list[Any] = [self.summary, self.table]
         if self._deleting:
-            rows.append(w.HTML(f"<b>Deleting cannot be undone.</b> Type <code>{count}</code> "
-                               "below (the number of videos) to enable the Delete button."))
+            rows.append(
+                w.HTML(
+                    f"<b>Deleting cannot be undone.</b> Type <code>{count}</code> "
+                    "below (the number of videos) to enable the Delete button."
+                )
+            )
             rows.append(self.confirm)
             if count > self._cap():
                 rows.append(self.force)
-        rows += [w.HBox([self.apply_button, self.cancel_button]), self.progress, self.status,
-                 self.result_view]
+        rows += [
+            w.HBox([self.apply_button, self.cancel_button]),
+            self.progress,
+            self.status,
+            self.result_view,
+        ]
         super().__init__(rows)
         self.add_class("dmtools-review-panel")
         self.progress.layout.display = "none"
@@ -127,8 +141,9 @@ class ReviewPanel(w.VBox):
     def _refresh_button(self, change: Any = None) -> None:
         ready = self.state == "review" and self.plan.changes_present
         if self._deleting:
-            ready = ready and self._confirmed() and (
-                len(self.plan) <= self._cap() or self.force.value)
+            ready = (
+                ready and self._confirmed() and (len(self.plan) <= self._cap() or self.force.value)
+            )
         self.apply_button.disabled = not ready
         self.cancel_button.disabled = self.state != "review"
         if self.state == "review" and not self.plan.changes_present:
@@ -151,8 +166,11 @@ class ReviewPanel(w.VBox):
         if self.state != "review":
             return
         if self._deleting and not self._confirmed():
-            self._set_status("error", f"Type the exact number of videos to delete "
-                                      f"({len(self.plan)}) to confirm; nothing was deleted.")
+            self._set_status(
+                "error",
+                f"Type the exact number of videos to delete "
+                f"({len(self.plan)}) to confirm; nothing was deleted.",
+            )
             return
         self.state = "applying"
         self._refresh_button()
@@ -163,12 +181,21 @@ class ReviewPanel(w.VBox):
         try:
             if isinstance(self.plan, DeletePlan):
                 result = self.plan.apply(
-                    self.client, confirm=int(self.confirm.value.strip()),
-                    force=self.force.value, export_path=self._export_path,
-                    journal=self._journal, workers=self._workers, progress=self._on_progress)
+                    self.client,
+                    confirm=int(self.confirm.value.strip()),
+                    force=self.force.value,
+                    export_path=self._export_path,
+                    journal=self._journal,
+                    workers=self._workers,
+                    progress=self._on_progress,
+                )
             else:
-                result = self.plan.apply(self.client, journal=self._journal,
-                                         workers=self._workers, progress=self._on_progress)
+                result = self.plan.apply(
+                    self.client,
+                    journal=self._journal,
+                    workers=self._workers,
+                    progress=self._on_progress,
+                )
         except Exception as exc:
             self.error = exc
             self.state = "failed"
@@ -191,8 +218,10 @@ class ReviewPanel(w.VBox):
 
     @staticmethod
     def _result_text(result: ApplyResult) -> str:
-        counts = ", ".join(f"{name.replace('_', ' ')} {n}"
-                           for name, n in result.counts().items() if n) or "nothing to do"
+        counts = (
+            ", ".join(f"{name.replace('_', ' ')} {n}" for name, n in result.counts().items() if n)
+            or "nothing to do"
+        )
         text = f"Done: {counts}."
         if result.stopped:
             text += f"\nStopped early: {result.stopped}"
@@ -211,7 +240,8 @@ class ReviewPanel(w.VBox):
             f"<li><code>{html.escape(r.video_id)}</code> "
             f"{html.escape(labels.get(r.video_id, ''))}: <b>{html.escape(r.status)}</b> "
             f"{html.escape(r.message)}</li>"
-            for r in problems[:LISTED_PROBLEMS])
+            for r in problems[:LISTED_PROBLEMS]
+        )
         more = len(problems) - LISTED_PROBLEMS
         if more > 0:
             items += f"<li>… and {more} more (see result.to_frame())</li>"

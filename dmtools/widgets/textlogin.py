@@ -91,8 +91,11 @@ class TextLogin:
 
         use_sandbox = self._choose("Use the local sandbox?", ("no", "yes")) == "yes"
         kind = self._choose("Kind of API key", ("public", "private"))
-        grant = "client_credentials" if kind == "private" else self._choose(
-            "Grant", ("authorization_code", "password"))
+        grant = (
+            "client_credentials"
+            if kind == "private"
+            else self._choose("Grant", ("authorization_code", "password"))
+        )
         access = self._choose("Access", tuple(ACCESS_LEVELS))
         scope = list(scopes_for(access, GRANT_KIND[grant]))
         username: str | None = None
@@ -114,23 +117,42 @@ class TextLogin:
                 username = self._ask("Username: ").strip()
                 password = Secret(self._ask_secret("Password: "))
             elif grant == "authorization_code":
-                redirect = self._ask("Callback URL registered for the key "
-                                     "(Enter: a local listener): ").strip() or None
+                redirect = (
+                    self._ask(
+                        "Callback URL registered for the key (Enter: a local listener): "
+                    ).strip()
+                    or None
+                )
         if grant == "authorization_code":
             return self._code_login(client_id, secret, redirect, scope, endpoints)
         if grant == "password":
-            return connect(grant, client_id=client_id, client_secret=secret, username=username,
-                           password=password, scope=scope, endpoints=endpoints)
-        return connect(grant, client_id=client_id, client_secret=secret, scope=scope,
-                       endpoints=endpoints)
+            return connect(
+                grant,
+                client_id=client_id,
+                client_secret=secret,
+                username=username,
+                password=password,
+                scope=scope,
+                endpoints=endpoints,
+            )
+        return connect(
+            grant, client_id=client_id, client_secret=secret, scope=scope, endpoints=endpoints
+        )
 
-    def _code_login(self, client_id: str, secret: Secret, redirect: str | None,
-                    scope: list[str], endpoints: Endpoints) -> Client:
+    def _code_login(
+        self,
+        client_id: str,
+        secret: Secret,
+        redirect: str | None,
+        scope: list[str],
+        endpoints: Endpoints,
+    ) -> Client:
         from dmtools.auth import AuthorizationCodeFlow
         from dmtools.client import connect
 
-        flow = AuthorizationCodeFlow(client_id, secret, redirect_uri=redirect, scope=scope,
-                                     endpoints=endpoints)
+        flow = AuthorizationCodeFlow(
+            client_id, secret, redirect_uri=redirect, scope=scope, endpoints=endpoints
+        )
         local = None
         if redirect is None or is_loopback_url(redirect):
             local = flow.start_local_server(timeout=self._timeout)
@@ -139,10 +161,16 @@ class TextLogin:
             url = flow.authorization_url()
         self._say(f"Open this page, log in and allow access:\n{url}")
         try:
-            pasted = Secret(self._ask_secret(
-                "Then paste the address your browser ended on" +
-                (" (or just press Enter if the page said you are logged in): " if local
-                 else ": ")).strip())
+            pasted = Secret(
+                self._ask_secret(
+                    "Then paste the address your browser ended on"
+                    + (
+                        " (or just press Enter if the page said you are logged in): "
+                        if local
+                        else ": "
+                    )
+                ).strip()
+            )
             if pasted:
                 flow.complete(pasted.reveal())
             elif local is not None:
@@ -152,5 +180,10 @@ class TextLogin:
         finally:
             if local is not None:
                 local.cancel()
-        return connect("authorization_code", client_id=client_id, client_secret=secret,
-                       code_flow=flow, endpoints=endpoints)
+        return connect(
+            "authorization_code",
+            client_id=client_id,
+            client_secret=secret,
+            code_flow=flow,
+            endpoints=endpoints,
+        )
