@@ -72,7 +72,7 @@ def test_columns_have_the_schema_dtypes(client: Client) -> None:
 
 
 def schema_time(fraction: float) -> int:
-    from dmtools.sandbox.seed import EPOCH_END, EPOCH_START
+    from dmtools.sandbox.state.seed import EPOCH_END, EPOCH_START
 
     return int(EPOCH_START + (EPOCH_END - EPOCH_START) * fraction)
 

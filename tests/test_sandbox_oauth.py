@@ -47,9 +47,17 @@ def test_password_grant_returns_documented_token_json(
     assert body["access_token"].startswith("emu_") and body["refresh_token"].startswith("emu_")
 
 
-def test_client_credentials_on_partner_endpoint_has_no_refresh_token(sandbox: Sandbox) -> None:
+def test_client_credentials_on_partner_endpoint_has_a_null_refresh_token(sandbox: Sandbox) -> None:
     body = partner_token(sandbox)
-    assert "refresh_token" not in body
+    assert set(body) == {
+        "access_token",
+        "token_type",
+        "expires_in",
+        "refresh_token",
+        "scope",
+        "uid",
+    }
+    assert body["refresh_token"] is None  # client_credentials has no refresh token
     assert body["scope"] == "read_videos edit_videos delete_videos upload_videos"
     assert body["uid"] == sandbox.credentials.private_key.channels[0]
 

@@ -27,10 +27,18 @@ import requests
 from sandbox_fixtures import bearer, password_token
 
 from dmtools.sandbox import Sandbox
-from dmtools.sandbox import seed as seedmod
 from dmtools.sandbox import server as servermod
-from dmtools.sandbox.calls import MAX_BODY
-from dmtools.sandbox.store import LOG_SIZE, RingLog, StaleVersion, Store
+from dmtools.sandbox.api.wire import MAX_BODY
+from dmtools.sandbox.state import (
+    LOG_SIZE,
+    Paging,
+    RingLog,
+    StaleVersion,
+    Store,
+    VideoFilter,
+    Visibility,
+)
+from dmtools.sandbox.state import seed as seedmod
 
 EXTENDED = pytest.mark.skipif(
     os.environ.get("DMTOOLS_EXTENDED") != "1", reason="extended tier: set DMTOOLS_EXTENDED=1"
@@ -198,8 +206,8 @@ def _store_worker(
             elif roll < 0.70:
                 assert store.video(vid) is not None
             elif roll < 0.82:
-                store.query_videos(
-                    "owner = ?", [owner], "created_time DESC, id", 20, rng.randrange(0, 5) * 20
+                store.list_videos(
+                    VideoFilter(owner=owner), Visibility.ALL, Paging(rng.randrange(1, 6), 20)
                 )
             elif roll < 0.92 or not mine:
                 xid = f"w{worker}n{i}"

@@ -16,7 +16,7 @@ from dmtools import videos
 from dmtools.client import Client
 from dmtools.errors import InputError, NotFound
 from dmtools.sandbox import Sandbox
-from dmtools.sandbox import seed as seedmod
+from dmtools.sandbox.state import seed as seedmod
 
 SEED, SIZE = 11, 300
 

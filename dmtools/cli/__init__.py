@@ -78,9 +78,9 @@ def sandbox(
     json_line: bool = typer.Option(False, "--json", help="Print one JSON line once ready."),
 ) -> None:
     """Run a local sandbox of the Dailymotion API until Ctrl-C."""
+    from dmtools.sandbox import Settings
     from dmtools.sandbox.__main__ import banner, ready_line
     from dmtools.sandbox.sandbox import Credentials, serve
-    from dmtools.sandbox.store import Settings
 
     def ready(server: Any, credentials: Credentials) -> None:
         typer.echo(ready_line(server, credentials) if json_line else banner(server, credentials))

@@ -3,6 +3,13 @@
 It answers like the real API (same paths on both hosts, same envelopes and error JSON, paging
 caps, scopes, expiring tokens) on ``127.0.0.1``, with seeded demo data, and can inject faults.
 
+Layout (the moto split): :mod:`~dmtools.sandbox.state` holds the data and its rules (SQLite,
+no HTTP); :mod:`~dmtools.sandbox.api` the routing and the wire formats, one subpackage per
+API dialect (:mod:`~dmtools.sandbox.api.legacy` for the Platform API) plus the shared admin
+API and upload server; :mod:`~dmtools.sandbox.faults` latency, faults and rate limiting; and
+beside them the lifecycle: :class:`Sandbox` (``sandbox.py``) and the HTTP server
+(``server.py``).
+
 Example:
     >>> from dmtools.sandbox import Sandbox
     >>> with Sandbox(videos=100) as sb:
@@ -13,6 +20,8 @@ Example:
 
 from __future__ import annotations
 
-from dmtools.sandbox.sandbox import Credentials, DemoUser, PrivateKey, PublicKey, Sandbox
+from dmtools.sandbox.credentials import Credentials, DemoUser, PrivateKey, PublicKey
+from dmtools.sandbox.sandbox import Sandbox
+from dmtools.sandbox.state.settings import Settings
 
-__all__ = ["Credentials", "DemoUser", "PrivateKey", "PublicKey", "Sandbox"]
+__all__ = ["Credentials", "DemoUser", "PrivateKey", "PublicKey", "Sandbox", "Settings"]

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from dmtools.sandbox.sandbox import Credentials, serve
-from dmtools.sandbox.store import Settings
+from dmtools.sandbox.state.settings import Settings
 
 
 def ready_line(server: Any, credentials: Credentials) -> str:

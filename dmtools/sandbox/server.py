@@ -24,9 +24,10 @@ from typing import IO, Any, cast
 
 from werkzeug.serving import DechunkedInput, ThreadedWSGIServer, WSGIRequestHandler
 
-from dmtools.sandbox.app import RequestLog, SandboxApp
-from dmtools.sandbox.calls import MAX_BODY
-from dmtools.sandbox.store import Settings, Store
+from dmtools.sandbox.api.app import RequestLog, SandboxApp
+from dmtools.sandbox.api.wire import MAX_BODY
+from dmtools.sandbox.state.settings import Settings
+from dmtools.sandbox.state.store import Store
 
 log = logging.getLogger("dmtools.sandbox")
 
@@ -348,7 +349,7 @@ class SandboxServer:
         if self.faults is not None:
             from dmtools.sandbox.faults import FaultMiddleware
 
-            wsgi = FaultMiddleware(wsgi, self.faults)
+            wsgi = FaultMiddleware(wsgi, self.faults, error_body=self.app.error_body)
         self.httpd = _Server(host, port, RequestLog(wsgi, self.store))
         self.port = int(self.httpd.server_address[1])
         self.app.set_port(self.port)

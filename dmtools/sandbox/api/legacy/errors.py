@@ -1,8 +1,8 @@
-"""The error answers of the sandbox, shaped like the real API's.
+"""Error answers of the legacy Platform API, and the translation of state errors into them.
 
 REST errors are ``{"error": {"more_info", "code", "message", "type", "error_data"}}`` with
 ``code`` equal to the HTTP status; token-endpoint errors are the OAuth form
-``{"error": "...", "error_description": "..."}``.
+``{"error": "...", "error_description": "..."}`` (:class:`OAuthError`).
 """
 
 from __future__ import annotations
@@ -10,37 +10,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from dmtools.sandbox.api.errors import ApiError
+from dmtools.sandbox.state.errors import (
+    GrantError,
+    NotFound,
+    RuleViolation,
+    StaleVersion,
+    StateError,
+    TokenRejected,
+)
+
 MORE_INFO = "https://developer.dailymotion.com/api#error-codes"
 
 
-class ApiError(Exception):
-    """An error answer of the REST API (raised by route handlers, rendered by the app)."""
-
-    def __init__(
-        self,
-        status: int,
-        error_type: str,
-        message: str,
-        error_data: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.type = error_type
-        self.message = message
-        self.error_data: dict[str, Any] = dict(error_data or {})
-        self.headers: dict[str, str] = dict(headers or {})
-
-    def body(self) -> dict[str, Any]:
-        return {
-            "error": {
-                "more_info": MORE_INFO,
-                "code": self.status,
-                "message": self.message,
-                "type": self.type,
-                "error_data": self.error_data,
-            }
+def error_body(error: ApiError) -> dict[str, Any]:
+    """The legacy error JSON of an :class:`ApiError`."""
+    return {
+        "error": {
+            "more_info": MORE_INFO,
+            "code": error.status,
+            "message": error.message,
+            "type": error.type,
+            "error_data": error.error_data,
         }
+    }
 
 
 class OAuthError(Exception):
@@ -58,6 +51,12 @@ class OAuthError(Exception):
         self.description = description
         self.status = status
         self.headers: dict[str, str] = dict(headers or {})
+
+    @classmethod
+    def of(cls, exc: GrantError, headers: Mapping[str, str] | None = None) -> OAuthError:
+        """The answer to a refused grant (``invalid_client`` is a 401)."""
+        status = 401 if exc.error == "invalid_client" else 400
+        return cls(exc.error, exc.description, status, headers if status == 401 else None)
 
     def body(self) -> dict[str, Any]:
         return {"error": self.error, "error_description": self.description}
@@ -113,3 +112,31 @@ def invalid_token(expired: bool) -> ApiError:
             "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{description}"'
         },
     )
+
+
+def stale(current: int) -> ApiError:
+    """412: an ``If-Match`` write found another version."""
+    return ApiError(
+        412,
+        "precondition_failed",
+        f"The video changed since it was read (now version {current}).",
+        {"param": "If-Match", "etag": f'"{current}"'},
+    )
+
+
+def translate(exc: StateError) -> ApiError:
+    """The legacy REST answer to an error of the state layer (token endpoints answer
+    :class:`~dmtools.sandbox.state.GrantError` with :meth:`OAuthError.of`)."""
+    if isinstance(exc, NotFound):
+        return not_found(exc.kind, exc.key)
+    if isinstance(exc, StaleVersion):
+        return stale(exc.current)
+    if isinstance(exc, RuleViolation):
+        if exc.missing:
+            return missing_parameter(exc.field, exc.message)
+        return invalid_parameter(exc.field, exc.message)
+    if isinstance(exc, TokenRejected):
+        return invalid_token(exc.expired)
+    if isinstance(exc, GrantError):
+        return ApiError(400, exc.error, exc.description)
+    return ApiError(400, "invalid_parameter", str(exc))

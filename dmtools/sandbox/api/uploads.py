@@ -1,4 +1,5 @@
-"""The sandbox's upload server: upload targets, multipart and chunked uploads, progress.
+"""The sandbox's upload server, shared by every dialect: targets, multipart and chunked
+uploads, progress.
 
 ``GET /file/upload`` hands out ``{upload_url, progress_url}`` on the sandbox itself. The upload
 URL takes either a ``multipart/form-data`` POST with the file in field ``file``, or raw chunks
@@ -23,9 +24,10 @@ from urllib.parse import unquote, urlsplit
 from werkzeug.http import parse_options_header
 from werkzeug.wrappers import Request, Response
 
-from dmtools.sandbox.apierrors import ApiError, invalid_parameter
-from dmtools.sandbox.calls import json_response
-from dmtools.sandbox.store import Store
+from dmtools.sandbox.api.errors import ApiError
+from dmtools.sandbox.api.wire import json_response
+from dmtools.sandbox.state.errors import RuleViolation
+from dmtools.sandbox.state.store import Store
 
 MAX_UPLOAD_REQUEST = 256 << 20
 MAX_TARGETS = 10_000
@@ -61,9 +63,9 @@ class Target:
         self.ranges = merged
 
 
-def _upload_error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    body = ApiError(status, "invalid_parameter" if status < 500 else "server_error", message).body()
-    return json_response(body, status, headers)
+def _upload_error(status: int, message: str, headers: dict[str, str] | None = None) -> ApiError:
+    kind = "invalid_parameter" if status < 500 else "server_error"
+    return ApiError(status, kind, message, headers=headers)
 
 
 class Uploads:
@@ -90,7 +92,11 @@ class Uploads:
         }
 
     def check_source(self, url: str, base_url: str) -> dict[str, Any] | None:
-        """The upload record behind a sandbox file URL (refused if unknown); None if external."""
+        """The upload record behind a sandbox file URL; None if the URL is external.
+
+        Raises:
+            RuleViolation: a sandbox file URL of no upload.
+        """
         parts, base = urlsplit(url), urlsplit(base_url)
         if parts.path.startswith("/upload/files/") and parts.hostname in (
             base.hostname,
@@ -100,7 +106,7 @@ class Uploads:
         ):
             record = self.store.upload(url.split("#", 1)[0])
             if record is None:
-                raise invalid_parameter(
+                raise RuleViolation(
                     "url",
                     "Invalid value for `url': unknown upload (upload "
                     "the file first and use the `url' it returns).",
@@ -118,11 +124,11 @@ class Uploads:
 
     def upload(self, request: Request) -> Response:
         if request.method != "POST":
-            return _upload_error(405, "Upload with POST.", {"Allow": "POST"})
+            raise _upload_error(405, "Upload with POST.", {"Allow": "POST"})
         request.max_content_length = MAX_UPLOAD_REQUEST
         target = self._target(request)
         if target is None:
-            return _upload_error(400, "invalid upload URL (unknown uuid or bad seal)")
+            raise _upload_error(400, "invalid upload URL (unknown uuid or bad seal)")
         if target.result is not None:
             return json_response(target.result)
         if request.headers.get("Content-Range"):
@@ -130,7 +136,7 @@ class Uploads:
         if request.mimetype == "multipart/form-data":
             upload = request.files.get("file")
             if upload is None:
-                return _upload_error(400, "missing file")
+                raise _upload_error(400, "missing file")
             digest, size = hashlib.sha1(usedforsecurity=False), 0
             while chunk := upload.stream.read(1 << 16):
                 digest.update(chunk)
@@ -139,7 +145,7 @@ class Uploads:
             return json_response(self._finish(request, target, name, size, digest.hexdigest()))
         data = request.get_data(cache=False)
         if not data:
-            return _upload_error(400, "missing file")
+            raise _upload_error(400, "missing file")
         name = self._filename(request) or "video.mp4"
         digest_text = hashlib.sha1(data, usedforsecurity=False).hexdigest()
         return json_response(self._finish(request, target, name, len(data), digest_text))
@@ -157,7 +163,7 @@ class Uploads:
         data = request.get_data(cache=False)
         with self._lock:
             if match is None:
-                return _upload_error(
+                raise _upload_error(
                     416,
                     "malformed Content-Range (bytes START-END/TOTAL)",
                     {"Range": target.range_header()},
@@ -170,7 +176,7 @@ class Uploads:
                 or (target.total is not None and total != target.total)
             )
             if bad:
-                return _upload_error(
+                raise _upload_error(
                     416,
                     "Content-Range does not match the chunk or the file size",
                     {"Range": target.range_header()},
@@ -225,7 +231,7 @@ class Uploads:
         with self._lock:
             target = self._targets.get(uuid)
             if target is None:
-                return _upload_error(404, "unknown upload")
+                raise _upload_error(404, "unknown upload")
             received, total, result = target.received, target.total, target.result
         state = "done" if result else ("uploading" if received else "waiting")
         percent = 100 if result else (int(received * 100 / total) if total else 0)

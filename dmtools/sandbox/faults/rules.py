@@ -1,4 +1,4 @@
-"""Fault rules of the sandbox: validation, seeded decisions and the error bodies they send.
+"""Fault rules of the sandbox: validation, seeded decisions, retry headers and pages.
 
 :func:`parse_rule` turns one rule dict (see :mod:`dmtools.sandbox.faults` for the keys) into a
 :class:`Rule`, refusing unknown keys and bad values with a message naming the rule and the key.
@@ -13,7 +13,6 @@ Example:
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -22,15 +21,13 @@ from email.utils import formatdate
 from http import HTTPStatus
 from typing import Any
 
-from dmtools.sandbox.apierrors import ApiError
-
 __all__ = [
     "FAULT_KINDS",
+    "MAX_SECONDS",
     "Rule",
     "check_flag",
     "check_number",
     "default_message",
-    "error_json",
     "html_page",
     "parse_rule",
     "phrase",
@@ -39,6 +36,8 @@ __all__ = [
 ]
 
 FAULT_KINDS = ("status", "reset", "hold", "truncate")
+#: Longest latency, jitter, hold or ``retry_after`` a rule may ask for, seconds (one day).
+MAX_SECONDS = 86_400.0
 _COMMON_KEYS = {"kind", "rate", "at", "methods", "path", "name"}
 _KIND_KEYS = {
     "status": {
@@ -147,7 +146,8 @@ def parse_rule(index: int, spec: Any) -> Rule:
 
 def _kind_options(where: str, kind: str, spec: Mapping[str, Any]) -> dict[str, Any]:
     if kind == "hold":
-        return {"seconds": check_number(f"{where}: 'seconds'", spec.get("seconds", 30.0), low=0.0)}
+        seconds = spec.get("seconds", 30.0)
+        return {"seconds": check_number(f"{where}: 'seconds'", seconds, low=0.0, high=MAX_SECONDS)}
     if kind == "truncate":
         size = spec.get("bytes")
         if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
@@ -160,7 +160,9 @@ def _kind_options(where: str, kind: str, spec: Mapping[str, Any]) -> dict[str, A
         raise ValueError(f"{where}: 'status' must be an HTTP status code, got {status!r}")
     retry_after = spec.get("retry_after")
     if retry_after is not None:
-        retry_after = check_number(f"{where}: 'retry_after' (seconds)", retry_after, low=0.0)
+        retry_after = check_number(
+            f"{where}: 'retry_after' (seconds)", retry_after, low=0.0, high=MAX_SECONDS
+        )
     fmt = spec.get("retry_after_format", "seconds")
     if fmt not in ("seconds", "http-date"):
         raise ValueError(
@@ -198,11 +200,6 @@ def default_message(status: int) -> str:
     if status == 503:
         return "The service is temporarily unavailable, please retry later."
     return f"{phrase(status)}."
-
-
-def error_json(status: int, error_type: str, message: str, error_data: Mapping[str, Any]) -> bytes:
-    """The API's error JSON, as the sandbox app renders it."""
-    return json.dumps(ApiError(status, error_type, message, error_data).body()).encode()
 
 
 def html_page(status: int) -> bytes:

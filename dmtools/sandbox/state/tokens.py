@@ -1,8 +1,11 @@
-"""Access tokens, refresh tokens and authorization codes of the sandbox (no HTTP).
+"""API keys, access tokens, refresh tokens and authorization codes of the sandbox (no HTTP).
 
 Tokens carry the ``emu_`` prefix (``emu_at_``, ``emu_rt_``, ``emu_ac_``) so a sandbox token
 is recognisable anywhere it leaks. Every token belongs to a *family* (one login): a logout,
-or the reuse of a rotated refresh token, revokes the whole family.
+or the reuse of a rotated refresh token, revokes the whole family. A token is a row of the
+one store, whichever dialect's endpoint issued it, so it works on every dialect its key may
+use. Refusals are :class:`GrantError` (RFC 6749 codes) and :class:`TokenRejected`; each
+dialect renders them in its own wire format.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dmtools.sandbox.apierrors import OAuthError, invalid_token
-from dmtools.sandbox.store import Store
+from dmtools.sandbox.state.errors import GrantError, TokenRejected
+
+if TYPE_CHECKING:
+    from dmtools.sandbox.state.store import Store
 
 #: Scopes a public key may ask for (current names plus legacy ones still seen in the wild).
 PUBLIC_SCOPES = frozenset(
@@ -72,6 +77,22 @@ PRIVATE_SCOPES = frozenset(
     }
 )
 CAPABILITIES = ("read", "edit", "delete", "upload")
+#: What each scope allows on videos (``manage_videos`` is the union of the four).
+SCOPE_CAPABILITIES: dict[str, frozenset[str]] = {
+    "manage_videos": frozenset(CAPABILITIES),
+    **{f"{c}_videos": frozenset({c}) for c in CAPABILITIES},
+}
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A token grant, for the dialect to render as its token response."""
+
+    access_token: str
+    refresh_token: str | None
+    expires_in: int
+    scopes: tuple[str, ...]
+    account_id: str | None  #: the user, or the first channel of a private key
 
 
 @dataclass(frozen=True)
@@ -98,12 +119,9 @@ class Principal:
     def owns(self, owner_id: str) -> bool:
         return owner_id in self.channels if self.partner else owner_id == self.user_id
 
-    def scope_for(self, capability: str) -> str:
-        """The scope naming ``capability`` (read/edit/delete/upload) for this kind of key."""
-        return f"{capability}_videos" if self.partner else "manage_videos"
-
     def can(self, capability: str) -> bool:
-        return "manage_videos" in self.scopes or self.scope_for(capability) in self.scopes
+        """Whether the token's scopes allow ``capability`` (read/edit/delete/upload)."""
+        return any(capability in SCOPE_CAPABILITIES.get(s, ()) for s in self.scopes)
 
 
 def parse_scope(text: str, allowed: frozenset[str]) -> list[str]:
@@ -114,7 +132,7 @@ def parse_scope(text: str, allowed: frozenset[str]) -> list[str]:
             names.append(name)
     unknown = [n for n in names if n not in allowed]
     if unknown:
-        raise OAuthError("invalid_scope", f"Unknown or unavailable scope: {' '.join(unknown)}.")
+        raise GrantError("invalid_scope", f"Unknown or unavailable scope: {' '.join(unknown)}.")
     return names
 
 
@@ -124,10 +142,23 @@ def s256(verifier: str) -> str:
 
 
 class Tokens:
-    """Issues and checks tokens and codes, stored in the sandbox database."""
+    """Checks API keys and issues and checks tokens and codes, stored in the sandbox database."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
+
+    def client(self, client_id: str, secret: str) -> dict[str, Any]:
+        """The API key ``client_id`` if ``secret`` is its secret.
+
+        Raises:
+            GrantError: ``invalid_client``.
+        """
+        client = self.store.client(client_id)
+        if client is None or not hmac.compare_digest(
+            client["client_secret"].encode(), (secret or "").encode("utf-8", "replace")
+        ):
+            raise GrantError("invalid_client", "Invalid client credentials.")
+        return client
 
     def issue(
         self,
@@ -136,62 +167,46 @@ class Tokens:
         scopes: list[str],
         grant: str,
         family: str | None = None,
-    ) -> dict[str, Any]:
-        """A token response (RFC 6749 §5.1 plus ``uid``); refresh token unless client_credentials."""
+    ) -> Issued:
+        """New tokens: an access token, and a refresh token unless ``client_credentials``."""
         lifetime = int(self.store.settings.token_lifetime)
         family = family or secrets.token_hex(8)
         access = "emu_at_" + secrets.token_urlsafe(24)
         scope = " ".join(scopes)
+        client_id = client["client_id"]
         rows: list[tuple[Any, ...]] = [
-            (
-                access,
-                "access",
-                client["client_id"],
-                user_id,
-                scope,
-                time.time() + lifetime,
-                family,
-                grant,
-            )
+            (access, "access", client_id, user_id, scope, time.time() + lifetime, family, grant)
         ]
         refresh = None
         if grant != "client_credentials":
             refresh = "emu_rt_" + secrets.token_urlsafe(30)
-            rows.append(
-                (refresh, "refresh", client["client_id"], user_id, scope, None, family, grant)
-            )
+            rows.append((refresh, "refresh", client_id, user_id, scope, None, family, grant))
         with self.store.db.write() as conn:
             conn.executemany(
                 "INSERT INTO tokens (token, kind, client_id, user_id, scope, expires_at, family,"
                 " grant_type) VALUES (?,?,?,?,?,?,?,?)",
                 rows,
             )
-        body: dict[str, Any] = {
-            "access_token": access,
-            "token_type": "Bearer",
-            "expires_in": lifetime,
-        }
-        if refresh:
-            body["refresh_token"] = refresh
-        body["scope"] = scope
-        body["uid"] = (
-            user_id if user_id else (client["channels"][0] if client["channels"] else None)
-        )
-        return body
+        account = user_id if user_id else (client["channels"][0] if client["channels"] else None)
+        return Issued(access, refresh, lifetime, tuple(scopes), account)
 
     def authenticate(self, token: str) -> Principal:
-        """The principal of a valid access token; 401 ``invalid_token`` otherwise."""
+        """The principal of a valid access token.
+
+        Raises:
+            TokenRejected: unknown, revoked or expired.
+        """
         with self.store.db.read() as conn:
             row = conn.execute(
                 "SELECT * FROM tokens WHERE token = ? AND kind = 'access'", (token,)
             ).fetchone()
         if row is None or row["revoked"]:
-            raise invalid_token(expired=False)
+            raise TokenRejected(expired=False)
         if row["expires_at"] is not None and row["expires_at"] <= time.time():
-            raise invalid_token(expired=True)
+            raise TokenRejected(expired=True)
         client = self.store.client(row["client_id"])
         if client is None:
-            raise invalid_token(expired=False)
+            raise TokenRejected(expired=False)
         return Principal(
             token,
             client["client_id"],
@@ -202,10 +217,9 @@ class Tokens:
             row["family"],
         )
 
-    def refresh(
-        self, client: dict[str, Any], refresh_token: str, scope_text: str
-    ) -> dict[str, Any]:
-        bad = OAuthError("invalid_grant", "Invalid refresh token.")
+    def refresh(self, client: dict[str, Any], refresh_token: str, scope_text: str) -> Issued:
+        """New tokens from a refresh token (never more scopes than it was granted)."""
+        bad = GrantError("invalid_grant", "Invalid refresh token.")
         with self.store.db.write() as conn:
             row = conn.execute(
                 "SELECT * FROM tokens WHERE token = ? AND kind = 'refresh'", (refresh_token,)
@@ -220,14 +234,14 @@ class Tokens:
                 if self.store.settings.rotate_refresh_tokens:
                     conn.execute("UPDATE tokens SET used = 1 WHERE token = ?", (refresh_token,))
         if reused:  # raised after the commit so that the revocation sticks
-            raise OAuthError(
+            raise GrantError(
                 "invalid_grant", "Invalid refresh token (already used: the session was revoked)."
             )
         granted = row["scope"].split()
         scopes = parse_scope(scope_text, PUBLIC_SCOPES) if scope_text.strip() else granted
         wider = [s for s in scopes if s not in granted]
         if wider:
-            raise OAuthError(
+            raise GrantError(
                 "invalid_scope", f"A refresh cannot add scopes ({' '.join(wider)}); log in again."
             )
         return self.issue(client, row["user_id"], scopes, "refresh_token", row["family"])
@@ -264,9 +278,13 @@ class Tokens:
 
     def exchange_code(
         self, client: dict[str, Any], code: str, redirect_uri: str, verifier: str | None
-    ) -> dict[str, Any]:
-        """Trade a code for tokens: single use, unexpired, same client and redirect_uri, PKCE."""
-        bad = OAuthError("invalid_grant", "Invalid authorization code.")
+    ) -> Issued:
+        """Trade a code for tokens: single use, unexpired, same client and redirect_uri, PKCE.
+
+        A ``code_verifier`` presented for a code issued without a challenge is refused
+        (PKCE downgrade protection, RFC 9700 §2.1.1).
+        """
+        bad = GrantError("invalid_grant", "Invalid authorization code.")
         with self.store.db.write() as conn:
             row = conn.execute("SELECT * FROM codes WHERE code = ?", (code,)).fetchone()
             if row is None:
@@ -280,20 +298,28 @@ class Tokens:
                 family = secrets.token_hex(8)
                 conn.execute("UPDATE codes SET used = 1, family = ? WHERE code = ?", (family, code))
         if replay:
-            raise OAuthError("invalid_grant", "Invalid authorization code (already used).")
+            raise GrantError("invalid_grant", "Invalid authorization code (already used).")
         if row["expires_at"] <= time.time():
-            raise OAuthError("invalid_grant", "Invalid authorization code (expired).")
+            raise GrantError("invalid_grant", "Invalid authorization code (expired).")
         if row["client_id"] != client["client_id"]:
             raise bad
         if redirect_uri != row["redirect_uri"]:
-            raise OAuthError(
+            raise GrantError(
                 "invalid_grant", "redirect_uri does not match the one of the authorization request."
             )
         if row["challenge"]:
             if not verifier:
-                raise OAuthError("invalid_grant", "Missing code_verifier (PKCE).")
-            if not hmac.compare_digest(s256(verifier), row["challenge"]):
-                raise OAuthError("invalid_grant", "Invalid code_verifier (PKCE).")
+                raise GrantError("invalid_grant", "Missing code_verifier (PKCE).")
+            if not hmac.compare_digest(
+                s256(verifier).encode(), row["challenge"].encode("utf-8", "replace")
+            ):
+                raise GrantError("invalid_grant", "Invalid code_verifier (PKCE).")
+        elif verifier:
+            raise GrantError(
+                "invalid_grant",
+                "code_verifier sent, but the authorization request had no code_challenge "
+                "(PKCE downgrade refused).",
+            )
         return self.issue(
             client, row["user_id"], row["scope"].split(), "authorization_code", family
         )

@@ -1,5 +1,8 @@
 """The sandbox's state: users, API keys, videos, uploads, settings and the logs (no HTTP).
 
+One store serves every API dialect. It owns every SQL statement on its tables (list queries
+are compiled by :mod:`~dmtools.sandbox.state.queries`); callers pass data, never SQL.
+
 Every committed write made by a client (``edit``, ``delete``, ``create``) is appended to the
 commit log; out-of-band changes made through the admin API are not (they stand for a third
 party), but they do bump the video's ``version`` like any write.
@@ -7,212 +10,22 @@ party), but they do bump the video's ``version`` like any write.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import sqlite3
 import threading
 import time
-from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from dmtools.sandbox import seed as seedmod
-from dmtools.sandbox.db import Database
-from dmtools.schema import LIMITS_PARTNER, LIMITS_PUBLIC, LIST_CEILING, FieldLimits
-
-LOG_SIZE = 100_000
-#: Distinct strings and tuples a RingLog shares between its entries before starting afresh.
-SHARED_VALUES = 4096
-
-#: Stored video columns holding booleans and JSON arrays.
-BOOL_COLUMNS = ("published", "private", "is_created_for_kids", "explicit", "allow_embed")
-VIDEO_COLUMNS = (
-    "id",
-    "owner",
-    "title",
-    "description",
-    "tags",
-    "channel",
-    "language",
-    "country",
-    "published",
-    "private",
-    "is_created_for_kids",
-    "explicit",
-    "allow_embed",
-    "status",
-    "created_time",
-    "updated_time",
-    "duration",
-    "views_total",
-    "views_last_day",
-    "views_last_week",
-    "views_last_month",
-    "likes_total",
-    "comments_total",
-    "bookmarks_total",
-    "private_id",
-    "password",
-    "mode",
-    "source_url",
-    "version",
-)
-_DEFAULTS: dict[str, Any] = {
-    "tags": [],
-    "published": False,
-    "private": False,
-    "explicit": False,
-    "allow_embed": True,
-    "views_total": 0,
-    "views_last_day": 0,
-    "views_last_week": 0,
-    "views_last_month": 0,
-    "likes_total": 0,
-    "comments_total": 0,
-    "bookmarks_total": 0,
-    "mode": "vod",
-}
-
-
-@dataclass
-class Settings:
-    """Behaviours the sources leave open; each can be switched at run time (admin API).
-
-    Attributes:
-        token_lifetime: ``expires_in`` of new access tokens, seconds.
-        rotate_refresh_tokens: a refresh token works once; reusing it revokes its family.
-        pkce_required: the consent page refuses requests without an S256 ``code_challenge``.
-        strict_hosts: private-key tokens only work under ``/rest``, public-key tokens only
-            outside it (as on the two real hosts).
-        code_lifetime: seconds an authorization code stays valid.
-        list_ceiling: results reachable per list query (``page * limit``).
-        delete_body: ``"id"`` answers ``{"id": xid}`` to a delete, ``"empty"`` answers ``{}``.
-        token_errors_as_200: token endpoint errors come with HTTP 200 (as some servers do).
-        etag_mode: ``GET /video/<id>`` sends an ``ETag`` (the video's version) and edits and
-            deletes with a stale ``If-Match`` get 412 ``precondition_failed``.
-        title_max, description_max, tags_max, tag_length: public-key field limits; partner
-            keys get ``partner_title_max`` and ``partner_description_max``.
-    """
-
-    token_lifetime: int = 36000
-    rotate_refresh_tokens: bool = False
-    pkce_required: bool = False
-    strict_hosts: bool = True
-    code_lifetime: int = 600
-    list_ceiling: int = LIST_CEILING
-    delete_body: str = "id"
-    token_errors_as_200: bool = False
-    etag_mode: bool = False
-    title_max: int = LIMITS_PUBLIC.title
-    description_max: int = LIMITS_PUBLIC.description
-    partner_title_max: int = LIMITS_PARTNER.title
-    partner_description_max: int = LIMITS_PARTNER.description
-    tags_max: int = LIMITS_PUBLIC.tags
-    tag_length: int = LIMITS_PUBLIC.tag_length
-
-    def limits(self, partner: bool) -> FieldLimits:
-        if partner:
-            return FieldLimits(
-                self.partner_title_max, self.partner_description_max, self.tags_max, self.tag_length
-            )
-        return FieldLimits(self.title_max, self.description_max, self.tags_max, self.tag_length)
-
-    def update(self, values: Mapping[str, Any]) -> None:
-        """Set the named settings, checking names and types."""
-        known = {f.name: f for f in fields(self)}
-        for name, value in values.items():
-            if name not in known:
-                raise ValueError(f"unknown setting {name!r}")
-            current = getattr(self, name)
-            if isinstance(current, bool):
-                if not isinstance(value, bool):
-                    raise ValueError(f"setting {name!r} takes true or false")
-            elif isinstance(current, int):
-                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                    raise ValueError(f"setting {name!r} takes a non-negative integer")
-            elif name == "delete_body" and value not in ("id", "empty"):
-                raise ValueError("setting 'delete_body' is 'id' or 'empty'")
-        for name, value in values.items():
-            setattr(self, name, value)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-class StaleVersion(Exception):
-    """A conditional write found another version of the video than expected."""
-
-    def __init__(self, current: int) -> None:
-        super().__init__(f"the video is at version {current}")
-        self.current = current
-
-
-class RingLog:
-    """A bounded, thread-safe log of entries numbered by ``seq``.
-
-    Entries are kept as tuples in the order of ``keys`` (lists as tuples) to stay small, and
-    equal strings and tuples (methods, paths, query keys, client ids) are stored once: a full
-    log of 100,000 request entries takes about 20 MB.
-    """
-
-    def __init__(self, keys: Sequence[str], size: int = LOG_SIZE) -> None:
-        self.keys = ("seq", *keys)
-        self._items: deque[tuple[Any, ...]] = deque(maxlen=size)
-        self._lock = threading.Lock()
-        self._seq = 0
-        self._shared: dict[Any, Any] = {}
-
-    def _share(self, value: Any) -> Any:
-        """One stored copy of equal strings and tuples (bounded). Call with _lock held."""
-        if isinstance(value, list):
-            value = tuple(self._share(v) for v in value)
-        if not isinstance(value, str | tuple):
-            return value
-        try:
-            shared = self._shared.get(value)
-        except TypeError:  # a tuple holding something unhashable
-            return value
-        if shared is None:
-            if len(self._shared) >= SHARED_VALUES:
-                self._shared.clear()
-            self._shared[value] = shared = value
-        return shared
-
-    def append(self, entry: Mapping[str, Any]) -> None:
-        with self._lock:
-            values = tuple(self._share(entry.get(k)) for k in self.keys[1:])
-            self._seq += 1
-            self._items.append((self._seq, *values))
-
-    def items(self, since: int = 0) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = [row for row in self._items if row[0] > since]
-        return [
-            {k: list(v) if isinstance(v, tuple) else v for k, v in zip(self.keys, row, strict=True)}
-            for row in rows
-        ]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-def video_from_row(row: sqlite3.Row) -> dict[str, Any]:
-    video = dict(row)
-    video["tags"] = json.loads(video["tags"] or "[]")
-    for name in BOOL_COLUMNS:
-        if video[name] is not None:
-            video[name] = bool(video[name])
-    return video
-
-
-def _to_column(name: str, value: Any) -> Any:
-    if name == "tags":
-        return json.dumps(list(value or []), ensure_ascii=False)
-    if name in BOOL_COLUMNS and value is not None:
-        return int(bool(value))
-    return value
+from dmtools.sandbox.state import seed as seedmod
+from dmtools.sandbox.state.db import Database
+from dmtools.sandbox.state.errors import StaleVersion
+from dmtools.sandbox.state.logs import RingLog
+from dmtools.sandbox.state.queries import PUBLIC_SQL, Paging, VideoFilter, Visibility, compile_query
+from dmtools.sandbox.state.settings import Settings
+from dmtools.sandbox.state.videos import DEFAULTS, VIDEO_COLUMNS, check_columns, from_row, to_column
 
 
 class Store:
@@ -281,7 +94,7 @@ class Store:
         columns = [c for c in VIDEO_COLUMNS if c != "version"]
         sql = f"INSERT INTO videos ({','.join(columns)}) VALUES ({','.join('?' * len(columns))})"
         conn.executemany(
-            sql, [[_to_column(c, v.get(c, _DEFAULTS.get(c))) for c in columns] for v in videos]
+            sql, [[to_column(c, v.get(c, DEFAULTS.get(c))) for c in columns] for v in videos]
         )
 
     def credentials(self) -> dict[str, Any]:
@@ -354,7 +167,7 @@ class Store:
         with self.db.read() as conn:
             row = conn.execute(
                 "SELECT count(*), coalesce(sum(views_total), 0) FROM videos "
-                "WHERE owner = ? AND private = 0 AND published = 1",
+                f"WHERE owner = ? AND {PUBLIC_SQL}",
                 (user_id,),
             ).fetchone()
         return int(row[0]), int(row[1])
@@ -363,19 +176,26 @@ class Store:
     def video(self, video_id: str) -> dict[str, Any] | None:
         with self.db.read() as conn:
             row = conn.execute("SELECT * FROM videos WHERE id = ?", (video_id,)).fetchone()
-        return None if row is None else video_from_row(row)
+        return None if row is None else from_row(row)
 
-    def query_videos(
-        self, where: str, args: Sequence[Any], order: str, limit: int, offset: int
+    def list_videos(
+        self, filter: VideoFilter, visibility: Visibility, paging: Paging
     ) -> tuple[int, list[dict[str, Any]]]:
-        """(total matches, one page of videos) for a WHERE clause built by ``queries``."""
+        """(total matches, one page of videos) of a list query.
+
+        Usernames in ``filter.owners`` are resolved to user ids.
+        """
+        if filter.owners:
+            owners = tuple((self.user(o) or {}).get("id") or o for o in filter.owners)
+            filter = dataclasses.replace(filter, owners=owners)
+        where, args, order = compile_query(filter, visibility)
         with self.db.read() as conn:
             total = conn.execute(f"SELECT count(*) FROM videos WHERE {where}", args).fetchone()[0]
             rows = conn.execute(
                 f"SELECT * FROM videos WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
-                [*args, limit, offset],
+                [*args, paging.limit, paging.offset],
             ).fetchall()
-        return int(total), [video_from_row(r) for r in rows]
+        return int(total), [from_row(r) for r in rows]
 
     def _log_commit(
         self, kind: str, video_id: str, written: Mapping[str, Any], client_id: str | None
@@ -415,12 +235,8 @@ class Store:
         ``commit`` False is an out-of-band change: not in the commit log. With ``if_version``
         the write happens only at that version (else :class:`StaleVersion`).
         """
-        unknown = [
-            name for name in changes if name not in VIDEO_COLUMNS or name in ("id", "version")
-        ]
-        if unknown:
-            raise ValueError(f"unknown video column(s): {', '.join(unknown)}")
-        values = {name: _to_column(name, value) for name, value in changes.items()}
+        check_columns(changes)
+        values = {name: to_column(name, value) for name, value in changes.items()}
         if "published" in changes and "status" not in changes:
             values["status"] = None  # recomputed below
         with self.db.write() as conn:
@@ -485,6 +301,8 @@ class Store:
 
         They are created within the last hour; the same database state gives the same videos.
         """
+        if owner is not None and not isinstance(owner, str):
+            raise ValueError(f"owner must be a user id or username, got {owner!r}")
         owner_user = self.user(owner or "demo")
         if owner_user is None:
             raise ValueError(f"unknown user {owner!r}")

@@ -287,57 +287,36 @@ def _channel_videos(rng: random.Random, ids: IdMaker, owner: str, n: int) -> lis
     return [make_video(rng, ids(), owner, t) for t in _times(rng, n)]
 
 
-def build(seed: int = 7, videos: int = 1500) -> SeedData:
-    """The demo data for ``(seed, videos)``; the same arguments always give the same data."""
-    rng = random.Random(f"dmtools-sandbox:{seed}")
-    ids = IdMaker(rng)
-    org = "o" + _hex(rng, 10)
-    demo = SeedUser(
-        ids(),
-        "demo",
-        "Demo Channel",
-        "emu-" + _hex(rng, 12),
-        "demo@example.com",
-        "FR",
-        "en",
-        EPOCH_START - 86400 * 400,
-        verified=True,
-        partner=True,
-    )
-    news = SeedUser(
-        ids(),
-        "demo-news",
-        "Demo News",
-        "emu-" + _hex(rng, 12),
-        "news@example.com",
-        "FR",
-        "fr",
-        EPOCH_START - 86400 * 200,
-        partner=True,
-        org=org,
-    )
-    sport = SeedUser(
-        ids(),
-        "demo-sport",
-        "Demo Sport",
-        "emu-" + _hex(rng, 12),
-        "sport@example.com",
-        "GB",
-        "en",
-        EPOCH_START - 86400 * 100,
-        partner=True,
-        org=org,
-    )
-    other = SeedUser(
-        ids(),
-        "someone",
-        "Someone Else",
-        "emu-" + _hex(rng, 12),
-        "someone@example.com",
-        "US",
-        "en",
-        EPOCH_START,
-    )
+def _users(rng: random.Random, ids: IdMaker, org: str) -> list[SeedUser]:
+    """demo (the big channel), demo-news and demo-sport (the organisation), someone."""
+    spec = [
+        ("demo", "Demo Channel", "FR", "en", 400, {"verified": True, "partner": True}),
+        ("demo-news", "Demo News", "FR", "fr", 200, {"partner": True, "org": org}),
+        ("demo-sport", "Demo Sport", "GB", "en", 100, {"partner": True, "org": org}),
+        ("someone", "Someone Else", "US", "en", 0, {}),
+    ]
+    users = []
+    for username, screenname, country, language, days_before, extra in spec:
+        user_id, password = ids(), "emu-" + _hex(rng, 12)
+        email = username.split("-")[-1] + "@example.com"
+        users.append(
+            SeedUser(
+                user_id,
+                username,
+                screenname,
+                password,
+                email,
+                country,
+                language,
+                EPOCH_START - 86400 * days_before,
+                **extra,
+            )
+        )
+    return users
+
+
+def _clients(rng: random.Random, org: str, channels: tuple[str, ...]) -> list[SeedClient]:
+    """The demo public key, the organisation's private key, and a second public key."""
     public = SeedClient(
         "emu_pk_" + _hex(rng, 20),
         "emu_ps_" + _hex(rng, 40),
@@ -350,7 +329,7 @@ def build(seed: int = 7, videos: int = 1500) -> SeedData:
         "emu_xs_" + _hex(rng, 40),
         "private",
         org=org,
-        channels=(news.id, sport.id),
+        channels=channels,
         name="dmtools demo partner key",
     )
     second = SeedClient(
@@ -360,6 +339,17 @@ def build(seed: int = 7, videos: int = 1500) -> SeedData:
         redirect_uri="http://127.0.0.1/other-app",
         name="another app",
     )
+    return [public, private, second]
+
+
+def build(seed: int = 7, videos: int = 1500) -> SeedData:
+    """The demo data for ``(seed, videos)``; the same arguments always give the same data."""
+    rng = random.Random(f"dmtools-sandbox:{seed}")
+    ids = IdMaker(rng)
+    org = "o" + _hex(rng, 10)
+    users = _users(rng, ids, org)
+    demo, news, sport, other = users
+    clients = _clients(rng, org, (news.id, sport.id))
     all_videos = _channel_videos(rng, ids, demo.id, videos)
     all_videos += _channel_videos(rng, ids, news.id, 60)
     all_videos += _channel_videos(rng, ids, sport.id, 40)
@@ -367,4 +357,4 @@ def build(seed: int = 7, videos: int = 1500) -> SeedData:
     for video in others:  # someone else's videos are all public and published
         video.update(private=False, published=True, status="published")
     all_videos += others
-    return SeedData(demo, [demo, news, sport, other], [public, private, second], all_videos, org)
+    return SeedData(demo, users, clients, all_videos, org)

@@ -7,26 +7,29 @@ of the HTTP request applies to every call; an invalid token fails the whole requ
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from dmtools.sandbox.apierrors import ApiError, invalid_parameter
-from dmtools.sandbox.calls import Call
+from dmtools.sandbox.api.errors import ApiError
+from dmtools.sandbox.api.legacy.calls import Call, check_values
+from dmtools.sandbox.api.legacy.errors import error_body, invalid_parameter, translate
+from dmtools.sandbox.api.wire import JsonError, parse_json
+from dmtools.sandbox.state.errors import StateError
 
 MAX_CALLS = 10
 _METHODS = ("GET", "POST", "DELETE")
 
 
 def parse_body(raw: bytes) -> Any:
+    """The envelope of a ``POST /`` body: one call object or a list of 1 to 10."""
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        body = parse_json(raw)
+    except JsonError as exc:
         raise invalid_parameter(
             "call",
             'POST / expects a JSON call object {"call": "GET /path",'
-            ' "args": {...}} or an array of them.',
+            f' "args": {{...}}}} or an array of them ({exc}).',
         ) from None
     if isinstance(body, list):
         if not body:
@@ -55,7 +58,7 @@ def to_call(item: Any, template: Call) -> Call:
     if path == "/rest" or path.startswith("/rest/"):
         path, partner = path[5:] or "/", True
     params: dict[str, Any] = dict(parse_qsl(parts.query, keep_blank_values=True))
-    params.update(args)
+    params.update(check_values(args))
     return Call(
         method, path, params, partner, template.base_url, template.principal, template.environ
     )
@@ -70,8 +73,9 @@ def run(body: Any, template: Call, dispatch: Callable[[Call], Any]) -> Any:
             answer["id"] = item["id"]
         try:
             answer["result"] = dispatch(to_call(item, template))
-        except ApiError as exc:
-            answer["error"] = exc.body()["error"]
+        except (ApiError, StateError) as exc:
+            error = translate(exc) if isinstance(exc, StateError) else exc
+            answer["error"] = error_body(error)["error"]
         return answer
 
     if isinstance(body, list):

@@ -1,7 +1,9 @@
-"""Write rules of the sandbox: which parameters a create or an edit accepts, and how.
+"""Legacy write parameters: which ones a create or an edit accepts, and how they parse.
 
 Values are validated with :func:`dmtools.schema.check_value` and the limits of the key in use
 (public or partner), so the sandbox refuses exactly what the client's own validation refuses.
+The rules that hold for every dialect (publishing needs a title, a channel and
+``is_created_for_kids``; ``explicit`` cannot be unset) are in :mod:`dmtools.sandbox.state.rules`.
 """
 
 from __future__ import annotations
@@ -10,12 +12,24 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from dmtools.sandbox.apierrors import invalid_parameter, missing_parameter
-from dmtools.sandbox.calls import GLOBAL_PARAMS
+from dmtools.sandbox.api.legacy.errors import invalid_parameter
 from dmtools.schema import VIDEO_FIELDS, FieldLimits, check_value, parse_bool
 
-#: Fields that must be set for a video to be published.
-PUBLISH_REQUIRED = ("title", "channel", "is_created_for_kids")
+#: Parameters valid on every call (never written).
+GLOBAL_PARAMS = frozenset(
+    {
+        "access_token",
+        "fields",
+        "family_filter",
+        "localization",
+        "ams_country",
+        "context",
+        "device_filter",
+        "ssl_assets",
+        "thumbnail_ratio",
+        "callback",
+    }
+)
 _KEEP_EMPTY = ("title", "description")
 
 
@@ -59,9 +73,7 @@ def check_source_url(value: Any) -> str:
     return text
 
 
-def parse_writes(
-    params: Mapping[str, Any], limits: FieldLimits, current: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
+def parse_writes(params: Mapping[str, Any], limits: FieldLimits) -> dict[str, Any]:
     """Validated ``{field: value}`` of a create/edit call (``url`` is the video source).
 
     Raises:
@@ -85,25 +97,7 @@ def parse_writes(
         if problem:
             raise invalid_parameter(name, f"Invalid value for `{name}': {problem}.")
         written[name] = value
-    if current is not None and current.get("explicit") and written.get("explicit") is False:
-        raise invalid_parameter(
-            "explicit", "Invalid value for `explicit': the flag cannot be removed once set."
-        )
     return written
-
-
-def check_publishable(video: Mapping[str, Any]) -> None:
-    """A published video needs a title, a channel and ``is_created_for_kids``."""
-    if not video.get("published"):
-        return
-    for name in PUBLISH_REQUIRED:
-        value = video.get(name)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            raise missing_parameter(
-                name,
-                f"Missing required parameter `{name}': a published "
-                f"video needs {', '.join(PUBLISH_REQUIRED)}.",
-            )
 
 
 def to_columns(written: Mapping[str, Any]) -> dict[str, Any]:

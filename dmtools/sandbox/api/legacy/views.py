@@ -1,4 +1,4 @@
-"""How the sandbox renders video, user and category objects, with the ``fields`` parameter.
+"""How the legacy API renders video, user and category objects, with the ``fields`` parameter.
 
 Dotted sub-fields (``owner.screenname``) come back as flat keys containing the dot, as the
 real API does; object fields without a dot return the id (``"owner": "x1fz4ii"``).
@@ -10,7 +10,7 @@ import zlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from dmtools.sandbox.apierrors import invalid_parameter
+from dmtools.sandbox.api.legacy.errors import invalid_parameter
 from dmtools.schema import CATEGORY_LABELS, USER_FIELDS, VIDEO_FIELDS
 
 DEFAULT_VIDEO_FIELDS = ("id", "title", "channel", "owner")

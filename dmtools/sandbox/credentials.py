@@ -1,0 +1,90 @@
+"""The demo API keys and users of a sandbox, as its ``--json`` line and admin API give them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    """A public API key (password / authorization_code / refresh_token grants)."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    redirect_uri: str
+
+
+@dataclass(frozen=True)
+class PrivateKey:
+    """A private API key (client_credentials on the partner host), limited to ``channels``."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    channels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    """The demo user, who owns the big channel."""
+
+    id: str
+    username: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The demo keys and user of a sandbox (deterministic for a seed).
+
+    Example:
+        >>> with Sandbox(videos=50) as sb:
+        ...     sb.credentials.user.username
+        'demo'
+    """
+
+    url: str
+    public_key: PublicKey
+    private_key: PrivateKey
+    user: DemoUser
+    other_public_keys: tuple[PublicKey, ...] = ()
+    users: Mapping[str, str] = field(default_factory=dict, repr=False)  # username -> password
+
+    @classmethod
+    def from_json(cls, url: str, data: Mapping[str, Any]) -> Credentials:
+        pub, priv, user = data["public_key"], data["private_key"], data["user"]
+        return cls(
+            url=url,
+            public_key=PublicKey(pub["client_id"], pub["client_secret"], pub["redirect_uri"]),
+            private_key=PrivateKey(
+                priv["client_id"], priv["client_secret"], tuple(priv["channels"])
+            ),
+            user=DemoUser(user["id"], user["username"], user["password"]),
+            other_public_keys=tuple(
+                PublicKey(k["client_id"], k["client_secret"], k["redirect_uri"])
+                for k in data.get("other_public_keys", ())
+            ),
+            users={u["username"]: u["password"] for u in data.get("users", ())},
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"url", "public_key", "private_key", "user"}`` (secrets included: handle with care)."""
+        return {
+            "url": self.url,
+            "public_key": {
+                "client_id": self.public_key.client_id,
+                "client_secret": self.public_key.client_secret,
+                "redirect_uri": self.public_key.redirect_uri,
+            },
+            "private_key": {
+                "client_id": self.private_key.client_id,
+                "client_secret": self.private_key.client_secret,
+                "channels": list(self.private_key.channels),
+            },
+            "user": {
+                "id": self.user.id,
+                "username": self.user.username,
+                "password": self.user.password,
+            },
+        }

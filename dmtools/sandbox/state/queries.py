@@ -1,0 +1,186 @@
+"""Video list queries as data, and the one place they become SQL.
+
+An API dialect parses its request into a :class:`VideoFilter` and a :class:`Paging` (refusing
+bad parameters in its own error format); :meth:`Store.list_videos` compiles them here. Every
+SQL fragment of a list query lives in this module, including the public-visibility rule.
+
+Time windows: ``created_after`` is inclusive and ``created_before`` exclusive
+(``created_after <= created_time < created_before``, unix seconds), so consecutive windows
+``[a, b)``, ``[b, c)`` neither overlap nor lose videos sharing a timestamp. Sorts break ties
+on the video id, so pages are stable. Lists of values are bound as one JSON parameter, so a
+filter of any length fits SQLite's limit on bound parameters.
+
+Example:
+    >>> where, args, order = compile_query(
+    ...     VideoFilter(owner="x1", words=("cat",)), Visibility.PUBLIC
+    ... )
+    >>> args, order
+    (['x1', '["cat"]'], 'created_time DESC, id DESC')
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass
+from typing import Any
+
+#: The public-visibility rule: what anyone may see.
+PUBLIC_SQL = "private = 0 AND published = 1"
+
+#: Sort name -> ORDER BY clause.
+SORTS: dict[str, str] = {
+    "recent": "created_time DESC, id DESC",
+    "old": "created_time ASC, id ASC",
+    "visited": "views_total DESC, id ASC",
+    "visited-hour": "views_last_day DESC, id ASC",
+    "visited-today": "views_last_day DESC, id ASC",
+    "visited-week": "views_last_week DESC, id ASC",
+    "visited-month": "views_last_month DESC, id ASC",
+    "least-visited": "views_total ASC, id ASC",
+    "trending": "views_last_day DESC, views_last_week DESC, id ASC",
+    "relevance": "views_total DESC, id ASC",
+    "random": "(created_time * 2654435761) % 1000003, id ASC",
+    "id-asc": "id ASC",
+}
+
+#: Flag name -> condition.
+FLAGS: dict[str, str] = {
+    "private": "private = 1",
+    "unpublished": "published = 0",
+    "is_created_for_kids": "is_created_for_kids = 1",
+    "explicit": "explicit = 1",
+    "password_protected": "password IS NOT NULL",
+    "featured": "0",
+    "hd": "1",
+    "live": "mode = 'live'",
+    "no_live": "mode <> 'live'",
+    "verified": "owner IN (SELECT id FROM users WHERE verified = 1)",
+    "partner": "owner IN (SELECT id FROM users WHERE partner = 1)",
+}
+
+#: Properties a filter may require to equal a value (booleans, channel, country).
+EQUALS_COLUMNS = frozenset(
+    {"private", "published", "is_created_for_kids", "explicit", "channel", "country"}
+)
+
+#: Every search word is in the title, the description or the tags (case-insensitive).
+_WORDS = (
+    "NOT EXISTS (SELECT 1 FROM json_each(?) AS w WHERE NOT ("
+    "instr(lower(coalesce(title, '')), lower(w.value)) > 0 "
+    "OR instr(lower(coalesce(description, '')), lower(w.value)) > 0 "
+    "OR instr(lower(tags), lower(w.value)) > 0))"
+)
+#: The video carries every tag (case-insensitive).
+_TAGS = (
+    "NOT EXISTS (SELECT 1 FROM json_each(?) AS t WHERE NOT EXISTS ("
+    "SELECT 1 FROM json_each(videos.tags) AS v WHERE lower(v.value) = lower(t.value)))"
+)
+
+
+class Visibility(enum.Enum):
+    """Which videos a list may show."""
+
+    PUBLIC = "public"  #: public, published videos only
+    ALL = "all"  #: every video (what an owner sees of their own channel)
+
+
+@dataclass(frozen=True)
+class Paging:
+    """One page: ``page`` (1-based) of ``limit`` items."""
+
+    page: int
+    limit: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.limit
+
+
+@dataclass(frozen=True)
+class VideoFilter:
+    """What a video list asks for (each field None or empty: no condition).
+
+    Attributes:
+        owner: the user whose channel is listed.
+        equals: ``(property, value)`` pairs from :data:`EQUALS_COLUMNS`, all required.
+        ids, exclude_ids: video ids to keep or to leave out.
+        owners: owner ids or usernames (usernames are resolved by the store).
+        languages: language codes.
+        words: search words, each found in the title, the description or the tags.
+        tags: tags the video must all carry (case-insensitive).
+        created_after, created_before: unix seconds, ``[after, before)``.
+        longer_than, shorter_than: duration bounds in seconds (exclusive).
+        flags: names from :data:`FLAGS`, all required.
+        sort: a name from :data:`SORTS`.
+    """
+
+    owner: str | None = None
+    equals: tuple[tuple[str, Any], ...] = ()
+    ids: tuple[str, ...] | None = None
+    exclude_ids: tuple[str, ...] | None = None
+    owners: tuple[str, ...] | None = None
+    languages: tuple[str, ...] | None = None
+    words: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    created_after: int | None = None
+    created_before: int | None = None
+    longer_than: float | None = None
+    shorter_than: float | None = None
+    flags: tuple[str, ...] = ()
+    sort: str = "recent"
+
+
+def _in(column: str, values: tuple[str, ...], negate: bool = False) -> tuple[str, list[Any]]:
+    keyword = "NOT IN" if negate else "IN"
+    return f"{column} {keyword} (SELECT value FROM json_each(?))", [json.dumps(list(values))]
+
+
+def _conditions(f: VideoFilter, visibility: Visibility) -> list[tuple[str, list[Any]]]:
+    out: list[tuple[str, list[Any]]] = []
+    if f.owner is not None:
+        out.append(("owner = ?", [f.owner]))
+    if visibility is Visibility.PUBLIC:
+        out.append((PUBLIC_SQL, []))
+    for name, value in f.equals:
+        if name not in EQUALS_COLUMNS:
+            raise ValueError(f"no such video property: {name!r}")
+        out.append((f"{name} = ?", [int(value) if isinstance(value, bool) else value]))
+    for column, values, negate in (
+        ("id", f.ids, False),
+        ("id", f.exclude_ids, True),
+        ("owner", f.owners, False),
+        ("language", f.languages, False),
+    ):
+        if values is not None:
+            out.append(_in(column, values, negate))
+    for clause, items in ((_WORDS, f.words), (_TAGS, f.tags)):
+        if items:
+            out.append((clause, [json.dumps(list(items))]))
+    for clause, value in (
+        ("created_time >= ?", f.created_after),
+        ("created_time < ?", f.created_before),
+        ("duration > ?", f.longer_than),
+        ("duration < ?", f.shorter_than),
+    ):
+        if value is not None:
+            out.append((clause, [value]))
+    out.extend((FLAGS[flag], []) for flag in f.flags)
+    return out
+
+
+def compile_query(f: VideoFilter, visibility: Visibility) -> tuple[str, list[Any], str]:
+    """``(where, args, order)`` of a filter: a WHERE clause, its parameters, an ORDER BY.
+
+    Raises:
+        ValueError: an unknown sort, flag or property (the API layer checks names first).
+    """
+    if f.sort not in SORTS:
+        raise ValueError(f"no such sort: {f.sort!r}")
+    unknown = [flag for flag in f.flags if flag not in FLAGS]
+    if unknown:
+        raise ValueError(f"no such flag: {unknown[0]!r}")
+    conditions = _conditions(f, visibility)
+    where = " AND ".join(f"({clause})" for clause, _ in conditions) or "1"
+    args = [arg for _, values in conditions for arg in values]
+    return where, args, SORTS[f.sort]

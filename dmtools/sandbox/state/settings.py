@@ -1,0 +1,94 @@
+"""Behaviours the sources leave open, each switchable at run time (no HTTP)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from dmtools.schema import LIMITS_PARTNER, LIMITS_PUBLIC, LIST_CEILING, FieldLimits
+
+#: Largest value an integer setting takes (seconds, counts).
+MAX_SETTING = 2**53
+
+
+@dataclass
+class Settings:
+    """Behaviours the sources leave open; each can be switched at run time (admin API).
+
+    Attributes:
+        token_lifetime: ``expires_in`` of new access tokens, seconds.
+        rotate_refresh_tokens: a refresh token works once; reusing it revokes its family.
+        pkce_required: the consent page refuses requests without an S256 ``code_challenge``.
+        strict_hosts: private-key tokens only work under ``/rest``, public-key tokens only
+            outside it (as on the two real hosts).
+        code_lifetime: seconds an authorization code stays valid.
+        list_ceiling: results reachable per list query (``page * limit``).
+        delete_body: ``"id"`` answers ``{"id": xid}`` to a delete, ``"empty"`` answers ``{}``.
+        token_errors_as_200: token endpoint errors come with HTTP 200 (as some servers do).
+        etag_mode: ``GET /video/<id>`` sends an ``ETag`` (the video's version) and edits and
+            deletes with a stale ``If-Match`` get 412 ``precondition_failed``.
+        title_max, description_max, tags_max, tag_length: public-key field limits; partner
+            keys get ``partner_title_max`` and ``partner_description_max``.
+
+    Example:
+        >>> settings = Settings()
+        >>> settings.update({"token_lifetime": 60})
+        >>> settings.token_lifetime
+        60
+    """
+
+    token_lifetime: int = 36000
+    rotate_refresh_tokens: bool = False
+    pkce_required: bool = False
+    strict_hosts: bool = True
+    code_lifetime: int = 600
+    list_ceiling: int = LIST_CEILING
+    delete_body: str = "id"
+    token_errors_as_200: bool = False
+    etag_mode: bool = False
+    title_max: int = LIMITS_PUBLIC.title
+    description_max: int = LIMITS_PUBLIC.description
+    partner_title_max: int = LIMITS_PARTNER.title
+    partner_description_max: int = LIMITS_PARTNER.description
+    tags_max: int = LIMITS_PUBLIC.tags
+    tag_length: int = LIMITS_PUBLIC.tag_length
+
+    def limits(self, partner: bool) -> FieldLimits:
+        """The field limits of a private (``partner``) or public key."""
+        if partner:
+            return FieldLimits(
+                self.partner_title_max, self.partner_description_max, self.tags_max, self.tag_length
+            )
+        return FieldLimits(self.title_max, self.description_max, self.tags_max, self.tag_length)
+
+    def update(self, values: Mapping[str, Any]) -> None:
+        """Set the named settings, checking names and types (nothing is set on error).
+
+        Raises:
+            ValueError: an unknown name or a value of the wrong type, naming the setting.
+        """
+        known = {f.name for f in fields(self)}
+        for name, value in values.items():
+            if name not in known:
+                raise ValueError(f"unknown setting {name!r}")
+            current = getattr(self, name)
+            if isinstance(current, bool):
+                if not isinstance(value, bool):
+                    raise ValueError(f"setting {name!r} takes true or false")
+            elif isinstance(current, int):
+                if (
+                    isinstance(value, bool)
+                    or not isinstance(value, int)
+                    or not 0 <= value <= MAX_SETTING
+                ):
+                    raise ValueError(
+                        f"setting {name!r} takes an integer between 0 and {MAX_SETTING}"
+                    )
+            elif name == "delete_body" and value not in ("id", "empty"):
+                raise ValueError("setting 'delete_body' is 'id' or 'empty'")
+        for name, value in values.items():
+            setattr(self, name, value)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,157 @@
+"""The stored video record: columns, defaults, conversion to and from SQLite rows, checks.
+
+Booleans are stored as 0/1 and tags as a JSON array. :func:`check_columns` refuses what
+SQLite could not store faithfully (a wrong type, an integer outside 64 bits, a missing
+required value), so a bad out-of-band edit is a clear ``ValueError``, not a database error.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping
+from typing import Any
+
+#: Stored video columns holding booleans.
+BOOL_COLUMNS = ("published", "private", "is_created_for_kids", "explicit", "allow_embed")
+INT_COLUMNS = (
+    "created_time",
+    "updated_time",
+    "duration",
+    "views_total",
+    "views_last_day",
+    "views_last_week",
+    "views_last_month",
+    "likes_total",
+    "comments_total",
+    "bookmarks_total",
+)
+VIDEO_COLUMNS = (
+    "id",
+    "owner",
+    "title",
+    "description",
+    "tags",
+    "channel",
+    "language",
+    "country",
+    "published",
+    "private",
+    "is_created_for_kids",
+    "explicit",
+    "allow_embed",
+    "status",
+    "created_time",
+    "updated_time",
+    "duration",
+    "views_total",
+    "views_last_day",
+    "views_last_week",
+    "views_last_month",
+    "likes_total",
+    "comments_total",
+    "bookmarks_total",
+    "private_id",
+    "password",
+    "mode",
+    "source_url",
+    "version",
+)
+#: Columns that never hold NULL.
+REQUIRED_COLUMNS = frozenset(
+    {
+        "owner",
+        "tags",
+        "published",
+        "private",
+        "explicit",
+        "allow_embed",
+        "created_time",
+        "views_total",
+        "views_last_day",
+        "views_last_week",
+        "views_last_month",
+        "likes_total",
+        "comments_total",
+        "bookmarks_total",
+    }
+)
+DEFAULTS: dict[str, Any] = {
+    "tags": [],
+    "published": False,
+    "private": False,
+    "explicit": False,
+    "allow_embed": True,
+    "views_total": 0,
+    "views_last_day": 0,
+    "views_last_week": 0,
+    "views_last_month": 0,
+    "likes_total": 0,
+    "comments_total": 0,
+    "bookmarks_total": 0,
+    "mode": "vod",
+}
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def from_row(row: sqlite3.Row) -> dict[str, Any]:
+    """A stored video as a dict (booleans as bool, tags as a list)."""
+    video = dict(row)
+    video["tags"] = json.loads(video["tags"] or "[]")
+    for name in BOOL_COLUMNS:
+        if video[name] is not None:
+            video[name] = bool(video[name])
+    return video
+
+
+def to_column(name: str, value: Any) -> Any:
+    """The value SQLite stores for ``value`` in column ``name``."""
+    if name == "tags":
+        return json.dumps(list(value or []), ensure_ascii=False)
+    if name in BOOL_COLUMNS and value is not None:
+        return int(bool(value))
+    return value
+
+
+def _problem(name: str, value: Any) -> str | None:
+    if value is None:
+        return "a value is required" if name in REQUIRED_COLUMNS else None
+    if name == "tags":
+        ok = isinstance(value, list | tuple) and all(isinstance(t, str) for t in value)
+        return None if ok else "a list of strings is expected"
+    if name in BOOL_COLUMNS:
+        return None if isinstance(value, bool | int) else "true or false is expected"
+    if name in INT_COLUMNS:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return "an integer is expected"
+        return None if _INT64[0] <= value <= _INT64[1] else "the integer is out of range"
+    if not isinstance(value, str):
+        return "a string is expected"
+    return None
+
+
+def check_columns(changes: Mapping[str, Any]) -> None:
+    """Refuse unknown or read-only columns and values the column cannot hold.
+
+    Raises:
+        ValueError: naming the first bad column.
+    """
+    unknown = [n for n in changes if n not in VIDEO_COLUMNS or n in ("id", "version")]
+    if unknown:
+        raise ValueError(f"unknown video column(s): {', '.join(map(str, unknown))}")
+    for name, value in changes.items():
+        problem = _problem(name, value)
+        if problem:
+            raise ValueError(f"video column {name!r}: {problem}")
+        if isinstance(value, str):
+            _encodable(name, value)
+        elif name == "tags":
+            for tag in value:
+                _encodable(name, tag)
+
+
+def _encodable(name: str, text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"video column {name!r}: the text is not valid Unicode") from None
