@@ -204,6 +204,25 @@ def test_pkce_s256_is_verified(sandbox: Sandbox, http: requests.Session) -> None
     assert _exchange(sandbox, http, code, code_verifier=verifier).status_code == 200
 
 
+def test_a_code_issued_without_pkce_is_refused_when_a_verifier_is_presented(
+    sandbox: Sandbox, http: requests.Session
+) -> None:
+    """RFC 9700 (PKCE downgrade): a verifier for a code that had no challenge is refused."""
+    code = _query(_consent(http, _authorize_url(sandbox), sb=sandbox).headers["Location"])["code"]
+    verifier, _ = _pkce()
+    refused = _exchange(sandbox, http, code, code_verifier=verifier)
+    assert refused.status_code == 400
+    body = refused.json()
+    assert body["error"] == "invalid_grant" and "downgrade" in body["error_description"]
+    assert "access_token" not in body
+    # the code is spent: dropping the verifier afterwards does not help
+    assert _exchange(sandbox, http, code).json()["error"] == "invalid_grant"
+    # without a verifier (or with an empty one) a code without PKCE is still exchanged
+    for extra in ({}, {"code_verifier": ""}):
+        location = _consent(http, _authorize_url(sandbox), sb=sandbox).headers["Location"]
+        assert _exchange(sandbox, http, _query(location)["code"], **extra).status_code == 200
+
+
 def test_pkce_plain_is_refused(sandbox: Sandbox, http: requests.Session) -> None:
     answer = http.get(
         _authorize_url(sandbox, code_challenge="abc", code_challenge_method="plain", state="s1"),

@@ -58,6 +58,19 @@ def test_client_credentials_on_partner_endpoint_has_a_null_refresh_token(sandbox
         "uid",
     }
     assert body["refresh_token"] is None  # client_credentials has no refresh token
+    key = sandbox.credentials.private_key
+    for path in ("/oauth/v1/token", "/rest/oauth/v1/token"):  # both spellings of the endpoint
+        again = requests.post(
+            sandbox.url + path,
+            timeout=10,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": key.client_id,
+                "client_secret": key.client_secret,
+                "scope": "read_videos",
+            },
+        )
+        assert again.status_code == 200 and again.json()["refresh_token"] is None
     assert body["scope"] == "read_videos edit_videos delete_videos upload_videos"
     assert body["uid"] == sandbox.credentials.private_key.channels[0]
 
