@@ -99,10 +99,16 @@ class FaultController:
         """Rate limit to ``rate`` requests/s with bursts of ``burst`` (default: ceil(rate)).
 
         ``rate=None`` switches the limit off. The bucket starts full.
+
+        Raises:
+            ValueError: ``rate`` is not a positive number or ``burst`` not an integer >= 1.
         """
         bucket = None
         if rate is not None:
-            bucket = TokenBucket(rate, max(1, math.ceil(rate)) if burst is None else burst)
+            if burst is None:
+                finite = isinstance(rate, int | float) and math.isfinite(rate)
+                burst = max(1, math.ceil(rate)) if finite and not isinstance(rate, bool) else 1
+            bucket = TokenBucket(rate, burst)
         with self._lock:
             self._bucket = bucket
 
