@@ -289,7 +289,7 @@ def _channel_videos(rng: random.Random, ids: IdMaker, owner: str, n: int) -> lis
 
 def _users(rng: random.Random, ids: IdMaker, org: str) -> list[SeedUser]:
     """demo (the big channel), demo-news and demo-sport (the organisation), someone."""
-    spec = [
+    spec: list[tuple[str, str, str, str, int, dict[str, Any]]] = [
         ("demo", "Demo Channel", "FR", "en", 400, {"verified": True, "partner": True}),
         ("demo-news", "Demo News", "FR", "fr", 200, {"partner": True, "org": org}),
         ("demo-sport", "Demo Sport", "GB", "en", 100, {"partner": True, "org": org}),
