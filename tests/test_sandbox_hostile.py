@@ -181,6 +181,9 @@ def test_null_is_no_parameter_for_rest_and_an_error_for_tokens_and_calls(
 @pytest.mark.parametrize(
     ("params", "param"),
     [
+        ({"url": "http://[::1"}, "url"),
+        ({"url": "http://host:99999999/video.mp4"}, "url"),
+        ({"url": "ftp://host/video.mp4"}, "url"),
         ({"title": {"a": 1}}, "title"),
         ({"title": ["a", "b"]}, "title"),
         ({"title": 1.5}, "title"),

@@ -62,9 +62,15 @@ def coerce(name: str, raw: Any) -> Any:
 
 
 def check_source_url(value: Any) -> str:
+    """The video source URL of a write: an http(s) URL with a valid host and port."""
     text = str(value or "").strip()
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(text)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        valid = valid and (parts.port is None or parts.port > 0)  # .port checks the range
+    except ValueError:
+        valid = False
+    if not valid:
         raise invalid_parameter(
             "url",
             "Invalid value for `url': an http(s) URL is required "
