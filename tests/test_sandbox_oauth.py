@@ -17,6 +17,10 @@ def _public_form(sb: Sandbox, **values: str) -> dict[str, str]:
     return {"client_id": key.client_id, "client_secret": key.client_secret, **values}
 
 
+#: The keys of every token response (clients index all of them).
+TOKEN_KEYS = {"access_token", "token_type", "expires_in", "refresh_token", "scope", "uid"}
+
+
 def test_password_grant_returns_documented_token_json(
     sandbox: Sandbox, http: requests.Session
 ) -> None:
@@ -33,14 +37,7 @@ def test_password_grant_returns_documented_token_json(
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     body = response.json()
-    assert set(body) == {
-        "access_token",
-        "token_type",
-        "expires_in",
-        "refresh_token",
-        "scope",
-        "uid",
-    }
+    assert set(body) == TOKEN_KEYS
     assert body["token_type"] == "Bearer" and body["expires_in"] == 36000
     assert body["scope"] == "manage_videos email"
     assert body["uid"] == sandbox.credentials.user.id
@@ -49,14 +46,7 @@ def test_password_grant_returns_documented_token_json(
 
 def test_client_credentials_on_partner_endpoint_has_a_null_refresh_token(sandbox: Sandbox) -> None:
     body = partner_token(sandbox)
-    assert set(body) == {
-        "access_token",
-        "token_type",
-        "expires_in",
-        "refresh_token",
-        "scope",
-        "uid",
-    }
+    assert set(body) == TOKEN_KEYS
     assert body["refresh_token"] is None  # client_credentials has no refresh token
     key = sandbox.credentials.private_key
     for path in ("/oauth/v1/token", "/rest/oauth/v1/token"):  # both spellings of the endpoint

@@ -317,29 +317,17 @@ def _users(rng: random.Random, ids: IdMaker, org: str) -> list[SeedUser]:
 
 def _clients(rng: random.Random, org: str, channels: tuple[str, ...]) -> list[SeedClient]:
     """The demo public key, the organisation's private key, and a second public key."""
-    public = SeedClient(
-        "emu_pk_" + _hex(rng, 20),
-        "emu_ps_" + _hex(rng, 40),
-        "public",
-        redirect_uri=LOOPBACK_REDIRECT,
-        name="dmtools demo app",
-    )
-    private = SeedClient(
-        "emu_xk_" + _hex(rng, 20),
-        "emu_xs_" + _hex(rng, 40),
-        "private",
-        org=org,
-        channels=channels,
-        name="dmtools demo partner key",
-    )
-    second = SeedClient(
-        "emu_pk_" + _hex(rng, 20),
-        "emu_ps_" + _hex(rng, 40),
-        "public",
-        redirect_uri="http://127.0.0.1/other-app",
-        name="another app",
-    )
-    return [public, private, second]
+    spec: list[tuple[str, str, dict[str, Any]]] = [
+        ("p", "public", {"redirect_uri": LOOPBACK_REDIRECT, "name": "dmtools demo app"}),
+        ("x", "private", {"org": org, "channels": channels, "name": "dmtools demo partner key"}),
+        ("p", "public", {"redirect_uri": "http://127.0.0.1/other-app", "name": "another app"}),
+    ]
+    return [
+        SeedClient(
+            f"emu_{letter}k_" + _hex(rng, 20), f"emu_{letter}s_" + _hex(rng, 40), kind, **extra
+        )
+        for letter, kind, extra in spec
+    ]
 
 
 def build(seed: int = 7, videos: int = 1500) -> SeedData:

@@ -12,70 +12,43 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-#: Stored video columns holding booleans.
-BOOL_COLUMNS = ("published", "private", "is_created_for_kids", "explicit", "allow_embed")
-INT_COLUMNS = (
-    "created_time",
-    "updated_time",
-    "duration",
-    "views_total",
-    "views_last_day",
-    "views_last_week",
-    "views_last_month",
-    "likes_total",
-    "comments_total",
-    "bookmarks_total",
+#: The stored video columns in table order: (name, kind, never NULL); kinds are text,
+#: int, bool (stored 0/1) and tags (a JSON array of strings).
+_COLUMNS: tuple[tuple[str, str, bool], ...] = (
+    ("id", "text", True),
+    ("owner", "text", True),
+    ("title", "text", False),
+    ("description", "text", False),
+    ("tags", "tags", True),
+    ("channel", "text", False),
+    ("language", "text", False),
+    ("country", "text", False),
+    ("published", "bool", True),
+    ("private", "bool", True),
+    ("is_created_for_kids", "bool", False),
+    ("explicit", "bool", True),
+    ("allow_embed", "bool", True),
+    ("status", "text", False),
+    ("created_time", "int", True),
+    ("updated_time", "int", False),
+    ("duration", "int", False),
+    ("views_total", "int", True),
+    ("views_last_day", "int", True),
+    ("views_last_week", "int", True),
+    ("views_last_month", "int", True),
+    ("likes_total", "int", True),
+    ("comments_total", "int", True),
+    ("bookmarks_total", "int", True),
+    ("private_id", "text", False),
+    ("password", "text", False),
+    ("mode", "text", False),
+    ("source_url", "text", False),
+    ("version", "int", True),
 )
-VIDEO_COLUMNS = (
-    "id",
-    "owner",
-    "title",
-    "description",
-    "tags",
-    "channel",
-    "language",
-    "country",
-    "published",
-    "private",
-    "is_created_for_kids",
-    "explicit",
-    "allow_embed",
-    "status",
-    "created_time",
-    "updated_time",
-    "duration",
-    "views_total",
-    "views_last_day",
-    "views_last_week",
-    "views_last_month",
-    "likes_total",
-    "comments_total",
-    "bookmarks_total",
-    "private_id",
-    "password",
-    "mode",
-    "source_url",
-    "version",
-)
-#: Columns that never hold NULL.
-REQUIRED_COLUMNS = frozenset(
-    {
-        "owner",
-        "tags",
-        "published",
-        "private",
-        "explicit",
-        "allow_embed",
-        "created_time",
-        "views_total",
-        "views_last_day",
-        "views_last_week",
-        "views_last_month",
-        "likes_total",
-        "comments_total",
-        "bookmarks_total",
-    }
-)
+VIDEO_COLUMNS = tuple(name for name, _, _ in _COLUMNS)
+BOOL_COLUMNS = tuple(name for name, kind, _ in _COLUMNS if kind == "bool")
+INT_COLUMNS = frozenset(name for name, kind, _ in _COLUMNS if kind == "int")
+REQUIRED_COLUMNS = frozenset(name for name, _, required in _COLUMNS if required)
 DEFAULTS: dict[str, Any] = {
     "tags": [],
     "published": False,
