@@ -20,11 +20,12 @@ import logging
 import secrets
 import socket
 import threading
+from collections.abc import Sequence
 from typing import IO, Any, cast
 
 from werkzeug.serving import DechunkedInput, ThreadedWSGIServer, WSGIRequestHandler
 
-from dmtools.sandbox.api.app import RequestLog, SandboxApp
+from dmtools.sandbox.api.app import DialectFactory, RequestLog, SandboxApp
 from dmtools.sandbox.api.wire import MAX_BODY
 from dmtools.sandbox.state.settings import Settings
 from dmtools.sandbox.state.store import Store
@@ -324,7 +325,10 @@ class _Server(ThreadedWSGIServer):
 
 
 class SandboxServer:
-    """One running sandbox in this process: store, app, HTTP server and its thread."""
+    """One running sandbox in this process: store, app, HTTP server and its thread.
+
+    ``dialects`` replaces the API dialects served (default: :data:`api.urls.DIALECTS`).
+    """
 
     def __init__(
         self,
@@ -337,6 +341,7 @@ class SandboxServer:
         settings: Settings | None = None,
         latency: float = 0.0,
         admin_token: str | None = None,
+        dialects: Sequence[DialectFactory] | None = None,
     ) -> None:
         self.store = Store(db_path, settings=settings)
         self.store.seed_if_empty(seed, videos)
@@ -344,7 +349,9 @@ class SandboxServer:
         self.faults = _fault_controller()
         if self.faults is not None and latency:
             self.faults.configure(latency=latency)
-        self.app = SandboxApp(self.store, admin_token=self.admin_token, faults=self.faults)
+        self.app = SandboxApp(
+            self.store, admin_token=self.admin_token, faults=self.faults, dialects=dialects
+        )
         wsgi: Any = self.app
         if self.faults is not None:
             from dmtools.sandbox.faults import FaultMiddleware

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
@@ -70,17 +70,32 @@ class Shared:
         self.progress = uploads.progress
 
 
+#: A dialect class (or any callable building a dialect from the shared context).
+DialectFactory = Callable[[Context], Dialect]
+
+
 class SandboxApp:
-    """The WSGI callable of one sandbox: one store and context, every dialect's routes."""
+    """The WSGI callable of one sandbox: one store and context, every dialect's routes.
+
+    Raises:
+        ValueError: two routes (of two dialects, or of a dialect and the shared ones) for
+            one path.
+    """
 
     def __init__(
-        self, store: Store, *, admin_token: str, faults: FaultController | None = None
+        self,
+        store: Store,
+        *,
+        admin_token: str,
+        faults: FaultController | None = None,
+        dialects: Sequence[DialectFactory] | None = None,
     ) -> None:
         self.store = store
         self.tokens = Tokens(store)
         self.uploads = Uploads(store)
         ctx = Context(store, self.tokens, self.uploads)
-        self.dialects: list[Dialect] = [dialect(ctx) for dialect in urls.DIALECTS]
+        factories = urls.DIALECTS if dialects is None else dialects
+        self.dialects: list[Dialect] = [make(ctx) for make in factories]
         self.default = self.dialects[0]
         self.admin = Admin(ctx, admin_token, faults)
         self.shared = Shared(self.admin, self.uploads)
