@@ -3,9 +3,11 @@
 Measures authenticated ``GET /video/<id>`` calls sent one after another with one
 ``requests.Session`` (keep-alive, the server disables Nagle), against the baseline of the same
 requests each on a new connection, in thread mode and in process mode, and prints the figures
-and the ratio.
+and the ratio. With ``--lists`` it also measures list pages of 100 videos (the owner's
+channel, then with a search, a tag and an ``ids`` filter) against the single-video GET of the
+same run.
 
-Run: ``.venv/bin/python benchmarks/bench_sandbox.py [--requests N]``
+Run: ``.venv/bin/python benchmarks/bench_sandbox.py [--requests N] [--lists]``
 """
 
 from __future__ import annotations
@@ -84,12 +86,53 @@ def run(mode: str, n: int) -> tuple[float, float]:
     return fast[0], slow[0]
 
 
+LIST_QUERIES = {
+    "channel page": {},
+    "search": {"search": "review"},
+    "tag": {"tags": "music"},
+    "ids": {},  # filled with the 100 ids of the first page
+}
+
+
+def run_lists(n: int) -> None:
+    """Sequential list pages of 100 videos, against single-video GETs (thread mode)."""
+    with Sandbox(videos=1500) as sb:
+        headers = {"Authorization": "Bearer " + _token(sb)}
+        session = requests.Session()
+        session.trust_env = False
+        url = sb.url + "/me/videos"
+        first = session.get(url, headers=headers, timeout=10, params={"limit": 100}).json()
+        ids = [v["id"] for v in first["list"]]
+        queries = {**LIST_QUERIES, "ids": {"ids": ",".join(ids)}}
+
+        def one(i: int) -> requests.Response:
+            return session.get(f"{sb.url}/video/{ids[i % 100]}", headers=headers, timeout=10)
+
+        _measure(50, one)  # warm-up
+        single = _measure(n, one)
+        for name, query in queries.items():
+            params = {"limit": 100, "fields": "id,title,views_total", **query}
+
+            def page(i: int, params: dict[str, object] = params) -> requests.Response:
+                return session.get(url, headers=headers, timeout=10, params=params)
+
+            rate, p50, p99 = _measure(n // 4, page)
+            print(
+                f"  list {name:>12}: {rate:6.0f} pages/s (p50 {p50:.2f} ms, p99 {p99:.2f} ms)"
+                f" | single GET {single[0]:6.0f} req/s | ratio {rate / single[0]:.2f}x"
+            )
+        session.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--lists", action="store_true", help="also measure list pages")
     args = parser.parse_args()
     for mode in ("thread", "process"):
         run(mode, args.requests)
+    if args.lists:
+        run_lists(args.requests)
 
 
 if __name__ == "__main__":

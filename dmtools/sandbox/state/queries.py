@@ -7,15 +7,16 @@ SQL fragment of a list query lives in this module, including the public-visibili
 Time windows: ``created_after`` is inclusive and ``created_before`` exclusive
 (``created_after <= created_time < created_before``, unix seconds), so consecutive windows
 ``[a, b)``, ``[b, c)`` neither overlap nor lose videos sharing a timestamp. Sorts break ties
-on the video id, so pages are stable. Lists of values are bound as one JSON parameter, so a
-filter of any length fits SQLite's limit on bound parameters.
+on the video id, so pages are stable. Short lists bind one parameter per item; long ones
+are bound as one JSON parameter, so a filter of any length fits SQLite's limit on bound
+parameters (and a search word of any length, LIKE's limit on patterns).
 
 Example:
     >>> where, args, order = compile_query(
     ...     VideoFilter(owner="x1", words=("cat",)), Visibility.PUBLIC
     ... )
     >>> args, order
-    (['x1', '["cat"]'], 'created_time DESC, id DESC')
+    (['x1', '%cat%', '%cat%', '%cat%'], 'created_time DESC, id DESC')
 """
 
 from __future__ import annotations
@@ -64,18 +65,29 @@ EQUALS_COLUMNS = frozenset(
     {"private", "published", "is_created_for_kids", "explicit", "channel", "country"}
 )
 
-#: Every search word is in the title, the description or the tags (case-insensitive).
+#: Up to this many items a list filter binds one parameter per item (the fastest plan);
+#: beyond, the whole list is one JSON parameter, so any length fits SQLite's parameter limit.
+PER_ITEM_MAX = 64
+#: Longest search word matched with LIKE (its pattern limit is 50,000 bytes); longer: instr.
+LIKE_MAX = 10_000
+
+#: A search word is in the title, the description or the tags (ASCII case-insensitive).
+_WORD = "title LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\' OR tags LIKE ? ESCAPE '\\'"
+#: Every search word of a JSON list is there (same match, no pattern length limit).
 _WORDS = (
     "NOT EXISTS (SELECT 1 FROM json_each(?) AS w WHERE NOT ("
     "instr(lower(coalesce(title, '')), lower(w.value)) > 0 "
     "OR instr(lower(coalesce(description, '')), lower(w.value)) > 0 "
     "OR instr(lower(tags), lower(w.value)) > 0))"
 )
-#: The video carries every tag (case-insensitive).
+#: The video carries a tag (case-insensitive).
+_TAG = "EXISTS (SELECT 1 FROM json_each(videos.tags) AS v WHERE lower(v.value) = lower(?))"
+#: The video carries every tag of a JSON list.
 _TAGS = (
     "NOT EXISTS (SELECT 1 FROM json_each(?) AS t WHERE NOT EXISTS ("
     "SELECT 1 FROM json_each(videos.tags) AS v WHERE lower(v.value) = lower(t.value)))"
 )
+_IN_MAX = 500
 
 
 class Visibility(enum.Enum):
@@ -133,7 +145,27 @@ class VideoFilter:
 
 def _in(column: str, values: tuple[str, ...], negate: bool = False) -> tuple[str, list[Any]]:
     keyword = "NOT IN" if negate else "IN"
+    if len(values) <= _IN_MAX:
+        return f"{column} {keyword} ({','.join('?' * len(values)) or 'NULL'})", list(values)
     return f"{column} {keyword} (SELECT value FROM json_each(?))", [json.dumps(list(values))]
+
+
+def _like(word: str) -> str:
+    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _words(words: tuple[str, ...]) -> list[tuple[str, list[Any]]]:
+    unique = tuple(dict.fromkeys(words))
+    if len(unique) <= PER_ITEM_MAX and all(len(w) <= LIKE_MAX for w in unique):
+        return [(_WORD, [_like(word)] * 3) for word in unique]
+    return [(_WORDS, [json.dumps(list(unique))])]
+
+
+def _tags(tags: tuple[str, ...]) -> list[tuple[str, list[Any]]]:
+    unique = tuple(dict.fromkeys(tags))
+    if len(unique) <= PER_ITEM_MAX:
+        return [(_TAG, [tag]) for tag in unique]
+    return [(_TAGS, [json.dumps(list(unique))])]
 
 
 def _conditions(f: VideoFilter, visibility: Visibility) -> list[tuple[str, list[Any]]]:
@@ -154,9 +186,8 @@ def _conditions(f: VideoFilter, visibility: Visibility) -> list[tuple[str, list[
     ):
         if values is not None:
             out.append(_in(column, values, negate))
-    for clause, items in ((_WORDS, f.words), (_TAGS, f.tags)):
-        if items:
-            out.append((clause, [json.dumps(list(items))]))
+    out.extend(_words(f.words))
+    out.extend(_tags(f.tags))
     for clause, value in (
         ("created_time >= ?", f.created_after),
         ("created_time < ?", f.created_before),
