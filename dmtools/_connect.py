@@ -55,19 +55,11 @@ def connect(
         **kwargs: passed on to :func:`dmtools.auth.create_token_manager` (``code_flow``,
             ``refresh_token``, ``leeway``...).
 
-    Example:
-        >>> client = connect("client_credentials", client_id=key, client_secret=secret,
-        ...                  scope=["read_videos"], endpoints=sb.endpoints)  # doctest: +SKIP
+    Raises:
+        InputError: bad arguments, or a grant the dialect's API does not accept.
     """
     from dmtools.auth import create_token_manager
     from dmtools.client import Client
-
-    api = get_dialect(dialect)
-    if grant not in api.grants:
-        raise InputError(
-            f"the {api.name} API does not accept grant {grant!r}: use one of "
-            f"{', '.join(sorted(api.grants))}"
-        )
 
     # Secrets held as Secret from here on, so tracebacks with locals show them masked.
     client_secret = Secret.wrap(client_secret)
@@ -77,6 +69,7 @@ def connect(
         for name, value in kwargs.items()
     }
     del kwargs
+    api = _dialect_for(grant, dialect)
     manager = create_token_manager(
         grant,
         client_id=client_id,
@@ -89,3 +82,14 @@ def connect(
         **options,
     )
     return Client(manager, dialect=api, timeout=timeout, retries=retries, rate_limit=rate_limit)
+
+
+def _dialect_for(grant: str, dialect: Dialect | str | None) -> Dialect:
+    """The dialect, once it is known to accept ``grant`` (InputError otherwise)."""
+    api = get_dialect(dialect)
+    if grant not in api.grants:
+        raise InputError(
+            f"the {api.name} API does not accept grant {grant!r}: use one of "
+            f"{', '.join(sorted(api.grants))}"
+        )
+    return api

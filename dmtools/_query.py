@@ -63,13 +63,19 @@ def _problem(name: str, reason: str) -> Problem:
 
 
 def resolve(dialect: Dialect, fields: Iterable[str] | str | None) -> tuple[str, ...]:
-    """Checked canonical field names (``id`` always in) that ``dialect`` can read.
+    """Checked canonical field names, ``id`` always in.
+
+    Fields asked for by name must exist in the schema and in the dialect's API. The default
+    set (None) and ``"all"`` keep the fields the API lacks: they are not asked for
+    (:meth:`~dmtools.dialects.Dialect.fields_param` leaves them out), so records lack them and
+    frames hold them as missing values, with the same columns on every API.
 
     Raises:
-        InputError: naming every unknown field and every field the API lacks.
+        InputError: naming every unknown field and every field asked for that the API lacks.
     """
     names = schema.resolve_fields(fields)
-    missing = dialect.missing_fields(names)
+    everything = fields is None or (isinstance(fields, str) and fields.strip() == "all")
+    missing = [] if everything else dialect.missing_fields(names)
     if missing:
         raise InputError(
             f"the {dialect.name} API has no field(s) {', '.join(map(repr, missing))}",

@@ -51,9 +51,11 @@ Mapping decisions for API v2 that this interface anticipates (the v2 module impl
   ``visibility``; ``published`` is read from ``is_published`` and cannot be written;
   ``created_time``/``updated_time`` are ISO 8601 on the wire and unix seconds in records.
   Fields v2 lacks (``views_*``, ``likes_total``, ``comments_total``, ``bookmarks_total``,
-  ``mode``...) are named by ``missing_fields`` and refused with an InputError before any
-  request; ``check_edit`` adds v2's rules (title 1-255 characters, ``explicit`` never unset,
-  strict types).
+  ``mode``...) are named by ``missing_fields``: asked for by name, they are refused with an
+  InputError before any request; in the default set they are left out of ``fields_param``,
+  so a frame loaded through v2 has the same columns and dtypes, with those missing.
+  ``check_edit`` adds v2's rules (title 1-255 characters, ``explicit`` never unset, strict
+  types).
 * **Owners.** ``list_path("me")`` is None (read the account's profiles with ``channels_call``:
   ``GET /me`` → ``profiles[].profile_id``) and ``list_path(id)`` is ``/profiles/{id}/videos``;
   v2 has no global list (``list_path(None)`` raises InputError).
@@ -241,7 +243,8 @@ class Dialect(ABC):
 
     @abstractmethod
     def fields_param(self, names: Sequence[str]) -> dict[str, str]:
-        """The query parameters asking for the canonical fields ``names``."""
+        """The query parameters asking for the canonical fields ``names`` (those this API
+        lacks are left out: records come without them)."""
 
     @abstractmethod
     def record(self, item: Mapping[str, Any]) -> dict[str, Any]:
