@@ -27,8 +27,9 @@ from dmtools.errors import InputError, LoginError
 from dmtools.secrets import Secret
 
 if TYPE_CHECKING:
+    from dmtools.auth import AuthorizationCodeFlow
     from dmtools.client import Client
-    from dmtools.sandbox.sandbox import Credentials, Sandbox
+    from dmtools.sandbox.sandbox import Credentials, DemoUser, PrivateKey, PublicKey, Sandbox
 
 __all__ = ["GRANTS", "connect_sandbox"]
 
@@ -62,75 +63,48 @@ def connect_sandbox(
     Example:
         >>> client = connect_sandbox(sb, grant="client_credentials", scope="read_videos")  # doctest: +SKIP
     """
+    from dmtools.client import connect
+
     credentials = cast("Credentials", getattr(sb, "credentials", sb))
     endpoints = Endpoints.sandbox(credentials.url)
     scopes = [scope] if isinstance(scope, str) else list(scope)
-    login = {
-        "client_credentials": _private_key,
-        "password": _password,
-        "authorization_code": _code,
-    }.get(grant)
-    if login is None:
+    public, user = credentials.public_key, credentials.user
+    key: PublicKey | PrivateKey = public
+    login: dict[str, Any]
+    if grant == "client_credentials":
+        key, login = credentials.private_key, {}
+    elif grant == "password":
+        login = {"username": user.username, "password": Secret(user.password)}
+    elif grant == "authorization_code":
+        login = {"code_flow": _consented(public, user, scopes, endpoints)}
+    else:
         raise InputError(f"connect_sandbox does not log in with {grant!r}: use one of {GRANTS}")
-    return login(credentials, endpoints, scopes, options)
-
-
-def _private_key(
-    credentials: Credentials, endpoints: Endpoints, scopes: list[str], options: dict[str, Any]
-) -> Client:
-    from dmtools.client import connect
-
-    key = credentials.private_key
     return connect(
-        "client_credentials",
+        grant,
         client_id=key.client_id,
         client_secret=Secret(key.client_secret),
         scope=scopes,
         endpoints=endpoints,
+        **login,
         **options,
     )
 
 
-def _password(
-    credentials: Credentials, endpoints: Endpoints, scopes: list[str], options: dict[str, Any]
-) -> Client:
-    from dmtools.client import connect
-
-    key, user = credentials.public_key, credentials.user
-    return connect(
-        "password",
-        client_id=key.client_id,
-        client_secret=Secret(key.client_secret),
-        username=user.username,
-        password=Secret(user.password),
-        scope=scopes,
-        endpoints=endpoints,
-        **options,
-    )
-
-
-def _code(
-    credentials: Credentials, endpoints: Endpoints, scopes: list[str], options: dict[str, Any]
-) -> Client:
-    """The authorization-code grant, the consent page answered as the demo user."""
+def _consented(
+    key: PublicKey, user: DemoUser, scopes: list[str], endpoints: Endpoints
+) -> AuthorizationCodeFlow:
+    """A completed authorization-code login: the consent page answered as ``user``."""
     from dmtools.auth import AuthorizationCodeFlow
-    from dmtools.client import connect
 
-    key, user = credentials.public_key, credentials.user
-    secret = Secret(key.client_secret)
     flow = AuthorizationCodeFlow(
-        key.client_id, secret, redirect_uri=key.redirect_uri, scope=scopes, endpoints=endpoints
+        key.client_id,
+        Secret(key.client_secret),
+        redirect_uri=key.redirect_uri,
+        scope=scopes,
+        endpoints=endpoints,
     )
     flow.complete(_consent(flow.authorization_url(), user.username, Secret(user.password)))
-    return connect(
-        "authorization_code",
-        client_id=key.client_id,
-        client_secret=secret,
-        code_flow=flow,
-        endpoints=endpoints,
-        scope=scopes,
-        **options,
-    )
+    return flow
 
 
 def _consent(authorization_url: str, username: str, password: Secret) -> str:
