@@ -122,16 +122,18 @@ def _iso_seconds(text: str) -> int | None:
 
 def _datetime_seconds(value: Any) -> int | None:
     if type(value).__name__ == "datetime64":  # numpy is loaded: the value is one of its own
-        nanos = int(value.astype("datetime64[ns]").astype("int64"))
-        return None if str(value) == "NaT" else (nanos + 500_000_000) // 1_000_000_000
+        if str(value) == "NaT":
+            return None
+        micros = int(value.astype("datetime64[us]").astype("int64"))  # no overflow till 9999
+        return (micros + 500_000) // 1_000_000
     if not isinstance(value, datetime):
         value = datetime(value.year, value.month, value.day)
     try:
         stamp = value.replace(tzinfo=UTC) if value.tzinfo is None else value
         utc = stamp.astimezone(UTC)
+        return calendar.timegm(utc.timetuple()) + (utc.microsecond >= 500_000)
     except (ValueError, OverflowError):
-        return None  # pandas' NaT is a datetime that has no time
-    return calendar.timegm(utc.timetuple()) + (utc.microsecond >= 500_000)
+        return None  # out of range, or pandas' NaT (a datetime without a time)
 
 
 def _check_filter(name: str, kind: str, value: Any) -> Any:

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import dmtools as dm
 from dmtools import cells
@@ -157,6 +159,10 @@ DATES: list[Any] = [
     date(1969, 12, 31),
     datetime(9999, 12, 31, tzinfo=UTC),
     pd.Timestamp("2024-01-02T03:04:05.7Z"),
+    pd.NaT,
+    np.datetime64("NaT"),
+    np.datetime64("9999-01-01"),
+    np.datetime64("2024-01-02T03:04:05.499999"),
     np.datetime64("2024-01-02T03:04:05.123456789"),
     np.int64(1_700_000_000),
     [1_700_000_000],
@@ -175,6 +181,26 @@ def test_a_date_means_the_same_in_a_filter_and_in_a_cell(value: Any) -> None:
     except (ValueError, TypeError):
         got = ValueError
     assert got == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.datetimes(
+        min_value=datetime(1700, 1, 1),
+        max_value=datetime(2260, 1, 1),
+        timezones=st.none()
+        | st.just(UTC)
+        | st.builds(lambda m: timezone(timedelta(minutes=m)), st.integers(-14 * 60, 14 * 60)),
+    ),
+    st.sampled_from(["object", "iso", "iso-space"]),
+)
+def test_any_datetime_or_its_iso_text_means_the_same_second_in_both_layers(
+    moment: datetime, form: str
+) -> None:
+    value: Any = moment
+    if form != "object":
+        value = moment.isoformat(sep="T" if form == "iso" else " ")
+    assert parse_seconds(value) == cells.PARSERS["date"](value)
 
 
 def test_the_legacy_dialect_names_the_endpoints_auth_uses(sb: Sandbox) -> None:
