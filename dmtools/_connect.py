@@ -70,6 +70,7 @@ def connect(
     }
     del kwargs
     api = _dialect_for(grant, dialect)
+    options.setdefault("leeway", api.renew_ahead)
     manager = create_token_manager(
         grant,
         client_id=client_id,

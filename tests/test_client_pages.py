@@ -216,5 +216,9 @@ def test_the_legacy_dialect_names_the_endpoints_auth_uses(sb: Sandbox) -> None:
         assert legacy.token_url(endpoints, grant=grant) == endpoint.url
         endpoint.close()
     assert legacy.base_url(endpoints, partner=True) == endpoints.partner_url
+    with connect_sandbox(sb) as client:  # connect's default leeway is the dialect's
+        assert client._manager.leeway == legacy.renew_ahead == 60.0  # type: ignore[attr-defined]
+    with connect_sandbox(sb, leeway=5.0) as client:
+        assert client._manager.leeway == 5.0  # type: ignore[attr-defined]
     with pytest.raises(dm.InputError, match="unknown API dialect 'v2'"):
         get_dialect("v2")

@@ -13,7 +13,7 @@ Where each difference lives:
 concern                   members
 ========================= ===========================================================
 logging in                :attr:`~Dialect.grants`, :meth:`~Dialect.token_url`,
-                          :meth:`~Dialect.base_url`
+                          :meth:`~Dialect.base_url`, :attr:`~Dialect.renew_ahead`
 values and bodies         :meth:`~Dialect.call` (query encoding; form or JSON body)
 error bodies              :meth:`~Dialect.read_error`, :meth:`~Dialect.stale_token`
 account, organisation     :meth:`~Dialect.account_call`, :meth:`~Dialect.channels_call`,
@@ -35,8 +35,9 @@ Mapping decisions for API v2 that this interface anticipates (the v2 module impl
 * **Base and login.** ``base_url`` is the v2 base (``.../v2``) for every key;
   ``grants = {"client_credentials"}``; ``token_url`` is ``oauth2.../v2/token``. Tokens have
   no refresh token and last ``expires_in`` (1,800 s): the token manager fetches a new one
-  ahead of expiry, and once more on a 401 (``stale_token`` is true for every v2 401, whose
-  ``details.reason`` is ``missing_token``/``expired_token``/``invalid_token``).
+  ``renew_ahead`` seconds before expiry (360 s: a fifth of the lifetime), and once more on a
+  401 (``stale_token`` is true for every v2 401, whose ``details.reason`` is
+  ``missing_token``/``expired_token``/``invalid_token``).
 * **Bodies.** ``call`` and ``edit_call`` build JSON bodies (``json=True``) with JSON booleans,
   arrays for tags and ``null`` to clear; queries stay text (``fields`` comma-separated).
 * **Edit.** ``edit_call`` is ``PATCH /videos/{video_id}`` with only the changed fields;
@@ -174,6 +175,9 @@ class Dialect(ABC):
     window_inclusive: ClassVar[tuple[bool, bool]] = (False, False)
     #: Wire filters that cut one busy second into disjoint parts, tried in order.
     partitions: ClassVar[tuple[tuple[str, tuple[str, ...]], ...]] = ()
+    #: Seconds before expiry that an access token is renewed (``connect``'s default
+    #: ``leeway``): long enough for a call started just before to finish.
+    renew_ahead: ClassVar[float] = 60.0
 
     # -- logging in ---------------------------------------------------------------------------
 
