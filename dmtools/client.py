@@ -142,9 +142,9 @@ class Client:
         params: Mapping[str, Any] | None = None,
         op: Op = "edit",
     ) -> Any:
-        """``POST path`` with a form body. ``op="edit"`` for absolute edits (retried only
-        when the API certainly did not process it), ``op="create"`` for creations (never
-        resent once they reached the API).
+        """``POST path`` with a body (the legacy dialect sends a form). ``op="edit"`` for
+        absolute edits (retried only when the API certainly did not process it),
+        ``op="create"`` for creations (never resent once they reached the API).
 
         Example:
             >>> client.post("/video/x8abc", {"title": "New title"})          # doctest: +SKIP
