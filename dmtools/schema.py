@@ -49,24 +49,9 @@ Kind = Literal[
 ]
 
 #: The 17 video categories (``channel`` values) of the create/edit references.
-CATEGORIES: tuple[str, ...] = (
-    "animals",
-    "auto",
-    "creation",
-    "fun",
-    "kids",
-    "lifestyle",
-    "music",
-    "news",
-    "people",
-    "school",
-    "shortfilms",
-    "sport",
-    "tech",
-    "travel",
-    "tv",
-    "videogames",
-    "webcam",
+CATEGORIES: tuple[str, ...] = tuple(
+    "animals auto creation fun kids lifestyle music news people "
+    "school shortfilms sport tech travel tv videogames webcam".split()
 )
 
 CATEGORY_LABELS: dict[str, str] = {
