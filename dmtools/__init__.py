@@ -10,8 +10,11 @@ Example:
     ...                         scope=["manage_videos"], endpoints=sb.endpoints)
     ...     df = dm.load_videos(client)
 
-Importing dmtools is cheap: pandas, matplotlib, ipywidgets and the sandbox's server stack
-load only when the names that need them are first used.
+Importing dmtools is cheap: requests, pandas, matplotlib, ipywidgets and the sandbox's
+server stack load only when the names that need them are first used. Every exception and
+warning class of the package (the tree drawn in :mod:`dmtools.errors`) and the transport's
+option types (:class:`Timeouts`, :class:`Backoff`, :class:`RateLimiter`,
+:class:`RetryBudget`) are importable from here.
 """
 
 from __future__ import annotations
@@ -19,18 +22,32 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from dmtools._retry import Backoff, RateLimiter, RetryBudget, Timeouts
 from dmtools.config import Endpoints
 from dmtools.errors import (
+    AccessDenied,
     APIError,
     AuthenticationError,
     DailymotionError,
+    DailymotionWarning,
+    IncompleteLoadWarning,
     InputError,
     InsecureTransportError,
+    JournalError,
+    LegacyGrantWarning,
+    LoginCancelled,
+    LoginError,
     LoginRequired,
+    LoginTimeout,
     NotFound,
     PermissionDenied,
+    Problem,
     RateLimited,
+    ScopeChangedWarning,
     ServerError,
+    SessionExpired,
+    StateMismatch,
+    TokenStoreError,
     TransportError,
     ValidationError,
 )
@@ -68,29 +85,57 @@ _LAZY: dict[str, str] = {
     "login_panel": "dmtools.widgets",
     "review_panel": "dmtools.widgets",
 }
-_SUBMODULES = {"report", "schema", "errors", "config", "bulk", "frames", "videos", "sandbox"}
+_SUBMODULES = {
+    "report",
+    "schema",
+    "errors",
+    "config",
+    "bulk",
+    "frames",
+    "videos",
+    "sandbox",
+    "dialects",
+    "testing",
+}
 
 __all__ = [
     "APIError",
+    "AccessDenied",
     "AuthenticationError",
     "AuthorizationCodeFlow",
+    "Backoff",
     "Client",
     "DailymotionError",
+    "DailymotionWarning",
     "DeletePlan",
     "EditPlan",
     "Endpoints",
     "FileTokenStore",
+    "IncompleteLoadWarning",
     "InputError",
     "InsecureTransportError",
+    "JournalError",
     "KeyringTokenStore",
+    "LegacyGrantWarning",
+    "LoginCancelled",
+    "LoginError",
     "LoginRequired",
+    "LoginTimeout",
     "MemoryTokenStore",
     "NotFound",
     "PermissionDenied",
+    "Problem",
     "RateLimited",
+    "RateLimiter",
+    "RetryBudget",
     "Sandbox",
+    "ScopeChangedWarning",
     "Secret",
     "ServerError",
+    "SessionExpired",
+    "StateMismatch",
+    "Timeouts",
+    "TokenStoreError",
     "TransportError",
     "ValidationError",
     "__version__",

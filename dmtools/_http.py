@@ -1,24 +1,20 @@
 """The one place where dmtools sends API requests.
 
-:class:`Transport` owns the base URL, the per-thread ``requests.Session``, timeouts, the
-``Authorization`` header, retries by operation class, ``Retry-After``, the retry budget, the
-rate limiter and error mapping (through :func:`dmtools.errors.raise_for_error`). Listings are
-walked by the one paging generator, :meth:`Transport.pages` / :meth:`Transport.iterate`.
+:class:`Transport` owns the base URL, the per-thread sessions (:mod:`dmtools._net`), timeouts,
+the ``Authorization`` header, retries by operation class, ``Retry-After``, the retry budget,
+the rate limiter and error mapping. What it sends is worded by an API dialect
+(:mod:`dmtools.dialects`): the dialect encodes values, reads error bodies, says which 401 a
+new token cures, and reads list pages, which the one paging generator, :meth:`Transport.pages`,
+follows.
 
-Retry rules by operation class (``op``):
+Retries follow the operation class of each call (``read``, ``edit``, ``delete``, ``create``,
+``auth``): the table and the decisions are in :mod:`dmtools._retrier`. Reads retry freely;
+an edit or a delete whose outcome is ambiguous (timeout or reset after sending, 500/502/504,
+truncated body) raises instead (``TransportError(sent=True)``/``ServerError``), so that the
+caller reads the video back before resending.
 
-======== ============================== ================================= ==============
-op       not sent (connect error)       ambiguous (timeout/reset after    429 / 503
-                                        send, truncated body, 500/502/504)
-======== ============================== ================================= ==============
-read     retry                          retry                             retry
-edit     retry                          raise (``sent=True``/ServerError) retry
-delete   retry                          raise (``sent=True``/ServerError) retry
-create   retry                          raise                             raise
-auth     retry                          raise                             retry
-======== ============================== ================================= ==============
-
-A 401 ``invalid_token`` asks the auth object for a new token and replays once, for every op.
+A 401 the dialect calls stale (``invalid_token``, ``expired_token``...) asks the auth object
+for a new token and replays once, for every op.
 
 Every call has a time budget, :attr:`Timeouts.total` (default twice the read timeout): the
 time its attempts spend waiting for the server. Each attempt's connect and read timeouts are
@@ -34,49 +30,28 @@ Example:
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import random
-import threading
 import time
-import weakref
-from collections import Counter
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
-import urllib3.exceptions
 
-from dmtools import __version__
+from dmtools._answers import error_from_response
+from dmtools._net import Failure, Sessions
+from dmtools._retrier import RETRY_STATUS, Retrier
 from dmtools._retry import Backoff, Clock, RateLimiter, RetryBudget, Sleep, Timeouts
 from dmtools.config import is_loopback_url, require_secure_url
-from dmtools.errors import (
-    APIError,
-    DailymotionError,
-    RateLimited,
-    TransportError,
-    error_from_response,
-    parse_retry_after,
-)
-from dmtools.schema import LIST_CEILING, MAX_LIMIT, MAX_PAGE
+from dmtools.dialects import Call, Dialect, Op, Page, get_dialect
+from dmtools.errors import APIError, parse_retry_after
 from dmtools.secrets import Secret, redact, redact_data
 
-__all__ = ["Backoff", "Op", "RateLimiter", "RetryBudget", "Timeouts", "Transport", "encode_value"]
+__all__ = ["Backoff", "Op", "RateLimiter", "RetryBudget", "Timeouts", "TokenSource", "Transport"]
 
 log = logging.getLogger("dmtools.http")
-
-Op = Literal["read", "edit", "delete", "create", "auth"]
-_DEFAULT_OP: dict[str, Op] = {"GET": "read", "POST": "edit", "DELETE": "delete"}
-_RETRY_STATUS: dict[str, frozenset[int]] = {
-    "read": frozenset({408, 429, 500, 502, 503, 504}),
-    "edit": frozenset({429, 503}),
-    "delete": frozenset({429, 503}),
-    "create": frozenset(),
-    "auth": frozenset({429, 503}),
-}
-_REFRESHABLE_401 = {None, "invalid_token", "expired_token"}
 
 
 class TokenSource(Protocol):
@@ -87,56 +62,6 @@ class TokenSource(Protocol):
     def handle_unauthorized(self, used_token: str) -> str: ...
 
 
-class _BearerAuth(requests.auth.AuthBase):
-    """Sets the Bearer header; as an explicit ``auth`` it also keeps ``.netrc`` out."""
-
-    def __init__(self, token: Secret | None) -> None:
-        self._token = token
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        if self._token is not None:
-            request.headers["Authorization"] = "Bearer " + self._token.reveal()
-        return request
-
-    def __repr__(self) -> str:
-        return "<BearerAuth ***>"
-
-
-class _Failure(Exception):
-    """A classified network failure, turned into a TransportError when it surfaces."""
-
-    def __init__(self, kind: str, sent: bool, retryable: bool, detail: str) -> None:
-        super().__init__(detail)
-        self.kind = kind
-        self.sent = sent
-        self.retryable = retryable
-        self.detail = detail
-
-
-def encode_value(value: Any) -> str:
-    """One parameter as the API reads it: booleans ``true``/``false``, lists comma-separated.
-
-    Example:
-        >>> encode_value(["a", "b"]), encode_value(True), encode_value(None)
-        ('a,b', 'true', '')
-    """
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list | tuple | set | frozenset):
-        return ",".join(encode_value(item) for item in value)
-    if isinstance(value, dict):
-        return json.dumps(value, separators=(",", ":"))
-    return str(value)
-
-
-def _encode(values: Mapping[str, Any] | None) -> dict[str, str] | None:
-    if values is None:
-        return None
-    return {str(key): encode_value(value) for key, value in values.items()}
-
-
 class Transport:
     """Sends every API request: sessions, timeouts, auth header, retries, errors, paging.
 
@@ -144,6 +69,7 @@ class Transport:
         base_url: API base (``Endpoints.api_url``, or ``partner_url`` for private keys).
         auth: object with ``access_token()`` and ``handle_unauthorized(used_token)``;
             None sends no ``Authorization`` header.
+        dialect: the API dialect (default: the legacy Platform API).
         timeout: seconds (read timeout), ``(connect, read)`` or :class:`Timeouts`.
         retries: number of retries (``0`` disables) or a :class:`Backoff`.
         rate_limit: requests per second, a :class:`RateLimiter`, or None (only the
@@ -161,6 +87,7 @@ class Transport:
         base_url: str,
         *,
         auth: TokenSource | None = None,
+        dialect: Dialect | str | None = None,
         timeout: Timeouts | float | tuple[float, float] | None = None,
         retries: Backoff | int | None = None,
         rate_limit: RateLimiter | float | None = None,
@@ -172,60 +99,27 @@ class Transport:
         self.base_url = require_secure_url(base_url).rstrip("/")
         parts = urlsplit(self.base_url)
         self._origin = f"{parts.scheme}://{parts.netloc}"
-        self._loopback = is_loopback_url(self.base_url)
         self.auth = auth
+        self.dialect = get_dialect(dialect)
         self.timeouts = Timeouts.coerce(timeout)
-        self.backoff = Backoff.coerce(retries)
-        self.budget = budget or RetryBudget()
-        if isinstance(rate_limit, RateLimiter):
-            self.limiter = rate_limit
-        else:
-            self.limiter = RateLimiter(rate_limit, clock=clock, sleep=sleep)
-        self._sleep = sleep
-        self._clock = clock
-        self._rng = rng or random.Random()
-        self._rng_lock = threading.Lock()
-        self._local = threading.local()
-        self._sessions: weakref.WeakSet[requests.Session] = weakref.WeakSet()
-        self._stats_lock = threading.Lock()
-        self._stats: Counter[str] = Counter()
-        self._statuses: Counter[int] = Counter()
-        self._slept = 0.0
-        self._session_threads: dict[int, set[int]] = {}  # session serial -> thread idents
-        self._serials = itertools.count(1)
-        self._closed = False
-
-    # -- sessions ---------------------------------------------------------------------------
-
-    def _session(self) -> requests.Session:
-        if self._closed:
-            raise DailymotionError("this transport is closed")
-        session: requests.Session | None = getattr(self._local, "session", None)
-        thread = threading.get_ident()
-        if session is None:
-            session = requests.Session()
-            self._local.serial = next(self._serials)
-            # Loopback (the sandbox): ignore proxy variables, .netrc and CA bundle overrides.
-            session.trust_env = not self._loopback
-            session.headers.update(
-                {
-                    "Accept": "application/json",
-                    "User-Agent": f"dmtools/{__version__} python-requests/{requests.__version__}",
-                }
-            )
-            self._local.session = session
-            self._local.owner = thread
-            self._sessions.add(session)
-        assert self._local.owner == thread, "a requests.Session must not cross threads"
-        with self._stats_lock:
-            self._session_threads.setdefault(self._local.serial, set()).add(thread)
-        return session
+        if not isinstance(rate_limit, RateLimiter):
+            rate_limit = RateLimiter(rate_limit, clock=clock, sleep=sleep)
+        total = self.timeouts.total
+        assert total is not None  # Timeouts always fills it in
+        self.retrier = Retrier(
+            Backoff.coerce(retries),
+            budget or RetryBudget(),
+            rate_limit,
+            total=total,
+            sleep=sleep,
+            clock=clock,
+            rng=rng,
+        )
+        self._sessions = Sessions(loopback=is_loopback_url(self.base_url))
 
     def close(self) -> None:
         """Close every session this transport opened (all threads)."""
-        self._closed = True
-        for session in list(self._sessions):
-            session.close()
+        self._sessions.close()
 
     def __enter__(self) -> Transport:
         return self
@@ -233,11 +127,20 @@ class Transport:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- counters ---------------------------------------------------------------------------
+    # -- policy and counters ----------------------------------------------------------------
 
-    def _count(self, key: str) -> None:
-        with self._stats_lock:
-            self._stats[key] += 1
+    @property
+    def backoff(self) -> Backoff:
+        return self.retrier.backoff
+
+    @property
+    def budget(self) -> RetryBudget:
+        """The retry budget shared by every call (``budget.exhausted``: stop retrying)."""
+        return self.retrier.budget
+
+    @property
+    def limiter(self) -> RateLimiter:
+        return self.retrier.limiter
 
     @property
     def stats(self) -> dict[str, Any]:
@@ -245,20 +148,11 @@ class Transport:
         (after a 401), ``throttled`` (429), ``slept`` (seconds), failures by kind
         (``failure.connect``...), ``statuses`` by code and ``sessions`` (distinct sessions
         used, each by exactly one thread)."""
-        with self._stats_lock:
-            out: dict[str, Any] = dict(self._stats)
-            out["statuses"] = dict(self._statuses)
-            out["slept"] = self._slept
-            out["sessions"] = len(self._session_threads)
-            out["sessions_shared"] = sum(len(t) > 1 for t in self._session_threads.values())
-        return out
+        return {**self.retrier.counts(), **self._sessions.counts()}
 
     def reset_stats(self) -> None:
-        with self._stats_lock:
-            self._stats.clear()
-            self._statuses.clear()
-            self._session_threads.clear()
-            self._slept = 0.0
+        self.retrier.reset()
+        self._sessions.reset()
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -284,220 +178,88 @@ class Transport:
         authenticated: bool = True,
         replay_401: bool = True,
     ) -> Any:
-        """Send one API call (with the retries its ``op`` allows) and return the decoded JSON.
+        """Send one API call, worded by the dialect from Python values (see :meth:`send`).
 
         Args:
-            method: ``GET``, ``POST`` or ``DELETE``.
+            method: ``GET``, ``POST``, ``PATCH`` or ``DELETE``.
             path: path under the base URL (``/video/x8abc``).
-            params: query parameters (lists are sent comma-separated).
-            data: form body of a POST.
-            op: operation class; defaults from the method (GET read, POST edit, DELETE delete).
+            params: query parameters (the legacy dialect sends lists comma-separated).
+            data: body of a POST.
+            op: operation class; defaults from the method (GET read, DELETE delete, others
+                edit).
+            authenticated, replay_401: see :meth:`send`.
+        """
+        call = self.dialect.call(method, path, params=params, data=data, op=op)
+        return self.send(call, authenticated=authenticated, replay_401=replay_401)
+
+    def send(self, call: Call, *, authenticated: bool = True, replay_401: bool = True) -> Any:
+        """Send ``call`` (with the retries its ``op`` allows) and return the decoded JSON
+        (``{}`` for an empty answer).
+
+        Args:
+            call: the request, as the dialect worded it.
             authenticated: send the Bearer token.
-            replay_401: on 401 ``invalid_token``, get a new token and replay once.
+            replay_401: on a 401 the dialect calls stale, get a new token and replay once.
 
         Raises:
             TransportError: network failure; ``sent`` tells whether it may have been processed.
             APIError: the API answered with an error (subclass by status).
         """
-        method = method.upper()
-        op = op or _DEFAULT_OP.get(method, "read")
-        if op not in _RETRY_STATUS:
-            raise ValueError(f"unknown operation class {op!r}")
-        url = self.url(path)
-        shown = urlsplit(url).path
-        query, body = _encode(params), _encode(data)
-        retry = 0
-        replayed = False
-        total = self._total
-        waited = 0.0  # seconds this call's attempts spent waiting for the server
+        if call.op not in RETRY_STATUS:
+            raise ValueError(f"unknown operation class {call.op!r}")
+        url = self.url(call.path)
+        method, shown, retrier = call.method.upper(), urlsplit(url).path, self.retrier
+        retry, replayed, waited = 0, False, 0.0  # waited: seconds spent waiting for the server
         while True:
-            self._gate(method, shown)
+            retrier.gate(method, shown)
             # Kept as a Secret until the header is written: tracebacks with locals stay clean.
             token = Secret.wrap(self.auth.access_token()) if (authenticated and self.auth) else None
-            started = self._clock()
+            started = retrier.clock()
             try:
-                response = self._send(method, url, query, body, token, total - waited)
+                response = self._send(call, url, token, retrier.total - waited)
                 result = self._decode(response)
-            except _Failure as failure:
-                waited += self._clock() - started
-                reason, delay = (
-                    failure.kind,
-                    self._after_failure(failure, op, retry, method, shown, late=waited >= total),
-                )
+            except Failure as failure:
+                waited += retrier.clock() - started
+                late, reason = waited >= retrier.total, failure.kind
+                delay = retrier.after_failure(failure, call.op, retry, method, shown, late=late)
             else:
-                waited += self._clock() - started
+                waited += retrier.clock() - started
                 if not isinstance(result, APIError):
-                    self.budget.success()
-                    self.limiter.success()
+                    retrier.success()
                     return result
-                if (
-                    result.status == 401
-                    and replay_401
-                    and not replayed
-                    and token is not None
-                    and self.auth is not None
-                    and result.type in _REFRESHABLE_401
-                ):
+                if replay_401 and not replayed and self._renew(result, token):
                     replayed = True
-                    self._count("replays")
-                    log.info(
-                        "%s %s: access token refused; renewing it and replaying once", method, shown
-                    )
-                    self.auth.handle_unauthorized(token.reveal())
                     continue
-                reason, delay = (
-                    str(result.status),
-                    self._after_error(result, response, op, retry, late=waited >= total),
-                )
-            self._retry(method, shown, reason, retry, delay)
+                late, reason = waited >= retrier.total, str(result.status)
+                after = parse_retry_after(response.headers.get("Retry-After"))
+                delay = retrier.after_error(result, after, call.op, retry, late=late)
+            retrier.pause(method, shown, reason, retry, delay)
             retry += 1
 
-    @property
-    def _total(self) -> float:
-        total = self.timeouts.total
-        assert total is not None  # Timeouts always fills it in
-        return total
-
-    def _late(self, error: DailymotionError) -> DailymotionError:
-        """``error``, as the final one of a call whose time budget is spent."""
-        self._count("deadline")
-        method, path = getattr(error, "method", ""), getattr(error, "path", "")
-        log.warning(
-            "giving up %s %s: the call spent its %g s waiting for the server",
-            method,
-            path,
-            self._total,
-        )
-        if isinstance(error, TransportError):
-            return TransportError(
-                f"{error}; gave up after waiting {self._total:g} s in all",
-                method=method,
-                path=path,
-                sent=error.sent,
-            )
-        return error
-
-    def _gate(self, method: str, path: str) -> None:
-        """Wait for the rate limiter; refuse at once when the API asked for a long pause."""
-        waiting = self.limiter.hold_remaining()
-        if waiting > self.backoff.retry_after_cap:
-            raise RateLimited(
-                f"the API asked to wait {waiting:.0f} s before the next request",
-                status=429,
-                type="rate_limit_exceeded",
-                retry_after=waiting,
-                method=method,
-                path=path,
-            )
-        self.limiter.acquire()
-
-    def _after_failure(
-        self, failure: _Failure, op: str, retry: int, method: str, path: str, *, late: bool = False
-    ) -> float:
-        """The delay before retrying after a network failure, or raise TransportError
-        (also when the call is ``late``: its time budget is spent)."""
-        self._count(f"failure.{failure.kind}")
-        error = TransportError(
-            f"{failure.detail} ({method} {path})", method=method, path=path, sent=failure.sent
-        )
-        can_retry = failure.retryable and (not failure.sent or op == "read")
-        if not can_retry or retry + 1 >= self.backoff.attempts:
-            raise error from None
-        if late:
-            raise self._late(error) from None
-        delay = self._backoff(retry)
-        if not self.budget.take(timeout=failure.kind == "timeout"):
-            log.warning("retry budget exhausted; not retrying %s %s", method, path)
-            raise error from None
-        return delay
-
-    def _after_error(
-        self,
-        error: APIError,
-        response: requests.Response,
-        op: str,
-        retry: int,
-        *,
-        late: bool = False,
-    ) -> float:
-        """The delay before retrying after an error status, or raise the error (also when
-        the call is ``late``: its time budget is spent)."""
-        retry_after = None
-        if error.status in (429, 503):
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            if error.status == 429:
-                self._count("throttled")
-                self.limiter.throttled()
-            if retry_after is not None:  # a long one makes later calls fail fast (see _gate)
-                self.limiter.hold(retry_after)
-        if (
-            error.status not in _RETRY_STATUS[op]
-            or retry + 1 >= self.backoff.attempts
-            or (retry_after or 0.0) > self.backoff.retry_after_cap
-        ):
-            raise error
-        if late:
-            raise self._late(error)
-        delay = max(retry_after or 0.0, self._backoff(retry))
-        if not self.budget.take():
-            log.warning("retry budget exhausted; not retrying %s %s", error.method, error.path)
-            raise error
-        return delay
-
-    def _backoff(self, retry: int) -> float:
-        with self._rng_lock:
-            return self.backoff.delay(retry, self._rng)
-
-    def _retry(self, method: str, path: str, reason: str, retry: int, delay: float) -> None:
-        with self._stats_lock:
-            self._stats["retries"] += 1
-            self._slept += delay
+    def _renew(self, error: APIError, token: Secret | None) -> bool:
+        """After a 401 the dialect calls stale: get a new token (True: replay the call)."""
+        if token is None or self.auth is None or not self.dialect.stale_token(error):
+            return False
+        self.retrier.count("replays")
         log.info(
-            "retrying %s %s after %s in %.3f s (attempt %d of %d)",
-            method,
-            path,
-            reason,
-            delay,
-            retry + 2,
-            self.backoff.attempts,
+            "%s %s: access token refused; renewing it and replaying once", error.method, error.path
         )
-        if delay > 0:
-            self._sleep(delay)
+        self.auth.handle_unauthorized(token.reveal())
+        return True
 
     def _send(
-        self,
-        method: str,
-        url: str,
-        query: dict[str, str] | None,
-        body: dict[str, str] | None,
-        token: Secret | None,
-        left: float | None = None,
+        self, call: Call, url: str, token: Secret | None, left: float | None = None
     ) -> requests.Response:
-        session = self._session()
-        started = self._clock()
-        self._count("sent")
-        try:
-            response = session.request(
-                method,
-                url,
-                params=query,
-                data=body,
-                auth=_BearerAuth(token),
-                timeout=self.timeouts.as_requests(left),
-                allow_redirects=False,
-            )
-        except requests.RequestException as exc:
-            raise _classify(exc) from None
-        with self._stats_lock:
-            self._statuses[response.status_code] += 1
-        log.debug(
-            "%s %s -> %d in %.3f s",
-            method,
-            urlsplit(url).path,
-            response.status_code,
-            self._clock() - started,
+        self.retrier.count("sent")
+        return self._sessions.send(
+            call.method.upper(),
+            url,
+            params=call.params,
+            body=call.body,
+            json_body=call.json,
+            token=token,
+            timeout=self.timeouts.as_requests(left),
         )
-        return response
 
     def _decode(self, response: requests.Response) -> Any:
         """The JSON of a 2xx, or the APIError of any other answer (returned, not raised)."""
@@ -511,22 +273,15 @@ class Transport:
                 method=method,
                 path=urlsplit(response.request.url or "").path,
             )
-        # requests.Response fits errors._ResponseLike structurally, except for mypy's view of
-        # its read-only ``content``.
-        error = error_from_response(response)
+        error = error_from_response(response, read_body=self.dialect.read_error)
         if error is not None:
-            # A server may echo the request (headers, form) into its error: never keep a
-            # live secret in an error, a journal or a result frame.
-            error.message = redact(error.message)
-            error.error_data = redact_data(error.error_data)
-            error.args = (error._text(),)
-            return error
+            return _redacted(error)
         if not response.content:
             return {}
         try:
             return json.loads(response.content)
         except (ValueError, UnicodeDecodeError):
-            raise _Failure(
+            raise Failure(
                 "truncated",
                 True,
                 True,
@@ -536,73 +291,46 @@ class Transport:
     # -- paging -----------------------------------------------------------------------------
 
     def pages(
-        self, path: str, params: Mapping[str, Any] | None = None, *, limit: int = MAX_LIMIT
-    ) -> Iterator[dict[str, Any]]:
-        """Yield the list envelopes of a listing, page after page.
+        self, path: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None
+    ) -> Iterator[Page]:
+        """Yield the pages of a listing, one request each, as the dialect reads them.
 
-        Follows ``page``/``limit``/``has_more`` (``total`` is never trusted), and stops before
-        a page the API would refuse (``page`` over 100, or past the 1,000-result ceiling).
+        Follows the dialect's ``next`` call (legacy: ``page``/``limit``/``has_more``, never
+        ``total``) and stops before a page the API would refuse (past the result ceiling).
+        ``limit`` is the page size (default: the largest the API allows).
 
         Example:
             >>> for page in transport.pages("/me/videos", {"fields": "id"}):  # doctest: +SKIP
-            ...     print(page["page"], len(page["list"]))
+            ...     print(page.number, len(page.items))
         """
-        query = dict(params or {})
-        limit = int(query.pop("limit", limit))
-        if not 1 <= limit <= MAX_LIMIT:
-            raise ValueError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
-        page = int(query.pop("page", 1))
-        while True:
-            envelope = self.request("GET", path, params={**query, "page": page, "limit": limit})
-            if not isinstance(envelope, dict) or not isinstance(envelope.get("list"), list):
-                raise DailymotionError(
-                    f"GET {urlsplit(self.url(path)).path} did not answer with a list envelope"
-                )
-            yield envelope
-            if not envelope.get("has_more"):
-                return
-            page += 1
-            if page > MAX_PAGE or page * limit > LIST_CEILING:
-                log.warning(
-                    "GET %s: stopped at the %d-result ceiling although more results "
-                    "exist; split the query (for example by created_before)",
-                    urlsplit(self.url(path)).path,
-                    LIST_CEILING,
-                )
-                return
+        query = self.dialect.call("GET", path, params=params).params
+        size = self.dialect.max_page_size if limit is None else limit
+        call: Call | None = self.dialect.first_page(path, query, size=size)
+        while call is not None:
+            page = self.dialect.read_page(self.send(call), call)
+            yield page
+            call = page.next
 
     def iterate(
-        self, path: str, params: Mapping[str, Any] | None = None, *, limit: int = MAX_LIMIT
+        self, path: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None
     ) -> Iterator[dict[str, Any]]:
         """Yield the items of a listing across pages (see :meth:`pages`).
 
         Example:
             >>> ids = [v["id"] for v in transport.iterate("/me/videos")]  # doctest: +SKIP
         """
-        for envelope in self.pages(path, params, limit=limit):
-            yield from envelope["list"]
+        for page in self.pages(path, params, limit=limit):
+            yield from page.items
 
 
-def _classify(exc: requests.RequestException) -> _Failure:
-    """Sort a requests exception into: not sent / ambiguous, retryable or not."""
-    reason = exc.args[0] if exc.args else None
-    inner = getattr(reason, "reason", reason)
-    if isinstance(exc, requests.exceptions.SSLError):
-        return _Failure("tls", False, False, "TLS handshake failed")
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return _Failure("connect", False, True, "connection timed out")
-    if isinstance(exc, requests.exceptions.ProxyError):
-        return _Failure("connect", False, True, "could not reach the proxy")
-    if isinstance(exc, requests.exceptions.ReadTimeout) or isinstance(
-        inner, urllib3.exceptions.ReadTimeoutError
-    ):
-        return _Failure("timeout", True, True, "the server did not answer in time")
-    if isinstance(
-        exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
-    ):
-        return _Failure("truncated", True, True, "the response was cut short")
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        if isinstance(inner, urllib3.exceptions.NewConnectionError):
-            return _Failure("connect", False, True, "could not connect to the server")
-        return _Failure("reset", True, True, "the connection was closed or reset")
-    return _Failure("invalid", False, False, f"request failed: {type(exc).__name__}")
+def _redacted(error: APIError) -> APIError:
+    """``error`` without live secrets: a server may echo the request (headers, form) into its
+    error, which must never reach an error, a journal or a result frame."""
+    error.message = redact(error.message)
+    error.error_data = redact_data(error.error_data)
+    for name in ("missing_scope", "field"):
+        value = getattr(error, name, None)
+        if isinstance(value, str):
+            setattr(error, name, redact(value))
+    error.args = (error._text(),)
+    return error

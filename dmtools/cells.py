@@ -37,31 +37,12 @@ import pandas as pd
 
 from dmtools import schema
 from dmtools.errors import InputError, Problem
-from dmtools.schema import VIDEO_FIELDS, Field
+from dmtools.schema import SECONDS_RANGE, Field, field_for
 
 __all__ = ["PARSERS", "canonical", "field_for", "from_cell", "is_missing", "to_wire", "value_kind"]
 
-_BY_COLUMN: dict[str, Field] = {f.column: f for f in VIDEO_FIELDS.values()}
-#: Unix seconds that ``datetime64[ns]`` can hold.
-SECONDS_RANGE = (-9_223_372_036, 9_223_372_036)
 _INT_RE = re.compile(r"[+-]?\d+")
 _ISO_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def field_for(name: str) -> Field:
-    """The video :class:`~dmtools.schema.Field` for a field name or a column name.
-
-    Raises:
-        InputError: the name is not a video field.
-
-    Example:
-        >>> field_for("owner_screenname").name
-        'owner.screenname'
-    """
-    spec = VIDEO_FIELDS.get(name) or _BY_COLUMN.get(name)
-    if spec is None:
-        raise InputError(f"unknown video field {name!r}", [Problem(None, name, "unknown field")])
-    return spec
 
 
 def value_kind(spec: Field) -> str:

@@ -1,9 +1,10 @@
-"""The API client: one logged-in session with the Dailymotion Platform API (or a sandbox).
+"""The API client: one logged-in session with the Dailymotion API (or a sandbox).
 
 :func:`connect` logs in with any grant and returns a :class:`Client`; the client sends every
 call through its :class:`~dmtools._http.Transport` (timeouts, retries, rate limit, errors),
-on the public host for public API keys or under ``/rest`` on the partner host for private
-keys. Resources (:mod:`dmtools.videos`, the loader, bulk apply) take a client.
+worded by its API dialect (:mod:`dmtools.dialects`; the legacy Platform API by default: the
+public host for public API keys, ``/rest`` on the partner host for private keys). Resources
+(:mod:`dmtools.videos`, the loader, bulk apply) take a client and never its transport.
 
 Example:
     >>> import dmtools as dm
@@ -23,11 +24,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from dmtools._http import Backoff, Op, RateLimiter, RetryBudget, Timeouts, Transport
+from dmtools._connect import connect
+from dmtools._http import Backoff, RateLimiter, RetryBudget, Timeouts, Transport
 from dmtools._retry import Clock, Sleep
 from dmtools.config import Endpoints
+from dmtools.dialects import Call, Dialect, Op, Page, get_dialect
 from dmtools.errors import AuthenticationError
-from dmtools.schema import LIMITS_PARTNER, LIMITS_PUBLIC, MAX_LIMIT, FieldLimits
+from dmtools.schema import FieldLimits
 
 __all__ = ["Client", "TokenManagerLike", "connect"]
 
@@ -70,6 +73,7 @@ class Client:
 
     Args:
         manager: the token manager (from :func:`dmtools.auth.create_token_manager`).
+        dialect: the API dialect, or its name (default: ``"legacy"``, the Platform API).
         timeout: seconds (read timeout), ``(connect, read)`` or a ``Timeouts``. Each call
             also has a time budget, ``Timeouts.total`` (default twice the read timeout): a
             stalled API fails a read after about that long and a write after the read timeout.
@@ -88,6 +92,7 @@ class Client:
         self,
         manager: TokenManagerLike,
         *,
+        dialect: Dialect | str | None = None,
         timeout: TimeoutArg = None,
         retries: Backoff | int | None = None,
         rate_limit: RateLimiter | float | None = None,
@@ -96,11 +101,11 @@ class Client:
         clock: Clock = time.monotonic,
     ) -> None:
         self._manager = manager
-        endpoints = manager.endpoints
-        base = endpoints.partner_url if manager.is_partner else endpoints.api_url
+        self._dialect = get_dialect(dialect)
         self._transport = Transport(
-            base,
+            self._dialect.base_url(manager.endpoints, partner=bool(manager.is_partner)),
             auth=manager,
+            dialect=self._dialect,
             timeout=timeout,
             retries=retries,
             rate_limit=rate_limit,
@@ -137,9 +142,9 @@ class Client:
         params: Mapping[str, Any] | None = None,
         op: Op = "edit",
     ) -> Any:
-        """``POST path`` with a form body. ``op="edit"`` for absolute edits (retried only
-        when the API certainly did not process it), ``op="create"`` for creations (never
-        resent once they reached the API).
+        """``POST path`` with a body (the legacy dialect sends a form). ``op="edit"`` for
+        absolute edits (retried only when the API certainly did not process it),
+        ``op="create"`` for creations (never resent once they reached the API).
 
         Example:
             >>> client.post("/video/x8abc", {"title": "New title"})          # doctest: +SKIP
@@ -154,10 +159,34 @@ class Client:
         """
         return self._transport.request("DELETE", path, op="delete")
 
+    def send(self, call: Call) -> Any:
+        """Send a call worded by :attr:`dialect` (retries by its ``op``); the decoded JSON.
+
+        Example:
+            >>> client.send(client.dialect.video_call("x8abc", ["id"]))       # doctest: +SKIP
+            {'id': 'x8abc'}
+        """
+        return self._transport.send(call)
+
+    def pages(
+        self, path: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None
+    ) -> Iterator[Page]:
+        """The pages of a listing, one request each, up to the API's result ceiling.
+
+        Each :class:`~dmtools.dialects.Page` has ``items`` (records), ``number``, ``more``
+        and ``total``; ``limit`` is the page size (default: the largest the API allows).
+
+        Example:
+            >>> first = next(client.pages("/me/videos", {"fields": "id"}, limit=10))  # doctest: +SKIP
+            >>> first.number, len(first.items), first.more                   # doctest: +SKIP
+            (1, 10, True)
+        """
+        return self._transport.pages(path, params, limit=limit)
+
     def iterate(
-        self, path: str, params: Mapping[str, Any] | None = None, *, limit: int = MAX_LIMIT
+        self, path: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None
     ) -> Iterator[dict[str, Any]]:
-        """Every item of a listing, following ``page``/``has_more`` up to the API's ceiling.
+        """Every item of a listing, page after page, up to the API's result ceiling.
 
         Example:
             >>> ids = [v["id"] for v in client.iterate("/me/videos")]         # doctest: +SKIP
@@ -170,21 +199,22 @@ class Client:
         Example:
             >>> client.me(["id", "username"])                                 # doctest: +SKIP
         """
-        result: dict[str, Any] = self.get("/me", {"fields": fields} if fields else None)
+        result = self._dialect.read_account(self.send(self._dialect.account_call(fields)))
         if result.get("id"):
             self._account_id = str(result["id"])
         return result
 
     def logout(self) -> None:
-        """Revoke the session on the API (``GET /logout``), then forget the tokens locally.
-
-        The local tokens are dropped even when the API cannot be reached.
+        """Revoke the session on the API (legacy: ``GET /logout``), then forget the tokens
+        locally. The local tokens are dropped even when the API cannot be reached.
 
         Example:
             >>> client.logout()                                               # doctest: +SKIP
         """
+        call = self._dialect.logout_call()
         try:
-            self._transport.request("GET", "/logout", op="auth", replay_401=False)
+            if call is not None:
+                self._transport.send(call, replay_401=False)
         except AuthenticationError:
             log.info("the session was already gone on the API side")
         finally:
@@ -210,7 +240,18 @@ class Client:
 
     @property
     def transport(self) -> Transport:
+        """The transport (resources use :meth:`send`, :meth:`pages` and :attr:`budget`)."""
         return self._transport
+
+    @property
+    def dialect(self) -> Dialect:
+        """The API dialect this client speaks."""
+        return self._dialect
+
+    @property
+    def budget(self) -> RetryBudget:
+        """The retry budget shared by every call (``budget.exhausted``: the service is down)."""
+        return self._transport.budget
 
     @property
     def stats(self) -> dict[str, Any]:
@@ -223,7 +264,7 @@ class Client:
 
     @property
     def base_url(self) -> str:
-        """Where calls go: the API host, or the partner ``/rest`` base for private keys."""
+        """Where calls go (legacy: the API host, or the partner ``/rest`` base for private keys)."""
         return self._transport.base_url
 
     @property
@@ -234,7 +275,7 @@ class Client:
     @property
     def limits(self) -> FieldLimits:
         """Field length limits for this key (partner keys get longer titles/descriptions)."""
-        return LIMITS_PARTNER if self.is_partner else LIMITS_PUBLIC
+        return self._dialect.limits(partner=self.is_partner)
 
     @property
     def scopes(self) -> tuple[str, ...]:
@@ -304,61 +345,3 @@ def _duration(seconds: float) -> str:
         return f"{int(seconds)} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
-
-
-def connect(
-    grant: str,
-    *,
-    client_id: str,
-    client_secret: Any,
-    username: str | None = None,
-    password: Any = None,
-    scope: Sequence[str] | str | None = None,
-    endpoints: Endpoints | None = None,
-    token_store: Any = None,
-    timeout: TimeoutArg = None,
-    retries: Backoff | int | None = None,
-    rate_limit: RateLimiter | float | None = None,
-    **kwargs: Any,
-) -> Client:
-    """Log in and return a :class:`Client`.
-
-    Args:
-        grant: ``"client_credentials"`` (private key, partner host), ``"password"``,
-            ``"authorization_code"`` or ``"refresh_token"`` (public key).
-        client_id, client_secret: the API key and its secret.
-        username, password: for the password grant.
-        scope: scopes to ask for (``["manage_videos"]``...).
-        endpoints: where to log in (default: the real API; ``sandbox.endpoints`` for a sandbox).
-        token_store: where to keep tokens between sessions (default: memory only).
-        timeout, retries, rate_limit: transport options (see :class:`Client`).
-        **kwargs: passed on to :func:`dmtools.auth.create_token_manager` (``code_flow``,
-            ``refresh_token``, ``leeway``...).
-
-    Example:
-        >>> client = connect("client_credentials", client_id=key, client_secret=secret,
-        ...                  scope=["read_videos"], endpoints=sb.endpoints)  # doctest: +SKIP
-    """
-    from dmtools.auth import create_token_manager
-    from dmtools.secrets import Secret
-
-    # Secrets held as Secret from here on, so tracebacks with locals show them masked.
-    client_secret = Secret.wrap(client_secret)
-    password = Secret.wrap(password)
-    options: dict[str, Any] = {
-        name: Secret.wrap(value) if name == "refresh_token" else value
-        for name, value in kwargs.items()
-    }
-    del kwargs
-    manager = create_token_manager(
-        grant,
-        client_id=client_id,
-        client_secret=client_secret,
-        username=username,
-        password=password,
-        scope=scope,
-        endpoints=endpoints,
-        token_store=token_store,
-        **options,
-    )
-    return Client(manager, timeout=timeout, retries=retries, rate_limit=rate_limit)

@@ -1,23 +1,41 @@
-"""One exception tree for everything dmtools raises.
+"""One exception tree for everything dmtools raises, and the warnings it gives.
 
 ::
 
     DailymotionError
     ├── InputError                bad user input caught before any request (also ValueError)
+    │   └── JournalError          a journal that belongs to another job, or is busy
     ├── InsecureTransportError    plain http to a non-loopback host (also ValueError)
     ├── TransportError            connection refused/reset, timeout, truncated body
+    ├── TokenStoreError           a token store that is unsafe or unusable
     └── APIError                  the API answered with an error
         ├── AuthenticationError   401, or a token-endpoint error
+        │   ├── LoginError        a login step failed on this side of the wire
+        │   │   ├── StateMismatch     callback without our ``state`` (or a stale/used one)
+        │   │   ├── AccessDenied      the user refused consent (``error=access_denied``)
+        │   │   ├── LoginTimeout      no callback reached the local listener in time
+        │   │   └── LoginCancelled    the local login was cancelled
         │   └── LoginRequired     invalid_grant: the session is gone, log in again
+        │       └── SessionExpired    no usable refresh token is left: log in again
         ├── PermissionDenied      403 (``missing_scope`` names the scope the route needs)
         ├── NotFound              404
         ├── ValidationError       400 invalid/missing parameter (``field`` names it)
         ├── RateLimited           429 (``retry_after`` seconds)
         └── ServerError           5xx (HTML error pages included)
 
+    DailymotionWarning (a UserWarning)
+    ├── LegacyGrantWarning        the password grant is legacy (RFC 9700 §2.4)
+    ├── ScopeChangedWarning       the token endpoint granted other scopes than requested
+    └── IncompleteLoadWarning     some videos of a load could not be reached (named)
+
 An :class:`APIError` keeps the HTTP status, the API error ``type``, its ``message`` and
 ``error_data``, plus the method and the path (never the query string, headers or body, so it
 can be printed or logged without leaking a secret).
+
+Reading an error answer is split in two: each API dialect reads its own error JSON into an
+:class:`ErrorBody` (:meth:`dmtools.dialects.Dialect.read_error`); this module reads what every
+dialect shares (the OAuth 2.0 error form of RFC 6749, ``WWW-Authenticate``, ``Retry-After``,
+HTML and empty bodies) and picks the class.
 
 Example:
     >>> try:
@@ -29,28 +47,40 @@ Example:
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
-from urllib.parse import urlsplit
+from typing import Any
 
 __all__ = [
     "APIError",
+    "AccessDenied",
     "AuthenticationError",
     "DailymotionError",
+    "DailymotionWarning",
+    "ErrorBody",
+    "IncompleteLoadWarning",
     "InputError",
     "InsecureTransportError",
+    "JournalError",
+    "LegacyGrantWarning",
+    "LoginCancelled",
+    "LoginError",
     "LoginRequired",
+    "LoginTimeout",
     "NotFound",
     "PermissionDenied",
     "Problem",
     "RateLimited",
+    "ScopeChangedWarning",
     "ServerError",
+    "SessionExpired",
+    "StateMismatch",
+    "TokenStoreError",
     "TransportError",
     "ValidationError",
+    "error_from_response",
     "parse_retry_after",
     "raise_for_error",
 ]
@@ -97,6 +127,11 @@ class InputError(DailymotionError, ValueError):
         super().__init__(text)
 
 
+class JournalError(InputError):
+    """The journal cannot be used for this job (another plan, account or API host, or
+    another process is running it)."""
+
+
 class InsecureTransportError(DailymotionError, ValueError):
     """A plain ``http://`` URL for a host that is not loopback."""
 
@@ -116,6 +151,10 @@ class TransportError(DailymotionError):
         self.method = method
         self.path = path
         self.sent = sent
+
+
+class TokenStoreError(DailymotionError):
+    """A token store refused to work (unsafe backend, file or location)."""
 
 
 class APIError(DailymotionError):
@@ -167,20 +206,47 @@ class AuthenticationError(APIError):
     """401 from the API, or an error from the token endpoint."""
 
 
+class LoginError(AuthenticationError):
+    """A login step failed before or without a token-endpoint error."""
+
+    def _text(self) -> str:
+        return self.message
+
+
+class StateMismatch(LoginError):
+    """The authorization response does not carry the ``state`` of a login in progress."""
+
+
+class AccessDenied(LoginError):
+    """The user refused to grant access on the consent page."""
+
+
+class LoginTimeout(LoginError):
+    """The local callback listener got no authorization response in time."""
+
+
+class LoginCancelled(LoginError):
+    """The local login was cancelled before a response arrived."""
+
+
 class LoginRequired(AuthenticationError):
     """The refresh token or the credentials are no longer accepted: log in again."""
 
 
-class PermissionDenied(APIError):
-    """403: the token lacks a scope (``missing_scope``) or the resource is not yours."""
+class SessionExpired(LoginRequired):
+    """The access token expired and nothing is left to renew it with: log in again."""
 
-    @property
-    def missing_scope(self) -> str | None:
-        scope = self.error_data.get("scope")
-        if scope:
-            return str(scope)
-        found = re.search(r"scope required: ([\w ,]+)", self.message or "")
-        return found.group(1).strip() if found else None
+    def _text(self) -> str:
+        return self.message
+
+
+class PermissionDenied(APIError):
+    """403: the token lacks a scope (``missing_scope``, when the API names it) or the
+    resource is not yours."""
+
+    def __init__(self, message: str, *, missing_scope: str | None = None, **kwargs: Any) -> None:
+        self.missing_scope = missing_scope
+        super().__init__(message, **kwargs)
 
 
 class NotFound(APIError):
@@ -190,10 +256,9 @@ class NotFound(APIError):
 class ValidationError(APIError):
     """400: a parameter was invalid or missing; ``field`` names it when the API does."""
 
-    @property
-    def field(self) -> str | None:
-        param = self.error_data.get("param") or self.error_data.get("field")
-        return str(param) if param else None
+    def __init__(self, message: str, *, field: str | None = None, **kwargs: Any) -> None:
+        self.field = field
+        super().__init__(message, **kwargs)
 
 
 class RateLimited(APIError):
@@ -208,23 +273,50 @@ class ServerError(APIError):
     """5xx from the API (including HTML error pages)."""
 
 
-class _ResponseLike(Protocol):
-    @property
-    def status_code(self) -> int: ...
-
-    @property
-    def headers(self) -> Mapping[str, str]: ...
-
-    @property
-    def content(self) -> bytes: ...
-
-    @property
-    def request(self) -> Any: ...
+class DailymotionWarning(UserWarning):
+    """Root of the warnings dmtools gives (filter them all with this class)."""
 
 
-_WWW_AUTH = re.compile(r'error="(?P<error>[^"]*)"(?:,\s*error_description="(?P<desc>[^"]*)")?')
+class LegacyGrantWarning(DailymotionWarning):
+    """The password grant is legacy (RFC 9700 §2.4 says it must not be used)."""
 
-_OAUTH_LOGIN_REQUIRED = {"invalid_grant"}
+
+class ScopeChangedWarning(DailymotionWarning):
+    """The token endpoint granted other scopes than the ones requested."""
+
+
+class IncompleteLoadWarning(DailymotionWarning):
+    """Some videos could not be reached: more in one second than one query reaches, and no
+    filter splits them further (the message names the second and the count)."""
+
+
+# -- reading error answers ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ErrorBody:
+    """What an error answer says, as one API dialect reads it (or the OAuth 2.0 form).
+
+    Attributes:
+        type: the error type or code exactly as sent (``not_found``, ``INVALID_PARAMETER``...).
+        message: the human-readable message.
+        data: the details the API attached (``error_data``, ``details``...).
+        invalid_input: the API says a parameter was invalid or missing (a ValidationError).
+        param: the parameter it names.
+        scope: the scope the route needs (a 403 for a missing scope).
+    """
+
+    type: str | None = None
+    message: str = ""
+    data: Mapping[str, Any] = field(default_factory=dict)
+    invalid_input: bool = False
+    param: str | None = None
+    scope: str | None = None
+
+
+#: Reads a dialect's error JSON (status, decoded payload) into an ErrorBody; None: not one.
+BodyReader = Callable[[int, Any], "ErrorBody | None"]
+
 
 #: delay-seconds of RFC 9110: ASCII digits (a fraction is tolerated), not "inf", "1e9", "-5".
 _DELAY_SECONDS = re.compile(r"[0-9]{1,12}(?:\.[0-9]+)?")
@@ -251,105 +343,21 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, when.timestamp() - current)
 
 
-def _payload(response: _ResponseLike) -> Any:
-    try:
-        return json.loads(response.content.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError, AttributeError):
-        return None
-
-
-def _request_line(response: _ResponseLike) -> tuple[str, str]:
-    request = getattr(response, "request", None)
-    method = str(getattr(request, "method", "") or "")
-    url = str(getattr(request, "url", "") or "")
-    return method, urlsplit(url).path if url else ""
-
-
-def _class_for(status: int, error_type: str | None) -> type[APIError]:
-    if error_type in _OAUTH_LOGIN_REQUIRED:
-        return LoginRequired
-    if status == 401 or error_type in {"invalid_token", "invalid_client", "unauthorized_client"}:
-        return AuthenticationError
-    if status == 403:
-        return PermissionDenied
-    if status == 404:
-        return NotFound
-    if status == 429:
-        return RateLimited
-    if status >= 500:
-        return ServerError
-    if status == 400 and error_type in {"invalid_parameter", "missing_required_parameter"}:
-        return ValidationError
-    if error_type in {
-        "invalid_request",
-        "unsupported_grant_type",
-        "invalid_scope",
-        "access_denied",
-    }:
-        return AuthenticationError
-    return APIError
-
-
-def error_from_response(response: _ResponseLike) -> APIError | None:
+def error_from_response(response: Any, *, read_body: BodyReader | None = None) -> APIError | None:
     """The :class:`APIError` a response stands for, or None if it is a success.
 
-    Reads the API's error JSON (``{"error": {...}}``), the OAuth form
-    (``{"error": "...", "error_description": "..."}``, also with HTTP 200), the
-    ``WWW-Authenticate`` header, and tolerates HTML or empty bodies.
+    See :func:`dmtools._answers.error_from_response` (where answers are read).
     """
-    status = int(response.status_code)
-    body = _payload(response)
-    method, path = _request_line(response)
-    error_type: str | None = None
-    message = ""
-    data: dict[str, Any] = {}
-    if isinstance(body, dict) and "error" in body:
-        err = body["error"]
-        if isinstance(err, dict):
-            error_type = err.get("type") if isinstance(err.get("type"), str) else None
-            message = str(err.get("message") or "")
-            if isinstance(err.get("error_data"), dict):
-                data = dict(err["error_data"])
-        else:
-            error_type = str(err)
-            message = str(body.get("error_description") or err)
-    elif status < 400:
-        return None
-    header = response.headers.get("WWW-Authenticate", "") if response.headers else ""
-    found = _WWW_AUTH.search(header or "")
-    if found:
-        error_type = error_type or found.group("error")
-        message = message or (found.group("desc") or "")
-    if not message:
-        message = _status_text(status, response)
-    if status < 400:
-        status = 400  # an OAuth error delivered with 200
-    cls = _class_for(status, error_type)
-    kwargs: dict[str, Any] = {
-        "status": status,
-        "type": error_type,
-        "error_data": data,
-        "method": method,
-        "path": path,
-    }
-    if cls is RateLimited:
-        return RateLimited(
-            message,
-            retry_after=parse_retry_after(response.headers.get("Retry-After")),
-            **kwargs,
-        )
-    return cls(message, **kwargs)
+    from dmtools._answers import error_from_response as read
+
+    return read(response, read_body=read_body)
 
 
-def _status_text(status: int, response: _ResponseLike) -> str:
-    content_type = response.headers.get("Content-Type", "") if response.headers else ""
-    if "html" in content_type.lower():
-        return f"the server answered {status} with an HTML page"
-    return f"the server answered {status}"
+def raise_for_error(response: Any, *, read_body: BodyReader | None = None) -> None:
+    """Raise the :class:`APIError` matching an error response; do nothing on success.
 
-
-def raise_for_error(response: _ResponseLike) -> None:
-    """Raise the :class:`APIError` matching an error response; do nothing on success."""
-    error = error_from_response(response)
+    ``read_body`` is the dialect's reader of its error JSON (see :func:`error_from_response`).
+    """
+    error = error_from_response(response, read_body=read_body)
     if error is not None:
         raise error

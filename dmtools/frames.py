@@ -51,7 +51,7 @@ from dmtools.cells import (
     value_kind,
 )
 from dmtools.errors import InputError, Problem
-from dmtools.schema import VIDEO_FIELDS, Field
+from dmtools.schema import BY_COLUMN, VIDEO_FIELDS, Field, resolve_fields
 
 if TYPE_CHECKING:
     from dmtools.fileio import (
@@ -97,49 +97,10 @@ STRING_DTYPE = pd.StringDtype("pyarrow")
 #: Dtype of date columns.
 TIMESTAMP_DTYPE = pd.DatetimeTZDtype("ns", "UTC")
 
-_BY_COLUMN: dict[str, Field] = {f.column: f for f in VIDEO_FIELDS.values()}
 _ORDERED_CHOICES: dict[str, tuple[str, ...]] = {
     "channel": schema.CATEGORIES,
     "status": schema.STATUSES,
 }
-
-
-def resolve_fields(fields: str | Iterable[str] | None = None) -> list[str]:
-    """The video field names a request or a frame uses, in schema order, ``id`` first.
-
-    Args:
-        fields: None for :data:`~dmtools.schema.DEFAULT_VIDEO_FIELDS`, ``"all"`` for every
-            known field, or names (field names or column names, a list or one comma-separated
-            string). ``id`` is always included.
-
-    Raises:
-        InputError: naming every unknown field.
-
-    Example:
-        >>> resolve_fields(["title", "owner_screenname"])
-        ['id', 'title', 'owner.screenname']
-    """
-    if fields is None:
-        return list(schema.DEFAULT_VIDEO_FIELDS)
-    if isinstance(fields, str):
-        if fields.strip() == "all":
-            return list(VIDEO_FIELDS)
-        fields = [part for part in fields.split(",") if part.strip()]
-    wanted: set[str] = {"id"}
-    unknown: list[str] = []
-    for raw in fields:
-        name = str(raw).strip()
-        spec = VIDEO_FIELDS.get(name) or _BY_COLUMN.get(name)
-        if spec is None:
-            unknown.append(name)
-        else:
-            wanted.add(spec.name)
-    if unknown:
-        raise InputError(
-            f"unknown video field(s): {', '.join(map(repr, unknown))}",
-            [Problem(None, name, "unknown video field") for name in unknown],
-        )
-    return [name for name in VIDEO_FIELDS if name in wanted]
 
 
 def _category_dtype(spec: Field, extra: Iterable[str] = ()) -> pd.CategoricalDtype:
@@ -433,7 +394,7 @@ def conform(df: pd.DataFrame) -> pd.DataFrame:
     specs: list[Field] = []
     for column in df.columns:
         spec = VIDEO_FIELDS.get(column) if isinstance(column, str) else None
-        spec = spec or (_BY_COLUMN.get(column) if isinstance(column, str) else None)
+        spec = spec or (BY_COLUMN.get(column) if isinstance(column, str) else None)
         if spec is None or spec.name == "id":
             problems.append(Problem(None, str(column), "unknown video field"))
         elif spec in specs:

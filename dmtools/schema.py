@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from dmtools.errors import InputError, Problem
+
 __all__ = [
     "CATEGORIES",
     "DEFAULT_VIDEO_FIELDS",
@@ -28,13 +30,17 @@ __all__ = [
     "FieldLimits",
     "MAX_LIMIT",
     "MAX_PAGE",
+    "SECONDS_RANGE",
     "SORTS",
     "STATUSES",
     "USER_FIELDS",
     "VIDEO_FIELDS",
     "VIDEO_FILTERS",
+    "BY_COLUMN",
     "check_value",
+    "field_for",
     "parse_bool",
+    "resolve_fields",
     "unknown_fields",
 ]
 
@@ -43,24 +49,9 @@ Kind = Literal[
 ]
 
 #: The 17 video categories (``channel`` values) of the create/edit references.
-CATEGORIES: tuple[str, ...] = (
-    "animals",
-    "auto",
-    "creation",
-    "fun",
-    "kids",
-    "lifestyle",
-    "music",
-    "news",
-    "people",
-    "school",
-    "shortfilms",
-    "sport",
-    "tech",
-    "travel",
-    "tv",
-    "videogames",
-    "webcam",
+CATEGORIES: tuple[str, ...] = tuple(
+    "animals auto creation fun kids lifestyle music news people "
+    "school shortfilms sport tech travel tv videogames webcam".split()
 )
 
 CATEGORY_LABELS: dict[str, str] = {
@@ -84,14 +75,8 @@ CATEGORY_LABELS: dict[str, str] = {
 }
 
 #: Video status values.
-STATUSES: tuple[str, ...] = (
-    "waiting",
-    "processing",
-    "ready",
-    "published",
-    "rejected",
-    "deleted",
-    "encoding_error",
+STATUSES: tuple[str, ...] = tuple(
+    "waiting processing ready published rejected deleted encoding_error".split()
 )
 
 #: ISO 639-1 language codes accepted for ``language``.
@@ -105,19 +90,9 @@ LANGUAGES: frozenset[str] = frozenset(
 )
 
 #: Sort orders of video lists.
-SORTS: tuple[str, ...] = (
-    "recent",
-    "old",
-    "visited",
-    "visited-hour",
-    "visited-today",
-    "visited-week",
-    "visited-month",
-    "relevance",
-    "random",
-    "trending",
-    "least-visited",
-    "id-asc",
+SORTS: tuple[str, ...] = tuple(
+    "recent old visited visited-hour visited-today visited-week visited-month relevance "
+    "random trending least-visited id-asc".split()
 )
 
 #: Paging rules: ``limit`` at most 100, ``page`` at most 100, and at most 1,000 results
@@ -125,6 +100,8 @@ SORTS: tuple[str, ...] = (
 MAX_LIMIT = 100
 MAX_PAGE = 100
 LIST_CEILING = 1000
+#: Unix seconds a date may hold (what ``datetime64[ns]`` columns can hold).
+SECONDS_RANGE = (-9_223_372_036, 9_223_372_036)
 
 
 @dataclass(frozen=True)
@@ -231,6 +208,54 @@ VIDEO_FIELDS: dict[str, Field] = dict(
 DEFAULT_VIDEO_FIELDS: tuple[str, ...] = tuple(n for n, f in VIDEO_FIELDS.items() if f.default)
 EDITABLE_VIDEO_FIELDS: tuple[str, ...] = tuple(n for n, f in VIDEO_FIELDS.items() if f.editable)
 
+#: Video fields by frame column name (``owner_screenname`` -> the ``owner.screenname`` field).
+BY_COLUMN: dict[str, Field] = {f.column: f for f in VIDEO_FIELDS.values()}
+
+
+def field_for(name: str) -> Field:
+    """The video :class:`Field` for a field name or a column name.
+
+    Raises:
+        InputError: the name is not a video field.
+    """
+    spec = VIDEO_FIELDS.get(name) or BY_COLUMN.get(name)
+    if spec is None:
+        raise InputError(f"unknown video field {name!r}", [Problem(None, name, "unknown field")])
+    return spec
+
+
+def resolve_fields(fields: str | Iterable[str] | None = None) -> list[str]:
+    """The video field names a request or a frame uses, in schema order, ``id`` first.
+
+    Args:
+        fields: None for :data:`DEFAULT_VIDEO_FIELDS`, ``"all"`` for every known field, or
+            names (field names or column names, a list or one comma-separated string).
+            ``id`` is always included.
+
+    Raises:
+        InputError: naming every unknown field.
+
+    Example:
+        >>> resolve_fields(["title", "owner_screenname"])
+        ['id', 'title', 'owner.screenname']
+    """
+    if fields is None:
+        return list(DEFAULT_VIDEO_FIELDS)
+    if isinstance(fields, str):
+        if fields.strip() == "all":
+            return list(VIDEO_FIELDS)
+        fields = [part for part in fields.split(",") if part.strip()]
+    names = [str(raw).strip() for raw in fields]
+    unknown = [name for name in names if name not in VIDEO_FIELDS and name not in BY_COLUMN]
+    if unknown:
+        raise InputError(
+            f"unknown video field(s): {', '.join(map(repr, unknown))}",
+            [Problem(None, name, "unknown video field") for name in unknown],
+        )
+    wanted = {"id", *(field_for(name).name for name in names)}
+    return [name for name in VIDEO_FIELDS if name in wanted]
+
+
 #: The user fields dmtools knows.
 USER_FIELDS: dict[str, Field] = dict(
     [
@@ -278,19 +303,8 @@ VIDEO_FILTERS: dict[str, Kind] = {
 
 #: Values accepted in ``flags``.
 FLAGS: frozenset[str] = frozenset(
-    {
-        "private",
-        "unpublished",
-        "is_created_for_kids",
-        "explicit",
-        "password_protected",
-        "featured",
-        "hd",
-        "live",
-        "no_live",
-        "verified",
-        "partner",
-    }
+    "private unpublished is_created_for_kids explicit password_protected featured hd live "
+    "no_live verified partner".split()
 )
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -55,7 +55,7 @@ def api() -> Iterator[FakeAPI]:
 def make(manager: FakeManager, **kw: Any) -> Client:
     clock = FakeClock()
     client = Client.from_token_manager(manager, sleep=clock.sleep, clock=clock, **kw)
-    client.transport._rng = random.Random(1)
+    client.transport.retrier.rng = random.Random(1)
     return client
 
 

@@ -1,4 +1,7 @@
-"""Error payloads of every shape the API (and the sandbox) sends map to the right exception."""
+"""Error payloads of every shape the API (and the sandbox) sends map to the right exception.
+
+The API's error JSON is read by its dialect (here the legacy one); the OAuth form,
+``WWW-Authenticate``, ``Retry-After`` and HTML pages are read the same for every dialect."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import pytest
 import requests
 
 from dmtools import errors
+from dmtools.dialects.legacy import LEGACY
 
 
 def _response(
@@ -25,6 +29,10 @@ def _response(
     response.headers.update(headers or {"Content-Type": "application/json"})
     response.request = requests.Request("GET", url).prepare()
     return response
+
+
+def raise_for_error(response: requests.Response) -> None:
+    errors.raise_for_error(response, read_body=LEGACY.read_error)
 
 
 def _api_error(status: int, type_: str, message: str, data: dict | None = None) -> dict:
@@ -47,7 +55,7 @@ def test_not_found_keeps_status_type_message_and_data_but_not_the_query() -> Non
         {"object_id": "x1", "param": "id"},
     )
     with pytest.raises(errors.NotFound) as info:
-        errors.raise_for_error(_response(404, body))
+        raise_for_error(_response(404, body))
     exc = info.value
     assert (exc.status, exc.type, exc.error_data["object_id"]) == (404, "not_found", "x1")
     assert exc.path == "/video/x1" and exc.method == "GET"
@@ -57,7 +65,7 @@ def test_not_found_keeps_status_type_message_and_data_but_not_the_query() -> Non
 def test_validation_error_names_the_field() -> None:
     body = _api_error(400, "invalid_parameter", "title too long", {"param": "title"})
     with pytest.raises(errors.ValidationError) as info:
-        errors.raise_for_error(_response(400, body))
+        raise_for_error(_response(400, body))
     assert info.value.field == "title"
 
 
@@ -68,7 +76,7 @@ def test_permission_denied_names_the_missing_scope() -> None:
         "Unsufficient scope for `POST /user/x1/videos', scope required: manage_videos",
     )
     with pytest.raises(errors.PermissionDenied) as info:
-        errors.raise_for_error(_response(403, body))
+        raise_for_error(_response(403, body))
     assert info.value.missing_scope == "manage_videos"
 
 
@@ -76,7 +84,7 @@ def test_expired_token_is_read_from_www_authenticate() -> None:
     header = 'Bearer error="invalid_token", error_description="The access token has expired."'
     response = _response(401, None, raw=b"", headers={"WWW-Authenticate": header})
     with pytest.raises(errors.AuthenticationError) as info:
-        errors.raise_for_error(response)
+        raise_for_error(response)
     assert info.value.type == "invalid_token"
     assert info.value.message == "The access token has expired."
 
@@ -85,7 +93,7 @@ def test_expired_token_is_read_from_www_authenticate() -> None:
 def test_oauth_invalid_grant_means_login_required_even_with_http_200(status: int) -> None:
     body = {"error": "invalid_grant", "error_description": "Invalid refresh token."}
     with pytest.raises(errors.LoginRequired) as info:
-        errors.raise_for_error(_response(status, body))
+        raise_for_error(_response(status, body))
     assert info.value.message == "Invalid refresh token."
     assert isinstance(info.value, errors.AuthenticationError)
 
@@ -96,7 +104,7 @@ def test_rate_limited_reads_retry_after_seconds() -> None:
         429, body, headers={"Retry-After": "7", "Content-Type": "application/json"}
     )
     with pytest.raises(errors.RateLimited) as info:
-        errors.raise_for_error(response)
+        raise_for_error(response)
     assert info.value.retry_after == 7.0
 
 
@@ -108,12 +116,12 @@ def test_html_error_page_becomes_a_server_error_with_a_readable_message() -> Non
         headers={"Content-Type": "text/html"},
     )
     with pytest.raises(errors.ServerError) as info:
-        errors.raise_for_error(response)
+        raise_for_error(response)
     assert "HTML" in info.value.message and info.value.status == 502
 
 
 def test_success_raises_nothing() -> None:
-    errors.raise_for_error(_response(200, {"id": "x1"}))
+    raise_for_error(_response(200, {"id": "x1"}))
 
 
 def test_retry_after_parsing() -> None:

@@ -22,7 +22,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from dmtools._http import Backoff, RetryBudget, Transport, encode_value
+from dmtools._http import Backoff, RetryBudget, Transport
+from dmtools.dialects.legacy import encode_value
 from dmtools.errors import (
     APIError,
     AuthenticationError,

@@ -19,6 +19,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from dmtools import schema
+from dmtools.dialects import Call, Page
+from dmtools.dialects.legacy import LEGACY
 from dmtools.loader import IncompleteLoadWarning, load_records
 from dmtools.videos import VideoQuery
 
@@ -72,21 +74,16 @@ class ListAPI:
             "list": [dict(v) for v in rows[start : start + limit]],
         }
 
-    @property
-    def transport(self) -> ListAPI:
-        return self
+    #: The loader words its requests and reads its pages through the client's dialect.
+    dialect = LEGACY
 
-    def pages(
-        self, path: str, params: dict[str, str], *, limit: int = 100
-    ) -> Iterator[dict[str, Any]]:
-        """Like the client's paging generator: page after page while ``has_more``."""
-        page = 1
-        while True:
-            envelope = self.get(path, {**params, "page": str(page), "limit": str(limit)})
-            yield envelope
-            page += 1
-            if not envelope["has_more"] or page * limit > schema.LIST_CEILING:
-                return
+    def pages(self, path: str, params: dict[str, str], *, limit: int = 100) -> Iterator[Page]:
+        """Like the client's paging generator: the legacy dialect's pages, one by one."""
+        call: Call | None = LEGACY.first_page(path, params, size=limit)
+        while call is not None:
+            page = LEGACY.read_page(self.get(path, dict(call.params)), call)
+            yield page
+            call = page.next
 
 
 def make_videos(

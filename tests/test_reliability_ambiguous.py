@@ -25,6 +25,7 @@ from _reliability_support import last_seq, scaled_client, settled_requests
 
 import dmtools as dm
 from dmtools.bulk import plan_deletes, plan_edits
+from dmtools.dialects import Call
 from dmtools.sandbox import Sandbox
 
 HOLD = 2.0  # seconds: past the client's 0.5 s read timeout
@@ -74,16 +75,17 @@ def fresh_video(df: pd.DataFrame) -> str:
 
 def before_nth_get(client: dm.Client, path: str, n: int, action: Callable[[], object]) -> None:
     """Run ``action`` just before the client's ``n``-th GET of ``path``."""
-    real_get = client.get
+    real_send = client.send
     seen = Counter[str]()
 
-    def get(p: str, params: Any = None) -> Any:
-        seen[p] += 1
-        if p == path and seen[p] == n:
-            action()
-        return real_get(p, params)
+    def send(call: Call) -> Any:
+        if call.method == "GET":
+            seen[call.path] += 1
+            if call.path == path and seen[call.path] == n:
+                action()
+        return real_send(call)
 
-    client.get = get  # type: ignore[method-assign]
+    client.send = send  # type: ignore[method-assign]
 
 
 def video_requests(sb: Sandbox, since: int, client: dm.Client, vid: str) -> list[str]:

@@ -25,6 +25,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from dmtools import errors
+from dmtools.dialects.legacy import LEGACY
 from dmtools.sandbox.faults import FaultController, FaultMiddleware
 
 TIMEOUT = 5.0
@@ -145,7 +146,7 @@ def test_status_fault_answers_the_api_error_json_without_calling_the_app(served:
     assert entry["kind"] == "status" and entry["status"] == 503 and entry["after_commit"] is False
     assert (entry["method"], entry["path"], entry["retry_after"]) == ("POST", "/video/x1", "2")
     assert before + 2 <= entry["not_before"] <= time.time() + 2
-    exc = errors.error_from_response(response)
+    exc = errors.error_from_response(response, read_body=LEGACY.read_error)
     assert isinstance(exc, errors.ServerError) and exc.status == 503
 
 
@@ -164,13 +165,15 @@ def test_status_fault_can_send_an_html_page_and_an_http_date_retry_after(served:
     [entry] = served.ctl.log()
     assert entry["retry_after"] == header and entry["not_before"] == int(entry["not_before"])
     assert entry["not_before"] >= entry["time"] + 3
-    assert isinstance(errors.error_from_response(response), errors.ServerError)
+    assert isinstance(
+        errors.error_from_response(response, read_body=LEGACY.read_error), errors.ServerError
+    )
 
 
 def test_429_fault_reads_as_rate_limit_exceeded(served: Served) -> None:
     served.ctl.configure(rules=[status_rule(status=429, retry_after=1)])
     response = served.request("GET", "/video/x1")
-    exc = errors.error_from_response(response)
+    exc = errors.error_from_response(response, read_body=LEGACY.read_error)
     assert isinstance(exc, errors.RateLimited)
     assert exc.type == "rate_limit_exceeded" and exc.retry_after == 1.0
 
@@ -394,7 +397,7 @@ def test_rate_limiter_allows_a_burst_then_answers_429_and_refills(served: Served
     assert len(served.recorder.calls) == 3
     response = served.request("POST", "/video/x8", data=b"a")
     assert response.status_code == 429 and response.headers["Retry-After"] == "1"
-    exc = errors.error_from_response(response)
+    exc = errors.error_from_response(response, read_body=LEGACY.read_error)
     assert isinstance(exc, errors.RateLimited) and exc.type == "rate_limit_exceeded"
     assert len(served.recorder.calls) == 3
     time.sleep(0.2)  # the behaviour under test: 20 tokens/s refill

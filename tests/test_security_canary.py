@@ -84,9 +84,9 @@ def needles(sb: Sandbox, values: set[str]) -> dict[str, str]:
 
 #: Frames known to keep a plain secret in a local variable, shown by tracebacks with locals:
 #: ``dm.connect`` (its ``client_secret``, ``password`` and ``**kwargs`` arguments) and
-#: ``Transport.request`` (the access token in ``token``). The scans below skip them;
+#: ``Transport.send`` (the access token in ``token``). The scans below skip them;
 #: ``test_connect_and_transport_frames_hold_no_plain_secret`` pins them until they are fixed.
-KNOWN_LEAKY_FRAMES = frozenset({("dmtools/client.py", "connect"), ("dmtools/_http.py", "request")})
+KNOWN_LEAKY_FRAMES = frozenset({("dmtools/_connect.py", "connect"), ("dmtools/_http.py", "send")})
 
 
 def _hidden(filename: str, function: str, known: bool) -> bool:

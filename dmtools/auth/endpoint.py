@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import requests
 
 from dmtools.config import Endpoints, is_loopback_url, require_secure_url
+from dmtools.dialects.legacy import LEGACY
 from dmtools.errors import (
     APIError,
     AuthenticationError,
@@ -300,7 +301,7 @@ class TokenEndpoint:
                 method="POST",
                 path=path,
             )
-        error = error_from_response(response)
+        error = error_from_response(response, read_body=LEGACY.read_error)
         if error is None:
             return
         error.method, error.path = "POST", path

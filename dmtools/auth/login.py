@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 import requests
 
 from dmtools.config import Endpoints
-from dmtools.errors import InputError, LoginRequired
+from dmtools.errors import InputError, LegacyGrantWarning, LoginRequired
 from dmtools.secrets import Secret
 
 from .codeflow import AuthorizationCodeFlow
@@ -23,10 +23,6 @@ from .token import GRANTS, Token, normalize_scope
 __all__ = ["LegacyGrantWarning", "create_token_manager"]
 
 log = logging.getLogger("dmtools.auth")
-
-
-class LegacyGrantWarning(UserWarning):
-    """The password grant is legacy (RFC 9700 §2.4 says it must not be used)."""
 
 
 def _subject(grant: str, username: str | None) -> str:

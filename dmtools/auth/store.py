@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from dmtools.config import Endpoints
-from dmtools.errors import DailymotionError, InputError
+from dmtools.errors import InputError, TokenStoreError
 
 from .token import Token
 
@@ -34,10 +34,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("dmtools.auth")
-
-
-class TokenStoreError(DailymotionError):
-    """A token store refused to work (unsafe backend, file or location)."""
 
 
 def token_key(endpoints: Endpoints, client_id: str, subject: str) -> str:

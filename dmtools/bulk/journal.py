@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from dmtools.errors import InputError, Problem
+from dmtools.errors import JournalError, Problem
 
 __all__ = ["FINAL", "IN_DOUBT", "Journal", "JournalError", "JournalRow"]
 
@@ -61,11 +61,6 @@ CREATE TABLE IF NOT EXISTS ops (
     updated REAL
 );
 """
-
-
-class JournalError(InputError):
-    """The journal cannot be used for this job (another plan, account or API host, or
-    another process is running it)."""
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ def is_fatal(exc: BaseException) -> bool:
 
 def service_down(client: Client, exc: BaseException) -> bool:
     """The API keeps failing and the transport's retry budget is spent: stop sending."""
-    budget = getattr(getattr(client, "transport", None), "budget", None)
+    budget = getattr(client, "budget", None)
     if budget is None or not budget.exhausted:
         return False
     if isinstance(exc, TransportError):

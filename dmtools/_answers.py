@@ -1,0 +1,142 @@
+"""Reading an error answer into the :mod:`dmtools.errors` tree (for every dialect).
+
+Each API dialect reads its own error JSON (:meth:`dmtools.dialects.Dialect.read_error`, passed
+here as ``read_body``); this module reads what every dialect shares: the OAuth 2.0 error form
+of RFC 6749 (which token endpoints answer, sometimes with HTTP 200), the ``WWW-Authenticate``
+header, ``Retry-After``, HTML or empty bodies; then one small table picks the class.
+
+Example:
+    >>> error_from_response(response, read_body=dialect.read_error)   # doctest: +SKIP
+    NotFound('HTTP 404 not_found: ... (GET /video/xnotfound)')
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from dmtools.errors import (
+    APIError,
+    AuthenticationError,
+    BodyReader,
+    ErrorBody,
+    LoginRequired,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ServerError,
+    ValidationError,
+    parse_retry_after,
+)
+
+__all__ = ["error_from_response", "read_oauth_error"]
+
+
+class _ResponseLike(Protocol):
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+    @property
+    def request(self) -> Any: ...
+
+
+_WWW_AUTH = re.compile(r'error="(?P<error>[^"]*)"(?:,\s*error_description="(?P<desc>[^"]*)")?')
+_TOKEN_REFUSED = {"invalid_token", "invalid_client", "unauthorized_client"}
+_OAUTH_REFUSED = {"invalid_request", "unsupported_grant_type", "invalid_scope", "access_denied"}
+
+
+def _payload(response: _ResponseLike) -> Any:
+    try:
+        return json.loads(response.content.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        return None
+
+
+def _request_line(response: _ResponseLike) -> tuple[str, str]:
+    request = getattr(response, "request", None)
+    method = str(getattr(request, "method", "") or "")
+    url = str(getattr(request, "url", "") or "")
+    return method, urlsplit(url).path if url else ""
+
+
+def read_oauth_error(status: int, payload: Any) -> ErrorBody | None:
+    """The OAuth 2.0 error form of RFC 6749 (``{"error": "...", "error_description": ...}``),
+    which every dialect's token endpoint answers with (sometimes with HTTP 200)."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("error"), str):
+        return None
+    error = payload["error"]
+    return ErrorBody(type=error, message=str(payload.get("error_description") or error))
+
+
+def _class_for(status: int, error_type: str | None, invalid_input: bool) -> type[APIError]:
+    if error_type == "invalid_grant":
+        return LoginRequired
+    if status == 401 or error_type in _TOKEN_REFUSED:
+        return AuthenticationError
+    if status == 403:
+        return PermissionDenied
+    if status == 404:
+        return NotFound
+    if status == 429:
+        return RateLimited
+    if status >= 500:
+        return ServerError
+    if invalid_input:
+        return ValidationError
+    if error_type in _OAUTH_REFUSED:
+        return AuthenticationError
+    return APIError
+
+
+def error_from_response(
+    response: _ResponseLike, *, read_body: BodyReader | None = None
+) -> APIError | None:
+    """The :class:`APIError` a response stands for, or None if it is a success.
+
+    Args:
+        response: the answer (a ``requests.Response`` or alike).
+        read_body: the dialect's reader of its error JSON
+            (:meth:`dmtools.dialects.Dialect.read_error`); without it only the shared forms
+            are read: the OAuth error form (also with HTTP 200), ``WWW-Authenticate``, HTML
+            or empty bodies.
+    """
+    status = int(response.status_code)
+    payload = _payload(response)
+    body = (read_body(status, payload) if read_body else None) or read_oauth_error(status, payload)
+    if body is None:
+        if status < 400:
+            return None
+        body = ErrorBody()
+    header = response.headers.get("WWW-Authenticate", "") if response.headers else ""
+    found = _WWW_AUTH.search(header or "")
+    error_type, message = body.type, body.message
+    if found:
+        error_type = error_type or found.group("error")
+        message = message or (found.group("desc") or "")
+    status = max(status, 400)  # an OAuth error delivered with 200 is still an error
+    cls = _class_for(status, error_type, body.invalid_input)
+    kwargs: dict[str, Any] = {"status": status, "type": error_type, "error_data": body.data}
+    kwargs["method"], kwargs["path"] = _request_line(response)
+    if cls is RateLimited:
+        kwargs["retry_after"] = parse_retry_after(response.headers.get("Retry-After"))
+    elif cls is PermissionDenied:
+        kwargs["missing_scope"] = body.scope
+    elif cls is ValidationError:
+        kwargs["field"] = body.param
+    return cls(message or _status_text(status, response), **kwargs)
+
+
+def _status_text(status: int, response: _ResponseLike) -> str:
+    content_type = response.headers.get("Content-Type", "") if response.headers else ""
+    if "html" in content_type.lower():
+        return f"the server answered {status} with an HTML page"
+    return f"the server answered {status}"

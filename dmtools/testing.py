@@ -1,0 +1,133 @@
+"""Helpers for code that tests itself against a sandbox: a logged-in client in one line.
+
+:func:`connect_sandbox` logs in to a running :class:`dmtools.Sandbox` (or to any sandbox
+whose :class:`~dmtools.sandbox.sandbox.Credentials` you hold, e.g. from
+``dmtools sandbox --json``) with its demo keys and user, by any grant, including the
+authorization-code grant: it answers the sandbox's consent page itself, over HTTP, as the
+demo user would.
+
+Example:
+    >>> import dmtools as dm
+    >>> from dmtools.testing import connect_sandbox
+    >>> with dm.Sandbox(videos=20) as sb, connect_sandbox(sb) as client:
+    ...     len(dm.all_videos(client, fields=["id"]))
+    20
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from html import unescape
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
+
+from dmtools.config import Endpoints
+from dmtools.errors import InputError, LoginError
+from dmtools.secrets import Secret
+
+if TYPE_CHECKING:
+    from dmtools.auth import AuthorizationCodeFlow
+    from dmtools.client import Client
+    from dmtools.sandbox.sandbox import Credentials, DemoUser, PrivateKey, PublicKey, Sandbox
+
+__all__ = ["GRANTS", "connect_sandbox"]
+
+#: The grants :func:`connect_sandbox` logs in with.
+GRANTS = ("password", "client_credentials", "authorization_code")
+_HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
+
+
+def connect_sandbox(
+    sb: Sandbox | Credentials,
+    *,
+    grant: str = "password",
+    scope: Sequence[str] | str = ("manage_videos",),
+    **options: Any,
+) -> Client:
+    """A client logged in to a sandbox with its demo credentials.
+
+    Args:
+        sb: a running :class:`~dmtools.Sandbox`, or the ``Credentials`` of one.
+        grant: ``"password"`` (the demo user, public key), ``"client_credentials"`` (the
+            private key: every channel of the demo organisation) or ``"authorization_code"``
+            (the demo user through the consent page, answered over HTTP).
+        scope: scopes to ask for.
+        **options: passed to :func:`dmtools.connect` (``timeout``, ``retries``,
+            ``rate_limit``, ``token_store``, ``dialect``...).
+
+    Raises:
+        InputError: an unknown grant.
+        LoginError: the consent page did not send the user back with a code.
+
+    Example:
+        >>> client = connect_sandbox(sb, grant="client_credentials", scope="read_videos")  # doctest: +SKIP
+    """
+    from dmtools.client import connect
+
+    credentials = cast("Credentials", getattr(sb, "credentials", sb))
+    endpoints = Endpoints.sandbox(credentials.url)
+    scopes = [scope] if isinstance(scope, str) else list(scope)
+    public, user = credentials.public_key, credentials.user
+    key: PublicKey | PrivateKey = public
+    login: dict[str, Any]
+    if grant == "client_credentials":
+        key, login = credentials.private_key, {}
+    elif grant == "password":
+        login = {"username": user.username, "password": Secret(user.password)}
+    elif grant == "authorization_code":
+        login = {"code_flow": _consented(public, user, scopes, endpoints)}
+    else:
+        raise InputError(f"connect_sandbox does not log in with {grant!r}: use one of {GRANTS}")
+    return connect(
+        grant,
+        client_id=key.client_id,
+        client_secret=Secret(key.client_secret),
+        scope=scopes,
+        endpoints=endpoints,
+        **login,
+        **options,
+    )
+
+
+def _consented(
+    key: PublicKey, user: DemoUser, scopes: list[str], endpoints: Endpoints
+) -> AuthorizationCodeFlow:
+    """A completed authorization-code login: the consent page answered as ``user``."""
+    from dmtools.auth import AuthorizationCodeFlow
+
+    flow = AuthorizationCodeFlow(
+        key.client_id,
+        Secret(key.client_secret),
+        redirect_uri=key.redirect_uri,
+        scope=scopes,
+        endpoints=endpoints,
+    )
+    flow.complete(_consent(flow.authorization_url(), user.username, Secret(user.password)))
+    return flow
+
+
+def _consent(authorization_url: str, username: str, password: Secret) -> str:
+    """Allow access on the sandbox's consent page as ``username``; the redirected URL."""
+    import requests
+
+    parts = urlsplit(authorization_url)
+    with requests.Session() as browser:
+        browser.trust_env = False  # the sandbox is on loopback: no proxy
+        page = browser.get(authorization_url, timeout=10)
+        form = {unescape(k): unescape(v) for k, v in _HIDDEN.findall(page.text)}
+        form.update(username=username, password=password.reveal(), action="allow")
+        answer = browser.post(
+            f"{parts.scheme}://{parts.netloc}{parts.path}",
+            data=form,
+            allow_redirects=False,
+            timeout=10,
+        )
+    location = answer.headers.get("Location", "")
+    if answer.status_code != 302 or "code=" not in location:
+        raise LoginError(
+            f"the sandbox consent page answered {answer.status_code} without a code",
+            status=answer.status_code,
+            type="consent_failed",
+        )
+    return location
