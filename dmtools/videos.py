@@ -31,6 +31,7 @@ from urllib.parse import quote
 
 from dmtools import schema
 from dmtools.errors import InputError, Problem
+from dmtools.visibility import load_note, mark_partial
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -107,8 +108,10 @@ def _encode_filter(name: str, kind: str, value: Any) -> str:
         return format(number, "g")
     if not isinstance(value, str) or not value.strip():
         raise ValueError("expected non-empty text")
-    if kind == "category" and value not in schema.CATEGORIES:
-        raise ValueError(f"not a category (one of: {', '.join(schema.CATEGORIES)})")
+    if kind == "category":
+        value = schema.category_value(value)
+        if value not in schema.CATEGORIES:
+            raise ValueError(f"not a category; use one of: {schema.category_choices()}")
     if name == "sort" and value not in schema.SORTS:
         raise ValueError(f"not a sort order (one of: {', '.join(schema.SORTS)})")
     return value
@@ -374,6 +377,7 @@ def load_videos(
     fields: Iterable[str] | str | None = None,
     progress: bool = True,
     workers: int = 8,
+    tz: str | None = None,
     **filters: FilterValue,
 ) -> pd.DataFrame:
     """Every matching video as a DataFrame (index ``id``, dtypes from the schema).
@@ -388,12 +392,19 @@ def load_videos(
         fields: field names (default :data:`dmtools.schema.DEFAULT_VIDEO_FIELDS`).
         progress: show a progress bar (tqdm.auto: a widget in Jupyter, text in a terminal).
         workers: concurrent requests.
+        tz: time zone of the date columns (an IANA name such as ``"Europe/Paris"``; default
+            UTC). Reports group months and print dates in it.
         **filters: names of :data:`dmtools.schema.VIDEO_FILTERS` (``sort`` is not allowed:
             sort the frame instead). ``created_after``/``created_before`` keep
             ``created_after <= created_time < created_before``.
 
+    A frame that cannot hold private or unpublished videos (another account's channel, or a
+    login without the scope that reads them) is marked so, and reports built from it say
+    so (see :mod:`dmtools.visibility`).
+
     Raises:
-        InputError: unknown fields or filters, bad values (before any request).
+        InputError: unknown fields or filters, bad values, an unknown time zone (before any
+            request).
 
     Warns:
         dmtools.loader.IncompleteLoadWarning: when some videos cannot be reached (more in one
@@ -412,6 +423,7 @@ def load_videos(
         problems.append(_problem("sort", "load_videos returns every video; sort the frame instead"))
     if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 64:
         problems.append(_problem("workers", f"{workers!r}: expected 1 to 64"))
+    zone = _zone(tz, problems)  # checked with the rest, before any request
     query = build_query(
         client,
         owner=owner,
@@ -420,4 +432,22 @@ def load_videos(
         filters={k: v for k, v in filters.items() if k != "sort"},
     )
     records = loader.load_records(client, query, progress=progress, workers=workers)
-    return to_frame(records, fields=list(query.fields))
+    frame = to_frame(records, fields=list(query.fields))
+    if zone is not None:
+        import pandas as pd
+
+        for column in frame.columns:
+            if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
+                frame[column] = frame[column].dt.tz_convert(zone)
+    return mark_partial(frame, load_note(client, owner, frame))
+
+
+def _zone(tz: str | None, problems: list[Problem]) -> str | None:
+    """``tz`` checked as an IANA time zone name (a problem when unknown)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return None if tz is None else ZoneInfo(str(tz)).key
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        problems.append(_problem("tz", f"{tz!r} is not a time zone name (e.g. 'Europe/Paris')"))
+        return None

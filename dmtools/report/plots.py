@@ -58,6 +58,7 @@ def _metric(table: pd.DataFrame, metric: str) -> tuple[pd.Series, str]:
     return (values * 1000 if metric.endswith("_per_view") else values), label
 
 
+@P.marks_view
 def plot_uploads_per_month(
     df: pd.DataFrame, ax: Axes | None = None, *, title: str | None = None
 ) -> Axes:
@@ -94,6 +95,7 @@ def plot_uploads_per_month(
     return P.finish(ax, title, "", "Videos uploaded")
 
 
+@P.marks_view
 def plot_by_category(
     df: pd.DataFrame, ax: Axes | None = None, *, metric: str = "views", title: str | None = None
 ) -> Axes:
@@ -119,6 +121,7 @@ def plot_by_category(
     return P.finish(ax, title, label)
 
 
+@P.marks_view
 def plot_by_language(
     df: pd.DataFrame,
     ax: Axes | None = None,
@@ -149,6 +152,7 @@ def plot_by_language(
     return P.finish(ax, title, label)
 
 
+@P.marks_view
 def plot_engagement(
     df: pd.DataFrame,
     ax: Axes | None = None,
@@ -208,6 +212,7 @@ def plot_engagement(
     return P.finish(ax, title)
 
 
+@P.marks_view
 def plot_top_videos(
     df: pd.DataFrame,
     ax: Axes | None = None,
@@ -243,6 +248,7 @@ def plot_top_videos(
     return P.finish(ax, title, what)
 
 
+@P.marks_view
 def plot_duration_distribution(
     df: pd.DataFrame,
     ax: Axes | None = None,
@@ -272,6 +278,7 @@ def plot_duration_distribution(
     return P.finish(ax, title, "", "Videos")
 
 
+@P.marks_view
 def plot_views_distribution(
     df: pd.DataFrame, ax: Axes | None = None, *, title: str | None = None
 ) -> Axes:
@@ -296,6 +303,7 @@ def plot_views_distribution(
     return P.finish(ax, title, "Views", "Videos")
 
 
+@P.marks_view
 def plot_visibility(df: pd.DataFrame, ax: Axes | None = None, *, title: str | None = None) -> Axes:
     """Videos by visibility (public, private, unpublished, both).
 
@@ -307,6 +315,14 @@ def plot_visibility(df: pd.DataFrame, ax: Axes | None = None, *, title: str | No
     title = title or "Visibility"
     if table["videos"].sum() == 0:
         return P.no_data(ax, title)
+    if P.view_note(df):  # only public videos were visible: no share, no zero bars
+        P.barh(
+            ax,
+            ["public", "private or unpublished"],
+            [float(table.loc["public", "videos"]), float("nan")],
+            annotate=lambda v: "not visible to this login" if v != v else P.number(v),
+        )
+        return P.finish(ax, title, "Videos")
 
     def with_share(v: float) -> str:
         return f"{P.number(v)} ({v / len(df):.0%})"
@@ -316,6 +332,7 @@ def plot_visibility(df: pd.DataFrame, ax: Axes | None = None, *, title: str | No
     return P.finish(ax, title, "Videos")
 
 
+@P.marks_view
 def plot_top_tags(
     df: pd.DataFrame, ax: Axes | None = None, *, n: int = 15, title: str | None = None
 ) -> Axes:
@@ -333,6 +350,7 @@ def plot_top_tags(
     return P.finish(ax, title, "Videos")
 
 
+@P.marks_view
 def plot_health(
     df: pd.DataFrame,
     ax: Axes | None = None,
