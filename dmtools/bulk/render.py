@@ -56,7 +56,7 @@ def _table(
     out.append("</tr></thead><tbody>")
     for row in rows:
         cells = "".join(
-            f'<td class="{css}">{html.escape(text)}</td>'
+            f'<td class="{css}">{text}</td>'  # "old"/"new": diff HTML, escaped by textdiff
             if css
             else f"<td>{html.escape(text)}</td>"
             for css, text in row
@@ -64,25 +64,35 @@ def _table(
         out.append(f"<tr>{cells}</tr>")
     out.append("</tbody></table>")
     if total > len(rows):
-        out.append(f"<p>… and {total - len(rows)} more row(s); use .to_frame() to see all.</p>")
+        out.append(
+            f"<p>… and {total - len(rows)} more row(s): page through all of them in "
+            "dm.review_panel(plan, client), or see plan.to_frame().</p>"
+        )
     out += [f"<p>{html.escape(note)}</p>" for note in notes]
     return "".join(out)
 
 
-def _edit_rows(plan: EditPlan) -> tuple[list[list[tuple[str, str]]], int]:
+def _edit_rows(plan: EditPlan, *, as_html: bool = True) -> tuple[list[list[tuple[str, str]]], int]:
+    """One row per changed field; old and new show where they differ (word level)."""
+    from dmtools.bulk.textdiff import sides, to_html, to_text
+
     rows: list[list[tuple[str, str]]] = []
     total = 0
     for op in plan.ops:
         for name, (old, new) in op.changes.items():
             total += 1
             if len(rows) < MAX_ROWS:
+                left, right = sides(old, new)
+                tags = isinstance(old, list) and isinstance(new, list)
+                shown = to_html if as_html else to_text
+                a, b = shown(left, tags=tags), shown(right, tags=tags)
                 rows.append(
                     [
                         ("", op.video_id),
                         ("", show(plan.labels.get(op.video_id), 40)),
                         ("", name),
-                        ("old", show(old)),
-                        ("new", "clear" if is_cleared(new) else show(new)),
+                        ("old", a),
+                        ("new", "clear" if is_cleared(new) and not tags else b),
                     ]
                 )
     return rows, total
@@ -105,7 +115,7 @@ def plan_html(plan: EditPlan) -> str:
 
 
 def plan_text(plan: EditPlan) -> str:
-    rows, total = _edit_rows(plan)
+    rows, total = _edit_rows(plan, as_html=False)
     lines = [_caption(plan)]
     lines += [f"  {r[0][1]}  {r[2][1]}: {r[3][1]} → {r[4][1]}" for r in rows[:20]]
     if total > 20:

@@ -40,9 +40,8 @@ def keeps_view(function: F) -> F:
 
 def zone(df: pd.DataFrame, column: str) -> str:
     """The time zone of ``column`` (``UTC`` unless the frame was loaded with ``tz=``)."""
-    if column in df.columns and isinstance(df[column].dtype, pd.DatetimeTZDtype):
-        return str(df[column].dtype.tz)
-    return "UTC"
+    dtype = df[column].dtype if column in df.columns else None
+    return str(dtype.tz) if isinstance(dtype, pd.DatetimeTZDtype) else "UTC"
 
 
 def local_times(df: pd.DataFrame, column: str) -> pd.Series:

@@ -48,7 +48,7 @@ class ReportAxes(Axes):
     expression shows the chart)."""
 
     def _repr_png_(self) -> bytes | None:
-        figure = self.figure
+        figure: object = self.figure
         for _ in range(8):  # a SubFigure's parent, up to the root Figure
             if isinstance(figure, Figure):
                 return png_bytes(figure)

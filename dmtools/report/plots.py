@@ -319,7 +319,7 @@ def plot_visibility(df: pd.DataFrame, ax: Axes | None = None, *, title: str | No
         P.barh(
             ax,
             ["public", "private or unpublished"],
-            [float(table.loc["public", "videos"]), float("nan")],
+            [float(table["videos"].get("public", 0)), float("nan")],
             annotate=lambda v: "not visible to this login" if v != v else P.number(v),
         )
         return P.finish(ax, title, "Videos")
