@@ -212,7 +212,10 @@ class ReviewPanel(w.VBox):
         self.confirm.disabled = self.state not in ("review", "stopped")
         self.progress.layout.display = "none" if self.state in ("review", "cancelled") else ""
         if self.state == "review" and not plan.changes_present:
-            self._set_status("info", "Nothing to change: no video is selected.")
+            empty = "the plan is empty" if not self.plan.changes_present else "no video is selected"
+            self._set_status("info", f"Nothing to change: {empty}.")
+        elif self.state == "review" and "Nothing to change" in self.status.value:
+            self.status.value = ""
 
     def _unfinished(self) -> bool:
         state = self._job_state()
