@@ -62,7 +62,8 @@ def _retitle(df: pd.DataFrame, ids: list[str], suffix: str) -> pd.DataFrame:
 
 def _page_text(panel: ReviewPanel) -> str:
     table = panel.table
-    return "".join(c.value for c, r in zip(table.cells, table.rows) if r.layout.display != "none")
+    rows = zip(table.cells, table.rows, strict=True)
+    return "".join(cell.value for cell, row in rows if row.layout.display != "none")
 
 
 def _all_pages(panel: ReviewPanel) -> str:
@@ -161,9 +162,7 @@ def test_unticked_videos_are_not_applied_and_the_fingerprint_follows(
     assert panel.table.checks[0].disabled  # the selection of a job is fixed
 
 
-def test_stop_then_resume_completes_exactly(
-    sb: Sandbox, client: Client, df: pd.DataFrame
-) -> None:
+def test_stop_then_resume_completes_exactly(sb: Sandbox, client: Client, df: pd.DataFrame) -> None:
     ids = list(df.index[100:160])
     plan = dm.plan_edits(df, _retitle(df, ids, " (slow)"))
     panel = ReviewPanel(plan, client, check=False, workers=2)
@@ -363,9 +362,7 @@ def test_an_empty_plan_cannot_be_applied(client: Client, df: pd.DataFrame) -> No
     assert panel.apply_button.disabled and "the plan is empty" in panel.status.value
 
 
-def test_a_journal_of_another_plan_is_named_and_refused(
-    client: Client, df: pd.DataFrame
-) -> None:
+def test_a_journal_of_another_plan_is_named_and_refused(client: Client, df: pd.DataFrame) -> None:
     journal = Path("job.journal")
     first = ReviewPanel(
         dm.plan_edits(df, _retitle(df, [df.index[20]], " a")), client, journal=journal

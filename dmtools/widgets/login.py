@@ -9,16 +9,25 @@ stay in Python and the fields say ``(sandbox credentials)``.
 from __future__ import annotations
 
 import html
+import os
 import threading
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
 from dmtools.config import Endpoints
 from dmtools.errors import InputError
-from dmtools.notebook import ACCESS_LEVELS, GRANT_KIND, local_sandbox, login_summary, scopes_for
+from dmtools.notebook import (
+    ACCESS_LEVELS,
+    GRANT_KIND,
+    RunningSandbox,
+    env_sandbox,
+    local_sandbox,
+    login_summary,
+    scopes_for,
+)
 from dmtools.secrets import Secret
 
 from ._shared import error_text, status_html
@@ -32,6 +41,7 @@ __all__ = ["LoginPanel"]
 
 SANDBOX_PLACEHOLDER = "(sandbox credentials)"
 KEPT_PLACEHOLDER = "(entered: type again to change)"
+ENV_SECRETS = {"client_secret": "DMTOOLS_CLIENT_SECRET", "password": "DMTOOLS_PASSWORD"}
 GRANT_LABELS = {
     "client_credentials": "Client credentials",
     "authorization_code": "Authorization code (browser consent page)",
@@ -61,10 +71,19 @@ class LoginPanel(w.VBox):
 
     The resulting :class:`~dmtools.client.Client` is :attr:`client` (None until logged in).
 
+    The ``DMTOOLS_*`` settings are used: under ``dmtools lab`` (``DMTOOLS_SANDBOX_URL``
+    with the sandbox's keys) the sandbox box uses that sandbox instead of starting a second
+    one; otherwise ``DMTOOLS_CLIENT_ID``, ``DMTOOLS_USERNAME`` and ``DMTOOLS_GRANT`` fill the
+    form, and ``DMTOOLS_CLIENT_SECRET``/``DMTOOLS_PASSWORD`` are used when the secret fields
+    are left empty (they never enter the form).
+
     Args:
-        sandbox: the sandbox that "Use the local sandbox" logs in to (default: the one of
-            :func:`dmtools.notebook.local_sandbox`, started when the box is ticked).
-        endpoints: where to log in otherwise (default: the real API).
+        sandbox: the sandbox that "Use the sandbox" logs in to (default: the lab's sandbox
+            of the environment, else the one of :func:`dmtools.notebook.local_sandbox`,
+            started when the box is ticked).
+        endpoints: where to log in otherwise (default: ``DMTOOLS_SANDBOX_URL``, else the
+            real API).
+        environ: the variables to read (default ``os.environ``).
         access: the initial scope preset: ``read-only``, ``edit`` or ``delete``.
         use_sandbox: tick "Use the local sandbox" at once.
         timeout: seconds the local listener waits for the consent page's answer.
@@ -84,12 +103,17 @@ class LoginPanel(w.VBox):
         use_sandbox: bool = False,
         timeout: float = 600.0,
         on_login: Callable[[Client], Any] | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.client: Client | None = None
         self.error: BaseException | None = None
-        self._given_sandbox = sandbox
-        self._sandbox: Sandbox | None = None
-        self._endpoints = endpoints or Endpoints.dailymotion()
+        env = os.environ if environ is None else environ
+        self._env = env
+        self._lab = env_sandbox(env)
+        self._given_sandbox: Sandbox | RunningSandbox | None = sandbox or self._lab
+        self._sandbox: Sandbox | RunningSandbox | None = None
+        url = env.get("DMTOOLS_SANDBOX_URL")
+        self._endpoints = endpoints or (Endpoints.sandbox(url) if url else Endpoints.dailymotion())
         self._timeout = timeout
         self._callbacks: list[Callable[[Client], Any]] = [on_login] if on_login else []
         self._kept: dict[str, Secret] = {}
@@ -97,8 +121,9 @@ class LoginPanel(w.VBox):
         self._finished = threading.Event()
         self._setting_scopes = False
 
+        where = f"Use the sandbox of this lab ({self._lab.url})" if self._lab else None
         self.use_sandbox = w.Checkbox(
-            value=False, description="Use the local sandbox", indent=False
+            value=False, description=where or "Use the local sandbox", indent=False
         )
         self.key_kind = w.ToggleButtons(
             options=[("Public API key", "public"), ("Private API key", "private")],
@@ -163,6 +188,7 @@ class LoginPanel(w.VBox):
         self.login_button.on_click(self._on_login_click)
         self.logout_button.on_click(self._on_logout_click)
         self._on_kind()
+        self._fill_env()
         if use_sandbox:
             self.use_sandbox.value = True
 
@@ -253,16 +279,34 @@ class LoginPanel(w.VBox):
                 field.placeholder = ""
                 field.value = ""
             self.redirect_uri.placeholder = "(local listener on 127.0.0.1)"
+            self._fill_env()
             self._set_status("info", "Not logged in.")
+
+    def _fill_env(self) -> None:
+        """Fill the form from ``DMTOOLS_*`` (never a secret: those stay in the environment)."""
+        env = self._env
+        grant = env.get("DMTOOLS_GRANT") or (
+            "password" if env.get("DMTOOLS_USERNAME") else "client_credentials"
+        )
+        if not env.get("DMTOOLS_CLIENT_ID") or grant not in GRANT_KIND:
+            return
+        self.key_kind.value = GRANT_KIND[grant]
+        self.grant.value = grant
+        self.client_id.value = env["DMTOOLS_CLIENT_ID"]
+        self.username.value = env.get("DMTOOLS_USERNAME") or ""
+        self.redirect_uri.value = env.get("DMTOOLS_REDIRECT_URI") or ""
+        for name, field in (("client_secret", self.client_secret), ("password", self.password)):
+            if env.get(ENV_SECRETS[name]):
+                field.placeholder = f"(from {ENV_SECRETS[name]})"
 
     def _fill_sandbox(self) -> None:
         """Show the sandbox's key and user; its secrets stay in Python."""
         assert self._sandbox is not None
         creds = self._sandbox.credentials
         key = creds.private_key if self.key_kind.value == "private" else creds.public_key
-        self.client_id.value = key.client_id
+        self.client_id.value = key.client_id if key is not None else ""
         self.username.value = creds.user.username
-        self.redirect_uri.value = creds.public_key.redirect_uri
+        self.redirect_uri.value = creds.public_key.redirect_uri or ""
         for field in (self.client_secret, self.password):
             field.value = ""
             field.placeholder = SANDBOX_PLACEHOLDER
@@ -281,14 +325,15 @@ class LoginPanel(w.VBox):
     # -- collecting the form ----------------------------------------------------------------
 
     def _take(self, name: str, field: Any) -> Secret | None:
-        """The secret typed in ``field`` (or kept from an earlier attempt); empties the field."""
+        """The secret typed in ``field`` (or kept from an earlier attempt, or else the one of
+        the environment); empties the field."""
         typed = field.value
         field.value = ""
         if typed:
             self._kept[name] = Secret(typed)
             field.placeholder = KEPT_PLACEHOLDER
         del typed
-        return self._kept.get(name)
+        return self._kept.get(name) or Secret.wrap(self._env.get(ENV_SECRETS[name]) or None)
 
     def _forget_secrets(self) -> None:
         self._kept.clear()
@@ -308,6 +353,11 @@ class LoginPanel(w.VBox):
         if self._sandbox is not None:
             creds = self._sandbox.credentials
             key = creds.private_key if kind == "private" else creds.public_key
+            if key is None:
+                raise InputError(
+                    "this sandbox's private key is not in the environment "
+                    "(DMTOOLS_SANDBOX_PRIVATE_CLIENT_ID and _SECRET); use its public key"
+                )
             form = {
                 "grant": grant,
                 "client_id": key.client_id,
