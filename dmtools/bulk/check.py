@@ -98,7 +98,8 @@ class ServerCheck:
         if self.unread:
             parts.append(f"{len(self.unread)} could not be read")
         if not parts:
-            return f"Checked on the server: all {n} videos still need this change."
+            what = "still exist" if self.kind == "delete" else "still need this change"
+            return f"Checked on the server: all {n} videos {what}."
         verb = "to delete" if self.kind == "delete" else "to change"
         return "On the server now: " + "; ".join(parts) + f"; {len(self.pending)} {verb}."
 

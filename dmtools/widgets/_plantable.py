@@ -22,7 +22,7 @@ from dmtools.bulk.textdiff import sides, to_html
 __all__ = ["PAGE_ROWS", "PlanTable"]
 
 #: Videos shown per page.
-PAGE_ROWS = 15
+PAGE_ROWS = 10
 #: Sort orders: label -> (key, descending).
 SORTS: dict[str, tuple[str, bool]] = {
     "video id": ("id", False),
@@ -33,9 +33,9 @@ SORTS: dict[str, tuple[str, bool]] = {
     "oldest": ("created", False),
 }
 _SHOW = ("all videos", "included", "excluded")
-_EDIT_GRID = "grid-template-columns:17em 6em minmax(0,1fr) minmax(0,1fr)"
+_EDIT_GRID = "grid-template-columns:21em 5.5em minmax(0,1fr) minmax(0,1fr)"
 _DELETE_GRID = "grid-template-columns:minmax(0,1fr) 8em 9em"
-_CELL = "padding:3px 4px;overflow-wrap:anywhere;vertical-align:top"
+_CELL = "padding:2px 4px;overflow-wrap:anywhere;line-height:1.35"
 
 
 @dataclass(frozen=True)
@@ -150,6 +150,8 @@ class PlanTable(w.VBox):
             w.HBox([box, cell], layout=w.Layout(border_bottom="1px solid #eee", width="100%"))
             for box, cell in zip(self.checks, self.cells, strict=True)
         ]
+        for row in self.rows:
+            row.add_class("dmtools-plan-row")
         self.first, self.prev, self.next, self.last = (
             w.Button(icon=icon, tooltip=tip, layout=w.Layout(width="3em"))
             for icon, tip in (
@@ -168,10 +170,17 @@ class PlanTable(w.VBox):
                 self.header,
                 *self.rows,
                 w.HBox(
-                    [self.first, self.prev, self.where, self.next, self.last],
-                    layout=w.Layout(align_items="center"),
+                    [
+                        self.first,
+                        self.prev,
+                        self.where,
+                        self.next,
+                        self.last,
+                        self.exclude_shown,
+                        self.include_shown,
+                    ],
+                    layout=w.Layout(align_items="center", flex_flow="row wrap"),
                 ),
-                w.HBox([self.exclude_shown, self.include_shown]),
             ]
         )
         self.add_class("dmtools-plan-table")
@@ -315,13 +324,16 @@ class PlanTable(w.VBox):
 
     def _video_html(self, entry: Entry) -> str:
         title = html.escape(entry.title or "(no title)")
-        facts = [f"<code>{html.escape(entry.video_id)}</code>"]
+        facts = [html.escape(entry.video_id)]
         if not self._deleting:
             if entry.views is not None:
                 facts.append(f"{entry.views:,} views")
             if _when(entry.created):
-                facts.append(f"uploaded {_when(entry.created)}")
-        return f"<b>{title}</b><br><small>{' · '.join(facts)}</small>"
+                facts.append(_when(entry.created))
+        return (
+            f"<b>{title}</b><br>"
+            f'<span style="color:#666;font-size:85%;white-space:nowrap">{" · ".join(facts)}</span>'
+        )
 
     def _row_html(self, entry: Entry) -> str:
         off = entry.video_id in self.excluded

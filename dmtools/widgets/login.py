@@ -263,7 +263,7 @@ class LoginPanel(w.VBox):
             self._fill_sandbox()
             self._set_status(
                 "info",
-                f"Using the local sandbox at {self._sandbox.url}. Choose a "
+                f"Using the sandbox at {self._sandbox.url}. Choose a "
                 "kind of key and a grant, then log in.",
             )
         else:

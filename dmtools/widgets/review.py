@@ -144,6 +144,9 @@ class ReviewPanel(w.VBox):
         ]
         super().__init__(rows)
         self.add_class("dmtools-review-panel")
+        self.status.add_class("dmtools-review-status")
+        self.check_view.add_class("dmtools-review-check")
+        self.progress_text.add_class("dmtools-review-progress")
         self.confirm.observe(self._refresh, names="value")
         self.force.observe(self._refresh, names="value")
         self.apply_button.on_click(self._on_apply)
