@@ -368,6 +368,9 @@ def test_charts_and_the_report_show_as_pictures(lab: Lab, page: Any) -> None:
     cell = _nb(page).locator(".jp-CodeCell", has_text="report.plot_by_category(df)").first
     cell.scroll_into_view_if_needed()
     _shot(cell, "notebook_charts.png")
+    table = _nb(page).locator(".jp-CodeCell", has_text="report.key_figures(df)").first
+    table.scroll_into_view_if_needed()
+    _shot(table, "notebook_key_figures.png")
 
 
 def test_cancel_then_run_all_writes_nothing(lab: Lab, page: Any) -> None:
@@ -380,6 +383,9 @@ def test_cancel_then_run_all_writes_nothing(lab: Lab, page: Any) -> None:
     expect(panels).to_have_count(3)  # the plan, the tag clean-up, the CSV edits
     first = panels.first
     expect(first).to_contain_text("Checked on the server: all 5 videos still need this change")
+    plan_cell = _nb(page).locator(".jp-CodeCell", has_text="plan = dm.plan_edits(df, edited").first
+    plan_cell.scroll_into_view_if_needed()
+    _shot(plan_cell, "plan_table.png")
     expect(
         _nb(page).locator(".jp-OutputArea-output", has_text="Nothing applied yet: click Apply")
     ).to_be_visible()

@@ -18,11 +18,8 @@ CELL_CHARS = 60
 #: Rows shown in a rendered table; the rest are counted.
 MAX_ROWS = 200
 
-_STYLE = (
-    "<style>.dmtools-table td,.dmtools-table th{text-align:left;vertical-align:top;"
-    "padding:2px 8px}.dmtools-table .old{color:#a33}.dmtools-table .new{color:#272}"
-    "</style>"
-)
+#: Inline cell style: notebook front ends restyle tables, and some drop <style> blocks.
+_CELL = "text-align:left;vertical-align:top;padding:2px 8px"
 
 
 def show(value: Any, limit: int = CELL_CHARS) -> str:
@@ -48,17 +45,16 @@ def _table(
 ) -> str:
     """rows: cells as (css class, raw text); every text is escaped here."""
     out = [
-        _STYLE,
         '<table class="dmtools-table">',
         f"<caption style='text-align:left'>{html.escape(caption)}</caption><thead><tr>",
     ]
-    out += [f"<th>{html.escape(h)}</th>" for h in headers]
+    out += [f'<th style="{_CELL}">{html.escape(h)}</th>' for h in headers]
     out.append("</tr></thead><tbody>")
     for row in rows:
         cells = "".join(
-            f'<td class="{css}">{text}</td>'  # "old"/"new": diff HTML, escaped by textdiff
+            f'<td class="{css}" style="{_CELL}">{text}</td>'  # diff HTML, escaped by textdiff
             if css
-            else f"<td>{html.escape(text)}</td>"
+            else f'<td style="{_CELL}">{html.escape(text)}</td>'
             for css, text in row
         )
         out.append(f"<tr>{cells}</tr>")

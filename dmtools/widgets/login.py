@@ -123,7 +123,10 @@ class LoginPanel(w.VBox):
 
         where = f"Use the sandbox of this lab ({self._lab.url})" if self._lab else None
         self.use_sandbox = w.Checkbox(
-            value=False, description=where or "Use the local sandbox", indent=False
+            value=False,
+            description=where or "Use the local sandbox",
+            indent=False,
+            layout=w.Layout(width="40em"),
         )
         self.key_kind = w.ToggleButtons(
             options=[("Public API key", "public"), ("Private API key", "private")],
