@@ -233,7 +233,7 @@ def test_cancel_then_the_rest_of_the_notebook_writes_nothing(
     )
     saved = _execute("03_bulk_edit.ipynb", tmp_path, _outside_env(outside), after_panel=cancel)
     outputs = _outputs_text(nbformat.read(saved, as_version=4))
-    assert "refused: this edit plan is under review: it was cancelled" in outputs
+    assert "refused: Not applied: this edit plan was cancelled in its review panel" in outputs
     assert "Nothing applied yet" in outputs
     assert outside.commits() == []
 

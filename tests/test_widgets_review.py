@@ -183,7 +183,7 @@ def test_stop_then_resume_completes_exactly(sb: Sandbox, client: Client, df: pd.
         assert 10 <= sent < len(ids) and first.counts()["applied"] == sent
         assert "Stopped at" in panel.status.value and "Resume" in panel.status.value
         assert panel.apply_button.description == "Resume" and not panel.apply_button.disabled
-        with pytest.raises(dm.InputError, match="stopped it part way"):
+        with pytest.raises(dm.InputError, match="stopped this edit plan part way"):
             plan.apply(client)  # code cannot write behind the panel
         panel.apply_button.click()
         second = panel.wait()
@@ -221,7 +221,7 @@ def test_a_new_panel_resumes_a_job_from_its_journal(
     later = ReviewPanel(plan, client, check=False)
     assert "already carried out" in later.notices.value and later.apply_button.disabled
     assert later.state == "done"
-    with pytest.raises(dm.InputError, match="applied it"):
+    with pytest.raises(dm.InputError, match="review panel applied this edit plan"):
         plan.apply(client)
 
 

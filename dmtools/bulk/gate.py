@@ -27,13 +27,13 @@ __all__ = ["Review", "check_apply", "hold", "panel_job"]
 _LOCAL = threading.local()
 
 _REFUSALS = {
-    "review": "it is waiting in its review panel: confirm it there (Apply{extra}); "
-    "a cell after the panel does not apply it",
-    "cancelled": "it was cancelled in its review panel",
-    "applying": "its review panel is applying it now (see the panel's progress)",
-    "stopped": "its review panel stopped it part way: resume it with the panel's Resume button",
-    "failed": "its review panel's run ended with an error: see the panel",
-    "done": "its review panel applied it: the result is panel.result",
+    "review": "this {kind} plan is waiting in its review panel: confirm it there with {button}",
+    "cancelled": "this {kind} plan was cancelled in its review panel",
+    "applying": "its review panel is applying this {kind} plan now",
+    "stopped": "its review panel stopped this {kind} plan part way: resume it with the "
+    "panel's Resume button",
+    "failed": "the review panel's run of this {kind} plan ended with an error (see the panel)",
+    "done": "its review panel applied this {kind} plan: the result is panel.result",
 }
 
 
@@ -45,11 +45,11 @@ class Review:
         self.state = "review"
 
     def refusal(self) -> str:
-        extra = ", after typing the number of videos" if self.kind == "delete" else ""
-        reason = _REFUSALS.get(self.state, _REFUSALS["review"]).format(extra=extra)
+        button = "Delete, after typing the number of videos" if self.kind == "delete" else "Apply"
+        reason = _REFUSALS.get(self.state, _REFUSALS["review"])
         return (
-            f"this {self.kind} plan is under review: {reason}; nothing was sent. To apply "
-            "these changes from code anyway, build the plan again"
+            f"Not applied: {reason.format(kind=self.kind, button=button)}. Nothing was sent. "
+            "To apply the same changes from code on purpose, build the plan again."
         )
 
 
