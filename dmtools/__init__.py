@@ -53,7 +53,7 @@ _LAZY: dict[str, str] = {
     "first_video": "dmtools.videos",
     "update_video": "dmtools.videos",
     "delete_video": "dmtools.videos",
-    "load_videos": "dmtools.videos",
+    "load_videos": "dmtools.load",
     "to_frame": "dmtools.frames",
     "read_csv": "dmtools.frames",
     "write_csv": "dmtools.frames",

@@ -12,7 +12,7 @@ Which list a query reads:
   organisation, each read from ``/user/<channel id>/videos`` on the partner host.
 
 One list query reaches at most :data:`dmtools.schema.LIST_CEILING` (1,000) videos; use
-:func:`load_videos` to get all of them as a DataFrame.
+:func:`dmtools.load_videos` (:mod:`dmtools.load`) to get all of them as a DataFrame.
 
 Example:
     >>> video = get_video(client, "x8f6bsv", fields=["id", "title"])   # doctest: +SKIP
@@ -31,10 +31,8 @@ from urllib.parse import quote
 
 from dmtools import schema
 from dmtools.errors import InputError, Problem
-from dmtools.visibility import load_note, mark_partial
 
 if TYPE_CHECKING:
-    import pandas as pd
 
     from dmtools.client import Client
 
@@ -46,7 +44,6 @@ __all__ = [
     "first_video",
     "get_video",
     "iterate_videos",
-    "load_videos",
     "organisation_channels",
     "update_video",
 ]
@@ -368,86 +365,3 @@ def delete_video(client: Client, video_id: str) -> dict[str, Any]:
         >>> delete_video(client, "x8f6bsv")                          # doctest: +SKIP
     """
     return client.delete(f"/video/{_segment(video_id, 'video id')}")
-
-
-def load_videos(
-    client: Client,
-    *,
-    owner: str | None = "me",
-    fields: Iterable[str] | str | None = None,
-    progress: bool = True,
-    workers: int = 8,
-    tz: str | None = None,
-    **filters: FilterValue,
-) -> pd.DataFrame:
-    """Every matching video as a DataFrame (index ``id``, dtypes from the schema).
-
-    Reads past the API's 1,000-results-per-query ceiling by splitting the query into
-    creation-time windows (see :mod:`dmtools.loader`), fetched by ``workers`` threads, with
-    each video exactly once even when videos are added or deleted during the load.
-
-    Args:
-        owner: ``"me"`` (every channel of the organisation for a private key), a user id or
-            username, or None for the global list.
-        fields: field names (default :data:`dmtools.schema.DEFAULT_VIDEO_FIELDS`).
-        progress: show a progress bar (tqdm.auto: a widget in Jupyter, text in a terminal).
-        workers: concurrent requests.
-        tz: time zone of the date columns (an IANA name such as ``"Europe/Paris"``; default
-            UTC). Reports group months and print dates in it.
-        **filters: names of :data:`dmtools.schema.VIDEO_FILTERS` (``sort`` is not allowed:
-            sort the frame instead). ``created_after``/``created_before`` keep
-            ``created_after <= created_time < created_before``.
-
-    A frame that cannot hold private or unpublished videos (another account's channel, or a
-    login without the scope that reads them) is marked so, and reports built from it say
-    so (see :mod:`dmtools.visibility`).
-
-    Raises:
-        InputError: unknown fields or filters, bad values, an unknown time zone (before any
-            request).
-
-    Warns:
-        dmtools.loader.IncompleteLoadWarning: when some videos cannot be reached (more in one
-            second than one query returns, and no filter splits them); names the second and
-            the count.
-
-    Example:
-        >>> df = load_videos(client, fields=["id", "title", "views_total"])  # doctest: +SKIP
-        >>> df.views_total.sum()                                      # doctest: +SKIP
-    """
-    from dmtools import loader
-    from dmtools.frames import to_frame
-
-    problems = []
-    if "sort" in filters:
-        problems.append(_problem("sort", "load_videos returns every video; sort the frame instead"))
-    if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 64:
-        problems.append(_problem("workers", f"{workers!r}: expected 1 to 64"))
-    zone = _zone(tz, problems)  # checked with the rest, before any request
-    query = build_query(
-        client,
-        owner=owner,
-        fields=fields,
-        problems=problems,
-        filters={k: v for k, v in filters.items() if k != "sort"},
-    )
-    records = loader.load_records(client, query, progress=progress, workers=workers)
-    frame = to_frame(records, fields=list(query.fields))
-    if zone is not None:
-        import pandas as pd
-
-        for column in frame.columns:
-            if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
-                frame[column] = frame[column].dt.tz_convert(zone)
-    return mark_partial(frame, load_note(client, owner, frame))
-
-
-def _zone(tz: str | None, problems: list[Problem]) -> str | None:
-    """``tz`` checked as an IANA time zone name (a problem when unknown)."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        return None if tz is None else ZoneInfo(str(tz)).key
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        problems.append(_problem("tz", f"{tz!r} is not a time zone name (e.g. 'Europe/Paris')"))
-        return None

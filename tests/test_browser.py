@@ -180,8 +180,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 
 @pytest.fixture(scope="module")
 def page(lab: Lab) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=TIMEOUT_MS)  # a busy machine: the same patience everywhere
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         context = browser.new_context(viewport={"width": 1280, "height": 1500})
@@ -316,23 +317,30 @@ def _nb(page: Any) -> Any:
     return page.locator(".jp-NotebookPanel:visible")
 
 
-def _run_all(page: Any, restart: bool = False) -> None:
-    """Run All (or Restart Kernel and Run All), and wait until the kernel is idle again."""
+#: Text the last code cell of each notebook prints: seen, the whole notebook has run.
+LAST_OUTPUT = {
+    "02_channel_report.ipynb": "Report written to",
+    "03_bulk_edit.ipynb": "Not applied yet: click Apply in the panel above.",
+    "04_bulk_delete.ipynb": "videos before,",
+}
+
+
+def _run_all(page: Any, name: str, restart: bool = False) -> None:
+    """Clear every output, Run All (or Restart Kernel and Run All), and wait until the last
+    cell has printed (so a busy machine cannot make the test look too early)."""
     from playwright.sync_api import expect
 
     _nb(page).locator(".jp-Cell:visible").first.click()
+    _run_menu(page, "editmenu:clear-all", menu="Edit")
     if restart:
         _run_menu(page, "runmenu:restart-and-run-all", menu="Kernel")
         page.locator(".jp-Dialog .jp-mod-accept").click()
     else:
         _run_menu(page, "runmenu:run-all")
-    busy = page.locator(".jp-Notebook-ExecutionIndicator[data-status='busy']:visible")
-    try:
-        busy.first.wait_for(timeout=5000)
-    except Exception:  # already done: nothing to wait for
-        pass
+    last = _nb(page).locator(".jp-OutputArea-output", has_text=LAST_OUTPUT[name])
+    expect(last.first).to_be_visible(timeout=180_000)
     idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']:visible")
-    expect(idle.first).to_be_visible(timeout=120_000)
+    expect(idle.first).to_be_visible(timeout=60_000)
 
 
 def _commits(lab: Lab, since: int) -> list[dict[str, Any]]:
@@ -356,7 +364,7 @@ def test_charts_and_the_report_show_as_pictures(lab: Lab, page: Any) -> None:
     from playwright.sync_api import expect
 
     _open(page, lab, "02_channel_report.ipynb")
-    _run_all(page)
+    _run_all(page, "02_channel_report.ipynb")
     pictures = _nb(page).locator(".jp-RenderedImage img")
     expect(pictures).to_have_count(4, timeout=60_000)  # three charts and the report overview
     for index in range(4):
@@ -378,7 +386,7 @@ def test_cancel_then_run_all_writes_nothing(lab: Lab, page: Any) -> None:
 
     mark = _last_seq(lab)
     _open(page, lab, "03_bulk_edit.ipynb")
-    _run_all(page)
+    _run_all(page, "03_bulk_edit.ipynb")
     panels = _nb(page).locator(".dmtools-review-panel")
     expect(panels).to_have_count(3)  # the plan, the tag clean-up, the CSV edits
     first = panels.first
@@ -396,7 +404,7 @@ def test_cancel_then_run_all_writes_nothing(lab: Lab, page: Any) -> None:
     # the cell after the panel, run again, still applies nothing
     _nb(page).locator(".jp-CodeCell", has_text="result = panel.result").first.click()
     _run_menu(page, "runmenu:run")
-    _run_all(page, restart=True)
+    _run_all(page, "03_bulk_edit.ipynb", restart=True)
     expect(panels).to_have_count(3)
     assert _commits(lab, mark) == []
 
@@ -406,7 +414,7 @@ def test_unticked_rows_are_not_applied(lab: Lab, page: Any) -> None:
 
     mark = _last_seq(lab)
     _open(page, lab, "03_bulk_edit.ipynb")
-    _run_all(page, restart=True)
+    _run_all(page, "03_bulk_edit.ipynb", restart=True)
     panel = _nb(page).locator(".dmtools-review-panel").first
     panel.scroll_into_view_if_needed()
     expect(panel).to_contain_text("All 5 videos selected")
@@ -431,7 +439,7 @@ def test_stop_then_resume_completes_exactly(lab: Lab, page: Any) -> None:
     from playwright.sync_api import expect
 
     _open(page, lab, "03_bulk_edit.ipynb")
-    _run_all(page, restart=True)
+    _run_all(page, "03_bulk_edit.ipynb", restart=True)
     mark = _last_seq(lab)
     panel = _nb(page).locator(".dmtools-review-panel").nth(1)  # the tag clean-up
     panel.scroll_into_view_if_needed()
@@ -463,7 +471,7 @@ def test_delete_needs_the_count_and_notices_videos_already_gone(lab: Lab, page: 
 
     _open(page, lab, "04_bulk_delete.ipynb")
     mark = _last_seq(lab)
-    _run_all(page, restart=True)
+    _run_all(page, "04_bulk_delete.ipynb", restart=True)
     panel = _nb(page).locator(".dmtools-review-panel").first
     panel.scroll_into_view_if_needed()
     expect(

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pandas as pd
 import pytest
+from sandbox_fixtures import demo_client
 
 import dmtools as dm
 from dmtools.bulk.check import check_server, job_state
@@ -99,16 +100,7 @@ def sb() -> Iterator[Sandbox]:
 
 @pytest.fixture(scope="module")
 def client(sb: Sandbox) -> Client:
-    key, user = sb.credentials.public_key, sb.credentials.user
-    return dm.connect(
-        "password",
-        client_id=key.client_id,
-        client_secret=key.client_secret,
-        username=user.username,
-        password=user.password,
-        scope=["manage_videos"],
-        endpoints=sb.endpoints,
-    )
+    return demo_client(sb)
 
 
 def test_check_server_sorts_videos_by_what_they_hold_and_writes_nothing(

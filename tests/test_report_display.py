@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from IPython.core.formatters import DisplayFormatter
+from sandbox_fixtures import demo_client
 from test_report_render import PNG, random_channel
 
 import dmtools as dm
@@ -124,16 +125,7 @@ def sb() -> Iterator[Sandbox]:
 
 
 def _public(sb: Sandbox, scope: list[str]) -> Client:
-    key, user = sb.credentials.public_key, sb.credentials.user
-    return dm.connect(
-        "password",
-        client_id=key.client_id,
-        client_secret=key.client_secret,
-        username=user.username,
-        password=user.password,
-        scope=scope,
-        endpoints=sb.endpoints,
-    )
+    return demo_client(sb, scope)
 
 
 def test_load_videos_marks_what_a_login_could_not_see(sb: Sandbox) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sandbox_fixtures import demo_client
 
 import dmtools as dm
 from dmtools.bulk.check import default_journal
@@ -26,16 +27,7 @@ def sb() -> Iterator[Sandbox]:
 
 @pytest.fixture(scope="module")
 def client(sb: Sandbox) -> Client:
-    key, user = sb.credentials.public_key, sb.credentials.user
-    return dm.connect(
-        "password",
-        client_id=key.client_id,
-        client_secret=key.client_secret,
-        username=user.username,
-        password=user.password,
-        scope=["manage_videos"],
-        endpoints=sb.endpoints,
-    )
+    return demo_client(sb)
 
 
 @pytest.fixture(autouse=True)

@@ -182,3 +182,22 @@ def marks_view(function: F) -> F:
         return ax
 
     return wrapper  # type: ignore[return-value]
+
+
+#: Values a chart by group can show: name -> (summary column, axis label).
+METRICS = {
+    "views": ("views", "Views"),
+    "videos": ("videos", "Videos"),
+    "views_per_video": ("views_per_video", "Views per video"),
+    "likes_per_view": ("likes_per_view", "Likes per 1,000 views"),
+    "comments_per_view": ("comments_per_view", "Comments per 1,000 views"),
+}
+
+
+def metric(table: pd.DataFrame, name: str) -> tuple[pd.Series, str]:
+    """The values of metric ``name`` in a summary (rates per 1,000 views) and its label."""
+    if name not in METRICS:
+        raise ValueError(f"metric must be one of {', '.join(METRICS)}, not {name!r}")
+    column, label = METRICS[name]
+    values = table[column].astype("Float64").astype(float)
+    return (values * 1000 if name.endswith("_per_view") else values), label

@@ -41,23 +41,6 @@ __all__ = [
     "plot_visibility",
 ]
 
-_METRICS = {
-    "views": ("views", "Views"),
-    "videos": ("videos", "Videos"),
-    "views_per_video": ("views_per_video", "Views per video"),
-    "likes_per_view": ("likes_per_view", "Likes per 1,000 views"),
-    "comments_per_view": ("comments_per_view", "Comments per 1,000 views"),
-}
-
-
-def _metric(table: pd.DataFrame, metric: str) -> tuple[pd.Series, str]:
-    if metric not in _METRICS:
-        raise ValueError(f"metric must be one of {', '.join(_METRICS)}, not {metric!r}")
-    column, label = _METRICS[metric]
-    values = table[column].astype("Float64").astype(float)
-    return (values * 1000 if metric.endswith("_per_view") else values), label
-
-
 @P.marks_view
 def plot_uploads_per_month(
     df: pd.DataFrame, ax: Axes | None = None, *, title: str | None = None
@@ -106,7 +89,7 @@ def plot_by_category(
         >>> plot_by_category(df, metric="likes_per_view").figure   # doctest: +SKIP
     """
     table = S.by_category(df)
-    values, label = _metric(table, metric)
+    values, label = P.metric(table, metric)
     ax = P.new_axes(ax, (7, 0.3 * len(table) + 1.5))
     title = title or f"{label} by category"
     if table.empty or not values.notna().any():
@@ -137,7 +120,7 @@ def plot_by_language(
         >>> plot_by_language(df, n=8).figure   # doctest: +SKIP
     """
     table = S.by_language(df)
-    values, label = _metric(table, metric)
+    values, label = P.metric(table, metric)
     ax = P.new_axes(ax, (7, 0.3 * min(len(table), n + 1) + 1.5))
     title = title or f"{label} by language"
     if table.empty or not values.notna().any():
