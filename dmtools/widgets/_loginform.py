@@ -63,14 +63,13 @@ class LoginForm:
         for field in (self.client_secret, self.password):
             field.value = ""
             field.placeholder = SANDBOX_PLACEHOLDER
-        for field in (
-            self.client_id,
-            self.client_secret,
-            self.username,
-            self.password,
-            self.redirect_uri,
-        ):
+        for field in self._key_fields:
             field.disabled = True
+
+    @property
+    def _key_fields(self) -> tuple[Any, ...]:
+        """The fields a sandbox fills (and locks)."""
+        return (self.client_id, self.client_secret, self.username, self.password, self.redirect_uri)
 
     def _take(self, name: str, field: Any) -> Secret | None:
         """The secret typed in ``field`` (or kept from an earlier attempt, or else the one of

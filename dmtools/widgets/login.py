@@ -267,13 +267,7 @@ class LoginPanel(LoginForm, w.VBox):
             )
         else:
             self._sandbox = None
-            for field in (
-                self.client_id,
-                self.client_secret,
-                self.username,
-                self.password,
-                self.redirect_uri,
-            ):
+            for field in self._key_fields:
                 field.disabled = False
                 field.placeholder = ""
                 field.value = ""
