@@ -43,19 +43,16 @@ def load_videos(
         fields: field names (default :data:`dmtools.schema.DEFAULT_VIDEO_FIELDS`).
         progress: show a progress bar (tqdm.auto: a widget in Jupyter, text in a terminal).
         workers: concurrent requests.
-        tz: time zone of the date columns (an IANA name such as ``"Europe/Paris"``; default
-            UTC). Reports group months and print dates in it.
+        tz: the date columns' time zone (``"Europe/Paris"``; default UTC), used by reports.
         **filters: names of :data:`dmtools.schema.VIDEO_FILTERS` (``sort`` is not allowed:
             sort the frame instead). ``created_after``/``created_before`` keep
             ``created_after <= created_time < created_before``.
 
-    A frame that cannot hold private or unpublished videos (another account's channel, or a
-    login without the scope that reads them) is marked so, and reports built from it say
-    so (see :mod:`dmtools.visibility`).
+    A frame that cannot hold private or unpublished videos is marked so (see
+    :mod:`dmtools.visibility`), and reports built from it say so.
 
     Raises:
-        InputError: unknown fields or filters, bad values, an unknown time zone (before any
-            request).
+        InputError: unknown fields, filters or time zone, bad values (before any request).
 
     Warns:
         dmtools.loader.IncompleteLoadWarning: when some videos cannot be reached (more in one
@@ -85,14 +82,18 @@ def load_videos(
         filters={k: v for k, v in filters.items() if k != "sort"},
     )
     records = loader.load_records(client, query, progress=progress, workers=workers)
-    frame = to_frame(records, fields=list(query.fields))
-    if zone is not None:
-        import pandas as pd
-
-        for column in frame.columns:
-            if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
-                frame[column] = frame[column].dt.tz_convert(zone)
+    frame = _in_zone(to_frame(records, fields=list(query.fields)), zone)
     return mark_partial(frame, load_note(client, owner, frame))
+
+
+def _in_zone(frame: pd.DataFrame, zone: str | None) -> pd.DataFrame:
+    """The date columns of ``frame`` in time zone ``zone`` (UTC when None)."""
+    import pandas as pd
+
+    for column in frame.columns if zone is not None else ():
+        if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
+            frame[column] = frame[column].dt.tz_convert(zone)
+    return frame
 
 
 def _zone(tz: str | None, problems: list[Problem]) -> str | None:

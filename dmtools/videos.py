@@ -33,7 +33,6 @@ from dmtools import schema
 from dmtools.errors import InputError, Problem
 
 if TYPE_CHECKING:
-
     from dmtools.client import Client
 
 __all__ = [

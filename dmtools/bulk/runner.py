@@ -96,7 +96,11 @@ Worker = Callable[[OpState], None]
 
 
 class Job:
-    """Runs the operations of one journal with ``workers`` threads."""
+    """Runs the operations of one journal with ``workers`` threads.
+
+    ``stop``, when set by another thread, ends the job after the operations in flight: the
+    rest stays ``planned`` for a later run, and :attr:`stopped` says ``stopped on request``.
+    """
 
     def __init__(
         self,
@@ -272,11 +276,7 @@ def run_job(
     before_first_write: Callable[[Journal], None] | None = None,
     stop: threading.Event | None = None,
 ) -> ApplyResult:
-    """Open or resume the journal of a job, run it, and report.
-
-    ``stop``, when set by another thread, ends the job after the operations in flight (the
-    rest stays ``planned`` for a later run; the result says ``stopped on request``).
-    """
+    """Open or resume the journal of a job, run it, and report (``stop``: see ``Job``)."""
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise InputError(f"workers must be a positive integer, got {workers!r}")
     identity = job_identity(client, kind, fingerprint)

@@ -141,10 +141,7 @@ def lab(
         int | None, typer.Option(help="JupyterLab's port (default: JupyterLab picks).")
     ] = None,
     browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open a browser.")] = True,
-    allow_root: Annotated[
-        bool,
-        typer.Option("--allow-root", help="Let JupyterLab run as root (containers)."),
-    ] = False,
+    allow_root: Annotated[bool, typer.Option(help="Let JupyterLab run as root.")] = False,
     dry_run: Annotated[
         bool,
         typer.Option(
@@ -164,8 +161,7 @@ def lab(
     ).resolve()
     if not folder.is_dir():
         raise InputError(f"no notebook folder at {str(folder)!r}")
-    if not dry_run:
-        check_root(allow_root, extra)
+    check_root(allow_root or dry_run, extra)
     command = lab_command(folder, port=port, browser=browser, allow_root=allow_root, extra=extra)
     with Sandbox(videos=videos, seed=seed, mode="thread") as sb:
         variables = lab_environment(sb)

@@ -41,6 +41,7 @@ __all__ = [
     "plot_visibility",
 ]
 
+
 @P.marks_view
 def plot_uploads_per_month(
     df: pd.DataFrame, ax: Axes | None = None, *, title: str | None = None

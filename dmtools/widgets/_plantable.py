@@ -125,13 +125,32 @@ class PlanTable(w.VBox):
         self._locked = False
         self._shown: list[Entry] = []
         self._deleting = isinstance(plan, DeletePlan)
+        self.header = w.HTML(self._header_html())
+        self.checks = [
+            w.Checkbox(value=True, indent=False, layout=w.Layout(width="2.2em", min_width="2.2em"))
+            for _ in range(PAGE_ROWS)
+        ]
+        self.cells = [w.HTML(layout=w.Layout(flex="1 1 auto", width="100%")) for _ in self.checks]
+        self.rows = [
+            w.HBox([box, cell], layout=w.Layout(border_bottom="1px solid #eee", width="100%"))
+            for box, cell in zip(self.checks, self.cells, strict=True)
+        ]
+        for row in self.rows:
+            row.add_class("dmtools-plan-row")
+        super().__init__([self._controls(), self.header, *self.rows, self._pager()])
+        self.add_class("dmtools-plan-table")
+        for box in self.checks:
+            box.observe(self._on_tick, names="value")
+        self._filter()
 
+    def _controls(self) -> Any:
+        """Search box, field filter, order and "show" choice, wired to the table."""
         self.search = w.Text(
             placeholder="search id, title or values",
             continuous_update=False,
             layout=w.Layout(width="18em"),
         )
-        fields = [] if self._deleting else list(plan.fields)  # type: ignore[union-attr]
+        fields = [] if isinstance(self.plan, DeletePlan) else list(self.plan.fields)
         self.field = w.Dropdown(
             options=[("every field", "")] + [(f, f) for f in fields],
             layout=w.Layout(width="11em", display="none" if self._deleting else ""),
@@ -141,17 +160,12 @@ class PlanTable(w.VBox):
         )
         self.sort.style.description_width = "3em"
         self.show = w.Dropdown(options=list(_SHOW), layout=w.Layout(width="9em"))
-        self.header = w.HTML(self._header_html())
-        self.checks = [w.Checkbox(value=True, indent=False) for _ in range(PAGE_ROWS)]
-        for box in self.checks:
-            box.layout = w.Layout(width="2.2em", min_width="2.2em")
-        self.cells = [w.HTML(layout=w.Layout(flex="1 1 auto", width="100%")) for _ in self.checks]
-        self.rows = [
-            w.HBox([box, cell], layout=w.Layout(border_bottom="1px solid #eee", width="100%"))
-            for box, cell in zip(self.checks, self.cells, strict=True)
-        ]
-        for row in self.rows:
-            row.add_class("dmtools-plan-row")
+        for control in (self.search, self.field, self.sort, self.show):
+            control.observe(self._on_filter, names="value")
+        return w.HBox([self.search, self.field, self.sort, self.show])
+
+    def _pager(self) -> Any:
+        """Page buttons, where we are, and the buttons that (un)tick every matching row."""
         self.first, self.prev, self.next, self.last = (
             w.Button(icon=icon, tooltip=tip, layout=w.Layout(width="3em"))
             for icon, tip in (
@@ -164,36 +178,16 @@ class PlanTable(w.VBox):
         self.where = w.HTML()
         self.exclude_shown = w.Button(layout=w.Layout(width="auto"))
         self.include_shown = w.Button(layout=w.Layout(width="auto"))
-        super().__init__(
-            [
-                w.HBox([self.search, self.field, self.sort, self.show]),
-                self.header,
-                *self.rows,
-                w.HBox(
-                    [
-                        self.first,
-                        self.prev,
-                        self.where,
-                        self.next,
-                        self.last,
-                        self.exclude_shown,
-                        self.include_shown,
-                    ],
-                    layout=w.Layout(align_items="center", flex_flow="row wrap"),
-                ),
-            ]
-        )
-        self.add_class("dmtools-plan-table")
-        for control in (self.search, self.field, self.sort, self.show):
-            control.observe(self._on_filter, names="value")
-        for box in self.checks:
-            box.observe(self._on_tick, names="value")
         for button, step in ((self.first, "first"), (self.prev, -1), (self.next, 1)):
             button.on_click(lambda _b, s=step: self._go(s))
         self.last.on_click(lambda _b: self._go("last"))
         self.exclude_shown.on_click(lambda _b: self._set_matching(excluded=True))
         self.include_shown.on_click(lambda _b: self._set_matching(excluded=False))
-        self._filter()
+        parts = [self.first, self.prev, self.where, self.next, self.last]
+        return w.HBox(
+            [*parts, self.exclude_shown, self.include_shown],
+            layout=w.Layout(align_items="center", flex_flow="row wrap"),
+        )
 
     # -- what is shown --------------------------------------------------------------------
 
