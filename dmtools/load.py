@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from dmtools.errors import Problem
-from dmtools.videos import FilterValue, build_query
+from dmtools.videos import FilterValue, _problem, build_query
 from dmtools.visibility import load_note, mark_partial
 
 if TYPE_CHECKING:
@@ -48,8 +48,7 @@ def load_videos(
             sort the frame instead). ``created_after``/``created_before`` keep
             ``created_after <= created_time < created_before``.
 
-    A frame that cannot hold private or unpublished videos is marked so (see
-    :mod:`dmtools.visibility`), and reports built from it say so.
+    A frame that cannot see private or unpublished videos says so (:mod:`dmtools.visibility`).
 
     Raises:
         InputError: unknown fields, filters or time zone, bad values (before any request).
@@ -68,9 +67,7 @@ def load_videos(
 
     problems = []
     if "sort" in filters:
-        problems.append(
-            Problem(None, "sort", "load_videos returns every video; sort the frame instead")
-        )
+        problems.append(_problem("sort", "load_videos returns every video; sort the frame instead"))
     if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 64:
         problems.append(Problem(None, "workers", f"{workers!r}: expected 1 to 64"))
     zone = _zone(tz, problems)  # checked with the rest, before any request

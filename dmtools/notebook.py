@@ -253,10 +253,9 @@ def connect_from_env_or_sandbox(
 ) -> Client:
     """Log in with the credentials of the environment, or else into a local sandbox.
 
-    With ``DMTOOLS_CLIENT_ID``, the grant, key, secret and account come from the
-    ``DMTOOLS_*`` variables (see the module notes). Without it, a session saved by
-    ``dmtools login`` is used (:func:`saved_session`); failing that, the demo user of
-    :func:`local_sandbox` logs in with the password grant (it owns the big demo channel).
+    With ``DMTOOLS_CLIENT_ID``, the login comes from the ``DMTOOLS_*`` variables (see the
+    module notes); else from ``dmtools login``'s saved session (:func:`saved_session`); else
+    the demo user of :func:`local_sandbox` logs in (it owns the big demo channel).
 
     Args:
         access: ``read-only``, ``edit`` or ``delete``: picks the scopes for the key kind.
@@ -274,8 +273,7 @@ def connect_from_env_or_sandbox(
 
     env = os.environ if environ is None else environ
     if not credentials_in_env(env):
-        saved = saved_session(env)
-        if saved is not None:
+        if (saved := saved_session(env)) is not None:
             return saved
         sb = local_sandbox()
         key, user = sb.credentials.public_key, sb.credentials.user

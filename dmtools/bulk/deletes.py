@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dmtools.bulk.gate import check_apply
 from dmtools.bulk.journal import Journal
 from dmtools.bulk.plan import fingerprint_of
 from dmtools.bulk.result import ApplyResult, OpResult
@@ -186,9 +187,7 @@ class DeletePlan:
                 for i, vid in enumerate(self.video_ids, start=1)
             ]
             return ApplyResult(rows, kind=self.kind, fingerprint=self.fingerprint, dry_run=True)
-        from dmtools.bulk.gate import check_apply
-
-        check_apply(self)
+        check_apply(self)  # a plan held by a review panel is applied by that panel only
         if isinstance(confirm, bool) or confirm != len(self):
             raise InputError(
                 f"confirm must be the exact number of videos to delete "

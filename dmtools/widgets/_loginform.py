@@ -3,12 +3,13 @@ secrets taken out of the widgets at once (see :mod:`dmtools.widgets.login`)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from dmtools.config import Endpoints
 from dmtools.errors import InputError
-from dmtools.notebook import GRANT_KIND, RunningSandbox
+from dmtools.notebook import GRANT_KIND, RunningSandbox, env_sandbox
 from dmtools.secrets import Secret
 
 if TYPE_CHECKING:
@@ -34,6 +35,22 @@ class LoginForm:
     _kept: dict[str, Secret]
     _sandbox: Sandbox | RunningSandbox | None
     _endpoints: Endpoints
+    _lab: RunningSandbox | None
+
+    def _use_environment(
+        self,
+        environ: Mapping[str, str] | None,
+        sandbox: Sandbox | None,
+        endpoints: Endpoints | None,
+    ) -> None:
+        """Read the ``DMTOOLS_*`` settings: the lab's sandbox and where to log in."""
+        env = os.environ if environ is None else environ
+        self._env = env
+        self._lab = env_sandbox(env)
+        self._given_sandbox: Sandbox | RunningSandbox | None = sandbox or self._lab
+        self._sandbox = None
+        url = env.get("DMTOOLS_SANDBOX_URL")
+        self._endpoints = endpoints or (Endpoints.sandbox(url) if url else Endpoints.dailymotion())
 
     def _fill_env(self) -> None:
         """Fill the form from ``DMTOOLS_*`` (never a secret: those stay in the environment)."""

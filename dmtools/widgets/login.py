@@ -9,7 +9,6 @@ stay in Python and the fields say ``(sandbox credentials)``.
 from __future__ import annotations
 
 import html
-import os
 import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -20,8 +19,6 @@ import ipywidgets as w
 from dmtools.config import Endpoints
 from dmtools.notebook import (
     ACCESS_LEVELS,
-    RunningSandbox,
-    env_sandbox,
     local_sandbox,
     login_summary,
     scopes_for,
@@ -103,13 +100,7 @@ class LoginPanel(LoginForm, w.VBox):
     ) -> None:
         self.client: Client | None = None
         self.error: BaseException | None = None
-        env = os.environ if environ is None else environ
-        self._env = env
-        self._lab = env_sandbox(env)
-        self._given_sandbox: Sandbox | RunningSandbox | None = sandbox or self._lab
-        self._sandbox: Sandbox | RunningSandbox | None = None
-        url = env.get("DMTOOLS_SANDBOX_URL")
-        self._endpoints = endpoints or (Endpoints.sandbox(url) if url else Endpoints.dailymotion())
+        self._use_environment(environ, sandbox, endpoints)
         self._timeout = timeout
         self._callbacks: list[Callable[[Client], Any]] = [on_login] if on_login else []
         self._kept: dict[str, Secret] = {}
