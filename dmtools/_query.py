@@ -154,8 +154,10 @@ def _check_filter(name: str, kind: str, value: Any) -> Any:
         return float(value)
     if not isinstance(value, str) or not value.strip():
         raise ValueError("expected non-empty text")
-    if kind == "category" and value not in schema.CATEGORIES:
-        raise ValueError(f"not a category (one of: {', '.join(schema.CATEGORIES)})")
+    if kind == "category":
+        value = schema.category_value(value)
+        if value not in schema.CATEGORIES:
+            raise ValueError(f"not a category; use one of: {schema.category_choices()}")
     if name == "sort" and value not in schema.SORTS:
         raise ValueError(f"not a sort order (one of: {', '.join(schema.SORTS)})")
     return value

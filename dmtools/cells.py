@@ -245,6 +245,8 @@ def canonical(field: str, value: Any) -> Any:
         raise InputError(f"{spec.column}: {exc}", [Problem(None, spec.column, str(exc))]) from None
     if out == "" and kind in ("text", "category") and not spec.required:
         return None
+    if spec.name == "channel" and isinstance(out, str):
+        return schema.category_value(out)  # a label ("Video games") means its category
     return out
 
 

@@ -215,6 +215,8 @@ def _column(
         stamps[ints.isna()] = np.datetime64("NaT")
         return pd.DatetimeIndex(stamps).tz_localize("UTC").array
     if kind == "category":
+        if spec.name == "channel":  # a label ("Video games") stands for its category
+            values = [schema.category_value(v) if isinstance(v, str) else v for v in values]
         present = set(values)
         present.discard(None)
         present.discard("")

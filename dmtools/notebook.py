@@ -15,7 +15,13 @@ environment:
 ``DMTOOLS_REDIRECT_URI``   the callback URL registered for a public key (authorization code)
 ``DMTOOLS_SANDBOX_URL``    talk to a sandbox already running there instead of the real API
 ``DMTOOLS_ALLOW_WRITES``   ``1`` lets the example notebooks edit and delete on the real API
+``DMTOOLS_SANDBOX_PRIVATE_CLIENT_ID``, ``..._SECRET``  the private key of that sandbox (set
+                           by ``dmtools lab``, for the login panel's "Use the sandbox")
 =========================  ===========================================================
+
+Without ``DMTOOLS_CLIENT_ID``, a session saved by ``dmtools login`` (in
+``DMTOOLS_CONFIG_DIR``, see :mod:`dmtools.auth.saved`) is used while its token is valid;
+only without one does a local sandbox start.
 
 Secrets read from the environment are wrapped in :class:`~dmtools.secrets.Secret` at once and
 never displayed.
@@ -33,7 +39,9 @@ import atexit
 import logging
 import os
 import threading
+import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dmtools.config import Endpoints
@@ -46,10 +54,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACCESS_LEVELS",
+    "RunningSandbox",
     "connect_from_env_or_sandbox",
     "credentials_in_env",
+    "env_sandbox",
     "local_sandbox",
     "login_summary",
+    "saved_session",
     "scopes_for",
     "stop_local_sandbox",
     "writes_allowed",
@@ -125,6 +136,91 @@ def stop_local_sandbox() -> None:
         sandbox.stop()
 
 
+@dataclass(frozen=True)
+class SandboxKey:
+    """An API key of a running sandbox (secret kept out of the repr)."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    redirect_uri: str | None = None
+
+
+@dataclass(frozen=True)
+class SandboxUser:
+    username: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class SandboxCredentials:
+    public_key: SandboxKey
+    private_key: SandboxKey | None
+    user: SandboxUser
+
+
+@dataclass(frozen=True)
+class RunningSandbox:
+    """A sandbox started outside this kernel (``dmtools lab``, ``dmtools sandbox``), as the
+    ``DMTOOLS_*`` variables describe it: what the login panel's "Use the sandbox" box
+    uses instead of starting a second one."""
+
+    url: str
+    credentials: SandboxCredentials
+
+    @property
+    def endpoints(self) -> Endpoints:
+        return Endpoints.sandbox(self.url)
+
+
+def env_sandbox(environ: Mapping[str, str] | None = None) -> RunningSandbox | None:
+    """The sandbox at ``DMTOOLS_SANDBOX_URL`` with its public key and demo user from the
+    environment (and its private key when ``DMTOOLS_SANDBOX_PRIVATE_*`` are set); None
+    when any of them is missing or the grant is not ``password``."""
+    env = os.environ if environ is None else environ
+    names = ("DMTOOLS_SANDBOX_URL", "DMTOOLS_CLIENT_ID", "DMTOOLS_CLIENT_SECRET")
+    url, key, secret = (env.get(n) or "" for n in names)
+    user, password = env.get("DMTOOLS_USERNAME") or "", env.get("DMTOOLS_PASSWORD") or ""
+    if not (url and key and secret and user and password):
+        return None
+    if (env.get("DMTOOLS_GRANT") or "password") != "password":
+        return None
+    private_id = env.get("DMTOOLS_SANDBOX_PRIVATE_CLIENT_ID")
+    private_secret = env.get("DMTOOLS_SANDBOX_PRIVATE_CLIENT_SECRET")
+    private = SandboxKey(private_id, private_secret) if private_id and private_secret else None
+    redirect = env.get("DMTOOLS_REDIRECT_URI") or None
+    return RunningSandbox(
+        url,
+        SandboxCredentials(SandboxKey(key, secret, redirect), private, SandboxUser(user, password)),
+    )
+
+
+def saved_session(environ: Mapping[str, str] | None = None) -> Client | None:
+    """The client of the session ``dmtools login`` saved, or None (no saved login, no token,
+    or a saved file that cannot be read: logged, never raised).
+
+    Example:
+        >>> client = saved_session()        # after `dmtools login` in a terminal  # doctest: +SKIP
+    """
+    from dmtools.auth.saved import load_profile, stored_client
+
+    env = os.environ if environ is None else environ
+    try:
+        profile = load_profile(env)
+        client = stored_client(profile, env) if profile is not None else None
+    except Exception as exc:  # a broken saved login must not stop a notebook from starting
+        log.warning("the saved login cannot be used: %s", exc)
+        return None
+    expires = client.token_expires_at if client is not None else None
+    if (
+        expires is not None
+        and expires.timestamp() < time.time()
+        and not env.get("DMTOOLS_CLIENT_SECRET")
+    ):
+        log.info("the saved login has expired; not used")
+        return None
+    return client
+
+
 def credentials_in_env(environ: Mapping[str, str] | None = None) -> bool:
     """True when ``DMTOOLS_CLIENT_ID`` is set (the notebooks then use the environment)."""
     env = os.environ if environ is None else environ
@@ -157,9 +253,9 @@ def connect_from_env_or_sandbox(
 ) -> Client:
     """Log in with the credentials of the environment, or else into a local sandbox.
 
-    Without ``DMTOOLS_CLIENT_ID`` the demo user of :func:`local_sandbox` logs in with the
-    password grant (it owns the big demo channel). With it, the grant, key, secret and
-    account come from the ``DMTOOLS_*`` variables (see the module notes).
+    With ``DMTOOLS_CLIENT_ID``, the login comes from the ``DMTOOLS_*`` variables (see the
+    module notes); else from ``dmtools login``'s saved session (:func:`saved_session`); else
+    the demo user of :func:`local_sandbox` logs in (it owns the big demo channel).
 
     Args:
         access: ``read-only``, ``edit`` or ``delete``: picks the scopes for the key kind.
@@ -177,6 +273,8 @@ def connect_from_env_or_sandbox(
 
     env = os.environ if environ is None else environ
     if not credentials_in_env(env):
+        if (saved := saved_session(env)) is not None:
+            return saved
         sb = local_sandbox()
         key, user = sb.credentials.public_key, sb.credentials.user
         return connect(

@@ -20,6 +20,7 @@ from dmtools.errors import InputError, Problem
 
 __all__ = [
     "CATEGORIES",
+    "CATEGORY_LABELS",
     "DEFAULT_VIDEO_FIELDS",
     "EDITABLE_VIDEO_FIELDS",
     "LANGUAGES",
@@ -37,6 +38,8 @@ __all__ = [
     "VIDEO_FIELDS",
     "VIDEO_FILTERS",
     "BY_COLUMN",
+    "category_choices",
+    "category_value",
     "check_value",
     "field_for",
     "parse_bool",
@@ -73,6 +76,29 @@ CATEGORY_LABELS: dict[str, str] = {
     "videogames": "Video games",
     "webcam": "Webcam",
 }
+
+_CATEGORY_BY_NAME: dict[str, str] = {
+    **{label.casefold(): slug for slug, label in CATEGORY_LABELS.items()},
+    **{slug: slug for slug in CATEGORIES},
+}
+
+
+def category_choices() -> str:
+    """The categories as people read them: ``animals (Animals), auto (Cars), ...``."""
+    return ", ".join(f"{slug} ({CATEGORY_LABELS[slug]})" for slug in CATEGORIES)
+
+
+def category_value(value: str) -> str:
+    """The API value of a category written as its value (``videogames``) or its label
+    (``Video games``, any case, surrounding spaces ignored); anything else is returned
+    unchanged, for :func:`check_value` to refuse with the list of categories.
+
+    Example:
+        >>> category_value("Video games"), category_value("auto"), category_value("Cars")
+        ('videogames', 'auto', 'auto')
+    """
+    return _CATEGORY_BY_NAME.get(value.strip().casefold(), value)
+
 
 #: Video status values.
 STATUSES: tuple[str, ...] = tuple(
@@ -364,7 +390,7 @@ def check_value(name: str, value: Any, limits: FieldLimits = LIMITS_PUBLIC) -> s
         return f"{name} is required and cannot be empty"
     if spec.choices is not None and value not in spec.choices:
         if name == "channel":
-            return f"{value!r} is not a category (one of: {', '.join(CATEGORIES)})"
+            return f"{value!r} is not a category; use one of: {category_choices()}"
         if name == "language":
             return f"{value!r} is not an ISO 639-1 language code"
         return f"{value!r} is not one of {sorted(spec.choices)}"

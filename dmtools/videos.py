@@ -32,8 +32,6 @@ from dmtools._query import VideoQuery, build_query, organisation_channels, resol
 from dmtools.errors import InputError, Problem
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from dmtools.client import Client
 
 __all__ = [
@@ -44,7 +42,6 @@ __all__ = [
     "first_video",
     "get_video",
     "iterate_videos",
-    "load_videos",
     "organisation_channels",
     "update_video",
 ]
@@ -217,59 +214,3 @@ def delete_video(client: Client, video_id: str) -> dict[str, Any]:
     """
     answer = client.send(client.dialect.delete_call(video_id))
     return answer if isinstance(answer, dict) else {}
-
-
-def load_videos(
-    client: Client,
-    *,
-    owner: str | None = "me",
-    fields: Iterable[str] | str | None = None,
-    progress: bool = True,
-    workers: int = 8,
-    **filters: FilterValue,
-) -> pd.DataFrame:
-    """Every matching video as a DataFrame (index ``id``, dtypes from the schema).
-
-    Reads past the API's 1,000-results-per-query ceiling by splitting the query into
-    creation-time windows (see :mod:`dmtools.loader`), fetched by ``workers`` threads, with
-    each video exactly once even when videos are added or deleted during the load.
-
-    Args:
-        owner: ``"me"`` (every channel of the organisation for a private key), a user id or
-            username, or None for the global list.
-        fields: field names (default :data:`dmtools.schema.DEFAULT_VIDEO_FIELDS`).
-        progress: show a progress bar (tqdm.auto: a widget in Jupyter, text in a terminal).
-        workers: concurrent requests.
-        **filters: names of :data:`dmtools.schema.VIDEO_FILTERS` (``sort`` is not allowed:
-            sort the frame instead). ``created_after``/``created_before`` keep
-            ``created_after <= created_time < created_before``.
-
-    Raises:
-        InputError: unknown fields or filters, bad values (before any request).
-
-    Warns:
-        dmtools.loader.IncompleteLoadWarning: when some videos cannot be reached (more in one
-            second than one query returns, and no filter splits them); names the second and
-            the count.
-
-    Example:
-        >>> df = load_videos(client, fields=["id", "title", "views_total"])  # doctest: +SKIP
-        >>> df.views_total.sum()                                      # doctest: +SKIP
-    """
-    from dmtools import loader
-    from dmtools.frames import to_frame
-
-    problems = []
-    if "sort" in filters:
-        problems.append(_problem("sort", "load_videos returns every video; sort the frame instead"))
-    if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 64:
-        problems.append(_problem("workers", f"{workers!r}: expected 1 to 64"))
-    query = build_query(
-        client,
-        owner=owner,
-        fields=fields,
-        problems=problems,
-        filters={k: v for k, v in filters.items() if k != "sort"},
-    )
-    records = loader.load_records(client, query, progress=progress, workers=workers)
-    return to_frame(records, fields=list(query.fields))

@@ -5,13 +5,16 @@ Import the fixtures you need into a test module: ``from sandbox_fixtures import 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
 
 from dmtools.sandbox import Sandbox
+
+if TYPE_CHECKING:
+    from dmtools.client import Client
 
 
 @pytest.fixture(scope="module")
@@ -81,3 +84,19 @@ def api_error(response: requests.Response) -> dict[str, Any]:
     assert set(error) == {"more_info", "code", "message", "type", "error_data"}, body
     assert error["code"] == response.status_code
     return dict(error)
+
+
+def demo_client(sb: Sandbox, scope: Sequence[str] = ("manage_videos",)) -> Client:
+    """The demo user of ``sb`` logged in (password grant, public key) with ``scope``."""
+    import dmtools as dm
+
+    key, user = sb.credentials.public_key, sb.credentials.user
+    return dm.connect(
+        "password",
+        client_id=key.client_id,
+        client_secret=key.client_secret,
+        username=user.username,
+        password=user.password,
+        scope=list(scope),
+        endpoints=sb.endpoints,
+    )

@@ -1,12 +1,14 @@
 """The panels in a real JupyterLab, driven in Chromium with Playwright.
 
 A JupyterLab server is started on 127.0.0.1 (ephemeral port, token auth) over a temporary
-copy of notebooks/, with its own temporary Jupyter directories and no ``DMTOOLS_*``
-credentials (the kernel uses its embedded sandbox). Chromium is Debian's
-``/usr/bin/chromium`` (or ``DMTOOLS_CHROMIUM``); Playwright never downloads a browser.
+copy of notebooks/, with its own temporary Jupyter directories, and wired to a sandbox of
+this test process the way ``dmtools lab`` wires it (``DMTOOLS_*`` variables): the test can
+slow the sandbox down and read its commit log, so "nothing was written" and "each video was
+written once" are checked on the server itself. Chromium is Debian's ``/usr/bin/chromium``
+(or ``DMTOOLS_CHROMIUM``); Playwright never downloads a browser.
 
-Screenshots go to ``artifacts/``; with ``DMTOOLS_UPDATE_SCREENSHOTS=1`` the login panel
-and plan review screenshots are also copied to ``docs/images/`` for the README.
+Screenshots go to ``artifacts/``; with ``DMTOOLS_UPDATE_SCREENSHOTS=1`` the ones the README
+shows are also copied to ``docs/images/``.
 
 Run: ``.venv/bin/pytest -m browser tests/test_browser.py``. Without Chromium or Playwright
 the tests are skipped, except under CI (``CI`` set), where they fail.
@@ -50,7 +52,13 @@ CHROMIUM_ARGS = [
 ]
 TIMEOUT_MS = 30_000
 #: Screenshots the README shows (copied to docs/images with DMTOOLS_UPDATE_SCREENSHOTS=1).
-README_SHOTS = {"login_panel.png", "plan_review.png"}
+README_SHOTS = {
+    "login_panel.png",
+    "plan_review.png",
+    "review_stopped.png",
+    "notebook_charts.png",
+    "delete_review.png",
+}
 #: JupyterLab settings: no news or update pop-ups over the notebook, and widget state saved
 #: in the notebook file (so the test can check what a user's saved notebook would hold).
 LAB_SETTINGS = {
@@ -59,6 +67,8 @@ LAB_SETTINGS = {
         "checkForUpdates": False,
     },
     "@jupyter-widgets/jupyterlab-manager/plugin.jupyterlab-settings": {"saveState": True},
+    # every cell in the page (no virtual scrolling), so outputs far down can be checked
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
 }
 
 
@@ -74,6 +84,7 @@ class Lab:
     url: str
     token: str
     workdir: Path
+    sb: Sandbox
 
     def notebook_url(self, name: str) -> str:
         return f"{self.url}/lab/tree/{name}?token={self.token}"
@@ -104,10 +115,15 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         _unavailable("Playwright is not installed (pip install playwright)")
+    from dmtools.cli.lab import lab_environment
+
     base = tmp_path_factory.mktemp("jupyterlab")
     workdir = base / "notebooks"
     shutil.copytree(ROOT / "notebooks", workdir)
+    sb = Sandbox(videos=300, seed=7).start()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DMTOOLS_")}
+    env.update(lab_environment(sb))  # what `dmtools lab` gives the notebooks
+    env["DMTOOLS_CONFIG_DIR"] = str(base / "dmtools-config")  # no saved login of the machine
     for name in (
         "JUPYTER_CONFIG_DIR",
         "JUPYTER_DATA_DIR",
@@ -122,7 +138,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         target = base / "jupyterlab_settings_dir" / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(settings))
-    env["DMTOOLS_SANDBOX_VIDEOS"] = "200"  # a small channel: the kernel's sandbox starts fast
     token = secrets.token_hex(24)
     command = [
         sys.executable,
@@ -150,8 +165,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         )
     try:
         info = _wait_for_server(base / "jupyter_runtime_dir", proc, log)
-        yield Lab(f"http://127.0.0.1:{info['port']}", token, workdir)
+        yield Lab(f"http://127.0.0.1:{info['port']}", token, workdir, sb)
     finally:
+        sb.stop()
         proc.terminate()
         try:
             proc.wait(15)
@@ -164,11 +180,12 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 
 @pytest.fixture(scope="module")
 def page(lab: Lab) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=TIMEOUT_MS)  # a busy machine: the same patience everywhere
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1280, "height": 1000})
+        context = browser.new_context(viewport={"width": 1280, "height": 1500})
         context.set_default_timeout(TIMEOUT_MS)
         yield context.new_page()
         context.close()
@@ -231,8 +248,8 @@ def test_login_panel_logs_in_in_jupyterlab(lab: Lab, page: Any, demo_password: s
     panel.scroll_into_view_if_needed()
 
     # client credentials with the sandbox's private key
-    panel.get_by_role("checkbox", name="Use the local sandbox").check()
-    expect(_status(panel)).to_contain_text("Using the local sandbox")
+    panel.get_by_role("checkbox", name=re.compile("Use the sandbox of this lab")).check()
+    expect(_status(panel)).to_contain_text(f"Using the sandbox at {lab.sb.url}")
     expect(panel.locator("input[type=password]").first).to_have_attribute(
         "placeholder", "(sandbox credentials)"
     )
@@ -291,23 +308,181 @@ def _wait_for_save(path: Path, before: int) -> str:
     raise AssertionError(f"{path.name} was not saved with its widget state")
 
 
-def test_plan_review_applies_in_jupyterlab(lab: Lab, page: Any) -> None:
+def _review_status(panel: Any) -> Any:
+    return panel.locator(".dmtools-review-status")
+
+
+def _nb(page: Any) -> Any:
+    """The notebook on show (other notebooks stay open in hidden tabs)."""
+    return page.locator(".jp-NotebookPanel:visible")
+
+
+#: Text the last code cell of each notebook prints: seen, the whole notebook has run.
+LAST_OUTPUT = {
+    "02_channel_report.ipynb": "Report written to",
+    "03_bulk_edit.ipynb": "Not applied yet: click Apply in the panel above.",
+    "04_bulk_delete.ipynb": "videos before,",
+}
+
+
+def _run_all(page: Any, name: str, restart: bool = False) -> None:
+    """Clear every output, Run All (or Restart Kernel and Run All), and wait until the last
+    cell has printed (so a busy machine cannot make the test look too early)."""
+    from playwright.sync_api import expect
+
+    _nb(page).locator(".jp-Cell:visible").first.click()
+    _run_menu(page, "editmenu:clear-all", menu="Edit")
+    if restart:
+        _run_menu(page, "runmenu:restart-and-run-all", menu="Kernel")
+        page.locator(".jp-Dialog .jp-mod-accept").click()
+    else:
+        _run_menu(page, "runmenu:run-all")
+    last = _nb(page).locator(".jp-OutputArea-output", has_text=LAST_OUTPUT[name])
+    expect(last.first).to_be_visible(timeout=180_000)
+    idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']:visible")
+    expect(idle.first).to_be_visible(timeout=60_000)
+
+
+def _commits(lab: Lab, since: int) -> list[dict[str, Any]]:
+    return [c for c in lab.sb.commits() if c["seq"] > since]
+
+
+def _last_seq(lab: Lab) -> int:
+    commits = lab.sb.commits()
+    return int(commits[-1]["seq"]) if commits else 0
+
+
+def _rows(panel: Any) -> Any:
+    return panel.locator(".dmtools-plan-row:visible")
+
+
+def _checkboxes(panel: Any) -> Any:
+    return _rows(panel).locator("input[type=checkbox]")
+
+
+def test_charts_and_the_report_show_as_pictures(lab: Lab, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    _open(page, lab, "02_channel_report.ipynb")
+    _run_all(page, "02_channel_report.ipynb")
+    pictures = _nb(page).locator(".jp-RenderedImage img")
+    expect(pictures).to_have_count(4, timeout=60_000)  # three charts and the report overview
+    for index in range(4):
+        size = pictures.nth(index).evaluate("img => [img.naturalWidth, img.naturalHeight]")
+        assert size[0] > 300 and size[1] > 150, size
+    outputs = " ".join(_nb(page).locator(".jp-OutputArea-output").all_inner_texts())
+    assert "<Figure size" not in outputs and "Axes" not in outputs
+    assert "271.131368" not in outputs and "not visible to this login" in outputs
+    cell = _nb(page).locator(".jp-CodeCell", has_text="report.plot_by_category(df)").first
+    cell.scroll_into_view_if_needed()
+    _shot(cell, "notebook_charts.png")
+    table = _nb(page).locator(".jp-CodeCell", has_text="report.key_figures(df)").first
+    table.scroll_into_view_if_needed()
+    _shot(table, "notebook_key_figures.png")
+
+
+def test_cancel_then_run_all_writes_nothing(lab: Lab, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    mark = _last_seq(lab)
+    _open(page, lab, "03_bulk_edit.ipynb")
+    _run_all(page, "03_bulk_edit.ipynb")
+    panels = _nb(page).locator(".dmtools-review-panel")
+    expect(panels).to_have_count(3)  # the plan, the tag clean-up, the CSV edits
+    first = panels.first
+    expect(first).to_contain_text("Checked on the server: all 5 videos still need this change")
+    plan_cell = _nb(page).locator(".jp-CodeCell", has_text="plan = dm.plan_edits(df, edited").first
+    plan_cell.scroll_into_view_if_needed()
+    _shot(plan_cell, "plan_table.png")
+    expect(
+        _nb(page).locator(".jp-OutputArea-output", has_text="Nothing applied yet: click Apply")
+    ).to_be_visible()
+    first.scroll_into_view_if_needed()
+    first.get_by_role("button", name="Cancel").click()
+    expect(_review_status(first)).to_contain_text("Cancelled: nothing was sent")
+    expect(first.get_by_role("button", name="Apply")).to_be_disabled()
+    # the cell after the panel, run again, still applies nothing
+    _nb(page).locator(".jp-CodeCell", has_text="result = panel.result").first.click()
+    _run_menu(page, "runmenu:run")
+    _run_all(page, "03_bulk_edit.ipynb", restart=True)
+    expect(panels).to_have_count(3)
+    assert _commits(lab, mark) == []
+
+
+def test_unticked_rows_are_not_applied(lab: Lab, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    mark = _last_seq(lab)
+    _open(page, lab, "03_bulk_edit.ipynb")
+    _run_all(page, "03_bulk_edit.ipynb", restart=True)
+    panel = _nb(page).locator(".dmtools-review-panel").first
+    panel.scroll_into_view_if_needed()
+    expect(panel).to_contain_text("All 5 videos selected")
+    boxes = _checkboxes(panel)
+    expect(boxes).to_have_count(5)
+    rows = _rows(panel).all_inner_texts()
+    boxes.nth(1).uncheck()
+    boxes.nth(3).uncheck()
+    expect(panel).to_contain_text("3 of 5 videos selected (2 excluded)")
+    expect(panel).to_contain_text("excluded: not applied")
+    expect(panel.locator("ins").first).to_be_visible()  # the words that change, marked
+    _shot(panel, "plan_review.png")
+    panel.get_by_role("button", name="Apply").click()
+    expect(_review_status(panel)).to_contain_text("Done: applied 3.", timeout=60_000)
+    written = {c["video_id"] for c in _commits(lab, mark)}
+    kept = [text for i, text in enumerate(rows[:5]) if i not in (1, 3)]
+    assert len(written) == 3 and all(any(v in text for text in kept) for v in written)
+    assert len(_commits(lab, mark)) == 3
+
+
+def test_stop_then_resume_completes_exactly(lab: Lab, page: Any) -> None:
     from playwright.sync_api import expect
 
     _open(page, lab, "03_bulk_edit.ipynb")
-    # run everything above the cell that applies in code, then apply with the button
-    page.locator(".jp-CodeCell", has_text="if panel.result is not None").locator(
-        ".jp-InputPrompt"
-    ).first.click()
-    _run_menu(page, "notebook:run-all-above")
-    panel = page.locator(".dmtools-review-panel")
-    expect(panel).to_be_visible(timeout=60_000)
+    _run_all(page, "03_bulk_edit.ipynb", restart=True)
+    mark = _last_seq(lab)
+    panel = _nb(page).locator(".dmtools-review-panel").nth(1)  # the tag clean-up
     panel.scroll_into_view_if_needed()
-    expect(panel).to_contain_text("5 video(s) to change")
-    apply = panel.get_by_role("button", name="Apply")
-    expect(apply).to_be_enabled()
-    apply.click()
-    expect(_status(panel)).to_contain_text("Done: applied 5.")
-    bar = panel.locator(".widget-hprogress .progress-bar")
-    expect(bar).to_have_attribute("style", re.compile(r"width: 100%"))
-    _shot(panel, "plan_review.png")
+    expect(panel).to_contain_text("still need this change")
+    total = int(re.search(r"All (\d+) videos selected", panel.inner_text()).group(1))  # type: ignore[union-attr]
+    assert total > 40
+    lab.sb.set_faults(latency=0.2)  # a slow API: about 10 s for the whole job
+    try:
+        panel.get_by_role("button", name="Apply").click()
+        progress = panel.locator(".dmtools-review-progress")
+        expect(progress).to_contain_text(re.compile(rf"^\s*(1\d|[2-9]\d)/{total}"), timeout=60_000)
+        panel.get_by_role("button", name="Stop").click()
+        expect(_review_status(panel)).to_contain_text("Stopped at", timeout=60_000)
+    finally:
+        lab.sb.set_faults()
+    resume = panel.get_by_role("button", name="Resume")
+    expect(resume).to_be_enabled()
+    stopped = len(_commits(lab, mark))
+    assert 0 < stopped < total
+    _shot(panel, "review_stopped.png")
+    resume.click()
+    expect(_review_status(panel)).to_contain_text(f"Done: applied {total}.", timeout=60_000)
+    commits = _commits(lab, mark)
+    assert len(commits) == total == len({c["video_id"] for c in commits})  # each exactly once
+
+
+def test_delete_needs_the_count_and_notices_videos_already_gone(lab: Lab, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    _open(page, lab, "04_bulk_delete.ipynb")
+    mark = _last_seq(lab)
+    _run_all(page, "04_bulk_delete.ipynb", restart=True)
+    panel = _nb(page).locator(".dmtools-review-panel").first
+    panel.scroll_into_view_if_needed()
+    expect(
+        _nb(page).locator(".jp-OutputArea-output", has_text="Nothing deleted: type the number")
+    ).to_be_visible()
+    assert _commits(lab, mark) == []
+    delete = panel.get_by_role("button", name="Delete")
+    expect(delete).to_be_disabled()
+    panel.locator("input[placeholder^='type 3']").fill("3")
+    expect(delete).to_be_enabled()
+    _shot(panel, "delete_review.png")
+    delete.click()
+    expect(_review_status(panel)).to_contain_text("Done: deleted 3.", timeout=60_000)
+    assert len([c for c in _commits(lab, mark) if c["kind"] == "delete"]) == 3

@@ -222,10 +222,10 @@ def test_saved_plan_loads_with_exactly_the_same_actions(tmp_path) -> None:
 def test_html_view_escapes_and_truncates_values() -> None:
     before = snapshot(1)
     after = before.copy()
-    after.loc["x00000", "description"] = "<script>alert(1)</script>" + "z" * 80
+    after.loc["x00000", "description"] = "<script>alert(1)</script>" + "z" * 300
     html = plan_edits(before, after)._repr_html_()
     assert "<script>" not in html and "&lt;script&gt;" in html
-    assert "z" * 80 not in html and "…" in html
+    assert "z" * 130 not in html and "…" in html
     assert "Video 0" in html
 
 

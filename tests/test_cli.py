@@ -92,6 +92,23 @@ def test_login_saves_a_session_that_later_commands_use_without_credentials(cli: 
     assert facts["scopes"] == ["manage_videos"] and facts["sandbox"] is True
 
 
+def test_notebooks_reuse_the_session_of_dmtools_login(cli: Cli) -> None:
+    import dmtools.notebook as nb
+
+    assert cli.login().exit_code == 0
+    env = {"DMTOOLS_CONFIG_DIR": str(cli.config), "DMTOOLS_TOKEN_STORE": "file"}
+    before = nb._sandbox
+    client = connect_from_env_or_sandbox("edit", environ=env)  # no credentials: the session
+    assert nb._sandbox is before  # no local sandbox was started for it
+    assert client.base_url == cli.sb.url and client.scopes == ("manage_videos",)
+    assert client.me(["username"])["username"] == "demo"
+    assert "Demo Channel (local sandbox) with manage_videos" in nb.login_summary(client)
+    assert cli("logout").exit_code == 0
+    assert nb.saved_session(env) is None
+    (cli.config / "cli.json").write_text("{not json")
+    assert nb.saved_session(env) is None  # a broken file: logged, the notebook still starts
+
+
 def test_login_with_a_private_key_uses_client_credentials(cli: Cli) -> None:
     result = cli("login", "--sandbox-url", cli.sb.url, "--access", "delete", creds="private")
     assert result.exit_code == 0, result.stderr
@@ -282,14 +299,48 @@ def test_lab_dry_run_builds_the_command_and_the_notebooks_environment(cli: Cli) 
     assert result.exit_code == 0, result.stderr
     plan = json.loads(result.stdout)
     command = plan["command"]
-    assert command[1:4] == ["-m", "jupyter", "lab"]
-    assert "--ip=127.0.0.1" in command and "--no-browser" in command and "--port=8899" in command
+    assert command[1:3] == ["-m", "jupyterlab"]
+    assert "--ServerApp.ip=127.0.0.1" in command and "--ServerApp.open_browser=False" in command
+    assert "--ServerApp.port=8899" in command
     assert f"--ServerApp.root_dir={folder}" in command and command[-1] == "--allow-root"
     env = plan["env"]
     assert env["DMTOOLS_SANDBOX_URL"] == plan["sandbox"]
     assert plan["sandbox"].startswith("http://127.0.0.1:")
     assert env["DMTOOLS_CLIENT_SECRET"] == env["DMTOOLS_PASSWORD"] == "********"
+    assert env["DMTOOLS_SANDBOX_PRIVATE_CLIENT_SECRET"] == "********"
     assert env["DMTOOLS_GRANT"] == "password" and env["DMTOOLS_USERNAME"] == "demo"
+
+
+def test_lab_uses_no_deprecated_option_and_starts_cleanly(tmp_path: Path) -> None:
+    from dmtools.cli.lab import lab_command
+
+    command = lab_command(tmp_path, port=None, browser=False, allow_root=True)
+    done = subprocess.run(
+        [*command, "--help-all"], capture_output=True, text=True, timeout=120, check=True
+    )
+    help_text = done.stdout
+    for option in command[3:]:  # each is a documented, current option of JupyterLab 4
+        name = option.split("=")[0].lstrip("-")
+        block = help_text[help_text.index(f"--{name}=") :][:400]
+        assert "deprecated" not in block.lower().split("--", 2)[1], option
+
+
+def test_lab_as_root_says_what_to_do_before_starting_anything(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dmtools.cli.lab as lab
+
+    folder = cli.work / "nb"
+    folder.mkdir()
+    monkeypatch.setattr(lab, "running_as_root", lambda: True)
+    monkeypatch.setattr(lab, "_run", lambda *a: pytest.fail("JupyterLab was started"))
+    result = cli("lab", "--no-browser", "--notebooks", folder)
+    assert result.exit_code == 2
+    assert "refuses to run as root" in result.stderr and "--allow-root" in result.stderr
+    started: list[list[str]] = []
+    monkeypatch.setattr(lab, "_run", lambda command, env: started.append(command) or 0)
+    assert cli("lab", "--no-browser", "--allow-root", "--notebooks", folder).exit_code == 0
+    assert "--ServerApp.allow_root=True" in started[0]
 
 
 def test_the_lab_environment_logs_the_notebooks_in_to_its_sandbox(cli: Cli) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,33 +29,61 @@ NAMES = [path.name for path in NOTEBOOKS]
 #: Text (regular expressions) each notebook must print when it ran against the embedded sandbox.
 EXPECTED = {
     "01_login.ipynb": [r"Logged in as Demo Channel \(local sandbox\) with no scopes"],
-    "02_channel_report.ipynb": [r"\n\d{3,4} videos\n", "Report written to channel_report.html"],
-    "03_bulk_edit.ipynb": [
-        r"Changes will be applied\.",
-        "Result of plan",
-        "applied 5",
-        "'applied': 5",
-        "'applied': 2",
+    "02_channel_report.ipynb": [
+        r"\n\d{3,4} videos\n",
+        "Report written to channel_report.html",
+        "Note: public videos only",
+        "not visible to this login",
     ],
-    "04_bulk_delete.ipynb": ["Dry run of plan", "deleted 3", "1500 videos before, 1497 now"],
+    "03_bulk_edit.ipynb": [
+        r"Panels will apply what you confirm\.",
+        r"Edit plan \w{12}: 5 video\(s\) to change",
+        r"\{\+ \(director's cut\)\+\}",
+        "Nothing applied yet: click Apply",
+        "Nothing to undo yet",
+        r"\d{3} videos without tags",
+        "ReviewPanel: edit plan of 3, review",
+        "Not applied yet",
+    ],
+    "04_bulk_delete.ipynb": [
+        "Dry run of plan",
+        "Nothing deleted: type the number of videos",
+        "1500 videos before, 1500 now",
+    ],
 }
 #: Files a notebook leaves in its working folder.
 WRITTEN = {
     "02_channel_report.ipynb": ["channel_report.html"],
-    "03_bulk_edit.ipynb": ["edits-*.journal", "undo-*.journal", "csv-*.journal", "videos-*.csv"],
-    "04_bulk_delete.ipynb": ["deleted-videos-*.csv"],
+    "03_bulk_edit.ipynb": ["videos-to-edit.csv"],
+}
+#: Pictures (image/png outputs) a notebook must show: its charts and the report.
+PICTURES = {"02_channel_report.ipynb": 4}
+#: The cell that shows each writing notebook's first review panel.
+PANEL_CELL = {
+    "03_bulk_edit.ipynb": "panel = dm.review_panel(plan, client)",
+    "04_bulk_delete.ipynb": "panel = dm.review_panel(plan, client, export_path=BACKUP)",
 }
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DMTOOLS_")}
+    env["DMTOOLS_CONFIG_DIR"] = tempfile.mkdtemp(prefix="dmtools-config-")  # no saved login
     env.update(extra)
     return env
 
 
-def _execute(name: str, workdir: Path, env: dict[str, str]) -> Path:
-    """Run notebooks/<name> in a kernel working in ``workdir``; save it there; return the path."""
+def _execute(
+    name: str, workdir: Path, env: dict[str, str], *, after_panel: str | None = None
+) -> Path:
+    """Run notebooks/<name> in a kernel working in ``workdir``; save it there; return the path.
+
+    ``after_panel``: code run in a cell inserted right after the first review panel (what a
+    user's clicks do), before the cells that follow it.
+    """
     nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    if after_panel is not None:
+        at = next(i for i, c in enumerate(nb.cells) if c.source.startswith(PANEL_CELL[name]))
+        nb.cells.insert(at + 1, nbformat.v4.new_code_cell(after_panel))
     client = NotebookClient(
         nb,
         timeout=180,
@@ -99,6 +128,14 @@ def test_notebook_runs_on_the_embedded_sandbox_and_saves_no_secret(
         assert re.search(expected, outputs), f"{name}: {expected!r} not in the outputs"
     for pattern in WRITTEN.get(name, []):
         assert list(tmp_path.glob(pattern)), f"{name} did not write {pattern}"
+    assert not (tmp_path / "runs").exists(), "Run All started a job"
+    pictures = [
+        output
+        for cell in nb.cells
+        for output in cell.get("outputs", [])
+        if "image/png" in output.get("data", {})
+    ]
+    assert len(pictures) >= PICTURES.get(name, 0), f"{name}: {len(pictures)} pictures"
     with Sandbox(videos=1, seed=7) as same_seed:  # the kernel's sandbox has these secrets
         secrets = sandbox_secrets(same_seed)
     assert find_secrets(text, secrets) == []
@@ -146,5 +183,76 @@ def test_notebook_logs_in_from_environment_variables(
     assert clients == {
         creds.private_key.client_id if grant == "client_credentials" else creds.public_key.client_id
     }
-    if name == "03_bulk_edit.ipynb":  # edits, undo and the CSV round trip reached this sandbox
-        assert len(outside.commits()) == 5 + 5 + 2
+    assert outside.commits() == []  # Run All wrote nothing: every write waits for a panel
+
+
+def _outside_env(sb: Sandbox) -> dict[str, str]:
+    creds = sb.credentials
+    return _clean_env(
+        DMTOOLS_CLIENT_ID=creds.public_key.client_id,
+        DMTOOLS_CLIENT_SECRET=creds.public_key.client_secret,
+        DMTOOLS_USERNAME=creds.user.username,
+        DMTOOLS_PASSWORD=creds.user.password,
+        DMTOOLS_GRANT="password",
+        DMTOOLS_SANDBOX_URL=sb.url,
+    )
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_run_all_changes_nothing_until_a_panel_is_confirmed(
+    name: str, outside: Sandbox, tmp_path: Path
+) -> None:
+    saved = _execute(name, tmp_path, _outside_env(outside))
+    assert outside.commits() == []
+    outputs = _outputs_text(nbformat.read(saved, as_version=4))
+    assert "Traceback" not in outputs
+
+
+def test_a_confirmed_panel_applies_and_the_cells_after_it_use_its_result(
+    outside: Sandbox, tmp_path: Path
+) -> None:
+    click = "panel.apply_button.click()\nprint('state:', panel.wait(120) is not None, panel.state)"
+    saved = _execute("03_bulk_edit.ipynb", tmp_path, _outside_env(outside), after_panel=click)
+    outputs = _outputs_text(nbformat.read(saved, as_version=4))
+    assert "state: True done" in outputs
+    assert "'applied': 5" in outputs and "ReviewPanel: edit plan of 5, review" in outputs
+    commits = outside.commits()
+    assert len(commits) == 5 and len({c["video_id"] for c in commits}) == 5
+    assert list((tmp_path / "runs").glob("edit-*.journal"))  # the undo waits in its own panel
+
+
+def test_cancel_then_the_rest_of_the_notebook_writes_nothing(
+    outside: Sandbox, tmp_path: Path
+) -> None:
+    cancel = (
+        "panel.cancel_button.click()\n"
+        "try:\n"
+        "    plan.apply(client)\n"
+        "except dm.InputError as exc:\n"
+        "    print('refused:', exc)"
+    )
+    saved = _execute("03_bulk_edit.ipynb", tmp_path, _outside_env(outside), after_panel=cancel)
+    outputs = _outputs_text(nbformat.read(saved, as_version=4))
+    assert "refused: Not applied: this edit plan was cancelled in its review panel" in outputs
+    assert "Nothing applied yet" in outputs
+    assert outside.commits() == []
+
+
+def test_a_delete_needs_the_typed_count_even_when_clicked_from_code(
+    outside: Sandbox, tmp_path: Path
+) -> None:
+    untyped = "panel.apply_button.click()\nprint('state:', panel.state)"
+    saved = _execute("04_bulk_delete.ipynb", tmp_path, _outside_env(outside), after_panel=untyped)
+    outputs = _outputs_text(nbformat.read(saved, as_version=4))
+    assert "state: review" in outputs and "Nothing deleted" in outputs
+    assert outside.commits() == []
+    typed = (
+        "panel.confirm.value = str(len(plan))\npanel.apply_button.click()\n"
+        "print('state:', panel.wait(120) is not None, panel.state)"
+    )
+    saved = _execute("04_bulk_delete.ipynb", tmp_path, _outside_env(outside), after_panel=typed)
+    outputs = _outputs_text(nbformat.read(saved, as_version=4))
+    assert "state: True done" in outputs and "300 videos before, 297 now" in outputs
+    deletes = [c for c in outside.commits() if c["kind"] == "delete"]
+    assert len(deletes) == 3
+    assert list(tmp_path.glob("deleted-videos-*.csv"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -179,6 +180,7 @@ class _Page(HTMLParser):
         super().__init__()
         self.sections: list[str] = []
         self.images: list[str] = []
+        self.links: list[str] = []
         self.tags: set[str] = set()
         self.text: list[str] = []
 
@@ -189,6 +191,8 @@ class _Page(HTMLParser):
             self.sections.append(values["id"] or "")
         if tag == "img":
             self.images.append(values["src"] or "")
+        if tag == "a":
+            self.links.append(values["href"] or "")
 
     def handle_data(self, data: str) -> None:
         self.text.append(data)
@@ -213,7 +217,6 @@ def test_channel_report_writes_one_self_contained_html_and_pngs(tmp_path: Path) 
     assert page.sections == list(result.sections)
     assert set(result.sections) >= {
         "summary",
-        "overview",
         "uploads",
         "categories",
         "languages",
@@ -226,12 +229,19 @@ def test_channel_report_writes_one_self_contained_html_and_pngs(tmp_path: Path) 
         "tags",
         "health",
     }
-    assert len(page.images) == len(result.pngs)  # every chart, embedded once
+    # every chart embedded exactly once (the overview is the PNG file and the notebook view)
+    assert len(page.images) == len(result.pngs) - 1 == len(set(page.images))
     for src in page.images:
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1]).startswith(PNG)
     assert not {"script", "link", "iframe", "b"} & page.tags
-    assert "http://" not in document and "https://" not in document
+    # nothing is loaded from elsewhere: the only URLs are links to the videos' pages
+    assert set(page.links) and all(
+        link.startswith("https://www.dailymotion.com/video/") for link in page.links
+    )
+    assert "http://" not in document
+    assert document.count("https://") == len(page.links)
+    assert f'href="https://www.dailymotion.com/video/{df.index[5]}"' in document
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; co" in document
     assert "My &lt;b&gt;channel&lt;/b&gt;" in document
     assert "2025-01-01 00:00 UTC" in document
@@ -255,8 +265,23 @@ def test_channel_report_writes_one_self_contained_html_and_pngs(tmp_path: Path) 
         assert png.read_bytes().startswith(PNG)
     assert result.overview_png == result.pngs["overview"]
     assert isinstance(result.figure, Figure)
-    shown = result._repr_html_()
-    assert "report.html" in shown and "data:image/png;base64," in shown
+    assert result._repr_png_() == result.pngs["overview"].read_bytes()
+    assert "report.html" in repr(result)
+
+
+def test_videos_to_fix_list_titles_and_months_read_as_months(tmp_path: Path) -> None:
+    df = random_channel(120)
+    df.loc[df.index[3], "tags"] = []
+    df.loc[df.index[3], "title"] = "A title to find <again>"
+    result = report.channel_report(df, tmp_path / "r.html", as_of="2025-01-01")
+    document = result.html.read_text(encoding="utf-8")
+    fix = document[document.index("Videos to fix") :]
+    row = fix[fix.index(f">{df.index[3]}</a>") :][:400]
+    assert "A title to find &lt;again&gt;" in row and "no tags" in row
+    uploads = document[document.index('id="uploads"') : document.index('id="categories"')]
+    months = re.findall(r"<tr><th>([^<]+)</th><td", uploads)
+    assert months and all(re.fullmatch(r"[A-Z][a-z]{2} \d{4}", m) for m in months), months[:3]
+    assert "00:00 UTC</th>" not in uploads
 
 
 def test_channel_report_of_an_empty_channel(tmp_path: Path) -> None:
@@ -321,9 +346,11 @@ def test_public_names_are_pinned() -> None:
         "plot_views_gained",
         "plot_visibility",
         "status_breakdown",
+        "styled",
         "top_tags",
         "top_videos",
         "uploads_per_month",
+        "view_note",
         "views_distribution",
         "views_per_day",
         "visibility_breakdown",

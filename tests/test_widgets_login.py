@@ -362,3 +362,42 @@ def test_paste_box_explains_what_is_missing_and_refuses_a_foreign_address(sb: Sa
     assert "Login failed:" in panel.status.value and "state" in panel.status.value
     assert panel.paste.value == "" and "emu_ac_forged" not in panel.status.value
     assert isinstance(panel.error, Exception)
+
+
+def test_the_panel_uses_the_sandbox_of_dmtools_lab_instead_of_starting_one(sb: Sandbox) -> None:
+    import dmtools.notebook as nb
+    from dmtools.cli.lab import lab_environment
+
+    before = nb._sandbox
+    panel = LoginPanel(environ=lab_environment(sb))
+    assert sb.url in panel.use_sandbox.description
+    assert panel.client_id.value == sb.credentials.public_key.client_id  # filled from DMTOOLS_*
+    assert panel.client_secret.placeholder == "(from DMTOOLS_CLIENT_SECRET)"
+    panel.use_sandbox.value = True
+    assert nb._sandbox is before  # no second sandbox in the kernel
+    assert panel.password.placeholder == SANDBOX_PLACEHOLDER
+    panel.key_kind.value = "private"
+    panel.login_button.click()
+    assert panel.client is not None and panel.client.is_partner
+    assert panel.client.base_url == sb.url + "/rest"
+    panel.key_kind.value = "public"
+    panel.grant.value = "password"
+    panel.login_button.click()
+    assert panel.client is not None and panel.client.base_url == sb.url
+    assert panel.client.me(["username"])["username"] == "demo"
+    _no_secret_in_state(panel, sb)
+
+
+def test_secrets_of_the_environment_log_in_without_entering_the_form(sb: Sandbox) -> None:
+    c = sb.credentials
+    env = {
+        "DMTOOLS_CLIENT_ID": c.private_key.client_id,
+        "DMTOOLS_CLIENT_SECRET": c.private_key.client_secret,
+        "DMTOOLS_SANDBOX_URL": sb.url,
+    }
+    panel = LoginPanel(environ=env)
+    assert panel.key_kind.value == "private" and panel.grant.value == "client_credentials"
+    assert panel.client_secret.value == ""
+    panel.login_button.click()
+    assert panel.client is not None and panel.client.is_partner, panel.status.value
+    _no_secret_in_state(panel, sb)

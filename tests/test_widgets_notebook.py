@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 
 import IPython
@@ -115,12 +116,15 @@ def test_writes_are_allowed_on_a_sandbox_and_on_the_real_api_only_on_request() -
     assert writes_allowed(real, environ={"DMTOOLS_ALLOW_WRITES": "1"})  # type: ignore[arg-type]
 
 
-def test_without_credentials_the_demo_user_logs_in_to_one_shared_local_sandbox() -> None:
+def test_without_credentials_the_demo_user_logs_in_to_one_shared_local_sandbox(
+    tmp_path: Path,
+) -> None:
     stop_local_sandbox()
     try:
         first = local_sandbox(videos=15)
         assert local_sandbox() is first
-        client = connect_from_env_or_sandbox("edit", environ={})
+        no_saved_login = {"DMTOOLS_CONFIG_DIR": str(tmp_path)}
+        client = connect_from_env_or_sandbox("edit", environ=no_saved_login)
         assert client.endpoints == first.endpoints
         assert "Logged in as Demo Channel (local sandbox) with manage_videos" in login_summary(
             client

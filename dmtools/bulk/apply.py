@@ -22,6 +22,7 @@ fails the operation only; authentication errors stop the job (see :mod:`.runner`
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -182,6 +183,7 @@ def apply_edits(
     workers: int = 4,
     progress: Progress = True,
     override_conflicts: bool = False,
+    stop: threading.Event | None = None,
 ) -> ApplyResult:
     """Apply an edit plan; one result row per operation.
 
@@ -193,6 +195,8 @@ def apply_edits(
         workers: concurrent operations (each does a GET then a POST).
         progress: True for a progress bar, False for none, or ``callback(done, total)``.
         override_conflicts: write even where the server no longer holds the plan's old values.
+        stop: set it (from another thread) to stop after the operations in flight; the rest
+            is reported ``not_attempted`` and a later run of the journal finishes the job.
 
     Raises:
         InputError: a value breaks the key's limits, or the journal belongs to another job
@@ -217,4 +221,5 @@ def apply_edits(
         workers=workers,
         progress=progress,
         worker_factory=lambda store: EditWorker(client, store, override=override_conflicts),
+        stop=stop,
     )

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dmtools.bulk.gate import check_apply
 from dmtools.bulk.journal import Journal
 from dmtools.bulk.plan import fingerprint_of
 from dmtools.bulk.result import ApplyResult, OpResult
@@ -84,6 +86,19 @@ class DeletePlan:
     def summary(self) -> dict[str, Any]:
         return {"deletes": len(self), "snapshot_rows": self.snapshot_rows, "cap": self.cap}
 
+    def select(self, ids: Any) -> DeletePlan:
+        """A new plan deleting only the chosen videos (see :mod:`dmtools.bulk.selection`);
+        its fingerprint follows the selection and the cap stays that of the snapshot."""
+        from dmtools.bulk.selection import subset_deletes
+
+        return subset_deletes(self, ids, keep=True)
+
+    def drop(self, ids: Any) -> DeletePlan:
+        """A new plan that no longer deletes the given videos."""
+        from dmtools.bulk.selection import subset_deletes
+
+        return subset_deletes(self, ids, keep=False)
+
     def to_frame(self) -> pd.DataFrame:
         """The rows to delete (all loaded columns when the plan was made from a frame)."""
         import pandas as pd
@@ -149,6 +164,7 @@ class DeletePlan:
         journal: str | os.PathLike[str] | None = None,
         workers: int = 4,
         progress: Progress = True,
+        stop: threading.Event | None = None,
     ) -> ApplyResult:
         """Delete the videos, or (without ``confirm``) report what would be deleted.
 
@@ -159,10 +175,11 @@ class DeletePlan:
                 (``.csv``, ``.xlsx``, ``.parquet`` or ``.json``); default
                 ``dmtools-deleted-<fingerprint>.json`` in the current directory.
             journal: journal file; re-running a finished job sends nothing.
-            workers, progress: as for edits.
+            workers, progress, stop: as for edits.
 
         Raises:
-            InputError: wrong ``confirm`` count, or over the cap without ``force``.
+            InputError: wrong ``confirm`` count, over the cap without ``force``, or the plan
+                is held by a review panel (see :mod:`dmtools.bulk.gate`).
         """
         if confirm is None:
             rows = [
@@ -170,6 +187,7 @@ class DeletePlan:
                 for i, vid in enumerate(self.video_ids, start=1)
             ]
             return ApplyResult(rows, kind=self.kind, fingerprint=self.fingerprint, dry_run=True)
+        check_apply(self)  # a plan held by a review panel is applied by that panel only
         if isinstance(confirm, bool) or confirm != len(self):
             raise InputError(
                 f"confirm must be the exact number of videos to delete "
@@ -206,6 +224,7 @@ class DeletePlan:
             extra_header={"export_path": str(target)},
             export_path=target,
             before_first_write=export,
+            stop=stop,
         )
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,6 +114,7 @@ class EditPlan:
         labels: Mapping[str, str] | None = None,
         unchanged_rows: int = 0,
         notes: Sequence[str] = (),
+        context: pd.DataFrame | None = None,
     ) -> None:
         if isinstance(ops, Mapping):
             changes = {vid: dict(ch) for vid, ch in ops.items() if ch}
@@ -125,7 +127,11 @@ class EditPlan:
         self.labels: dict[str, str] = {k: str(v) for k, v in (labels or {}).items()}
         self.unchanged_rows = int(unchanged_rows)
         self.notes: tuple[str, ...] = tuple(notes)
+        #: Read-only columns of the snapshot for review (title, views, created), indexed by
+        #: video id; shown by the review panel, never saved nor part of the fingerprint.
+        self.context = context
         self.fingerprint = fingerprint_of(self.kind, _content(self.ops))
+        self._review: Any = None  # the review panel holding the plan (see bulk.gate)
 
     def __len__(self) -> int:
         return len(self.ops)
@@ -137,6 +143,41 @@ class EditPlan:
     def changes_present(self) -> bool:
         """True exactly when the plan has at least one operation."""
         return bool(self.ops)
+
+    def select(self, ids: Any = None, *, fields: Any = None) -> EditPlan:
+        """A new plan with only the chosen videos (ids, a frame, a boolean Series indexed by
+        id: see :mod:`dmtools.bulk.selection`) and/or ``fields``; its fingerprint is that of
+        the selection, so a journal, a saved file or a review panel follow it.
+
+        Raises:
+            InputError: ids or fields named explicitly that the plan does not have.
+
+        Example:
+            >>> plan.select(df[df.views_total > 1000], fields=["title"])   # doctest: +SKIP
+        """
+        from dmtools.bulk.selection import subset_edits
+
+        return subset_edits(self, ids, fields, keep=True)
+
+    def drop(self, ids: Any = None, *, fields: Any = None) -> EditPlan:
+        """A new plan without the given videos (and/or without ``fields`` everywhere).
+
+        Example:
+            >>> plan.drop(["x8abc", "x9def"]).drop(fields="tags")    # doctest: +SKIP
+        """
+        from dmtools.bulk.selection import subset_edits
+
+        return subset_edits(self, ids, fields, keep=False)
+
+    @property
+    def videos(self) -> tuple[str, ...]:
+        """The video ids of the plan, in order."""
+        return tuple(op.video_id for op in self.ops)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The fields the plan changes, in schema order."""
+        return tuple(sorted({n for op in self.ops for n in op.changes}, key=_field_order))
 
     def summary(self) -> dict[str, Any]:
         """Counts: operations, videos, changes per field, clears, unchanged rows."""
@@ -274,10 +315,18 @@ class EditPlan:
         workers: int = 4,
         progress: Any = True,
         override_conflicts: bool = False,
+        stop: threading.Event | None = None,
     ) -> ApplyResult:
-        """Apply the plan through ``client``; see :func:`dmtools.bulk.apply.apply_edits`."""
-        from dmtools.bulk.apply import apply_edits
+        """Apply the plan through ``client``; see :func:`dmtools.bulk.apply.apply_edits`.
 
+        Raises:
+            InputError: the plan is held by a review panel (only the panel applies it; see
+                :mod:`dmtools.bulk.gate`), or see ``apply_edits``.
+        """
+        from dmtools.bulk.apply import apply_edits
+        from dmtools.bulk.gate import check_apply
+
+        check_apply(self)
         return apply_edits(
             self,
             client,
@@ -285,6 +334,7 @@ class EditPlan:
             workers=workers,
             progress=progress,
             override_conflicts=override_conflicts,
+            stop=stop,
         )
 
 
@@ -332,6 +382,7 @@ def plan_edits(
         >>> plan = dm.plan_edits(df, edited)                       # doctest: +SKIP
     """
     from dmtools.bulk.diff import diff_frames
+    from dmtools.bulk.selection import review_context
 
     if isinstance(after, (str, os.PathLike)):
         from dmtools.bulk._files import read_edited_file
@@ -343,4 +394,6 @@ def plan_edits(
             f"the edited frame has {len(problems)} problem(s); nothing was planned or sent",
             problems,
         )
-    return EditPlan(changes, labels=labels, unchanged_rows=unchanged)
+    return EditPlan(
+        changes, labels=labels, unchanged_rows=unchanged, context=review_context(before, changes)
+    )

@@ -18,11 +18,8 @@ CELL_CHARS = 60
 #: Rows shown in a rendered table; the rest are counted.
 MAX_ROWS = 200
 
-_STYLE = (
-    "<style>.dmtools-table td,.dmtools-table th{text-align:left;vertical-align:top;"
-    "padding:2px 8px}.dmtools-table .old{color:#a33}.dmtools-table .new{color:#272}"
-    "</style>"
-)
+#: Inline cell style: notebook front ends restyle tables, and some drop <style> blocks.
+_CELL = "text-align:left;vertical-align:top;padding:2px 8px"
 
 
 def show(value: Any, limit: int = CELL_CHARS) -> str:
@@ -48,41 +45,50 @@ def _table(
 ) -> str:
     """rows: cells as (css class, raw text); every text is escaped here."""
     out = [
-        _STYLE,
         '<table class="dmtools-table">',
         f"<caption style='text-align:left'>{html.escape(caption)}</caption><thead><tr>",
     ]
-    out += [f"<th>{html.escape(h)}</th>" for h in headers]
+    out += [f'<th style="{_CELL}">{html.escape(h)}</th>' for h in headers]
     out.append("</tr></thead><tbody>")
     for row in rows:
         cells = "".join(
-            f'<td class="{css}">{html.escape(text)}</td>'
+            f'<td class="{css}" style="{_CELL}">{text}</td>'  # diff HTML, escaped by textdiff
             if css
-            else f"<td>{html.escape(text)}</td>"
+            else f'<td style="{_CELL}">{html.escape(text)}</td>'
             for css, text in row
         )
         out.append(f"<tr>{cells}</tr>")
     out.append("</tbody></table>")
     if total > len(rows):
-        out.append(f"<p>… and {total - len(rows)} more row(s); use .to_frame() to see all.</p>")
+        out.append(
+            f"<p>… and {total - len(rows)} more row(s): page through all of them in "
+            "dm.review_panel(plan, client), or see plan.to_frame().</p>"
+        )
     out += [f"<p>{html.escape(note)}</p>" for note in notes]
     return "".join(out)
 
 
-def _edit_rows(plan: EditPlan) -> tuple[list[list[tuple[str, str]]], int]:
+def _edit_rows(plan: EditPlan, *, as_html: bool = True) -> tuple[list[list[tuple[str, str]]], int]:
+    """One row per changed field; old and new show where they differ (word level)."""
+    from dmtools.bulk.textdiff import sides, to_html, to_text
+
     rows: list[list[tuple[str, str]]] = []
     total = 0
     for op in plan.ops:
         for name, (old, new) in op.changes.items():
             total += 1
             if len(rows) < MAX_ROWS:
+                left, right = sides(old, new)
+                tags = isinstance(old, list) and isinstance(new, list)
+                shown = to_html if as_html else to_text
+                a, b = shown(left, tags=tags), shown(right, tags=tags)
                 rows.append(
                     [
                         ("", op.video_id),
                         ("", show(plan.labels.get(op.video_id), 40)),
                         ("", name),
-                        ("old", show(old)),
-                        ("new", "clear" if is_cleared(new) else show(new)),
+                        ("old", a),
+                        ("new", "clear" if is_cleared(new) and not tags else b),
                     ]
                 )
     return rows, total
@@ -105,7 +111,7 @@ def plan_html(plan: EditPlan) -> str:
 
 
 def plan_text(plan: EditPlan) -> str:
-    rows, total = _edit_rows(plan)
+    rows, total = _edit_rows(plan, as_html=False)
     lines = [_caption(plan)]
     lines += [f"  {r[0][1]}  {r[2][1]}: {r[3][1]} → {r[4][1]}" for r in rows[:20]]
     if total > 20:

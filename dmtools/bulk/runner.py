@@ -40,6 +40,8 @@ AMBIGUOUS_STATUSES = frozenset({500, 502, 504})
 MAX_SENDS = 3
 
 Progress = bool | Callable[[int, int], Any] | None
+#: ``ApplyResult.stopped`` of a job stopped through its ``stop`` event (a Stop button).
+STOPPED_ON_REQUEST = "stopped on request"
 
 
 def is_ambiguous(exc: BaseException) -> bool:
@@ -94,7 +96,11 @@ Worker = Callable[[OpState], None]
 
 
 class Job:
-    """Runs the operations of one journal with ``workers`` threads."""
+    """Runs the operations of one journal with ``workers`` threads.
+
+    ``stop``, when set by another thread, ends the job after the operations in flight: the
+    rest stays ``planned`` for a later run, and :attr:`stopped` says ``stopped on request``.
+    """
 
     def __init__(
         self,
@@ -105,6 +111,7 @@ class Job:
         progress: Progress,
         description: str,
         breaker: Callable[[BaseException], bool] = lambda exc: False,
+        stop: threading.Event | None = None,
     ) -> None:
         self.journal = journal
         self.worker = worker
@@ -112,7 +119,7 @@ class Job:
         self.progress = progress
         self.description = description
         self.breaker = breaker
-        self.stop = threading.Event()
+        self.stop = stop if stop is not None else threading.Event()
         self.stopped: str | None = None
         self._stop_lock = threading.Lock()
 
@@ -179,6 +186,8 @@ class Job:
                     for future in running:
                         future.cancel()
                     raise
+            if self.stop.is_set() and self.stopped is None:
+                self.stopped = STOPPED_ON_REQUEST
             if done < total:  # stopped early: the rest is left for a later run
                 _report(bar, callback, total - done, total, total)
         finally:
@@ -265,8 +274,9 @@ def run_job(
     extra_header: Mapping[str, Any] | None = None,
     export_path: str | os.PathLike[str] | None = None,
     before_first_write: Callable[[Journal], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> ApplyResult:
-    """Open or resume the journal of a job, run it, and report."""
+    """Open or resume the journal of a job, run it, and report (``stop``: see ``Job``)."""
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise InputError(f"workers must be a positive integer, got {workers!r}")
     identity = job_identity(client, kind, fingerprint)
@@ -296,6 +306,7 @@ def run_job(
             progress=progress,
             description=f"{kind} {fingerprint[:8]}",
             breaker=lambda exc: service_down(client, exc),
+            stop=stop,
         )
         job.run()
         return result_from(

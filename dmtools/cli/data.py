@@ -76,7 +76,7 @@ def load_channel(
     **filters: Any,
 ) -> pd.DataFrame:
     """``dm.load_videos`` with a line on stderr saying what was loaded, how fast."""
-    from dmtools.videos import load_videos
+    from dmtools.load import load_videos
 
     started = time.perf_counter()
     df = load_videos(

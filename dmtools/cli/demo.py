@@ -127,7 +127,7 @@ def _summary(df: pd.DataFrame) -> None:
 
 
 def _load(client: Client, progress: bool) -> pd.DataFrame:
-    from dmtools.videos import load_videos
+    from dmtools.load import load_videos
 
     return load_videos(client, progress=progress)
 

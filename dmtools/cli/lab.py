@@ -24,15 +24,24 @@ Examples:
   dmtools lab                        # sandbox + JupyterLab on ./notebooks, opens a browser
   dmtools lab --videos 5000 --no-browser --port 8890
   dmtools lab --dry-run              # print the command and environment, start nothing
-  dmtools lab -- --ServerApp.token=s3cret   # anything after -- goes to JupyterLab
+  dmtools lab --allow-root           # in a container running as root
+  dmtools lab -- --IdentityProvider.token=s3cret   # anything after -- goes to JupyterLab
 \b
 The notebooks read DMTOOLS_SANDBOX_URL, DMTOOLS_CLIENT_ID, DMTOOLS_CLIENT_SECRET,
-DMTOOLS_GRANT, DMTOOLS_USERNAME and DMTOOLS_PASSWORD (see dmtools.notebook); the sandbox
+DMTOOLS_GRANT, DMTOOLS_USERNAME and DMTOOLS_PASSWORD (see dmtools.notebook); the login
+panel's "Use the sandbox" box uses this sandbox too (its private key comes from
+DMTOOLS_SANDBOX_PRIVATE_CLIENT_ID and DMTOOLS_SANDBOX_PRIVATE_CLIENT_SECRET). The sandbox
 stops when JupyterLab does.
 """
 
 #: Variables holding secrets: shown masked.
-SECRET_VARIABLES = frozenset({"DMTOOLS_CLIENT_SECRET", "DMTOOLS_PASSWORD"})
+SECRET_VARIABLES = frozenset(
+    {"DMTOOLS_CLIENT_SECRET", "DMTOOLS_PASSWORD", "DMTOOLS_SANDBOX_PRIVATE_CLIENT_SECRET"}
+)
+ROOT_MESSAGE = (
+    "JupyterLab refuses to run as root. Run `dmtools lab` as a normal user, or, in a "
+    "container where root is the only user, add --allow-root"
+)
 
 
 def lab_environment(sb: Sandbox) -> dict[str, str]:
@@ -45,26 +54,47 @@ def lab_environment(sb: Sandbox) -> dict[str, str]:
         "DMTOOLS_GRANT": "password",
         "DMTOOLS_USERNAME": c.user.username,
         "DMTOOLS_PASSWORD": c.user.password,
+        "DMTOOLS_REDIRECT_URI": c.public_key.redirect_uri,
+        "DMTOOLS_SANDBOX_PRIVATE_CLIENT_ID": c.private_key.client_id,
+        "DMTOOLS_SANDBOX_PRIVATE_CLIENT_SECRET": c.private_key.client_secret,
     }
 
 
 def lab_command(
-    notebooks: Path, *, port: int | None, browser: bool, extra: list[str] | None = None
+    notebooks: Path,
+    *,
+    port: int | None,
+    browser: bool,
+    allow_root: bool = False,
+    extra: list[str] | None = None,
 ) -> list[str]:
-    """``python -m jupyter lab`` bound to 127.0.0.1, on ``notebooks``."""
+    """``python -m jupyterlab`` bound to 127.0.0.1, on ``notebooks``, with JupyterLab 4's
+    own option names (no deprecated alias)."""
     command = [
         sys.executable,
         "-m",
-        "jupyter",
-        "lab",
-        "--ip=127.0.0.1",
+        "jupyterlab",
+        "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.root_dir={notebooks}",
+        f"--ServerApp.open_browser={browser}",
     ]
     if port:
-        command.append(f"--port={port}")
-    if not browser:
-        command.append("--no-browser")
+        command.append(f"--ServerApp.port={port}")
+    if allow_root:
+        command.append("--ServerApp.allow_root=True")
     return command + list(extra or [])
+
+
+def running_as_root() -> bool:
+    """True for the root user (JupyterLab then refuses to start without allow_root)."""
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def check_root(allow_root: bool, extra: list[str] | None) -> None:
+    """Refuse early, with what to do, when JupyterLab would refuse to run as root."""
+    passed = any("allow_root" in a or a == "--allow-root" for a in extra or [])
+    if running_as_root() and not (allow_root or passed):
+        raise InputError(ROOT_MESSAGE)
 
 
 def masked(variables: Mapping[str, str]) -> dict[str, str]:
@@ -111,6 +141,7 @@ def lab(
         int | None, typer.Option(help="JupyterLab's port (default: JupyterLab picks).")
     ] = None,
     browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open a browser.")] = True,
+    allow_root: Annotated[bool, typer.Option(help="Let JupyterLab run as root.")] = False,
     dry_run: Annotated[
         bool,
         typer.Option(
@@ -130,7 +161,8 @@ def lab(
     ).resolve()
     if not folder.is_dir():
         raise InputError(f"no notebook folder at {str(folder)!r}")
-    command = lab_command(folder, port=port, browser=browser, extra=extra)
+    check_root(allow_root or dry_run, extra)
+    command = lab_command(folder, port=port, browser=browser, allow_root=allow_root, extra=extra)
     with Sandbox(videos=videos, seed=seed, mode="thread") as sb:
         variables = lab_environment(sb)
         if dry_run:

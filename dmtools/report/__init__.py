@@ -5,7 +5,12 @@
   no clock, no I/O;
 * ``plot_*(df, ax=None, ...)`` draw one chart on ``ax`` (a new figure when omitted) and return
   the Axes; in Jupyter, show ``ax.figure``;
-* :func:`channel_report` writes a self-contained HTML file plus PNGs.
+* :func:`channel_report` writes a self-contained HTML file plus PNGs;
+* :func:`styled` formats any summary for reading in a notebook (separators, percentages).
+
+Charts, figures and the report result show as pictures (``image/png``) in Jupyter with no
+``%matplotlib`` magic. A frame that could not see private and unpublished videos (a partial
+view, see :func:`view_note`) makes every summary, chart and report say so.
 
 matplotlib is imported only when something is drawn.
 
@@ -49,10 +54,12 @@ __all__ = [
     "plot_views_gained",
     "plot_visibility",
     "status_breakdown",
+    "styled",
     "top_tags",
     "top_videos",
     "uploads_per_month",
     "views_distribution",
+    "view_note",
     "views_per_day",
     "visibility_breakdown",
 ]
@@ -76,10 +83,14 @@ _HOME = {
         "visibility_breakdown",
     ),
     "plots": tuple(n for n in __all__ if n.startswith("plot_")),
+    "_format": ("styled",),
+    "_data": ("view_note",),
 }
 _WHERE = {name: module for module, names in _HOME.items() for name in names}
 
 if TYPE_CHECKING:
+    from dmtools.report._data import view_note
+    from dmtools.report._format import styled
     from dmtools.report.compare import SnapshotDiff, compare_snapshots
     from dmtools.report.distributions import (
         DURATION_BINS,

@@ -7,15 +7,46 @@ that cannot be converted become NA) so the summaries work on both.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from dmtools.errors import InputError, Problem
+from dmtools.visibility import VIEW_ATTR
+from dmtools.visibility import view_note as view_note
 
 UNKNOWN = "(unknown)"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def keeps_view(function: F) -> F:
+    """Decorate a summary ``f(df, ...)``: its result carries ``df``'s partial-view note, so
+    tables built from a frame of public videos only say so (:func:`dmtools.report.styled`)."""
+
+    @functools.wraps(function)
+    def wrapper(df: pd.DataFrame, *args: Any, **kwargs: Any) -> Any:
+        out = function(df, *args, **kwargs)
+        view = getattr(df, "attrs", {}).get(VIEW_ATTR)
+        if view is not None and hasattr(out, "attrs"):
+            out.attrs[VIEW_ATTR] = dict(view)
+        return out
+
+    return wrapper  # type: ignore[return-value]
+
+
+def zone(df: pd.DataFrame, column: str) -> str:
+    """The time zone of ``column`` (``UTC`` unless the frame was loaded with ``tz=``)."""
+    dtype = df[column].dtype if column in df.columns else None
+    return str(dtype.tz) if isinstance(dtype, pd.DatetimeTZDtype) else "UTC"
+
+
+def local_times(df: pd.DataFrame, column: str) -> pd.Series:
+    """``column`` as timestamps in the frame's own time zone (see :func:`zone`)."""
+    return times(df, column).dt.tz_convert(zone(df, column))
 
 
 def require(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -119,15 +118,17 @@ def _headline(df: pd.DataFrame, as_of: pd.Timestamp | None) -> str:
         parts.append(f"{int(_data.ints(df, 'views_total').sum()):,} views")
     if as_of is not None:
         parts.append(f"as of {as_of:%Y-%m-%d %H:%M} UTC")
+    if _data.view_note(df):
+        parts.append("public videos only (private and unpublished not visible to this login)")
     return " · ".join(parts)
 
 
 def overview(df: pd.DataFrame, *, title: str, as_of: pd.Timestamp | None) -> Figure:
     """Every panel on one figure: one constrained-layout subfigure per row, so a row's
     long labels never push the panels of another row around."""
-    from matplotlib.figure import Figure
+    from dmtools.report._figure import ReportFigure
 
-    fig = Figure(figsize=(17, 22.5), layout="constrained")
+    fig = ReportFigure(figsize=(17, 22.5), layout="constrained")
     header, *rows = cast(Any, fig.subfigures(len(_MOSAIC) + 1, 1, height_ratios=[0.1, *_HEIGHTS]))
     header.text(0.01, 0.62, P.plain(P.text(title)), fontsize=18, fontweight="bold", va="center")
     header.text(0.01, 0.12, _headline(df, as_of), fontsize=11, color="#4a5568", va="center")
@@ -140,18 +141,8 @@ def overview(df: pd.DataFrame, *, title: str, as_of: pd.Timestamp | None) -> Fig
 
 def single(panel: Panel, df: pd.DataFrame, as_of: pd.Timestamp | None) -> Figure:
     """``panel`` alone on its own figure."""
-    from matplotlib.figure import Figure
+    from dmtools.report._figure import ReportAxes, ReportFigure
 
-    fig = Figure(figsize=panel.size, layout="constrained")
-    draw(panel, df, fig.add_subplot(), as_of)
+    fig = ReportFigure(figsize=panel.size, layout="constrained")
+    draw(panel, df, fig.add_subplot(axes_class=ReportAxes), as_of)
     return fig
-
-
-def png_bytes(fig: Figure, dpi: int = 100) -> bytes:
-    """``fig`` rendered to PNG with the Agg canvas (no pyplot, no global backend)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(fig)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
-    return buffer.getvalue()

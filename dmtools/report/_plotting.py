@@ -6,14 +6,21 @@ objects and styling is passed per call.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 
+from dmtools.visibility import view_note
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+
+F = TypeVar("F", bound=Callable[..., Any])
+#: Added to the title of a chart drawn from a frame of public videos only.
+PARTIAL_SUFFIX = " (public videos only)"
 
 ACCENT = "#2b6cb0"
 SECOND = "#dd8452"
@@ -25,13 +32,14 @@ _SPACES = re.compile(r"\s+")
 
 
 def new_axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
-    """``ax`` itself, or the Axes of a new constrained-layout Figure (no pyplot)."""
+    """``ax`` itself, or the Axes of a new constrained-layout figure (no pyplot) that shows
+    as a PNG in Jupyter, like its figure (see :mod:`dmtools.report._figure`)."""
     if ax is not None:
         return ax
-    from matplotlib.figure import Figure
+    from dmtools.report._figure import ReportAxes, ReportFigure
 
-    fig = Figure(figsize=size, layout="constrained")
-    return fig.add_subplot()
+    fig = ReportFigure(figsize=size, layout="constrained")
+    return fig.add_subplot(axes_class=ReportAxes)
 
 
 def text(value: object, width: int | None = None) -> str:
@@ -155,3 +163,41 @@ def barh(
     thousands(ax, "x", integer=integer)
     ax.grid(axis="x", color="#e2e8f0", linewidth=0.8)
     ax.set_axisbelow(True)
+
+
+def marks_view(function: F) -> F:
+    """Decorate ``plot_*(df, ...)``: a chart of a frame that could not see private or
+    unpublished videos says "(public videos only)" in its title."""
+
+    @functools.wraps(function)
+    def wrapper(df: Any, *args: Any, **kwargs: Any) -> Any:
+        ax = function(df, *args, **kwargs)
+        if view_note(df) and not ax.get_title(loc="left").endswith(PARTIAL_SUFFIX):
+            ax.set_title(
+                ax.get_title(loc="left") + PARTIAL_SUFFIX,
+                fontsize=TITLE_SIZE,
+                loc="left",
+                fontweight="bold",
+            )
+        return ax
+
+    return wrapper  # type: ignore[return-value]
+
+
+#: Values a chart by group can show: name -> (summary column, axis label).
+METRICS = {
+    "views": ("views", "Views"),
+    "videos": ("videos", "Videos"),
+    "views_per_video": ("views_per_video", "Views per video"),
+    "likes_per_view": ("likes_per_view", "Likes per 1,000 views"),
+    "comments_per_view": ("comments_per_view", "Comments per 1,000 views"),
+}
+
+
+def metric(table: pd.DataFrame, name: str) -> tuple[pd.Series, str]:
+    """The values of metric ``name`` in a summary (rates per 1,000 views) and its label."""
+    if name not in METRICS:
+        raise ValueError(f"metric must be one of {', '.join(METRICS)}, not {name!r}")
+    column, label = METRICS[name]
+    values = table[column].astype("Float64").astype(float)
+    return (values * 1000 if name.endswith("_per_view") else values), label

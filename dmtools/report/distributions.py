@@ -41,6 +41,7 @@ def _bin_label(lo: float, hi: float) -> str:
     return f"{a}–{b}"
 
 
+@_data.keeps_view
 def duration_distribution(df: pd.DataFrame, bins: Sequence[float] = DURATION_BINS) -> pd.DataFrame:
     """Videos and views per duration bin (``[lo, hi)`` seconds); default bins in minutes:
     <1, 1–5, 5–10, 10–20, 20–60, ≥60.
@@ -83,6 +84,7 @@ def _magnitude_label(lo: int, hi: int) -> str:
     return f"{lo:,}–{hi - 1:,}" if hi <= 1000 else f"{short(lo)}–{short(hi)}"
 
 
+@_data.keeps_view
 def views_distribution(df: pd.DataFrame) -> pd.DataFrame:
     """How many videos have 0, 1–9, 10–99, 100–999... views (bins by order of magnitude).
 

@@ -79,7 +79,8 @@ def health_check(df: pd.DataFrame, *, limits: FieldLimits = LIMITS_PUBLIC) -> He
     """Find metadata problems: missing title/description/tags, titles too long or duplicated,
     private and unpublished videos.
 
-    Checks whose column is absent from ``df`` are skipped (their count is NA).
+    Checks whose column is absent from ``df`` are skipped (their count is NA), and so are
+    the private and unpublished checks of a frame that could not see such videos.
 
     Args:
         df: a video frame (index = video id).
@@ -125,9 +126,10 @@ def health_check(df: pd.DataFrame, *, limits: FieldLimits = LIMITS_PUBLIC) -> He
         tagged = np.zeros(len(df), dtype=bool)
         tagged[_data.tag_pairs(df)["pos"].to_numpy()] = True
         add("no_tags", pd.Series(~tagged), "no tags")
-    if "private" in df.columns:
+    partial = _data.view_note(df)  # private/unpublished videos unseen: not checked (NA)
+    if "private" in df.columns and not partial:
         add("private", (_data.bools(df, "private") == True).fillna(False), "private")  # noqa: E712
-    if "published" in df.columns:
+    if "published" in df.columns and not partial:
         add("unpublished", (_data.bools(df, "published") == False).fillna(False), "not published")  # noqa: E712
 
     total = len(df)
@@ -155,4 +157,7 @@ def health_check(df: pd.DataFrame, *, limits: FieldLimits = LIMITS_PUBLIC) -> He
     )
     issues = issues.astype({"problem": "string", "field": "string", "detail": "string"})
     issues.index = pd.Index(issues.index.astype("string"), name="id")
+    if partial:
+        for frame in (counts, issues):
+            frame.attrs.update({k: v for k, v in df.attrs.items() if k == _data.VIEW_ATTR})
     return HealthReport(counts=counts, issues=issues)

@@ -15,12 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
-import numpy as np
 import pandas as pd
 
 from dmtools.errors import InputError
 from dmtools.report import _data, _panels, distributions, summaries
+from dmtools.report import _format as F
 from dmtools.report.health import health_check
 from dmtools.report.summaries import AsOf
 
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 
 #: Most rows shown by a table of the HTML report (the full data is one function call away).
 MAX_ROWS = 200
+#: Where a video id in a table links to (the video's page on Dailymotion).
+VIDEO_URL = "https://www.dailymotion.com/video/"
 
 
 @dataclass(frozen=True)
@@ -42,10 +45,11 @@ class ReportResult:
     Attributes:
         html: the HTML file.
         pngs: chart name -> PNG file; ``"overview"`` is the multi-panel figure.
-        figure: the overview :class:`matplotlib.figure.Figure` (display it in Jupyter).
+        figure: the overview figure (it displays as a picture in Jupyter).
         sections: the ids of the HTML sections, in order.
 
-    In Jupyter, a result shows the overview picture and where the files are.
+    In Jupyter, a result shows as the overview picture (``image/png``); its text form says
+    where the files are.
 
     Example:
         >>> result = channel_report(df, "report.html")
@@ -62,12 +66,18 @@ class ReportResult:
         """The overview PNG (same as ``pngs["overview"]``)."""
         return self.pngs["overview"]
 
-    def _repr_html_(self) -> str:
-        where = html.escape(str(self.html))
-        picture = (
-            _image(self.overview_png.read_bytes(), "overview") if self.overview_png.exists() else ""
+    def __repr__(self) -> str:
+        return (
+            f"<dmtools channel report: {self.html} and {len(self.pngs)} PNG charts in "
+            f"{self.overview_png.parent}>"
         )
-        return f"<p>Channel report written to <code>{where}</code></p>{picture}"
+
+    def _repr_png_(self) -> bytes:
+        if self.overview_png.exists():
+            return self.overview_png.read_bytes()
+        from dmtools.report._figure import png_bytes
+
+        return png_bytes(self.figure)
 
 
 def _default_title(df: pd.DataFrame) -> str:
@@ -89,59 +99,26 @@ def overview_figure(df: pd.DataFrame, *, title: str | None = None, as_of: AsOf =
     )
 
 
-def _scalar(value: object) -> object:
-    """NumPy scalars as the Python values they hold."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _cell(value: object, column: str) -> str:
-    value = _scalar(value)
-    if value is None or value is pd.NA or value is pd.NaT:
-        return "–"
-    if isinstance(value, float) and value != value:
-        return "–"
-    if isinstance(value, pd.Timestamp):
-        return value.strftime("%Y-%m-%d %H:%M UTC")
-    if isinstance(value, list | tuple):
-        return ", ".join(map(str, value))
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if column.endswith("share"):
-            return f"{value:.1%}"
-        if column.endswith("_per_view"):
-            return f"{value * 1000:,.1f}"
-        if float(value).is_integer() and column not in ("views_per_video",):
-            return f"{value:,.0f}"
-        return f"{value:,.1f}"
-    return str(value)
-
-
-def _is_number(value: object) -> bool:
-    value = _scalar(value)
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _header(column: str) -> str:
-    if column == "channel":
-        return "category"
-    if column.endswith("_per_view"):
-        return column.replace("_per_view", "").replace("_", " ") + " per 1,000 views"
-    return column.replace("_", " ")
+def _key(key: object, name: str) -> str:
+    """A row header; a video id links to the video's page."""
+    text = html.escape(F.cell_text(key, name))
+    if name == "id" and isinstance(key, str) and key:
+        return f'<a href="{VIDEO_URL}{quote(key, safe="")}">{text}</a>'
+    return text
 
 
 def _table(frame: pd.DataFrame, limit: int = MAX_ROWS) -> str:
     shown = frame.head(limit)
-    head = "".join(
-        f"<th>{html.escape(_header(str(c)))}</th>" for c in [shown.index.name or "", *shown.columns]
-    )
+    name = str(shown.index.name or "")
+    head = "".join(f"<th>{html.escape(F.header(str(c)))}</th>" for c in [name, *shown.columns])
     rows = []
     for key, row in zip(shown.index, shown.itertuples(index=False), strict=True):
         cells = "".join(
-            f'<td class="{"num" if _is_number(v) else "txt"}">{html.escape(_cell(v, str(c)))}</td>'
+            f'<td class="{"num" if F.is_number(v) else "txt"}">'
+            f"{html.escape(F.cell_text(v, str(c)))}</td>"
             for c, v in zip(shown.columns, row, strict=True)
         )
-        rows.append(f"<tr><th>{html.escape(_cell(key, ''))}</th>{cells}</tr>")
+        rows.append(f"<tr><th>{_key(key, name)}</th>{cells}</tr>")
     more = (
         f'<p class="more">{len(frame) - limit:,} more rows not shown.</p>'
         if len(frame) > limit
@@ -168,12 +145,21 @@ th,td{border-bottom:1px solid #e2e8f0;padding:.25rem .6rem;text-align:left;verti
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.txt{max-width:38rem;overflow-wrap:anywhere}
 thead th{background:#f7fafc}.na,.more{color:#718096;font-style:italic}
+.partial{background:#fffbea;border-left:4px solid #d69e2e;padding:.5rem .8rem}
+a{color:#2b6cb0}
 """
 
 
 def _health_tables(df: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     found = health_check(df)
-    return [("Problems", found.counts), ("Videos to fix", found.issues)]
+    issues = found.issues.drop(columns=["field"])
+    if "title" in df.columns:
+        titles = _data.texts(df, "title")
+        titles.index = _data.ids(df)
+        titles = titles[~titles.index.duplicated()]
+        issues.insert(0, "title", titles.reindex(issues.index).to_numpy())
+    issues["problem"] = issues["problem"].str.replace("_", " ")
+    return [("Problems", found.counts), ("Videos to fix", issues)]
 
 
 # Section id -> (heading, chart keys, tables).
@@ -270,6 +256,8 @@ def channel_report(
         >>> result = channel_report(df, "report.html", as_of="2025-06-01")
         >>> result.pngs["overview"]   # doctest: +SKIP
     """
+    from dmtools.report._figure import png_bytes
+
     html_path = Path(path)
     out_dir = Path(png_dir) if png_dir is not None else html_path.with_name(html_path.stem + "_png")
     html_path.parent.mkdir(parents=True, exist_ok=True)
@@ -278,24 +266,33 @@ def channel_report(
     heading = title or _default_title(df)
 
     figure = _panels.overview(df, title=heading, as_of=when)
-    images = {"overview": _panels.png_bytes(figure, dpi=100)}
+    images = {"overview": png_bytes(figure, dpi=100)}
     for panel in _panels.PANELS:
-        images[panel.key] = _panels.png_bytes(_panels.single(panel, df, when), dpi=100)
+        images[panel.key] = png_bytes(_panels.single(panel, df, when), dpi=100)
     pngs: dict[str, Path] = {}
     for key, png in images.items():
         pngs[key] = out_dir / f"{key}.png"
         pngs[key].write_bytes(png)
+    html_path.write_text(_document(df, heading, when, images), encoding="utf-8")
+    log.info("channel report written to %s (%d charts in %s)", html_path, len(pngs), out_dir)
+    sections = ("summary", *(s[0] for s in _SECTIONS))
+    return ReportResult(html=html_path, pngs=pngs, figure=figure, sections=sections)
 
+
+def _document(
+    df: pd.DataFrame, heading: str, when: pd.Timestamp | None, images: dict[str, bytes]
+) -> str:
+    """The HTML page: key figures, then one section per subject with its charts (each chart
+    once; the overview picture is the PNG file and the notebook view) and tables."""
     titles = {p.key: p.title for p in _panels.PANELS}
+    note = _data.view_note(df)
     body = [
         f"<h1>{html.escape(heading)}</h1>",
         f'<p class="meta">{len(df):,} videos · as of '
-        f"{html.escape(_cell(when, '') if when is not None else 'unknown')}</p>",
+        f"{html.escape(F.cell_text(when, '') if when is not None else 'unknown')}</p>",
+        f'<p class="partial"><b>Partial view:</b> {html.escape(note)}.</p>' if note else "",
         '<section id="summary"><h2>Key figures</h2>'
         + _table(summaries.key_figures(df, when))
-        + "</section>",
-        '<section id="overview"><h2>Overview</h2>'
-        + _image(images["overview"], "overview")
         + "</section>",
     ]
     for key, heading_text, charts, tables in _SECTIONS:
@@ -304,13 +301,9 @@ def channel_report(
             f'<section id="{key}"><h2>{html.escape(heading_text)}</h2>{pictures}'
             f"{_section_tables(tables, df, when)}</section>"
         )
-    document = (
+    return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(heading)}</title><style>{_CSS}</style></head>"
         f"<body>{''.join(body)}</body></html>\n"
     )
-    html_path.write_text(document, encoding="utf-8")
-    log.info("channel report written to %s (%d charts in %s)", html_path, len(pngs), out_dir)
-    sections = ("summary", "overview", *(s[0] for s in _SECTIONS))
-    return ReportResult(html=html_path, pngs=pngs, figure=figure, sections=sections)

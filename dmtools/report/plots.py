@@ -41,23 +41,8 @@ __all__ = [
     "plot_visibility",
 ]
 
-_METRICS = {
-    "views": ("views", "Views"),
-    "videos": ("videos", "Videos"),
-    "views_per_video": ("views_per_video", "Views per video"),
-    "likes_per_view": ("likes_per_view", "Likes per 1,000 views"),
-    "comments_per_view": ("comments_per_view", "Comments per 1,000 views"),
-}
 
-
-def _metric(table: pd.DataFrame, metric: str) -> tuple[pd.Series, str]:
-    if metric not in _METRICS:
-        raise ValueError(f"metric must be one of {', '.join(_METRICS)}, not {metric!r}")
-    column, label = _METRICS[metric]
-    values = table[column].astype("Float64").astype(float)
-    return (values * 1000 if metric.endswith("_per_view") else values), label
-
-
+@P.marks_view
 def plot_uploads_per_month(
     df: pd.DataFrame, ax: Axes | None = None, *, title: str | None = None
 ) -> Axes:
@@ -94,6 +79,7 @@ def plot_uploads_per_month(
     return P.finish(ax, title, "", "Videos uploaded")
 
 
+@P.marks_view
 def plot_by_category(
     df: pd.DataFrame, ax: Axes | None = None, *, metric: str = "views", title: str | None = None
 ) -> Axes:
@@ -104,7 +90,7 @@ def plot_by_category(
         >>> plot_by_category(df, metric="likes_per_view").figure   # doctest: +SKIP
     """
     table = S.by_category(df)
-    values, label = _metric(table, metric)
+    values, label = P.metric(table, metric)
     ax = P.new_axes(ax, (7, 0.3 * len(table) + 1.5))
     title = title or f"{label} by category"
     if table.empty or not values.notna().any():
@@ -119,6 +105,7 @@ def plot_by_category(
     return P.finish(ax, title, label)
 
 
+@P.marks_view
 def plot_by_language(
     df: pd.DataFrame,
     ax: Axes | None = None,
@@ -134,7 +121,7 @@ def plot_by_language(
         >>> plot_by_language(df, n=8).figure   # doctest: +SKIP
     """
     table = S.by_language(df)
-    values, label = _metric(table, metric)
+    values, label = P.metric(table, metric)
     ax = P.new_axes(ax, (7, 0.3 * min(len(table), n + 1) + 1.5))
     title = title or f"{label} by language"
     if table.empty or not values.notna().any():
@@ -149,6 +136,7 @@ def plot_by_language(
     return P.finish(ax, title, label)
 
 
+@P.marks_view
 def plot_engagement(
     df: pd.DataFrame,
     ax: Axes | None = None,
@@ -208,6 +196,7 @@ def plot_engagement(
     return P.finish(ax, title)
 
 
+@P.marks_view
 def plot_top_videos(
     df: pd.DataFrame,
     ax: Axes | None = None,
@@ -243,6 +232,7 @@ def plot_top_videos(
     return P.finish(ax, title, what)
 
 
+@P.marks_view
 def plot_duration_distribution(
     df: pd.DataFrame,
     ax: Axes | None = None,
@@ -272,6 +262,7 @@ def plot_duration_distribution(
     return P.finish(ax, title, "", "Videos")
 
 
+@P.marks_view
 def plot_views_distribution(
     df: pd.DataFrame, ax: Axes | None = None, *, title: str | None = None
 ) -> Axes:
@@ -296,6 +287,7 @@ def plot_views_distribution(
     return P.finish(ax, title, "Views", "Videos")
 
 
+@P.marks_view
 def plot_visibility(df: pd.DataFrame, ax: Axes | None = None, *, title: str | None = None) -> Axes:
     """Videos by visibility (public, private, unpublished, both).
 
@@ -307,6 +299,14 @@ def plot_visibility(df: pd.DataFrame, ax: Axes | None = None, *, title: str | No
     title = title or "Visibility"
     if table["videos"].sum() == 0:
         return P.no_data(ax, title)
+    if P.view_note(df):  # only public videos were visible: no share, no zero bars
+        P.barh(
+            ax,
+            ["public", "private or unpublished"],
+            [float(table["videos"].get("public", 0)), float("nan")],
+            annotate=lambda v: "not visible to this login" if v != v else P.number(v),
+        )
+        return P.finish(ax, title, "Videos")
 
     def with_share(v: float) -> str:
         return f"{P.number(v)} ({v / len(df):.0%})"
@@ -316,6 +316,7 @@ def plot_visibility(df: pd.DataFrame, ax: Axes | None = None, *, title: str | No
     return P.finish(ax, title, "Videos")
 
 
+@P.marks_view
 def plot_top_tags(
     df: pd.DataFrame, ax: Axes | None = None, *, n: int = 15, title: str | None = None
 ) -> Axes:
@@ -333,6 +334,7 @@ def plot_top_tags(
     return P.finish(ax, title, "Videos")
 
 
+@P.marks_view
 def plot_health(
     df: pd.DataFrame,
     ax: Axes | None = None,

@@ -42,24 +42,29 @@ __all__ = [
 AsOf = str | datetime | pd.Timestamp | np.datetime64 | None
 
 VISIBILITY_STATES: tuple[str, ...] = ("public", "private", "unpublished", "private, unpublished")
+#: What key figures say for counts a partial view cannot know.
+NOT_VISIBLE = "not visible to this login"
 
 
+@_data.keeps_view
 def uploads_per_month(df: pd.DataFrame) -> pd.DataFrame:
     """Videos uploaded per calendar month (UTC), with the views those uploads have now.
 
     Months without uploads between the first and the last one are listed with 0. Videos
-    without ``created_time`` are not counted.
+    without ``created_time`` are not counted. Months are those of the frame's time zone
+    (UTC, or the ``tz`` it was loaded with).
 
     Returns:
-        Index ``month`` (month start, naive UTC); columns ``uploads`` and ``views``.
+        Index ``month`` (month start, naive, in the frame's time zone); columns ``uploads``
+        and ``views``.
 
     Example:
         >>> uploads_per_month(df).tail(12)   # doctest: +SKIP
     """
     _data.require(df, ["created_time"], "uploads_per_month")
-    created = _data.times(df, "created_time")
+    created = _data.local_times(df, "created_time")
     known = created.notna()
-    months = created[known].dt.tz_convert(None).dt.to_period("M").dt.to_timestamp()
+    months = created[known].dt.tz_localize(None).dt.to_period("M").dt.to_timestamp()
     frame = pd.DataFrame({"month": months, "views": _data.ints(df, "views_total")[known]})
     grouped = frame.groupby("month")
     out = pd.DataFrame({"uploads": grouped.size().astype("int64"), "views": grouped["views"].sum()})
@@ -70,6 +75,7 @@ def uploads_per_month(df: pd.DataFrame) -> pd.DataFrame:
     return out.astype({"uploads": "int64", "views": "Int64"})
 
 
+@_data.keeps_view
 def engagement_by(df: pd.DataFrame, column: str) -> pd.DataFrame:
     """Videos, views and engagement grouped by ``column`` (missing values grouped as "(unknown)").
 
@@ -112,6 +118,7 @@ def engagement_by(df: pd.DataFrame, column: str) -> pd.DataFrame:
     return out
 
 
+@_data.keeps_view
 def by_category(df: pd.DataFrame) -> pd.DataFrame:
     """:func:`engagement_by` over ``channel`` (the category), with a readable ``label`` column.
 
@@ -123,6 +130,7 @@ def by_category(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@_data.keeps_view
 def by_language(df: pd.DataFrame) -> pd.DataFrame:
     """:func:`engagement_by` over ``language``.
 
@@ -132,6 +140,7 @@ def by_language(df: pd.DataFrame) -> pd.DataFrame:
     return engagement_by(df, "language")
 
 
+@_data.keeps_view
 def views_per_day(df: pd.DataFrame, as_of: AsOf = None) -> pd.Series:
     """Views per day since upload: ``views_total / max(days between created_time and as_of, 1)``.
 
@@ -177,6 +186,7 @@ def _ranked(df: pd.DataFrame, n: int, by: str, as_of: AsOf, ascending: bool) -> 
     return out.loc[order.index[:n]]
 
 
+@_data.keeps_view
 def top_videos(
     df: pd.DataFrame, n: int = 10, *, by: str = "views_total", as_of: AsOf = None
 ) -> pd.DataFrame:
@@ -194,6 +204,7 @@ def top_videos(
     return _ranked(df, n, by, as_of, ascending=False)
 
 
+@_data.keeps_view
 def bottom_videos(
     df: pd.DataFrame, n: int = 10, *, by: str = "views_total", as_of: AsOf = None
 ) -> pd.DataFrame:
@@ -205,11 +216,14 @@ def bottom_videos(
     return _ranked(df, n, by, as_of, ascending=True)
 
 
+@_data.keeps_view
 def visibility_breakdown(df: pd.DataFrame) -> pd.DataFrame:
     """Videos by visibility: public, private, unpublished, or both private and unpublished.
 
     "Public" means published and not private. Videos missing either flag are counted as
-    ``(unknown)`` (a row that appears only when there are some).
+    ``(unknown)`` (a row that appears only when there are some). For a frame that could not
+    see private and unpublished videos (see :mod:`dmtools.visibility`), their counts and
+    every share are NA: unknown, not 0 and 100 %.
 
     Returns:
         Index ``visibility``; columns ``videos``, ``views``, ``share`` (of all videos).
@@ -237,9 +251,15 @@ def visibility_breakdown(df: pd.DataFrame) -> pd.DataFrame:
     )
     out.index.name = "visibility"
     out["share"] = _data.share(out["videos"], len(df))
+    if _data.view_note(df):
+        hidden = out.index.isin(VISIBILITY_STATES[1:])
+        out = out.astype({"videos": "Int64"})
+        out.loc[hidden, ["videos", "views"]] = pd.NA
+        out["share"] = np.nan
     return out
 
 
+@_data.keeps_view
 def status_breakdown(df: pd.DataFrame) -> pd.DataFrame:
     """Videos per ``status`` (only the statuses present, in the API's order).
 
@@ -259,6 +279,7 @@ def status_breakdown(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@_data.keeps_view
 def top_tags(df: pd.DataFrame, n: int = 20) -> pd.DataFrame:
     """The ``n`` most used tags (exact text, stripped; a tag repeated on one video counts once).
 
@@ -284,8 +305,12 @@ def top_tags(df: pd.DataFrame, n: int = 20) -> pd.DataFrame:
     return out
 
 
+@_data.keeps_view
 def key_figures(df: pd.DataFrame, as_of: AsOf = None) -> pd.DataFrame:
     """Headline numbers of a channel, one per row (only those the frame's columns allow).
+
+    For a frame of public videos only (see :mod:`dmtools.visibility`) the private and
+    unpublished counts read :data:`NOT_VISIBLE` and a ``view`` row says why.
 
     Returns:
         Index ``metric``; one ``value`` column (mixed types: counts, dates, hours).
@@ -309,15 +334,19 @@ def key_figures(df: pd.DataFrame, as_of: AsOf = None) -> pd.DataFrame:
     if "duration" in df.columns:
         rows["hours of video"] = round(float(_data.ints(df, "duration").sum()) / 3600, 1)
     if "created_time" in df.columns:
-        created = _data.times(df, "created_time")
+        created = _data.local_times(df, "created_time")
         rows["first upload"] = created.min()
         rows["last upload"] = created.max()
+    partial = _data.view_note(df)
     for column, name, flag in (
         ("private", "private videos", True),
         ("published", "unpublished videos", False),
     ):
         if column in df.columns:
-            rows[name] = int((_data.bools(df, column) == flag).sum())
+            count = int((_data.bools(df, column) == flag).sum())
+            rows[name] = NOT_VISIBLE if partial else count
+    if partial:
+        rows["view"] = partial
     when = _data.resolve_as_of(df, as_of)
     rows["as of"] = when if when is not None else pd.NaT
     out = pd.DataFrame({"value": pd.Series(rows, dtype=object)})

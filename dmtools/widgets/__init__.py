@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -79,12 +80,16 @@ def login_panel(*, fallback: bool | None = None, **options: Any) -> LoginPanel |
     return LoginPanel(**options)
 
 
-def review_panel(plan: EditPlan | DeletePlan, client: Client, **options: Any) -> ReviewPanel:
-    """A panel to review ``plan`` and apply it through ``client`` (see :class:`ReviewPanel`).
+def review_panel(
+    plan: EditPlan | DeletePlan | str | os.PathLike[str], client: Client, **options: Any
+) -> ReviewPanel:
+    """A panel to review ``plan`` and apply it through ``client`` (see :class:`ReviewPanel`):
+    the one way a notebook writes. ``plan`` may also be a job's journal file, to resume it.
 
     Example:
         >>> dm.review_panel(dm.plan_edits(df, edited), client)                # doctest: +SKIP
         >>> dm.review_panel(dm.plan_deletes(old, snapshot=df), client)        # doctest: +SKIP
+        >>> dm.review_panel("runs/edit-3a79fb8bf967.journal", client)         # doctest: +SKIP
     """
     from .review import ReviewPanel
 

@@ -8,11 +8,17 @@ from dmtools.errors import APIError, DailymotionError, InputError
 from dmtools.secrets import redact
 
 #: Colours of status messages, by kind.
-_COLOURS = {"info": "#555", "busy": "#1f5fa8", "ok": "#1d7a2e", "error": "#b00020"}
+_COLOURS = {
+    "info": "#555",
+    "busy": "#1f5fa8",
+    "ok": "#1d7a2e",
+    "warn": "#a05a00",
+    "error": "#b00020",
+}
 
 
 def status_html(kind: str, text: str) -> str:
-    """A one-paragraph status message, escaped (``kind``: info, busy, ok or error)."""
+    """A one-paragraph status message, escaped (``kind``: info, busy, ok, warn or error)."""
     colour = _COLOURS.get(kind, _COLOURS["info"])
     return (
         f'<div class="dmtools-status dmtools-{html.escape(kind)}" '

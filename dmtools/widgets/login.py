@@ -11,16 +11,21 @@ from __future__ import annotations
 import html
 import threading
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
 from dmtools.config import Endpoints
-from dmtools.errors import InputError
-from dmtools.notebook import ACCESS_LEVELS, GRANT_KIND, local_sandbox, login_summary, scopes_for
+from dmtools.notebook import (
+    ACCESS_LEVELS,
+    local_sandbox,
+    login_summary,
+    scopes_for,
+)
 from dmtools.secrets import Secret
 
+from ._loginform import ENV_SECRETS, KEPT_PLACEHOLDER, SANDBOX_PLACEHOLDER, LoginForm
 from ._shared import error_text, status_html
 from .consent import ConsentBox
 
@@ -28,10 +33,8 @@ if TYPE_CHECKING:
     from dmtools.client import Client
     from dmtools.sandbox import Sandbox
 
-__all__ = ["LoginPanel"]
+__all__ = ["ENV_SECRETS", "KEPT_PLACEHOLDER", "SANDBOX_PLACEHOLDER", "LoginPanel"]
 
-SANDBOX_PLACEHOLDER = "(sandbox credentials)"
-KEPT_PLACEHOLDER = "(entered: type again to change)"
 GRANT_LABELS = {
     "client_credentials": "Client credentials",
     "authorization_code": "Authorization code (browser consent page)",
@@ -56,15 +59,24 @@ def _labelled(text: str, widget: Any) -> Any:
     return w.HBox([label, widget])
 
 
-class LoginPanel(w.VBox):
+class LoginPanel(LoginForm, w.VBox):
     """Log in to the Dailymotion API from a notebook, with any grant the API key allows.
 
     The resulting :class:`~dmtools.client.Client` is :attr:`client` (None until logged in).
 
+    The ``DMTOOLS_*`` settings are used: under ``dmtools lab`` (``DMTOOLS_SANDBOX_URL``
+    with the sandbox's keys) the sandbox box uses that sandbox instead of starting a second
+    one; otherwise ``DMTOOLS_CLIENT_ID``, ``DMTOOLS_USERNAME`` and ``DMTOOLS_GRANT`` fill the
+    form, and ``DMTOOLS_CLIENT_SECRET``/``DMTOOLS_PASSWORD`` are used when the secret fields
+    are left empty (they never enter the form).
+
     Args:
-        sandbox: the sandbox that "Use the local sandbox" logs in to (default: the one of
-            :func:`dmtools.notebook.local_sandbox`, started when the box is ticked).
-        endpoints: where to log in otherwise (default: the real API).
+        sandbox: the sandbox that "Use the sandbox" logs in to (default: the lab's sandbox
+            of the environment, else the one of :func:`dmtools.notebook.local_sandbox`,
+            started when the box is ticked).
+        endpoints: where to log in otherwise (default: ``DMTOOLS_SANDBOX_URL``, else the
+            real API).
+        environ: the variables to read (default ``os.environ``).
         access: the initial scope preset: ``read-only``, ``edit`` or ``delete``.
         use_sandbox: tick "Use the local sandbox" at once.
         timeout: seconds the local listener waits for the consent page's answer.
@@ -84,12 +96,11 @@ class LoginPanel(w.VBox):
         use_sandbox: bool = False,
         timeout: float = 600.0,
         on_login: Callable[[Client], Any] | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.client: Client | None = None
         self.error: BaseException | None = None
-        self._given_sandbox = sandbox
-        self._sandbox: Sandbox | None = None
-        self._endpoints = endpoints or Endpoints.dailymotion()
+        self._use_environment(environ, sandbox, endpoints)
         self._timeout = timeout
         self._callbacks: list[Callable[[Client], Any]] = [on_login] if on_login else []
         self._kept: dict[str, Secret] = {}
@@ -97,8 +108,12 @@ class LoginPanel(w.VBox):
         self._finished = threading.Event()
         self._setting_scopes = False
 
+        where = f"Use the sandbox of this lab ({self._lab.url})" if self._lab else None
         self.use_sandbox = w.Checkbox(
-            value=False, description="Use the local sandbox", indent=False
+            value=False,
+            description=where or "Use the local sandbox",
+            indent=False,
+            layout=w.Layout(width="40em"),
         )
         self.key_kind = w.ToggleButtons(
             options=[("Public API key", "public"), ("Private API key", "private")],
@@ -163,6 +178,7 @@ class LoginPanel(w.VBox):
         self.login_button.on_click(self._on_login_click)
         self.logout_button.on_click(self._on_logout_click)
         self._on_kind()
+        self._fill_env()
         if use_sandbox:
             self.use_sandbox.value = True
 
@@ -237,108 +253,21 @@ class LoginPanel(w.VBox):
             self._fill_sandbox()
             self._set_status(
                 "info",
-                f"Using the local sandbox at {self._sandbox.url}. Choose a "
+                f"Using the sandbox at {self._sandbox.url}. Choose a "
                 "kind of key and a grant, then log in.",
             )
         else:
             self._sandbox = None
-            for field in (
-                self.client_id,
-                self.client_secret,
-                self.username,
-                self.password,
-                self.redirect_uri,
-            ):
+            for field in self._key_fields:
                 field.disabled = False
                 field.placeholder = ""
                 field.value = ""
             self.redirect_uri.placeholder = "(local listener on 127.0.0.1)"
+            self._fill_env()
             self._set_status("info", "Not logged in.")
-
-    def _fill_sandbox(self) -> None:
-        """Show the sandbox's key and user; its secrets stay in Python."""
-        assert self._sandbox is not None
-        creds = self._sandbox.credentials
-        key = creds.private_key if self.key_kind.value == "private" else creds.public_key
-        self.client_id.value = key.client_id
-        self.username.value = creds.user.username
-        self.redirect_uri.value = creds.public_key.redirect_uri
-        for field in (self.client_secret, self.password):
-            field.value = ""
-            field.placeholder = SANDBOX_PLACEHOLDER
-        for field in (
-            self.client_id,
-            self.client_secret,
-            self.username,
-            self.password,
-            self.redirect_uri,
-        ):
-            field.disabled = True
 
     def _set_status(self, kind: str, text: str) -> None:
         self.status.value = status_html(kind, text)
-
-    # -- collecting the form ----------------------------------------------------------------
-
-    def _take(self, name: str, field: Any) -> Secret | None:
-        """The secret typed in ``field`` (or kept from an earlier attempt); empties the field."""
-        typed = field.value
-        field.value = ""
-        if typed:
-            self._kept[name] = Secret(typed)
-            field.placeholder = KEPT_PLACEHOLDER
-        del typed
-        return self._kept.get(name)
-
-    def _forget_secrets(self) -> None:
-        self._kept.clear()
-        for field in (self.client_secret, self.password):
-            if field.placeholder == KEPT_PLACEHOLDER:
-                field.placeholder = ""
-
-    def _form(self) -> dict[str, Any]:
-        """Everything a login needs, secrets as Secret values; the secret fields are emptied."""
-        grant, kind = self.grant.value, self.key_kind.value
-        secret = self._take("client_secret", self.client_secret)
-        password = self._take("password", self.password) if grant == "password" else None
-        if GRANT_KIND[grant] != kind:
-            raise InputError(f"this grant needs a {GRANT_KIND[grant]} API key")
-        scope = self.scopes.value.split()
-        form: dict[str, Any]
-        if self._sandbox is not None:
-            creds = self._sandbox.credentials
-            key = creds.private_key if kind == "private" else creds.public_key
-            form = {
-                "grant": grant,
-                "client_id": key.client_id,
-                "client_secret": Secret(key.client_secret),
-                "scope": scope,
-                "endpoints": self._sandbox.endpoints,
-                "redirect_uri": key_redirect(key),
-            }
-            if grant == "password":
-                form.update(username=creds.user.username, password=Secret(creds.user.password))
-            return form
-        client_id = self.client_id.value.strip()
-        if not client_id:
-            raise InputError("enter the API key")
-        if secret is None:
-            raise InputError("enter the API secret")
-        form = {
-            "grant": grant,
-            "client_id": client_id,
-            "client_secret": secret,
-            "scope": scope,
-            "endpoints": self._endpoints,
-            "redirect_uri": self.redirect_uri.value.strip() or None,
-        }
-        if grant == "password":
-            if not self.username.value.strip():
-                raise InputError("enter the username of the Dailymotion account")
-            if password is None:
-                raise InputError("enter the password of the Dailymotion account")
-            form.update(username=self.username.value.strip(), password=password)
-        return form
 
     # -- logging in -----------------------------------------------------------------------
 
@@ -419,8 +348,3 @@ class LoginPanel(w.VBox):
                 )
                 return
             self._set_status("info", "Logged out.")
-
-
-def key_redirect(key: Any) -> str | None:
-    """The callback URL of a sandbox key (public keys have one, private keys none)."""
-    return getattr(key, "redirect_uri", None)

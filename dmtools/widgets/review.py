@@ -1,17 +1,30 @@
-"""The plan review panel: see every change, then Apply (with progress) or Cancel."""
+"""The plan review panel: the only way a notebook applies a plan.
+
+See every row (paged, searchable, sortable, with the changed words marked), untick the
+videos to leave out, then Apply (or type the count and Delete). The job runs on a background
+thread with a journal, so the kernel stays free, the progress keeps moving and Stop ends it
+cleanly; Resume finishes it exactly, in this kernel or, from the journal, in a new one.
+While the panel holds the plan, ``plan.apply`` in code refuses (:mod:`dmtools.bulk.gate`).
+"""
 
 from __future__ import annotations
 
-import html
 import os
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from dmtools.bulk import ApplyResult, DeletePlan, EditPlan
-from dmtools.errors import InputError
+from dmtools.bulk import ApplyResult, DeletePlan, EditPlan, Journal
+from dmtools.bulk.background import BackgroundJob
+from dmtools.bulk.check import RUNS_DIR, check_server, default_journal, job_state, unfinished_jobs
+from dmtools.bulk.gate import Review, hold, panel_job
+from dmtools.errors import DailymotionError, InputError
 
+from . import _reviewtext as T
+from ._plantable import PlanTable
 from ._shared import error_text, status_html
 
 if TYPE_CHECKING:
@@ -19,36 +32,44 @@ if TYPE_CHECKING:
 
 __all__ = ["ReviewPanel"]
 
-#: Failures and conflicts listed by name in the result summary.
-LISTED_PROBLEMS = 20
-_PROBLEMS = ("failed", "conflict", "not_attempted")
+#: Seconds between two progress updates sent to the browser.
+PROGRESS_EVERY = 0.1
+
+
+def _plan_from_journal(path: str | os.PathLike[str]) -> tuple[EditPlan | DeletePlan, Any]:
+    with Journal.open(path) as store:
+        header = store.header()
+    data = header.get("plan") or {}
+    plan = (
+        DeletePlan.from_dict(data) if header.get("kind") == "delete" else EditPlan.from_dict(data)
+    )
+    return plan, header.get("export_path")
 
 
 class ReviewPanel(w.VBox):
-    """Review a bulk edit or delete plan, then apply it with a progress bar, or cancel.
-
-    The table lists every change (video, title, field, old → new) with counts. A delete
-    plan is applied only after the exact number of videos was typed in the confirmation
-    box. Applying runs :meth:`EditPlan.apply <dmtools.bulk.EditPlan.apply>` (or
-    :meth:`DeletePlan.apply <dmtools.bulk.DeletePlan.apply>`) and shows its result, with
-    failures and conflicts listed; the result is :attr:`result`.
+    """Review a bulk edit or delete plan, choose its rows, apply it with progress, stop and
+    resume it, or cancel.
 
     Args:
-        plan: the plan to review.
+        plan: the plan to review, or the path of a job's journal (to resume it).
         client: the logged-in client that applies it.
-        journal: journal file of the job (resume and undo after a crash).
+        journal: the job's journal file; default ``runs/<kind>-<fingerprint>.journal`` for
+            the selected rows (so a panel opened again on the same plan finds the job).
         export_path: deletes only: where the videos' metadata is saved before deleting.
         workers: concurrent requests.
         force: deletes only: allow more videos than the plan's safety cap.
-        on_done: called with the :class:`~dmtools.bulk.ApplyResult` after applying.
+        on_done: called with the :class:`~dmtools.bulk.ApplyResult` when a run ends.
+        check: read what the server holds now when the panel opens (reads only).
+        runs_dir: the folder of default journals, also searched for unfinished jobs.
 
     Example:
-        >>> dm.review_panel(dm.plan_edits(df, edited), client)   # doctest: +SKIP
+        >>> panel = dm.review_panel(dm.plan_edits(df, edited), client)   # doctest: +SKIP
+        >>> panel          # review, untick, Apply; later: panel.result  # doctest: +SKIP
     """
 
     def __init__(
         self,
-        plan: EditPlan | DeletePlan,
+        plan: EditPlan | DeletePlan | str | os.PathLike[str],
         client: Client,
         *,
         journal: str | os.PathLike[str] | None = None,
@@ -56,193 +77,322 @@ class ReviewPanel(w.VBox):
         workers: int = 4,
         force: bool = False,
         on_done: Callable[[ApplyResult], Any] | None = None,
+        check: bool = True,
+        runs_dir: str | os.PathLike[str] = RUNS_DIR,
     ) -> None:
+        if isinstance(plan, str | os.PathLike):
+            journal = plan if journal is None else journal
+            plan, export_path = _plan_from_journal(plan)
         if not isinstance(plan, EditPlan | DeletePlan):
             raise InputError(
                 f"review_panel takes an edit or delete plan, not {type(plan).__name__}"
             )
-        self.plan = plan
-        self.client = client
+        self.plan, self.client = plan, client
         self.result: ApplyResult | None = None
         self.error: BaseException | None = None
-        self.state = "review"  # then "applying", "done", "failed" or "cancelled"
+        self.state = "review"  # then applying, stopping, stopped, done, failed or cancelled
+        self.job: BackgroundJob[ApplyResult] | None = None
+        self.check_job: BackgroundJob[Any] | None = None
+        self.applied_plan: EditPlan | DeletePlan | None = None
         self._journal, self._export_path = journal, export_path
-        self._workers = workers
-        self._on_done = on_done
+        self._workers, self._on_done, self._runs = workers, on_done, Path(runs_dir)
         self._deleting = isinstance(plan, DeletePlan)
-        count = len(plan)
+        self._review = Review(plan.kind)
+        hold(plan, self._review)
+        self._last_progress = 0.0
+        self._build(force)
+        self._notice_jobs()
+        if check and plan.changes_present and self.state == "review":
+            self._start_check()
+        self._refresh()
 
-        self.summary = w.HTML(self._summary_html())
-        self.table = w.HTML(plan._repr_html_(), layout=w.Layout(max_height="24em", overflow="auto"))
+    def _build(self, force: bool) -> None:
+        count = len(self.plan)
+        self.summary = w.HTML(T.summary_html(self.plan))
+        self.notices = w.HTML()
+        self.check_view = w.HTML()
+        self.table = PlanTable(self.plan, on_change=self._selection_changed)
+        self.selection = w.HTML()
         self.confirm = w.Text(
             description="Confirm",
             style={"description_width": "initial"},
             placeholder=f"type {count} to delete {count} video(s)",
         )
-        self.force = w.Checkbox(
-            value=force, indent=False, description=f"Allow more than {self._cap()} videos"
-        )
+        self.force = w.Checkbox(value=force, indent=False, description="")
         self.apply_button = w.Button(
             description="Delete" if self._deleting else "Apply",
             button_style="danger" if self._deleting else "primary",
             icon="trash" if self._deleting else "check",
         )
+        self.stop_button = w.Button(description="Stop", icon="stop", button_style="warning")
         self.cancel_button = w.Button(description="Cancel")
         self.progress = w.IntProgress(
             value=0, min=0, max=max(count, 1), description="Progress", layout=w.Layout(width="34em")
         )
+        self.progress_text = w.HTML()
         self.status = w.HTML()
         self.result_view = w.HTML()
-
-        rows: list[Any] = [self.summary, self.table]
+        self.warning = w.HTML()
+        rows: list[Any] = [self.summary, self.notices, self.check_view, self.table, self.selection]
         if self._deleting:
-            rows.append(
-                w.HTML(
-                    f"<b>Deleting cannot be undone.</b> Type <code>{count}</code> "
-                    "below (the number of videos) to enable the Delete button."
-                )
-            )
-            rows.append(self.confirm)
-            if count > self._cap():
-                rows.append(self.force)
+            rows += [self.warning, self.confirm, self.force]
         rows += [
-            w.HBox([self.apply_button, self.cancel_button]),
-            self.progress,
+            w.HBox([self.apply_button, self.stop_button, self.cancel_button]),
+            w.HBox([self.progress, self.progress_text]),
             self.status,
             self.result_view,
         ]
         super().__init__(rows)
         self.add_class("dmtools-review-panel")
-        self.progress.layout.display = "none"
-
-        self.confirm.observe(self._refresh_button, names="value")
-        self.force.observe(self._refresh_button, names="value")
+        self.status.add_class("dmtools-review-status")
+        self.check_view.add_class("dmtools-review-check")
+        self.progress_text.add_class("dmtools-review-progress")
+        self.confirm.observe(self._refresh, names="value")
+        self.force.observe(self._refresh, names="value")
         self.apply_button.on_click(self._on_apply)
+        self.stop_button.on_click(self._on_stop)
         self.cancel_button.on_click(self._on_cancel)
-        self._refresh_button()
+        self._selection_changed()
 
     def __repr__(self) -> str:
         return f"<dmtools ReviewPanel: {self.plan.kind} plan of {len(self.plan)}, {self.state}>"
 
-    def _cap(self) -> int:
-        return self.plan.cap if isinstance(self.plan, DeletePlan) else len(self.plan)
+    # -- the selection and its job ------------------------------------------------------------
 
-    def _summary_html(self) -> str:
-        plan = self.plan
-        if isinstance(plan, DeletePlan):
-            text = "Nothing is deleted until you type the number of videos and click Delete."
-        else:
-            text = "Nothing is sent until you click Apply."
-        return f"<b>Review the plan.</b> {html.escape(text)}"
+    @property
+    def selected_plan(self) -> EditPlan | DeletePlan:
+        """The plan of the ticked rows (the whole plan when nothing is excluded)."""
+        if self.applied_plan is not None:
+            return self.applied_plan
+        if not self.table.excluded:
+            return self.plan
+        return self.plan.drop(sorted(self.table.excluded))
+
+    def exclude(self, ids: Any) -> None:
+        """Untick these videos (ids, as for ``plan.drop``), as if done in the table."""
+        from dmtools.bulk.selection import chosen_ids
+
+        self.table.set_excluded(
+            chosen_ids(ids, [e.video_id for e in self.table.entries], "exclude")
+        )
+
+    @property
+    def journal_path(self) -> Path:
+        """The journal the selected plan's job uses."""
+        if self._journal is not None:
+            return Path(self._journal)
+        return default_journal(self.selected_plan, self._runs)
+
+    def _selection_changed(self) -> None:
+        plan = self.selected_plan
+        self.selection.value = T.selection_html(self.plan, plan, self.journal_path)
+        if self._deleting:
+            n = len(plan)
+            self.confirm.placeholder = f"type {n} to delete {n} video(s)"
+            cap = plan.cap  # type: ignore[union-attr]
+            self.force.description = f"Allow more than {cap} videos (the safety cap)"
+            self.force.layout.display = "" if n > cap else "none"
+            self.warning.value = T.delete_warning(n)
+        if hasattr(self, "status"):
+            self._refresh()
 
     def _confirmed(self) -> bool:
-        return self.confirm.value.strip() == str(len(self.plan))
+        return self.confirm.value.strip() == str(len(self.selected_plan))
 
-    def _refresh_button(self, change: Any = None) -> None:
-        ready = self.state == "review" and self.plan.changes_present
+    def _refresh(self, change: Any = None) -> None:
+        plan = self.selected_plan
+        resumable = self.state == "stopped" or (self.state == "review" and self._unfinished())
+        ready = self.state in ("review", "stopped") and plan.changes_present
         if self._deleting:
-            ready = (
-                ready and self._confirmed() and (len(self.plan) <= self._cap() or self.force.value)
-            )
+            over = len(plan) > plan.cap and not self.force.value  # type: ignore[union-attr]
+            ready = ready and self._confirmed() and not over
         self.apply_button.disabled = not ready
-        self.cancel_button.disabled = self.state != "review"
-        if self.state == "review" and not self.plan.changes_present:
-            self.status.value = status_html("info", "Nothing to change: the plan is empty.")
+        verb = "Delete" if self._deleting else "Apply"
+        self.apply_button.description = "Resume" if resumable else verb
+        self.stop_button.layout.display = "" if self.state in ("applying", "stopping") else "none"
+        self.stop_button.disabled = self.state != "applying"
+        self.cancel_button.disabled = self.state not in ("review", "stopped")
+        self.confirm.disabled = self.state not in ("review", "stopped")
+        self.progress.layout.display = "none" if self.state in ("review", "cancelled") else ""
+        if self.state == "review" and not plan.changes_present:
+            empty = "the plan is empty" if not self.plan.changes_present else "no video is selected"
+            self._set_status("info", f"Nothing to change: {empty}.")
+        elif self.state == "review" and "Nothing to change" in self.status.value:
+            self.status.value = ""
+
+    def _unfinished(self) -> bool:
+        state = self._job_state()
+        return state is not None and not state.finished and state.done > 0
+
+    def _job_state(self) -> Any:
+        try:
+            state = job_state(self.journal_path)
+        except InputError:
+            return None
+        return state if state and state.fingerprint == self.selected_plan.fingerprint else None
 
     def _set_status(self, kind: str, text: str) -> None:
         self.status.value = status_html(kind, text)
 
-    # -- actions --------------------------------------------------------------------------
+    # -- notices: the journal, other jobs, the server ----------------------------------------
+
+    def _notice_jobs(self) -> None:
+        notes: list[str] = []
+        try:
+            state = job_state(self.journal_path)
+        except InputError as exc:
+            state = None
+            notes.append(f"The journal {self.journal_path} cannot be used: {error_text(exc)}")
+        if state is not None and state.fingerprint != self.plan.fingerprint:
+            notes.append(T.other_plan_journal(self.journal_path))
+        elif state is not None:
+            notes.append(state.sentence())
+            if state.finished:
+                self.state = "done"
+                self._review.state = "done"
+            else:
+                self.table.lock()
+        others = [
+            s
+            for s in unfinished_jobs(self._runs)
+            if s.fingerprint != self.plan.fingerprint and s.kind == self.plan.kind
+        ]
+        notes += T.unfinished_notes(others)
+        self.notices.value = "".join(status_html("info", n) for n in notes)
+
+    def _start_check(self) -> None:
+        plan = self.plan
+        self.check_view.value = status_html("busy", "Checking what the server holds now…")
+
+        def progress(done: int, total: int) -> None:
+            if done == total or time.monotonic() - self._last_progress > 0.5:
+                self._last_progress = time.monotonic()
+                self.check_view.value = status_html(
+                    "busy", f"Checking what the server holds now: {done:,}/{total:,} videos read…"
+                )
+
+        def done(job: BackgroundJob[Any]) -> None:
+            if job.error is not None:
+                text = f"Could not check the server: {error_text(job.error)}"
+                self.check_view.value = status_html("error", text)
+            elif job.result is not None and not job.stop_event.is_set():
+                kind = "ok" if len(job.result.pending) == job.result.total else "info"
+                self.check_view.value = status_html(kind, job.result.sentence())
+            else:
+                self.check_view.value = ""
+
+        self.check_job = BackgroundJob(
+            lambda stop, report: check_server(plan, self.client, stop=stop, progress=report),
+            name="dmtools-check",
+            on_progress=progress,
+            on_done=done,
+        ).start()
+
+    # -- actions ------------------------------------------------------------------------------
 
     def _on_cancel(self, button: Any = None) -> None:
-        if self.state != "review":
+        if self.state not in ("review", "stopped"):
             return
-        self.state = "cancelled"
-        self._refresh_button()
-        self.confirm.disabled = True
-        self._set_status("info", "Cancelled: nothing was sent.")
+        stopped = self.state == "stopped"
+        self.state = self._review.state = "cancelled"
+        self.table.lock()
+        self._refresh()
+        self._set_status("info", T.cancelled_text(stopped, self.journal_path))
+
+    def _on_stop(self, button: Any = None) -> None:
+        if self.state == "applying" and self.job is not None:
+            self.state = "stopping"
+            self.job.stop()
+            self._refresh()
+            self._set_status("busy", "Stopping after the requests in flight…")
 
     def _on_apply(self, button: Any = None) -> None:
-        if self.state != "review":
+        if self.state not in ("review", "stopped") or self.apply_button.disabled:
+            if self._deleting and not self._confirmed():
+                self._set_status("error", T.confirm_needed(len(self.selected_plan)))
             return
-        if self._deleting and not self._confirmed():
-            self._set_status(
-                "error",
-                f"Type the exact number of videos to delete "
-                f"({len(self.plan)}) to confirm; nothing was deleted.",
-            )
-            return
-        self.state = "applying"
-        self._refresh_button()
-        self.confirm.disabled = True
-        self.progress.layout.display = ""
+        plan = self.applied_plan = self.selected_plan
+        hold(plan, self._review)
+        if self.check_job is not None:
+            self.check_job.stop()
+        self.state = self._review.state = "applying"
+        self.table.lock()
         self.progress.bar_style = "info"
+        self._started = time.monotonic()
+        self._refresh()
         self._set_status("busy", "Deleting…" if self._deleting else "Applying…")
-        try:
-            if isinstance(self.plan, DeletePlan):
-                result = self.plan.apply(
+        self.result_view.value = ""
+        self.job = BackgroundJob(
+            self._work, name="dmtools-review", on_progress=self._on_progress, on_done=self._finish
+        ).start()
+
+    def _work(self, stop: Any, progress: Callable[[int, int], None]) -> ApplyResult:
+        plan, journal = self.selected_plan, self.journal_path
+        with panel_job(self._review):
+            if isinstance(plan, DeletePlan):
+                return plan.apply(
                     self.client,
-                    confirm=int(self.confirm.value.strip()),
+                    confirm=len(plan),
                     force=self.force.value,
                     export_path=self._export_path,
-                    journal=self._journal,
+                    journal=journal,
                     workers=self._workers,
-                    progress=self._on_progress,
+                    progress=progress,
+                    stop=stop,
                 )
-            else:
-                result = self.plan.apply(
-                    self.client,
-                    journal=self._journal,
-                    workers=self._workers,
-                    progress=self._on_progress,
-                )
-        except Exception as exc:
-            self.error = exc
-            self.state = "failed"
-            self.progress.bar_style = "danger"
-            self._set_status("error", f"Nothing more was sent: {error_text(exc)}")
+            return plan.apply(
+                self.client, journal=journal, workers=self._workers, progress=progress, stop=stop
+            )
+
+    def _on_progress(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self._last_progress < PROGRESS_EVERY:
             return
-        self.result = result
-        self.state = "done"
-        self.progress.value = self.progress.max
+        if self.job is not None and self.job.stop_event.is_set() and done == total:
+            return  # a stopped run reports its end as done == total: the result says more
+        self._last_progress = now
+        self.progress.max = max(total, 1)
+        self.progress.value = done
+        self.progress_text.value = T.progress_html(done, total, now - self._started)
+
+    def _finish(self, job: BackgroundJob[ApplyResult]) -> None:
+        if job.error is not None:
+            self.error = job.error
+            self.state = self._review.state = "failed" if not self._unfinished() else "stopped"
+            self.progress.bar_style = "danger"
+            self._set_status("error", T.failure_text(job.error, self.state == "stopped"))
+            self._refresh()
+            return
+        result = self.result = job.result
+        assert result is not None
+        counts = result.counts()
+        left = counts["not_attempted"] + counts["failed"]
+        self.state = self._review.state = "stopped" if result.stopped or left else "done"
+        done = len(result.rows) - counts["not_attempted"]
+        self.progress.max, self.progress.value = max(len(result.rows), 1), done
         self.progress.bar_style = "success" if result.ok else "warning"
-        self._set_status("ok" if result.ok else "error", self._result_text(result))
-        self.result_view.value = self._problems_html(result) + result._repr_html_()
+        self.progress_text.value = T.progress_html(done, len(result.rows), None)
+        kind = "ok" if result.ok else "warn" if self.state == "stopped" else "error"
+        self._set_status(kind, T.result_text(result, self.state))
+        table = result._repr_html_() if self.state == "done" else ""
+        self.result_view.value = T.problems_html(result, self.selected_plan.labels) + table
+        self._refresh()
         if self._on_done is not None:
             self._on_done(result)
 
-    def _on_progress(self, done: int, total: int) -> None:
-        self.progress.max = max(total, 1)
-        self.progress.value = done
-        self.progress.description = f"{done}/{total}"
+    # -- for code and tests -----------------------------------------------------------------
 
-    @staticmethod
-    def _result_text(result: ApplyResult) -> str:
-        counts = (
-            ", ".join(f"{name.replace('_', ' ')} {n}" for name, n in result.counts().items() if n)
-            or "nothing to do"
-        )
-        text = f"Done: {counts}."
-        if result.stopped:
-            text += f"\nStopped early: {result.stopped}"
-        if result.export_path is not None:
-            text += f"\nThe deleted videos' metadata was saved to {result.export_path}."
-        if result.journal_path is not None:
-            text += f"\nJournal: {result.journal_path}"
-        return text
+    def wait(self, timeout: float | None = 60.0) -> ApplyResult | None:
+        """Wait for the panel's running job (apply, else the server check) to end; return
+        :attr:`result`. A notebook cell never needs this (the panel updates by itself).
 
-    def _problems_html(self, result: ApplyResult) -> str:
-        problems = [r for r in result.rows if r.status in _PROBLEMS]
-        if not problems:
-            return ""
-        labels = self.plan.labels
-        items = "".join(
-            f"<li><code>{html.escape(r.video_id)}</code> "
-            f"{html.escape(labels.get(r.video_id, ''))}: <b>{html.escape(r.status)}</b> "
-            f"{html.escape(r.message)}</li>"
-            for r in problems[:LISTED_PROBLEMS]
-        )
-        more = len(problems) - LISTED_PROBLEMS
-        if more > 0:
-            items += f"<li>… and {more} more (see result.to_frame())</li>"
-        return f"<p><b>Failures and conflicts ({len(problems)})</b></p><ul>{items}</ul>"
+        Raises:
+            TimeoutError: still running after ``timeout`` seconds.
+        """
+        job = self.job or self.check_job
+        if job is not None:
+            try:
+                job.wait(timeout)
+            except (DailymotionError, OSError):
+                pass  # shown in the panel and kept in .error
+        return self.result
