@@ -458,8 +458,12 @@ def test_client_side_rate_limit_paces_real_requests(api: FakeAPI) -> None:
             th.join(10)
     elapsed = time.monotonic() - started
     assert len(api.log) == 20 and elapsed >= 19 / 50 * 0.95
-    gaps = [b["time"] - a["time"] for a, b in zip(api.log, api.log[1:], strict=False)]
-    assert min(gaps) > 0.01
+    # Arrival times carry the machine's scheduling delays (never negative), so pairwise gaps
+    # can shrink on a busy machine; any 10 consecutive arrivals still span at least half of
+    # their 9 departure intervals (unpaced, all 20 would arrive within a few milliseconds).
+    times = sorted(entry["time"] for entry in api.log)
+    spans = [b - a for a, b in zip(times, times[9:], strict=False)]
+    assert min(spans) >= 9 / 50 * 0.5
 
 
 # -- 401 and the auth seam ------------------------------------------------------------------
