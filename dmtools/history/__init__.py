@@ -16,6 +16,16 @@ Example:
 
 from __future__ import annotations
 
+from dmtools.history.dataset import read_dataset, write_analytics, write_videos
+from dmtools.history.journals import read_journals
 from dmtools.history.store import History, HistoryConflict, Snapshot
 
-__all__ = ["History", "HistoryConflict", "Snapshot"]
+__all__ = [
+    "History",
+    "HistoryConflict",
+    "Snapshot",
+    "read_dataset",
+    "read_journals",
+    "write_analytics",
+    "write_videos",
+]

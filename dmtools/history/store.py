@@ -321,6 +321,13 @@ class History:
 
         return edit_effect(self, journals, **options)
 
+    def export(self, root: str | os.PathLike[str], *, profile: str | None = None) -> list[Path]:
+        """Write every snapshot into the Parquet dataset at ``root`` (new ones only): see
+        :func:`dmtools.history.dataset.export_history`."""
+        from dmtools.history.dataset import export_history
+
+        return export_history(self, root, profile=profile)
+
     def add_analytics(
         self, frame: pd.DataFrame, *, profile: str | None = None, **options: Any
     ) -> Any:
