@@ -213,4 +213,4 @@ def to_timestamp(value: Any, *, name: str = "taken_at", end_of_day: bool = False
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
     if day_only and end_of_day:
         stamp = stamp + timedelta(days=1) - timedelta(microseconds=1)
-    return stamp.to_pydatetime()
+    return stamp.floor("us").to_pydatetime()

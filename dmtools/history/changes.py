@@ -65,7 +65,7 @@ def _versions(
         db = history.connection
         db.register("wanted_versions", wanted)
         try:
-            table: Any = db.execute(
+            table: Any = db.sql(
                 "SELECT v.* FROM versions v SEMI JOIN wanted_versions w "
                 "ON v.video_id = w.video_id AND v.version = w.version"
             ).to_arrow_table()
@@ -117,6 +117,8 @@ def _pair_changes(history: History, a: Snapshot, b: Snapshot) -> list[dict[str, 
 
 def _attribute(rows: list[dict[str, Any]], ops: pd.DataFrame) -> None:
     """Fill ``plan``, ``journal``, ``applied_at`` and ``matches`` from the journal operations."""
+    import pandas as pd
+
     from dmtools.frames import from_cell
 
     done = ops[ops.state.isin(["applied", "deleted"])].sort_values("applied_at")
@@ -133,7 +135,7 @@ def _attribute(rows: list[dict[str, Any]], ops: pd.DataFrame) -> None:
         inside = [
             op
             for op in by_key.get(key, [])
-            if row["since"] < op["applied_at"].to_pydatetime() <= row["until"]
+            if pd.Timestamp(row["since"]) < op["applied_at"] <= pd.Timestamp(row["until"])
         ]
         if not inside:
             continue
