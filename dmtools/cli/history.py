@@ -11,6 +11,7 @@ import typer
 from dmtools.cli import _session
 from dmtools.cli._common import ProgressOption, WorkersOption, guarded, info, out
 from dmtools.cli.data import load_channel
+from dmtools.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -170,17 +171,21 @@ def effect(
     output: Annotated[Path | None, typer.Option("--out", help="Write to .csv or .parquet.")] = None,
 ) -> None:
     """Views per day before and after each edit of the given bulk jobs."""
+    import pandas as pd
+
     with _open(db) as history:
         frame = history.edit_effect(journal, days=days, profile=profile)
-    if len(frame):
-        for plan, part in frame.groupby("plan"):
-            before, after = part.views_per_day_before.mean(), part.views_per_day_after.mean()
+    for plan, part in frame.groupby("plan"):
+        before, after = part.views_per_day_before.mean(), part.views_per_day_after.mean()
+        if pd.notna(before) and pd.notna(after) and before > 0:
             info(
                 f"plan {str(plan)[:12]}: {len(part)} videos edited; mean views/day "
                 f"{before:,.1f} before -> {after:,.1f} after ({after / before - 1:+.0%})"
-                if before and before == before and after == after
-                else f"plan {str(plan)[:12]}: {len(part)} videos edited; not enough snapshots "
-                f"on both sides of the edit within {days:g} days"
+            )
+        else:
+            info(
+                f"plan {str(plan)[:12]}: {len(part)} videos edited; not enough snapshots on "
+                f"both sides of the edit within {days:g} days"
             )
     _save_or_show(frame.assign(plan=frame.plan.str.slice(0, 12)), output, "edited videos")
 
@@ -220,7 +225,7 @@ def demo(
     journal = db.with_suffix(".journal")
     for path in (db, journal):
         if path.exists():
-            raise typer.BadParameter(f"{path} exists: remove it or pass another --db")
+            raise InputError(f"{path} exists: remove it or pass another --db")
     with Sandbox(videos=videos, seed=7) as sb, _open(db, read_only=False) as history:
         c = sb.credentials
         with warnings.catch_warnings():
