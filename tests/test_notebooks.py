@@ -37,12 +37,20 @@ EXPECTED = {
         "'applied': 2",
     ],
     "04_bulk_delete.ipynb": ["Dry run of plan", "deleted 3", "1500 videos before, 1497 now"],
+    "06_history.ipynb": [
+        r"7 snapshots in history-",
+        r"20 changes, 20 attributed to plan [0-9a-f]{12}",
+        r"edited: [\d.]+ -> [\d.]+ views/day per video \(\+(49|50|51)%\)",
+        r"control: [\d.]+ -> [\d.]+ views/day per video \(\+0%\)",
+        r"7 snapshot files under lake-",
+    ],
 }
 #: Files a notebook leaves in its working folder.
 WRITTEN = {
     "02_channel_report.ipynb": ["channel_report.html"],
     "03_bulk_edit.ipynb": ["edits-*.journal", "undo-*.journal", "csv-*.journal", "videos-*.csv"],
     "04_bulk_delete.ipynb": ["deleted-videos-*.csv"],
+    "06_history.ipynb": ["history-*.duckdb", "week-*.journal", "lake-*/videos/profile=*"],
 }
 
 
