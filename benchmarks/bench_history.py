@@ -238,6 +238,11 @@ def spark_read(n: int, latency: float, partitions: int, workers: int) -> None:
         df = dm.load_videos(client, progress=False, workers=2 * workers)
         single = time.perf_counter() - started
         single_requests = sum(1 for r in sb.request_log() if r["path"].endswith("/videos"))
+        params = {"fields": ",".join(dm.schema.DEFAULT_VIDEO_FIELDS), "limit": 100, "sort": "old"}
+        started = time.perf_counter()
+        for page in range(1, 21):  # one page request at a time: latency + server work
+            client.get("/me/videos", {**params, "page": page % 10 + 1})
+        per_request = (time.perf_counter() - started) / 20
     assert found[0] == found[1] == n == len(df), (found, len(df))
     concurrency = 2 * workers
     bound = requests * latency / concurrency
@@ -252,6 +257,11 @@ def spark_read(n: int, latency: float, partitions: int, workers: int) -> None:
     print(
         f"  RTT bound requests*latency/concurrency = {requests}*{latency}/{concurrency} = "
         f"{bound:.1f} s -> {elapsed / bound:.2f}x of it"
+    )
+    measured = requests * per_request / concurrency
+    print(
+        f"  one page request alone takes {per_request * 1000:.0f} ms here (latency + server "
+        f"work): requests*that/concurrency = {measured:.1f} s -> {elapsed / measured:.2f}x"
     )
     print(
         f"  dm.load_videos in one process ({2 * workers} workers): {single:6.1f} s, "

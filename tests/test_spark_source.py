@@ -102,6 +102,9 @@ def test_the_videos_source_reads_the_same_rows_as_load_videos(
     created = [pd.Timestamp(rows[i].created_time, tz="UTC") for i in first]  # session: UTC
     assert created == expected.created_time[:50].tolist()
     assert dict(df.dtypes)["tags"] == "array<string>" and dict(df.dtypes)["views_total"] == "bigint"
+    plan = df._jdf.queryExecution().toString()  # what explain() and the UI show
+    secrets = (sb.credentials.public_key.client_secret, sb.credentials.user.password)
+    assert "dailymotion.videos" in plan and not any(secret in plan for secret in secrets)
 
 
 def test_fields_and_filters_give_the_rows_and_columns_of_load_videos(

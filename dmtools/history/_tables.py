@@ -56,9 +56,9 @@ def ddl() -> str:
         taken_at TIMESTAMPTZ NOT NULL, digest VARCHAR NOT NULL, rows_of BIGINT NOT NULL,
         videos BIGINT NOT NULL, fields VARCHAR[] NOT NULL, stored_at TIMESTAMPTZ NOT NULL);
     CREATE TABLE IF NOT EXISTS versions (
-        video_id VARCHAR NOT NULL, version UBIGINT NOT NULL, {meta});
+        video_id VARCHAR NOT NULL, version UINTEGER NOT NULL, digest UBIGINT NOT NULL, {meta});
     CREATE TABLE IF NOT EXISTS snapshot_videos (
-        snapshot_id BIGINT NOT NULL, video_id VARCHAR NOT NULL, version UBIGINT NOT NULL,
+        snapshot_id BIGINT NOT NULL, video_id VARCHAR NOT NULL, version UINTEGER NOT NULL,
         {counters});
     """
 
@@ -93,6 +93,9 @@ def to_pandas(table: pa.Table) -> pd.DataFrame:
         pa.bool_(): pd.BooleanDtype(),
     }
     frame = table.to_pandas(types_mapper=mapping.get)
+    for index, field in enumerate(table.schema):
+        if pa.types.is_list(field.type):  # Python lists (not numpy arrays), as frames hold tags
+            frame[field.name] = [v or [] for v in table.column(index).to_pylist()]
     for name in frame.columns:
         if isinstance(frame[name].dtype, pd.DatetimeTZDtype):
             frame[name] = frame[name].dt.tz_convert("UTC").dt.as_unit("ns")

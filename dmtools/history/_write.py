@@ -27,7 +27,7 @@ def store_snapshot(
     import pyarrow as pa
 
     versions = cols.row_digests(table, cols.METADATA)
-    table = table.append_column("version", pa.array(versions, type=pa.uint64()))
+    table = table.append_column("digest", pa.array(versions, type=pa.uint64()))
     counters = [table.column(c).to_pylist() for c in cols.COUNTERS if c in fields]
     ids = table.column("id").to_pylist()
     digest = cols.content_digest(
@@ -76,14 +76,17 @@ def _insert(
         if not same:
             db.register("incoming", table)
             meta = ", ".join(f'"{c}"' for c in cols.METADATA)
-            db.execute(
-                f"INSERT INTO versions SELECT id, version, {meta} FROM "
-                "(SELECT DISTINCT ON (id, version) * FROM incoming) n "
-                "ANTI JOIN versions v ON v.video_id = n.id AND v.version = n.version"
+            db.execute(  # new metadata of a video: its next version number
+                f"INSERT INTO versions SELECT n.id, coalesce(m.top, 0) + 1, n.digest, {meta} "
+                "FROM (SELECT * FROM incoming ANTI JOIN versions v "
+                "ON v.video_id = incoming.id AND v.digest = incoming.digest) n "
+                "LEFT JOIN (SELECT video_id, max(version) AS top FROM versions GROUP BY 1) m "
+                "ON m.video_id = n.id"
             )
-            counters = ", ".join(f'"{c}"' for c in cols.COUNTERS)
+            counters = ", ".join(f'n."{c}"' for c in cols.COUNTERS)
             db.execute(
-                f"INSERT INTO snapshot_videos SELECT ?, id, version, {counters} FROM incoming",
+                f"INSERT INTO snapshot_videos SELECT ?, n.id, v.version, {counters} "
+                "FROM incoming n JOIN versions v ON v.video_id = n.id AND v.digest = n.digest",
                 [snapshot_id],
             )
             db.unregister("incoming")

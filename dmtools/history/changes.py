@@ -58,7 +58,7 @@ def _versions(
     wanted = pa.table(
         {
             "video_id": pa.array([p[0] for p in pairs], pa.string()),
-            "version": pa.array([p[1] for p in pairs], pa.uint64()),
+            "version": pa.array([p[1] for p in pairs], pa.uint32()),
         }
     )
     with history._lock:

@@ -4,11 +4,12 @@ Layout (format ``dmtools.history``, version 1)::
 
     dmtools_meta(key, value)                        format, version
     snapshots(snapshot_id, profile, taken_at, digest, rows_of, videos, fields, stored_at)
-    versions(video_id, version, <metadata columns>)   one row per distinct metadata of a video
+    versions(video_id, version, digest, <metadata columns>)   each distinct metadata of a video
     snapshot_videos(snapshot_id, video_id, version, <counter columns>)
 
-A snapshot stores each video's counters (views, likes...) and a reference to the version of
-its metadata; a version is stored once, however many snapshots see it, so a year of daily
+A snapshot stores each video's counters (views, likes...) and the number of the version of
+its metadata (1, 2, 3... per video; ``digest`` identifies a version's content); a version is
+stored once, however many snapshots see it, so a year of daily
 snapshots costs about one narrow row per video per day. A snapshot whose whole content equals
 an earlier one of the same profile (nothing changed, not even a view) stores no rows at all:
 ``rows_of`` points at the earlier one.
@@ -163,12 +164,13 @@ class History:
                 (nothing written).
             HistoryConflict: a different snapshot of this profile was taken at that time.
         """
+        from dmtools.frames import conform
+        from dmtools.history._write import store_snapshot
+
         self._write()
         when = (
             datetime.now(UTC) if taken_at is None else cols.to_timestamp(taken_at, name="taken_at")
         )
-        from dmtools.frames import conform
-
         frame = conform(df)
         if frame.index.has_duplicates:
             dupes = frame.index[frame.index.duplicated()].unique().tolist()[:20]
@@ -179,8 +181,6 @@ class History:
         name = profile_of(frame, profile)
         fields = cols.frame_fields(frame)
         table = cols.frame_to_arrow(frame)
-        from dmtools.history._write import store_snapshot
-
         return store_snapshot(self, table, fields, name, when)
 
     def snapshots(self, profile: str | None = None) -> pd.DataFrame:
