@@ -26,7 +26,6 @@ import statistics
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -183,6 +182,24 @@ def queries(history: History, daily: Path, stamps: list[datetime], last: pd.Data
         print(f"  {name:32s} {a * 1000:8.0f} ms {b * 1000:11.0f} ms {b / a:8.1f}x")
 
 
+def _one_process(sb: Any, workers: int) -> tuple[float, int, float, pd.DataFrame]:
+    """``dm.load_videos`` with ``2 * workers`` threads: time, requests; one request's time."""
+    from dmtools.history.demo import demo_client
+
+    client = demo_client(sb)
+    sb.clear_logs()
+    started = time.perf_counter()
+    df = dm.load_videos(client, progress=False, workers=2 * workers)
+    single = time.perf_counter() - started
+    single_requests = sum(1 for r in sb.request_log() if r["path"].endswith("/videos"))
+    params = {"fields": ",".join(dm.schema.DEFAULT_VIDEO_FIELDS), "limit": 100, "sort": "old"}
+    started = time.perf_counter()
+    for page in range(1, 21):  # one page request at a time: latency + server work
+        client.get("/me/videos", {**params, "page": page % 10 + 1})
+    per_request = (time.perf_counter() - started) / 20
+    return single, single_requests, per_request, df
+
+
 def spark_read(n: int, latency: float, partitions: int, workers: int) -> None:
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
@@ -222,27 +239,7 @@ def spark_read(n: int, latency: float, partitions: int, workers: int) -> None:
         elapsed = time.perf_counter() - started
         requests = sum(1 for r in sb.request_log() if r["path"].endswith("/videos"))
         spark.stop()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            client = dm.connect(
-                "password",
-                client_id=c.public_key.client_id,
-                client_secret=c.public_key.client_secret,
-                username=c.user.username,
-                password=c.user.password,
-                scope=["manage_videos"],
-                endpoints=sb.endpoints,
-            )
-        sb.clear_logs()
-        started = time.perf_counter()
-        df = dm.load_videos(client, progress=False, workers=2 * workers)
-        single = time.perf_counter() - started
-        single_requests = sum(1 for r in sb.request_log() if r["path"].endswith("/videos"))
-        params = {"fields": ",".join(dm.schema.DEFAULT_VIDEO_FIELDS), "limit": 100, "sort": "old"}
-        started = time.perf_counter()
-        for page in range(1, 21):  # one page request at a time: latency + server work
-            client.get("/me/videos", {**params, "page": page % 10 + 1})
-        per_request = (time.perf_counter() - started) / 20
+        single, single_requests, per_request, df = _one_process(sb, workers)
     assert found[0] == found[1] == n == len(df), (found, len(df))
     concurrency = 2 * workers
     bound = requests * latency / concurrency

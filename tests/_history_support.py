@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import pandas as pd
 
 import dmtools as dm
+from dmtools.history.demo import demo_client
 from dmtools.sandbox import Sandbox
 
 
 def login(sb: Sandbox, **options: Any) -> dm.Client:
     """The demo user's client (password grant) on ``sb``."""
-    c = sb.credentials
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the password grant is legacy and says so
-        return dm.connect(
-            "password",
-            client_id=c.public_key.client_id,
-            client_secret=c.public_key.client_secret,
-            username=c.user.username,
-            password=c.user.password,
-            scope=["manage_videos"],
-            endpoints=sb.endpoints,
-            **options,
-        )
+    return demo_client(sb, **options)
 
 
 def videos(n: int = 3, *, owner: str = "xowner", views: int = 0, **columns: Any) -> pd.DataFrame:

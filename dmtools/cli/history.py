@@ -216,10 +216,7 @@ def demo(
 ) -> None:
     """A simulated week on a local sandbox: daily snapshots, a bulk edit on day 0, and its
     effect on views (edited videos against a control group)."""
-    import warnings
-
-    from dmtools.client import connect
-    from dmtools.history.demo import edited_vs_control, simulate_week
+    from dmtools.history.demo import demo_client, edited_vs_control, simulate_week
     from dmtools.sandbox import Sandbox
 
     journal = db.with_suffix(".journal")
@@ -227,18 +224,7 @@ def demo(
         if path.exists():
             raise InputError(f"{path} exists: remove it or pass another --db")
     with Sandbox(videos=videos, seed=7) as sb, _open(db, read_only=False) as history:
-        c = sb.credentials
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            client = connect(
-                "password",
-                client_id=c.public_key.client_id,
-                client_secret=c.public_key.client_secret,
-                username=c.user.username,
-                password=c.user.password,
-                scope=["manage_videos"],
-                endpoints=sb.endpoints,
-            )
+        client = demo_client(sb)
         with client:
             week = simulate_week(
                 sb,

@@ -149,6 +149,16 @@ def _attribute(rows: list[dict[str, Any]], ops: pd.DataFrame) -> None:
             )
 
 
+def _steps(history: History, profile: str, a: Snapshot, b: Snapshot) -> list[Snapshot]:
+    """Every snapshot from ``a`` to ``b``, in time order."""
+    found = history.rows(
+        "SELECT taken_at FROM snapshots WHERE profile = ? AND taken_at BETWEEN ? AND ? "
+        "ORDER BY taken_at",
+        [profile, a.taken_at, b.taken_at],
+    )
+    return [s for t in found if (s := history.snapshot_at(t[0], profile=profile)) is not None]
+
+
 def changes(
     history: History,
     start: Any,
@@ -191,14 +201,7 @@ def changes(
         raise InputError(f"no snapshot of {name!r} at or before {start if a is None else end}")
     if b.taken_at < a.taken_at:
         raise InputError(f"end ({end}) is earlier than start ({start})")
-    steps = [a, b]
-    if every_snapshot:
-        found = history.rows(
-            "SELECT taken_at FROM snapshots WHERE profile = ? AND taken_at BETWEEN ? AND ? "
-            "ORDER BY taken_at",
-            [name, a.taken_at, b.taken_at],
-        )
-        steps = [s for t in found if (s := history.snapshot_at(t[0], profile=name)) is not None]
+    steps = _steps(history, name, a, b) if every_snapshot else [a, b]
     rows = [r for x, y in zip(steps, steps[1:], strict=False) for r in _pair_changes(history, x, y)]
     paths = list(journals)
     ops = read_journals(paths) if paths else None

@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from dmtools.history.store import History, Snapshot
     from dmtools.sandbox import Sandbox
 
-__all__ = ["Week", "edited_vs_control", "simulate_week"]
+__all__ = ["Week", "demo_client", "edited_vs_control", "simulate_week"]
 
 FIELDS = ["id", "title", "tags", "owner", "created_time", "updated_time", "views_total"]
 
@@ -38,6 +38,27 @@ class Week:
     edited: list[str]
     control: list[str]
     journal: str
+
+
+def demo_client(sb: Sandbox, **options: Any) -> Client:
+    """The sandbox's demo user logged in (password grant, ``manage_videos``)."""
+    import warnings
+
+    from dmtools.client import connect
+
+    c = sb.credentials
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the password grant is legacy and says so
+        return connect(
+            "password",
+            client_id=c.public_key.client_id,
+            client_secret=c.public_key.client_secret,
+            username=c.user.username,
+            password=c.user.password,
+            scope=["manage_videos"],
+            endpoints=sb.endpoints,
+            **options,
+        )
 
 
 def _grow(sb: Sandbox, rates: dict[str, int], edited: set[str], lift: float, after: bool) -> None:
