@@ -202,3 +202,15 @@ def test_a_snapshot_of_a_sandbox_channel_reads_back_equal() -> None:
         snap = history.snapshot(df, taken_at="2026-03-01")
         assert snap.profile == client.account_id and snap.videos == 250
         pd.testing.assert_frame_equal(history.as_of("2026-03-01"), df)
+
+
+def test_importing_the_history_and_the_cli_loads_no_engine() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, dmtools.history, dmtools.cli, dmtools.spark; "
+        "print(sorted({'duckdb', 'pandas', 'pyspark', 'pyarrow'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -222,3 +222,23 @@ def test_processes_of_one_machine_share_one_rate_budget(tmp_path: Path) -> None:
     assert len(stamps) == 2 * slots and stamps[0] >= start
     # one budget for both: 16 slots take 15 intervals; two budgets would take about 7
     assert stamps[-1] - start >= (2 * slots - 1) / rate * 0.95
+
+
+class _NoTotals:
+    """An API answering lists without ``total`` (the sandbox always counts): only what the
+    planner reads, the oldest and the newest video."""
+
+    def get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
+        created = 1_700_000_000 if params["sort"] == "old" else 1_700_000_000 + 4 * 86400
+        return {"list": [{"id": "x1", "created_time": created}], "has_more": True}
+
+
+def test_without_counts_the_windows_split_the_time_span_evenly() -> None:
+    query = dm.videos.VideoQuery(paths=("/me/videos",), fields=("id",), params={"fields": "id"})
+    windows = plan_windows(_NoTotals(), query, 4)  # type: ignore[arg-type]
+    assert [w.created_after for w in windows] == [None] + [
+        1_700_000_000 + d * 86400 for d in (1, 2, 3)
+    ]
+    assert [w.created_before for w in windows] == [1_700_000_000 + d * 86400 for d in (1, 2, 3)] + [
+        None
+    ]

@@ -49,7 +49,7 @@ ROUNDS = 12
 @dataclass(frozen=True)
 class VideoWindow(InputPartition):
     """One partition: the videos created in ``[created_after, created_before)`` (unix seconds;
-    None is open), and the count the plan expected (for logs only)."""
+    None is open), and the count the plan expected (0 when the API gives no counts)."""
 
     index: int
     created_after: int | None
@@ -77,10 +77,11 @@ def spark_schema(fields: tuple[str, ...]) -> str:
 
 def _count(
     client: Client, query: VideoQuery, lo: int | None, hi: int | None, *, edges: bool = False
-) -> tuple[int, list[int]]:
-    """Videos of the query created in ``[lo, hi)`` (from ``total``) and, with ``edges``, the
-    creation times of the oldest and the newest of them."""
-    total, times = 0, []
+) -> tuple[int | None, list[int]]:
+    """Videos of the query created in ``[lo, hi)`` (from ``total``; None when the API gives
+    no count) and, with ``edges``, the creation times of the oldest and the newest of them."""
+    total: int | None = 0
+    times: list[int] = []
     bounds: dict[str, str] = {}
     if lo is not None:  # one second too wide whichever way the API reads its bounds:
         bounds["created_after"] = str(lo - 1)  # the counts only size the windows
@@ -91,8 +92,10 @@ def _count(
     for path in query.paths:
         for sort in ("old", "recent") if edges else ("old",):
             page = client.get(path, {**params, "sort": sort})
+            count = page.get("total")
             if sort == "old":
-                total += int(page.get("total") or 0)
+                ok = total is not None and isinstance(count, int) and not isinstance(count, bool)
+                total = total + count if ok and total is not None else None
             times += [int(v["created_time"]) for v in page.get("list", [])]
     return total, times
 
@@ -106,7 +109,7 @@ def _halve(
         return windows
     middle = {w: (w[0] + w[1]) // 2 for w in big}
     with ThreadPoolExecutor(max_workers=8, thread_name_prefix="dmtools-plan") as pool:
-        counted = pool.map(lambda w: _count(client, query, w[0], middle[w])[0], big)
+        counted = pool.map(lambda w: _count(client, query, w[0], middle[w])[0] or 0, big)
         counts = dict(zip(big, counted, strict=True))
     out: list[tuple[int, int, int]] = []
     for w in windows:
@@ -130,9 +133,15 @@ def plan_windows(
     ``[lo, hi)`` (None: open) exactly once."""
     total, times = _count(client, query, lo, hi, edges=True)
     if total == 0 or not times or partitions <= 1:
-        return [VideoWindow(0, lo, hi, total)]
+        return [VideoWindow(0, lo, hi, total or 0)]
+    first, last = min(times), max(times) + 1
+    if total is None:  # no counts: windows of equal time
+        cuts = [first + (last - first) * i // partitions for i in range(partitions + 1)]
+        return _open_ends(
+            [(a, b, 0) for a, b in zip(cuts, cuts[1:], strict=False) if b > a], lo, hi
+        )
     target = max(1, math.ceil(total / partitions))
-    windows = [(min(times), max(times) + 1, total)]
+    windows = [(first, last, total)]
     for _ in range(ROUNDS):
         cut = _halve(client, query, windows, target)
         if cut is windows:
@@ -144,11 +153,19 @@ def plan_windows(
             merged[-1][1], merged[-1][2] = b, merged[-1][2] + n
         else:
             merged.append([a, b, n])
-    starts = [lo] + [a for a, _, _ in merged[1:]]
-    ends = [b for _, b, _ in merged[:-1]] + [hi]
+    return _open_ends([(a, b, n) for a, b, n in merged], lo, hi)
+
+
+def _open_ends(
+    windows: list[tuple[int, int, int]], lo: int | None, hi: int | None
+) -> list[VideoWindow]:
+    """Partitions from adjacent windows ``(start, end, expected)``, the first one starting at
+    ``lo`` and the last one ending at ``hi`` (None: open), so they cover every time once."""
+    starts: list[int | None] = [lo, *(a for a, _, _ in windows[1:])]
+    ends: list[int | None] = [*(b for _, b, _ in windows[:-1]), hi]
     return [
-        VideoWindow(i, a, b, m[2])
-        for i, (a, b, m) in enumerate(zip(starts, ends, merged, strict=True))
+        VideoWindow(i, a, b, w[2])
+        for i, (a, b, w) in enumerate(zip(starts, ends, windows, strict=True))
     ]
 
 
