@@ -26,6 +26,7 @@ from pyspark.sql import SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
 from dmtools.spark import register  # noqa: E402
+from dmtools.spark._budget import budget_path  # noqa: E402
 from dmtools.spark.videos import plan_windows  # noqa: E402
 
 TESTS = Path(__file__).resolve().parent
@@ -74,8 +75,8 @@ def _reader(spark: SparkSession, sb: Sandbox, **options: Any) -> Any:
         .option("password", c.user.password)
         .option("scope", "manage_videos")
         .option("sandbox_url", sb.url)
-        .option("rate_limit", 0)
     )
+    options.setdefault("rate_limit", 0)
     for key, value in options.items():
         reader = reader.option(key, value)
     return reader
@@ -110,7 +111,16 @@ def test_the_videos_source_reads_the_same_rows_as_load_videos(
 def test_fields_and_filters_give_the_rows_and_columns_of_load_videos(
     spark: SparkSession, sb: Sandbox
 ) -> None:
-    df = _reader(spark, sb, fields="title,views_total", channel="music", partitions=3).load()
+    budget = f"test-{os.getpid()}-{time.time_ns()}"
+    df = _reader(  # with the machine-wide rate budget on
+        spark,
+        sb,
+        fields="title,views_total",
+        channel="music",
+        partitions=3,
+        rate_limit=500,
+        budget=budget,
+    ).load()
     assert df.columns == ["id", "title", "views_total"]
     with login(sb) as client:
         expected = dm.load_videos(
@@ -118,6 +128,8 @@ def test_fields_and_filters_give_the_rows_and_columns_of_load_videos(
         )
     ids = [r.id for r in df.select("id").collect()]
     assert len(ids) == len(expected) and set(ids) == set(expected.index)
+    assert budget_path(budget).is_file()  # the executors took their requests from it
+    budget_path(budget).unlink()
 
 
 def test_windows_cover_the_creation_times_once_with_balanced_counts(sb: Sandbox) -> None:
