@@ -83,9 +83,7 @@ class ReadOptions:
 
         partitions = int(number("partitions", 16, 1, 10_000))
         workers = int(number("workers", 4, 1, 64))
-        rate = (
-            number("rate_limit", 25.0, 0, 10_000) if given.get("rate_limit", "25") != "none" else 0
-        )
+        rate = number("rate_limit", 25.0, 0, 10_000)  # requests/s per machine; 0: no limit
         try:
             fields = tuple(resolve_fields(given.get("fields")))
         except InputError as exc:
