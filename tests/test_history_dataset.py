@@ -74,7 +74,7 @@ def test_filtered_reads_open_only_their_partitions(tmp_path: Path) -> None:
     middle = read_dataset(tmp_path, profile="xowner", start="2026-03-03", end="2026-03-05")
     assert sorted(set(map(str, middle.date))) == ["2026-03-03", "2026-03-04", "2026-03-05"]
     assert len(middle) == 12 and set(middle.profile) == {"xowner"}
-    with pytest.raises(Exception, match="(?i)parquet"):
+    with pytest.raises(dm.InputError, match="(?i)cannot read the dataset.*parquet"):
         read_dataset(tmp_path, profile="xowner")  # the unfiltered read does hit them
     query = (
         f"SELECT count(*) FROM read_parquet('{tmp_path}/videos/**/*.parquet', "

@@ -84,6 +84,8 @@ def test_timeline_shows_one_video_through_time() -> None:
         assert line.title.tolist() == ["Video 1", "Video 1", "Third title"]
         assert line.views_total.tolist() == [11, 21, 31]
         assert str(line.index.dtype) == "datetime64[ns, UTC]"
+        with pytest.raises(dm.InputError, match="unknown columns"):
+            history.timeline("x0001", fields=["title", "colour"])
 
 
 def test_frames_with_fewer_fields_keep_their_own_columns() -> None:

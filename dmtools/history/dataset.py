@@ -245,7 +245,10 @@ def read_dataset(
         if columns is None
         else ["profile", "date", *[c for c in columns if c not in ("profile", "date")]]
     )
-    table = dataset.to_table(columns=wanted, filter=_filter(profile, start, end))
+    try:
+        table = dataset.to_table(columns=wanted, filter=_filter(profile, start, end))
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"cannot read the dataset {os.fspath(base)!r}: {exc}") from None
     frame = to_pandas(table)
     if kind == "videos":
         from dmtools.frames import frame_dtypes

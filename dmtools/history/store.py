@@ -281,7 +281,12 @@ class History:
         from dmtools.frames import frame_dtypes
 
         name = self.profile(profile)
-        wanted = [c for c in (fields or cols.VIDEO_COLUMNS) if c in cols.VIDEO_COLUMNS]
+        wanted = list(fields or cols.VIDEO_COLUMNS)
+        unknown = [c for c in wanted if c not in cols.VIDEO_COLUMNS]
+        if unknown:
+            raise InputError(
+                "unknown columns", [Problem(None, c, "not a video column") for c in unknown]
+            )
         select = ", ".join(f'{"sv" if c in cols.COUNTERS else "v"}."{c}"' for c in wanted)
         frame = to_pandas(
             self.arrow(
