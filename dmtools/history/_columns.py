@@ -110,17 +110,11 @@ def frame_fields(df: pd.DataFrame) -> tuple[str, ...]:
     return tuple(c for c in VIDEO_COLUMNS if c in present)
 
 
-def frame_to_arrow(df: pd.DataFrame, columns: Sequence[str] = VIDEO_COLUMNS) -> pa.Table:
-    """A conformed video frame as an Arrow table of :func:`arrow_schema` (absent columns null).
-
-    Raises:
-        InputError: the frame is not a video frame (see :func:`dmtools.frames.conform`).
-    """
+def frame_to_arrow(frame: pd.DataFrame, columns: Sequence[str] = VIDEO_COLUMNS) -> pa.Table:
+    """A video frame (as :func:`dmtools.frames.conform` or :func:`dmtools.load_videos` gives
+    it) as an Arrow table of :func:`arrow_schema` (absent columns null)."""
     import pyarrow as pa
 
-    from dmtools.frames import conform
-
-    frame = conform(df)
     arrays: list[Any] = [pa.array(frame.index.astype(str).tolist(), type=pa.string())]
     for column in columns:
         kind, target = _kind(column), _arrow_type(column)
