@@ -35,7 +35,9 @@ def test_a_history_from_the_command_line(cli: Cli) -> None:
     assert "Stored snapshot 2" in second.stdout
 
     listing = cli("history", "list")
-    assert listing.exit_code == 0 and listing.stdout.count("120") == 2
+    rows = [line.split() for line in listing.stdout.splitlines()[2:]]
+    assert listing.exit_code == 0 and [r[0] for r in rows] == ["1", "2"]
+    assert {r[4] for r in rows} == {"120"}  # snapshot_id, profile, taken_at (2 words), videos
 
     changes = cli(
         "history", "changes", _iso(before), _iso(after), "--journal", ".", "--out", "changes.csv"

@@ -83,10 +83,12 @@ def test_filtered_reads_open_only_their_partitions(tmp_path: Path) -> None:
     assert duckdb.sql(query).fetchall() == [(12,)]  # DuckDB prunes the same way
 
 
-def test_bad_profiles_are_refused_before_writing(tmp_path: Path) -> None:
+def test_bad_profiles_and_kinds_are_refused_before_anything_is_touched(tmp_path: Path) -> None:
     with pytest.raises(dm.InputError, match="profile"):
         write_videos(videos(2), tmp_path, profile="../escape", taken_at="2026-03-01")
     assert not any(tmp_path.iterdir())
+    with pytest.raises(dm.InputError, match="bad dataset kind"):
+        read_dataset(tmp_path, "../../elsewhere")
 
 
 def test_analytics_are_written_one_file_per_date_and_read_back(tmp_path: Path) -> None:

@@ -134,6 +134,25 @@ def test_a_duckdb_file_that_is_not_a_history_is_refused(tmp_path: Path) -> None:
         History(path)
 
 
+def test_a_file_that_is_not_duckdb_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "videos.csv"
+    path.write_bytes(b"id,title\nx1,Hello\n")
+    with pytest.raises(dm.InputError, match="not a DuckDB file"):
+        History(path)
+    assert path.read_bytes() == b"id,title\nx1,Hello\n"
+
+
+def test_what_is_not_a_frame_or_a_time_range_is_refused() -> None:
+    with History(":memory:") as history:
+        with pytest.raises(dm.InputError, match="not str"):
+            history.snapshot("videos.csv", taken_at="2026-03-01")  # type: ignore[arg-type]
+        history.snapshot(videos(2), taken_at="2026-03-01")
+        with pytest.raises(dm.InputError, match="not list"):
+            history.add_analytics([1, 2])  # type: ignore[arg-type]
+        with pytest.raises(dm.InputError, match="earlier than start"):
+            history.changes("2026-03-05", "2026-03-01")
+
+
 def test_several_profiles_need_a_profile_argument() -> None:
     with History(":memory:") as history:
         history.snapshot(videos(2, owner="a"), taken_at="2026-03-01")

@@ -199,6 +199,10 @@ def add_analytics(
         InputError: bad column names or types, no dimension, or two rows with the same
             dimensions (every problem listed; nothing written).
     """
+    import pandas as pd
+
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError(f"analytics come as a DataFrame, not {type(frame).__name__}")
     history._write()
     dims, metrics = _split(frame, dimensions)
     _check(frame, dims, metrics)

@@ -196,11 +196,12 @@ def changes(
     from dmtools.history.journals import read_journals
 
     name = history.profile(profile)
+    lo = cols.to_timestamp(start, name="start", end_of_day=True)
+    if cols.to_timestamp(end, name="end", end_of_day=True) < lo:
+        raise InputError(f"end ({end}) is earlier than start ({start})")
     a, b = history.snapshot_at(start, profile=name), history.snapshot_at(end, profile=name)
     if a is None or b is None:
         raise InputError(f"no snapshot of {name!r} at or before {start if a is None else end}")
-    if b.taken_at < a.taken_at:
-        raise InputError(f"end ({end}) is earlier than start ({start})")
     steps = _steps(history, name, a, b) if every_snapshot else [a, b]
     rows = [r for x, y in zip(steps, steps[1:], strict=False) for r in _pair_changes(history, x, y)]
     paths = list(journals)

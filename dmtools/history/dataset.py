@@ -115,11 +115,14 @@ def write_videos(
         >>> write_videos(df, "lake", taken_at="2026-03-01")                 # doctest: +SKIP
         PosixPath('lake/videos/profile=x1ab/date=2026-03-01/taken-20260301T000000000000Z.parquet')
     """
+    import pandas as pd
     import pyarrow as pa
 
     from dmtools.frames import conform
     from dmtools.history._tables import profile_of
 
+    if not isinstance(df, pd.DataFrame):
+        raise InputError(f"write_videos takes a DataFrame of videos, not {type(df).__name__}")
     frame = conform(df)
     name = _check_profile(profile_of(frame, profile))
     when = datetime.now(UTC) if taken_at is None else cols.to_timestamp(taken_at)
@@ -231,6 +234,8 @@ def read_dataset(
 
     from dmtools.history._tables import to_pandas
 
+    if not re.match(r"^[a-z0-9_]+$", kind):
+        raise InputError(f"bad dataset kind {kind!r}: 'videos' or a grain such as 'day__video_id'")
     base = Path(root) / ("videos" if kind == "videos" else f"analytics/{kind}")
     if not base.is_dir():
         raise InputError(f"no {kind} dataset under {os.fspath(root)!r}")

@@ -47,6 +47,12 @@ if TYPE_CHECKING:
 __all__ = ["History", "HistoryConflict", "Snapshot"]
 
 
+def _is_duckdb(path: Path) -> bool:
+    """Whether ``path`` starts like a DuckDB database file (``DUCK`` at byte 8)."""
+    with path.open("rb") as handle:
+        return handle.read(12)[8:12] == b"DUCK"
+
+
 class History:
     """A channel history in a DuckDB file (created on first use).
 
@@ -67,9 +73,12 @@ class History:
 
         self.path = os.fspath(path)
         if self.path != ":memory:":
-            if read_only and not Path(self.path).is_file():
+            file = Path(self.path)
+            if read_only and not file.is_file():
                 raise InputError(f"no history at {self.path!r}")
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            if file.is_file() and file.stat().st_size and not _is_duckdb(file):
+                raise InputError(f"{self.path!r} is not a DuckDB file (nothing was changed)")
+            file.parent.mkdir(parents=True, exist_ok=True)
         self.read_only = read_only
         self._lock = threading.RLock()
         try:
@@ -164,9 +173,13 @@ class History:
                 (nothing written).
             HistoryConflict: a different snapshot of this profile was taken at that time.
         """
+        import pandas as pd
+
         from dmtools.frames import conform
         from dmtools.history._write import store_snapshot
 
+        if not isinstance(df, pd.DataFrame):
+            raise InputError(f"a snapshot is a DataFrame of videos, not {type(df).__name__}")
         self._write()
         when = (
             datetime.now(UTC) if taken_at is None else cols.to_timestamp(taken_at, name="taken_at")
