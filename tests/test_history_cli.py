@@ -76,6 +76,14 @@ def test_history_commands_say_what_is_wrong(cli: Cli) -> None:
     assert early.exit_code == 2 and "no snapshot of 'me' at or before 2026-03-01" in early.stderr
     bad = cli("history", "as-of", "not a date", "--db", "h.duckdb")
     assert bad.exit_code == 2 and "when" in first_error_line(bad)
+    cli.sb.clear_logs()
+    late = cli("history", "snapshot", "--at", "someday", "--no-progress", creds="public")
+    assert late.exit_code == 2 and "--at" in first_error_line(late)
+    (cli.work / "notes.txt").write_text("my notes")
+    other = cli("history", "snapshot", "--db", "notes.txt", "--no-progress", creds="public")
+    assert other.exit_code == 2 and "not a DuckDB file" in first_error_line(other)
+    assert cli.sb.request_log() == []  # bad input: not a single request
+    assert (cli.work / "notes.txt").read_text() == "my notes"
 
 
 def test_the_demo_shows_a_week_and_the_effect_of_the_edit(cli: Cli) -> None:

@@ -87,11 +87,14 @@ def snapshot(
     workers: WorkersOption = 8,
 ) -> None:
     """Load the channel and store it as a dated snapshot (the same snapshot twice stores once)."""
-    client = _session.open_client("edit")
-    with client:
-        df = load_channel(client, fields=fields, progress=progress, workers=workers)
+    from dmtools.history._columns import to_timestamp
+
+    when = to_timestamp(at, name="--at") if at is not None else None  # checked before loading
     with _open(db, read_only=False) as history:
-        snap = history.snapshot(df, taken_at=at, profile=profile)
+        client = _session.open_client("edit")
+        with client:
+            df = load_channel(client, fields=fields, progress=progress, workers=workers)
+        snap = history.snapshot(df, taken_at=when, profile=profile)
     verb = "Stored" if snap.stored else "Already stored:"
     out(
         f"{verb} snapshot {snap.snapshot_id} of {snap.profile} at "
