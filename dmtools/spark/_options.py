@@ -81,7 +81,7 @@ class ReadOptions:
                 return default
             return value
 
-        partitions = int(number("partitions", 16, 1, 10_000))
+        partitions = int(number("partitions", 16, 1, 1_000))
         workers = int(number("workers", 4, 1, 64))
         rate = number("rate_limit", 25.0, 0, 10_000)  # requests/s per machine; 0: no limit
         try:
