@@ -201,7 +201,11 @@ def changes(
         raise InputError(f"end ({end}) is earlier than start ({start})")
     a, b = history.snapshot_at(start, profile=name), history.snapshot_at(end, profile=name)
     if a is None or b is None:
-        raise InputError(f"no snapshot of {name!r} at or before {start if a is None else end}")
+        first = history.rows("SELECT min(taken_at) FROM snapshots WHERE profile = ?", [name])
+        raise InputError(
+            f"no snapshot of {name!r} at or before {start if a is None else end} "
+            f"(the first one was taken at {first[0][0]:%Y-%m-%d %H:%M:%S} UTC)"
+        )
     steps = _steps(history, name, a, b) if every_snapshot else [a, b]
     rows = [r for x, y in zip(steps, steps[1:], strict=False) for r in _pair_changes(history, x, y)]
     paths = list(journals)
