@@ -112,8 +112,15 @@ def test_a_history_exports_its_snapshots_with_their_counters(tmp_path: Path) -> 
     with History(":memory:") as history:
         for day in (1, 2, 3):
             history.snapshot(videos(3, views=day * 100), taken_at=f"2026-03-0{day}")
+        history.add_analytics(analytics(["2026-03-01", "2026-03-02"], ["x0001"] * 2, [4, 6]))
         first = history.export(tmp_path / "lake")
+        files = {p: p.stat().st_mtime_ns for p in (tmp_path / "lake").rglob("*.parquet")}
         assert history.export(tmp_path / "lake") == first
+        assert {p: p.stat().st_mtime_ns for p in (tmp_path / "lake").rglob("*.parquet")} == files
+        history.add_analytics(analytics(["2026-03-02"], ["x0001"], [7]))  # a revised day
+        history.export(tmp_path / "lake")
+    daily = read_dataset(tmp_path / "lake", "day__video_id")
+    assert daily.views.tolist() == [4, 7]
     back = read_dataset(tmp_path / "lake")
     totals = back.groupby(back.date.astype(str)).views_total.sum()
     assert totals.to_dict() == {"2026-03-01": 303, "2026-03-02": 603, "2026-03-03": 903}

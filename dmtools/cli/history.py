@@ -200,7 +200,8 @@ def export(
     db: DbOption = DB,
     profile: Annotated[str | None, typer.Option(help="The channel.")] = None,
 ) -> None:
-    """Write every snapshot as Hive-partitioned Parquet (profile=/date=); new ones only."""
+    """Write every snapshot (and stored analytics) as Hive-partitioned Parquet
+    (profile=/date=); new files only."""
     with _open(db) as history:
         before = set(root.rglob("*.parquet")) if root.exists() else set()
         paths = history.export(root, profile=profile)

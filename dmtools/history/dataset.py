@@ -268,7 +268,10 @@ def export_history(
     history: History, root: str | os.PathLike[str], *, profile: str | None = None
 ) -> list[Path]:
     """Write every snapshot of ``profile`` into the dataset at ``root`` (those already there
-    are skipped); the files of the snapshots, oldest first."""
+    are skipped), then its stored analytics (latest values; a date whose rows changed since
+    the last export is replaced); the files of the snapshots, oldest first."""
+    from dmtools.history.analytics import TIME_DIMENSIONS, grains, read_analytics
+
     name = history.profile(profile)
     paths = []
     for snapshot_id, taken_at in history.rows(
@@ -277,4 +280,10 @@ def export_history(
         snap = history.snapshot_at(taken_at, profile=name)
         assert snap is not None and snap.snapshot_id == snapshot_id
         paths.append(write_videos(history.frame(snap), root, profile=name, taken_at=taken_at))
+    for dims in grains(history).values():
+        frame = read_analytics(history, dims, profile=name)
+        if len(frame) and any(d in TIME_DIMENSIONS for d in dims):
+            write_analytics(
+                frame, root, profile=_check_profile(name), dimensions=dims, replace=True
+            )
     return paths
