@@ -46,7 +46,11 @@ def test_changes_are_attributed_to_the_plan_that_made_them(sb: Sandbox, tmp_path
         assert result.counts()["applied"] == 4
         sb.edit_video(ids[4], title="Changed in the web interface")  # outside dmtools
         dm.plan_deletes(df.loc[[ids[5]]], snapshot=df).apply(
-            client, confirm=1, journal=tmp_path / "d.journal", progress=False
+            client,
+            confirm=1,
+            journal=tmp_path / "d.journal",
+            export_path=tmp_path / "deleted.json",
+            progress=False,
         )
         sb.add_videos(1)
         _snap(history, client, datetime.now(UTC) + timedelta(seconds=1))
