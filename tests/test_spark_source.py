@@ -230,6 +230,7 @@ def test_processes_of_one_machine_share_one_rate_budget(tmp_path: Path) -> None:
         for i in range(2)
     ]
     assert [p.wait(timeout=60) for p in procs] == [0, 0]
+    budget_path(name).unlink()
     stamps = sorted(float(x) for i in range(2) for x in (tmp_path / f"{i}.txt").read_text().split())
     assert len(stamps) == 2 * slots and stamps[0] >= start
     # one budget for both: 16 slots take 15 intervals; two budgets would take about 7
