@@ -214,3 +214,12 @@ def delete_video(client: Client, video_id: str) -> dict[str, Any]:
     """
     answer = client.send(client.dialect.delete_call(video_id))
     return answer if isinstance(answer, dict) else {}
+
+
+def __getattr__(name: str) -> Any:
+    """``dmtools.videos.load_videos`` still resolves (it lives in :mod:`dmtools.load`)."""
+    if name == "load_videos":
+        from dmtools.load import load_videos
+
+        return load_videos
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -50,11 +50,19 @@ EXPECTED = {
         "Nothing deleted: type the number of videos",
         "1500 videos before, 1500 now",
     ],
+    "06_history.ipynb": [
+        r"7 snapshots in history-",
+        r"20 changes, 20 attributed to plan [0-9a-f]{12}",
+        r"edited: [\d.]+ -> [\d.]+ views/day per video \(\+(49|50|51)%\)",
+        r"control: [\d.]+ -> [\d.]+ views/day per video \(\+0%\)",
+        r"7 snapshot files under lake-",
+    ],
 }
 #: Files a notebook leaves in its working folder.
 WRITTEN = {
     "02_channel_report.ipynb": ["channel_report.html"],
     "03_bulk_edit.ipynb": ["videos-to-edit.csv"],
+    "06_history.ipynb": ["history-*.duckdb", "week-*.journal", "lake-*/videos/profile=*"],
 }
 #: Pictures (image/png outputs) a notebook must show: its charts and the report.
 PICTURES = {"02_channel_report.ipynb": 4}
