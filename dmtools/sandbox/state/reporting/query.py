@@ -99,11 +99,17 @@ class ReportQuery:
 
     @classmethod
     def from_input(cls, data: Mapping[str, Any]) -> ReportQuery:
-        """From ``AskPartnerReportFileInput`` values (dates already parsed).
+        """From ``AskPartnerReportFileInput`` values (dates as strings).
 
         Raises:
-            ReportRefused: ``invalid_input`` for null items or repeated names.
+            ReportRefused: ``invalid_input`` for a bad date, null items or repeated names.
         """
+        dates = {}
+        for name in ("startDate", "endDate"):
+            try:
+                dates[name] = parse_date(data.get(name))  # type: ignore[arg-type]
+            except ValueError as exc:
+                raise ReportRefused("invalid_input", f"{name}: {exc}.") from None
         lists: dict[str, tuple[str, ...]] = {}
         for name in ("metrics", "dimensions"):
             values = list(data.get(name) or ())
@@ -117,8 +123,8 @@ class ReportQuery:
         return cls(
             lists["metrics"],
             lists["dimensions"],
-            data["startDate"],
-            data["endDate"],
+            dates["startDate"],
+            dates["endDate"],
             data.get("product") or "ALL",
             tuple(sorted(filters.items())),
         )
