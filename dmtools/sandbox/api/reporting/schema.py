@@ -39,25 +39,8 @@ from dmtools.sandbox.state.reporting import (
 MAX_FIRST = 100
 
 
-def _enum(name: str, values: tuple[str, ...]) -> str:
-    return f"enum {name} {{\n  " + "\n  ".join(values) + "\n}"
-
-
-def sdl() -> str:
-    """The schema in the GraphQL schema language."""
-    filters = "\n  ".join(f"{name}: {kind}" for name, kind in catalog.FILTERS)
-    return "\n\n".join(
-        [
-            '"""An ISO 8601 date (YYYY-MM-DD) or date-time."""\nscalar DateTime',
-            _enum("PartnerReportMetric", catalog.METRICS),
-            _enum("PartnerReportDimension", catalog.DIMENSIONS),
-            _enum("PartnerReportProduct", catalog.PRODUCTS),
-            _enum("PartnerReportFilterMediaType", catalog.MEDIA_TYPES),
-            _enum("PartnerReportFilterMonetizationType", catalog.MONETIZATION_TYPES),
-            _enum("PartnerReportStatus", catalog.STATUSES),
-            _enum("Status", ("SUCCESS",)),
-            f"input PartnerReportFilters {{\n  {filters}\n}}",
-            """input AskPartnerReportFileInput {
+#: The object and input types (the enums come from the catalogue).
+_TYPES = """input AskPartnerReportFileInput {
   clientMutationId: String
   dimensions: [PartnerReportDimension]!
   endDate: DateTime!
@@ -114,7 +97,28 @@ type Query {
 
 type Mutation {
   askPartnerReportFile(input: AskPartnerReportFileInput!): AskPartnerReportFilePayload
-}""",
+}"""
+
+
+def _enum(name: str, values: tuple[str, ...]) -> str:
+    return f"enum {name} {{\n  " + "\n  ".join(values) + "\n}"
+
+
+def sdl() -> str:
+    """The schema in the GraphQL schema language."""
+    filters = "\n  ".join(f"{name}: {kind}" for name, kind in catalog.FILTERS)
+    return "\n\n".join(
+        [
+            '"""An ISO 8601 date (YYYY-MM-DD) or date-time."""\nscalar DateTime',
+            _enum("PartnerReportMetric", catalog.METRICS),
+            _enum("PartnerReportDimension", catalog.DIMENSIONS),
+            _enum("PartnerReportProduct", catalog.PRODUCTS),
+            _enum("PartnerReportFilterMediaType", catalog.MEDIA_TYPES),
+            _enum("PartnerReportFilterMonetizationType", catalog.MONETIZATION_TYPES),
+            _enum("PartnerReportStatus", catalog.STATUSES),
+            _enum("Status", ("SUCCESS",)),
+            f"input PartnerReportFilters {{\n  {filters}\n}}",
+            _TYPES,
         ]
     )
 
