@@ -7,7 +7,7 @@ inputs always give the same numbers, and nothing is stored. For each video, the 
     views(d) ∝ ((1 + age/τ)^-α + ε) · weekday(d) · noise(video, d) + spike(d)
 
 * **decay after publication**: a launch peak that fades as a power law (τ 1–14 days,
-  α 1.1–1.8 per video) down to an evergreen floor ε (0.2–3.2 % of the launch day);
+  α 1.1–1.8 per video) down to an evergreen floor ε (0.4–5.4 % of the launch day);
 * **seasonal**: a weekly cycle (weekends about 20 % above mid-week) and a daily curve with
   an evening peak (UTC) for hours;
 * **noise**: ±25 % per video and day, from a counter-based hash (no random state);
@@ -107,7 +107,7 @@ def _params(keys: KeyArray) -> dict[str, FloatArray]:
     return {
         "tau": 1.0 + 13.0 * uniform(keys, 1),
         "alpha": 1.1 + 0.7 * uniform(keys, 2),
-        "floor": 0.002 + 0.03 * uniform(keys, 3) ** 2,
+        "floor": 0.004 + 0.05 * uniform(keys, 3) ** 2,
         "spike_age": np.where(spiky, 3.0 + np.floor(uniform(keys, 5) * 2600.0), -1.0),
         "spike_size": 8.0 + 40.0 * uniform(keys, 6),
     }
