@@ -86,6 +86,22 @@ def test_any_window_is_the_slice_of_the_whole_history(channel: dict, history: np
         assert (window == history[:, start - first : start - first + 180]).all()
 
 
+def test_stable_within_a_sandbox_day_and_nearly_so_across_days(channel: dict) -> None:
+    def window(now: float) -> np.ndarray:
+        return daily_views(
+            channel["keys"], channel["created"], channel["totals"],
+            now=now, first=int(NOW // DAY) - 60, last=int(NOW // DAY) - 1,
+        )  # fmt: skip
+
+    morning = NOW - NOW % DAY + 60
+    assert (window(morning) == window(morning + 20 * 3600)).all()
+    today_, tomorrow = window(morning), window(morning + DAY)
+    assert (today_ != tomorrow).any()  # one more day to spread the fixed totals over
+    sums, later = today_.sum(axis=1), tomorrow.sum(axis=1)
+    assert (np.abs(later - sums) <= 2 + 0.01 * sums).all()  # a view or so per video
+    assert (np.abs(tomorrow - today_) <= 2 + 0.01 * today_).all()
+
+
 def test_deterministic_for_the_same_inputs_and_different_for_another_seed(
     channel: dict, history: np.ndarray
 ) -> None:

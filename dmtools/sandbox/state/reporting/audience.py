@@ -16,15 +16,21 @@ inputs always give the same numbers, and nothing is stored. For each video, the 
 * **long tail across videos**: inherited from the seeded ``views_total`` (Pareto).
 
 **Exact totals.** The weights are turned into whole views by cumulative rounding: the views
-up to day ``d`` are ``round(views_total · W(d) / W(today))`` where ``W`` is the running sum of
-the weights, so every day is ≥ 0 and the days from creation to today add up to
-``views_total`` exactly, whatever the weights. Today only counts the part of the day already
-elapsed. Hours split a day the same way (the hours of a day add up to the day). Because the
-total is an input, a video whose ``views_total`` is edited gets its whole history rescaled:
-the sum still matches, the shape stays.
+up to day ``d`` are ``round(views_total · Ψ(d) / Ψ(today))`` where ``Ψ`` is the running sum of
+the weights, so every day is ≥ 0 and the days from creation to today (UTC) add up to
+``views_total`` exactly, whatever the weights. Hours split a day the same way (the hours of
+a day add up to the day; today's views all fall in the hours already begun).
 
-Everything is vectorised with numpy over (video, day) pairs, in chunks of a few million
-pairs: a 10,000-video channel with six years of history takes a fraction of a second.
+**Stable within a day.** The numbers depend on "now" only through today's date: every report
+asked during one sandbox day gives the same figures. When the day changes, the fixed
+``views_total`` is spread over one more day, so past days may move by a view or so (a real
+total would have grown instead). Because the total is an input, a video whose
+``views_total`` is edited gets its whole history rescaled: the sum still matches, the shape
+(weekday cycle, decay, spike) stays.
+
+**Fast.** ``Ψ`` has a closed form (the decay is integrated, the weekday offset and the noise
+telescope, see :func:`_running`), so only the requested window and today are evaluated:
+a 10,000-video channel over 180 days is 1.8 million cells, whatever the videos' ages.
 
 Example:
     >>> keys = video_keys(7, ["x1", "x2"])
@@ -164,14 +170,12 @@ def daily_views(
         An int64 matrix, one row per video, one column per day of the window.
     """
     today = int(now // DAY)
-    elapsed = max((now - today * DAY) / DAY, 1e-3)
     totals = np.asarray(totals, dtype=np.int64)
     start = np.minimum(np.asarray(created_days, dtype=np.int64), today)[:, None]
     p = {name: values[:, None] for name, values in _params(keys).items()}
     k = keys[:, None]
-    near = (today - start + np.arange(-2, 1)[None, :]).astype(np.float64)
-    before_today, at_today = _running(k, p, start, np.maximum(near, -1.0)).T
-    whole = (before_today + elapsed * (at_today - before_today))[:, None]
+    near = (today - start + np.arange(-1, 1)[None, :]).astype(np.float64)
+    whole = _running(k, p, start, np.maximum(near, -1.0))
     days = np.arange(first - 2, last + 1, dtype=np.int64)[None, :]
     ages = np.minimum(days - start, today - start).astype(np.float64)
     share = np.where(
