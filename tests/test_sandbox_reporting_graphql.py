@@ -319,3 +319,41 @@ def test_v2_tokens_with_analytics_manage_are_accepted() -> None:
         assert response.json()["errors"][0]["extensions"]["reason"] == "report_not_found"
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize(
+    "query, variables",
+    [
+        ("{ partner " + "{ id " * 3000 + "}" * 3000 + " }", None),
+        ("mutation { askPartnerReportFile(input: {metrics: " + "[" * 5000 + "]" * 5000 + "}) { status } }", None),
+        ("{ " + " ".join(f"a{i}: partner {{ id }}" for i in range(5000)) + " }", None),
+        ("query { partner { ...A } } fragment A on PartnerSpace { ...B }"
+         " fragment B on PartnerSpace { ...A }", None),
+        ("{ partner { id } }\x00", None),
+        (ASK, {"input": {"metrics": [[["VIEWS"]]], "dimensions": [], "startDate": "2026-01-01",
+                         "endDate": "2026-01-02"}}),
+        (ASK, {"input": {"metrics": ["VIEWS"], "dimensions": {"a": 1}, "startDate": 1e308,
+                         "endDate": None}}),
+        (ASK, {"input": {"metrics": ["VIEWS"], "dimensions": [], "startDate": "2026-01-01T25:00Z",
+                         "endDate": "2026-01-02", "filters": {"channelSlug": ["x"]}}}),
+        (POLL, {"reportToken": "x" * 500_000}),
+    ],
+)  # fmt: skip
+def test_hostile_documents_get_graphql_errors_never_a_500(
+    sb: Sandbox, token: str, query: str, variables: dict | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = gql(sb, token, query, variables)
+    assert response.status_code == 200, response.text
+    assert response.json()["errors"][0]["extensions"]["type"] == "bad_request"
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def test_reports_of_any_dates_finish_even_far_from_the_data(sb: Sandbox, token: str) -> None:
+    for day in ("0001-01-01", "1970-01-01", "9999-12-31"):
+        for dims in (["DAY"], ["HOUR"], ["MONTH", "VIDEO_ID"]):
+            metrics = ["VIEWS"] if "HOUR" in dims else ["VIEWS", "UPLOADS"]
+            report = {"metrics": metrics, "dimensions": dims, "startDate": day, "endDate": day}
+            [url] = finish(sb, token, ask_ok(sb, token, report))
+            text = requests.get(url, timeout=10).text
+            assert text == ",".join(d.lower() for d in dims + metrics) + "\n"
+            sb.advance_clock(1)

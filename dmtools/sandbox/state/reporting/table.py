@@ -121,9 +121,10 @@ class _Codes:
     def decode(self, dim: str, codes: IntArray) -> pd.Series:
         if dim in ("DAY", "MONTH", "HOUR"):
             unit = {"DAY": "D", "MONTH": "M", "HOUR": "h"}[dim]
-            fmt = {"DAY": "%Y-%m-%d", "MONTH": "%Y-%m", "HOUR": "%Y-%m-%d %H:00:00"}[dim]
-            stamps = pd.to_datetime(codes.astype(f"datetime64[{unit}]"))
-            return pd.Series(stamps.strftime(fmt), dtype=object)
+            text = np.datetime_as_string(codes.astype(f"datetime64[{unit}]")).tolist()
+            if dim == "HOUR":
+                text = [f"{t.replace('T', ' ')}:00:00" for t in text]
+            return pd.Series(text, dtype=object)
         _, uniques = self._table(dim)
         values = pd.Series([uniques[c] if c >= 0 else None for c in codes], dtype=object)
         return values.astype("Int64") if dim == "VIDEO_POSITION" else values
