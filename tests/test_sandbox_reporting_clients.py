@@ -343,3 +343,32 @@ def test_the_analytics_pipeline_concatenates_several_files(sb: Sandbox) -> None:
     finally:
         sb.settings(report_delay=5)
     assert {k: int(v) for k, v in daily.items()} == expected  # hours add up to days
+
+
+def test_the_reporting_urls_are_discoverable(sb: Sandbox) -> None:
+    assert sb.endpoints.graphql_url == sb.reporting.graphql_url == sb.url + "/graphql"
+    assert sb.endpoints.partner_token_url == sb.reporting.token_url
+    assert sb.credentials.reporting == sb.reporting
+    assert sb.reporting.public_token_url == sb.url + "/graphql-api/oauth/token"
+    from dmtools.config import Endpoints
+
+    assert Endpoints().graphql_url == "https://partner.api.dailymotion.com/graphql"
+
+
+def test_reports_and_the_clock_survive_a_restart_in_process_mode(tmp_path: Path) -> None:
+    db = tmp_path / "sandbox.db"
+    with Sandbox(videos=20, seed=4, db_path=db, mode="process") as first:
+        key = first.credentials.private_key
+        first.advance_clock(7 * 86400)
+        moved = first.clock()
+        report = Report(key.client_id, key.client_secret, ["VIEWS"], ["DAY"],
+                        str(_day(first, 29)), str(_day(first)), base_url=first.url)  # fmt: skip
+        report.create()
+    with Sandbox(videos=20, seed=4, db_path=db, mode="process") as again:
+        assert again.clock() >= moved  # the clock kept its advance
+        again.advance_clock(10)
+        resumed = Report(key.client_id, key.client_secret, ["VIEWS"], ["DAY"], "", "",
+                         base_url=again.url, poll_interval=0.01)  # fmt: skip
+        resumed.report_token = report.report_token  # a token persisted by the client
+        rows = resumed.rows()
+        assert rows and all(r["day"] <= str(_day(again)) for r in rows)
