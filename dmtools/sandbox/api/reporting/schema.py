@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import base64
+import functools
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -215,8 +216,9 @@ def _report_file(root: Any, info: Any, reportToken: str) -> dict[str, Any]:
     return report_file(view, ctx.base_url)
 
 
+@functools.cache
 def build_schema_with_resolvers() -> GraphQLSchema:
-    """The executable schema."""
+    """The executable schema (built once: it holds no state, resolvers read the context)."""
     schema = build_schema(sdl())
     assert schema.mutation_type is not None and schema.query_type is not None
     schema.mutation_type.fields["askPartnerReportFile"].resolve = _ask
