@@ -317,6 +317,14 @@ def test_v2_tokens_with_analytics_manage_are_accepted() -> None:
             timeout=10,
         )
         assert response.json()["errors"][0]["extensions"]["reason"] == "report_not_found"
+        server.store.settings.update({"report_v2_tokens": False})
+        again = requests.post(
+            server.url + "/graphql",
+            json={"query": '{ partner { reportFile(reportToken: "none") { status } } }'},
+            headers={"Authorization": f"Bearer {issued.access_token}"},
+            timeout=10,
+        )
+        assert again.json()["errors"][0]["extensions"]["reason"] == "missing_scope"
     finally:
         server.stop()
 

@@ -39,6 +39,7 @@ class Settings:
         report_file_rows: rows per CSV file of a report (more rows: more files).
         report_scope_check: earnings and ad metrics need ``access_revenue`` /
             ``access_ads`` in the token's scopes too (off: the key's permissions decide).
+        report_v2_tokens: tokens carrying ``analytics.manage`` (API v2) may use reports.
 
     Example:
         >>> settings = Settings()
@@ -70,6 +71,7 @@ class Settings:
     report_max_dimensions: int = 8
     report_file_rows: int = 100_000
     report_scope_check: bool = False
+    report_v2_tokens: bool = True
 
     def limits(self, partner: bool) -> FieldLimits:
         """The field limits of a private (``partner``) or public key."""

@@ -20,8 +20,8 @@ Example:
 from __future__ import annotations
 
 import base64
-import functools
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 

@@ -92,7 +92,7 @@ class Reports:
         self._generate_lock = threading.Lock()
         self._fail_next = 0
         with store.db.read() as conn:
-            conn.executescript(SCHEMA)
+            conn.executescript(f"BEGIN IMMEDIATE;{SCHEMA}COMMIT;")  # one commit
 
     # -- permissions -------------------------------------------------------------------
     def permissions(self, client_id: str) -> frozenset[str]:
@@ -128,9 +128,11 @@ class Reports:
             ReportRefused: ``missing_scope``.
         """
         accepted = {"create_reports"} if action == "create" else {"create_reports", "read_reports"}
-        if not accepted & self.permissions(asker.client_id):
+        if not accepted & self.permissions(asker.client_id):  # the key's own permissions
             raise ReportRefused("missing_scope", "This API key has no access to the Reporting API.")
-        if not (accepted | {catalog.V2_ANALYTICS_SCOPE}) & asker.scopes:
+        if self.store.settings.report_v2_tokens:
+            accepted = accepted | {catalog.V2_ANALYTICS_SCOPE}
+        if not accepted & asker.scopes:
             raise ReportRefused(
                 "missing_scope",
                 f"The access token needs the scope {' or '.join(sorted(accepted))}.",
