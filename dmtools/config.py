@@ -35,6 +35,8 @@ class Endpoints:
         partner_token_url: partner token endpoint (client_credentials).
         authorize_url: consent page of the authorization-code grant.
         logout_url: session revocation.
+        graphql_url: the Reporting API's GraphQL endpoint for private keys (their token
+            comes from ``partner_token_url``).
     """
 
     api_url: str = DAILYMOTION_API
@@ -43,6 +45,7 @@ class Endpoints:
     partner_token_url: str = DAILYMOTION_PARTNER + "/oauth/v1/token"
     authorize_url: str = DAILYMOTION_API + "/oauth/authorize"
     logout_url: str = DAILYMOTION_API + "/logout"
+    graphql_url: str = DAILYMOTION_PARTNER + "/graphql"
 
     def __post_init__(self) -> None:
         for url in (
@@ -52,6 +55,7 @@ class Endpoints:
             self.partner_token_url,
             self.authorize_url,
             self.logout_url,
+            self.graphql_url,
         ):
             require_secure_url(url)
 
@@ -71,6 +75,7 @@ class Endpoints:
             partner_token_url=base + "/oauth/v1/token",
             authorize_url=base + "/oauth/authorize",
             logout_url=base + "/logout",
+            graphql_url=base + "/graphql",
         )
 
     @property

@@ -358,7 +358,9 @@ def _library_run(sb: Sandbox, work: Path, scan: Scan) -> int:
             endpoints=sb.endpoints,
         )
     )
+    sb.settings(strict_partner_scopes=True)  # unknown partner scopes are refused only then
     expect(lambda: _connect(sb, "client_credentials", scope=["manage_everything"]))
+    sb.settings(strict_partner_scopes=False)
     expect(lambda: _connect(sb, "refresh_token", refresh_token=WRONG_SECRET))
     continued.logout()
     expect(lambda: continued.me())

@@ -33,6 +33,8 @@ def banner(server: Any, credentials: Credentials) -> str:
             f"               client_secret={c.private_key.client_secret}",
             f"               channels={', '.join(c.private_key.channels)}",
             f"  demo user    {c.user.username} / {c.user.password} (id {c.user.id})",
+            f"  reporting    GraphQL {c.reporting.graphql_url} (private key),"
+            f" {c.reporting.public_graphql_url} (public key)",
             f"  admin API    {c.url}/__sandbox__/ with header X-Sandbox-Admin: {server.admin_token}",
             "Press Ctrl-C to stop.",
         ]

@@ -35,6 +35,43 @@ class DemoUser:
 
 
 @dataclass(frozen=True)
+class ReportingUrls:
+    """Where a Reporting API client points, on one sandbox (it plays both hosts).
+
+    Attributes:
+        token_url: private keys' token endpoint (``client_credentials`` with report scopes;
+            ``https://partner.api.dailymotion.com/oauth/v1/token``).
+        graphql_url: private keys' GraphQL endpoint (``.../graphql`` on the partner host).
+        public_token_url: public keys' token endpoint on the GraphQL host
+            (``https://graphql.api.dailymotion.com/oauth/token``).
+        public_graphql_url: public keys' GraphQL endpoint, the GraphQL host's root
+            (``https://graphql.api.dailymotion.com/``).
+        files_url: the prefix of report download links.
+
+    Example:
+        >>> ReportingUrls.of("http://127.0.0.1:8123").public_graphql_url
+        'http://127.0.0.1:8123/graphql-api/'
+    """
+
+    token_url: str
+    graphql_url: str
+    public_token_url: str
+    public_graphql_url: str
+    files_url: str
+
+    @classmethod
+    def of(cls, base_url: str) -> ReportingUrls:
+        base = base_url.rstrip("/")
+        return cls(
+            token_url=base + "/oauth/v1/token",
+            graphql_url=base + "/graphql",
+            public_token_url=base + "/graphql-api/oauth/token",
+            public_graphql_url=base + "/graphql-api/",
+            files_url=base + "/reports/files/",
+        )
+
+
+@dataclass(frozen=True)
 class Credentials:
     """The demo keys and user of a sandbox (deterministic for a seed).
 
@@ -67,6 +104,11 @@ class Credentials:
             ),
             users={u["username"]: u["password"] for u in data.get("users", ())},
         )
+
+    @property
+    def reporting(self) -> ReportingUrls:
+        """The Reporting API's URLs on this sandbox."""
+        return ReportingUrls.of(self.url)
 
     def to_json(self) -> dict[str, Any]:
         """``{"url", "public_key", "private_key", "user"}`` (secrets included: handle with care)."""

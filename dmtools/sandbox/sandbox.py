@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from dmtools.config import Endpoints, is_loopback_url
+from dmtools.sandbox.controls import ReportControls
 from dmtools.sandbox.credentials import Credentials, DemoUser, PrivateKey, PublicKey
 from dmtools.sandbox.state.settings import Settings
 
@@ -32,8 +33,11 @@ log = logging.getLogger("dmtools.sandbox")
 ADMIN_HEADER = "X-Sandbox-Admin"
 
 
-class Sandbox:
+class Sandbox(ReportControls):
     """A local emulator of the Dailymotion Platform API on ``127.0.0.1``.
+
+    The Reporting API controls (clock, report faults, URLs) come from
+    :class:`~dmtools.sandbox.controls.ReportControls`.
 
     Args:
         videos: videos in the demo user's channel.

@@ -22,15 +22,20 @@ POST     video/<id>                     out-of-band edit ``{field: value}``
 DELETE   video/<id>                     out-of-band delete
 POST     videos                         ``{n, owner}`` → ``{"ids": [...]}``
 POST     token_lifetime                 ``{seconds}``
+GET      clock                          ``{"now", "offset"}`` (the sandbox clock)
+POST     clock                          ``{"advance": seconds}``: move the clock forward
 POST     expire_tokens                  every issued access token expires now
 GET/POST settings                       read / change :class:`~dmtools.sandbox.state.Settings`
 =======  =============================  ===============================================
+
+A dialect adds its own admin routes with :meth:`Admin.extend` (the Reporting API's
+``reports...`` routes).
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
@@ -71,7 +76,27 @@ class Admin:
             ("POST", "expire_tokens"): lambda body, r: {"expired": self.tokens.expire_all()},
             ("GET", "settings"): lambda body, r: self.store.settings.as_dict(),
             ("POST", "settings"): self._settings,
+            ("GET", "clock"): lambda body, r: self._clock(),
+            ("POST", "clock"): self._advance_clock,
         }
+
+    def extend(self, routes: Mapping[tuple[str, str], _Handler]) -> None:
+        """Add a dialect's admin routes (``(method, route) -> handler(body, request)``).
+
+        Raises:
+            ValueError: a route that already exists.
+        """
+        clash = set(routes) & set(self._routes)
+        if clash:
+            raise ValueError(f"two admin routes for {sorted(clash)}")
+        self._routes.update(routes)
+
+    def _clock(self) -> dict[str, float]:
+        return {"now": self.store.clock.now(), "offset": self.store.clock.offset}
+
+    def _advance_clock(self, body: dict[str, Any], request: Request) -> Any:
+        self.store.clock.advance(body.get("advance", 0))
+        return self._clock()
 
     def handle(self, request: Request) -> Response:
         given = request.headers.get(HEADER, "")

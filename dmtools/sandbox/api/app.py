@@ -98,6 +98,8 @@ class SandboxApp:
         self.dialects: list[Dialect] = [make(ctx) for make in factories]
         self.default = self.dialects[0]
         self.admin = Admin(ctx, admin_token, faults)
+        for dialect in self.dialects:  # a dialect may bring admin routes of its own
+            self.admin.extend(getattr(dialect, "admin_routes", {}))
         self.shared = Shared(self.admin, self.uploads)
         self.router = Router(
             [(self.shared, self.shared.routes)] + [(d, d.routes) for d in self.dialects]

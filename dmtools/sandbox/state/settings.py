@@ -30,6 +30,16 @@ class Settings:
             deletes with a stale ``If-Match`` get 412 ``precondition_failed``.
         title_max, description_max, tags_max, tag_length: public-key field limits; partner
             keys get ``partner_title_max`` and ``partner_description_max``.
+        strict_partner_scopes: unknown scope names on ``/oauth/v1/token`` are
+            ``invalid_scope`` (off: they are ignored, as working clients expect).
+        report_delay: seconds (sandbox clock) a report stays ``IN_PROGRESS``.
+        report_lifetime: seconds (sandbox clock) after which a report is ``EXPIRED``.
+        report_max_in_progress: reports of one API key ``IN_PROGRESS`` at once.
+        report_max_days, report_max_dimensions: the limits of one report.
+        report_file_rows: rows per CSV file of a report (more rows: more files).
+        report_scope_check: earnings and ad metrics need ``access_revenue`` /
+            ``access_ads`` in the token's scopes too (off: the key's permissions decide).
+        report_v2_tokens: tokens carrying ``analytics.manage`` (API v2) may use reports.
 
     Example:
         >>> settings = Settings()
@@ -53,6 +63,15 @@ class Settings:
     partner_description_max: int = LIMITS_PARTNER.description
     tags_max: int = LIMITS_PUBLIC.tags
     tag_length: int = LIMITS_PUBLIC.tag_length
+    strict_partner_scopes: bool = False
+    report_delay: int = 5
+    report_lifetime: int = 48 * 3600
+    report_max_in_progress: int = 2
+    report_max_days: int = 180
+    report_max_dimensions: int = 8
+    report_file_rows: int = 100_000
+    report_scope_check: bool = False
+    report_v2_tokens: bool = True
 
     def limits(self, partner: bool) -> FieldLimits:
         """The field limits of a private (``partner``) or public key."""

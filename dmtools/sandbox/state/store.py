@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from dmtools.sandbox.state import seed as seedmod
+from dmtools.sandbox.state.clock import Clock
 from dmtools.sandbox.state.db import Database
 from dmtools.sandbox.state.errors import StaleVersion
 from dmtools.sandbox.state.logs import RingLog
@@ -34,6 +35,7 @@ class Store:
     def __init__(self, db_path: str | None = None, *, settings: Settings | None = None) -> None:
         self.db = Database(db_path)
         self.settings = settings or Settings()
+        self.clock = Clock(self.db)  #: the sandbox clock (reports, audience "now")
         self.commits = RingLog(("time", "kind", "video_id", "fields", "client_id"))
         self.requests = RingLog(("time", "method", "path", "query_keys", "status", "client_id"))
         self._user_cache: dict[str, dict[str, Any]] = {}

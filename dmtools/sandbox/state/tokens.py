@@ -124,13 +124,16 @@ class Principal:
         return any(capability in SCOPE_CAPABILITIES.get(s, ()) for s in self.scopes)
 
 
-def parse_scope(text: str, allowed: frozenset[str]) -> list[str]:
-    """Scope names from a space- (or comma-) separated string; unknown ones are refused."""
+def parse_scope(text: str, allowed: frozenset[str], *, ignore_unknown: bool = False) -> list[str]:
+    """Scope names from a space- (or comma-) separated string; unknown ones are refused
+    (or, with ``ignore_unknown``, left out)."""
     names: list[str] = []
     for name in re.split(r"[\s,]+", text.strip()):
         if name and name not in names:
             names.append(name)
     unknown = [n for n in names if n not in allowed]
+    if unknown and ignore_unknown:
+        return [n for n in names if n in allowed]
     if unknown:
         raise GrantError("invalid_scope", f"Unknown or unavailable scope: {' '.join(unknown)}.")
     return names

@@ -1,7 +1,12 @@
 """The legacy OAuth 2.0 token endpoints.
 
 * ``POST /oauth/token`` (public keys): ``password``, ``authorization_code``, ``refresh_token``.
-* ``POST /oauth/v1/token`` (private keys): ``client_credentials``.
+* ``POST /oauth/v1/token`` (private keys): ``client_credentials``; unknown scope names are
+  ignored (working Reporting API clients send some), ``invalid_scope`` with the
+  ``strict_partner_scopes`` setting. Every call issues a new token and keeps the earlier ones
+  of the key valid (clients that fetch a token per call rely on it).
+* ``POST /graphql-api/oauth/token``: the same public-key endpoint, on the path where the
+  sandbox plays the Reporting API's public host (``graphql.api.dailymotion.com``).
 
 Client credentials travel in the form body (HTTP Basic alone is accepted too, both together
 is ``invalid_request``); a stray ``Authorization: Bearer`` header is ignored. Every answer
@@ -140,7 +145,11 @@ class TokenEndpoint:
                 f"grant_type {grant} is not available at /oauth/v1/token: "
                 "private API keys use grant_type client_credentials.",
             )
-        scopes = parse_scope(form.get("scope", ""), PRIVATE_SCOPES)
+        scopes = parse_scope(
+            form.get("scope", ""),
+            PRIVATE_SCOPES,
+            ignore_unknown=not self.store.settings.strict_partner_scopes,
+        )
         return self.tokens.issue(client, None, scopes, "client_credentials")
 
     def _public_grant(self, client: dict[str, Any], grant: str, form: dict[str, str]) -> Issued:

@@ -12,6 +12,7 @@ from dmtools.sandbox.api.base import Route
 
 PATHS: tuple[Route, ...] = (
     Route("/oauth/token", "public_token"),
+    Route("/graphql-api/oauth/token", "public_token"),
     Route("/oauth/v1/token", "partner_token"),
     Route("/rest/oauth/v1/token", "partner_token"),
     Route("/oauth/authorize", "authorize"),
