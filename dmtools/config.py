@@ -2,8 +2,10 @@
 
 The real service has two hosts: ``api.dailymotion.com`` for public API keys (token at
 ``/oauth/token``, consent page at ``/oauth/authorize``) and ``partner.api.dailymotion.com``
-for private API keys (token at ``/oauth/v1/token``, REST under ``/rest``). The sandbox plays
-both on one base URL. :meth:`Endpoints.sandbox` points everything at it in one call.
+for private API keys (token at ``/oauth/v1/token``, REST under ``/rest``). API v2 lives at
+``api.dailymotion.com/v2`` with its token endpoint at ``oauth2.dailymotion.com/v2/token``.
+The sandbox plays every host on one base URL. :meth:`Endpoints.sandbox` points everything at
+it in one call.
 
 Example:
     >>> Endpoints.sandbox("http://127.0.0.1:8123").partner_token_url
@@ -22,6 +24,7 @@ __all__ = ["Endpoints", "is_loopback_url", "require_secure_url"]
 
 DAILYMOTION_API = "https://api.dailymotion.com"
 DAILYMOTION_PARTNER = "https://partner.api.dailymotion.com"
+DAILYMOTION_OAUTH2 = "https://oauth2.dailymotion.com"
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class Endpoints:
         partner_token_url: partner token endpoint (client_credentials).
         authorize_url: consent page of the authorization-code grant.
         logout_url: session revocation.
+        v2_api_url: base of API v2 calls (``.../v2``).
+        v2_token_url: API v2 token endpoint (client_credentials, JWT access tokens).
     """
 
     api_url: str = DAILYMOTION_API
@@ -43,6 +48,8 @@ class Endpoints:
     partner_token_url: str = DAILYMOTION_PARTNER + "/oauth/v1/token"
     authorize_url: str = DAILYMOTION_API + "/oauth/authorize"
     logout_url: str = DAILYMOTION_API + "/logout"
+    v2_api_url: str = DAILYMOTION_API + "/v2"
+    v2_token_url: str = DAILYMOTION_OAUTH2 + "/v2/token"
 
     def __post_init__(self) -> None:
         for url in (
@@ -52,6 +59,8 @@ class Endpoints:
             self.partner_token_url,
             self.authorize_url,
             self.logout_url,
+            self.v2_api_url,
+            self.v2_token_url,
         ):
             require_secure_url(url)
 
@@ -62,7 +71,8 @@ class Endpoints:
 
     @classmethod
     def sandbox(cls, base_url: str) -> Endpoints:
-        """Every endpoint on one sandbox base URL (public paths at ``/``, partner at ``/rest``)."""
+        """Every endpoint on one sandbox base URL (public paths at ``/``, partner at ``/rest``,
+        API v2 at ``/v2`` with its token endpoint at ``/oauth2/v2/token``)."""
         base = base_url.rstrip("/")
         return cls(
             api_url=base,
@@ -71,6 +81,8 @@ class Endpoints:
             partner_token_url=base + "/oauth/v1/token",
             authorize_url=base + "/oauth/authorize",
             logout_url=base + "/logout",
+            v2_api_url=base + "/v2",
+            v2_token_url=base + "/oauth2/v2/token",
         )
 
     @property

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dmtools.sandbox.api.base import Route
 from dmtools.sandbox.api.legacy import LegacyApi
+from dmtools.sandbox.api.v2 import V2Api
 
 #: Routes shared by every dialect: the admin API and the upload server.
 SHARED: tuple[Route, ...] = (
@@ -18,4 +19,4 @@ SHARED: tuple[Route, ...] = (
 )
 
 #: The dialects served; the first one renders the errors of the shared routes.
-DIALECTS = (LegacyApi,)
+DIALECTS = (LegacyApi, V2Api)

@@ -251,10 +251,11 @@ class Tokens:
             conn.execute("UPDATE tokens SET revoked = 1 WHERE family = ?", (family,))
 
     def expire_all(self) -> int:
-        """Make every issued access token expired; the number of tokens touched."""
+        """Make every issued access token (API v2 ones too) expired; the number touched."""
         with self.store.db.write() as conn:
             return conn.execute(
-                "UPDATE tokens SET expires_at = ? WHERE kind = 'access'", (time.time() - 1,)
+                "UPDATE tokens SET expires_at = ? WHERE kind IN ('access', 'v2_access')",
+                (time.time() - 1,),
             ).rowcount
 
     # -- authorization codes -----------------------------------------------------------
