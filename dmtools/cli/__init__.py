@@ -72,6 +72,12 @@ def sandbox(
     port: int = typer.Option(0, help="TCP port on 127.0.0.1 (0: an ephemeral port)."),
     videos: int = typer.Option(1500, help="Videos in the demo user's channel."),
     seed: int = typer.Option(7, help="Seed of the demo data and keys."),
+    archive_videos: int = typer.Option(
+        None,
+        help="Videos in the organisation's archive channel, a profile of the private key "
+        "(default: a channel past the 1,000-results ceiling of one list query).",
+        show_default=False,
+    ),
     db: str = typer.Option(None, help="SQLite file keeping state across restarts."),
     latency: float = typer.Option(0.0, help="Latency added to every API request, seconds."),
     token_lifetime: int = typer.Option(36000, help="Access token lifetime, seconds."),
@@ -85,6 +91,8 @@ def sandbox(
     def ready(server: Any, credentials: Credentials) -> None:
         typer.echo(ready_line(server, credentials) if json_line else banner(server, credentials))
 
+    extra: dict[str, Any] = {} if archive_videos is None else {"archive_videos": archive_videos}
+
     serve(
         videos=videos,
         seed=seed,
@@ -94,6 +102,7 @@ def sandbox(
         settings=Settings(token_lifetime=token_lifetime),
         latency=latency,
         ready=ready,
+        **extra,
     )
 
 

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from dmtools.config import Endpoints, is_loopback_url
 from dmtools.sandbox.credentials import Credentials, DemoUser, PrivateKey, PublicKey
+from dmtools.sandbox.state.seed import ARCHIVE_VIDEOS
 from dmtools.sandbox.state.settings import Settings
 
 __all__ = ["Credentials", "DemoUser", "PrivateKey", "PublicKey", "Sandbox", "serve"]
@@ -33,7 +34,8 @@ ADMIN_HEADER = "X-Sandbox-Admin"
 
 
 class Sandbox:
-    """A local emulator of the Dailymotion Platform API on ``127.0.0.1``.
+    """A local emulator of the Dailymotion API (legacy Platform API and API v2) on
+    ``127.0.0.1``.
 
     Args:
         videos: videos in the demo user's channel.
@@ -46,6 +48,8 @@ class Sandbox:
         rotate_refresh_tokens: refresh tokens work once; reuse revokes the session.
         pkce_required: the consent page requires an S256 ``code_challenge``.
         host: address to bind; only loopback unless ``allow_non_loopback`` is set.
+        archive_videos: videos in the organisation's archive channel (the private key's
+            third profile; past the 1,000-results ceiling by default).
 
     Example:
         >>> with Sandbox(videos=100, seed=7) as sb:
@@ -68,6 +72,7 @@ class Sandbox:
         host: str = "127.0.0.1",
         allow_non_loopback: bool = False,
         startup_timeout: float = 20.0,
+        archive_videos: int = ARCHIVE_VIDEOS,
     ) -> None:
         if mode not in ("thread", "process"):
             raise ValueError("mode must be 'thread' or 'process'")
@@ -83,6 +88,7 @@ class Sandbox:
         self.token_lifetime, self.latency, self.mode = token_lifetime, latency, mode
         self.rotate_refresh_tokens, self.pkce_required = rotate_refresh_tokens, pkce_required
         self.startup_timeout = startup_timeout
+        self.archive_videos = archive_videos
         self.url = ""
         self.admin_token = ""
         self._server: Any = None
@@ -101,6 +107,7 @@ class Sandbox:
             self._server = SandboxServer(
                 videos=self.videos,
                 seed=self.seed,
+                archive_videos=self.archive_videos,
                 port=self.port,
                 host=self.host,
                 db_path=self.db_path,
@@ -132,6 +139,8 @@ class Sandbox:
             str(self.videos),
             "--seed",
             str(self.seed),
+            "--archive-videos",
+            str(self.archive_videos),
             "--host",
             self.host,
             "--token-lifetime",
@@ -339,6 +348,7 @@ def serve(
     latency: float,
     ready: Callable[[Any, Credentials], None],
     watch_stdin: bool = False,
+    archive_videos: int = ARCHIVE_VIDEOS,
 ) -> None:
     """Run a sandbox in the foreground until SIGINT/SIGTERM; ``ready`` is called once up.
 
@@ -350,6 +360,7 @@ def serve(
     server = SandboxServer(
         videos=videos,
         seed=seed,
+        archive_videos=archive_videos,
         port=port,
         host=host,
         db_path=db_path,
