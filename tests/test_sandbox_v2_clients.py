@@ -25,12 +25,12 @@ import requests
 from dmtools.sandbox import Sandbox
 from dmtools.sandbox.state import seed as seedmod
 
-SEED, VIDEOS = 13, 50
+SEED, VIDEOS, ARCHIVE = 13, 50, 1100
 
 
 @pytest.fixture(scope="module")
 def sb() -> Iterator[Sandbox]:
-    with Sandbox(videos=VIDEOS, seed=SEED) as sandbox:
+    with Sandbox(videos=VIDEOS, seed=SEED, archive_videos=ARCHIVE) as sandbox:
         yield sandbox
 
 
@@ -183,7 +183,7 @@ def test_a_read_client_pages_through_a_profile(sb: Sandbox) -> None:
         },
         timeout=30,
     ).json()["access_token"]
-    data = seedmod.build(SEED, VIDEOS)
+    data = seedmod.build(SEED, VIDEOS, ARCHIVE)
     users = {u.id: u for u in data.users}
     for profile in key.profiles:
         picked = list(pick_videos(sb.url + "/v2", token, profile))

@@ -20,8 +20,8 @@ from dmtools.sandbox.state import seed as seedmod
 
 __all__ = ["http"]
 
-SEED, VIDEOS = 11, 200
-DATA = seedmod.build(SEED, VIDEOS)
+SEED, VIDEOS, ARCHIVE = 11, 200, 1200
+DATA = seedmod.build(SEED, VIDEOS, ARCHIVE)
 
 
 def seeded(owner: str) -> dict[str, dict[str, Any]]:
@@ -34,7 +34,7 @@ def iso(seconds: int) -> str:
 
 @pytest.fixture(scope="module")
 def sb() -> Iterator[Sandbox]:
-    with Sandbox(videos=VIDEOS, seed=SEED) as sandbox:
+    with Sandbox(videos=VIDEOS, seed=SEED, archive_videos=ARCHIVE) as sandbox:
         yield sandbox
 
 

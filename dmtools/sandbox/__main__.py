@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from dmtools.sandbox.sandbox import Credentials, serve
-from dmtools.sandbox.state.seed import ARCHIVE_VIDEOS
 from dmtools.sandbox.state.settings import Settings
 
 
@@ -53,8 +52,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--archive-videos",
         type=int,
-        default=ARCHIVE_VIDEOS,
-        help="videos in the organisation's archive channel",
+        default=None,
+        help="videos in the organisation's archive channel (default: 4/5 of --videos, "
+        "at most 1,200)",
     )
     p.add_argument("--db", default=None, help="SQLite file keeping state across restarts")
     p.add_argument("--latency", type=float, default=0.0, help="added latency, seconds")

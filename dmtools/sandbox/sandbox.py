@@ -24,7 +24,6 @@ from urllib.parse import urlsplit
 
 from dmtools.config import Endpoints, is_loopback_url
 from dmtools.sandbox.credentials import Credentials, DemoUser, PrivateKey, PublicKey
-from dmtools.sandbox.state.seed import ARCHIVE_VIDEOS
 from dmtools.sandbox.state.settings import Settings
 
 __all__ = ["Credentials", "DemoUser", "PrivateKey", "PublicKey", "Sandbox", "serve"]
@@ -48,8 +47,9 @@ class Sandbox:
         rotate_refresh_tokens: refresh tokens work once; reuse revokes the session.
         pkce_required: the consent page requires an S256 ``code_challenge``.
         host: address to bind; only loopback unless ``allow_non_loopback`` is set.
-        archive_videos: videos in the organisation's archive channel (the private key's
-            third profile; past the 1,000-results ceiling by default).
+        archive_videos: videos in the organisation's archive channel, the private key's
+            third profile (None: 4/5 of ``videos``, at most 1,200: the default sandbox's
+            archive is past the 1,000-results ceiling of one list query).
 
     Example:
         >>> with Sandbox(videos=100, seed=7) as sb:
@@ -72,7 +72,7 @@ class Sandbox:
         host: str = "127.0.0.1",
         allow_non_loopback: bool = False,
         startup_timeout: float = 20.0,
-        archive_videos: int = ARCHIVE_VIDEOS,
+        archive_videos: int | None = None,
     ) -> None:
         if mode not in ("thread", "process"):
             raise ValueError("mode must be 'thread' or 'process'")
@@ -139,8 +139,6 @@ class Sandbox:
             str(self.videos),
             "--seed",
             str(self.seed),
-            "--archive-videos",
-            str(self.archive_videos),
             "--host",
             self.host,
             "--token-lifetime",
@@ -150,6 +148,8 @@ class Sandbox:
         ]
         if self.db_path:
             args += ["--db", self.db_path]
+        if self.archive_videos is not None:
+            args += ["--archive-videos", str(self.archive_videos)]
         if self.rotate_refresh_tokens:
             args.append("--rotate-refresh-tokens")
         if self.pkce_required:
@@ -348,7 +348,7 @@ def serve(
     latency: float,
     ready: Callable[[Any, Credentials], None],
     watch_stdin: bool = False,
-    archive_videos: int = ARCHIVE_VIDEOS,
+    archive_videos: int | None = None,
 ) -> None:
     """Run a sandbox in the foreground until SIGINT/SIGTERM; ``ready`` is called once up.
 

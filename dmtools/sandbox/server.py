@@ -29,7 +29,6 @@ from werkzeug.serving import DechunkedInput, ThreadedWSGIServer, WSGIRequestHand
 from dmtools.sandbox.api.app import DialectFactory, RequestLog, SandboxApp
 from dmtools.sandbox.api.errors import ApiError
 from dmtools.sandbox.api.wire import MAX_BODY
-from dmtools.sandbox.state.seed import ARCHIVE_VIDEOS
 from dmtools.sandbox.state.settings import Settings
 from dmtools.sandbox.state.store import Store
 from dmtools.sandbox.streams import Prefetched, RequestBody
@@ -304,7 +303,7 @@ class SandboxServer:
     """One running sandbox in this process: store, app, HTTP server and its thread.
 
     ``videos`` is the size of the demo user's channel and ``archive_videos`` of the
-    organisation's archive channel; ``dialects`` replaces the API dialects served (default:
+    organisation's archive channel (None: the seed's default); ``dialects`` replaces the API dialects served (default:
     :data:`api.urls.DIALECTS`).
     """
 
@@ -313,7 +312,7 @@ class SandboxServer:
         *,
         videos: int = 1500,
         seed: int = 7,
-        archive_videos: int = ARCHIVE_VIDEOS,
+        archive_videos: int | None = None,
         port: int = 0,
         host: str = "127.0.0.1",
         db_path: str | None = None,

@@ -3,13 +3,10 @@
 :func:`build` returns the same users, API keys and videos for the same ``(seed, videos)``:
 a demo user owning a large channel (long-tailed views, 17 categories, several languages,
 tags, some private or unpublished videos, creation times spread over six years with several
-videos sharing one second), an organisation with three channels (API v2 *profiles*) reachable
-with the private API key: two small ones and an archive of :data:`ARCHIVE_VIDEOS` videos, past
-the 1,000-results ceiling of one list query; an unrelated user whose videos are public but not
-yours; and a second private key limited to one channel with read-only API v2 permissions.
-
-The archive and the read-only key come from their own random stream, so the rest of the data
-is the same as without them.
+videos sharing one second), an organisation with three channels (API v2 profiles) for the
+private API key: two small ones and an archive (own random stream; by default 4/5 the demo
+channel's size, at most 1,200: past the 1,000-results ceiling for the default demo, small for
+small sandboxes), a read-only private key, and an unrelated user whose videos are public.
 
 Example:
     >>> data = build(seed=7, videos=20)
@@ -30,7 +27,7 @@ ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 EPOCH_START = 1_546_300_800  # 2019-01-01
 EPOCH_END = 1_735_689_600  # 2025-01-01
 LOOPBACK_REDIRECT = "http://127.0.0.1/callback"
-#: Videos in the organisation's archive channel (a verified, premium profile).
+#: Largest default size of the organisation's archive channel (a verified, premium profile).
 ARCHIVE_VIDEOS = 1200
 #: API v2 permissions of the read-only private key (the demo private key has them all).
 READ_ONLY_PERMISSIONS = ("bundle.public", "account.read")
@@ -371,8 +368,13 @@ def _archive(
     return user, key, _channel_videos(rng, ids, user.id, n)
 
 
-def build(seed: int = 7, videos: int = 1500, archive: int = ARCHIVE_VIDEOS) -> SeedData:
-    """The demo data for ``(seed, videos, archive)``; the same arguments give the same data."""
+def build(seed: int = 7, videos: int = 1500, archive: int | None = None) -> SeedData:
+    """The demo data for ``(seed, videos, archive)``; the same arguments give the same data.
+
+    ``archive`` is the size of the archive channel (None: 4/5 of ``videos``, at most
+    :data:`ARCHIVE_VIDEOS`).
+    """
+    archive = min(ARCHIVE_VIDEOS, videos * 4 // 5) if archive is None else archive
     rng = random.Random(f"dmtools-sandbox:{seed}")
     ids = IdMaker(rng)
     org = "o" + _hex(rng, 10)

@@ -44,10 +44,10 @@ class Store:
         self.db.close()
 
     # -- seeding -----------------------------------------------------------------------
-    def seed_if_empty(self, seed: int, videos: int, archive: int = seedmod.ARCHIVE_VIDEOS) -> bool:
+    def seed_if_empty(self, seed: int, videos: int, archive: int | None = None) -> bool:
         """Insert the demo data unless the database already holds some; True if seeded.
 
-        ``archive`` is the size of the organisation's archive channel.
+        ``archive`` is the size of the organisation's archive channel (None: the default).
         """
         with self.db.read() as conn:
             if conn.execute("SELECT 1 FROM meta WHERE key = 'seed'").fetchone():
