@@ -13,10 +13,6 @@ user) gets ``v2_premium_daily_uploads``, no duration limit and ``v2_premium_max_
 
 Example:
     >>> from dmtools.sandbox.state.db import Database
-from dmtools.sandbox.state.errors import QuotaExceeded
-from dmtools.sandbox.state.settings import Settings
-
-WINDOW = 24 * 3600
     >>> db = Database()
     >>> with db.write() as conn:
     ...     record(conn, "x1", "x2", "create", 60, None, now=100.0)

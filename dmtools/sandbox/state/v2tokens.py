@@ -76,7 +76,8 @@ def expand(names: Iterable[str]) -> frozenset[str]:
         elif name not in unknown:
             unknown.append(name)
     if unknown:
-        raise GrantError("invalid_scope", f"Unknown scope: {' '.join(unknown)}.")
+        shown = " ".join(name[:40] for name in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+        raise GrantError("invalid_scope", f"Unknown scope: {shown}.")
     out.update(s.removesuffix(".manage") + ".read" for s in list(out) if s.endswith(".manage"))
     return frozenset(out)
 

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from werkzeug.wrappers import Request
 
 from dmtools.sandbox.api.v2.errors import invalid
+from dmtools.sandbox.api.v2.views import parse_time
 from dmtools.sandbox.state.queries import Paging, VideoFilter
 from dmtools.sandbox.state.settings import Settings
 
@@ -103,18 +103,15 @@ def _bool(name: str, text: str) -> bool:
 
 
 def _time(name: str, text: str) -> float:
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None or len(text) < 16:
+    seconds = parse_time(text)
+    if seconds is None:
         raise invalid(
             name,
             "invalid_date",
             f"'{name}' must be an ISO 8601 date-time with Z or an offset "
             "(e.g. 2026-05-01T00:00:00Z).",
         )
-    return parsed.timestamp()
+    return seconds
 
 
 def sort_order(text: str) -> tuple[tuple[str, bool], ...]:

@@ -104,6 +104,22 @@ def iso(seconds: int | float | None) -> str | None:
     return datetime.fromtimestamp(int(seconds), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def parse_time(text: Any) -> float | None:
+    """Unix seconds of an ISO 8601 date-time with ``Z`` or an offset; None if it is not one.
+
+    Example:
+        >>> parse_time("2026-05-01T00:00:00Z"), parse_time("2026-05-01")
+        (1777593600.0, None)
+    """
+    if not isinstance(text, str) or len(text) < 16:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+        return None if parsed.tzinfo is None else parsed.timestamp()
+    except (ValueError, OverflowError):
+        return None
+
+
 def visibility(video: Mapping[str, Any]) -> str:
     """The v2 visibility of a stored video (private wins over a password)."""
     if video["private"]:

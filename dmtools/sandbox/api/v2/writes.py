@@ -18,13 +18,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from dmtools.sandbox.api.errors import ApiError
 from dmtools.sandbox.api.v2.errors import invalid, missing
-from dmtools.sandbox.api.v2.views import VIDEO, visibility
+from dmtools.sandbox.api.v2.views import VIDEO, parse_time, visibility
 from dmtools.sandbox.state.settings import Settings
 
 #: The categories of the reference (``kids`` from the v2 SDK); outside them is accepted
@@ -40,6 +39,8 @@ PASSWORD_MAX = 32
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
 _TWO_LETTERS = re.compile(r"^[a-zA-Z]{2}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
+#: Date-times a write may name: 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+_TIMES = (0, 253_402_300_799)
 #: Boolean fields -> stored column.
 _BOOLEANS = {
     "is_for_kids": "is_created_for_kids",
@@ -107,14 +108,13 @@ def _code(c: Check, name: str, value: Any, pattern: re.Pattern[str]) -> str | No
 
 
 def time_value(c: Check, name: str, value: Any) -> int:
-    """Unix seconds of an ISO 8601 date-time with ``Z`` or an offset."""
-    try:
-        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None or len(value) < 16:
+    """Unix seconds of an ISO 8601 date-time with ``Z`` or an offset (1970 to 9999)."""
+    seconds = parse_time(value)
+    if seconds is None:
         raise c.fail(name, "invalid_date", "an ISO 8601 date-time with Z or an offset is expected")
-    return int(parsed.timestamp())
+    if not _TIMES[0] <= seconds <= _TIMES[1]:
+        raise c.fail(name, "out_of_range", "a date-time from 1970 to 9999 (UTC) is expected")
+    return int(seconds)
 
 
 def _object(c: Check, name: str, value: Any, keys: tuple[str, ...]) -> dict[str, Any]:
@@ -136,6 +136,8 @@ def _geo(c: Check, name: str, value: Any) -> dict[str, Any]:
         raise c.fail(f"{name}.mode", "invalid_choice", "'allow' or 'deny' is expected")
     if "countries" not in obj:
         raise missing(f"{name}.countries", c.status)
+    if not isinstance(obj["countries"], list):
+        raise c.fail(f"{name}.countries", "invalid_type", "a JSON array ([] for none)")
     countries = _strings(
         c, f"{name}.countries", obj["countries"], lambda s: None if _COUNTRY.match(s) else "A-Z"
     )
