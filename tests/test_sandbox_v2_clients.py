@@ -149,6 +149,17 @@ def _publish_and_edit(sb: Sandbox) -> None:
 
 
 # -- a read client (a video picker: pages by pagination.next, nested objects) ---------------
+def client_token(token_url: str, client_id: str, client_secret: str, scope: str) -> str:
+    """A v2 access token, the way the read client and the error reader below fetch one."""
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "scope": scope,
+    }
+    return str(requests.post(token_url, data=form, timeout=30).json()["access_token"])
+
+
 def pick_videos(api: str, token: str | None, profile: str) -> Iterator[dict[str, Any]]:
     """Every video of a profile, as a CMS video picker lists them."""
     fields = "video_id,title,created_at,thumbnail.h720_url,source.duration,profile.display_name"
@@ -173,16 +184,9 @@ def pick_videos(api: str, token: str | None, profile: str) -> Iterator[dict[str,
 
 def test_a_read_client_pages_through_a_profile(sb: Sandbox) -> None:
     key = sb.credentials.private_key
-    token = requests.post(
-        sb.url + "/oauth2/v2/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": key.client_id,
-            "client_secret": key.client_secret,
-            "scope": "bundle.public",
-        },
-        timeout=30,
-    ).json()["access_token"]
+    token = client_token(
+        sb.url + "/oauth2/v2/token", key.client_id, key.client_secret, "bundle.public"
+    )
     data = seedmod.build(SEED, VIDEOS, ARCHIVE)
     users = {u.id: u for u in data.users}
     for profile in key.profiles:
@@ -254,16 +258,9 @@ def call(method: str, url: str, token: str, **kwargs: Any) -> requests.Response:
 
 def test_an_error_reader_gets_codes_and_details(sb: Sandbox) -> None:
     key = sb.credentials.private_key
-    token = requests.post(
-        sb.url + "/oauth2/v2/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": key.client_id,
-            "client_secret": key.client_secret,
-            "scope": "video.read",
-        },
-        timeout=30,
-    ).json()["access_token"]
+    token = client_token(
+        sb.url + "/oauth2/v2/token", key.client_id, key.client_secret, "video.read"
+    )
     with pytest.raises(ApiFailure) as missing:
         call("GET", sb.url + "/v2/videos/xnothing1", token)
     assert (missing.value.status, missing.value.code) == (404, "RESOURCE_NOT_FOUND")

@@ -368,11 +368,9 @@ class Store:
 
 
 def _private_key(client: Mapping[str, Any]) -> dict[str, Any]:
-    """A private key as the credentials list it: its channels are its API v2 profiles."""
-    channels = json.loads(client["channels"])
+    """A private key as the credentials list it (its channels are its API v2 profiles)."""
     return {
         "client_id": client["client_id"],
         "client_secret": client["client_secret"],
-        "channels": channels,
-        "profiles": list(channels),
+        "channels": json.loads(client["channels"]),
     }

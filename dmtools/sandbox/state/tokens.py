@@ -190,15 +190,15 @@ class Tokens:
         account = user_id if user_id else (client["channels"][0] if client["channels"] else None)
         return Issued(access, refresh, lifetime, tuple(scopes), account)
 
-    def authenticate(self, token: str) -> Principal:
-        """The principal of a valid access token.
+    def authenticate(self, token: str, *, kind: str = "access") -> Principal:
+        """The principal of a valid access token (``kind``: ``v2_access`` for API v2 ones).
 
         Raises:
             TokenRejected: unknown, revoked or expired.
         """
         with self.store.db.read() as conn:
             row = conn.execute(
-                "SELECT * FROM tokens WHERE token = ? AND kind = 'access'", (token,)
+                "SELECT * FROM tokens WHERE token = ? AND kind = ?", (token, kind)
             ).fetchone()
         if row is None or row["revoked"]:
             raise TokenRejected(expired=False)

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import jwt
 
 from dmtools.sandbox.state.errors import GrantError, TokenRejected
-from dmtools.sandbox.state.tokens import Issued, Principal
+from dmtools.sandbox.state.tokens import Issued, Principal, Tokens
 
 if TYPE_CHECKING:
     from dmtools.sandbox.state.store import Store
@@ -92,6 +92,7 @@ class V2Tokens:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._tokens = Tokens(store)
         self._secret: str | None = None
 
     def _key(self) -> str:
@@ -166,23 +167,4 @@ class V2Tokens:
             )
         except jwt.InvalidTokenError:
             raise TokenRejected(expired=False) from None
-        with self.store.db.read() as conn:
-            row = conn.execute(
-                "SELECT * FROM tokens WHERE token = ? AND kind = ?", (token, KIND)
-            ).fetchone()
-        if row is None or row["revoked"]:
-            raise TokenRejected(expired=False)
-        if row["expires_at"] is not None and row["expires_at"] <= time.time():
-            raise TokenRejected(expired=True)
-        client = self.store.client(row["client_id"])
-        if client is None:
-            raise TokenRejected(expired=False)
-        return Principal(
-            token,
-            client["client_id"],
-            client["kind"],
-            None,
-            tuple(client["channels"]),
-            frozenset(row["scope"].split()),
-            row["family"],
-        )
+        return self._tokens.authenticate(token, kind=KIND)

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from dmtools.sandbox.api import wire
-from dmtools.sandbox.api.base import Context, Route
+from dmtools.sandbox.api.base import Context, Resources, Route
 from dmtools.sandbox.api.errors import ApiError
 from dmtools.sandbox.api.oauth import OAuthError
 from dmtools.sandbox.api.v2 import urls
@@ -32,43 +27,20 @@ class V2Api:
         self.settings = ctx.store.settings
         self.tokens = V2Tokens(ctx.store)
         self.oauth = V2TokenEndpoint(ctx.store, ctx.tokens, self.tokens)
-        groups: dict[str, Any] = {"videos": VideoRoutes(ctx), "profiles": ProfileRoutes(ctx)}
-        self.map = Map(
-            [Rule(path, endpoint=name, methods=methods) for path, name, methods in urls.RESOURCES],
-            strict_slashes=False,
-            merge_slashes=False,
+        self.resources = Resources(
+            urls.RESOURCES, {"videos": VideoRoutes(ctx), "profiles": ProfileRoutes(ctx)}
         )
-        self._handlers: dict[str, Callable[..., Response]] = {}
-        for _, name, _ in urls.RESOURCES:
-            group, handler = name.split(".")
-            self._handlers[name] = getattr(groups[group], handler)
 
     # -- routes ------------------------------------------------------------------------
     def token(self, request: Request) -> Response:
         return self.oauth.token(request)
 
     def api(self, request: Request) -> Response:
-        adapter = self.map.bind("sandbox", "/")
-        try:
-            endpoint, args = adapter.match(request.path, method=request.method)
-        except MethodNotAllowed as exc:
-            allowed = ", ".join(sorted(exc.valid_methods or []))
-            raise ApiError(
-                405,
-                "METHOD_NOT_ALLOWED",
-                f"Method {request.method} is not allowed for {request.path} (allowed: {allowed}).",
-                {"allowed": allowed},
-                {"Allow": allowed},
-            ) from None
-        except NotFound:
-            raise ApiError(
-                404,
-                "RESOURCE_NOT_FOUND",
-                f"Unknown route {request.method} {request.path}.",
-                {"reason": "unknown_route"},
-            ) from None
+        route = f"{request.method} {request.path}"
+        handler, args = self.resources.match(request.method, request.path, route)
         call = Call(request, principal_of(request, self.tokens))
-        return self._handlers[str(endpoint)](call, **args)
+        response: Response = handler(call, **args)
+        return response
 
     # -- errors ------------------------------------------------------------------------
     def render_error(self, exc: Exception) -> Response | None:
