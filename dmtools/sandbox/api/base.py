@@ -2,7 +2,8 @@
 
 A dialect is a class built from a :class:`Context` with a ``routes`` table of :class:`Route`
 entries; each route names one of its methods, which takes the werkzeug ``Request`` and
-returns a ``Response`` (REST resources behind a route are a :class:`Resources` table). Its ``render_error`` turns an exception a route raised (an
+returns a ``Response`` (the REST resources behind a route are a :class:`Resources` table).
+Its ``render_error`` turns an exception a route raised (an
 :class:`~dmtools.sandbox.api.errors.ApiError`, a state error, or its own kinds) into the
 dialect's error answer, or returns None for exceptions it does not know (a bug: the app
 answers 500 and logs it).
