@@ -5,9 +5,11 @@ Measures authenticated ``GET /video/<id>`` calls sent one after another with one
 requests each on a new connection, in thread mode and in process mode, and prints the figures
 and the ratio. With ``--lists`` it also measures list pages of 100 videos (the owner's
 channel, then with a search, a tag and an ``ids`` filter) against the single-video GET of the
-same run.
+same run. With ``--v2`` it measures API v2 reads (a JWT-authenticated ``GET
+/v2/videos/<id>`` and a list page of 100 of a profile) against the same legacy reads of the
+same videos by the same private key (``GET /rest/video/<id>``, ``/rest/user/<id>/videos``).
 
-Run: ``.venv/bin/python benchmarks/bench_sandbox.py [--requests N] [--lists]``
+Run: ``.venv/bin/python benchmarks/bench_sandbox.py [--requests N] [--lists] [--v2]``
 """
 
 from __future__ import annotations
@@ -124,15 +126,79 @@ def run_lists(n: int) -> None:
         session.close()
 
 
+def _private_tokens(sb: Sandbox) -> tuple[str, str]:
+    """(legacy partner token, API v2 token) of the private key."""
+    key = sb.credentials.private_key
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": key.client_id,
+        "client_secret": key.client_secret,
+    }
+    legacy = requests.post(
+        sb.url + "/oauth/v1/token", data={**form, "scope": "read_videos"}, timeout=10
+    )
+    v2 = requests.post(
+        sb.url + "/oauth2/v2/token", data={**form, "scope": "video.read"}, timeout=10
+    )
+    return str(legacy.json()["access_token"]), str(v2.json()["access_token"])
+
+
+def run_v2(n: int) -> None:
+    """API v2 reads against the same legacy reads (thread mode, the private key)."""
+    with Sandbox(videos=1500) as sb:
+        legacy, v2 = ({"Authorization": "Bearer " + token} for token in _private_tokens(sb))
+        profile = sb.credentials.private_key.profiles[-1]
+        session = requests.Session()
+        session.trust_env = False
+        page = session.get(
+            f"{sb.url}/v2/profiles/{profile}/videos",
+            headers=v2,
+            params={"page_size": 100, "fields": "video_id"},
+            timeout=10,
+        ).json()
+        ids = [v["video_id"] for v in page["data"]]
+        pairs = {
+            "GET one video": (
+                lambda i: session.get(f"{sb.url}/rest/video/{ids[i % 100]}", headers=legacy),
+                lambda i: session.get(f"{sb.url}/v2/videos/{ids[i % 100]}", headers=v2),
+            ),
+            "list page of 100": (
+                lambda i: session.get(
+                    f"{sb.url}/rest/user/{profile}/videos",
+                    headers=legacy,
+                    params={"limit": 100, "fields": "id,title,created_time"},
+                ),
+                lambda i: session.get(
+                    f"{sb.url}/v2/profiles/{profile}/videos",
+                    headers=v2,
+                    params={"page_size": 100, "fields": "video_id,title,created_at"},
+                ),
+            ),
+        }
+        for name, (old, new) in pairs.items():
+            count = n if name == "GET one video" else n // 4
+            _measure(50, old)  # warm-up
+            _measure(50, new)
+            base, mine = _measure(count, old), _measure(count, new)
+            print(
+                f"  v2 {name:>16}: {mine[0]:6.0f} req/s (p50 {mine[1]:.2f} ms, p99 "
+                f"{mine[2]:.2f} ms) | legacy {base[0]:6.0f} req/s | ratio {mine[0] / base[0]:.2f}x"
+            )
+        session.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--lists", action="store_true", help="also measure list pages")
+    parser.add_argument("--v2", action="store_true", help="also measure API v2 reads")
     args = parser.parse_args()
     for mode in ("thread", "process"):
         run(mode, args.requests)
     if args.lists:
         run_lists(args.requests)
+    if args.v2:
+        run_v2(args.requests)
 
 
 if __name__ == "__main__":

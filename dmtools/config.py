@@ -2,8 +2,10 @@
 
 The real service has two hosts: ``api.dailymotion.com`` for public API keys (token at
 ``/oauth/token``, consent page at ``/oauth/authorize``) and ``partner.api.dailymotion.com``
-for private API keys (token at ``/oauth/v1/token``, REST under ``/rest``). The sandbox plays
-both on one base URL. :meth:`Endpoints.sandbox` points everything at it in one call.
+for private API keys (token at ``/oauth/v1/token``, REST under ``/rest``). API v2 lives at
+``api.dailymotion.com/v2`` with its token endpoint at ``oauth2.dailymotion.com/v2/token``.
+The sandbox plays every host on one base URL. :meth:`Endpoints.sandbox` points everything at
+it in one call.
 
 Example:
     >>> Endpoints.sandbox("http://127.0.0.1:8123").partner_token_url
@@ -22,6 +24,7 @@ __all__ = ["Endpoints", "is_loopback_url", "require_secure_url"]
 
 DAILYMOTION_API = "https://api.dailymotion.com"
 DAILYMOTION_PARTNER = "https://partner.api.dailymotion.com"
+DAILYMOTION_OAUTH2 = "https://oauth2.dailymotion.com"
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ class Endpoints:
         logout_url: session revocation.
         graphql_url: the Reporting API's GraphQL endpoint for private keys (their token
             comes from ``partner_token_url``).
+        v2_api_url: base of API v2 calls (``.../v2``).
+        v2_token_url: API v2 token endpoint (client_credentials, JWT access tokens).
     """
 
     api_url: str = DAILYMOTION_API
@@ -46,6 +51,8 @@ class Endpoints:
     authorize_url: str = DAILYMOTION_API + "/oauth/authorize"
     logout_url: str = DAILYMOTION_API + "/logout"
     graphql_url: str = DAILYMOTION_PARTNER + "/graphql"
+    v2_api_url: str = DAILYMOTION_API + "/v2"
+    v2_token_url: str = DAILYMOTION_OAUTH2 + "/v2/token"
 
     def __post_init__(self) -> None:
         for url in (
@@ -56,6 +63,8 @@ class Endpoints:
             self.authorize_url,
             self.logout_url,
             self.graphql_url,
+            self.v2_api_url,
+            self.v2_token_url,
         ):
             require_secure_url(url)
 
@@ -66,7 +75,8 @@ class Endpoints:
 
     @classmethod
     def sandbox(cls, base_url: str) -> Endpoints:
-        """Every endpoint on one sandbox base URL (public paths at ``/``, partner at ``/rest``)."""
+        """Every endpoint on one sandbox base URL (public paths at ``/``, partner at ``/rest``,
+        API v2 at ``/v2`` with its token endpoint at ``/oauth2/v2/token``)."""
         base = base_url.rstrip("/")
         return cls(
             api_url=base,
@@ -76,6 +86,8 @@ class Endpoints:
             authorize_url=base + "/oauth/authorize",
             logout_url=base + "/logout",
             graphql_url=base + "/graphql",
+            v2_api_url=base + "/v2",
+            v2_token_url=base + "/oauth2/v2/token",
         )
 
     @property

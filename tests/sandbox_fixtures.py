@@ -100,3 +100,44 @@ def demo_client(sb: Sandbox, scope: Sequence[str] = ("manage_videos",)) -> Clien
         scope=list(scope),
         endpoints=sb.endpoints,
     )
+
+
+def v2_token(
+    sb: Sandbox,
+    scope: str | None = "bundle.publisher account.read",
+    *,
+    key: Any = None,
+    session: Any = requests,
+) -> dict[str, Any]:
+    """Token JSON of an API v2 token (client_credentials at ``/oauth2/v2/token``)."""
+    key = key or sb.credentials.private_key
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": key.client_id,
+        "client_secret": key.client_secret,
+    }
+    if scope is not None:
+        form["scope"] = scope
+    response = session.post(sb.url + "/oauth2/v2/token", data=form, timeout=10)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def v2_error(response: requests.Response, code: str | None = None) -> dict[str, Any]:
+    """The ``error`` object of an API v2 error answer (asserting its documented shape)."""
+    body = response.json()
+    error = body["error"]
+    assert set(error) == {
+        "code",
+        "message",
+        "correlation_id",
+        "details",
+        "documentation_url",
+    }, body
+    assert isinstance(error["code"], str) and error["code"].isupper(), body
+    assert isinstance(error["details"], dict) and error["message"], body
+    if "X-Correlation-Id" in response.headers:  # route answers (not injected faults)
+        assert response.headers["X-Correlation-Id"] == error["correlation_id"]
+    if code is not None:
+        assert error["code"] == code, body
+    return dict(error)

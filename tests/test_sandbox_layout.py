@@ -35,7 +35,15 @@ def _part(path: Path) -> str:
 
 def test_the_layout_has_state_api_faults_and_the_lifecycle_beside_them() -> None:
     parts = {_part(p) for p in MODULES}
-    assert {"state", "api", "api/legacy", "api/reporting", "state/reporting", "faults"} <= parts
+    assert {
+        "state",
+        "api",
+        "api/legacy",
+        "api/v2",
+        "api/reporting",
+        "state/reporting",
+        "faults",
+    } <= parts
     assert {p.name for p in SANDBOX.glob("*.py")} >= {"sandbox.py", "server.py", "__main__.py"}
 
 

@@ -214,7 +214,9 @@ def test_cli_prints_one_json_line() -> None:
         assert proc.stdout is not None
         ready = json.loads(proc.stdout.readline())
         assert set(ready) == {"url", "public_key", "private_key", "user", "admin_token"}
-        assert set(ready["private_key"]) == {"client_id", "client_secret", "channels"}
+        assert set(ready["private_key"]) == {"client_id", "client_secret", "channels", "profiles"}
+        assert ready["private_key"]["profiles"] == ready["private_key"]["channels"]
+        assert len(ready["private_key"]["profiles"]) >= 3
         assert ready["user"]["username"] == "demo"
         assert requests.get(ready["url"] + "/channels", timeout=5).status_code == 200
     finally:

@@ -72,6 +72,13 @@ def sandbox(
     port: int = typer.Option(0, help="TCP port on 127.0.0.1 (0: an ephemeral port)."),
     videos: int = typer.Option(1500, help="Videos in the demo user's channel."),
     seed: int = typer.Option(7, help="Seed of the demo data and keys."),
+    archive_videos: int = typer.Option(
+        None,
+        help="Videos in the organisation's archive channel, a profile of the private key "
+        "(default: 4/5 of --videos, at most 1,200: past the 1,000-results ceiling of one "
+        "list query with the default --videos).",
+        show_default=False,
+    ),
     db: str = typer.Option(None, help="SQLite file keeping state across restarts."),
     latency: float = typer.Option(0.0, help="Latency added to every API request, seconds."),
     token_lifetime: int = typer.Option(36000, help="Access token lifetime, seconds."),
@@ -94,6 +101,7 @@ def sandbox(
         settings=Settings(token_lifetime=token_lifetime),
         latency=latency,
         ready=ready,
+        archive_videos=archive_videos,
     )
 
 

@@ -1,11 +1,14 @@
-"""A local emulator of the Dailymotion Platform API, for tests, demos and notebooks.
+"""A local emulator of the Dailymotion API, for tests, demos and notebooks.
 
-It answers like the real API (same paths on both hosts, same envelopes and error JSON, paging
-caps, scopes, expiring tokens) on ``127.0.0.1``, with seeded demo data, and can inject faults.
+It answers like the real API, the legacy Platform API (same paths on both hosts, same
+envelopes and error JSON, paging caps, scopes, expiring tokens) and API v2 (``/v2`` with its
+JWT token endpoint), on ``127.0.0.1``, from one store of seeded demo data, and can inject
+faults.
 
 Layout (the moto split): :mod:`~dmtools.sandbox.state` holds the data and its rules (SQLite,
 no HTTP); :mod:`~dmtools.sandbox.api` the routing and the wire formats, one subpackage per
-API dialect (:mod:`~dmtools.sandbox.api.legacy` for the Platform API) plus the shared admin
+API dialect (:mod:`~dmtools.sandbox.api.legacy` for the Platform API,
+:mod:`~dmtools.sandbox.api.v2` for API v2) plus the shared admin
 API and upload server; :mod:`~dmtools.sandbox.faults` latency, faults and rate limiting; and
 beside them the lifecycle: :class:`Sandbox` (``sandbox.py``) and the HTTP server
 (``server.py``).

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dmtools.config import Endpoints
+
 
 @dataclass(frozen=True)
 class PublicKey:
@@ -18,11 +20,29 @@ class PublicKey:
 
 @dataclass(frozen=True)
 class PrivateKey:
-    """A private API key (client_credentials on the partner host), limited to ``channels``."""
+    """A private API key, limited to ``channels``: client_credentials on the partner host
+    (legacy API) and on the API v2 token endpoint, where its channels are its profiles."""
 
     client_id: str
     client_secret: str = field(repr=False)
     channels: tuple[str, ...]
+
+    @property
+    def profiles(self) -> tuple[str, ...]:
+        """The API v2 profile ids the key reaches (its channels; the first is JWT ``sub``)."""
+        return self.channels
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PrivateKey:
+        return cls(data["client_id"], data["client_secret"], tuple(data["channels"]))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "channels": list(self.channels),
+            "profiles": list(self.profiles),
+        }
 
 
 @dataclass(frozen=True)
@@ -87,6 +107,13 @@ class Credentials:
     user: DemoUser
     other_public_keys: tuple[PublicKey, ...] = ()
     users: Mapping[str, str] = field(default_factory=dict, repr=False)  # username -> password
+    #: More private keys (the read-only one: API v2 permissions ``bundle.public account.read``).
+    other_private_keys: tuple[PrivateKey, ...] = ()
+
+    @property
+    def endpoints(self) -> Endpoints:
+        """Every URL of the sandbox (legacy hosts, API v2 base and token endpoint)."""
+        return Endpoints.sandbox(self.url)
 
     @classmethod
     def from_json(cls, url: str, data: Mapping[str, Any]) -> Credentials:
@@ -94,15 +121,16 @@ class Credentials:
         return cls(
             url=url,
             public_key=PublicKey(pub["client_id"], pub["client_secret"], pub["redirect_uri"]),
-            private_key=PrivateKey(
-                priv["client_id"], priv["client_secret"], tuple(priv["channels"])
-            ),
+            private_key=PrivateKey.from_json(priv),
             user=DemoUser(user["id"], user["username"], user["password"]),
             other_public_keys=tuple(
                 PublicKey(k["client_id"], k["client_secret"], k["redirect_uri"])
                 for k in data.get("other_public_keys", ())
             ),
             users={u["username"]: u["password"] for u in data.get("users", ())},
+            other_private_keys=tuple(
+                PrivateKey.from_json(k) for k in data.get("other_private_keys", ())
+            ),
         )
 
     @property
@@ -111,7 +139,12 @@ class Credentials:
         return ReportingUrls.of(self.url)
 
     def to_json(self) -> dict[str, Any]:
-        """``{"url", "public_key", "private_key", "user"}`` (secrets included: handle with care)."""
+        """``{"url", "public_key", "private_key", "user"}`` (secrets included: handle with care).
+
+        The private key lists its ``channels`` and, under their API v2 name, its ``profiles``;
+        API v2 is at ``url + "/v2"``, its token endpoint at ``url + "/oauth2/v2/token"``
+        (:attr:`endpoints`).
+        """
         return {
             "url": self.url,
             "public_key": {
@@ -119,11 +152,7 @@ class Credentials:
                 "client_secret": self.public_key.client_secret,
                 "redirect_uri": self.public_key.redirect_uri,
             },
-            "private_key": {
-                "client_id": self.private_key.client_id,
-                "client_secret": self.private_key.client_secret,
-                "channels": list(self.private_key.channels),
-            },
+            "private_key": self.private_key.to_json(),
             "user": {
                 "id": self.user.id,
                 "username": self.user.username,

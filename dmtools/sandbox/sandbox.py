@@ -34,7 +34,8 @@ ADMIN_HEADER = "X-Sandbox-Admin"
 
 
 class Sandbox(ReportControls):
-    """A local emulator of the Dailymotion Platform API on ``127.0.0.1``.
+    """A local emulator of the Dailymotion API (legacy Platform API, API v2 and the Reporting
+    API) on ``127.0.0.1``.
 
     The Reporting API controls (clock, report faults, URLs) come from
     :class:`~dmtools.sandbox.controls.ReportControls`.
@@ -50,6 +51,9 @@ class Sandbox(ReportControls):
         rotate_refresh_tokens: refresh tokens work once; reuse revokes the session.
         pkce_required: the consent page requires an S256 ``code_challenge``.
         host: address to bind; only loopback unless ``allow_non_loopback`` is set.
+        archive_videos: videos in the organisation's archive channel, the private key's
+            third profile (None: 4/5 of ``videos``, at most 1,200: the default sandbox's
+            archive is past the 1,000-results ceiling of one list query).
 
     Example:
         >>> with Sandbox(videos=100, seed=7) as sb:
@@ -72,6 +76,7 @@ class Sandbox(ReportControls):
         host: str = "127.0.0.1",
         allow_non_loopback: bool = False,
         startup_timeout: float = 20.0,
+        archive_videos: int | None = None,
     ) -> None:
         if mode not in ("thread", "process"):
             raise ValueError("mode must be 'thread' or 'process'")
@@ -87,6 +92,7 @@ class Sandbox(ReportControls):
         self.token_lifetime, self.latency, self.mode = token_lifetime, latency, mode
         self.rotate_refresh_tokens, self.pkce_required = rotate_refresh_tokens, pkce_required
         self.startup_timeout = startup_timeout
+        self.archive_videos = archive_videos
         self.url = ""
         self.admin_token = ""
         self._server: Any = None
@@ -105,6 +111,7 @@ class Sandbox(ReportControls):
             self._server = SandboxServer(
                 videos=self.videos,
                 seed=self.seed,
+                archive_videos=self.archive_videos,
                 port=self.port,
                 host=self.host,
                 db_path=self.db_path,
@@ -145,6 +152,8 @@ class Sandbox(ReportControls):
         ]
         if self.db_path:
             args += ["--db", self.db_path]
+        if self.archive_videos is not None:
+            args += ["--archive-videos", str(self.archive_videos)]
         if self.rotate_refresh_tokens:
             args.append("--rotate-refresh-tokens")
         if self.pkce_required:
@@ -343,6 +352,7 @@ def serve(
     latency: float,
     ready: Callable[[Any, Credentials], None],
     watch_stdin: bool = False,
+    archive_videos: int | None = None,
 ) -> None:
     """Run a sandbox in the foreground until SIGINT/SIGTERM; ``ready`` is called once up.
 
@@ -354,6 +364,7 @@ def serve(
     server = SandboxServer(
         videos=videos,
         seed=seed,
+        archive_videos=archive_videos,
         port=port,
         host=host,
         db_path=db_path,

@@ -20,15 +20,18 @@ import logging
 import secrets
 import socket
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO, Any, cast
+from urllib.parse import urlsplit
 
 from werkzeug.serving import DechunkedInput, ThreadedWSGIServer, WSGIRequestHandler
 
 from dmtools.sandbox.api.app import DialectFactory, RequestLog, SandboxApp
+from dmtools.sandbox.api.errors import ApiError
 from dmtools.sandbox.api.wire import MAX_BODY
 from dmtools.sandbox.state.settings import Settings
 from dmtools.sandbox.state.store import Store
+from dmtools.sandbox.streams import Prefetched, RequestBody
 
 log = logging.getLogger("dmtools.sandbox")
 
@@ -36,52 +39,16 @@ MAX_HANDLERS = 32
 MAX_CONNECTIONS = 256
 SOCKET_TIMEOUT = 10.0
 _DRAIN_LIMIT = 1 << 20
+_BUSY_TEXT = "The sandbox is busy, retry later."
 _BUSY_BODY = (
-    b'{"error":{"more_info":null,"code":503,"type":"server_busy",'
-    b'"message":"The sandbox is busy, retry later.","error_data":{}}}'
+    b'{"error":{"more_info":null,"code":503,"type":"server_busy","message":"%s","error_data":{}}}'
+    % _BUSY_TEXT.encode()
 )
-_BUSY = (
+_BUSY_HEAD = (
     b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-    b"Retry-After: 1\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s"
-    % (len(_BUSY_BODY), _BUSY_BODY)
+    b"Retry-After: 1\r\nConnection: close\r\nContent-Length: %d\r\n\r\n"
 )
-
-
-class _Body(io.RawIOBase):
-    """The request body, bounded by Content-Length; remembers how much is left unread."""
-
-    def __init__(self, raw: Any, length: int) -> None:
-        self._raw = raw
-        self.remaining = length
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        if self.remaining <= 0:
-            return 0
-        view = memoryview(buffer)[: min(len(buffer), self.remaining)]
-        n = self._raw.readinto(view)
-        if not n:
-            self.remaining = 0
-            raise ConnectionError("client closed the connection mid-body")
-        self.remaining -= n
-        return int(n)
-
-
-class _Prefetched(io.RawIOBase):
-    """The part of a chunked body read ahead, then the rest of it."""
-
-    def __init__(self, head: bytes, rest: Any) -> None:
-        self._head = io.BytesIO(head)
-        self._rest = rest
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        n = self._head.readinto(buffer)
-        return n if n else int(self._rest.readinto(buffer) or 0)
+_BUSY = _BUSY_HEAD % len(_BUSY_BODY) + _BUSY_BODY
 
 
 class _Handler(WSGIRequestHandler):
@@ -109,7 +76,7 @@ class _Handler(WSGIRequestHandler):
             return
         if not server.busy.acquire(blocking=False):
             self.close_connection = True
-            self.wfile.write(_BUSY)
+            self.wfile.write(server.busy_answer(self.path))
             return
         try:
             self._run_wsgi(body)
@@ -154,7 +121,7 @@ class _Handler(WSGIRequestHandler):
         ):
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         environ = self.make_environ()
-        body: _Body | None = None
+        body: RequestBody | None = None
         if prefetched is not None:
             head, rest = prefetched
             if rest is None:  # the whole body: serve it as a Content-Length body
@@ -164,7 +131,7 @@ class _Handler(WSGIRequestHandler):
                 environ["CONTENT_LENGTH"] = str(len(head))
                 environ["dmtools.sandbox.prefetched"] = True
             else:
-                environ["wsgi.input"] = _Prefetched(head, rest)
+                environ["wsgi.input"] = Prefetched(head, rest)
         elif not environ.get("wsgi.input_terminated"):
             try:
                 length = max(0, int(self.headers.get("Content-Length") or 0))
@@ -172,7 +139,7 @@ class _Handler(WSGIRequestHandler):
                 self.send_error(400, "Bad Content-Length")
                 self.close_connection = True
                 return
-            body = _Body(self.rfile, length)
+            body = RequestBody(self.rfile, length)
             environ["wsgi.input"] = body
         try:
             self._respond(environ)
@@ -212,7 +179,8 @@ class _Handler(WSGIRequestHandler):
             if declared is None:  # unknown length: buffer, then send with a Content-Length
                 chunks.extend(iterator)
                 payload = b"".join(chunks)
-                state["headers"].append(("Content-Length", str(len(payload))))
+                if not state["status"].startswith(("204", "304")):  # RFC 9110: none on these
+                    state["headers"].append(("Content-Length", str(len(payload))))
                 self._send(state, payload, environ)
                 return
             sent = 0
@@ -281,7 +249,14 @@ class _Server(ThreadedWSGIServer):
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self._lock = threading.Lock()
         self._open: dict[socket.socket, threading.Thread] = {}
+        self.error_body: Callable[[str, ApiError], bytes] | None = None
         super().__init__(host, port, app, handler=_Handler)
+
+    def busy_answer(self, target: str) -> bytes:
+        """The fast 503 for a request to ``target``, in the error format of its dialect."""
+        error, path = ApiError(503, "server_busy", _BUSY_TEXT), urlsplit(target).path or "/"
+        body = _BUSY_BODY if self.error_body is None else self.error_body(path, error)
+        return _BUSY_HEAD % len(body) + body
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self._slots.acquire(blocking=False):
@@ -327,7 +302,9 @@ class _Server(ThreadedWSGIServer):
 class SandboxServer:
     """One running sandbox in this process: store, app, HTTP server and its thread.
 
-    ``dialects`` replaces the API dialects served (default: :data:`api.urls.DIALECTS`).
+    ``videos`` is the size of the demo user's channel and ``archive_videos`` of the
+    organisation's archive channel (None: the seed's default); ``dialects`` replaces the API dialects served (default:
+    :data:`api.urls.DIALECTS`).
     """
 
     def __init__(
@@ -335,6 +312,7 @@ class SandboxServer:
         *,
         videos: int = 1500,
         seed: int = 7,
+        archive_videos: int | None = None,
         port: int = 0,
         host: str = "127.0.0.1",
         db_path: str | None = None,
@@ -344,7 +322,7 @@ class SandboxServer:
         dialects: Sequence[DialectFactory] | None = None,
     ) -> None:
         self.store = Store(db_path, settings=settings)
-        self.store.seed_if_empty(seed, videos)
+        self.store.seed_if_empty(seed, videos, archive_videos)
         self.admin_token = admin_token or "emu_admin_" + secrets.token_urlsafe(18)
         self.faults = _fault_controller()
         if self.faults is not None and latency:
@@ -358,6 +336,7 @@ class SandboxServer:
 
             wsgi = FaultMiddleware(wsgi, self.faults, error_body=self.app.error_body)
         self.httpd = _Server(host, port, RequestLog(wsgi, self.store))
+        self.httpd.error_body = self.app.error_body
         self.port = int(self.httpd.server_address[1])
         self.app.set_port(self.port)
         self.url = f"http://{host if ':' not in host else f'[{host}]'}:{self.port}"

@@ -2,7 +2,8 @@
 
 A dialect is a class built from a :class:`Context` with a ``routes`` table of :class:`Route`
 entries; each route names one of its methods, which takes the werkzeug ``Request`` and
-returns a ``Response``. Its ``render_error`` turns an exception a route raised (an
+returns a ``Response`` (the REST resources behind a route are a :class:`Resources` table).
+Its ``render_error`` turns an exception a route raised (an
 :class:`~dmtools.sandbox.api.errors.ApiError`, a state error, or its own kinds) into the
 dialect's error answer, or returns None for exceptions it does not know (a bug: the app
 answers 500 and logs it).
@@ -15,9 +16,14 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
+
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+
+from dmtools.sandbox.api.errors import ApiError
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Response
@@ -88,3 +94,49 @@ class Router:
             if path.startswith(prefix):
                 return target
         return None
+
+
+class Resources:
+    """A dialect's REST resources: a ``(path, "group.handler", methods)`` table bound to the
+    handler objects of each group (werkzeug routing: ``/video/<vid>``...)."""
+
+    def __init__(
+        self, table: Iterable[tuple[str, str, Sequence[str]]], groups: Mapping[str, Any]
+    ) -> None:
+        rows = list(table)
+        self.map = Map(
+            [Rule(path, endpoint=name, methods=methods) for path, name, methods in rows],
+            strict_slashes=False,
+            merge_slashes=False,
+        )
+        self.handlers: dict[str, Callable[..., Any]] = {}
+        for _, name, _ in rows:
+            group, handler = name.split(".")
+            self.handlers[name] = getattr(groups[group], handler)
+
+    def match(
+        self, method: str, path: str, route: str
+    ) -> tuple[Callable[..., Any], dict[str, Any]]:
+        """The handler of ``method path`` and its path arguments.
+
+        Raises:
+            ApiError: 405 ``method_not_allowed`` (with ``Allow``) or 404 ``not_found``
+                (``reason`` ``unknown_route``); ``route`` names the call in the message.
+        """
+        adapter = self.map.bind("sandbox", "/")
+        try:
+            endpoint, args = adapter.match(path, method=method)
+        except MethodNotAllowed as exc:
+            allowed = ", ".join(sorted(exc.valid_methods or []))
+            raise ApiError(
+                405,
+                "method_not_allowed",
+                f"Method {method} is not allowed for {path} (allowed: {allowed}).",
+                {"allowed": allowed},
+                {"Allow": allowed},
+            ) from None
+        except NotFound:
+            raise ApiError(
+                404, "not_found", f"Unknown route {route}.", {"reason": "unknown_route"}
+            ) from None
+        return self.handlers[str(endpoint)], dict(args)

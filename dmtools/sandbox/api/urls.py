@@ -10,6 +10,7 @@ from __future__ import annotations
 from dmtools.sandbox.api.base import Route
 from dmtools.sandbox.api.legacy import LegacyApi
 from dmtools.sandbox.api.reporting import ReportingApi
+from dmtools.sandbox.api.v2 import V2Api
 
 #: Routes shared by every dialect: the admin API and the upload server.
 SHARED: tuple[Route, ...] = (
@@ -19,4 +20,4 @@ SHARED: tuple[Route, ...] = (
 )
 
 #: The dialects served; the first one renders the errors of the shared routes.
-DIALECTS = (LegacyApi, ReportingApi)
+DIALECTS = (LegacyApi, V2Api, ReportingApi)

@@ -162,3 +162,19 @@ def flatten(multi: MultiDict[str, Any]) -> dict[str, Any]:
         values = multi.getlist(key)
         out[key] = values[0] if len(values) == 1 else list(values)
     return out
+
+
+def if_match_version(header: str | None) -> int | None:
+    """The video version an ``If-Match`` header asks for (None: unconditional; -1: none).
+
+    Example:
+        >>> if_match_version('"3"'), if_match_version("*"), if_match_version('"x"')
+        (3, None, -1)
+    """
+    wanted = str(header or "").strip()
+    if not wanted or wanted == "*":
+        return None
+    try:
+        return int(wanted.removeprefix("W/").strip('"'))
+    except ValueError:
+        return -1  # matches no version

@@ -1,8 +1,8 @@
 """The sandbox's state: data and rules, no HTTP (the ``models`` of the moto split).
 
 Everything here is shared by every API dialect: one :class:`Store` (SQLite: users, API keys,
-videos, uploads, tokens, codes; settings and logs), the token service :class:`Tokens`, the
-list query model (:class:`VideoFilter`, :class:`Paging`, :class:`Visibility`), the data rules
+videos, uploads, tokens, codes, the upload ledger; settings and logs), the token services
+:class:`Tokens` and :class:`V2Tokens` (API v2 JWTs), the list query model (:class:`VideoFilter`, :class:`Paging`, :class:`Visibility`), the data rules
 and the errors they raise. Nothing here imports werkzeug or renders a wire format.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 from dmtools.sandbox.state.errors import (
     GrantError,
     NotFound,
+    QuotaExceeded,
     RuleViolation,
     StaleVersion,
     StateError,
@@ -21,6 +22,7 @@ from dmtools.sandbox.state.queries import Paging, VideoFilter, Visibility
 from dmtools.sandbox.state.settings import Settings
 from dmtools.sandbox.state.store import Store
 from dmtools.sandbox.state.tokens import Issued, Principal, Tokens
+from dmtools.sandbox.state.v2tokens import V2Tokens
 
 __all__ = [
     "LOG_SIZE",
@@ -29,6 +31,7 @@ __all__ = [
     "NotFound",
     "Paging",
     "Principal",
+    "QuotaExceeded",
     "RingLog",
     "RuleViolation",
     "Settings",
@@ -37,6 +40,7 @@ __all__ = [
     "Store",
     "TokenRejected",
     "Tokens",
+    "V2Tokens",
     "VideoFilter",
     "Visibility",
 ]

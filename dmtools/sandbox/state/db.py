@@ -48,7 +48,39 @@ CREATE TABLE IF NOT EXISTS codes (
     used INTEGER NOT NULL DEFAULT 0, family TEXT);
 CREATE TABLE IF NOT EXISTS uploads (
     url TEXT PRIMARY KEY, name TEXT, size INTEGER, hash TEXT, duration INTEGER, created REAL);
+CREATE TABLE IF NOT EXISTS key_permissions (client_id TEXT PRIMARY KEY, scopes TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS upload_ledger (
+    owner TEXT NOT NULL, video_id TEXT NOT NULL, kind TEXT NOT NULL, time REAL NOT NULL,
+    duration INTEGER, source TEXT);
+CREATE INDEX IF NOT EXISTS upload_ledger_owner ON upload_ledger (owner, time);
+CREATE INDEX IF NOT EXISTS upload_ledger_video ON upload_ledger (video_id, time);
+CREATE INDEX IF NOT EXISTS upload_ledger_source ON upload_ledger (source);
 """
+
+#: Video columns added after the first schema (API v2 fields without a legacy twin): added
+#: to a database file made by an earlier version when it is opened.
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("videos", "hashtags", "TEXT NOT NULL DEFAULT '[]'"),
+    ("videos", "ai_subtitles", "TEXT NOT NULL DEFAULT '[]'"),
+    ("videos", "enable_comments", "INTEGER NOT NULL DEFAULT 1"),
+    ("videos", "is_ai_altered", "INTEGER NOT NULL DEFAULT 0"),
+    ("videos", "enable_ai_chapter_generation", "INTEGER NOT NULL DEFAULT 0"),
+    ("videos", "can_be_stitched", "INTEGER NOT NULL DEFAULT 0"),
+    ("videos", "is_exclusive_content", "INTEGER NOT NULL DEFAULT 0"),
+    ("videos", "has_paid_partnership", "INTEGER NOT NULL DEFAULT 0"),
+    ("videos", "engagement_message", "TEXT"),
+    ("videos", "published_at", "INTEGER"),
+    ("videos", "geo_mode", "TEXT"),
+    ("videos", "geo_countries", "TEXT NOT NULL DEFAULT '[]'"),
+)
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    """Add the :data:`ADDED_COLUMNS` a table does not have yet."""
+    for table, name, ddl in ADDED_COLUMNS:
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if name not in have:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}")
 
 
 def _connect(target: str, uri: bool) -> sqlite3.Connection:
@@ -78,6 +110,7 @@ class Database:
         if path is not None:
             first.execute("PRAGMA journal_mode = WAL")
         first.executescript(SCHEMA)
+        _add_columns(first)
         self._pool.put(first)
 
     def _new(self) -> sqlite3.Connection:

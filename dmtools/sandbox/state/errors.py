@@ -53,3 +53,13 @@ class TokenRejected(StateError):
     def __init__(self, *, expired: bool) -> None:
         super().__init__("the access token has expired" if expired else "invalid access token")
         self.expired = expired
+
+
+class QuotaExceeded(StateError):
+    """An upload quota is used up; ``reason`` names which, ``limit`` is its value."""
+
+    def __init__(self, reason: str, limit: int, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.limit = limit
+        self.message = message

@@ -60,6 +60,16 @@ FLAGS: dict[str, str] = {
     "partner": "owner IN (SELECT id FROM users WHERE partner = 1)",
 }
 
+#: The three visibilities of API v2 (private wins over a password).
+PRIVACY: dict[str, str] = {
+    "public": "private = 0 AND password IS NULL",
+    "private": "private = 1",
+    "password": "private = 0 AND password IS NOT NULL",
+}
+
+#: Columns an ``order_by`` may sort on.
+ORDER_COLUMNS = frozenset({"created_time", "title"})
+
 #: Properties a filter may require to equal a value (booleans, channel, country).
 EQUALS_COLUMNS = frozenset(
     {"private", "published", "is_created_for_kids", "explicit", "channel", "country"}
@@ -125,6 +135,9 @@ class VideoFilter:
         longer_than, shorter_than: duration bounds in seconds (exclusive).
         flags: names from :data:`FLAGS`, all required.
         sort: a name from :data:`SORTS`.
+        privacy: a visibility from :data:`PRIVACY` (public, private, password).
+        order_by: ``(column, descending)`` pairs from :data:`ORDER_COLUMNS`, replacing
+            ``sort``; ties are broken by the video id, in the direction of the last pair.
     """
 
     owner: str | None = None
@@ -141,6 +154,8 @@ class VideoFilter:
     shorter_than: float | None = None
     flags: tuple[str, ...] = ()
     sort: str = "recent"
+    privacy: str | None = None
+    order_by: tuple[tuple[str, bool], ...] = ()
 
 
 def _in(column: str, values: tuple[str, ...], negate: bool = False) -> tuple[str, list[Any]]:
@@ -197,21 +212,36 @@ def _conditions(f: VideoFilter, visibility: Visibility) -> list[tuple[str, list[
         if value is not None:
             out.append((clause, [value]))
     out.extend((FLAGS[flag], []) for flag in f.flags)
+    if f.privacy is not None:
+        out.append((PRIVACY[f.privacy], []))
     return out
+
+
+def _order(f: VideoFilter) -> str:
+    if not f.order_by:
+        return SORTS[f.sort]
+    unknown = [column for column, _ in f.order_by if column not in ORDER_COLUMNS]
+    if unknown:
+        raise ValueError(f"no such sort column: {unknown[0]!r}")
+    keys = [f"{column} {'DESC' if desc else 'ASC'}" for column, desc in f.order_by]
+    return ", ".join([*keys, f"id {'DESC' if f.order_by[-1][1] else 'ASC'}"])
 
 
 def compile_query(f: VideoFilter, visibility: Visibility) -> tuple[str, list[Any], str]:
     """``(where, args, order)`` of a filter: a WHERE clause, its parameters, an ORDER BY.
 
     Raises:
-        ValueError: an unknown sort, flag or property (the API layer checks names first).
+        ValueError: an unknown sort, flag, visibility or property (the API layer checks
+            names first).
     """
     if f.sort not in SORTS:
         raise ValueError(f"no such sort: {f.sort!r}")
+    if f.privacy is not None and f.privacy not in PRIVACY:
+        raise ValueError(f"no such visibility: {f.privacy!r}")
     unknown = [flag for flag in f.flags if flag not in FLAGS]
     if unknown:
         raise ValueError(f"no such flag: {unknown[0]!r}")
     conditions = _conditions(f, visibility)
     where = " AND ".join(f"({clause})" for clause, _ in conditions) or "1"
     args = [arg for _, values in conditions for arg in values]
-    return where, args, SORTS[f.sort]
+    return where, args, _order(f)

@@ -3,8 +3,10 @@
 :func:`build` returns the same users, API keys and videos for the same ``(seed, videos)``:
 a demo user owning a large channel (long-tailed views, 17 categories, several languages,
 tags, some private or unpublished videos, creation times spread over six years with several
-videos sharing one second), an organisation with two smaller channels reachable with the
-private API key, and an unrelated user whose videos are public but not yours.
+videos sharing one second), an organisation with three channels (API v2 profiles) for the
+private API key: two small ones and an archive (own random stream; by default 4/5 the demo
+channel's size, at most 1,200: past the 1,000-results ceiling for the default demo, small for
+small sandboxes), a read-only private key, and an unrelated user whose videos are public.
 
 Example:
     >>> data = build(seed=7, videos=20)
@@ -15,7 +17,7 @@ Example:
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dmtools.schema import CATEGORIES
@@ -25,6 +27,10 @@ ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 EPOCH_START = 1_546_300_800  # 2019-01-01
 EPOCH_END = 1_735_689_600  # 2025-01-01
 LOOPBACK_REDIRECT = "http://127.0.0.1/callback"
+#: Largest default size of the organisation's archive channel (a verified, premium profile).
+ARCHIVE_VIDEOS = 1200
+#: API v2 permissions of the read-only private key (the demo private key has them all).
+READ_ONLY_PERMISSIONS = ("bundle.public", "account.read")
 
 _LANGS = (
     ["en"] * 8
@@ -176,6 +182,7 @@ class SeedClient:
     org: str | None = None
     channels: tuple[str, ...] = ()
     name: str = ""
+    permissions: tuple[str, ...] | None = None  #: API v2 scopes allowed (None: every scope)
 
 
 @dataclass
@@ -330,8 +337,44 @@ def _clients(rng: random.Random, org: str, channels: tuple[str, ...]) -> list[Se
     ]
 
 
-def build(seed: int = 7, videos: int = 1500) -> SeedData:
-    """The demo data for ``(seed, videos)``; the same arguments always give the same data."""
+def _archive(
+    seed: int, taken: set[str], org: str, sport: str, n: int
+) -> tuple[SeedUser, SeedClient, list[dict[str, Any]]]:
+    """The archive channel (its own random stream), its videos and the read-only key."""
+    rng = random.Random(f"dmtools-sandbox:{seed}:archive")
+    ids = IdMaker(rng, taken)
+    user = SeedUser(
+        ids(),
+        "demo-archive",
+        "Demo Archive",
+        "emu-" + _hex(rng, 12),
+        "archive@example.com",
+        "FR",
+        "fr",
+        EPOCH_START - 86400 * 300,
+        verified=True,
+        partner=True,
+        org=org,
+    )
+    key = SeedClient(
+        "emu_xk_" + _hex(rng, 20),
+        "emu_xs_" + _hex(rng, 40),
+        "private",
+        org=org,
+        channels=(sport,),
+        name="dmtools demo read-only key",
+        permissions=READ_ONLY_PERMISSIONS,
+    )
+    return user, key, _channel_videos(rng, ids, user.id, n)
+
+
+def build(seed: int = 7, videos: int = 1500, archive: int | None = None) -> SeedData:
+    """The demo data for ``(seed, videos, archive)``; the same arguments give the same data.
+
+    ``archive`` is the size of the archive channel (None: 4/5 of ``videos``, at most
+    :data:`ARCHIVE_VIDEOS`).
+    """
+    archive = min(ARCHIVE_VIDEOS, videos * 4 // 5) if archive is None else archive
     rng = random.Random(f"dmtools-sandbox:{seed}")
     ids = IdMaker(rng)
     org = "o" + _hex(rng, 10)
@@ -345,4 +388,8 @@ def build(seed: int = 7, videos: int = 1500) -> SeedData:
     for video in others:  # someone else's videos are all public and published
         video.update(private=False, published=True, status="published")
     all_videos += others
-    return SeedData(demo, users, clients, all_videos, org)
+    keeper, read_only, kept = _archive(seed, ids.taken, org, sport.id, archive)
+    users.append(keeper)
+    clients[1] = replace(clients[1], channels=(news.id, sport.id, keeper.id))
+    clients.append(read_only)
+    return SeedData(demo, users, clients, all_videos + kept, org)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, ClassVar
 
 from dmtools.schema import LIMITS_PARTNER, LIMITS_PUBLIC, LIST_CEILING, FieldLimits
 
@@ -29,7 +29,28 @@ class Settings:
         etag_mode: ``GET /video/<id>`` sends an ``ETag`` (the video's version) and edits and
             deletes with a stale ``If-Match`` get 412 ``precondition_failed``.
         title_max, description_max, tags_max, tag_length: public-key field limits; partner
-            keys get ``partner_title_max`` and ``partner_description_max``.
+            keys get ``partner_title_max`` and ``partner_description_max``. API v2 uses
+            ``tags_max`` and ``tag_length`` for tags and hashtags too.
+
+    API v2 (``v2_*``):
+        v2_token_lifetime: ``expires_in`` of v2 access tokens, seconds.
+        v2_anonymous_reads: lists and video reads without a token show public videos (off:
+            every v2 API call needs a token).
+        v2_validation_status: 400 or 422 for invalid or missing body fields.
+        v2_total: ``pagination.total`` is the ``"exact"`` count, ``"capped"`` at the result
+            ceiling, or ``"null"``.
+        v2_delete_missing: the status (204 or 404) of deleting a video that is not there.
+        v2_strict_categories: only the documented categories (15 and ``kids``) are accepted
+            (off: any category name, as real clients rely on).
+        v2_title_max, v2_description_max: text limits.
+        v2_processing_seconds: a created or re-sourced video's encoding takes this long.
+        v2_daily_uploads, v2_daily_upload_seconds: videos and seconds of video a profile may
+            create per rolling 24 hours; premium profiles (verified users) get
+            ``v2_premium_daily_uploads`` and no duration limit.
+        v2_max_video_seconds, v2_max_video_bytes: per-video limits (premium profiles: no
+            duration limit, ``v2_premium_max_video_bytes``).
+
+    Reporting API (``report_*``) and partner tokens:
         strict_partner_scopes: unknown scope names on ``/oauth/v1/token`` are
             ``invalid_scope`` (off: they are ignored, as working clients expect).
         report_delay: seconds (sandbox clock) a report stays ``IN_PROGRESS``.
@@ -73,6 +94,31 @@ class Settings:
     report_scope_check: bool = False
     report_v2_tokens: bool = True
 
+    # API v2
+    v2_token_lifetime: int = 1800
+    v2_anonymous_reads: bool = True
+    v2_validation_status: int = 400
+    v2_total: str = "exact"
+    v2_delete_missing: int = 204
+    v2_strict_categories: bool = False
+    v2_title_max: int = 255
+    v2_description_max: int = 3000
+    v2_processing_seconds: int = 2
+    v2_daily_uploads: int = 15
+    v2_daily_upload_seconds: int = 10 * 3600
+    v2_premium_daily_uploads: int = 96
+    v2_max_video_seconds: int = 2 * 3600
+    v2_max_video_bytes: int = 4 << 30
+    v2_premium_max_video_bytes: int = 64 << 30
+
+    #: Settings that take one of a few values.
+    CHOICES: ClassVar[dict[str, tuple[Any, ...]]] = {
+        "delete_body": ("id", "empty"),
+        "v2_total": ("exact", "capped", "null"),
+        "v2_validation_status": (400, 422),
+        "v2_delete_missing": (204, 404),
+    }
+
     def limits(self, partner: bool) -> FieldLimits:
         """The field limits of a private (``partner``) or public key."""
         if partner:
@@ -104,8 +150,11 @@ class Settings:
                     raise ValueError(
                         f"setting {name!r} takes an integer between 0 and {MAX_SETTING}"
                     )
-            elif name == "delete_body" and value not in ("id", "empty"):
-                raise ValueError("setting 'delete_body' is 'id' or 'empty'")
+            choices = self.CHOICES.get(name)
+            if choices is not None and value not in choices:
+                raise ValueError(
+                    f"setting {name!r} is one of {', '.join(repr(c) for c in choices)}"
+                )
         for name, value in values.items():
             setattr(self, name, value)
 

@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from dmtools.sandbox.state import ledger
 from dmtools.sandbox.state import seed as seedmod
 from dmtools.sandbox.state.clock import Clock
 from dmtools.sandbox.state.db import Database
@@ -45,14 +46,19 @@ class Store:
         self.db.close()
 
     # -- seeding -----------------------------------------------------------------------
-    def seed_if_empty(self, seed: int, videos: int) -> bool:
-        """Insert the demo data unless the database already holds some; True if seeded."""
+    def seed_if_empty(self, seed: int, videos: int, archive: int | None = None) -> bool:
+        """Insert the demo data unless the database already holds some; True if seeded.
+
+        ``archive`` is the size of the organisation's archive channel (None: the default).
+        """
         with self.db.read() as conn:
             if conn.execute("SELECT 1 FROM meta WHERE key = 'seed'").fetchone():
                 return False
-        data = seedmod.build(seed, videos)
+        data = seedmod.build(seed, videos, archive)
         with self.db.write() as conn:
-            conn.execute("INSERT INTO meta VALUES ('seed', ?)", (json.dumps([seed, videos]),))
+            conn.execute(
+                "INSERT INTO meta VALUES ('seed', ?)", (json.dumps([seed, videos, archive]),)
+            )
             conn.executemany(
                 "INSERT INTO users VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 [
@@ -88,6 +94,14 @@ class Store:
                     for i, c in enumerate(data.clients)
                 ],
             )
+            conn.executemany(
+                "INSERT INTO key_permissions VALUES (?,?)",
+                [
+                    (c.client_id, " ".join(c.permissions))
+                    for c in data.clients
+                    if c.permissions is not None
+                ],
+            )
             self._insert_videos(conn, data.videos)
         return True
 
@@ -112,11 +126,7 @@ class Store:
                 "client_secret": public["client_secret"],
                 "redirect_uri": public["redirect_uri"],
             },
-            "private_key": {
-                "client_id": private["client_id"],
-                "client_secret": private["client_secret"],
-                "channels": json.loads(private["channels"]),
-            },
+            "private_key": _private_key(private),
             "user": {"id": demo["id"], "username": demo["username"], "password": demo["password"]},
             "other_public_keys": [
                 {
@@ -127,6 +137,7 @@ class Store:
                 for c in clients[2:]
                 if c["kind"] == "public"
             ],
+            "other_private_keys": [_private_key(c) for c in clients[2:] if c["kind"] == "private"],
             "users": users,
         }
 
@@ -180,6 +191,14 @@ class Store:
             row = conn.execute("SELECT * FROM videos WHERE id = ?", (video_id,)).fetchone()
         return None if row is None else from_row(row)
 
+    def video_by_private_id(self, private_id: str) -> dict[str, Any] | None:
+        """The video whose private link id (``k...``) is ``private_id``, or None."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT * FROM videos WHERE private_id = ?", (private_id,)
+            ).fetchone()
+        return None if row is None else from_row(row)
+
     def list_videos(
         self, filter: VideoFilter, visibility: Visibility, paging: Paging
     ) -> tuple[int, list[dict[str, Any]]]:
@@ -215,9 +234,20 @@ class Store:
     def create_video(
         self, record: Mapping[str, Any], written: Mapping[str, Any], client_id: str | None
     ) -> dict[str, Any]:
-        """Insert a full video record; log ``written`` (the client's fields) as a create."""
+        """Insert a full video record; log ``written`` (the client's fields) as a create.
+
+        The create goes into the upload ledger in the same transaction.
+        """
         with self.db.write() as conn:
             self._insert_videos(conn, [record])
+            ledger.record(
+                conn,
+                str(record["owner"]),
+                str(record["id"]),
+                "create",
+                record.get("duration"),
+                record.get("source_url"),
+            )
         self._log_commit("create", str(record["id"]), written, client_id)
         video = self.video(str(record["id"]))
         assert video is not None
@@ -231,11 +261,14 @@ class Store:
         client_id: str | None = None,
         commit: bool = True,
         if_version: int | None = None,
+        written: Mapping[str, Any] | None = None,
     ) -> dict[str, Any] | None:
         """Write ``changes`` (stored column names); None if the video does not exist.
 
         ``commit`` False is an out-of-band change: not in the commit log. With ``if_version``
-        the write happens only at that version (else :class:`StaleVersion`).
+        the write happens only at that version (else :class:`StaleVersion`). ``written`` is
+        what the commit log records (the client's own field names; default: the changes,
+        with the source URL as ``url``). A client's new source goes into the upload ledger.
         """
         check_columns(changes)
         values = {name: to_column(name, value) for name, value in changes.items()}
@@ -243,7 +276,7 @@ class Store:
             values["status"] = None  # recomputed below
         with self.db.write() as conn:
             row = conn.execute(
-                "SELECT status, published, version FROM videos WHERE id = ?", (video_id,)
+                "SELECT owner, status, published, version FROM videos WHERE id = ?", (video_id,)
             ).fetchone()
             if row is None:
                 return None
@@ -262,13 +295,12 @@ class Store:
                 f"UPDATE videos SET {assignments}, version = version + 1 WHERE id = ?",
                 [*values.values(), video_id],
             )
+            if commit and changes.get("source_url"):
+                ledger.record(conn, row["owner"], video_id, "replace", None, changes["source_url"])
         if commit:  # logged with API names (the source URL is written as ``url``)
-            self._log_commit(
-                "edit",
-                video_id,
-                {("url" if k == "source_url" else k): v for k, v in changes.items()},
-                client_id,
-            )
+            if written is None:
+                written = {("url" if k == "source_url" else k): v for k, v in changes.items()}
+            self._log_commit("edit", video_id, written, client_id)
         return self.video(video_id)
 
     def delete_video(
@@ -335,3 +367,12 @@ class Store:
         with self.db.read() as conn:
             row = conn.execute("SELECT * FROM uploads WHERE url = ?", (url,)).fetchone()
         return None if row is None else dict(row)
+
+
+def _private_key(client: Mapping[str, Any]) -> dict[str, Any]:
+    """A private key as the credentials list it (its channels are its API v2 profiles)."""
+    return {
+        "client_id": client["client_id"],
+        "client_secret": client["client_secret"],
+        "channels": json.loads(client["channels"]),
+    }

@@ -193,15 +193,15 @@ class Tokens:
         account = user_id if user_id else (client["channels"][0] if client["channels"] else None)
         return Issued(access, refresh, lifetime, tuple(scopes), account)
 
-    def authenticate(self, token: str) -> Principal:
-        """The principal of a valid access token.
+    def authenticate(self, token: str, *, kind: str = "access") -> Principal:
+        """The principal of a valid access token (``kind``: ``v2_access`` for API v2 ones).
 
         Raises:
             TokenRejected: unknown, revoked or expired.
         """
         with self.store.db.read() as conn:
             row = conn.execute(
-                "SELECT * FROM tokens WHERE token = ? AND kind = 'access'", (token,)
+                "SELECT * FROM tokens WHERE token = ? AND kind = ?", (token, kind)
             ).fetchone()
         if row is None or row["revoked"]:
             raise TokenRejected(expired=False)
@@ -254,10 +254,11 @@ class Tokens:
             conn.execute("UPDATE tokens SET revoked = 1 WHERE family = ?", (family,))
 
     def expire_all(self) -> int:
-        """Make every issued access token expired; the number of tokens touched."""
+        """Make every issued access token (API v2 ones too) expired; the number touched."""
         with self.store.db.write() as conn:
             return conn.execute(
-                "UPDATE tokens SET expires_at = ? WHERE kind = 'access'", (time.time() - 1,)
+                "UPDATE tokens SET expires_at = ? WHERE kind IN ('access', 'v2_access')",
+                (time.time() - 1,),
             ).rowcount
 
     # -- authorization codes -----------------------------------------------------------

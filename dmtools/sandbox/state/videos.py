@@ -1,6 +1,6 @@
 """The stored video record: columns, defaults, conversion to and from SQLite rows, checks.
 
-Booleans are stored as 0/1 and tags as a JSON array. :func:`check_columns` refuses what
+Booleans are stored as 0/1 and lists (tags, hashtags...) as JSON arrays. :func:`check_columns` refuses what
 SQLite could not store faithfully (a wrong type, an integer outside 64 bits, a missing
 required value), so a bad out-of-band edit is a clear ``ValueError``, not a database error.
 """
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 #: The stored video columns in table order: (name, kind, never NULL); kinds are text,
-#: int, bool (stored 0/1) and tags (a JSON array of strings).
+#: int, bool (stored 0/1) and tags (a list of strings, stored as a JSON array).
 _COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("id", "text", True),
     ("owner", "text", True),
@@ -44,9 +44,23 @@ _COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("mode", "text", False),
     ("source_url", "text", False),
     ("version", "int", True),
+    # API v2 fields with no legacy twin (added to older database files by ``db``)
+    ("hashtags", "tags", True),
+    ("ai_subtitles", "tags", True),
+    ("enable_comments", "bool", True),
+    ("is_ai_altered", "bool", True),
+    ("enable_ai_chapter_generation", "bool", True),
+    ("can_be_stitched", "bool", True),
+    ("is_exclusive_content", "bool", True),
+    ("has_paid_partnership", "bool", True),
+    ("engagement_message", "text", False),
+    ("published_at", "int", False),
+    ("geo_mode", "text", False),
+    ("geo_countries", "tags", True),
 )
 VIDEO_COLUMNS = tuple(name for name, _, _ in _COLUMNS)
 BOOL_COLUMNS = tuple(name for name, kind, _ in _COLUMNS if kind == "bool")
+LIST_COLUMNS = frozenset(name for name, kind, _ in _COLUMNS if kind == "tags")
 INT_COLUMNS = frozenset(name for name, kind, _ in _COLUMNS if kind == "int")
 REQUIRED_COLUMNS = frozenset(name for name, _, required in _COLUMNS if required)
 DEFAULTS: dict[str, Any] = {
@@ -63,14 +77,24 @@ DEFAULTS: dict[str, Any] = {
     "comments_total": 0,
     "bookmarks_total": 0,
     "mode": "vod",
+    "hashtags": [],
+    "ai_subtitles": [],
+    "enable_comments": True,
+    "is_ai_altered": False,
+    "enable_ai_chapter_generation": False,
+    "can_be_stitched": False,
+    "is_exclusive_content": False,
+    "has_paid_partnership": False,
+    "geo_countries": [],
 }
 _INT64 = (-(2**63), 2**63 - 1)
 
 
 def from_row(row: sqlite3.Row) -> dict[str, Any]:
-    """A stored video as a dict (booleans as bool, tags as a list)."""
+    """A stored video as a dict (booleans as bool, list columns as lists)."""
     video = dict(row)
-    video["tags"] = json.loads(video["tags"] or "[]")
+    for name in LIST_COLUMNS:
+        video[name] = json.loads(video[name] or "[]")
     for name in BOOL_COLUMNS:
         if video[name] is not None:
             video[name] = bool(video[name])
@@ -79,7 +103,7 @@ def from_row(row: sqlite3.Row) -> dict[str, Any]:
 
 def to_column(name: str, value: Any) -> Any:
     """The value SQLite stores for ``value`` in column ``name``."""
-    if name == "tags":
+    if name in LIST_COLUMNS:
         return json.dumps(list(value or []), ensure_ascii=False)
     if name in BOOL_COLUMNS and value is not None:
         return int(bool(value))
@@ -89,7 +113,7 @@ def to_column(name: str, value: Any) -> Any:
 def _problem(name: str, value: Any) -> str | None:
     if value is None:
         return "a value is required" if name in REQUIRED_COLUMNS else None
-    if name == "tags":
+    if name in LIST_COLUMNS:
         ok = isinstance(value, list | tuple) and all(isinstance(t, str) for t in value)
         return None if ok else "a list of strings is expected"
     if name in BOOL_COLUMNS:
@@ -118,7 +142,7 @@ def check_columns(changes: Mapping[str, Any]) -> None:
             raise ValueError(f"video column {name!r}: {problem}")
         if isinstance(value, str):
             _encodable(name, value)
-        elif name == "tags":
+        elif name in LIST_COLUMNS:
             for tag in value:
                 _encodable(name, tag)
 

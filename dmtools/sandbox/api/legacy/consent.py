@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from werkzeug.wrappers import Request, Response
 
 from dmtools.sandbox.api.errors import ApiError
-from dmtools.sandbox.api.legacy.oauth import NO_STORE
+from dmtools.sandbox.api.oauth import NO_STORE
 from dmtools.sandbox.api.wire import flatten
 from dmtools.sandbox.state.errors import GrantError
 from dmtools.sandbox.state.store import Store

@@ -12,11 +12,12 @@ from dmtools.sandbox.api.errors import ApiError
 from dmtools.sandbox.api.legacy import multicall, urls
 from dmtools.sandbox.api.legacy.calls import Call, bearer_token, request_params
 from dmtools.sandbox.api.legacy.consent import ConsentPage
-from dmtools.sandbox.api.legacy.errors import OAuthError, error_body, forbidden, translate
+from dmtools.sandbox.api.legacy.errors import error_body, forbidden, translate
 from dmtools.sandbox.api.legacy.general import GeneralRoutes
 from dmtools.sandbox.api.legacy.oauth import TokenEndpoint
 from dmtools.sandbox.api.legacy.rest import RestApi
 from dmtools.sandbox.api.legacy.videos import VideoRoutes
+from dmtools.sandbox.api.oauth import OAuthError
 from dmtools.sandbox.state.errors import GrantError, StateError
 from dmtools.sandbox.state.tokens import Principal
 

@@ -2,12 +2,12 @@
 
 REST errors are ``{"error": {"more_info", "code", "message", "type", "error_data"}}`` with
 ``code`` equal to the HTTP status; token-endpoint errors are the OAuth form
-``{"error": "...", "error_description": "..."}`` (:class:`OAuthError`).
+``{"error": "...", "error_description": "..."}`` (:class:`~dmtools.sandbox.api.oauth.OAuthError`,
+shared by every dialect).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from dmtools.sandbox.api.errors import ApiError
@@ -34,32 +34,6 @@ def error_body(error: ApiError) -> dict[str, Any]:
             "error_data": error.error_data,
         }
     }
-
-
-class OAuthError(Exception):
-    """An error answer of a token endpoint (RFC 6749 §5.2 shape)."""
-
-    def __init__(
-        self,
-        error: str,
-        description: str,
-        status: int = 400,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(description)
-        self.error = error
-        self.description = description
-        self.status = status
-        self.headers: dict[str, str] = dict(headers or {})
-
-    @classmethod
-    def of(cls, exc: GrantError, headers: Mapping[str, str] | None = None) -> OAuthError:
-        """The answer to a refused grant (``invalid_client`` is a 401)."""
-        status = 401 if exc.error == "invalid_client" else 400
-        return cls(exc.error, exc.description, status, headers if status == 401 else None)
-
-    def body(self) -> dict[str, Any]:
-        return {"error": self.error, "error_description": self.description}
 
 
 def not_found(object_type: str, object_id: str) -> ApiError:
@@ -126,7 +100,7 @@ def stale(current: int) -> ApiError:
 
 def translate(exc: StateError) -> ApiError:
     """The legacy REST answer to an error of the state layer (token endpoints answer
-    :class:`~dmtools.sandbox.state.GrantError` with :meth:`OAuthError.of`)."""
+    :class:`~dmtools.sandbox.state.GrantError` with ``OAuthError.of``)."""
     if isinstance(exc, NotFound):
         return not_found(exc.kind, exc.key)
     if isinstance(exc, StaleVersion):

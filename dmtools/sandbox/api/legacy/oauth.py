@@ -17,21 +17,14 @@ none), ``scope`` and ``uid``: client code indexes all of them.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
-from urllib.parse import unquote
 
 from werkzeug.wrappers import Request, Response
 
-from dmtools.sandbox.api.errors import ApiError
-from dmtools.sandbox.api.legacy.errors import OAuthError
-from dmtools.sandbox.api.wire import flatten, json_response, read_json
-from dmtools.sandbox.state.errors import GrantError
+from dmtools.sandbox.api.oauth import OAuthError, answer, authenticate_client, token_form
 from dmtools.sandbox.state.store import Store
 from dmtools.sandbox.state.tokens import PRIVATE_SCOPES, PUBLIC_SCOPES, Issued, Tokens, parse_scope
 
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 PUBLIC_GRANTS = ("password", "authorization_code", "refresh_token")
 
 
@@ -47,36 +40,6 @@ def token_body(issued: Issued) -> dict[str, Any]:
     }
 
 
-def _form(request: Request) -> dict[str, str]:
-    """The token request's parameters: a form body, or a JSON object of strings."""
-    if request.mimetype != "application/json":
-        return {k: (v if isinstance(v, str) else v[0]) for k, v in flatten(request.form).items()}
-    try:
-        data = read_json(request)
-    except ApiError as exc:
-        raise OAuthError("invalid_request", exc.message) from None
-    if not isinstance(data, dict):
-        raise OAuthError("invalid_request", "The request body must be form-encoded parameters.")
-    form: dict[str, str] = {}
-    for key, value in data.items():
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise OAuthError("invalid_request", f"Parameter {key!r} must be a string.")
-        form[key] = str(value)
-    return form
-
-
-def _basic(request: Request) -> tuple[str, str] | None:
-    scheme, _, value = request.headers.get("Authorization", "").strip().partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        raise OAuthError("invalid_request", "Malformed HTTP Basic credentials.") from None
-    user, _, password = decoded.partition(":")
-    return unquote(user), unquote(password)
-
-
 class TokenEndpoint:
     """``/oauth/token`` and ``/oauth/v1/token`` over one store."""
 
@@ -86,51 +49,19 @@ class TokenEndpoint:
 
     def token(self, request: Request, partner: bool) -> Response:
         """Answer one token request (errors in the RFC 6749 shape, never raised)."""
-        try:
-            if request.method != "POST":
-                raise OAuthError("invalid_request", "The token endpoint only accepts POST.")
-            body = token_body(self._token(request, partner))
-        except OAuthError as exc:
-            status = 200 if self.store.settings.token_errors_as_200 else exc.status
-            return json_response(exc.body(), status, {**NO_STORE, **exc.headers})
-        return json_response(body, 200, NO_STORE)
-
-    def _client(self, request: Request, form: dict[str, str]) -> dict[str, Any]:
-        basic = _basic(request)
-        if basic and form.get("client_secret"):
-            raise OAuthError(
-                "invalid_request",
-                "Send the client credentials either with HTTP Basic or in the form "
-                "body (client_id, client_secret), not both.",
-            )
-        if basic:
-            client_id, secret = basic
-            if form.get("client_id") and form["client_id"] != client_id:
-                raise OAuthError("invalid_request", "client_id differs from the Basic credentials.")
-        else:
-            client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
-        if not client_id:
-            raise OAuthError("invalid_request", "Missing client_id.")
-        try:
-            return self.tokens.client(client_id, secret)
-        except GrantError as exc:
-            headers = {"WWW-Authenticate": 'Basic realm="sandbox"'} if basic else {}
-            raise OAuthError.of(exc, headers) from None
+        return answer(self.store.settings, lambda: token_body(self._token(request, partner)))
 
     def _token(self, request: Request, partner: bool) -> Issued:
-        form = _form(request)
+        form = token_form(request)
         grant = form.get("grant_type", "")
         if not grant:
             raise OAuthError("invalid_request", "Missing grant_type.")
         if grant not in (*PUBLIC_GRANTS, "client_credentials"):
             raise OAuthError("unsupported_grant_type", f"Unsupported grant_type {grant!r}.")
-        client = self._client(request, form)
-        try:
-            if partner:
-                return self._partner_grant(client, grant, form)
-            return self._public_grant(client, grant, form)
-        except GrantError as exc:
-            raise OAuthError.of(exc) from None
+        client = authenticate_client(request, form, self.tokens)
+        if partner:
+            return self._partner_grant(client, grant, form)
+        return self._public_grant(client, grant, form)
 
     def _partner_grant(self, client: dict[str, Any], grant: str, form: dict[str, str]) -> Issued:
         if client["kind"] != "private":

@@ -8,13 +8,9 @@ for a public key; ``read_videos``, ``edit_videos``... for a private key), and wh
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.routing import Map, Rule
-
-from dmtools.sandbox.api.base import Context
+from dmtools.sandbox.api.base import Context, Resources
 from dmtools.sandbox.api.errors import ApiError
 from dmtools.sandbox.api.legacy.calls import Call
 from dmtools.sandbox.api.legacy.errors import forbidden, not_found
@@ -87,31 +83,8 @@ class RestApi:
     """Dispatches a :class:`Call` to its resource handler."""
 
     def __init__(self, groups: dict[str, Routes]) -> None:
-        self.map = Map(
-            [Rule(path, endpoint=name, methods=methods) for path, name, methods in RESOURCES],
-            strict_slashes=False,
-            merge_slashes=False,
-        )
-        self._handlers: dict[str, Callable[..., Any]] = {}
-        for _, name, _ in RESOURCES:
-            group, handler = name.split(".")
-            self._handlers[name] = getattr(groups[group], handler)
+        self.resources = Resources(RESOURCES, groups)
 
     def dispatch(self, call: Call) -> Any:
-        adapter = self.map.bind("sandbox", "/")
-        try:
-            endpoint, args = adapter.match(call.path or "/", method=call.method)
-        except MethodNotAllowed as exc:
-            allowed = ", ".join(sorted(exc.valid_methods or []))
-            raise ApiError(
-                405,
-                "method_not_allowed",
-                f"Method {call.method} is not allowed for {call.path} (allowed: {allowed}).",
-                {"allowed": allowed},
-                {"Allow": allowed},
-            ) from None
-        except NotFound:
-            raise ApiError(
-                404, "not_found", f"Unknown route {call.route}.", {"reason": "unknown_route"}
-            ) from None
-        return self._handlers[str(endpoint)](call, **args)
+        handler, args = self.resources.match(call.method, call.path or "/", call.route)
+        return handler(call, **args)

@@ -24,6 +24,7 @@ from dmtools.sandbox.api.legacy.views import (
     render_video,
 )
 from dmtools.sandbox.api.legacy.writes import parse_writes, to_columns
+from dmtools.sandbox.api.wire import if_match_version
 from dmtools.sandbox.state import rules
 from dmtools.sandbox.state.queries import Visibility
 
@@ -46,13 +47,9 @@ class VideoRoutes(Routes):
 
     def _if_match(self, call: Call) -> int | None:
         """ETag mode: the version an ``If-Match`` header asks for (None: unconditional)."""
-        wanted = str(call.environ.get("HTTP_IF_MATCH") or "").strip()
-        if not self.store.settings.etag_mode or not wanted or wanted == "*":
+        if not self.store.settings.etag_mode:
             return None
-        try:
-            return int(wanted.removeprefix("W/").strip('"'))
-        except ValueError:
-            return -1  # matches no version
+        return if_match_version(call.environ.get("HTTP_IF_MATCH"))
 
     # -- one video -------------------------------------------------------------------
     def video(self, call: Call, vid: str) -> Any:
