@@ -59,6 +59,7 @@ from dmtools.errors import (
     TransportError,
     error_from_response,
     parse_retry_after,
+    sealing,
 )
 from dmtools.schema import LIST_CEILING, MAX_LIMIT, MAX_PAGE
 from dmtools.secrets import Secret, redact, redact_data
@@ -273,6 +274,7 @@ class Transport:
             url = self.base_url + "/" + path.lstrip("/")
         return require_secure_url(url)
 
+    @sealing()
     def request(
         self,
         method: str,

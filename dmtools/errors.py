@@ -19,6 +19,12 @@ An :class:`APIError` keeps the HTTP status, the API error ``type``, its ``messag
 ``error_data``, plus the method and the path (never the query string, headers or body, so it
 can be printed or logged without leaking a secret).
 
+Nor does an error keep what it was raised from: every error leaving the transport, the token
+endpoint or a login step has its ``__cause__``/``__context__`` chain cut at the first
+exception that is not a dmtools error (see :class:`sealing`). A ``requests`` exception keeps the
+request, with its ``Authorization`` header and form body (password, client secret, code), and
+a ``JSONDecodeError`` keeps the document it failed on (a token response).
+
 Example:
     >>> try:
     ...     client.get("/video/xnotfound")
@@ -29,6 +35,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -58,6 +65,48 @@ __all__ = [
 
 class DailymotionError(Exception):
     """Root of every error dmtools raises."""
+
+
+def seal_chain(error: BaseException) -> BaseException:
+    """Cut ``error``'s ``__cause__``/``__context__`` chain at every link that is not a dmtools
+    error (and do the same down the dmtools links that are kept). Returns ``error``.
+
+    A foreign exception may hold a secret: ``requests`` exceptions keep the request (bearer
+    header, form body with a password or client secret), ``JSONDecodeError`` the document.
+    """
+    pending, seen = [error], set()
+    while pending:
+        link = pending.pop()
+        if id(link) in seen:
+            continue
+        seen.add(id(link))
+        if link.__cause__ is not None and not isinstance(link.__cause__, DailymotionError):
+            link.__cause__ = None
+        if link.__context__ is not None and not isinstance(link.__context__, DailymotionError):
+            link.__context__ = None
+        pending += [e for e in (link.__cause__, link.__context__) if e is not None]
+    return error
+
+
+class sealing(contextlib.ContextDecorator):
+    """Seal (:func:`seal_chain`) every dmtools error leaving a block or a decorated function.
+
+    The error is re-raised as it is. Used on the boundaries where foreign exceptions meet
+    dmtools errors: the transport, the token endpoint, the code exchange. As a decorator the
+    wrapper's frame keeps the call's arguments: inside a function that deletes a plain secret
+    argument, use ``with sealing():`` after the ``del`` instead.
+
+    Example:
+        >>> with sealing():                                   # doctest: +SKIP
+        ...     token = endpoint.request("password", ...)
+    """
+
+    def __enter__(self) -> sealing:
+        return self
+
+    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> None:
+        if isinstance(error, DailymotionError):
+            seal_chain(error)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 
 from dmtools.config import Endpoints, is_loopback_url, require_secure_url
-from dmtools.errors import DailymotionError, InputError
+from dmtools.errors import DailymotionError, InputError, sealing
 from dmtools.secrets import Secret
 
 from .endpoint import TokenEndpoint
@@ -231,6 +231,10 @@ class AuthorizationCodeFlow:
         """
         callback = Secret(redirected_url.strip())
         del redirected_url  # keep the code out of this frame's locals
+        with sealing():
+            return self._complete(callback)
+
+    def _complete(self, callback: Secret) -> Token:
         with self._lock:
             pending, self._pending = self._pending, None
         if pending is None:

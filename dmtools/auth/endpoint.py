@@ -34,6 +34,7 @@ from dmtools.errors import (
     ServerError,
     TransportError,
     error_from_response,
+    sealing,
 )
 from dmtools.secrets import Secret, redact, redact_data
 
@@ -140,6 +141,7 @@ class TokenEndpoint:
     def close(self) -> None:
         self._session.close()
 
+    @sealing()
     def request(
         self,
         grant: str,
