@@ -43,7 +43,8 @@ if TYPE_CHECKING:
 __all__ = ["EditOp", "EditPlan", "plan_edits"]
 
 PLAN_FORMAT = "dmtools.edit-plan"
-PLAN_VERSION = 1
+#: Version 2: the fingerprint covers the titles, notes and counts shown in review too.
+PLAN_VERSION = 2
 
 
 @dataclass(frozen=True, eq=True)
@@ -79,10 +80,20 @@ def _field_order(name: str) -> int:
     return list(VIDEO_FIELDS).index(name)
 
 
-def _content(ops: Sequence[EditOp]) -> list[Any]:
-    return [
-        [op.video_id, [[name, old, new] for name, (old, new) in op.changes.items()]] for op in ops
-    ]
+def _content(plan: EditPlan) -> dict[str, Any]:
+    """Everything a plan shows in review: operations, their titles, notes, unchanged rows."""
+    return {
+        "ops": [
+            [
+                op.video_id,
+                plan.labels.get(op.video_id),
+                [[name, old, new] for name, (old, new) in op.changes.items()],
+            ]
+            for op in plan.ops
+        ],
+        "unchanged_rows": plan.unchanged_rows,
+        "notes": list(plan.notes),
+    }
 
 
 def fingerprint_of(kind: str, content: Any) -> str:
@@ -105,6 +116,9 @@ class EditPlan:
     """
 
     kind = "edit"
+    #: For a plan made by :func:`~dmtools.bulk.undo_plan`: the job it undoes (``journal``,
+    #: ``fingerprint``), recorded in the undo job's journal (see ``dm.bulk.job_status``).
+    undo_of: dict[str, str] | None = None
 
     def __init__(
         self,
@@ -122,10 +136,13 @@ class EditPlan:
             EditOp(i, vid, {k: changes[vid][k] for k in sorted(changes[vid], key=_field_order)})
             for i, vid in enumerate(sorted(changes), start=1)
         )
-        self.labels: dict[str, str] = {k: str(v) for k, v in (labels or {}).items()}
+        planned = {op.video_id for op in self.ops}
+        self.labels: dict[str, str] = {
+            str(k): str(v) for k, v in (labels or {}).items() if str(k) in planned
+        }
         self.unchanged_rows = int(unchanged_rows)
         self.notes: tuple[str, ...] = tuple(notes)
-        self.fingerprint = fingerprint_of(self.kind, _content(self.ops))
+        self.fingerprint = fingerprint_of(self.kind, _content(self))
 
     def __len__(self) -> int:
         return len(self.ops)
@@ -209,35 +226,16 @@ class EditPlan:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EditPlan:
-        """Rebuild a plan from :meth:`to_dict`; the content must match its fingerprint."""
-        if not isinstance(data, Mapping) or data.get("format") != PLAN_FORMAT:
-            raise InputError("not a dmtools edit plan")
-        if data.get("version") != PLAN_VERSION:
-            raise InputError(f"unsupported edit plan version {data.get('version')!r}")
-        problems: list[Problem] = []
-        changes: dict[str, dict[str, tuple[Value, Value]]] = {}
-        for raw in data.get("ops", []):
-            vid = str(raw.get("video_id"))
-            for name, pair in dict(raw.get("changes", {})).items():
-                if name not in VIDEO_FIELDS or not VIDEO_FIELDS[name].editable:
-                    problems.append(Problem(vid, name, "not an editable video field"))
-                elif not (
-                    isinstance(pair, list) and len(pair) == 2 and all(_is_value(v) for v in pair)
-                ):
-                    problems.append(Problem(vid, name, "expected [old, new] values"))
-                else:
-                    old, new = pair
-                    changes.setdefault(vid, {})[name] = (old, new)
-        if problems:
-            raise InputError("the saved plan is malformed", problems)
-        plan = cls(
-            changes,
-            labels=data.get("labels") or {},
-            unchanged_rows=int(data.get("unchanged_rows") or 0),
-            notes=data.get("notes") or (),
-        )
+        """Rebuild a plan from :meth:`to_dict`; every part is checked (see
+        :mod:`dmtools.bulk._planfile`) and the content must match its fingerprint."""
+        from dmtools.bulk._planfile import check_edit_plan
+
+        changes, labels, unchanged, notes = check_edit_plan(data, PLAN_FORMAT, PLAN_VERSION)
+        plan = cls(changes, labels=labels, unchanged_rows=unchanged, notes=notes)
         if data.get("fingerprint") != plan.fingerprint:
-            raise InputError("the saved plan does not match its fingerprint (it was modified)")
+            raise InputError(
+                "the saved plan does not match its fingerprint (it was modified); nothing was sent"
+            )
         return plan
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -259,11 +257,9 @@ class EditPlan:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> EditPlan:
         """Read a plan written by :meth:`save`."""
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"cannot read plan {os.fspath(path)!r}: {exc}") from None
-        return cls.from_dict(data)
+        from dmtools.bulk._planfile import read_plan_file
+
+        return cls.from_dict(read_plan_file(path))
 
     # ------------------------------------------------------------------ apply
     def apply(
@@ -286,12 +282,6 @@ class EditPlan:
             progress=progress,
             override_conflicts=override_conflicts,
         )
-
-
-def _is_value(value: Any) -> bool:
-    if value is None or isinstance(value, (str, bool)):
-        return True
-    return isinstance(value, list) and all(isinstance(t, str) for t in value)
 
 
 def check_plan_values(plan: EditPlan, limits: FieldLimits) -> None:
