@@ -130,6 +130,14 @@ def write_backup(target: Path, frame: pd.DataFrame) -> Backup:
 
     ids = tuple(str(v) for v in frame.index)
     _refuse_existing(target, len(ids))
+    for folder in (target.parent, *target.parent.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise InputError(
+                    f"cannot write the backup of the {len(ids)} video(s) to delete to "
+                    f"{target}: {folder} is not a folder; nothing was deleted"
+                )
+            break
     temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp{target.suffix}")
     linked = False
     try:
@@ -142,7 +150,11 @@ def write_backup(target: Path, frame: pd.DataFrame) -> Backup:
         _fsync(target.parent, directory=True)
         return Backup(target, _sha256(target), ids)
     except InputError as exc:
-        raise InputError(f"{exc.message}; nothing was deleted") from None
+        raise InputError(
+            f"cannot write the backup of the {len(ids)} video(s) to delete to {target}: "
+            f"{exc.message}; nothing was deleted",
+            exc.problems,
+        ) from None
     except Exception as exc:  # OSError, and what the format writers raise on a full disk
         if linked:
             target.unlink(missing_ok=True)
@@ -154,7 +166,10 @@ def write_backup(target: Path, frame: pd.DataFrame) -> Backup:
             f"{reason or type(exc).__name__}; nothing was deleted"
         ) from None
     finally:
-        temporary.unlink(missing_ok=True)
+        try:
+            temporary.unlink(missing_ok=True)
+        except OSError:  # pragma: no cover - the folder went away
+            pass
 
 
 def fetch_records(client: Client, ids: Sequence[str]) -> pd.DataFrame:
