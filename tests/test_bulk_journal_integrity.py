@@ -26,8 +26,15 @@ import pandas as pd
 import pytest
 
 import dmtools as dm
-from dmtools.bulk import DeletePlan, EditPlan, JournalError, plan_deletes, plan_edits, resume
-from dmtools.bulk import undo_plan
+from dmtools.bulk import (
+    DeletePlan,
+    EditPlan,
+    JournalError,
+    plan_deletes,
+    plan_edits,
+    resume,
+    undo_plan,
+)
 from dmtools.errors import InputError
 from dmtools.sandbox import Sandbox
 

@@ -156,7 +156,7 @@ class Journal:
             busy_now = not header and journal.is_locked_elsewhere()
             journal.close()
             if busy_now:  # another run is creating the job right now
-                raise busy(path)
+                raise busy(os.fspath(path))
             if not header:  # the run that created it stopped before recording the job
                 raise JournalError(
                     f"{os.fspath(path)!r} holds no job: the run that created it "
