@@ -54,12 +54,17 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "Problem",
+    "ProblemGroup",
     "RateLimited",
     "ServerError",
     "TransportError",
     "ValidationError",
+    "group_problems",
     "parse_retry_after",
+    "problem_lines",
     "raise_for_error",
+    "sealing",
+    "seal_chain",
 ]
 
 
@@ -129,10 +134,64 @@ class Problem:
         return f"{where}: {self.reason}" if where else self.reason
 
 
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_NUMBER = re.compile(r"\d[\d,.]*")
+
+
+@dataclass(frozen=True)
+class ProblemGroup:
+    """Problems of one column with the same kind of reason (numbers and quoted values
+    aside): how many, an example reason, and the rows."""
+
+    column: str | None
+    example: str
+    count: int
+    rows: tuple[str | None, ...]
+
+    def __str__(self) -> str:
+        where = f"column {self.column!r}: " if self.column else ""
+        rows = [r for r in self.rows if r is not None]
+        shown = f" (rows {', '.join(rows[:5])}{' …' if len(rows) > 5 else ''})" if rows else ""
+        return f"{where}{self.count:,} × {self.example}{shown}"
+
+
+def group_problems(problems: Sequence[Problem]) -> list[ProblemGroup]:
+    """Problems grouped by column and kind of reason, the largest group first.
+
+    Example:
+        >>> [str(g) for g in group_problems(exc.problems)][:1]          # doctest: +SKIP
+        ["column 'title': 179 × 120 characters; the limit is 100 (rows x1, x2, …)"]
+    """
+    groups: dict[tuple[str | None, str], list[Problem]] = {}
+    for problem in problems:
+        kind = _NUMBER.sub("N", _QUOTED.sub("'…'", problem.reason))
+        groups.setdefault((problem.column, kind), []).append(problem)
+    found = [
+        ProblemGroup(column, items[0].reason, len(items), tuple(p.row for p in items))
+        for (column, _), items in groups.items()
+    ]
+    return sorted(found, key=lambda g: -g.count)
+
+
+def problem_lines(problems: Sequence[Problem], most: int = 20) -> list[str]:
+    """Lines listing ``problems``: each one when there are at most ``most``, else grouped by
+    column and reason with counts (so one repeated mistake does not hide the others)."""
+    if len(problems) <= most:
+        return [f"  - {p}" for p in problems]
+    groups = group_problems(problems)
+    lines = [f"  {len(problems):,} problems in {len(groups):,} group(s), by column and reason:"]
+    lines += [f"  - {g}" for g in groups[:most]]
+    if len(groups) > most:
+        lines.append(f"  ... and {len(groups) - most:,} more group(s)")
+    return lines
+
+
 class InputError(DailymotionError, ValueError):
     """User input that dmtools refuses before sending anything.
 
-    ``problems`` lists every bad cell found (not only the first one).
+    ``problems`` lists every bad cell found (not only the first one); past 20 of them the
+    text groups them by column and reason with counts (:func:`group_problems`), and
+    :meth:`problems_frame` gives all of them as a table.
     """
 
     def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
@@ -140,10 +199,21 @@ class InputError(DailymotionError, ValueError):
         self.message = message
         text = message
         if self.problems:
-            shown = "\n".join(f"  - {p}" for p in self.problems[:50])
-            more = len(self.problems) - 50
-            text += "\n" + shown + (f"\n  ... and {more} more" if more > 0 else "")
+            text += "\n" + "\n".join(problem_lines(self.problems))
         super().__init__(text)
+
+    def problems_frame(self) -> Any:
+        """Every problem as a pandas DataFrame (row, column, reason).
+
+        Example:
+            >>> exc.problems_frame().groupby("column").size()            # doctest: +SKIP
+        """
+        import pandas as pd
+
+        return pd.DataFrame(
+            [(p.row, p.column, p.reason) for p in self.problems],
+            columns=["row", "column", "reason"],
+        )
 
 
 class InsecureTransportError(DailymotionError, ValueError):

@@ -90,6 +90,17 @@ class DeletePlan:
         """Videos this plan may delete without ``force=True``."""
         return delete_cap(self.snapshot_rows)
 
+    def check_cap(self, *, force: bool = False) -> None:
+        """Raise InputError when the plan deletes more than :attr:`cap` videos without
+        ``force`` (nothing is deleted)."""
+        if len(self) > self.cap and not force:
+            raise InputError(
+                f"{len(self):,} videos is over the limit of {self.cap:,} for one delete (the "
+                f"smaller of {MAX_DELETES} or {MAX_SHARE:.0%} of the {self.snapshot_rows} "
+                "loaded rows); force it (--force, force=True) to delete them anyway; "
+                "nothing was deleted"
+            )
+
     def summary(self) -> dict[str, Any]:
         return {"deletes": len(self), "snapshot_rows": self.snapshot_rows, "cap": self.cap}
 
@@ -187,12 +198,7 @@ class DeletePlan:
                 f"confirm must be the exact number of videos to delete "
                 f"({len(self)}), got {confirm!r}; nothing was deleted"
             )
-        if len(self) > self.cap and not force:
-            raise InputError(
-                f"{len(self)} videos is over the limit of {self.cap} for one delete (the "
-                f"smaller of {MAX_DELETES} or {MAX_SHARE:.0%} of the {self.snapshot_rows} "
-                "loaded rows); pass force=True to delete them anyway; nothing was deleted"
-            )
+        self.check_cap(force=force)
         from dmtools.bulk._files import runs_dir
         from dmtools.bulk.backup import BackupStep
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from dmtools.cli import account, data, demo, edits, lab
+from dmtools.cli import account, data, deletes, demo, edits, lab
 from dmtools.cli._common import EXIT_CODES_HELP, setup_output
 
 app = typer.Typer(
@@ -97,7 +97,7 @@ def sandbox(
     )
 
 
-for _module in (account, data, edits, demo, lab):
+for _module in (account, data, edits, deletes, demo, lab):
     _module.register(app)
 
 
