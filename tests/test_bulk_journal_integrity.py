@@ -314,3 +314,64 @@ def test_a_running_job_refuses_a_second_run_with_one_clear_error(sb, client, df,
         with pytest.raises(JournalError, match="another process is running this job"):
             resume(journal, client, progress=False)
         assert sb.request_log(start) == []
+
+
+RACER = textwrap.dedent("""
+    import json, sys
+    import dmtools as dm
+    from dmtools.bulk import EditPlan
+
+    cfg = json.loads(sys.argv[1])
+    client = dm.connect("password", scope=["manage_videos"],
+                        endpoints=dm.Endpoints.sandbox(cfg["url"]), **cfg["credentials"])
+    client.account_id  # everything ready before the start line
+    plan = EditPlan.load(cfg["plan"])
+    print("ready", flush=True)
+    sys.stdin.readline()
+    try:
+        plan.apply(client, journal=cfg["journal"], progress=False)
+    except Exception as exc:
+        print(json.dumps({"type": type(exc).__name__, "message": str(exc)}), flush=True)
+    else:
+        print(json.dumps({"type": None}), flush=True)
+""")
+
+
+def test_applies_started_at_the_same_instant_never_meet_an_sqlite_error(
+    sb, df, pick, tmp_path
+) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    outcomes: list[dict[str, Any]] = []
+    for round_number in range(5):
+        ids = pick(3)
+        cfg = {
+            "url": sb.url,
+            "credentials": _credentials(sb),
+            "plan": str(_retitle(df, ids, "Raced").save(tmp_path / f"p{round_number}.json")),
+            "journal": str(tmp_path / f"race{round_number}.journal"),
+        }
+        racers = [
+            subprocess.Popen(
+                [sys.executable, "-c", RACER, json.dumps(cfg)],
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        for racer in racers:
+            assert racer.stdout is not None and racer.stdout.readline().strip() == "ready"
+        for racer in racers:  # the start line, to both at once
+            assert racer.stdin is not None
+            racer.stdin.write("go\n")
+            racer.stdin.flush()
+        for racer in racers:
+            out, _ = racer.communicate(timeout=120)
+            outcomes.append(json.loads(out.strip().splitlines()[-1]))
+        titles = [(sb.get_video(v) or {})["title"] for v in ids]
+        assert titles == [f"Raced {v}" for v in ids]
+    for outcome in outcomes:
+        if outcome["type"] is not None:
+            assert outcome["type"] == "JournalError", outcome
+            assert "another process is running this job" in outcome["message"], outcome
