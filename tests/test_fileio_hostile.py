@@ -105,13 +105,13 @@ def test_a_huge_number_of_blank_csv_lines_costs_no_memory(tmp_path) -> None:
     path = tmp_path / "blank.csv"
     with path.open("w", encoding="utf-8", newline="") as out:
         out.write("id,title\r\n")
-        out.write("\r\n" * 2_000_000)
-        out.write(",,\r\n" * 200_000)
+        out.write("\r\n" * 300_000)
+        out.write(",,\r\n" * 50_000)
         out.write("x1,the only video\r\n")
     df, used = peak(lambda: read_csv(path))
     assert not isinstance(df, InputError), df
     assert df["title"].tolist() == ["the only video"]
-    assert used < 20 * MiB
+    assert used < 2 * MiB  # reading the whole file, or keeping its rows, costs more
 
 
 def test_a_huge_csv_field_is_refused_at_the_limit(tmp_path) -> None:
