@@ -375,3 +375,15 @@ def test_applies_started_at_the_same_instant_never_meet_an_sqlite_error(
         if outcome["type"] is not None:
             assert outcome["type"] == "JournalError", outcome
             assert "another process is running this job" in outcome["message"], outcome
+
+
+def test_a_finished_job_run_again_says_so_and_sends_nothing(sb, client, df, pick, tmp_path):
+    plan = _retitle(df, pick(2), "Twice")
+    journal = tmp_path / "twice.journal"
+    first = plan.apply(client, journal=journal, progress=False)
+    assert first.counts()["applied"] == 2 and not first.already_finished
+    start = _seq(sb)
+    second = plan.apply(client, journal=journal, progress=False)
+    assert sb.request_log(start) == []
+    assert second.already_finished and "already done" in repr(second)
+    assert "nothing sent" in second._repr_html_()
