@@ -9,7 +9,7 @@ Example:
     >>> status.finished, status.undone                                         # doctest: +SKIP
     (True, True)
     >>> print(status.describe())                                               # doctest: +SKIP
-    applied on 2026-01-05 10:47 UTC (20 applied); undone on 2026-01-05 10:52 UTC (20 applied)
+    already applied on 2026-01-05 10:47 UTC (20 applied); undone on 2026-01-05 10:52 UTC (20 restored)
 """
 
 from __future__ import annotations
@@ -116,9 +116,13 @@ class JobStatus:
         """An undo job of this job has finished."""
         return self.undo is not None and self.undo.finished
 
-    def _counts_text(self) -> str:
+    def _counts_text(self, renamed: dict[str, str] | None = None) -> str:
         shown = {k: v for k, v in sorted(self.counts.items(), key=lambda kv: -kv[1]) if v}
-        return ", ".join(f"{n:,} {state}" for state, n in shown.items()) or "no operation"
+        names = renamed or {}
+        return (
+            ", ".join(f"{n:,} {names.get(state, state)}" for state, n in shown.items())
+            or "no operation"
+        )
 
     def describe(self) -> str:
         """One line: what happened, when, and what a re-run would do."""
@@ -135,7 +139,8 @@ class JobStatus:
             text = f"already {word} on {_when(self.updated)} ({self._counts_text()})"
         if self.undo is not None:
             if self.undo.finished:
-                text += f"; undone on {_when(self.undo.updated)} ({self.undo._counts_text()})"
+                restored = self.undo._counts_text({"applied": "restored"})
+                text += f"; undone on {_when(self.undo.updated)} ({restored})"
             else:
                 text += f"; an undo was started on {_when(self.undo.started)} and not finished"
         return text

@@ -88,7 +88,12 @@ def status_of(journal: Path) -> JobStatus | None:
 
 def already_done(status: JobStatus, again_hint: str, indent: str = "") -> None:
     """Say what the journal knows about a finished job: nothing is sent."""
-    out(f"{indent}Plan {status.fingerprint[:12]} was {status.describe()}; nothing sent.")
+    if status.undo_of:
+        what = f"The undo of {Path(status.undo_of).name} (plan {status.fingerprint[:12]})"
+        text = status.describe().replace("already applied", "already done")
+        out(f"{indent}{what} was {text.replace(' applied', ' restored')}; nothing sent.")
+    else:
+        out(f"{indent}Plan {status.fingerprint[:12]} was {status.describe()}; nothing sent.")
     out(f"{indent}Journal: {status.path}")
     if again_hint:
         out(f"{indent}To run it again: {again_hint}")
