@@ -4,6 +4,7 @@
 
     DailymotionError
     ├── InputError                bad user input caught before any request (also ValueError)
+    │   └── JournalError          a journal of another job, edited outside dmtools, or busy
     ├── InsecureTransportError    plain http to a non-loopback host (also ValueError)
     ├── TransportError            connection refused/reset, timeout, truncated body
     └── APIError                  the API answered with an error
@@ -50,6 +51,7 @@ __all__ = [
     "DailymotionError",
     "InputError",
     "InsecureTransportError",
+    "JournalError",
     "LoginRequired",
     "NotFound",
     "PermissionDenied",
@@ -214,6 +216,11 @@ class InputError(DailymotionError, ValueError):
             [(p.row, p.column, p.reason) for p in self.problems],
             columns=["row", "column", "reason"],
         )
+
+
+class JournalError(InputError):
+    """The journal cannot be used for this job (another plan, account or API host, rows that
+    do not match their digests, or another process is running it)."""
 
 
 class InsecureTransportError(DailymotionError, ValueError):

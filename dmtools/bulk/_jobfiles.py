@@ -12,17 +12,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dmtools.errors import InputError
+from dmtools.errors import JournalError
 
-__all__ = ["JobLock", "JournalError", "busy", "refuse_odd_file"]
+__all__ = ["JobLock", "busy", "refuse_odd_file"]
 
 #: The first bytes of every SQLite file.
 SQLITE_MAGIC = b"SQLite format 3\x00"
-
-
-class JournalError(InputError):
-    """The journal cannot be used for this job (another plan, account or API host, rows that
-    do not match their digests, or another process is running it)."""
 
 
 def busy(path: Path | str | None) -> JournalError:

@@ -49,8 +49,8 @@ from pathlib import Path
 from typing import Any
 
 from dmtools.bulk._integrity import header_digest, row_digest, verify_rows
-from dmtools.bulk._jobfiles import JobLock, JournalError, busy, refuse_odd_file
-from dmtools.errors import Problem
+from dmtools.bulk._jobfiles import JobLock, busy, refuse_odd_file
+from dmtools.errors import JournalError, Problem
 
 __all__ = ["FINAL", "IN_DOUBT", "Journal", "JournalError", "JournalRow"]
 
