@@ -121,7 +121,9 @@ def _half_applied(sb: Sandbox, client: dm.Client, df: pd.DataFrame, ids: list[st
 # -- edited journals ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("column", ["video_id", "planned", "before", "state", "sent"])
+@pytest.mark.parametrize(
+    "column", ["video_id", "planned", "before", "state", "sent", "message", "attempts"]
+)
 def test_an_edited_journal_row_is_refused_by_resume_and_undo(
     sb, client, df, pick, tmp_path, column
 ) -> None:
@@ -148,6 +150,8 @@ def test_an_edited_journal_row_is_refused_by_resume_and_undo(
             json.dumps({"title": "Something else"}),
             applied,
         ),
+        "message": ("UPDATE ops SET message = 'all fine' WHERE video_id = ?", failed),
+        "attempts": ("UPDATE ops SET attempts = 0 WHERE video_id = ?", applied),
     }
     _sql(journal, *edits[column])
     start = _seq(sb)

@@ -1,8 +1,10 @@
 """Integrity digests of a journal: every operation row and the header bound to the plan.
 
-A row's digest is the sha256 of the canonical JSON of ``[format, fingerprint, op_id,
-video_id, kind, planned, state, before, sent]`` (the JSON texts as stored), so changing any of
-them, or copying a row from another job's journal, breaks it. The header's digest covers
+A row's digest is the sha256 of the canonical JSON of the format, the plan's fingerprint and
+every column of the row but its timestamp (:data:`ROW_COLUMNS`: id, video, kind, planned
+values, state, before-image, sent values, attempts, HTTP status, error type and message, the
+JSON columns as their stored text), so changing any of them, or copying a row from another
+job's journal, breaks it. The header's digest covers
 every other header value. :func:`verify_rows` also compares the rows with the operations of
 the plan the job runs: the rows must be exactly those, in the same order.
 """
@@ -16,7 +18,7 @@ from typing import Any
 
 from dmtools.errors import Problem
 
-__all__ = ["header_digest", "plan_ops", "row_digest", "verify_rows"]
+__all__ = ["ROW_COLUMNS", "header_digest", "plan_ops", "row_digest", "verify_rows"]
 
 _FORMAT = "dmtools.journal/2"
 #: Problems listed at most (a journal edited wholesale would otherwise list every row).
@@ -28,18 +30,17 @@ def _sha(value: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def row_digest(
-    fingerprint: str,
-    op_id: int,
-    video_id: str,
-    kind: str,
-    planned: str | None,
-    state: str,
-    before: str | None,
-    sent: str | None,
-) -> str:
-    """The digest of one operation row (JSON columns as their stored text)."""
-    return _sha([_FORMAT, fingerprint, op_id, video_id, kind, planned, state, before, sent])
+#: The columns of an operation row a digest covers, in this order (all but ``updated``).
+ROW_COLUMNS = (
+    "op_id, video_id, kind, planned, state, before, sent, attempts, http_status, "
+    "error_type, message"
+)
+
+
+def row_digest(fingerprint: str, row: Sequence[Any]) -> str:
+    """The digest of one operation row: its :data:`ROW_COLUMNS` values as stored (JSON
+    columns as their text)."""
+    return _sha([_FORMAT, fingerprint, *row])
 
 
 def header_digest(values: Mapping[str, Any]) -> str:
@@ -62,15 +63,16 @@ def verify_rows(
     rows: Sequence[Sequence[Any]],
     ops: Iterable[tuple[int, str, str, Mapping[str, Any]]],
 ) -> list[Problem]:
-    """Every way ``rows`` (op_id, video_id, kind, planned, state, before, sent, digest as
-    stored) and ``header`` differ from what dmtools wrote for the plan's ``ops``."""
+    """Every way ``rows`` (the :data:`ROW_COLUMNS` then the digest, as stored) and
+    ``header`` differ from what dmtools wrote for the plan's ``ops``."""
     problems: list[Problem] = []
     if header.get("digest") != header_digest(header):
         problems.append(Problem(None, "header", "the header does not match its digest"))
     fingerprint = str(header.get("fingerprint", ""))
     expected = {op_id: (vid, kind, dict(planned)) for op_id, vid, kind, planned in ops}
     seen = set()
-    for op_id, vid, kind, planned, state, before, sent, digest in rows:
+    for row in rows:
+        op_id, vid, kind, planned, digest = row[0], row[1], row[2], row[3], row[-1]
         seen.add(op_id)
         where = f"operation {op_id}"
         wanted = expected.get(op_id)
@@ -80,7 +82,7 @@ def verify_rows(
             problems.append(
                 Problem(where, None, f"video or planned values differ from the plan ({vid})")
             )
-        if digest != row_digest(fingerprint, op_id, vid, kind, planned, state, before, sent):
+        if digest != row_digest(fingerprint, row[:-1]):
             problems.append(
                 Problem(where, None, f"the row of {vid} does not match its digest (edited?)")
             )

@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dmtools.bulk._integrity import header_digest, row_digest, verify_rows
+from dmtools.bulk._integrity import ROW_COLUMNS, header_digest, row_digest, verify_rows
 from dmtools.bulk._jobfiles import JobLock, busy, refuse_odd_file
 from dmtools.errors import JournalError, Problem
 
@@ -219,7 +219,8 @@ class Journal:
         rows = []
         for op_id, vid, kind, planned in ops:
             text = _dump(dict(planned))
-            digest = row_digest(fingerprint, op_id, vid, kind, text, "planned", None, None)
+            row = (op_id, vid, kind, text, "planned", None, None, 0, None, None, "")
+            digest = row_digest(fingerprint, row)
             rows.append((op_id, vid, kind, text, digest))
         with self._lock:
             self._execute("BEGIN IMMEDIATE")
@@ -290,10 +291,7 @@ class Journal:
         or whose rows are not exactly ``ops`` (the operations of the plan it is run for)."""
         header = self.header()
         with self._lock:
-            found = self._execute(
-                "SELECT op_id, video_id, kind, planned, state, before, sent, digest "
-                "FROM ops ORDER BY op_id"
-            )
+            found = self._execute(f"SELECT {ROW_COLUMNS}, digest FROM ops ORDER BY op_id")
         problems = verify_rows(header, found, ops)
         if problems:
             raise JournalError(
@@ -342,22 +340,21 @@ class Journal:
             sets.append("attempts = attempts + 1")
         fingerprint = self.fingerprint
         with self._lock:
-            vid, kind, planned, old_before, old_sent = self._execute(
-                "SELECT video_id, kind, planned, before, sent FROM ops WHERE op_id = ?", [op_id]
-            )[0]
-            digest = row_digest(
-                fingerprint,
-                op_id,
-                vid,
-                kind,
-                planned,
+            old = self._execute(f"SELECT {ROW_COLUMNS} FROM ops WHERE op_id = ?", [op_id])[0]
+            row = (
+                *old[:4],
                 state,
-                _dump(dict(before)) if before is not None else old_before,
-                _dump(dict(sent)) if sent is not None else old_sent,
+                _dump(dict(before)) if before is not None else old[5],
+                _dump(dict(sent)) if sent is not None else old[6],
+                old[7] + int(attempt),
+                http_status,
+                error_type,
+                message,
             )
             sets.append("digest = ?")
             self._execute(
-                f"UPDATE ops SET {', '.join(sets)} WHERE op_id = ?", [*args, digest, op_id]
+                f"UPDATE ops SET {', '.join(sets)} WHERE op_id = ?",
+                [*args, row_digest(fingerprint, row), op_id],
             )
 
     def rows(self) -> list[JournalRow]:
