@@ -19,9 +19,10 @@ just before the write (what undo restores), ``sent`` the values of the last writ
 
 **Integrity.** Every operation row carries ``digest``, a sha256 over the plan's fingerprint and
 every column of the row but its timestamp, rewritten with each state change; the header
-carries one over its values. :meth:`Journal.verify` recomputes them and compares the rows with the operations of the plan (whose own content must match the
-fingerprint), so a journal whose rows were edited (another video, another target, another
-before-image) is refused before any request, by resume, undo and apply alike. The digests are
+carries one over its values. :meth:`Journal.verify` recomputes them and compares the rows with
+the operations of the plan (whose own content must match the fingerprint), so a journal whose
+rows were edited (another video, another target, another before-image) is refused before any
+request, by resume, undo and apply alike. The digests are
 not keyed: they detect edits and rows copied between journals, not someone who recomputes
 them on purpose (a journal is as trustworthy as the folder it is kept in).
 
