@@ -51,6 +51,7 @@ import urllib3.exceptions
 
 from dmtools import __version__
 from dmtools._retry import Backoff, Clock, RateLimiter, RetryBudget, Sleep, Timeouts
+from dmtools._sealing import sealing
 from dmtools.config import is_loopback_url, require_secure_url
 from dmtools.errors import (
     APIError,
@@ -59,7 +60,6 @@ from dmtools.errors import (
     TransportError,
     error_from_response,
     parse_retry_after,
-    sealing,
 )
 from dmtools.schema import LIST_CEILING, MAX_LIMIT, MAX_PAGE
 from dmtools.secrets import Secret, redact, redact_data

@@ -22,7 +22,7 @@ can be printed or logged without leaking a secret).
 
 Nor does an error keep what it was raised from: every error leaving the transport, the token
 endpoint or a login step has its ``__cause__``/``__context__`` chain cut at the first
-exception that is not a dmtools error (see :class:`sealing`). A ``requests`` exception keeps the
+exception that is not a dmtools error (see :class:`dmtools._sealing.sealing`). A ``requests`` exception keeps the
 request, with its ``Authorization`` header and form body (password, client secret, code), and
 a ``JSONDecodeError`` keeps the document it failed on (a token response).
 
@@ -36,7 +36,6 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -56,64 +55,17 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "Problem",
-    "ProblemGroup",
     "RateLimited",
     "ServerError",
     "TransportError",
     "ValidationError",
-    "group_problems",
     "parse_retry_after",
-    "problem_lines",
     "raise_for_error",
-    "sealing",
-    "seal_chain",
 ]
 
 
 class DailymotionError(Exception):
     """Root of every error dmtools raises."""
-
-
-def seal_chain(error: BaseException) -> BaseException:
-    """Cut ``error``'s ``__cause__``/``__context__`` chain at every link that is not a dmtools
-    error (and do the same down the dmtools links that are kept). Returns ``error``.
-
-    A foreign exception may hold a secret: ``requests`` exceptions keep the request (bearer
-    header, form body with a password or client secret), ``JSONDecodeError`` the document.
-    """
-    pending, seen = [error], set()
-    while pending:
-        link = pending.pop()
-        if id(link) in seen:
-            continue
-        seen.add(id(link))
-        if link.__cause__ is not None and not isinstance(link.__cause__, DailymotionError):
-            link.__cause__ = None
-        if link.__context__ is not None and not isinstance(link.__context__, DailymotionError):
-            link.__context__ = None
-        pending += [e for e in (link.__cause__, link.__context__) if e is not None]
-    return error
-
-
-class sealing(contextlib.ContextDecorator):
-    """Seal (:func:`seal_chain`) every dmtools error leaving a block or a decorated function.
-
-    The error is re-raised as it is. Used on the boundaries where foreign exceptions meet
-    dmtools errors: the transport, the token endpoint, the code exchange. As a decorator the
-    wrapper's frame keeps the call's arguments: inside a function that deletes a plain secret
-    argument, use ``with sealing():`` after the ``del`` instead.
-
-    Example:
-        >>> with sealing():                                   # doctest: +SKIP
-        ...     token = endpoint.request("password", ...)
-    """
-
-    def __enter__(self) -> sealing:
-        return self
-
-    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> None:
-        if isinstance(error, DailymotionError):
-            seal_chain(error)
 
 
 @dataclass(frozen=True)
@@ -136,63 +88,12 @@ class Problem:
         return f"{where}: {self.reason}" if where else self.reason
 
 
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
-_NUMBER = re.compile(r"\d[\d,.]*")
-
-
-@dataclass(frozen=True)
-class ProblemGroup:
-    """Problems of one column with the same kind of reason (numbers and quoted values
-    aside): how many, an example reason, and the rows."""
-
-    column: str | None
-    example: str
-    count: int
-    rows: tuple[str | None, ...]
-
-    def __str__(self) -> str:
-        where = f"column {self.column!r}: " if self.column else ""
-        rows = [r for r in self.rows if r is not None]
-        shown = f" (rows {', '.join(rows[:5])}{' …' if len(rows) > 5 else ''})" if rows else ""
-        return f"{where}{self.count:,} × {self.example}{shown}"
-
-
-def group_problems(problems: Sequence[Problem]) -> list[ProblemGroup]:
-    """Problems grouped by column and kind of reason, the largest group first.
-
-    Example:
-        >>> [str(g) for g in group_problems(exc.problems)][:1]          # doctest: +SKIP
-        ["column 'title': 179 × 120 characters; the limit is 100 (rows x1, x2, …)"]
-    """
-    groups: dict[tuple[str | None, str], list[Problem]] = {}
-    for problem in problems:
-        kind = _NUMBER.sub("N", _QUOTED.sub("'…'", problem.reason))
-        groups.setdefault((problem.column, kind), []).append(problem)
-    found = [
-        ProblemGroup(column, items[0].reason, len(items), tuple(p.row for p in items))
-        for (column, _), items in groups.items()
-    ]
-    return sorted(found, key=lambda g: -g.count)
-
-
-def problem_lines(problems: Sequence[Problem], most: int = 20) -> list[str]:
-    """Lines listing ``problems``: each one when there are at most ``most``, else grouped by
-    column and reason with counts (so one repeated mistake does not hide the others)."""
-    if len(problems) <= most:
-        return [f"  - {p}" for p in problems]
-    groups = group_problems(problems)
-    lines = [f"  {len(problems):,} problems in {len(groups):,} group(s), by column and reason:"]
-    lines += [f"  - {g}" for g in groups[:most]]
-    if len(groups) > most:
-        lines.append(f"  ... and {len(groups) - most:,} more group(s)")
-    return lines
-
-
 class InputError(DailymotionError, ValueError):
     """User input that dmtools refuses before sending anything.
 
     ``problems`` lists every bad cell found (not only the first one); past 20 of them the
-    text groups them by column and reason with counts (:func:`group_problems`), and
+    text groups them by column and reason with counts
+    (:func:`dmtools._problems.group_problems`), and
     :meth:`problems_frame` gives all of them as a table.
     """
 
@@ -201,6 +102,8 @@ class InputError(DailymotionError, ValueError):
         self.message = message
         text = message
         if self.problems:
+            from dmtools._problems import problem_lines
+
             text += "\n" + "\n".join(problem_lines(self.problems))
         super().__init__(text)
 

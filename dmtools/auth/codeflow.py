@@ -26,8 +26,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
+from dmtools._sealing import sealing
 from dmtools.config import Endpoints, is_loopback_url, require_secure_url
-from dmtools.errors import DailymotionError, InputError, sealing
+from dmtools.errors import DailymotionError, InputError
 from dmtools.secrets import Secret
 
 from .endpoint import TokenEndpoint

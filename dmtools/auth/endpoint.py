@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from dmtools._sealing import sealing
 from dmtools.config import Endpoints, is_loopback_url, require_secure_url
 from dmtools.errors import (
     APIError,
@@ -34,7 +35,6 @@ from dmtools.errors import (
     ServerError,
     TransportError,
     error_from_response,
-    sealing,
 )
 from dmtools.secrets import Secret, redact, redact_data
 

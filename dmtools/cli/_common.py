@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from dmtools._problems import problem_lines
 from dmtools.errors import (
     APIError,
     AuthenticationError,
@@ -22,7 +23,6 @@ from dmtools.errors import (
     InsecureTransportError,
     PermissionDenied,
     TransportError,
-    problem_lines,
 )
 
 __all__ = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -79,58 +79,76 @@ def _confirmation(plan: DeletePlan, given: int | None) -> int:
         ) from None
 
 
+IdsArgument = Annotated[list[str] | None, typer.Argument(metavar="ID", help="Video ids to delete.")]
+FromOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--from",
+        metavar="FILE",
+        help="Ids from a .csv, .xlsx or .parquet file (its id column) or a .txt file.",
+    ),
+]
+SnapshotOption = Annotated[
+    Path | None,
+    typer.Option(help="Check the ids against this snapshot instead of loading your channel now."),
+]
+ConfirmOption = Annotated[
+    int | None,
+    typer.Option(metavar="N", help="The exact number of videos (instead of typing it when asked)."),
+]
+CapOption = Annotated[
+    bool,
+    typer.Option("--force", help="Allow more than the cap (50 videos or 10 % of the snapshot)."),
+]
+ExportOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--export",
+        help="A new file where the videos' metadata is saved before deleting (.csv, "
+        ".xlsx, .parquet, .json; an existing path is refused). Default: in runs/.",
+    ),
+]
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Only show what would be deleted.")]
+
+
+def _planned(client: Any, wanted: list[str], snapshot: Path | None, progress: bool) -> DeletePlan:
+    """The delete plan of ``wanted``, checked against the snapshot (or the channel), shown."""
+    from dmtools.bulk import plan_deletes
+    from dmtools.frames import import_frame
+
+    if snapshot is not None:
+        frame = import_frame(snapshot)
+    else:
+        info("Loading your channel to check the ids against it")
+        frame = load_channel(client, progress=progress)
+    deletes = plan_deletes(wanted, snapshot=frame)
+    out(
+        f"Delete plan {deletes.fingerprint[:12]}: {len(deletes):,} video(s) "
+        f"(cap without --force: {deletes.cap:,})"
+    )
+    for vid in deletes.video_ids[:20]:
+        out(f"  {vid}  {deletes.labels.get(vid, '')}")
+    if len(deletes) > 20:
+        out(f"  ... and {len(deletes) - 20:,} more")
+    return deletes
+
+
 @guarded
 def delete(
-    ids: Annotated[
-        list[str] | None, typer.Argument(metavar="ID", help="Video ids to delete.")
-    ] = None,
-    from_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--from",
-            metavar="FILE",
-            help="Ids from a .csv, .xlsx or .parquet file (its id column) or a .txt file.",
-        ),
-    ] = None,
-    snapshot: Annotated[
-        Path | None,
-        typer.Option(
-            help="Check the ids against this snapshot instead of loading your channel now."
-        ),
-    ] = None,
-    confirm: Annotated[
-        int | None,
-        typer.Option(
-            metavar="N", help="The exact number of videos (instead of typing it when asked)."
-        ),
-    ] = None,
-    force: Annotated[
-        bool,
-        typer.Option(
-            "--force", help="Allow more than the cap (50 videos or 10 % of the snapshot)."
-        ),
-    ] = False,
-    export_path: Annotated[
-        Path | None,
-        typer.Option(
-            "--export",
-            help="A new file where the videos' metadata is saved before deleting (.csv, "
-            ".xlsx, .parquet, .json; an existing path is refused). Default: in runs/.",
-        ),
-    ] = None,
+    ids: IdsArgument = None,
+    from_file: FromOption = None,
+    snapshot: SnapshotOption = None,
+    confirm: ConfirmOption = None,
+    force: CapOption = False,
+    export_path: ExportOption = None,
     journal: JournalOption = None,
     result_file: ResultOption = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Only show what would be deleted.")
-    ] = False,
+    dry_run: DryRunOption = False,
     workers: WorkersOption = 4,
     progress: ProgressOption = True,
 ) -> None:
     """Delete videos, with guards: exact-count confirmation, a size cap, ids checked against
     a snapshot, and a backup of the videos (a new file, on disk) before the first DELETE."""
-    from dmtools.bulk import plan_deletes
-    from dmtools.frames import import_frame
-
     wanted = list(ids or []) + (_ids_from(from_file) if from_file is not None else [])
     if not wanted:
         raise InputError("no video selected: give ids or --from FILE")
@@ -138,22 +156,8 @@ def delete(
         check_target(export_path, overwrite=False, hint="a backup is always a new file")
     if result_file is not None:
         check_target(result_file, overwrite=False, hint="choose another --result")
-    client = _session.open_client("delete")
-    with client:
-        if snapshot is not None:
-            frame = import_frame(snapshot)
-        else:
-            info("Loading your channel to check the ids against it")
-            frame = load_channel(client, progress=progress)
-        deletes = plan_deletes(wanted, snapshot=frame)
-        out(
-            f"Delete plan {deletes.fingerprint[:12]}: {len(deletes):,} video(s) "
-            f"(cap without --force: {deletes.cap:,})"
-        )
-        for vid in deletes.video_ids[:20]:
-            out(f"  {vid}  {deletes.labels.get(vid, '')}")
-        if len(deletes) > 20:
-            out(f"  ... and {len(deletes) - 20:,} more")
+    with _session.open_client("delete") as client:
+        deletes = _planned(client, wanted, snapshot, progress)
         if dry_run:
             out("Dry run: nothing was deleted.")
             return

@@ -48,6 +48,19 @@ Examples:
   dmtools undo runs/videos.plan-0a1b2c3d4e5f.journal --dry-run
 """
 
+OverrideOption = Annotated[
+    bool,
+    typer.Option(
+        "--override-conflicts",
+        help="Write even where a video changed since the snapshot (default: report a conflict).",
+    ),
+]
+AgainOption = Annotated[
+    bool,
+    typer.Option(
+        "--again", help="Apply a plan whose job is finished (or undone) once more, as a new job."
+    ),
+]
 ForceOption = Annotated[
     bool, typer.Option("--force", help="Replace an existing output file (never a symlink).")
 ]
@@ -119,21 +132,8 @@ def apply(
     journal: JournalOption = None,
     result_file: ResultOption = None,
     workers: WorkersOption = 4,
-    override_conflicts: Annotated[
-        bool,
-        typer.Option(
-            "--override-conflicts",
-            help="Write even where a video changed since the snapshot (default: report a "
-            "conflict).",
-        ),
-    ] = False,
-    again: Annotated[
-        bool,
-        typer.Option(
-            "--again",
-            help="Apply a plan whose job is finished (or undone) once more, as a new job.",
-        ),
-    ] = False,
+    override: OverrideOption = False,
+    again: AgainOption = False,
     force: ForceOption = False,
     progress: ProgressOption = True,
 ) -> None:
@@ -165,16 +165,11 @@ def apply(
     if status is not None:
         info(f"Resuming the {status.kind} job recorded in {target}: {status.describe()}")
     access = "delete" if status is not None and status.kind == "delete" else "edit"
-    client = _session.open_client(access)
     started = time.perf_counter()
-    with client:
+    with _session.open_client(access) as client:
         if edit_plan is None:
             result = resume(
-                target,
-                client,
-                workers=workers,
-                progress=progress,
-                override_conflicts=override_conflicts,
+                target, client, workers=workers, progress=progress, override_conflicts=override
             )
         else:
             result = edit_plan.apply(
@@ -182,7 +177,7 @@ def apply(
                 journal=target,
                 workers=workers,
                 progress=progress,
-                override_conflicts=override_conflicts,
+                override_conflicts=override,
             )
     finish(result, result_file or result_path(target), time.perf_counter() - started)
 
