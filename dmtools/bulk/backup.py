@@ -208,12 +208,16 @@ class BackupStep:
     """
 
     def __init__(
-        self, plan: DeletePlan, client: Client, requested: Path | None, runs: Path
+        self, plan: DeletePlan, client: Client, requested: str | os.PathLike[str] | None
     ) -> None:
+        from dmtools.bulk._files import runs_dir
+
         self.plan = plan
         self.client = client
-        self.requested = requested
-        self.runs = runs
+        self.requested = None
+        if requested is not None:  # the folder resolved, the name kept (it may be a symlink)
+            self.requested = Path(requested).parent.resolve() / Path(requested).name
+        self.runs = runs_dir()
         self.path: Path | None = None
 
     def __call__(self, store: Journal) -> None:

@@ -199,13 +199,9 @@ class DeletePlan:
                 f"({len(self)}), got {confirm!r}; nothing was deleted"
             )
         self.check_cap(force=force)
-        from dmtools.bulk._files import runs_dir
         from dmtools.bulk.backup import BackupStep
 
-        requested = None if export_path is None else Path(export_path)
-        if requested is not None:
-            requested = requested.parent.resolve() / requested.name  # the name: not resolved
-        step = BackupStep(self, client, requested, runs_dir())
+        step = BackupStep(self, client, export_path)
         result = run_job(
             client,
             kind=self.kind,
