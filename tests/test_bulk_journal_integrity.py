@@ -391,3 +391,45 @@ def test_a_finished_job_run_again_says_so_and_sends_nothing(sb, client, df, pick
     assert sb.request_log(start) == []
     assert second.already_finished and "already done" in repr(second)
     assert "nothing sent" in second._repr_html_()
+
+
+FULL = textwrap.dedent("""
+    import json, resource, signal, sys
+    import dmtools as dm
+    from dmtools.bulk import EditPlan
+
+    cfg = json.loads(sys.argv[1])
+    client = dm.connect("password", scope=["manage_videos"],
+                        endpoints=dm.Endpoints.sandbox(cfg["url"]), **cfg["credentials"])
+    plan = EditPlan.load(cfg["plan"])
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+    try:
+        plan.apply(client, journal=cfg["journal"], progress=False)
+    except Exception as exc:
+        print(json.dumps({"type": type(exc).__name__, "message": str(exc)}))
+""")
+
+
+def test_a_journal_that_cannot_be_written_means_no_request(sb, df, pick, tmp_path) -> None:
+    ids = pick(3)
+    cfg = {
+        "url": sb.url,
+        "credentials": _credentials(sb),
+        "plan": str(_retitle(df, ids, "Full").save(tmp_path / "p.json")),
+        "journal": str(tmp_path / "full.journal"),
+    }
+    start = _seq(sb)
+    child = subprocess.run(
+        [sys.executable, "-c", FULL, json.dumps(cfg)],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    outcome = json.loads(child.stdout.strip().splitlines()[-1])
+    assert outcome["type"] == "JournalError", child.stdout + child.stderr
+    assert "cannot write the journal" in outcome["message"]
+    assert [r for r in sb.request_log(start) if "/video/" in r["path"]] == []
+    assert [(sb.get_video(v) or {})["title"] for v in ids] == [df.loc[v, "title"] for v in ids]

@@ -9,7 +9,7 @@ File layout (format ``dmtools.journal``, version 2)::
     header(key TEXT PRIMARY KEY, value TEXT)   -- format, version, kind (edit|delete),
                                                -- fingerprint, account_id, api_base, scopes,
                                                -- dmtools_version, created, plan (JSON),
-                                               -- export (deletes), undo_of (undo jobs),
+                                               -- exports (deletes: backups), undo_of (undo jobs),
                                                -- digest (of every other header value)
     ops(op_id INTEGER PRIMARY KEY, video_id, kind, planned JSON, state, before JSON,
         sent JSON, attempts, http_status, error_type, message, updated, digest)
@@ -17,27 +17,19 @@ File layout (format ``dmtools.journal``, version 2)::
 ``planned`` holds ``{field: [old, new]}`` (``{}`` for a delete), ``before`` the server's values
 just before the write (what undo restores), ``sent`` the values of the last write.
 
-**Integrity.** Every operation row carries ``digest``, a sha256 over the plan's fingerprint and
-every column of the row but its timestamp, rewritten with each state change; the header
-carries one over its values. :meth:`Journal.verify` recomputes them and compares the rows with
-the operations of the plan (whose own content must match the fingerprint), so a journal whose
-rows were edited (another video, another target, another before-image) is refused before any
-request, by resume, undo and apply alike. The digests are
-not keyed: they detect edits and rows copied between journals, not someone who recomputes
-them on purpose (a journal is as trustworthy as the folder it is kept in).
+**Integrity** (:mod:`dmtools.bulk._integrity`). Every operation row carries a digest over the
+plan's fingerprint and every column but its timestamp, and the header one over its values;
+:meth:`Journal.verify` recomputes them and compares the rows with the plan's operations, so
+resume, undo and apply refuse an edited journal before any request. The digests detect edits
+and rows copied between journals; they are not a signature.
 
-**One process per job.** A job's journal is used under an exclusive lock on ``<journal>.lock``
-taken before the database is even opened: a second ``apply`` of the same job is refused with
-"another process is running this job", never an SQLite error.
-
-Operation states: ``planned``, ``sending``, ``in_doubt`` (the write may or may not have
-happened), and the final ``applied``, ``unchanged``, ``conflict``, ``failed``, ``deleted``,
-``already_absent``. ``failed`` operations are tried again by a later run of the same job;
-the other final states are never sent again.
+**One process per job** (:mod:`dmtools.bulk._jobfiles`): the lock on ``<journal>.lock`` is
+taken before the database is opened; a second run gets "another process is running this job".
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -141,9 +133,7 @@ class Journal:
             self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             self.unlock()
-            if "locked" in str(exc):
-                raise busy(self.path) from None
-            raise JournalError(f"{target} is not a dmtools journal ({exc})") from None
+            raise self._failure(exc) from None
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, lock: bool = False) -> Journal:
@@ -184,13 +174,23 @@ class Journal:
         with self._lock:
             self._db.close()
 
+    def _failure(self, exc: sqlite3.Error) -> JournalError:
+        """The JournalError of an SQLite error (busy, not a journal, cannot be written)."""
+        target = self.path if self.path is not None else ":memory:"
+        if "locked" in str(exc):
+            return busy(self.path)
+        if "not a database" in str(exc):
+            return JournalError(f"{target} is not a dmtools journal ({exc})")
+        return JournalError(
+            f"cannot write the journal {target}: {exc} (a full disk, or a folder that cannot "
+            "be written?); no request is sent without its journal entry"
+        )
+
     def _execute(self, sql: str, args: Iterable[Any] = ()) -> list[Any]:
         try:
             return self._db.execute(sql, tuple(args)).fetchall()
         except sqlite3.OperationalError as exc:
-            if "locked" in str(exc):
-                raise busy(self.path) from None
-            raise
+            raise self._failure(exc) from None
 
     # ------------------------------------------------------------------ header
     def header(self) -> dict[str, Any]:
@@ -235,8 +235,11 @@ class Journal:
                     rows,
                 )
                 self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
+            except BaseException as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise self._failure(exc) from None
                 raise
         self._fingerprint = fingerprint
 
