@@ -210,14 +210,11 @@ class BackupStep:
     def __init__(
         self, plan: DeletePlan, client: Client, requested: str | os.PathLike[str] | None
     ) -> None:
-        from dmtools.bulk._files import runs_dir
-
         self.plan = plan
         self.client = client
         self.requested = None
         if requested is not None:  # the folder resolved, the name kept (it may be a symlink)
             self.requested = Path(requested).parent.resolve() / Path(requested).name
-        self.runs = runs_dir()
         self.path: Path | None = None
 
     def __call__(self, store: Journal) -> None:
@@ -234,7 +231,12 @@ class BackupStep:
         if kept or not pending:
             self.path = kept[-1].path if kept else (earlier[-1].path if earlier else None)
             return
-        target = self.requested or default_backup_path(self.plan.fingerprint, self.runs)
+        if self.requested is not None:
+            target = self.requested
+        else:
+            from dmtools.bulk._files import runs_dir
+
+            target = default_backup_path(self.plan.fingerprint, runs_dir())
         backup = write_backup(target, self._records(pending))
         store.add_header("exports", [b.to_dict() for b in earlier] + [backup.to_dict()])
         self.path = backup.path
