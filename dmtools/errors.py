@@ -22,9 +22,9 @@ can be printed or logged without leaking a secret).
 
 Nor does an error keep what it was raised from: every error leaving the transport, the token
 endpoint or a login step has its ``__cause__``/``__context__`` chain cut at the first
-exception that is not a dmtools error (see :class:`dmtools._sealing.sealing`). A ``requests`` exception keeps the
-request, with its ``Authorization`` header and form body (password, client secret, code), and
-a ``JSONDecodeError`` keeps the document it failed on (a token response).
+exception that is not a dmtools error (:class:`dmtools._sealing.sealing`). A ``requests``
+exception keeps the request, with its ``Authorization`` header and form body (password,
+client secret, code), and a ``JSONDecodeError`` the document it failed on (a token response).
 
 Example:
     >>> try:
