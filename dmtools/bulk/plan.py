@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["EditOp", "EditPlan", "plan_edits"]
 
 PLAN_FORMAT = "dmtools.edit-plan"
-#: Version 2: the fingerprint covers the titles, notes and counts shown in review too.
+#: Version 2: the fingerprint covers the titles shown in review too.
 PLAN_VERSION = 2
 
 
@@ -80,20 +80,17 @@ def _field_order(name: str) -> int:
     return list(VIDEO_FIELDS).index(name)
 
 
-def _content(plan: EditPlan) -> dict[str, Any]:
-    """Everything a plan shows in review: operations, their titles, notes, unchanged rows."""
-    return {
-        "ops": [
-            [
-                op.video_id,
-                plan.labels.get(op.video_id),
-                [[name, old, new] for name, (old, new) in op.changes.items()],
-            ]
-            for op in plan.ops
-        ],
-        "unchanged_rows": plan.unchanged_rows,
-        "notes": list(plan.notes),
-    }
+def _content(plan: EditPlan) -> list[Any]:
+    """What a plan applies, and the title review shows beside each operation (the same
+    changes with the same titles have the same fingerprint, however the plan was made)."""
+    return [
+        [
+            op.video_id,
+            plan.labels.get(op.video_id),
+            [[name, old, new] for name, (old, new) in op.changes.items()],
+        ]
+        for op in plan.ops
+    ]
 
 
 def fingerprint_of(kind: str, content: Any) -> str:
