@@ -44,6 +44,7 @@ from dmtools._answers import error_from_response
 from dmtools._net import Failure, Sessions
 from dmtools._retrier import RETRY_STATUS, Retrier
 from dmtools._retry import Backoff, Clock, RateLimiter, RetryBudget, Sleep, Timeouts
+from dmtools._sealing import sealing
 from dmtools.config import is_loopback_url, require_secure_url
 from dmtools.dialects import Call, Dialect, Op, Page, get_dialect
 from dmtools.errors import APIError, parse_retry_after
@@ -192,6 +193,7 @@ class Transport:
         call = self.dialect.call(method, path, params=params, data=data, op=op)
         return self.send(call, authenticated=authenticated, replay_401=replay_401)
 
+    @sealing()
     def send(self, call: Call, *, authenticated: bool = True, replay_401: bool = True) -> Any:
         """Send ``call`` (with the retries its ``op`` allows) and return the decoded JSON
         (``{}`` for an empty answer).

@@ -4,7 +4,7 @@
 
     DailymotionError
     ├── InputError                bad user input caught before any request (also ValueError)
-    │   └── JournalError          a journal that belongs to another job, or is busy
+    │   └── JournalError          a journal of another job, edited outside dmtools, or busy
     ├── InsecureTransportError    plain http to a non-loopback host (also ValueError)
     ├── TransportError            connection refused/reset, timeout, truncated body
     ├── TokenStoreError           a token store that is unsafe or unusable
@@ -36,6 +36,12 @@ Reading an error answer is split in two: each API dialect reads its own error JS
 :class:`ErrorBody` (:meth:`dmtools.dialects.Dialect.read_error`); this module reads what every
 dialect shares (the OAuth 2.0 error form of RFC 6749, ``WWW-Authenticate``, ``Retry-After``,
 HTML and empty bodies) and picks the class.
+
+Nor does an error keep what it was raised from: every error leaving the transport, the token
+endpoint or a login step has its ``__cause__``/``__context__`` chain cut at the first
+exception that is not a dmtools error (:class:`dmtools._sealing.sealing`). A ``requests``
+exception keeps the request, with its ``Authorization`` header and form body (password,
+client secret, code), and a ``JSONDecodeError`` the document it failed on (a token response).
 
 Example:
     >>> try:
@@ -113,7 +119,10 @@ class Problem:
 class InputError(DailymotionError, ValueError):
     """User input that dmtools refuses before sending anything.
 
-    ``problems`` lists every bad cell found (not only the first one).
+    ``problems`` lists every bad cell found (not only the first one); past 20 of them the
+    text groups them by column and reason with counts
+    (:func:`dmtools._problems.group_problems`), and
+    :meth:`problems_frame` gives all of them as a table.
     """
 
     def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
@@ -121,15 +130,28 @@ class InputError(DailymotionError, ValueError):
         self.message = message
         text = message
         if self.problems:
-            shown = "\n".join(f"  - {p}" for p in self.problems[:50])
-            more = len(self.problems) - 50
-            text += "\n" + shown + (f"\n  ... and {more} more" if more > 0 else "")
+            from dmtools._problems import problem_lines
+
+            text += "\n" + "\n".join(problem_lines(self.problems))
         super().__init__(text)
+
+    def problems_frame(self) -> Any:
+        """Every problem as a pandas DataFrame (row, column, reason).
+
+        Example:
+            >>> exc.problems_frame().groupby("column").size()            # doctest: +SKIP
+        """
+        import pandas as pd
+
+        return pd.DataFrame(
+            [(p.row, p.column, p.reason) for p in self.problems],
+            columns=["row", "column", "reason"],
+        )
 
 
 class JournalError(InputError):
-    """The journal cannot be used for this job (another plan, account or API host, or
-    another process is running it)."""
+    """The journal cannot be used for this job (another plan, account or API host, rows that
+    do not match their digests, or another process is running it)."""
 
 
 class InsecureTransportError(DailymotionError, ValueError):

@@ -232,7 +232,8 @@ def test_export_writes_the_filtered_videos_and_a_snapshot(cli: Cli) -> None:
     }
     assert len(df) > 0 and set(df.channel) == {"music"}
     assert set(df.index) >= expected
-    snapshot = dm.read_parquet(cli.work / "music.snapshot.parquet")
+    [path] = (cli.work / "runs").glob("music.*.snapshot.parquet")
+    snapshot = dm.read_parquet(path)
     assert snapshot.equals(df)
 
 
@@ -241,7 +242,7 @@ def test_export_to_excel_and_parquet(cli: Cli, name: str) -> None:
     result = cli("export", name, "--no-snapshot", "--no-progress", creds="public")
     assert result.exit_code == 0, result.stderr
     df = dm.frames.import_frame(cli.work / name)
-    assert len(df) == 120 and not (cli.work / "videos.snapshot.parquet").exists()
+    assert len(df) == 120 and not list(cli.work.rglob("*.snapshot.parquet"))
 
 
 def test_export_bad_field_or_filter_exits_2_before_any_request(cli: Cli) -> None:

@@ -38,6 +38,12 @@ def _results(path: Path) -> dict[str, str]:
     return dict(zip(frame["id"], frame["op_status"], strict=True))
 
 
+def _run_file(cli: Cli, pattern: str) -> Path:
+    """The one run artefact matching ``pattern`` in runs/."""
+    [found] = sorted((cli.work / "runs").glob(pattern))
+    return found
+
+
 def test_plan_apply_undo_round_trip(cli: Cli) -> None:
     df = _export(cli)
     vids = list(df.index[:3])
@@ -54,12 +60,13 @@ def test_plan_apply_undo_round_trip(cli: Cli) -> None:
     applied = cli("apply", "videos.plan.json", "--no-progress")
     assert applied.exit_code == 0, applied.stderr
     assert "applied 3" in applied.stdout
-    assert _results(cli.work / "videos.plan.result.csv") == dict.fromkeys(vids, "applied")
+    results = _run_file(cli, "videos.plan-*.result.csv")
+    assert _results(results) == dict.fromkeys(vids, "applied")
     assert [(cli.sb.get_video(v) or {})["title"] for v in vids] == [
         f"New title {i}" for i in range(3)
     ]
 
-    undone = cli("undo", "videos.plan.journal", "--no-progress")
+    undone = cli("undo", _run_file(cli, "videos.plan-*[0-9a-f].journal"), "--no-progress")
     assert undone.exit_code == 0, undone.stderr
     assert {v: (cli.sb.get_video(v) or {})["title"] for v in vids} == originals
     assert len(cli.sb.commits()) == 6
@@ -71,7 +78,7 @@ def test_apply_again_resumes_and_sends_nothing_twice(cli: Cli) -> None:
     commits = len(cli.sb.commits())
     again = cli("apply", plan, "--no-progress")
     assert again.exit_code == 0
-    assert "Resuming the job recorded in" in again.stderr
+    assert "already applied on" in again.stdout and "nothing sent" in again.stdout
     assert len(cli.sb.commits()) == commits == 1
 
 
@@ -111,12 +118,14 @@ def test_failed_operations_are_retried_by_running_apply_again(cli: Cli) -> None:
     )
     failed = cli("apply", "videos.plan.json", "--no-progress")
     assert failed.exit_code == 5
-    assert _results(cli.work / "videos.plan.result.csv") == dict.fromkeys(vids, "failed")
+    results = _run_file(cli, "videos.plan-*.result.csv")
+    assert _results(results) == dict.fromkeys(vids, "failed")
     cli.sb.clear_faults()
-    resumed = cli("apply", "videos.plan.journal", "--no-progress")  # the journal alone
+    journal = _run_file(cli, "videos.plan-*[0-9a-f].journal")
+    resumed = cli("apply", journal, "--no-progress")  # the journal alone
     assert resumed.exit_code == 0, resumed.stderr
     assert "Resuming the edit job" in resumed.stderr
-    assert _results(cli.work / "videos.plan.result.csv") == dict.fromkeys(vids, "applied")
+    assert _results(results) == dict.fromkeys(vids, "applied")
     assert {(cli.sb.get_video(v) or {})["title"] for v in vids} == {"After the outage"}
 
 
@@ -194,7 +203,7 @@ def test_delete_with_the_right_count_exports_first_then_deletes(cli: Cli) -> Non
         "--from",
         "ids.txt",
         "--snapshot",
-        "videos.snapshot.parquet",
+        _run_file(cli, "videos.csv.*.snapshot.parquet"),
         "--confirm",
         "2",
         "--export",
@@ -205,7 +214,7 @@ def test_delete_with_the_right_count_exports_first_then_deletes(cli: Cli) -> Non
     assert "deleted 2" in result.stdout
     assert all(cli.sb.get_video(v) is None for v in vids)
     assert sorted(dm.read_csv(cli.work / "gone.csv").index) == sorted(vids)
-    journal = next(cli.work.glob("dmtools-delete-*.journal"))
+    journal = _run_file(cli, "delete-*.journal")
     undo = cli("undo", journal, "--no-progress")
     assert undo.exit_code == 0 and "Nothing to undo" in undo.stdout
     assert "cannot be restored" in undo.stdout and "gone.csv" in undo.stdout

@@ -78,6 +78,17 @@ FORMATS = {
 }
 
 
+def as_in_file(df: pd.DataFrame, fmt: str) -> pd.DataFrame:
+    """What a CSV or Excel file keeps: an empty text is a missing value there."""
+    if fmt == "parquet":
+        return df
+    out = df.copy()
+    for column in out.columns:
+        if isinstance(out[column].dtype, pd.StringDtype):
+            out[column] = out[column].mask(out[column] == "", pd.NA)
+    return out
+
+
 def trap_frame() -> pd.DataFrame:
     records = []
     for i, text in enumerate(TRAPS):
@@ -107,6 +118,7 @@ def test_trap_values_round_trip_identically(tmp_path: Path, fmt: str):
     path = tmp_path / f"videos.{fmt}"
     write(df, path)
     back = read(path)
+    df = as_in_file(df, fmt)
     pd.testing.assert_frame_equal(back, df)
     for column in ("title", "description", "language"):  # exact str values, not just "equal"
         assert [v for v in back[column].tolist() if v is not pd.NA] == [
@@ -145,11 +157,11 @@ def test_five_thousand_rows_round_trip_quickly(tmp_path: Path, fmt: str):
     write(df, tmp_path / f"big.{fmt}")
     back = read(tmp_path / f"big.{fmt}")
     elapsed = time.perf_counter() - started
-    pd.testing.assert_frame_equal(back, df)
+    pd.testing.assert_frame_equal(back, as_in_file(df, fmt))
     assert elapsed < 20, elapsed
 
 
-def test_csv_guards_formulas_and_marks_the_file(tmp_path: Path):
+def test_csv_guards_formulas_and_is_a_plain_table(tmp_path: Path):
     df = to_frame(
         [
             {"id": "x1", "title": '=HYPERLINK("http://e.test")'},
@@ -157,25 +169,30 @@ def test_csv_guards_formulas_and_marks_the_file(tmp_path: Path):
             {"id": "x3", "title": "<NA>"},
             {"id": "x4", "title": None},
             {"id": "x5", "title": "@SUM(A1)"},
+            {"id": "x6", "title": "\x00=1+1"},
         ],
         fields=["title"],
     )
     path = tmp_path / "v.csv"
     write_csv(df, path)
     raw = path.read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbf# dmtools export format 1")
-    lines = raw.decode("utf-8-sig").splitlines()
-    assert lines[1] == "id,title"
-    assert lines[2:] == [
+    assert raw.startswith(b"\xef\xbb\xbfid,title\r\n")  # no marker line: pandas reads it
+    lines = raw.decode("utf-8-sig").split("\r\n")
+    assert lines[1:] == [
         'x1,"\'=HYPERLINK(""http://e.test"")"',
         "x2,''already",
         "x3,'<NA>",
-        "x4,<NA>",
+        "x4,",
         "x5,'@SUM(A1)",
+        "x6,'\x00=1+1",
+        "",
     ]
     assert not any(
-        cell.startswith(("=", "+", "-", "@")) for line in lines[2:] for cell in line.split(",")[1:]
+        cell.startswith(("=", "+", "-", "@", "\x00"))
+        for line in lines[1:]
+        for cell in line.split(",")[1:]
     )
+    pd.testing.assert_frame_equal(read_csv(path), df)
 
 
 def test_excel_guards_formulas_and_marks_the_workbook(tmp_path: Path):
@@ -194,28 +211,30 @@ def test_tags_with_commas_and_quotes_fit_one_csv_cell(tmp_path: Path):
     df = to_frame([{"id": "x1", "tags": ["a, b", 'say "hi"', " x "]}], fields=["tags"])
     write_csv(df, tmp_path / "t.csv")
     lines = (tmp_path / "t.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert len(lines) == 3
+    assert len(lines) == 2
     assert read_csv(tmp_path / "t.csv").loc["x1", "tags"] == ["a, b", 'say "hi"', " x "]
 
 
-def test_hand_made_csv_without_marker_imports_as_plain_text(tmp_path: Path):
+def test_hand_made_csv_imports_with_the_same_rules(tmp_path: Path):
     path = tmp_path / "edited.csv"
     path.write_bytes(
         "\ufeffid;title;tags;published;views_total;created_time;channel;description\r\n"
         "x1;'kept;music, live ;TRUE;00123;2024-01-02 03:04:05;news;\r\n"
         'x2;<NA>;["a, b"];no;;1700000000;;NA\r\n'
+        "x3;'=typed as text;;;;;;\r\n"
         "\r\n;;;;;;;\r\n".encode()
     )
     df = read_csv(path)
-    assert df.loc["x1", "title"] == "'kept"  # no marker: a leading ' is text
-    assert df.loc["x2", "title"] == "<NA>"
+    assert df.loc["x1", "title"] == "'kept"  # a ' before ordinary text is text
+    assert df.loc["x3", "title"] == "=typed as text"  # what a spreadsheet user means
+    assert df.loc["x2", "title"] is pd.NA  # <NA> and an empty cell: no value, in every column
     assert df.loc["x1", "tags"] == ["music", "live"] and df.loc["x2", "tags"] == ["a, b"]
     assert bool(df.loc["x1", "published"]) and not bool(df.loc["x2", "published"])
     assert df.loc["x1", "views_total"] == 123 and df.loc["x2", "views_total"] is pd.NA
     assert df.loc["x1", "created_time"] == pd.Timestamp("2024-01-02 03:04:05", tz="UTC")
     assert df.loc["x2", "channel"] is pd.NA or pd.isna(df.loc["x2", "channel"])
-    assert df.loc["x1", "description"] == "" and df.loc["x2", "description"] == "NA"
-    assert len(df) == 2  # blank and all-empty rows are skipped
+    assert df.loc["x1", "description"] is pd.NA and df.loc["x2", "description"] == "NA"
+    assert len(df) == 3  # blank and all-empty rows are skipped
     assert df.columns.tolist() == [
         "title",
         "description",
@@ -227,18 +246,20 @@ def test_hand_made_csv_without_marker_imports_as_plain_text(tmp_path: Path):
     ]  # schema order
 
 
-def test_spreadsheet_resaved_export_keeps_its_marker(tmp_path: Path):
+def test_a_format_1_export_still_reads(tmp_path: Path):
     path = tmp_path / "resaved.csv"
     path.write_text(
         "# dmtools export format 1 - <NA> is a missing value,,\r\n"
         "id,title,description\r\n"
         "x1,'=1+1,<NA>\r\n"
-        "x2,=typed by hand,\r\n",
+        "x2,=typed by hand,\r\n"
+        "x3,a;'=b,\r\n",
         encoding="utf-8",
     )
     df = read_csv(path)
     assert df.loc["x1", "title"] == "=1+1" and df.loc["x1", "description"] is pd.NA
-    assert df.loc["x2", "title"] == "=typed by hand" and df.loc["x2", "description"] == ""
+    assert df.loc["x2", "title"] == "=typed by hand" and df.loc["x2", "description"] is pd.NA
+    assert df.loc["x3", "title"] == "a;'=b"  # format 1 never guarded inside a cell
 
 
 def test_bad_cells_are_all_reported_with_row_column_and_reason(tmp_path: Path):
@@ -309,8 +330,8 @@ def test_garbage_files_raise_input_error_only(tmp_path: Path, payload: bytes, fm
 
 def test_newer_export_format_is_refused(tmp_path: Path):
     path = tmp_path / "new.csv"
-    path.write_text("# dmtools export format 2\nid\nx1\n", encoding="utf-8")
-    with pytest.raises(InputError, match="format 2"):
+    path.write_text("# dmtools export format 3\nid\nx1\n", encoding="utf-8")
+    with pytest.raises(InputError, match="format 3"):
         read_csv(path)
 
 
@@ -351,7 +372,8 @@ def test_export_and_import_pick_the_format_by_suffix(tmp_path: Path):
     df = trap_frame().head(5)
     for name in ("a.csv", "a.xlsx", "a.parquet", "A.CSV"):
         export_frame(df, tmp_path / name)
-        pd.testing.assert_frame_equal(import_frame(tmp_path / name), df)
+        fmt = name.lower().rsplit(".", 1)[1]
+        pd.testing.assert_frame_equal(import_frame(tmp_path / name), as_in_file(df, fmt))
     with pytest.raises(InputError, match="json"):
         export_frame(df, tmp_path / "a.json")
     with pytest.raises(InputError):

@@ -452,8 +452,8 @@ def _cli_run(cli: Cli, scan: Scan) -> None:
     )
     run("apply", "videos.plan.json", "--no-progress", expect=5)
     sb.clear_faults()
-    run("apply", "videos.plan.journal", "--no-progress")
-    run("undo", "videos.plan.journal", "--no-progress")
+    run("apply", "videos.plan.json", "--no-progress")  # resumes the job in runs/
+    run("undo", "videos.plan.json", "--no-progress")
     run(
         "delete",
         *map(str, frame.index[-2:]),
@@ -463,7 +463,7 @@ def _cli_run(cli: Cli, scan: Scan) -> None:
         "gone.xlsx",
         "--no-progress",
     )
-    run("report", "--from", "videos.snapshot.parquet", "--out", "rep")
+    run("report", "--from", "videos.csv", "--out", "rep")
     sb.expire_tokens()
     run("whoami", expect=3)  # an expired session without the secret
     run("whoami", env=cli.env(DMTOOLS_CLIENT_SECRET=c.public_key.client_secret, **debug))

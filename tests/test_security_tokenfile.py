@@ -103,16 +103,25 @@ def writers(tmp_path: Path) -> Iterator[tuple[Writers, Path]]:
         server.close()
 
 
+def _temporaries(path: Path) -> list[Path]:
+    return [p for p in path.parent.iterdir() if p != path]
+
+
 def _kill_at_random_points(server: Writers, path: Path, points: int) -> tuple[int, int]:
-    """Run ``points`` kill rounds; return (saves seen on disk, temp files left behind)."""
+    """Run ``points`` kill rounds; return (saves seen on disk, kills that landed inside a
+    save, leaving its temporary file until the next use of the store)."""
     rng = random.Random(20240601)
-    seen = 0
+    seen = interrupted = 0
     for round_number in range(points):
         # each round's writer numbers its saves above every earlier one
         pid = server.start(first=(round_number + 1) * 1_000_000)
         time.sleep(rng.uniform(0.0, 0.02))  # a random point in the save loop, not a sync wait
         os.kill(pid, signal.SIGKILL)
         assert os.WIFSIGNALED(server.reap(pid))
+        left = _temporaries(path)
+        assert all(p.name.startswith(".tokens.json.") and p.name.endswith(".tmp") for p in left)
+        assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in left)
+        interrupted += bool(left)
         raw = path.read_bytes()
         data = json.loads(raw)  # complete JSON, never a torn write
         assert set(data) == {"version", "tokens"} and set(data["tokens"]) == {"k"}
@@ -124,10 +133,8 @@ def _kill_at_random_points(server: Writers, path: Path, points: int) -> tuple[in
         assert number >= seen  # never an older version than the one already on disk
         seen = number
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    leftovers = [p for p in path.parent.iterdir() if p != path]
-    assert all(p.name.startswith(".tokens.json.") and p.name.endswith(".tmp") for p in leftovers)
-    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in leftovers)
-    return seen, len(leftovers)
+        assert _temporaries(path) == []  # the load above removed what the kill left
+    return seen, interrupted
 
 
 def test_fifty_kills_during_token_saves_leave_the_old_or_the_new_file(

@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
+from dmtools._sealing import sealing
 from dmtools.config import Endpoints, is_loopback_url, require_secure_url
 from dmtools.errors import DailymotionError, InputError
 from dmtools.secrets import Secret
@@ -231,6 +232,10 @@ class AuthorizationCodeFlow:
         """
         callback = Secret(redirected_url.strip())
         del redirected_url  # keep the code out of this frame's locals
+        with sealing():
+            return self._complete(callback)
+
+    def _complete(self, callback: Secret) -> Token:
         with self._lock:
             pending, self._pending = self._pending, None
         if pending is None:

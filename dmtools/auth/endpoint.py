@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from dmtools._sealing import sealing
 from dmtools.config import Endpoints, is_loopback_url, require_secure_url
 from dmtools.dialects.legacy import LEGACY
 from dmtools.errors import (
@@ -141,6 +142,7 @@ class TokenEndpoint:
     def close(self) -> None:
         self._session.close()
 
+    @sealing()
     def request(
         self,
         grant: str,

@@ -11,9 +11,11 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import re
 import stat
 import threading
 from pathlib import Path
@@ -176,7 +178,9 @@ class FileTokenStore:
 
     The directory is 0700 and the file 0600; each save writes a new file next to the old
     one (created ``O_EXCL`` with mode 0600), fsyncs it and renames it over the old one, so
-    the file is always a complete old or new version. A file readable by others is
+    the file is always a complete old or new version. Saves hold a lock on the folder, so a
+    temporary file found by the next load or save was left by a killed writer: it is
+    removed then. A file readable by others is
     tightened to 0600 when loaded. The path may not be inside the current directory or a
     git work tree.
 
@@ -198,6 +202,9 @@ class FileTokenStore:
 
     def load(self, key: str) -> Token | None:
         with self._lock:
+            if self.path.parent.is_dir():
+                with _FolderLock(self.path.parent, wait=False) as held:
+                    held.sweep(self.path.name)
             entry = self._read().get(key)
         if not isinstance(entry, dict):
             return None
@@ -208,13 +215,15 @@ class FileTokenStore:
             return None
 
     def save(self, key: str, token: Token) -> None:
-        with self._lock:
+        with self._lock, _FolderLock(self._directory()) as held:
+            held.sweep(self.path.name)
             tokens = self._read()
             tokens[key] = token.to_dict()
             self._write(tokens)
 
     def delete(self, key: str) -> None:
-        with self._lock:
+        with self._lock, _FolderLock(self._directory()) as held:
+            held.sweep(self.path.name)
             tokens = self._read()
             if tokens.pop(key, None) is not None:
                 self._write(tokens)
@@ -266,6 +275,48 @@ class FileTokenStore:
             temp.unlink(missing_ok=True)
             raise
         _fsync_directory(folder)
+
+
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.[0-9a-f]{16}\.tmp")
+
+
+class _FolderLock:
+    """An exclusive ``flock`` on the token folder, held while a save writes its temporary
+    file and renames it. Whoever holds it knows that any temporary file of the store it
+    finds was left by a writer that was killed, and removes it (:meth:`sweep`)."""
+
+    def __init__(self, folder: Path, *, wait: bool = True) -> None:
+        self.folder = folder
+        self.wait = wait
+        self.held = False
+        self._fd: int | None = None
+
+    def __enter__(self) -> _FolderLock:
+        try:
+            import fcntl
+
+            self._fd = os.open(self.folder, os.O_RDONLY)
+            fcntl.flock(self._fd, fcntl.LOCK_EX | (0 if self.wait else fcntl.LOCK_NB))
+            self.held = True
+        except (ImportError, OSError):  # no flock here, or another process is saving
+            self.held = False
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # releases the lock
+            self._fd = None
+
+    def sweep(self, name: str) -> None:
+        """Remove the temporary files of ``name`` that killed writers left behind."""
+        if not self.held:
+            return
+        for entry in os.scandir(self.folder):
+            found = _TEMPORARY.fullmatch(entry.name)
+            if found and found.group("name") == name and entry.is_file(follow_symlinks=False):
+                log.info("removing %s, left by a save that did not finish", entry.name)
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
 
 
 def _fsync_directory(folder: Path) -> None:

@@ -13,12 +13,13 @@ Example:
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from dmtools.bulk.deletes import DeletePlan, plan_deletes
 from dmtools.bulk.journal import Journal, JournalError
 from dmtools.bulk.plan import EditOp, EditPlan, plan_edits
 from dmtools.bulk.result import STATUSES, ApplyResult, OpResult
+from dmtools.bulk.status import JobStatus, job_status
 from dmtools.bulk.undo import undo_plan
 
 if TYPE_CHECKING:
@@ -31,10 +32,12 @@ __all__ = [
     "DeletePlan",
     "EditOp",
     "EditPlan",
+    "JobStatus",
     "Journal",
     "JournalError",
     "OpResult",
     "plan_deletes",
+    "job_status",
     "plan_edits",
     "resume",
     "undo_plan",
@@ -53,29 +56,30 @@ def resume(
 
     The plan is read from the journal. Operations left in doubt are resolved by reading the
     videos back before anything is sent; finished operations are never sent again; failed
-    ones are tried again. A delete job keeps the confirmation given when it started.
+    ones are tried again. A delete job keeps the confirmation given when it started, and
+    reuses its backup if the file is intact (else it writes a new one before deleting).
 
     Raises:
-        JournalError: no such journal, or it belongs to another account or API host
-            (nothing is sent).
+        JournalError: no such journal, one modified outside dmtools, or one that belongs to
+            another account or API host (nothing is sent).
 
     Example:
         >>> result = dm.bulk.resume("edits.journal", client)     # doctest: +SKIP
     """
-    with Journal.open(journal) as store:
-        header: dict[str, Any] = store.header()
-    if header.get("kind") == "delete":
-        plan = DeletePlan.from_dict(header["plan"])
+    from dmtools.bulk.status import open_verified
+
+    with open_verified(journal) as (_, plan):
+        pass
+    if isinstance(plan, DeletePlan):
         return plan.apply(
             client,
             confirm=len(plan),
             force=True,
             journal=journal,
-            export_path=header.get("export_path"),
             workers=workers,
             progress=progress,
         )
-    return EditPlan.from_dict(header["plan"]).apply(
+    return plan.apply(
         client,
         journal=journal,
         workers=workers,

@@ -21,6 +21,32 @@ _READERS = {
     ".parquet": "read_parquet",
 }
 _WRITERS = {".csv": "write_csv", ".xlsx": "write_excel", ".parquet": "write_parquet"}
+#: Where run artefacts go by default (journals, locks, results, backups, snapshots).
+RUNS_DIR = "runs"
+
+
+def runs_dir(*, create: bool = True) -> Path:
+    """The folder of run artefacts: ``$DMTOOLS_RUNS_DIR``, else ``runs/`` in the current
+    directory. Created with a ``.gitignore`` of ``*`` inside, so git ignores everything in it
+    (like a virtual environment does).
+
+    Example:
+        >>> runs_dir()                                   # doctest: +SKIP
+        PosixPath('/home/me/project/runs')
+    """
+    folder = Path(os.environ.get("DMTOOLS_RUNS_DIR") or RUNS_DIR).absolute()
+    if create:
+        folder.mkdir(parents=True, exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not os.path.lexists(ignore):
+            try:
+                fd = os.open(ignore, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                pass
+            else:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write("# run artefacts of dmtools (journals, results, backups)\n*\n")
+    return folder
 
 
 def read_edited_file(path: str | os.PathLike[str]) -> pd.DataFrame:

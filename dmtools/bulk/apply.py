@@ -26,6 +26,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from dmtools.bulk._integrity import plan_ops
 from dmtools.bulk._values import BadValue, Value, canonical
 from dmtools.bulk.journal import Journal
 from dmtools.bulk.plan import EditPlan, check_plan_values
@@ -207,19 +208,16 @@ def apply_edits(
         >>> result.to_frame().status.value_counts()                          # doctest: +SKIP
     """
     check_plan_values(plan, client.limits)
-    ops = [
-        (op.op_id, op.video_id, "edit", {k: [o, n] for k, (o, n) in op.changes.items()})
-        for op in plan.ops
-    ]
     return run_job(
         client,
         kind="edit",
         fingerprint=plan.fingerprint,
         plan_data=plan.to_dict(),
-        ops=ops,
+        ops=plan_ops(plan),
         journal=journal,
         workers=workers,
         progress=progress,
         worker_factory=lambda store: EditWorker(client, store, override=override_conflicts),
         stop=stop,
+        extra_header={"undo_of": plan.undo_of} if plan.undo_of else None,
     )

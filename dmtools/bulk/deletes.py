@@ -1,19 +1,20 @@
 """Bulk delete, with guards: dry run by default, exact-count confirmation, a size cap,
-ids only from the loaded snapshot, and an export of the videos before the first DELETE.
+ids only from the loaded snapshot, and a backup of the videos before the first DELETE.
 
-Deleting cannot be undone; the export (CSV, Excel, Parquet or JSON) is the only copy of the
-videos' metadata afterwards.
+Deleting cannot be undone; the backup (CSV, Excel, Parquet or JSON, see
+:mod:`dmtools.bulk.backup`) is the only copy of the videos' metadata afterwards, so it is
+always a new file, fsynced and read back before anything is deleted.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dmtools.bulk._integrity import plan_ops
 from dmtools.bulk.gate import check_apply
 from dmtools.bulk.journal import Journal
 from dmtools.bulk.plan import fingerprint_of
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
 __all__ = ["DeletePlan", "delete_cap", "plan_deletes"]
 
 PLAN_FORMAT = "dmtools.delete-plan"
-PLAN_VERSION = 1
+#: Version 2: the fingerprint covers the titles and the snapshot size (the cap) too.
+PLAN_VERSION = 2
 #: Without ``force=True`` a delete job is limited to the smaller of this many videos...
 MAX_DELETES = 50
 #: ... and this share of the snapshot's rows (at least one video).
@@ -65,8 +67,15 @@ class DeletePlan:
         self.video_ids: tuple[str, ...] = tuple(sorted(dict.fromkeys(str(v) for v in video_ids)))
         self.records = records
         self.snapshot_rows = snapshot_rows
-        self.labels = dict(labels or {})
-        self.fingerprint = fingerprint_of(self.kind, list(self.video_ids))
+        self.labels = {k: str(v) for k, v in (labels or {}).items() if k in self.video_ids}
+        self.fingerprint = fingerprint_of(
+            self.kind,
+            {
+                "video_ids": list(self.video_ids),
+                "labels": self.labels,
+                "snapshot_rows": self.snapshot_rows,
+            },
+        )
 
     def __len__(self) -> int:
         return len(self.video_ids)
@@ -82,6 +91,17 @@ class DeletePlan:
     def cap(self) -> int:
         """Videos this plan may delete without ``force=True``."""
         return delete_cap(self.snapshot_rows)
+
+    def check_cap(self, *, force: bool = False) -> None:
+        """Raise InputError when the plan deletes more than :attr:`cap` videos without
+        ``force`` (nothing is deleted)."""
+        if len(self) > self.cap and not force:
+            raise InputError(
+                f"{len(self):,} videos is over the limit of {self.cap:,} for one delete (the "
+                f"smaller of {MAX_DELETES} or {MAX_SHARE:.0%} of the {self.snapshot_rows} "
+                "loaded rows); force it (--force, force=True) to delete them anyway; "
+                "nothing was deleted"
+            )
 
     def summary(self) -> dict[str, Any]:
         return {"deletes": len(self), "snapshot_rows": self.snapshot_rows, "cap": self.cap}
@@ -119,15 +139,16 @@ class DeletePlan:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DeletePlan:
-        if not isinstance(data, Mapping) or data.get("format") != PLAN_FORMAT:
-            raise InputError("not a dmtools delete plan")
-        plan = cls(
-            data.get("video_ids") or (),
-            snapshot_rows=data.get("snapshot_rows"),
-            labels=data.get("labels") or {},
-        )
-        if plan.fingerprint != data.get("fingerprint"):
-            raise InputError("the saved delete plan does not match its fingerprint")
+        """Rebuild a plan from :meth:`to_dict` (every part checked, fingerprint matched)."""
+        from dmtools.bulk._planfile import check_delete_plan
+
+        ids, rows, labels = check_delete_plan(data, PLAN_FORMAT, PLAN_VERSION)
+        plan = cls(ids, snapshot_rows=rows, labels=labels)
+        if plan.fingerprint != data.get("fingerprint") or len(plan) != len(ids):
+            raise InputError(
+                "the saved delete plan does not match its fingerprint (it was modified); "
+                "nothing was deleted"
+            )
         return plan
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -137,12 +158,10 @@ class DeletePlan:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> DeletePlan:
-        try:
-            return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
-        except (OSError, ValueError) as exc:
-            if isinstance(exc, InputError):
-                raise
-            raise InputError(f"cannot read delete plan {os.fspath(path)!r}: {exc}") from None
+        """Read a plan written by :meth:`save` (InputError for anything else)."""
+        from dmtools.bulk._planfile import read_plan_file
+
+        return cls.from_dict(read_plan_file(path))
 
     def __repr__(self) -> str:
         from dmtools.bulk.render import delete_text
@@ -171,15 +190,19 @@ class DeletePlan:
         Args:
             confirm: the exact number of videos to delete; None makes a dry run (no request).
             force: allow more than :attr:`cap` videos.
-            export_path: where the videos' metadata is written before the first DELETE
-                (``.csv``, ``.xlsx``, ``.parquet`` or ``.json``); default
-                ``dmtools-deleted-<fingerprint>.json`` in the current directory.
+            export_path: a NEW file where the videos' metadata is written, fsynced and read
+                back before the first DELETE (``.csv``, ``.xlsx``, ``.parquet`` or
+                ``.json``); default ``runs/deleted-<fingerprint>-<UTC time>.json``. An
+                existing path (file, directory, symlink) is refused, never replaced. The
+                result's ``export_path`` names the file that holds the videos.
             journal: journal file; re-running a finished job sends nothing.
             workers, progress, stop: as for edits.
 
         Raises:
-            InputError: wrong ``confirm`` count, over the cap without ``force``, or the plan
-                is held by a review panel (see :mod:`dmtools.bulk.gate`).
+            InputError: wrong ``confirm`` count, over the cap without ``force``, the plan
+                is held by a review panel (see :mod:`dmtools.bulk.gate`), or the backup
+                could not be written (the error names the path and the reason); nothing
+                is deleted in every case.
         """
         if confirm is None:
             rows = [
@@ -193,39 +216,25 @@ class DeletePlan:
                 f"confirm must be the exact number of videos to delete "
                 f"({len(self)}), got {confirm!r}; nothing was deleted"
             )
-        if len(self) > self.cap and not force:
-            raise InputError(
-                f"{len(self)} videos is over the limit of {self.cap} for one delete (the "
-                f"smaller of {MAX_DELETES} or {MAX_SHARE:.0%} of the {self.snapshot_rows} "
-                "loaded rows); pass force=True to delete them anyway; nothing was deleted"
-            )
-        target = Path(
-            export_path
-            if export_path is not None
-            else f"dmtools-deleted-{self.fingerprint[:12]}.json"
-        ).resolve()
+        self.check_cap(force=force)
+        from dmtools.bulk.backup import BackupStep
 
-        def export(store: Journal) -> None:
-            if not target.exists():
-                from dmtools.bulk._files import write_export
-
-                write_export(target, self.to_frame())
-
-        return run_job(
+        step = BackupStep(self, client, export_path)
+        result = run_job(
             client,
             kind=self.kind,
             fingerprint=self.fingerprint,
             plan_data=self.to_dict(),
-            ops=[(i, vid, "delete", {}) for i, vid in enumerate(self.video_ids, start=1)],
+            ops=plan_ops(self),
             journal=journal,
             workers=workers,
             progress=progress,
             worker_factory=lambda store: DeleteWorker(client, store),
-            extra_header={"export_path": str(target)},
-            export_path=target,
-            before_first_write=export,
+            before_first_write=step,
             stop=stop,
         )
+        result.export_path = step.path
+        return result
 
 
 class DeleteWorker:

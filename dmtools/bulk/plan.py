@@ -44,7 +44,8 @@ if TYPE_CHECKING:
 __all__ = ["EditOp", "EditPlan", "plan_edits"]
 
 PLAN_FORMAT = "dmtools.edit-plan"
-PLAN_VERSION = 1
+#: Version 2: the fingerprint covers the titles shown in review too.
+PLAN_VERSION = 2
 
 
 @dataclass(frozen=True, eq=True)
@@ -80,9 +81,16 @@ def _field_order(name: str) -> int:
     return list(VIDEO_FIELDS).index(name)
 
 
-def _content(ops: Sequence[EditOp]) -> list[Any]:
+def _content(plan: EditPlan) -> list[Any]:
+    """What a plan applies, and the title review shows beside each operation (the same
+    changes with the same titles have the same fingerprint, however the plan was made)."""
     return [
-        [op.video_id, [[name, old, new] for name, (old, new) in op.changes.items()]] for op in ops
+        [
+            op.video_id,
+            plan.labels.get(op.video_id),
+            [[name, old, new] for name, (old, new) in op.changes.items()],
+        ]
+        for op in plan.ops
     ]
 
 
@@ -106,6 +114,9 @@ class EditPlan:
     """
 
     kind = "edit"
+    #: For a plan made by :func:`~dmtools.bulk.undo_plan`: the job it undoes (``journal``,
+    #: ``fingerprint``), recorded in the undo job's journal (see ``dm.bulk.job_status``).
+    undo_of: dict[str, str] | None = None
 
     def __init__(
         self,
@@ -124,13 +135,16 @@ class EditPlan:
             EditOp(i, vid, {k: changes[vid][k] for k in sorted(changes[vid], key=_field_order)})
             for i, vid in enumerate(sorted(changes), start=1)
         )
-        self.labels: dict[str, str] = {k: str(v) for k, v in (labels or {}).items()}
+        planned = {op.video_id for op in self.ops}
+        self.labels: dict[str, str] = {
+            str(k): str(v) for k, v in (labels or {}).items() if str(k) in planned
+        }
         self.unchanged_rows = int(unchanged_rows)
         self.notes: tuple[str, ...] = tuple(notes)
         #: Read-only columns of the snapshot for review (title, views, created), indexed by
         #: video id; shown by the review panel, never saved nor part of the fingerprint.
         self.context = context
-        self.fingerprint = fingerprint_of(self.kind, _content(self.ops))
+        self.fingerprint = fingerprint_of(self.kind, _content(self))
         self._review: Any = None  # the review panel holding the plan (see bulk.gate)
 
     def __len__(self) -> int:
@@ -250,35 +264,16 @@ class EditPlan:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EditPlan:
-        """Rebuild a plan from :meth:`to_dict`; the content must match its fingerprint."""
-        if not isinstance(data, Mapping) or data.get("format") != PLAN_FORMAT:
-            raise InputError("not a dmtools edit plan")
-        if data.get("version") != PLAN_VERSION:
-            raise InputError(f"unsupported edit plan version {data.get('version')!r}")
-        problems: list[Problem] = []
-        changes: dict[str, dict[str, tuple[Value, Value]]] = {}
-        for raw in data.get("ops", []):
-            vid = str(raw.get("video_id"))
-            for name, pair in dict(raw.get("changes", {})).items():
-                if name not in VIDEO_FIELDS or not VIDEO_FIELDS[name].editable:
-                    problems.append(Problem(vid, name, "not an editable video field"))
-                elif not (
-                    isinstance(pair, list) and len(pair) == 2 and all(_is_value(v) for v in pair)
-                ):
-                    problems.append(Problem(vid, name, "expected [old, new] values"))
-                else:
-                    old, new = pair
-                    changes.setdefault(vid, {})[name] = (old, new)
-        if problems:
-            raise InputError("the saved plan is malformed", problems)
-        plan = cls(
-            changes,
-            labels=data.get("labels") or {},
-            unchanged_rows=int(data.get("unchanged_rows") or 0),
-            notes=data.get("notes") or (),
-        )
+        """Rebuild a plan from :meth:`to_dict`; every part is checked (see
+        :mod:`dmtools.bulk._planfile`) and the content must match its fingerprint."""
+        from dmtools.bulk._planfile import check_edit_plan
+
+        changes, labels, unchanged, notes = check_edit_plan(data, PLAN_FORMAT, PLAN_VERSION)
+        plan = cls(changes, labels=labels, unchanged_rows=unchanged, notes=notes)
         if data.get("fingerprint") != plan.fingerprint:
-            raise InputError("the saved plan does not match its fingerprint (it was modified)")
+            raise InputError(
+                "the saved plan does not match its fingerprint (it was modified); nothing was sent"
+            )
         return plan
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -300,11 +295,9 @@ class EditPlan:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> EditPlan:
         """Read a plan written by :meth:`save`."""
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"cannot read plan {os.fspath(path)!r}: {exc}") from None
-        return cls.from_dict(data)
+        from dmtools.bulk._planfile import read_plan_file
+
+        return cls.from_dict(read_plan_file(path))
 
     # ------------------------------------------------------------------ apply
     def apply(
@@ -336,12 +329,6 @@ class EditPlan:
             override_conflicts=override_conflicts,
             stop=stop,
         )
-
-
-def _is_value(value: Any) -> bool:
-    if value is None or isinstance(value, (str, bool)):
-        return True
-    return isinstance(value, list) and all(isinstance(t, str) for t in value)
 
 
 def check_plan_values(plan: EditPlan, limits: FieldLimits) -> None:

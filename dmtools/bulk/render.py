@@ -147,6 +147,8 @@ def _result_caption(result: ApplyResult) -> str:
     counts = ", ".join(f"{k} {v}" for k, v in result.counts().items() if v)
     prefix = "Dry run" if result.dry_run else "Result"
     caption = f"{prefix} of plan {result.fingerprint[:12]}: {counts or 'nothing to do'}"
+    if result.already_finished:
+        caption += " (already done by an earlier run: nothing sent)"
     return caption + (f"; aborted: {result.stopped}" if result.stopped else "")
 
 

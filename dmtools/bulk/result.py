@@ -86,6 +86,9 @@ class ApplyResult:
         #: ``"service unavailable: ..."`` when the API kept failing after the transport's
         #: retry budget was spent (the circuit breaker).
         self.stopped = stopped
+        #: True when the journal's job was already finished before this run: nothing was
+        #: sent, the rows are what the earlier runs recorded (see ``dm.bulk.job_status``).
+        self.already_finished = False
         #: The in-memory journal of a run without a journal file (kept for undo).
         self._journal: Journal | None = None
 

@@ -280,12 +280,16 @@ def run_job(
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise InputError(f"workers must be a positive integer, got {workers!r}")
     identity = job_identity(client, kind, fingerprint)
-    store = Journal(journal)
+    store = Journal(journal, lock=True)  # the lock first: one process per job
     try:
-        if not store.is_new:
-            store.check(identity)  # before the account id, which may need a request
+        resumed = not store.is_new
+        if resumed:  # before the account id, which may need a request
+            store.check(identity)
+            store.verify(ops)
         identity["account_id"] = str(client.account_id)
-        if store.is_new:
+        if resumed:
+            store.check(identity)
+        else:
             header = {
                 **identity,
                 "scopes": list(client.scopes),
@@ -294,9 +298,7 @@ def run_job(
                 **(extra_header or {}),
             }
             store.start(header, ops)
-        else:
-            store.check(identity)
-        store.lock()
+        finished = resumed and all(r.state in FINAL for r in store.rows())
         if before_first_write is not None:
             before_first_write(store)
         job = Job(
@@ -309,9 +311,11 @@ def run_job(
             stop=stop,
         )
         job.run()
-        return result_from(
+        result = result_from(
             store, kind=kind, fingerprint=fingerprint, stopped=job.stopped, export_path=export_path
         )
+        result.already_finished = finished
+        return result
     finally:
         if store.path is not None:
             store.close()

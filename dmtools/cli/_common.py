@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from dmtools._problems import problem_lines
 from dmtools.errors import (
     APIError,
     AuthenticationError,
@@ -145,10 +146,15 @@ def report_error(exc: BaseException) -> int:
         return code
     typer.echo(f"error: {_reason(exc)}", err=True)
     problems = getattr(exc, "problems", None) or []
-    for problem in problems[:20]:
-        typer.echo(f"  - {problem}", err=True)
+    for line in problem_lines(problems):
+        typer.echo(line, err=True)
     if len(problems) > 20:
-        typer.echo(f"  ... and {len(problems) - 20} more", err=True)
+        try:
+            from dmtools.cli._runs import problems_file
+
+            typer.echo(f"  every problem: {problems_file(problems)}", err=True)
+        except OSError as failure:  # a read-only folder must not hide the error itself
+            typer.echo(f"  (could not write the list of problems: {failure})", err=True)
     return code
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -27,23 +29,16 @@ Examples:
   dmtools export music.parquet --channel music --created-after 2024-01-01 --public
   dmtools export kids.csv --filter is_created_for_kids=true --no-snapshot
 \b
-Besides OUTPUT, a lossless snapshot (OUTPUT.snapshot.parquet) is written: `dmtools plan`
-compares your edited OUTPUT with it.
+Besides OUTPUT, a lossless snapshot is written to runs/ (OUTPUT.<time>.snapshot.parquet):
+`dmtools plan` finds it from the videos of your edited file, whatever you name it.
+An existing OUTPUT is left alone unless --force is given; a symlink is never written through.
 """
 
 REPORT_EXAMPLES = """\b
 Examples:
   dmtools report                              # load the channel, write dmtools-report/
-  dmtools report --from videos.snapshot.parquet --out weekly --as-of 2025-06-01
+  dmtools report --from videos.csv --out weekly --as-of 2025-06-01
 """
-
-
-def snapshot_path(path: Path) -> Path:
-    """Where the snapshot of an export goes: ``videos.csv`` -> ``videos.snapshot.parquet``."""
-    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
-    if stem.endswith(".snapshot"):
-        stem = stem[: -len(".snapshot")]
-    return path.with_name(stem + ".snapshot.parquet")
 
 
 def check_suffix(path: Path, what: str = "output") -> None:
@@ -136,17 +131,22 @@ def export(
         bool,
         typer.Option(
             "--snapshot/--no-snapshot",
-            help="Also write OUTPUT.snapshot.parquet for `dmtools plan`.",
+            help="Also write a snapshot to runs/ for `dmtools plan`.",
         ),
     ] = True,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing OUTPUT (never a symlink).")
+    ] = False,
     progress: ProgressOption = True,
     workers: WorkersOption = 8,
 ) -> None:
     """Export the videos of a channel to CSV, Excel or Parquet (every video, past the API's
     1,000-results ceiling), with chosen fields and filters."""
-    from dmtools.frames import export_frame, write_parquet
+    from dmtools.cli._runs import check_output, new_snapshot_path
+    from dmtools.fileio import FORMAT_VERSION, export_frame, write_parquet
 
     check_suffix(output)
+    check_output(output, force=force, option="OUTPUT")
     filters: dict[str, Any] = {
         "channel": channel,
         "search": search,
@@ -167,11 +167,12 @@ def export(
             owner=owner,
             **{k: v for k, v in filters.items() if v is not None},
         )
-    export_frame(df, output)
+    export_frame(df, output, overwrite=force)
     out(f"Wrote {len(df):,} videos to {output}")
     if snapshot:
-        target = snapshot_path(output)
-        write_parquet(df, target)
+        target = new_snapshot_path(output)
+        about = {"format": str(FORMAT_VERSION), "export": str(output.resolve())}
+        write_parquet(df, target, overwrite=False, metadata=about)
         out(f"Snapshot for `dmtools plan`: {target}")
 
 
@@ -196,12 +197,19 @@ def report(
             help="'Now' for views per day. Default: the latest time found in the data.",
         ),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the files of an earlier report in --out.")
+    ] = False,
     progress: ProgressOption = True,
 ) -> None:
-    """Write a channel report: one self-contained HTML file plus a PNG per chart."""
+    """Write a channel report: one self-contained HTML file plus a PNG per chart.
+
+    An earlier report in --out is left alone unless --force is given; a symlink is never
+    written through."""
     from dmtools.frames import import_frame
     from dmtools.report import channel_report
 
+    _check_report_folder(out_dir, force=force)
     if source is not None:
         df = import_frame(source)
     else:
@@ -209,14 +217,51 @@ def report(
         with client:
             df = load_channel(client, progress=progress)
     started = time.perf_counter()
-    result = channel_report(
-        df, out_dir / "report.html", title=title, as_of=as_of, png_dir=out_dir / "png"
-    )
-    out(f"Report: {result.html} ({len(df):,} videos)")
-    out(
-        f"Charts: {len(result.pngs)} PNG files in {out_dir / 'png'} "
-        f"({time.perf_counter() - started:.1f} s)"
-    )
+    with _staging(out_dir) as staging:
+        made = channel_report(
+            df, staging / "report.html", title=title, as_of=as_of, png_dir=staging / "png"
+        )
+        pngs = _publish(staging, out_dir, [made.html, *made.pngs.values()], force=force)
+    out(f"Report: {out_dir / 'report.html'} ({len(df):,} videos)")
+    out(f"Charts: {pngs} PNG files in {out_dir / 'png'} ({time.perf_counter() - started:.1f} s)")
+
+
+def _check_report_folder(out_dir: Path, *, force: bool) -> None:
+    from dmtools.cli._runs import check_output
+
+    for folder in (out_dir, out_dir / "png"):
+        if folder.is_symlink():
+            raise InputError(f"{folder} is a symbolic link; dmtools never writes through one")
+    check_output(out_dir / "report.html", force=force, option="--out folder")
+
+
+@contextmanager
+def _staging(out_dir: Path) -> Iterator[Path]:
+    """A new folder beside ``out_dir`` where the report is made, removed afterwards."""
+    import shutil
+    import tempfile
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=".dmtools-report-", dir=out_dir.resolve().parent))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _publish(staging: Path, out_dir: Path, files: list[Path], *, force: bool) -> int:
+    """Move the made files into ``out_dir`` (refusing symlinks, and existing files without
+    ``force``); returns the number of PNG files."""
+    from dmtools._safefiles import place
+    from dmtools.cli._runs import check_output
+
+    targets = [(f, out_dir / f.relative_to(staging)) for f in files]
+    for _, target in targets:
+        check_output(target, force=force, option="--out folder")
+    for made, target in targets:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        place(made, target, overwrite=force)
+    return sum(1 for f in files if f.suffix == ".png")
 
 
 def register(app: typer.Typer) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from dmtools.cli._common import EXIT_INTERNAL, ProgressOption, WorkersOption, guarded, out
-from dmtools.cli.edits import finish, show_plan
+from dmtools.cli._jobs import finish, show_plan
 
 if TYPE_CHECKING:
     import pandas as pd
