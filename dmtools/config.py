@@ -25,6 +25,7 @@ __all__ = ["Endpoints", "is_loopback_url", "require_secure_url"]
 DAILYMOTION_API = "https://api.dailymotion.com"
 DAILYMOTION_PARTNER = "https://partner.api.dailymotion.com"
 DAILYMOTION_OAUTH2 = "https://oauth2.dailymotion.com"
+DAILYMOTION_GRAPHQL = "https://graphql.api.dailymotion.com"
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,9 @@ class Endpoints:
         logout_url: session revocation.
         graphql_url: the Reporting API's GraphQL endpoint for private keys (their token
             comes from ``partner_token_url``).
+        public_graphql_url: the Reporting API's GraphQL endpoint for public keys.
+        public_graphql_token_url: the token endpoint of public keys on the Reporting API's
+            host (password, refresh_token, authorization_code).
         v2_api_url: base of API v2 calls (``.../v2``).
         v2_token_url: API v2 token endpoint (client_credentials, JWT access tokens).
     """
@@ -51,6 +55,8 @@ class Endpoints:
     authorize_url: str = DAILYMOTION_API + "/oauth/authorize"
     logout_url: str = DAILYMOTION_API + "/logout"
     graphql_url: str = DAILYMOTION_PARTNER + "/graphql"
+    public_graphql_url: str = DAILYMOTION_GRAPHQL + "/"
+    public_graphql_token_url: str = DAILYMOTION_GRAPHQL + "/oauth/token"
     v2_api_url: str = DAILYMOTION_API + "/v2"
     v2_token_url: str = DAILYMOTION_OAUTH2 + "/v2/token"
 
@@ -63,6 +69,8 @@ class Endpoints:
             self.authorize_url,
             self.logout_url,
             self.graphql_url,
+            self.public_graphql_url,
+            self.public_graphql_token_url,
             self.v2_api_url,
             self.v2_token_url,
         ):
@@ -76,7 +84,8 @@ class Endpoints:
     @classmethod
     def sandbox(cls, base_url: str) -> Endpoints:
         """Every endpoint on one sandbox base URL (public paths at ``/``, partner at ``/rest``,
-        API v2 at ``/v2`` with its token endpoint at ``/oauth2/v2/token``)."""
+        API v2 at ``/v2`` with its token endpoint at ``/oauth2/v2/token``, the Reporting
+        API's public host under ``/graphql-api``)."""
         base = base_url.rstrip("/")
         return cls(
             api_url=base,
@@ -86,6 +95,8 @@ class Endpoints:
             authorize_url=base + "/oauth/authorize",
             logout_url=base + "/logout",
             graphql_url=base + "/graphql",
+            public_graphql_url=base + "/graphql-api/",
+            public_graphql_token_url=base + "/graphql-api/oauth/token",
             v2_api_url=base + "/v2",
             v2_token_url=base + "/oauth2/v2/token",
         )

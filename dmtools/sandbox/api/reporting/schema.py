@@ -27,101 +27,17 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLSchema, build_schema
 
+from dmtools.reporting_schema import sdl
 from dmtools.sandbox.state.reporting import (
     Asker,
     ReportQuery,
     ReportRefused,
     Reports,
     ReportView,
-    catalog,
 )
 
 #: Most download links one page of ``downloadLinks`` returns.
 MAX_FIRST = 100
-
-
-#: The object and input types (the enums come from the catalogue).
-_TYPES = """input AskPartnerReportFileInput {
-  clientMutationId: String
-  dimensions: [PartnerReportDimension]!
-  endDate: DateTime!
-  filters: PartnerReportFilters
-  metrics: [PartnerReportMetric]!
-  product: PartnerReportProduct
-  startDate: DateTime!
-}
-
-type AskPartnerReportFilePayload {
-  clientMutationId: String
-  reportFile: PartnerReportFile
-  status: Status
-}
-
-type PageInfo {
-  hasNextPage: Boolean!
-  hasPreviousPage: Boolean!
-  nextPage: Int
-}
-
-type ReportFileDownloadLink {
-  id: ID!
-  link: String
-}
-
-type ReportFileDownloadLinkEdge {
-  node: ReportFileDownloadLink
-}
-
-type ReportFileDownloadLinkConnection {
-  edges: [ReportFileDownloadLinkEdge]!
-  pageInfo: PageInfo!
-  totalCount: Int
-}
-
-type PartnerReportFile {
-  createDate: DateTime!
-  createdAt: DateTime @deprecated(reason: "Use `createDate` field.")
-  downloadLinks(first: Int, page: Int): ReportFileDownloadLinkConnection
-  id: ID!
-  reportToken: String
-  status: PartnerReportStatus
-}
-
-type PartnerSpace {
-  id: ID!
-  reportFile(reportToken: String!): PartnerReportFile
-}
-
-type Query {
-  partner: PartnerSpace
-}
-
-type Mutation {
-  askPartnerReportFile(input: AskPartnerReportFileInput!): AskPartnerReportFilePayload
-}"""
-
-
-def _enum(name: str, values: tuple[str, ...]) -> str:
-    return f"enum {name} {{\n  " + "\n  ".join(values) + "\n}"
-
-
-def sdl() -> str:
-    """The schema in the GraphQL schema language."""
-    filters = "\n  ".join(f"{name}: {kind}" for name, kind in catalog.FILTERS)
-    return "\n\n".join(
-        [
-            '"""An ISO 8601 date (YYYY-MM-DD) or date-time."""\nscalar DateTime',
-            _enum("PartnerReportMetric", catalog.METRICS),
-            _enum("PartnerReportDimension", catalog.DIMENSIONS),
-            _enum("PartnerReportProduct", catalog.PRODUCTS),
-            _enum("PartnerReportFilterMediaType", catalog.MEDIA_TYPES),
-            _enum("PartnerReportFilterMonetizationType", catalog.MONETIZATION_TYPES),
-            _enum("PartnerReportStatus", catalog.STATUSES),
-            _enum("Status", ("SUCCESS",)),
-            f"input PartnerReportFilters {{\n  {filters}\n}}",
-            _TYPES,
-        ]
-    )
 
 
 @dataclass(frozen=True)
