@@ -43,6 +43,7 @@ from dmtools.errors import (
     PermissionDenied,
     Problem,
     RateLimited,
+    ReportError,
     ScopeChangedWarning,
     ServerError,
     SessionExpired,
@@ -71,6 +72,7 @@ _LAZY: dict[str, str] = {
     "update_video": "dmtools.videos",
     "delete_video": "dmtools.videos",
     "load_videos": "dmtools.load",
+    "load_analytics": "dmtools.analytics",
     "to_frame": "dmtools.frames",
     "read_csv": "dmtools.frames",
     "write_csv": "dmtools.frames",
@@ -91,6 +93,7 @@ _LAZY: dict[str, str] = {
     "label_categories": "dmtools.editing",
 }
 _SUBMODULES = {
+    "analytics",
     "report",
     "schema",
     "errors",
@@ -134,6 +137,7 @@ __all__ = [
     "Problem",
     "RateLimited",
     "RateLimiter",
+    "ReportError",
     "RetryBudget",
     "Sandbox",
     "ScopeChangedWarning",
@@ -154,6 +158,7 @@ __all__ = [
     "get_video",
     "iterate_videos",
     "label_categories",
+    "load_analytics",
     "load_videos",
     "login_panel",
     "plan_deletes",
@@ -189,4 +194,5 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
+    from dmtools import analytics as analytics
     from dmtools import report as report

@@ -32,7 +32,7 @@ from dmtools.errors import (
     parse_retry_after,
 )
 
-__all__ = ["error_from_response", "read_oauth_error"]
+__all__ = ["error_from_graphql", "error_from_response", "read_graphql_error", "read_oauth_error"]
 
 
 class _ResponseLike(Protocol):
@@ -140,3 +140,71 @@ def _status_text(status: int, response: _ResponseLike) -> str:
     if "html" in content_type.lower():
         return f"the server answered {status} with an HTML page"
     return f"the server answered {status}"
+
+
+# -- GraphQL (the Reporting API) ---------------------------------------------------------------
+
+#: ``extensions.reason`` of a GraphQL error -> (HTTP status it stands for, class); any other
+#: ``bad_request`` reason (a broken limit, a bad input, a parse or validation error) is a
+#: ValidationError, anything else a plain APIError.
+_GRAPHQL_REASONS: dict[str, tuple[int, type[APIError]]] = {
+    "missing_scope": (403, PermissionDenied),
+    "too_many_concurrent_reports": (429, RateLimited),
+    "report_not_found": (404, NotFound),
+    "file_not_found": (404, NotFound),
+    "not_found": (404, NotFound),
+    "missing_token": (401, AuthenticationError),
+    "invalid_token": (401, AuthenticationError),
+    "expired_token": (401, AuthenticationError),
+}
+_REPORT_SCOPE = re.compile(
+    r"\b(create_reports|read_reports|delete_reports|access_revenue|access_ads|analytics\.manage)\b"
+)
+
+
+def read_graphql_error(status: int, payload: Any) -> ErrorBody | None:
+    """The first error of a GraphQL ``errors`` array (``{"message", "path", "extensions":
+    {"type", "reason"}}``), with how many there were; None when there is no such array."""
+    errors = payload.get("errors") if isinstance(payload, dict) else None
+    if not isinstance(errors, list) or not errors:
+        return None
+    first: dict[str, Any] = errors[0] if isinstance(errors[0], dict) else {}
+    found_extensions = first.get("extensions")
+    extensions: dict[str, Any] = found_extensions if isinstance(found_extensions, dict) else {}
+    reason = extensions.get("reason") or extensions.get("code") or extensions.get("type")
+    message = str(first.get("message") or "the GraphQL request failed")
+    if len(errors) > 1:
+        message += f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})"
+    kind = str(reason) if reason else None
+    found = _REPORT_SCOPE.search(message) if kind == "missing_scope" else None
+    return ErrorBody(
+        type=kind,
+        message=message,
+        data={k: first[k] for k in ("path", "extensions") if k in first},
+        invalid_input=extensions.get("type") == "bad_request" and kind not in _GRAPHQL_REASONS,
+        scope=found.group(1) if found else None,
+    )
+
+
+def error_from_graphql(payload: Any, *, method: str = "POST", path: str = "") -> APIError | None:
+    """The :class:`APIError` a GraphQL answer's ``errors`` array stands for (it comes with
+    HTTP 200 for a refused report), classed by ``extensions.reason``; None without errors.
+
+    Example:
+        >>> error_from_graphql({"data": None, "errors": [{"message": "9 dimensions",
+        ...     "extensions": {"type": "bad_request", "reason": "too_many_dimensions"}}]},
+        ...     path="/graphql")
+        ValidationError('HTTP 400 too_many_dimensions: 9 dimensions (POST /graphql)')
+    """
+    body = read_graphql_error(200, payload)
+    if body is None:
+        return None
+    status, cls = _GRAPHQL_REASONS.get(body.type or "", (400, APIError))
+    if cls is APIError and body.invalid_input:
+        cls = ValidationError
+    kwargs: dict[str, Any] = {"status": status, "type": body.type, "error_data": body.data}
+    if cls is PermissionDenied:
+        kwargs["missing_scope"] = body.scope
+    elif cls is RateLimited:
+        kwargs["retry_after"] = None
+    return cls(body.message, method=method, path=path, **kwargs)

@@ -194,14 +194,17 @@ class Transport:
         return self.send(call, authenticated=authenticated, replay_401=replay_401)
 
     @sealing()
-    def send(self, call: Call, *, authenticated: bool = True, replay_401: bool = True) -> Any:
+    def send(
+        self, call: Call, *, authenticated: bool = True, replay_401: bool = True, raw: bool = False
+    ) -> Any:
         """Send ``call`` (with the retries its ``op`` allows) and return the decoded JSON
-        (``{}`` for an empty answer).
+        (``{}`` for an empty answer), or the body's bytes with ``raw``.
 
         Args:
             call: the request, as the dialect worded it.
             authenticated: send the Bearer token.
             replay_401: on a 401 the dialect calls stale, get a new token and replay once.
+            raw: return the body of a success as bytes (a file, not JSON).
 
         Raises:
             TransportError: network failure; ``sent`` tells whether it may have been processed.
@@ -219,7 +222,7 @@ class Transport:
             started = retrier.clock()
             try:
                 response = self._send(call, url, token, retrier.total - waited)
-                result = self._decode(response)
+                result = self._decode(response, raw=raw)
             except Failure as failure:
                 waited += retrier.clock() - started
                 late, reason = waited >= retrier.total, failure.kind
@@ -263,8 +266,9 @@ class Transport:
             timeout=self.timeouts.as_requests(left),
         )
 
-    def _decode(self, response: requests.Response) -> Any:
-        """The JSON of a 2xx, or the APIError of any other answer (returned, not raised)."""
+    def _decode(self, response: requests.Response, *, raw: bool = False) -> Any:
+        """The JSON (or with ``raw`` the bytes) of a 2xx, or the APIError of any other answer
+        (returned, not raised)."""
         status = response.status_code
         if 300 <= status < 400:
             method = response.request.method or ""
@@ -278,6 +282,8 @@ class Transport:
         error = error_from_response(response, read_body=self.dialect.read_error)
         if error is not None:
             return _redacted(error)
+        if raw:
+            return response.content
         if not response.content:
             return {}
         try:

@@ -114,6 +114,7 @@ class Client:
             clock=clock,
         )
         self._account_id: str | None = None
+        self._sleep, self._clock = sleep, clock
 
     @classmethod
     def from_token_manager(cls, manager: TokenManagerLike, **options: Any) -> Client:
@@ -236,6 +237,30 @@ class Client:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def transport_for(
+        self, base_url: str, *, authenticated: bool = True, dialect: Dialect | None = None
+    ) -> Transport:
+        """A transport to another host of the same API (the Reporting API's GraphQL endpoint,
+        its report files) with this client's policy: timeouts, retries, retry budget and
+        rate limit, and its token unless ``authenticated`` is False; ``dialect`` reads its
+        error answers (default: this client's). Close it after use.
+
+        Example:
+            >>> files = client.transport_for("https://files.example", authenticated=False)  # doctest: +SKIP
+        """
+        t = self._transport
+        return Transport(
+            base_url,
+            auth=self._manager if authenticated else None,
+            dialect=dialect or self._dialect,
+            timeout=t.timeouts,
+            retries=t.backoff,
+            rate_limit=t.limiter,
+            budget=t.budget,
+            sleep=self._sleep,
+            clock=self._clock,
+        )
+
     # -- facts ------------------------------------------------------------------------------
 
     @property
@@ -280,6 +305,11 @@ class Client:
     @property
     def scopes(self) -> tuple[str, ...]:
         return tuple(self._manager.scopes or ())
+
+    @property
+    def client_id(self) -> str:
+        """The API key this client logged in with."""
+        return str(self._manager.client_id)
 
     @property
     def account_id(self) -> str:

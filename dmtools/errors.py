@@ -21,7 +21,9 @@
         ├── NotFound              404
         ├── ValidationError       400 invalid/missing parameter (``field`` names it)
         ├── RateLimited           429 (``retry_after`` seconds)
-        └── ServerError           5xx (HTML error pages included)
+        ├── ServerError           5xx (HTML error pages included)
+        └── ReportError           a report ended FAILED or EXPIRED (after one retry), or
+                                  did not finish in time (``report_status``)
 
     DailymotionWarning (a UserWarning)
     ├── LegacyGrantWarning        the password grant is legacy (RFC 9700 §2.4)
@@ -35,7 +37,12 @@ can be printed or logged without leaking a secret).
 Reading an error answer is split in two: each API dialect reads its own error JSON into an
 :class:`ErrorBody` (:meth:`dmtools.dialects.Dialect.read_error`); this module reads what every
 dialect shares (the OAuth 2.0 error form of RFC 6749, ``WWW-Authenticate``, ``Retry-After``,
-HTML and empty bodies) and picks the class.
+HTML and empty bodies) and picks the class. The Reporting API's GraphQL ``errors`` array
+(sent with HTTP 200 for a refused report) maps onto the same classes by its
+``extensions.reason``: a broken limit is a :class:`ValidationError`, a missing scope or
+permission a :class:`PermissionDenied`, too many reports in progress a :class:`RateLimited`,
+an unknown report a :class:`NotFound`, a bad token an :class:`AuthenticationError`
+(:func:`dmtools._answers.error_from_graphql`).
 
 Nor does an error keep what it was raised from: every error leaving the transport, the token
 endpoint or a login step has its ``__cause__``/``__context__`` chain cut at the first
@@ -79,6 +86,7 @@ __all__ = [
     "PermissionDenied",
     "Problem",
     "RateLimited",
+    "ReportError",
     "ScopeChangedWarning",
     "ServerError",
     "SessionExpired",
@@ -293,6 +301,33 @@ class RateLimited(APIError):
 
 class ServerError(APIError):
     """5xx from the API (including HTML error pages)."""
+
+
+class ReportError(APIError):
+    """A Reporting API report could not be had: it ended ``FAILED`` or ``EXPIRED`` again
+    after being asked once more, or it was still in progress when the wait ran out.
+
+    Attributes:
+        report_status: ``FAILED``, ``EXPIRED`` or ``IN_PROGRESS`` (the wait ran out).
+        start, end: the dates the report covers (ISO ``YYYY-MM-DD``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        report_status: str,
+        start: str = "",
+        end: str = "",
+        **kwargs: Any,
+    ) -> None:
+        self.report_status = report_status
+        self.start = start
+        self.end = end
+        super().__init__(message, **kwargs)
+
+    def _text(self) -> str:
+        return self.message
 
 
 class DailymotionWarning(UserWarning):
