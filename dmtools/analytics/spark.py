@@ -110,9 +110,7 @@ class SparkChunks:
             links = [link for f in finished for link in f.links]
             return [{"request": query.variables(), "links": links}]
         return [
-            {"request": f.query.variables(), "links": [link]}
-            for f in finished
-            for link in f.links
+            {"request": f.query.variables(), "links": [link]} for f in finished for link in f.links
         ]
 
     def read(self, options: Mapping[str, str], chunk: Mapping[str, Any]) -> pd.DataFrame:
