@@ -173,13 +173,17 @@ def test_the_analytics_source_reads_one_partition_per_report_chunk(spark: SparkS
     assert by_day == {"2026-03-01": 10, "2026-03-02": 10, "2026-03-03": 10}
 
 
-def test_the_analytics_source_says_what_is_missing_without_a_reporting_client(
+def test_the_analytics_source_says_what_is_missing_before_any_request(
     spark: SparkSession,
 ) -> None:
-    with pytest.raises(Exception, match="no Reporting API client yet"):
+    with pytest.raises(Exception, match="start.*missing"):
         spark.read.format("dailymotion.analytics").option("dimensions", "day").option(
             "metrics", "views"
         ).load().collect()
+    with pytest.raises(Exception, match="no analytics chunk provider 'nowhere:chunks'"):
+        spark.read.format("dailymotion.analytics").option("provider", "nowhere:chunks").option(
+            "dimensions", "day"
+        ).option("metrics", "views").load().collect()
 
 
 def test_spark_reads_the_parquet_dataset_and_prunes_by_date(

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
 
+from dmtools import reporting_schema
 from dmtools.errors import InputError, Problem
 
 if TYPE_CHECKING:
@@ -40,13 +41,11 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_PROVIDER", "AnalyticsDataSource", "ReportChunk", "analytics_schema"]
 
-#: Where the Reporting API client's chunk provider will live.
+#: The Reporting API client's chunk provider (:data:`dmtools.analytics.spark_chunks`).
 DEFAULT_PROVIDER = "dmtools.analytics:spark_chunks"
 #: Metrics whose values are counts (``bigint``); other metrics are ``double``.
 COUNT_METRICS = frozenset(
-    """views time_watched_seconds uploads live_viewers live_time_watched_seconds total_inventory
-    sellable_inventory nb_impression nb_missed_impression no_ads no_fills ad_errors
-    timeouts""".split()
+    m.lower() for m in reporting_schema.METRICS if reporting_schema.is_count(m)
 )
 
 
@@ -78,13 +77,7 @@ def _provider(options: Mapping[str, str]) -> Any:
         return getattr(importlib.import_module(module), attribute)
     except (ImportError, AttributeError):
         raise InputError(
-            f"no analytics chunk provider {target!r}"
-            + (
-                ": this dmtools has no Reporting API client yet; pass option "
-                "provider='module:attribute'"
-                if target == DEFAULT_PROVIDER
-                else ""
-            )
+            f"no analytics chunk provider {target!r}: pass option provider='module:attribute'"
         ) from None
 
 
