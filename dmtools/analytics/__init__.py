@@ -14,6 +14,7 @@ filters and a product in; one typed frame out (dimension columns ``day``, ``vide
 :mod:`~dmtools.analytics.state`        report tokens kept on disk: a restart resumes
 :mod:`~dmtools.analytics.frame`        CSV files into the typed frame, stitched
 :mod:`~dmtools.analytics.cache`        finished results kept, keyed by the request
+:mod:`~dmtools.analytics.audience`     the channel report's audience part
 :data:`spark_chunks`                   the chunk provider of the Spark source
                                        ``dailymotion.analytics``
 =====================================  =================================================
@@ -40,7 +41,9 @@ __all__ = [
     "SCOPES",
     "Poll",
     "ReportQuery",
+    "audience_or_reason",
     "build_query",
+    "channel_audience",
     "check_access",
     "graphql_url",
     "load_analytics",
@@ -49,12 +52,15 @@ __all__ = [
 ]
 
 _LAZY = {
+    "audience_or_reason": "dmtools.analytics.audience",
+    "channel_audience": "dmtools.analytics.audience",
     "load_analytics": "dmtools.analytics.load",
     "Poll": "dmtools.analytics.runner",
     "spark_chunks": "dmtools.analytics.spark",
 }
 
 if TYPE_CHECKING:
+    from dmtools.analytics.audience import audience_or_reason, channel_audience
     from dmtools.analytics.load import load_analytics
     from dmtools.analytics.runner import Poll
     from dmtools.analytics.spark import spark_chunks

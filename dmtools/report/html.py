@@ -22,6 +22,7 @@ import pandas as pd
 from dmtools.errors import InputError
 from dmtools.report import _data, _panels, distributions, summaries
 from dmtools.report import _format as F
+from dmtools.report import audience as A
 from dmtools.report.health import health_check
 from dmtools.report.summaries import AsOf
 
@@ -102,7 +103,7 @@ def overview_figure(df: pd.DataFrame, *, title: str | None = None, as_of: AsOf =
 def _key(key: object, name: str) -> str:
     """A row header; a video id links to the video's page."""
     text = html.escape(F.cell_text(key, name))
-    if name == "id" and isinstance(key, str) and key:
+    if name in ("id", "video_id") and isinstance(key, str) and key:
         return f'<a href="{VIDEO_URL}{quote(key, safe="")}">{text}</a>'
     return text
 
@@ -239,9 +240,17 @@ def channel_report(
     title: str | None = None,
     as_of: AsOf = None,
     png_dir: str | Path | None = None,
+    audience: A.Audience | str | None = None,
 ) -> ReportResult:
     """Write a channel report: one self-contained HTML file (tables and charts embedded as
     PNG, no external resource) and a PNG per chart plus the overview.
+
+    With an ``audience`` (Reporting API figures, see
+    :func:`dmtools.analytics.channel_audience`), an "Audience" section shows views and watch
+    time per day with their 7-day average, this period against the one before, the top
+    videos of the period, views by country and by device. Without one (or with the text
+    saying why there is none), that section says that the views come from the deprecated
+    ``views_*`` fields.
 
     Args:
         df: a video frame (index = video id); missing columns and NAs are tolerated, the
@@ -251,6 +260,7 @@ def channel_report(
         as_of: the "now" used for views per day (default: latest created/updated time in
             ``df``, see :func:`dmtools.report.views_per_day`).
         png_dir: folder for the PNGs (default: ``<path without .html>_png`` next to the file).
+        audience: an :class:`~dmtools.report.audience.Audience`, or why there is none.
 
     Example:
         >>> result = channel_report(df, "report.html", as_of="2025-06-01")
@@ -269,18 +279,52 @@ def channel_report(
     images = {"overview": png_bytes(figure, dpi=100)}
     for panel in _panels.PANELS:
         images[panel.key] = png_bytes(_panels.single(panel, df, when), dpi=100)
+    if isinstance(audience, A.Audience):
+        from dmtools.report.audience_plots import audience_figures
+
+        for key, chart in audience_figures(audience, df).items():
+            images[key] = png_bytes(chart, dpi=100)
     pngs: dict[str, Path] = {}
     for key, png in images.items():
         pngs[key] = out_dir / f"{key}.png"
         pngs[key].write_bytes(png)
-    html_path.write_text(_document(df, heading, when, images), encoding="utf-8")
+    html_path.write_text(_document(df, heading, when, images, audience), encoding="utf-8")
     log.info("channel report written to %s (%d charts in %s)", html_path, len(pngs), out_dir)
-    sections = ("summary", *(s[0] for s in _SECTIONS))
+    sections = ("summary", "audience", *(s[0] for s in _SECTIONS))
     return ReportResult(html=html_path, pngs=pngs, figure=figure, sections=sections)
 
 
+def _audience(audience: A.Audience | str | None, df: pd.DataFrame, images: dict[str, bytes]) -> str:
+    """The "Audience" section: Reporting API charts and tables, or why there are none."""
+    if not isinstance(audience, A.Audience):
+        why = f" ({audience})" if isinstance(audience, str) and audience else ""
+        return (
+            '<section id="audience"><h2>Audience</h2><p class="partial"><b>No Reporting API '
+            f"figures{html.escape(why)}.</b> {html.escape(A.DEPRECATION_NOTE)}</p></section>"
+        )
+    from dmtools.report.audience_plots import AUDIENCE_PANELS
+
+    pictures = "".join(_image(images[key], title) for key, title, _s, _d in AUDIENCE_PANELS)
+    tables = [
+        ("This period against the one before", A.period_comparison(audience)),
+        ("Top videos in the period", A.top_videos_in_period(audience, df, 25)),
+        ("Views by country", A.views_by(audience, "country", 25)),
+        ("Views by device", A.views_by(audience, "device")),
+    ]
+    parts = "".join(f"<h3>{html.escape(c)}</h3>{_table(t)}" for c, t in tables)
+    return (
+        f'<section id="audience"><h2>Audience, {html.escape(audience.label)}</h2>'
+        '<p class="meta">From the Reporting API (UTC days).</p>'
+        f"{pictures}{parts}</section>"
+    )
+
+
 def _document(
-    df: pd.DataFrame, heading: str, when: pd.Timestamp | None, images: dict[str, bytes]
+    df: pd.DataFrame,
+    heading: str,
+    when: pd.Timestamp | None,
+    images: dict[str, bytes],
+    audience: A.Audience | str | None = None,
 ) -> str:
     """The HTML page: key figures, then one section per subject with its charts (each chart
     once; the overview picture is the PNG file and the notebook view) and tables."""
@@ -294,6 +338,7 @@ def _document(
         '<section id="summary"><h2>Key figures</h2>'
         + _table(summaries.key_figures(df, when))
         + "</section>",
+        _audience(audience, df, images),
     ]
     for key, heading_text, charts, tables in _SECTIONS:
         pictures = "".join(_image(images[c], titles[c]) for c in charts)
