@@ -2,9 +2,9 @@
 
 * summaries (:mod:`dmtools.report.summaries`, :mod:`~dmtools.report.distributions`,
   :mod:`~dmtools.report.health`, :mod:`~dmtools.report.compare`) take a video frame and return DataFrames; no drawing,
-  no clock, no I/O; :mod:`~dmtools.report.audience` does the same for Reporting API frames
-  (an :class:`Audience`: views per day, period against period, top videos, countries,
-  devices), drawn by :mod:`~dmtools.report.audience_plots`;
+  no clock, no I/O; :mod:`dmtools.report.audience` does the same for the Reporting API's
+  figures (an ``Audience``: views per day, period against period, top videos, countries,
+  devices), drawn by :mod:`dmtools.report.audience_plots`;
 * ``plot_*(df, ax=None, ...)`` draw one chart on ``ax`` (a new figure when omitted) and return
   the Axes; in Jupyter, show ``ax.figure``;
 * :func:`channel_report` writes a self-contained HTML file plus PNGs;
@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "DURATION_BINS",
-    "Audience",
     "PROBLEMS",
     "HealthReport",
     "ReportResult",
@@ -40,36 +39,27 @@ __all__ = [
     "by_language",
     "channel_report",
     "compare_snapshots",
-    "daily_views",
     "duration_distribution",
     "engagement_by",
     "health_check",
     "key_figures",
     "overview_figure",
-    "period_comparison",
-    "period_days",
-    "plot_audience_over_time",
     "plot_by_category",
     "plot_by_language",
     "plot_duration_distribution",
     "plot_engagement",
     "plot_health",
-    "plot_period_comparison",
     "plot_top_tags",
     "plot_top_videos",
-    "plot_top_videos_in_period",
     "plot_uploads_per_month",
     "plot_views_distribution",
-    "plot_views_by",
     "plot_views_gained",
     "plot_visibility",
     "status_breakdown",
     "styled",
     "top_tags",
     "top_videos",
-    "top_videos_in_period",
     "uploads_per_month",
-    "views_by",
     "views_distribution",
     "view_note",
     "views_per_day",
@@ -94,32 +84,7 @@ _HOME = {
         "views_per_day",
         "visibility_breakdown",
     ),
-    "audience": (
-        "Audience",
-        "daily_views",
-        "period_comparison",
-        "period_days",
-        "top_videos_in_period",
-        "views_by",
-    ),
-    "audience_plots": (
-        "plot_audience_over_time",
-        "plot_period_comparison",
-        "plot_top_videos_in_period",
-        "plot_views_by",
-    ),
-    "plots": tuple(
-        n
-        for n in __all__
-        if n.startswith("plot_")
-        and n
-        not in (
-            "plot_audience_over_time",
-            "plot_period_comparison",
-            "plot_top_videos_in_period",
-            "plot_views_by",
-        )
-    ),
+    "plots": tuple(n for n in __all__ if n.startswith("plot_")),
     "_format": ("styled",),
     "_data": ("view_note",),
 }
@@ -128,20 +93,6 @@ _WHERE = {name: module for module, names in _HOME.items() for name in names}
 if TYPE_CHECKING:
     from dmtools.report._data import view_note
     from dmtools.report._format import styled
-    from dmtools.report.audience import (
-        Audience,
-        daily_views,
-        period_comparison,
-        period_days,
-        top_videos_in_period,
-        views_by,
-    )
-    from dmtools.report.audience_plots import (
-        plot_audience_over_time,
-        plot_period_comparison,
-        plot_top_videos_in_period,
-        plot_views_by,
-    )
     from dmtools.report.compare import SnapshotDiff, compare_snapshots
     from dmtools.report.distributions import (
         DURATION_BINS,

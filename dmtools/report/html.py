@@ -299,8 +299,9 @@ def _audience(audience: A.Audience | str | None, df: pd.DataFrame, images: dict[
     if not isinstance(audience, A.Audience):
         why = f" ({audience})" if isinstance(audience, str) and audience else ""
         return (
-            '<section id="audience"><h2>Audience</h2><p class="partial"><b>No Reporting API '
-            f"figures{html.escape(why)}.</b> {html.escape(A.DEPRECATION_NOTE)}</p></section>"
+            '<section id="audience"><h2>Audience</h2><p class="partial"><strong>No Reporting '
+            f"API figures{html.escape(why)}.</strong> {html.escape(A.DEPRECATION_NOTE)}</p>"
+            "</section>"
         )
     from dmtools.report.audience_plots import AUDIENCE_PANELS
 

@@ -12,6 +12,8 @@ import pytest
 
 import dmtools as dm
 from dmtools import report
+from dmtools.report import audience as A
+from dmtools.report import audience_plots as plots
 from dmtools.report.audience import DEPRECATION_NOTE, Audience
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -53,7 +55,7 @@ def _audience() -> Audience:
 
 
 def test_daily_views_fill_every_day_with_a_seven_day_average() -> None:
-    table = report.daily_views(_audience())
+    table = A.daily_views(_audience())
     assert len(table) == 14 and table.index[0] == pd.Timestamp("2026-03-08", tz="UTC")
     assert table["views"].tolist() == [25, 0, 0, 0, 0, 0, 0, 35, 0, 0, 0, 0, 0, 4]
     assert table.loc["2026-03-08", "watch_hours"].item() == pytest.approx(7800 / 3600)
@@ -63,12 +65,12 @@ def test_daily_views_fill_every_day_with_a_seven_day_average() -> None:
 
 
 def test_this_period_against_the_one_before() -> None:
-    table = report.period_comparison(_audience())
+    table = A.period_comparison(_audience())
     assert table.loc["views"].tolist()[:3] == [64, 40, 24]
     assert table.loc["views", "change_share"] == pytest.approx(0.6)
     assert table.loc["watch_hours", "this_period"] == pytest.approx(11400 / 3600)
     assert table.loc["minutes_per_view", "previous_period"] == pytest.approx(5400 / 60 / 40)
-    days = report.period_days(_audience())
+    days = A.period_days(_audience())
     assert list(days.index) == list(range(1, 15))
     assert days["previous_period"].sum() == 40 and days["this_period"].sum() == 64
     assert days.loc[1, "previous_period"] == 10 and days.loc[8, "previous_period"] == 30
@@ -76,45 +78,45 @@ def test_this_period_against_the_one_before() -> None:
 
 def test_top_videos_of_the_period_with_titles_and_shares() -> None:
     videos = dm.to_frame([{"id": "xb", "title": "Bee"}, {"id": "xc", "title": "Sea"}])
-    table = report.top_videos_in_period(_audience(), videos, n=2)
+    table = A.top_videos_in_period(_audience(), videos, n=2)
     assert list(table.index) == ["xc", "xb"] and table.index.name == "video_id"
     assert table["title"].tolist() == ["Sea", "Bee"]
     assert table["views"].tolist() == [35, 20]  # xb's views of Mar 1 are the previous period's
     assert table["views_share"].tolist() == pytest.approx([35 / 64, 20 / 64])
-    assert "title" not in report.top_videos_in_period(_audience()).columns
+    assert "title" not in A.top_videos_in_period(_audience()).columns
 
 
 def test_views_by_country_and_device_with_the_rest_as_one_row() -> None:
-    countries = report.views_by(_audience(), "country", n=2)
+    countries = A.views_by(_audience(), "country", n=2)
     assert countries["views"].to_dict() == {"FR": 40, "US": 20, "(others)": 4}
     assert countries["views_share"].sum() == pytest.approx(1.0)
-    devices = report.views_by(_audience(), "device")
+    devices = A.views_by(_audience(), "device")
     assert devices["views"].to_dict() == {"mobile": 52, "desktop": 10, "tv": 2}
     with pytest.raises(ValueError, match="country, device"):
-        report.views_by(_audience(), "player")
+        A.views_by(_audience(), "player")
 
 
 def test_an_empty_audience_gives_zeros_and_no_data_charts() -> None:
     empty = Audience(daily=_daily([]), places=_audience().places.iloc[:0], start=START, end=END)
-    assert report.daily_views(empty)["views"].sum() == 0
-    assert report.period_comparison(empty)["change_share"].isna().all()
+    assert A.daily_views(empty)["views"].sum() == 0
+    assert A.period_comparison(empty)["change_share"].isna().all()
     for ax in (
-        report.plot_audience_over_time(empty),
-        report.plot_period_comparison(empty),
-        report.plot_top_videos_in_period(empty),
-        report.plot_views_by(empty, "device"),
+        plots.plot_audience_over_time(empty),
+        plots.plot_period_comparison(empty),
+        plots.plot_top_videos_in_period(empty),
+        plots.plot_views_by(empty, "device"),
     ):
         assert "No views" in " ".join(t.get_text() for t in ax.texts)
 
 
 def test_the_charts_draw_the_summaries_numbers() -> None:
     aud = _audience()
-    ax = report.plot_audience_over_time(aud)
+    ax = plots.plot_audience_over_time(aud)
     assert [round(b.get_height()) for b in ax.patches][:8] == [25, 0, 0, 0, 0, 0, 0, 35]
     assert ax._repr_png_().startswith(PNG)
-    lines = report.plot_period_comparison(aud).get_lines()
+    lines = plots.plot_period_comparison(aud).get_lines()
     assert [int(sum(line.get_ydata())) for line in lines] == [40, 64]
-    bars = report.plot_views_by(aud, "country", n=2).patches
+    bars = plots.plot_views_by(aud, "country", n=2).patches
     assert [b.get_width() for b in bars] == [40, 20, 4]
 
 
