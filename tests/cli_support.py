@@ -32,6 +32,7 @@ VARIABLES = (
     "DMTOOLS_DEBUG",
     "DMTOOLS_ALLOW_WRITES",
     "DMTOOLS_RUNS_DIR",
+    "DMTOOLS_DATA_DIR",
 )
 
 
@@ -49,6 +50,7 @@ class Cli:
         env.update(
             DMTOOLS_CONFIG_DIR=str(self.config),
             DMTOOLS_TOKEN_STORE="file",
+            DMTOOLS_DATA_DIR=str(self.xdg / "data"),
             XDG_CONFIG_HOME=str(self.xdg),
         )
         c = self.sb.credentials

@@ -126,10 +126,12 @@ def check_variables(source: str, variables: dict[str, Any]) -> None:
 
 @dataclass(frozen=True)
 class ReportStatus:
-    """What a poll says: ``status`` and, once finished, every download link in order."""
+    """What the API says of a report: ``status``, every download link in order once it is
+    finished (polls), its ``token`` (asks)."""
 
     status: str
     links: tuple[str, ...] = ()
+    token: str = ""
 
 
 class ReportingApi:
@@ -177,17 +179,19 @@ class ReportingApi:
             exc.args = (exc._text(),)
         return exc
 
-    def ask(self, query: ReportQuery) -> str:
-        """Ask for a report; its ``reportToken``."""
+    def ask(self, query: ReportQuery) -> ReportStatus:
+        """Ask for a report: its ``reportToken`` and the status it starts with
+        (``IN_PROGRESS``, or already ``FINISHED`` for a small report; no links yet)."""
         data = self._call(ASK, {"input": query.variables()})
         try:
-            token = data["askPartnerReportFile"]["reportFile"]["reportToken"]
+            found = data["askPartnerReportFile"]["reportFile"]
+            token, status = found["reportToken"], found.get("status")
         except (KeyError, TypeError):
-            token = None
+            token, status = None, None
         if not isinstance(token, str) or not token:
             raise APIError("the Reporting API gave no reportToken", status=200, type="no_data")
         log.info("asked for a report of %s to %s", query.start, query.end)
-        return token
+        return ReportStatus(str(status or "IN_PROGRESS"), token=token)
 
     def status(self, token: str) -> ReportStatus:
         """The report's status, with every download link once it is ``FINISHED``."""

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from dmtools.client import Client
 
-__all__ = ["account_key", "load_analytics", "run_query"]
+__all__ = ["account_key", "check_zone", "load_analytics", "run_query"]
 
 log = logging.getLogger("dmtools.analytics")
 PathArg = str | os.PathLike[str]
@@ -38,7 +38,8 @@ def account_key(client: Client) -> str:
     return f"{graphql_url(client)} {client.client_id} {client.account_id}"
 
 
-def _check_zone(tz: str | None) -> None:
+def check_zone(tz: str | None) -> None:
+    """Refuse an unknown time zone (InputError) before any request."""
     if tz is None:
         return
     import pandas as pd
@@ -154,7 +155,7 @@ def load_analytics(
     query = build_query(
         metrics, dimensions, start=start, end=last, filters=filters, product=product
     )
-    _check_zone(tz)
+    check_zone(tz)
     check_access(client, query)
     store = None
     if cache is not False:

@@ -74,6 +74,7 @@ class _Report:
     links: tuple[str, ...] | None = None  #: once finished
     frame: pd.DataFrame | None = None  #: once downloaded
     fresh: bool = False  #: asked since the last wait: not polled yet
+    ready: bool = False  #: finished when asked: polled without waiting
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,8 @@ class ReportRunner:
             bar.set_postfix_str(f"{len(flying)} in progress, {len(queue)} queued")
             if not (queue or flying):
                 break
+            if any(r.ready for r in flying):
+                continue
             wait = self.poll.interval if changed else min(wait * 1.5, self.poll.max)
             if self.waited + wait > self.poll.timeout:
                 self._give_up(flying or list(queue))
@@ -159,22 +162,24 @@ class ReportRunner:
                 report.fresh = False
 
     def _ask(self, queue: deque[_Report], flying: list[_Report]) -> bool:
-        asked = False
+        any_asked = False
         while queue and len(flying) < self.poll.max_in_flight:
             report = queue[0]
             try:
-                token = self.api.ask(report.query)
+                asked = self.api.ask(report.query)
             except RateLimited as exc:  # too many in progress for this key elsewhere
                 log.info("the API has too many reports in progress (%s); waiting", exc.message)
                 break
             queue.popleft()
+            token = asked.token
             report.token, report.attempts = token, report.attempts + 1
-            report.fresh = True
+            report.fresh = asked.status == "IN_PROGRESS"
+            report.ready = not report.fresh  # finished at once: polled without a wait
             self.state.put(self.account, report.query.key(), token, attempts=report.attempts)
             flying.append(report)
             self.asked += 1
-            asked = True
-        return asked
+            any_asked = True
+        return any_asked
 
     def _check(self, flying: list[_Report], queue: deque[_Report], bar: Any) -> bool:
         """Poll the reports in progress: download the finished ones, queue failed ones
@@ -184,6 +189,7 @@ class ReportRunner:
             assert report.token is not None
             if report.fresh:
                 continue  # just asked: wait once before the first poll
+            report.ready = False
             try:
                 found = self.api.status(report.token)
                 status, links = found.status, found.links

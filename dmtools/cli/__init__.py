@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from dmtools.cli import account, data, deletes, demo, edits, history, lab
+from dmtools.cli import account, analytics, data, deletes, demo, edits, history, lab
 from dmtools.cli._common import EXIT_CODES_HELP, setup_output
 
 app = typer.Typer(
@@ -105,7 +105,7 @@ def sandbox(
     )
 
 
-for _module in (account, data, edits, deletes, demo, lab, history):
+for _module in (account, data, analytics, edits, deletes, demo, lab, history):
     _module.register(app)
 
 

@@ -87,12 +87,18 @@ class RecordingStore:
         self.store.delete(key)
 
 
-def open_client(access: str = "edit", environ: Mapping[str, str] | None = None) -> Client:
+def open_client(
+    access: str = "edit",
+    environ: Mapping[str, str] | None = None,
+    *,
+    scope: Sequence[str] | None = None,
+) -> Client:
     """A client for a command: the saved login, else a login from the environment.
 
     Args:
         access: scopes asked for when logging in from the environment (``read-only``,
             ``edit`` or ``delete``, see :data:`dmtools.notebook.ACCESS_LEVELS`).
+        scope: exact scopes to ask for instead (``dmtools analytics``: the report scopes).
 
     Raises:
         LoginRequired: neither a saved session nor credentials in the environment.
@@ -121,7 +127,7 @@ def open_client(access: str = "edit", environ: Mapping[str, str] | None = None) 
             "saved session",
             type="login_required",
         )
-    return connect_from_env_or_sandbox(access, environ=env)
+    return connect_from_env_or_sandbox(access, scope=scope, environ=env)
 
 
 def partner_key_in_use(environ: Mapping[str, str] | None = None) -> bool:

@@ -37,7 +37,12 @@ An existing OUTPUT is left alone unless --force is given; a symlink is never wri
 REPORT_EXAMPLES = """\b
 Examples:
   dmtools report                              # load the channel, write dmtools-report/
+  dmtools report --audience                   # with views by day, country, device
   dmtools report --from videos.csv --out weekly --as-of 2025-06-01
+\b
+The Audience section (Reporting API: views and watch time per day, the last 28 days
+against the 28 before, top videos, countries, devices) is added when the login has the
+report scopes; --audience asks for them, --no-audience leaves the section out.
 """
 
 
@@ -200,6 +205,15 @@ def report(
     force: Annotated[
         bool, typer.Option("--force", help="Replace the files of an earlier report in --out.")
     ] = False,
+    audience: Annotated[
+        bool | None,
+        typer.Option(
+            "--audience/--no-audience",
+            help="Reporting API figures: ask for the report scopes and add them / leave them "
+            "out. Default: added when the login has the scopes.",
+            show_default=False,
+        ),
+    ] = None,
     progress: ProgressOption = True,
 ) -> None:
     """Write a channel report: one self-contained HTML file plus a PNG per chart.
@@ -210,20 +224,50 @@ def report(
     from dmtools.report import channel_report
 
     _check_report_folder(out_dir, force=force)
+    figures: Any = None
     if source is not None:
         df = import_frame(source)
     else:
-        client = _session.open_client("edit")
+        client = _session.open_client("edit", scope=_report_scopes() if audience else None)
         with client:
             df = load_channel(client, progress=progress)
+            figures = _audience(client, audience, progress)
     started = time.perf_counter()
     with _staging(out_dir) as staging:
         made = channel_report(
-            df, staging / "report.html", title=title, as_of=as_of, png_dir=staging / "png"
+            df,
+            staging / "report.html",
+            title=title,
+            as_of=as_of,
+            png_dir=staging / "png",
+            audience=figures,
         )
         pngs = _publish(staging, out_dir, [made.html, *made.pngs.values()], force=force)
     out(f"Report: {out_dir / 'report.html'} ({len(df):,} videos)")
     out(f"Charts: {pngs} PNG files in {out_dir / 'png'} ({time.perf_counter() - started:.1f} s)")
+
+
+def _report_scopes() -> list[str]:
+    """The edit scopes of the key in use and the report scopes (``report --audience``)."""
+    from dmtools.analytics import SCOPES
+    from dmtools.notebook import scopes_for
+
+    kind = "private" if _session.partner_key_in_use() else "public"
+    return [*scopes_for("edit", kind), *SCOPES]
+
+
+def _audience(client: Client, wanted: bool | None, progress: bool) -> Any:
+    """The report's Audience, or why there is none (``--audience`` makes it required)."""
+    if wanted is False:
+        return None
+    from dmtools.analytics import audience_or_reason
+
+    found = audience_or_reason(client, progress=progress)
+    if isinstance(found, str):
+        if wanted:
+            raise InputError(f"--audience: {found}")
+        info(f"Audience section left out: {found} (see `dmtools report --help`)")
+    return found
 
 
 def _check_report_folder(out_dir: Path, *, force: bool) -> None:

@@ -52,3 +52,34 @@ def load(sb: Sandbox, c: dm.Client, *args: Any, **kwargs: Any) -> Any:
     kwargs.setdefault("progress", False)
     kwargs.setdefault("state", False)
     return dm.load_analytics(c, *args, **kwargs)
+
+
+def cli(sb: Sandbox, home: Any, *args: Any, creds: str | None = "private", **extra: str) -> Any:
+    """``dmtools <args>`` in-process, isolated in ``home`` (config, data, runs), logging in
+    from DMTOOLS_* variables with the private (or ``"public"``) key of ``sb``."""
+    from typer.testing import CliRunner
+
+    from dmtools.cli import app
+
+    names = ("CLIENT_ID", "CLIENT_SECRET", "USERNAME", "PASSWORD", "GRANT", "SANDBOX_URL",
+             "REDIRECT_URI", "TOKEN_STORE", "DEBUG", "ALLOW_WRITES", "RUNS_DIR")  # fmt: skip
+    env: dict[str, str | None] = {f"DMTOOLS_{n}": None for n in names}
+    env.update(
+        DMTOOLS_CONFIG_DIR=f"{home}/config",
+        DMTOOLS_DATA_DIR=f"{home}/data",
+        DMTOOLS_RUNS_DIR=f"{home}/runs",
+        DMTOOLS_TOKEN_STORE="file",
+    )
+    c = sb.credentials
+    if creds == "private":
+        key = c.private_key
+        env.update(DMTOOLS_GRANT="client_credentials")
+    elif creds == "public":
+        key = c.public_key
+        env.update(DMTOOLS_GRANT="password", DMTOOLS_USERNAME=c.user.username,
+                   DMTOOLS_PASSWORD=c.user.password)  # fmt: skip
+    if creds is not None:
+        env.update(DMTOOLS_CLIENT_ID=key.client_id, DMTOOLS_CLIENT_SECRET=key.client_secret,
+                   DMTOOLS_SANDBOX_URL=sb.url)  # fmt: skip
+    env.update(extra)
+    return CliRunner().invoke(app, [str(a) for a in args], env=env)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from analytics_support import client, graphql_requests, last_seq, load, today
+from analytics_support import client, clock_sleep, graphql_requests, last_seq, load, today
 
 import dmtools as dm
 from dmtools._answers import error_from_response
@@ -115,7 +115,7 @@ def test_reports_another_program_keeps_in_progress_make_this_load_wait(fresh: Sa
     with client(fresh) as c:
         other = ReportingApi(c)
         first = dm.analytics.build_query("views", "day", start="2026-01-01", end="2026-01-02")
-        held = [other.ask(first), other.ask(first)]
+        held = [other.ask(first).token, other.ask(first).token]
         since = fresh.clock()
         df = load(fresh, c, "views", "day", start="2026-02-01", end="2026-02-03")
         other.close()
@@ -192,7 +192,7 @@ def test_graphql_errors_map_onto_the_error_tree(fresh: Sandbox) -> None:
         assert missing.value.type == "report_not_found" and missing.value.path == "/graphql"
         fresh.expire_tokens()
         query = dm.analytics.build_query("views", "day", start="2026-01-01", end="2026-01-01")
-        assert api.ask(query)  # the transport renewed the expired token and replayed once
+        assert api.ask(query).token  # the transport renewed the expired token and replayed once
     for headers, reason in (
         ({"Authorization": "Bearer nope"}, "invalid_token"),
         ({}, "missing_token"),
@@ -254,3 +254,12 @@ def test_links_are_fetched_without_a_token_and_only_over_https_or_loopback(
         server.shutdown()
         server.server_close()
     assert seen == [None]
+
+
+def test_a_report_finished_when_asked_is_read_without_waiting(fresh: Sandbox) -> None:
+    fresh.settings(report_delay=0)
+    waits: list[float] = []
+    with client(fresh) as c:
+        df = load(fresh, c, "views", "day", start="2026-07-01", end="2026-07-31",
+                  sleep=clock_sleep(fresh, waits))  # fmt: skip
+    assert len(df) == 31 and waits == []
