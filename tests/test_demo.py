@@ -60,6 +60,7 @@ def test_demo_runs_every_step_and_restores_the_channel(
             "Logging in",
             "Loading the channel",
             "What the channel looks like",
+            "Audience from the Reporting API",
             "Channel report",
             "Planning a metadata clean-up",
             "Applying the plan",
@@ -67,10 +68,11 @@ def test_demo_runs_every_step_and_restores_the_channel(
         ],
         start=1,
     ):
-        assert f"[{number}/8] {words}" in text
+        assert f"[{number}/9] {words}" in text
     assert "Logged in as Demo Channel (local sandbox)" in text
     assert "1,500 rows x 16 columns" in text
     assert "Top videos by views:" in text and "Categories (17)" in text
+    assert "2 reports (" in text and "views by country: " in text and "views by device: " in text
     assert "every video is back as loaded in step 3" in text
     assert "Traceback" not in result.stderr and "error" not in result.stderr.lower()
 

@@ -1,15 +1,16 @@
 """``dmtools demo``: the whole toolkit in one command, on a local sandbox.
 
-Starts a sandbox, logs in, loads the demo channel into a DataFrame, summarises it, writes the
-channel report, plans a metadata clean-up from the health check, applies it with a journal,
-checks the result, undoes it from the journal and checks the channel is back as it was.
+Starts a sandbox, logs in, loads the demo channel into a DataFrame, summarises it, reads its
+audience from the Reporting API, writes the channel report, plans a metadata clean-up from
+the health check, applies it with a journal, checks the result, undoes it from the journal
+and checks the channel is back as it was.
 """
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -29,7 +30,7 @@ Examples:
 
 #: Titles longer than this are cut in search results and lists: the clean-up shortens them.
 TITLE_TARGET = 70
-STEPS = 8
+STEPS = 9
 #: What the clean-up fixes: health-check problem -> words for people.
 FIXED = {
     "missing_description": "without a description",
@@ -126,6 +127,30 @@ def _summary(df: pd.DataFrame) -> None:
         )
 
 
+def _audience(client: Client, progress: bool) -> Any:
+    """The channel's audience from the Reporting API, with a summary of it."""
+    from dmtools.analytics import Poll, channel_audience
+    from dmtools.report import audience as A
+
+    started = time.perf_counter()
+    found = channel_audience(client, progress=progress, state=False, poll=Poll(interval=1.0))
+    periods = A.period_comparison(found).to_dict("index")
+    views = float(periods["views"]["this_period"])
+    hours = float(periods["watch_hours"]["this_period"])
+    change = float(periods["views"]["change_share"])
+    trend = "" if change != change else f" ({change:+.0%} on the {found.days} days before)"
+    out(
+        f"   2 reports ({len(found.daily):,} rows by day and video, {len(found.places):,} by "
+        f"country and device) in {time.perf_counter() - started:.1f} s"
+    )
+    out(f"   {found.label}: {views:,.0f} views{trend}, {hours:,.0f} hours watched")
+    for by in ("country", "device"):
+        top = A.views_by(found, by, 3)
+        shown = ", ".join(f"{name} {share:.0%}" for name, share in top["views_share"].items())
+        out(f"   views by {by}: {shown}")
+    return found
+
+
 def _load(client: Client, progress: bool) -> pd.DataFrame:
     from dmtools.load import load_videos
 
@@ -163,6 +188,7 @@ def run_demo(
     _clean(out_dir)
     steps("Starting a sandbox of the API (in this process)")
     with dm.Sandbox(videos=videos, seed=seed, mode="thread") as sb:
+        sb.settings(report_delay=1)  # a report takes 1 s here (minutes on the real API)
         out(f"   {sb.url}: demo user with a channel of {videos:,} videos ({steps.took()})")
         steps("Logging in: password grant with the demo credentials")
         c = sb.credentials
@@ -172,7 +198,7 @@ def run_demo(
             client_secret=Secret(c.public_key.client_secret),
             username=c.user.username,
             password=Secret(c.user.password),
-            scope=["manage_videos"],
+            scope=["manage_videos", *dm.analytics.SCOPES],
             endpoints=sb.endpoints,
         )
         with client:
@@ -186,11 +212,13 @@ def run_demo(
             )
             steps("What the channel looks like")
             _summary(df)
-            steps("Channel report: dm.report.channel_report(df)")
+            steps("Audience from the Reporting API: dm.analytics.channel_audience(client)")
+            audience = _audience(client, progress)
+            steps("Channel report: dm.report.channel_report(df, audience=...)")
             if report:
                 started = time.perf_counter()
                 written = dm.report.channel_report(
-                    df, out_dir / "report.html", png_dir=out_dir / "report_png"
+                    df, out_dir / "report.html", png_dir=out_dir / "report_png", audience=audience
                 )
                 out(
                     f"   {written.html} and {len(written.pngs)} PNG charts in "
@@ -272,8 +300,8 @@ def demo(
     progress: ProgressOption = True,
     workers: WorkersOption = 8,
 ) -> None:
-    """Run the whole toolkit on a local sandbox in under a minute: load, summarise, report,
-    plan a clean-up, apply it, undo it."""
+    """Run the whole toolkit on a local sandbox in under a minute: load, summarise, read the
+    audience (Reporting API), report, plan a clean-up, apply it, undo it."""
     run_demo(out_dir, videos=videos, seed=seed, report=report, progress=progress, workers=workers)
 
 
