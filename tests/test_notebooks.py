@@ -50,6 +50,14 @@ EXPECTED = {
         "Nothing deleted: type the number of videos",
         "1500 videos before, 1500 now",
     ],
+    "05_analytics.ipynb": [
+        r"Logged in as .* with .*create_reports",
+        r"240 days: 2 reports of at most 180 days, stitched: \d+ days with views",
+        r"\n[\d,]+ rows, 56 days, \d+ videos\n",
+        r"Top videos of the last 28 days: 10",
+        r"with its Audience section: True",
+        r"stored [\d,]+ of [\d,]+ rows in analytics__day__video_id; read back [\d,]+",
+    ],
     "06_history.ipynb": [
         r"7 snapshots in history-",
         r"20 changes, 20 attributed to plan [0-9a-f]{12}",
@@ -62,10 +70,11 @@ EXPECTED = {
 WRITTEN = {
     "02_channel_report.ipynb": ["channel_report.html"],
     "03_bulk_edit.ipynb": ["videos-to-edit.csv"],
+    "05_analytics.ipynb": ["analytics_report.html", "channel.duckdb"],
     "06_history.ipynb": ["history-*.duckdb", "week-*.journal", "lake-*/videos/profile=*"],
 }
 #: Pictures (image/png outputs) a notebook must show: its charts and the report.
-PICTURES = {"02_channel_report.ipynb": 4}
+PICTURES = {"02_channel_report.ipynb": 4, "05_analytics.ipynb": 3}
 #: The cell that shows each writing notebook's first review panel.
 PANEL_CELL = {
     "03_bulk_edit.ipynb": "panel = dm.review_panel(plan, client)",
@@ -76,6 +85,7 @@ PANEL_CELL = {
 def _clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DMTOOLS_")}
     env["DMTOOLS_CONFIG_DIR"] = tempfile.mkdtemp(prefix="dmtools-config-")  # no saved login
+    env["DMTOOLS_DATA_DIR"] = tempfile.mkdtemp(prefix="dmtools-data-")  # report tokens
     env.update(extra)
     return env
 

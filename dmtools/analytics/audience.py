@@ -38,22 +38,23 @@ def channel_audience(
     **options: Any,
 ) -> Audience:
     """The audience of the last ``days`` days (to ``end``, default yesterday, UTC: the last
-    complete day) and of the ``days`` before, for the channel report.
+    complete day) and of the ``days`` before, for the channel report: two reports, asked
+    for together.
 
     Args:
         client: a client with the report scopes.
         days: length of the period (and of the one it is compared with).
         end: the last day of the period.
         filters: report filters (``{"video_owner_channel_slug": "mychannel"}``).
-        **options: passed to :func:`dmtools.load_analytics` (``progress``, ``state``,
-            ``cache``, ``poll``, ``sleep``).
+        **options: as for :func:`dmtools.load_analytics` (``progress``, ``state``,
+            ``cache``, ``poll``, ``sleep``, ``tz``).
 
     Raises:
         InputError: the login lacks the report scopes (before any request), or a bad
             ``days``; and whatever :func:`dmtools.load_analytics` raises.
     """
-    from dmtools.analytics.load import load_analytics
-    from dmtools.analytics.query import parse_date
+    from dmtools.analytics.load import load_queries
+    from dmtools.analytics.query import build_query, parse_date
     from dmtools.report.audience import Audience
 
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 90:
@@ -64,25 +65,18 @@ def channel_audience(
         else dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
     )
     start = last - dt.timedelta(days=days - 1)
-    daily = load_analytics(
-        client,
+    daily = build_query(
         ["views", "time_watched_seconds"],
         ["day", "video_id"],
         start=start - dt.timedelta(days=days),
         end=last,
         filters=filters,
-        **options,
     )
-    places = load_analytics(
-        client,
-        "views",
-        ["visitor_country", "visitor_device_type"],
-        start=start,
-        end=last,
-        filters=filters,
-        **options,
+    places = build_query(
+        "views", ["visitor_country", "visitor_device_type"], start=start, end=last, filters=filters
     )
-    return Audience(daily=daily, places=places, start=start, end=last)
+    by_day, by_place = load_queries(client, [daily, places], **options)
+    return Audience(daily=by_day, places=by_place, start=start, end=last)
 
 
 def audience_or_reason(client: Client, **options: Any) -> Audience | str:

@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from dmtools.client import Client
 
-__all__ = ["account_key", "check_zone", "load_analytics", "run_query"]
+__all__ = ["account_key", "check_zone", "load_analytics", "load_queries", "run_queries"]
 
 log = logging.getLogger("dmtools.analytics")
 PathArg = str | os.PathLike[str]
@@ -50,24 +50,26 @@ def check_zone(tz: str | None) -> None:
         raise InputError("bad time zone", [Problem(None, "tz", f"unknown zone {tz!r}")]) from None
 
 
-def run_query(
+def run_queries(
     client: Client,
-    query: ReportQuery,
+    queries: Sequence[ReportQuery],
     *,
     state: PathArg | bool | None = None,
     poll: Poll | None = None,
     sleep: Callable[[float], Any] = time.sleep,
     progress: bool = True,
     fetch: bool = True,
-) -> list[Finished]:
-    """Every report of a checked query (one per date range), finished, with its frame unless
-    ``fetch`` is False, through the persisted state (see :mod:`dmtools.analytics.runner`).
-    Their tokens are forgotten once every report is in."""
+) -> list[list[Finished]]:
+    """Every report of checked queries (one per date range of each), finished, with its
+    frame unless ``fetch`` is False: the reports of all the queries wait in one queue (at
+    most 2 in flight in all), through the persisted state (see
+    :mod:`dmtools.analytics.runner`). Their tokens are forgotten once every report is in."""
     from dmtools.analytics._wire import ReportingApi
     from dmtools.analytics.runner import ReportRunner
     from dmtools.analytics.state import ReportState, default_state_path
 
-    chunks = query.chunks()
+    parts = [q.chunks() for q in queries]
+    chunks = [c for part in parts for c in part]
     path = None if state is False else default_state_path() if state in (None, True) else state
     saved = ReportState(path)  # type: ignore[arg-type]
     account = account_key(client)
@@ -81,15 +83,55 @@ def run_query(
     finally:
         saved.close()
     log.info(
-        "%d report(s) for %s to %s: %d asked, %d picked up, %.0f s waited",
+        "%d report(s): %d asked, %d picked up, %.0f s waited",
         len(chunks),
-        query.start,
-        query.end,
         runner.asked,
         runner.resumed,
         runner.waited,
     )
-    return finished
+    out, first = [], 0
+    for part in parts:
+        out.append(finished[first : first + len(part)])
+        first += len(part)
+    return out
+
+
+def load_queries(
+    client: Client,
+    queries: Sequence[ReportQuery],
+    *,
+    tz: str | None = None,
+    cache: PathArg | bool = False,
+    **options: Any,
+) -> list[pd.DataFrame]:
+    """The frames of checked queries, their reports asked for together (see
+    :func:`load_analytics` for the options and errors).
+
+    Raises:
+        InputError: an unknown time zone, or a token without the scopes of a query (before
+            any request).
+    """
+    from dmtools.analytics.cache import ResultCache, default_cache_dir
+    from dmtools.analytics.frame import stitch, to_zone
+
+    check_zone(tz)
+    for query in queries:
+        check_access(client, query)
+    account = account_key(client)
+    store = None
+    if cache is not False:
+        store = ResultCache(default_cache_dir() if cache is True else Path(cache))
+    kept = [store.get(account, q) if store is not None else None for q in queries]
+    missing = [q for q, frame in zip(queries, kept, strict=True) if frame is None]
+    fetched = iter(run_queries(client, missing, **options) if missing else [])
+    frames = []
+    for query, frame in zip(queries, kept, strict=True):
+        if frame is None:
+            frame = stitch([f.frame for f in next(fetched) if f.frame is not None], query)
+            if store is not None:
+                store.put(account, query, frame)
+        frames.append(to_zone(frame, tz))
+    return frames
 
 
 def load_analytics(
@@ -148,23 +190,11 @@ def load_analytics(
         >>> df = load_analytics(client, "views", ["day", "visitor_country"],
         ...                     start="2026-05-01", end="2026-05-31", tz="Europe/Paris")  # doctest: +SKIP
     """
-    from dmtools.analytics.cache import ResultCache, default_cache_dir
-    from dmtools.analytics.frame import stitch, to_zone
-
     last = end if end is not None else dt.datetime.now(dt.UTC).date()
     query = build_query(
         metrics, dimensions, start=start, end=last, filters=filters, product=product
     )
-    check_zone(tz)
-    check_access(client, query)
-    store = None
-    if cache is not False:
-        store = ResultCache(default_cache_dir() if cache is True else Path(cache))
-        kept = store.get(account_key(client), query)
-        if kept is not None:
-            return to_zone(kept, tz)
-    finished = run_query(client, query, state=state, poll=poll, sleep=sleep, progress=progress)
-    frame = stitch([f.frame for f in finished if f.frame is not None], query)
-    if store is not None:
-        store.put(account_key(client), query, frame)
-    return to_zone(frame, tz)
+    [frame] = load_queries(
+        client, [query], tz=tz, cache=cache, state=state, poll=poll, sleep=sleep, progress=progress
+    )
+    return frame

@@ -100,12 +100,12 @@ class SparkChunks:
     def plan(self, options: Mapping[str, str]) -> list[dict[str, Any]]:
         """Ask for the reports, wait for them; one JSON-able chunk per download link."""
         from dmtools.analytics.access import check_access
-        from dmtools.analytics.load import run_query
+        from dmtools.analytics.load import run_queries
 
         query = _query(options)
         client = _client(options)
         check_access(client, query)
-        finished = run_query(client, query, progress=False, fetch=False)
+        [finished] = run_queries(client, [query], progress=False, fetch=False)
         if len(finished) > 1 and not query.time_dimensions:
             links = [link for f in finished for link in f.links]
             return [{"request": query.variables(), "links": links}]

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pandas as pd
 import pytest
-from analytics_support import client, graphql_requests, last_seq, load, today
+from analytics_support import client, clock_sleep, graphql_requests, last_seq, load, today
 
 import dmtools as dm
 from dmtools.sandbox import Sandbox
@@ -162,3 +162,22 @@ def test_the_same_query_comes_from_the_cache_without_a_request_once_its_days_are
 
     files = list(Path(folder).glob("*.parquet"))
     assert len(files) == 2 and all(os.stat(f).st_mode & 0o777 == 0o600 for f in files)
+
+
+def test_the_channel_audience_asks_its_two_reports_together(sb: Sandbox) -> None:
+    waits: list[float] = []
+    end = today(sb) - dt.timedelta(days=1)
+    with client(sb) as c:
+        aud = dm.analytics.channel_audience(
+            c, days=14, end=end, progress=False, state=False, sleep=clock_sleep(sb, waits)
+        )
+    assert sum(waits) == sb.settings()["report_delay"]  # one wait for both reports
+    assert (aud.start, aud.end, aud.previous_start) == (
+        end - dt.timedelta(days=13),
+        end,
+        end - dt.timedelta(days=27),
+    )
+    days = aud.daily["day"].dt.date
+    assert days.min() >= aud.previous_start and days.max() <= end
+    assert list(aud.places.columns) == ["visitor_country", "visitor_device_type", "views"]
+    assert aud.places["views"].sum() == aud.daily[days >= aud.start]["views"].sum()
