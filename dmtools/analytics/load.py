@@ -153,11 +153,9 @@ def load_analytics(
     """A Reporting API report as one typed DataFrame: ask, wait, download, stitch.
 
     Args:
-        client: a logged-in client whose token has the report scopes
-            (:data:`dmtools.analytics.SCOPES`; see :mod:`dmtools.analytics.access`).
-        metrics: ``"views"``, ``["views", "time_watched_seconds"]``... (case-insensitive;
-            Python or API spelling).
-        dimensions: ``["day", "video_id"]``...: at most 8; ``None`` or ``[]`` for totals.
+        client: a client with the report scopes (:data:`dmtools.analytics.SCOPES`).
+        metrics, dimensions: ``["views", "time_watched_seconds"]``, ``["day", "video_id"]``
+            (case-insensitive, Python or API spelling; at most 8 dimensions, none: totals).
         start, end: the dates covered, both included (``YYYY-MM-DD``, dates or datetimes;
             ``end`` defaults to today, UTC). Over 180 days, several reports are asked for
             and stitched together.
@@ -166,17 +164,15 @@ def load_analytics(
         tz: convert the time columns to this zone (``"Europe/Paris"``); default UTC.
         progress: show a progress bar (a widget in Jupyter).
         state: where report tokens are kept so an interrupted load resumes (default: the
-            data folder, see :mod:`dmtools.analytics.state`); ``False``: not kept.
-        cache: keep the result and use it again for the same request once its days are
-            complete (``True``: in the data folder; or a folder), see
-            :mod:`dmtools.analytics.cache`.
-        poll: how to wait (:class:`~dmtools.analytics.runner.Poll`: interval, timeout,
-            reports in flight).
-        sleep: the waiting function (tests move a sandbox clock instead of sleeping).
+            data folder, :mod:`dmtools.analytics.state`); ``False``: not kept.
+        cache: keep the result for the same request (``True``: in the data folder; or a
+            folder; :mod:`dmtools.analytics.cache`).
+        poll: how to wait (:class:`~dmtools.analytics.runner.Poll`); sleep: the waiting
+            function (tests move a sandbox clock instead of sleeping).
 
     Returns:
-        One row per combination of the dimensions, columns = dimensions then metrics (see
-        :mod:`dmtools.analytics.frame` for names and types), sorted by the dimensions.
+        One row per combination of the dimensions: the dimensions then the metrics (names
+        and types: :mod:`dmtools.analytics.frame`), sorted by the dimensions.
 
     Raises:
         InputError: before any request: unknown names, more than 8 dimensions, an

@@ -45,46 +45,51 @@ def _dates(
     return parse_date(last, "end") - dt.timedelta(days=days - 1), last
 
 
+Metrics = Annotated[
+    str, typer.Option(help="Comma-separated metrics (views, time_watched_seconds, ...).")
+]
+Dimensions = Annotated[
+    str,
+    typer.Option(
+        help="Comma-separated dimensions (day, video_id, visitor_country, ...); '' for totals."
+    ),
+]
+Day = Annotated[str | None, typer.Option(metavar="DATE", help="First day (YYYY-MM-DD).")]
+LastDay = Annotated[
+    str | None, typer.Option(metavar="DATE", help="Last day (default: today, UTC).")
+]
+Days = Annotated[int | None, typer.Option(help="Instead of --start: the last N complete days.")]
+Filters = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--filter",
+        metavar="NAME=VALUE",
+        help="A report filter (video_owner_channel_slug, media_type, ...; repeat).",
+    ),
+]
+Product = Annotated[str | None, typer.Option(help="all, content, embed or claim.")]
+Zone = Annotated[str | None, typer.Option(help="Time zone of the time columns (default UTC).")]
+Cache = Annotated[
+    bool, typer.Option("--cache/--no-cache", help="Reuse a finished result of the same request.")
+]
+Force = Annotated[
+    bool, typer.Option("--force", help="Replace an existing OUTPUT (never a symlink).")
+]
+
+
 @guarded
 def analytics(
     output: Annotated[Path, typer.Argument(help="File to write: .csv or .parquet.")],
-    metrics: Annotated[
-        str, typer.Option(help="Comma-separated metrics (views, time_watched_seconds, ...).")
-    ] = "views",
-    dimensions: Annotated[
-        str,
-        typer.Option(
-            help="Comma-separated dimensions (day, video_id, visitor_country, ...); '' for totals."
-        ),
-    ] = "day",
-    start: Annotated[
-        str | None, typer.Option(metavar="DATE", help="First day (YYYY-MM-DD).")
-    ] = None,
-    end: Annotated[
-        str | None, typer.Option(metavar="DATE", help="Last day (default: today, UTC).")
-    ] = None,
-    days: Annotated[
-        int | None, typer.Option(help="Instead of --start: the last N complete days.")
-    ] = None,
-    filter_: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--filter",
-            metavar="NAME=VALUE",
-            help="A report filter (video_owner_channel_slug, media_type, ...; repeat).",
-        ),
-    ] = None,
-    product: Annotated[str | None, typer.Option(help="all, content, embed or claim.")] = None,
-    tz: Annotated[
-        str | None, typer.Option(help="Time zone of the time columns (default UTC).")
-    ] = None,
-    cache: Annotated[
-        bool,
-        typer.Option("--cache/--no-cache", help="Reuse a finished result of the same request."),
-    ] = False,
-    force: Annotated[
-        bool, typer.Option("--force", help="Replace an existing OUTPUT (never a symlink).")
-    ] = False,
+    metrics: Metrics = "views",
+    dimensions: Dimensions = "day",
+    start: Day = None,
+    end: LastDay = None,
+    days: Days = None,
+    filter_: Filters = None,
+    product: Product = None,
+    tz: Zone = None,
+    cache: Cache = False,
+    force: Force = False,
     progress: ProgressOption = True,
 ) -> None:
     """Write a Reporting API report (views, watch time, earnings... by day, video, country,

@@ -46,6 +46,17 @@ report scopes; --audience asks for them, --no-audience leaves the section out.
 """
 
 
+AudienceOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--audience/--no-audience",
+        help="Reporting API figures: ask for the report scopes and add them / leave them "
+        "out. Default: added when the login has the scopes.",
+        show_default=False,
+    ),
+]
+
+
 def check_suffix(path: Path, what: str = "output") -> None:
     if path.suffix.lower() not in SUFFIXES:
         raise InputError(f"cannot use {str(path)!r} as {what}: use a {', '.join(SUFFIXES)} file")
@@ -205,15 +216,7 @@ def report(
     force: Annotated[
         bool, typer.Option("--force", help="Replace the files of an earlier report in --out.")
     ] = False,
-    audience: Annotated[
-        bool | None,
-        typer.Option(
-            "--audience/--no-audience",
-            help="Reporting API figures: ask for the report scopes and add them / leave them "
-            "out. Default: added when the login has the scopes.",
-            show_default=False,
-        ),
-    ] = None,
+    audience: AudienceOption = None,
     progress: ProgressOption = True,
 ) -> None:
     """Write a channel report: one self-contained HTML file plus a PNG per chart.
