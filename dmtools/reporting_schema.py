@@ -134,6 +134,8 @@ METRIC_PERMISSION: dict[str, str] = {
 
 MAX_DIMENSIONS = 8
 MAX_DAYS = 180
+#: Reports of one API key in progress at once.
+MAX_IN_PROGRESS = 2
 
 #: Metrics whose matrix row the documentation gives (the client checks their pairs itself).
 DOCUMENTED_METRICS = frozenset((*AUDIENCE_METRICS, "UPLOADS", *LIVE_METRICS, *REVENUE_METRICS))

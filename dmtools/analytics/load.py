@@ -50,6 +50,17 @@ def check_zone(tz: str | None) -> None:
         raise InputError("bad time zone", [Problem(None, "tz", f"unknown zone {tz!r}")]) from None
 
 
+def _check_paths(**given: Any) -> None:
+    """``state`` and ``cache`` are None, a bool or a path (InputError otherwise)."""
+    bad = [
+        Problem(None, name, f"a path or True/False, not {value!r}")
+        for name, value in given.items()
+        if value is not None and not isinstance(value, bool | str | os.PathLike)
+    ]
+    if bad:
+        raise InputError("bad options", bad)
+
+
 def run_queries(
     client: Client,
     queries: Sequence[ReportQuery],
@@ -115,6 +126,7 @@ def load_queries(
     from dmtools.analytics.frame import stitch, to_zone
 
     check_zone(tz)
+    _check_paths(cache=cache, state=options.get("state"))
     for query in queries:
         check_access(client, query)
     account = account_key(client)

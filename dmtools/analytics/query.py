@@ -63,12 +63,16 @@ def column_name(enum: str) -> str:
     return enum.lower()
 
 
-def _names(values: Names | None) -> list[str]:
+def _names(values: Names | None, kind: str) -> list[str]:
     if values is None:
         return []
     if isinstance(values, str):
         return [v for v in re.split(r"[,\s]+", values) if v]
-    return list(values)
+    if isinstance(values, Iterable) and not isinstance(values, bytes | Mapping):
+        return list(values)
+    raise InputError(
+        f"bad {kind}s", [Problem(None, kind, f"give names as text or a list, not {values!r}")]
+    )
 
 
 def _resolve(
@@ -76,7 +80,7 @@ def _resolve(
 ) -> tuple[list[str], list[Problem]]:
     resolved: list[str] = []
     problems: list[Problem] = []
-    for value in _names(given):
+    for value in _names(given, kind):
         name = enum_name(value) if isinstance(value, str) else ""
         if name not in known:
             close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
@@ -187,6 +191,8 @@ class ReportQuery:
 
 
 def _filters(given: Mapping[str, Any] | None) -> tuple[tuple[tuple[str, str], ...], list[Problem]]:
+    if given is not None and not isinstance(given, Mapping):
+        return (), [Problem(None, "filters", f"give a mapping of name to value, not {given!r}")]
     by_enum = {enum_name(name): name for name in _FILTER_KINDS}
     found: dict[str, str] = {}
     problems: list[Problem] = []
@@ -197,6 +203,9 @@ def _filters(given: Mapping[str, Any] | None) -> tuple[tuple[tuple[str, str], ..
             problems.append(Problem(None, "filters", f"unknown filter {key!r} (known: {known})"))
             continue
         if value is None:
+            continue
+        if not isinstance(value, str):
+            problems.append(Problem(None, name, f"{value!r} is not text"))
             continue
         allowed = _FILTER_ENUMS.get(_FILTER_KINDS[name])
         text = enum_name(str(value)) if allowed else str(value).strip()

@@ -30,8 +30,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from dmtools import reporting_schema as rs
 from dmtools.analytics.frame import parse_csv, stitch
-from dmtools.errors import NotFound, RateLimited, ReportError
+from dmtools.errors import InputError, NotFound, RateLimited, ReportError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -60,7 +61,18 @@ class Poll:
     interval: float = 2.0
     max: float = 60.0
     timeout: float = 3 * 3600.0
-    max_in_flight: int = 2
+    max_in_flight: int = rs.MAX_IN_PROGRESS
+
+    def __post_init__(self) -> None:
+        numbers = (self.interval, self.max, self.timeout)
+        if not all(isinstance(n, int | float) and not isinstance(n, bool) for n in numbers):
+            raise InputError("Poll takes numbers of seconds")
+        if not 0 < self.interval <= self.max or self.timeout < 0:
+            raise InputError("Poll needs 0 < interval <= max and a timeout of 0 or more")
+        if self.max_in_flight not in range(1, rs.MAX_IN_PROGRESS + 1):
+            raise InputError(
+                f"max_in_flight is 1 to {rs.MAX_IN_PROGRESS} (the API's limit per key)"
+            )
 
 
 @dataclass

@@ -155,3 +155,60 @@ def test_chunks_cover_every_day_once_within_the_limit(
     assert len(chunks) <= -(-days // 150)  # whole months waste at most 30 days a report
     assert {c.metrics for c in chunks} == {q.metrics}
     assert len({c.key() for c in chunks}) == len(chunks)
+
+
+@pytest.mark.parametrize(
+    "kwargs,needed",
+    [
+        ({"metrics": 123}, "give names as text or a list"),
+        ({"metrics": {"views": 1}}, "give names as text or a list"),
+        ({"metrics": [None, 7]}, "unknown metric None"),
+        ({"metrics": "views", "dimensions": b"day"}, "give names as text or a list"),
+        ({"metrics": "views", "filters": "channelSlug=x"}, "give a mapping"),
+        ({"metrics": "views", "filters": {"channel_slug": 5}}, "5 is not text"),
+        ({"metrics": "views", "filters": {"channel_slug": " "}}, "empty"),
+        ({"metrics": "views", "product": 3}, "3: use one of"),
+        ({"metrics": "views", "start": None}, "None is not a date"),
+        ({"metrics": "views", "start": 20260101}, "20260101 is not a date"),
+        ({"metrics": "views", "end": "2026-13-01"}, "'2026-13-01' is not a date"),
+    ],
+)
+def test_hostile_values_are_input_errors_naming_them(
+    kwargs: dict[str, object], needed: str
+) -> None:
+    assert any(needed in p for p in problems(**kwargs)), problems(**kwargs)
+
+
+def test_the_request_is_checked_against_the_shared_graphql_schema_before_it_is_sent() -> None:
+    from dmtools.analytics._wire import ASK, POLL, check_variables
+
+    q = build_query("views", "day", start="2026-01-01", end="2026-01-02", product="embed")
+    check_variables(ASK, {"input": q.variables()})
+    check_variables(POLL, {"reportToken": "t", "first": 100, "page": 2})
+    for bad in (
+        {"input": {**q.variables(), "metrics": ["VIEWZ"]}},
+        {"input": {**q.variables(), "product": "TV"}},
+        {"input": {k: v for k, v in q.variables().items() if k != "startDate"}},
+    ):
+        with pytest.raises(dm.InputError, match="does not fit the Reporting API's schema"):
+            check_variables(ASK, bad)
+    with pytest.raises(dm.InputError):
+        check_variables(POLL, {"reportToken": 5, "first": "many"})
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"interval": 0},
+        {"interval": 10, "max": 5},
+        {"timeout": -1},
+        {"max_in_flight": 3},
+        {"max_in_flight": 0},
+        {"interval": "2"},
+    ],
+)
+def test_bad_polling_options_are_refused(options: dict[str, object]) -> None:
+    from dmtools.analytics import Poll
+
+    with pytest.raises(dm.InputError):
+        Poll(**options)  # type: ignore[arg-type]
