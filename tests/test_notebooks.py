@@ -32,6 +32,8 @@ EXPECTED = {
     "02_channel_report.ipynb": [
         r"\n\d{3,4} videos\n",
         "Report written to channel_report.html",
+        "No Audience section: this login has no access to the Reporting API",
+        "deprecated on 2026-03-09",
         "Note: public videos only",
         "not visible to this login",
     ],
