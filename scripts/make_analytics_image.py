@@ -54,8 +54,7 @@ def main() -> None:
     average = by_device.sum(axis=1).rolling(7, min_periods=1).mean()
     ax.plot(days, average.to_numpy(), color="#1a202c", linewidth=1.6, label="7-day average")
     ax.set_title(
-        "Views per day by device: dm.load_analytics(client, ..., ['day', "
-        "'visitor_device_type'])",
+        "Views per day by device: dm.load_analytics(client, ..., ['day', 'visitor_device_type'])",
         loc="left",
         fontsize=11,
         fontweight="bold",
