@@ -268,7 +268,10 @@ def _audience(client: Client, wanted: bool | None, progress: bool) -> Any:
     found = audience_or_reason(client, progress=progress)
     if isinstance(found, str):
         if wanted:
-            raise InputError(f"--audience: {found}")
+            raise InputError(
+                f"--audience: {found}; log in again with the report scopes (`dmtools login "
+                "--scope create_reports --scope read_reports ...` with your usual scopes)"
+            )
         info(f"Audience section left out: {found} (see `dmtools report --help`)")
     return found
 

@@ -181,3 +181,20 @@ def test_the_channel_audience_asks_its_two_reports_together(sb: Sandbox) -> None
     assert days.min() >= aud.previous_start and days.max() <= end
     assert list(aud.places.columns) == ["visitor_country", "visitor_device_type", "views"]
     assert aud.places["views"].sum() == aud.daily[days >= aud.start]["views"].sum()
+
+
+def test_links_past_one_page_of_download_links_are_all_followed(sb: Sandbox) -> None:
+    with client(sb) as c:
+        dates = {"start": today(sb) - dt.timedelta(days=29), "end": today(sb)}
+        whole = load(sb, c, "views", ["day", "video_id"], **dates)
+        sb.settings(report_file_rows=2)
+        try:
+            seq = last_seq(sb)
+            split = load(sb, c, "views", ["day", "video_id"], **dates)
+            log = sb.request_log(seq)
+        finally:
+            sb.settings(report_file_rows=100_000)
+    files = [e for e in log if e["path"].startswith("/reports/files/")]
+    assert len(files) == -(-len(whole) // 2) > 100  # more than one page of links (100)
+    assert len(graphql_requests(sb, seq)) >= 3  # ask, then a poll per page of links
+    pd.testing.assert_frame_equal(split, whole)
