@@ -6,11 +6,12 @@ store is reused first. :func:`create_token_manager` is the keyword form of the s
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import warnings
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 import requests
 
@@ -29,7 +30,13 @@ from .token import Token, normalize_scope
 if TYPE_CHECKING:
     from dmtools.dialects import Dialect
 
-__all__ = ["LegacyGrantWarning", "create_token_manager", "login_spec", "open_session"]
+__all__ = [
+    "LegacyGrantWarning",
+    "LoginKeywords",
+    "create_token_manager",
+    "login_spec",
+    "open_session",
+]
 
 log = logging.getLogger("dmtools.auth")
 
@@ -98,7 +105,7 @@ def _check_flow(spec: LoginSpec, flow: AuthorizationCodeFlow | None) -> None:
 def _stored(
     spec: LoginSpec,
     store: TokenStore,
-    manager: Callable[[Token], TokenManager],
+    manager: Callable[..., TokenManager],
     now: Callable[[], float],
 ) -> TokenManager | None:
     """The session kept in ``store`` for this login, renewed if needed; None if there is
@@ -106,7 +113,7 @@ def _stored(
     stored = store.load(spec.store_key)
     if stored is None or not set(spec.scopes) <= set(stored.scope):
         return None
-    reused = manager(stored)
+    reused = manager(stored, grant=stored.grant)
     try:
         if stored.expires_within(reused.leeway, now=now()):
             reused.refresh()
@@ -135,7 +142,7 @@ def open_session(
 
     Args:
         spec: the login.
-        token_store: where the session is kept (default: nowhere but this manager).
+        token_store: where the session is kept (default: only in the manager).
         code_flow: a completed (or not) consent-page login of this spec; made with
             :meth:`LoginSpec.code_flow` and run (listener, browser) when omitted.
         leeway: renew this many seconds before expiry (default: the dialect's).
@@ -153,19 +160,15 @@ def open_session(
     _check_flow(spec, code_flow)
     now = clock or time.time
     endpoint = spec.token_endpoint(clock=now, session_factory=session_factory)
-
-    def manager(token: Token) -> TokenManager:
-        return TokenManager(
-            endpoint,
-            token,
-            grant=token.grant,
-            scope=spec.scopes,
-            leeway=spec.api.renew_ahead if leeway is None else leeway,
-            clock=now,
-            store=token_store,
-            key=spec.store_key,
-        )
-
+    manager = functools.partial(
+        TokenManager,
+        endpoint,
+        scope=spec.scopes,
+        leeway=spec.api.renew_ahead if leeway is None else leeway,
+        clock=now,
+        store=token_store,
+        key=spec.store_key,
+    )
     fresh_flow = code_flow is not None and code_flow.token is not None
     if token_store is not None and reuse and spec.refresh_token is None and not fresh_flow:
         reused = _stored(spec, token_store, manager, now)
@@ -178,36 +181,44 @@ def open_session(
     token = FIRST_TOKEN[spec.grant](spec, endpoint, flow)
     if token_store is not None:
         token_store.save(spec.store_key, token)
-    return manager(token)
+    return manager(token, grant=token.grant)
+
+
+class LoginKeywords(TypedDict, total=False):
+    """The keyword form of a login (``dm.connect("password", client_id=..., ...)``); see
+    :class:`LoginSpec` for each value (``scope`` is its ``scopes``)."""
+
+    client_id: str
+    client_secret: str | Secret
+    username: str | None
+    password: str | Secret | None
+    scope: str | Iterable[str] | None
+    endpoints: Endpoints | None
+    dialect: Dialect | str | None
+    refresh_token: str | Secret | None
 
 
 def login_spec(
-    grant: str,
-    *,
-    client_id: str,
-    client_secret: str | Secret,
-    username: str | None = None,
-    password: str | Secret | None = None,
-    scope: str | Iterable[str] | None = None,
-    endpoints: Endpoints | None = None,
-    dialect: Dialect | str | None = None,
-    refresh_token: str | Secret | None = None,
-    code_flow: AuthorizationCodeFlow | None = None,
+    grant: str, *, code_flow: AuthorizationCodeFlow | None = None, **login: Unpack[LoginKeywords]
 ) -> LoginSpec:
-    """The :class:`LoginSpec` of the keyword form (``dm.connect("password", ...)``); the
-    endpoints default to those of ``code_flow``, else the real service."""
+    """The :class:`LoginSpec` of the keyword form; the endpoints default to those of
+    ``code_flow``, else the real service."""
+    unknown = sorted(set(login) - LoginKeywords.__optional_keys__)
+    if unknown:
+        raise TypeError(f"unexpected login keyword(s): {', '.join(unknown)}")
+    endpoints = login.get("endpoints")
     if endpoints is None:
         endpoints = code_flow.endpoints if code_flow is not None else Endpoints.dailymotion()
     return LoginSpec(
         grant,
-        client_id,
-        Secret.wrap(client_secret) or Secret(""),  # an empty secret is refused as missing
-        username=username,
-        password=Secret.wrap(password),
-        scopes=normalize_scope(scope),
+        login.get("client_id", ""),
+        Secret.wrap(login.get("client_secret")) or Secret(""),  # empty: refused as missing
+        username=login.get("username"),
+        password=Secret.wrap(login.get("password")),
+        scopes=normalize_scope(login.get("scope")),
         endpoints=endpoints,
-        dialect=dialect if dialect is not None else "legacy",
-        refresh_token=Secret.wrap(refresh_token),
+        dialect=login.get("dialect") or "legacy",
+        refresh_token=Secret.wrap(login.get("refresh_token")),
     )
 
 
