@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from dmtools.bulk._integrity import plan_ops
-from dmtools.bulk._values import BadValue, Value, canonical
+from dmtools.bulk._values import Value
 from dmtools.bulk.journal import Journal
 from dmtools.bulk.plan import EditPlan, check_plan_values
 from dmtools.bulk.render import show
@@ -47,6 +47,7 @@ _ERROR_TYPES = {"conflict": "Conflict", "failed": "Interrupted"}
 def read_fields(client: Client, video_id: str, fields: Iterable[str]) -> dict[str, Any]:
     """Current values of ``fields`` in canonical form (a value that cannot be read as its
     field stays as the server sent it, so it compares unequal to anything planned)."""
+    from dmtools.frames._cells import BadCell, cell_value
     from dmtools.videos import get_video
 
     names = list(fields)
@@ -54,8 +55,8 @@ def read_fields(client: Client, video_id: str, fields: Iterable[str]) -> dict[st
     values: dict[str, Any] = {}
     for name in names:
         try:
-            values[name] = canonical(name, raw.get(name))
-        except BadValue:
+            values[name] = cell_value(name, raw.get(name))
+        except BadCell:
             values[name] = raw.get(name, _MISSING)
     return values
 

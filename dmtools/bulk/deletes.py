@@ -331,7 +331,7 @@ def plan_deletes(rows: Any, *, snapshot: pd.DataFrame | None = None) -> DeletePl
     """
     import pandas as pd
 
-    from dmtools.bulk.diff import index_by_id
+    from dmtools.frames import index_by_id
 
     problems: list[Problem] = []
     records: pd.DataFrame | None = None

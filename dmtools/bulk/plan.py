@@ -4,7 +4,7 @@
 no client, no clock, no I/O except reading the edited file when given a path. It validates
 everything first and raises one :class:`~dmtools.errors.InputError` listing every bad cell.
 
-What a cell means (see ``dmtools.bulk._values`` for the canonical forms):
+What a cell means (see :mod:`dmtools.frames` for the canonical forms):
 
 =========================  ====================================================
 edited cell                 effect
@@ -375,12 +375,15 @@ def plan_edits(
         from dmtools.bulk._files import read_edited_file
 
         after = read_edited_file(after)
-    changes, labels, unchanged, problems = diff_frames(before, after, limits)
-    if problems:
+    found = diff_frames(before, after, limits)
+    if found.problems:
         raise InputError(
-            f"the edited frame has {len(problems)} problem(s); nothing was planned or sent",
-            problems,
+            f"the edited frame has {len(found.problems)} problem(s); nothing was planned or sent",
+            found.problems,
         )
     return EditPlan(
-        changes, labels=labels, unchanged_rows=unchanged, context=review_context(before, changes)
+        found.changes,
+        labels=found.labels,
+        unchanged_rows=found.unchanged,
+        context=review_context(before, found.changes),
     )

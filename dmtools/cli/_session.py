@@ -41,21 +41,13 @@ NOT_LOGGED_IN = (
 
 
 def save_profile(profile: Profile, environ: Mapping[str, str] | None = None) -> Path:
-    """Write ``cli.json`` (0600, in a 0700 folder) through a temporary file."""
+    """Write ``cli.json`` (0600, in a 0700 folder), atomically."""
+    from dmtools._safefiles import atomic_write
+
     folder = config_dir(environ)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = folder / PROFILE_FILE
-    temporary = folder / f".{PROFILE_FILE}.{os.getpid()}.tmp"
     data = {"version": PROFILE_VERSION, **asdict(profile), "scopes": list(profile.scopes)}
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=1)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(folder / PROFILE_FILE, json.dumps(data, indent=1), mode=0o600)
 
 
 def remove_profile(environ: Mapping[str, str] | None = None) -> bool:
