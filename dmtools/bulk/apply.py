@@ -26,6 +26,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from dmtools.bulk._base import ERROR_TYPES, OpStatus
 from dmtools.bulk._integrity import plan_ops
 from dmtools.bulk._values import Value
 from dmtools.bulk.journal import Journal
@@ -40,8 +41,6 @@ if TYPE_CHECKING:
 __all__ = ["apply_edits"]
 
 _MISSING = object()
-#: error_type of outcomes decided here rather than raised by the API.
-_ERROR_TYPES = {"conflict": "Conflict", "failed": "Interrupted"}
 
 
 def read_fields(client: Client, video_id: str, fields: Iterable[str]) -> dict[str, Any]:
@@ -165,13 +164,13 @@ class EditWorker:
         )
 
     def _done(
-        self, state: OpState, status: str, message: str, *, http_status: int | None = None
+        self, state: OpState, status: OpStatus, message: str, *, http_status: int | None = None
     ) -> None:
         self.journal.mark(
             state.row.op_id,
             status,
             http_status=http_status,
-            error_type=_ERROR_TYPES.get(status),
+            error_type=ERROR_TYPES.get(status),
             message=message,
         )
         state.in_doubt = False

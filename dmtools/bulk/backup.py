@@ -31,7 +31,7 @@ from dmtools.errors import InputError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from dmtools.bulk.deletes import DeletePlan
+    from dmtools.bulk.delete_plan import DeletePlan
     from dmtools.bulk.journal import Journal
     from dmtools.client import Client
 
