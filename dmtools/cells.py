@@ -1,18 +1,9 @@
-"""The canonical form of a cell value: :mod:`dmtools.frames` (``dmtools.frames._cells``).
+"""The canonical form of a cell value, now in :mod:`dmtools.frames` (``frames._cells``).
 
-This module keeps the names importable from ``dmtools.cells``.
+This module keeps ``dmtools.cells`` importable: it is that module's names.
 """
 
 from __future__ import annotations
 
-from dmtools.frames._cells import (
-    PARSERS,
-    canonical,
-    field_for,
-    from_cell,
-    is_missing,
-    to_wire,
-    value_kind,
-)
-
-__all__ = ["PARSERS", "canonical", "field_for", "from_cell", "is_missing", "to_wire", "value_kind"]
+from dmtools.frames._cells import *  # noqa: F403
+from dmtools.frames._cells import __all__ as __all__

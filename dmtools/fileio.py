@@ -1,32 +1,13 @@
-"""CSV, Excel and Parquet round trips: :mod:`dmtools.frames.files` and
-:mod:`dmtools.frames.formats`.
+"""CSV, Excel and Parquet round trips, now in :mod:`dmtools.frames.files` (readers and
+writers) and :mod:`dmtools.frames.formats` (the suffix table).
 
-This module keeps the names importable from ``dmtools.fileio``.
+This module keeps ``dmtools.fileio`` importable: it is those modules' names.
 """
 
 from __future__ import annotations
 
-from dmtools.frames.files import (
-    FORMAT_VERSION,
-    MISSING,
-    read_csv,
-    read_excel,
-    read_parquet,
-    write_csv,
-    write_excel,
-    write_parquet,
-)
+from dmtools.frames.files import *  # noqa: F403
+from dmtools.frames.files import __all__ as _FILES
 from dmtools.frames.formats import export_frame, import_frame
 
-__all__ = [
-    "FORMAT_VERSION",
-    "MISSING",
-    "export_frame",
-    "import_frame",
-    "read_csv",
-    "read_excel",
-    "read_parquet",
-    "write_csv",
-    "write_excel",
-    "write_parquet",
-]
+__all__ = [*_FILES, "export_frame", "import_frame"]

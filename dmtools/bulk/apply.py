@@ -27,7 +27,6 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from dmtools.bulk._base import ERROR_TYPES, OpStatus
-from dmtools.bulk._integrity import plan_ops
 from dmtools.bulk._values import Value
 from dmtools.bulk.journal import Journal
 from dmtools.bulk.plan import EditPlan, check_plan_values
@@ -210,10 +209,7 @@ def apply_edits(
     check_plan_values(plan, client.limits)
     return run_job(
         client,
-        kind="edit",
-        fingerprint=plan.fingerprint,
-        plan_data=plan.to_dict(),
-        ops=plan_ops(plan),
+        plan,
         journal=journal,
         workers=workers,
         progress=progress,

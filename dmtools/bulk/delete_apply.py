@@ -1,34 +1,34 @@
-"""Carrying out a delete plan: the guards, the backup, then one DELETE per video.
+"""Carrying out a delete plan: the backup, then one DELETE per video.
 
-:func:`apply_deletes` (``DeletePlan.apply``) checks the confirmation and the cap before
-anything else, writes the backup (:class:`~dmtools.bulk.backup.BackupStep`) before the first
-DELETE, and runs the job with a journal (:func:`~dmtools.bulk.runner.run_job`), as edits do.
-:class:`DeleteWorker` deletes one video: a 404 after an interrupted DELETE means it is gone;
-a DELETE in doubt is resolved by reading the video back.
+``DeletePlan.apply`` checks the guards (dry run, confirmation, cap, review panel), then
+:func:`delete_videos` writes the backup (:class:`~dmtools.bulk.backup.BackupStep`) before
+the first DELETE and runs the job with a journal (:func:`~dmtools.bulk.runner.run_job`), as
+edits do. :class:`DeleteWorker` deletes one video: a 404 after an interrupted DELETE means it
+is gone; a DELETE in doubt is resolved by reading the video back.
 """
 
 from __future__ import annotations
 
+import functools
 import os
-import threading
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from dmtools.bulk._base import ERROR_TYPES, OpStatus
-from dmtools.bulk._integrity import plan_ops
-from dmtools.bulk.gate import check_apply
 from dmtools.bulk.journal import Journal
 from dmtools.bulk.result import ApplyResult, OpResult
-from dmtools.bulk.runner import MAX_SENDS, OpState, Progress, is_ambiguous, run_job
-from dmtools.errors import InputError, NotFound
+from dmtools.bulk.runner import MAX_SENDS, OpState, is_ambiguous, run_job
+from dmtools.errors import NotFound
 
 if TYPE_CHECKING:
     from dmtools.bulk.delete_plan import DeletePlan
     from dmtools.client import Client
 
-__all__ = ["DeleteWorker", "apply_deletes"]
+__all__ = ["DeleteWorker", "delete_videos", "dry_run"]
 
 
-def _dry_run(plan: DeletePlan) -> ApplyResult:
+def dry_run(plan: DeletePlan) -> ApplyResult:
+    """The result of a delete that is not confirmed: every video ``not_attempted``."""
     rows = [
         OpResult(i, vid, "not_attempted", message="dry run: would be deleted")
         for i, vid in enumerate(plan.video_ids, start=1)
@@ -36,62 +36,20 @@ def _dry_run(plan: DeletePlan) -> ApplyResult:
     return ApplyResult(rows, kind=plan.kind, fingerprint=plan.fingerprint, dry_run=True)
 
 
-def apply_deletes(
+def delete_videos(
     plan: DeletePlan,
     client: Client,
-    *,
-    confirm: int | None = None,
-    force: bool = False,
-    export_path: str | os.PathLike[str] | None = None,
-    journal: str | os.PathLike[str] | None = None,
-    workers: int = 4,
-    progress: Progress = True,
-    stop: threading.Event | None = None,
+    export_path: str | os.PathLike[str] | None,
+    options: Mapping[str, Any],
 ) -> ApplyResult:
-    """Delete the plan's videos, or (without ``confirm``) report what would be deleted.
-
-    Args:
-        confirm: the exact number of videos to delete; None makes a dry run (no request).
-        force: allow more than the plan's :attr:`~dmtools.bulk.DeletePlan.cap` videos.
-        export_path: a NEW file where the videos' metadata is written, fsynced and read
-            back before the first DELETE (``.csv``, ``.xlsx``, ``.parquet`` or ``.json``);
-            default ``runs/deleted-<fingerprint>-<UTC time>.json``. An existing path (file,
-            directory, symlink) is refused, never replaced. The result's ``export_path``
-            names the file that holds the videos.
-        journal: journal file; re-running a finished job sends nothing.
-        workers, progress, stop: as for edits.
-
-    Raises:
-        InputError: wrong ``confirm`` count, over the cap without ``force``, the plan is held
-            by a review panel (see :mod:`dmtools.bulk.gate`), or the backup could not be
-            written (the error names the path and the reason); nothing is deleted in every
-            case.
-    """
-    if confirm is None:
-        return _dry_run(plan)
-    check_apply(plan)  # a plan held by a review panel is applied by that panel only
-    if isinstance(confirm, bool) or confirm != len(plan):
-        raise InputError(
-            f"confirm must be the exact number of videos to delete "
-            f"({len(plan)}), got {confirm!r}; nothing was deleted"
-        )
-    plan.check_cap(force=force)
+    """Run a confirmed delete plan (its guards checked by ``DeletePlan.apply``): the backup
+    (:class:`~dmtools.bulk.backup.BackupStep`) before the first DELETE, then the job, with
+    ``options`` (``journal``, ``workers``, ``progress``, ``stop``) as for edits."""
     from dmtools.bulk.backup import BackupStep
 
     step = BackupStep(plan, client, export_path)
-    result = run_job(
-        client,
-        kind=plan.kind,
-        fingerprint=plan.fingerprint,
-        plan_data=plan.to_dict(),
-        ops=plan_ops(plan),
-        journal=journal,
-        workers=workers,
-        progress=progress,
-        worker_factory=lambda store: DeleteWorker(client, store),
-        before_first_write=step,
-        stop=stop,
-    )
+    worker = functools.partial(DeleteWorker, client)
+    result = run_job(client, plan, worker_factory=worker, before_first_write=step, **options)
     result.export_path = step.path
     return result
 

@@ -159,25 +159,39 @@ class DeletePlan(PlanBase):
         progress: Progress = True,
         stop: threading.Event | None = None,
     ) -> ApplyResult:
-        """Delete the videos, or (without ``confirm``) report what would be deleted; see
-        :func:`dmtools.bulk.delete_apply.apply_deletes` for every argument.
+        """Delete the videos, or (without ``confirm``) report what would be deleted.
 
-        Example:
-            >>> plan.apply(client, confirm=len(plan), export_path="deleted.csv")  # doctest: +SKIP
+        Args:
+            confirm: the exact number of videos to delete; None makes a dry run (no request).
+            force: allow more than :attr:`cap` videos.
+            export_path: a NEW file where the videos' metadata is written, fsynced and read
+                back before the first DELETE (``.csv``, ``.xlsx``, ``.parquet`` or
+                ``.json``); default ``runs/deleted-<fingerprint>-<UTC time>.json``. An
+                existing path (file, directory, symlink) is refused, never replaced. The
+                result's ``export_path`` names the file that holds the videos.
+            journal: journal file; re-running a finished job sends nothing.
+            workers, progress, stop: as for edits.
+
+        Raises:
+            InputError: wrong ``confirm`` count, over the cap without ``force``, the plan
+                is held by a review panel (see :mod:`dmtools.bulk.gate`), or the backup
+                could not be written (the error names the path and the reason); nothing
+                is deleted in every case.
         """
-        from dmtools.bulk.delete_apply import apply_deletes
+        from dmtools.bulk import delete_apply
+        from dmtools.bulk.gate import check_apply
 
-        return apply_deletes(
-            self,
-            client,
-            confirm=confirm,
-            force=force,
-            export_path=export_path,
-            journal=journal,
-            workers=workers,
-            progress=progress,
-            stop=stop,
-        )
+        if confirm is None:
+            return delete_apply.dry_run(self)
+        check_apply(self)  # a plan held by a review panel is applied by that panel only
+        if isinstance(confirm, bool) or confirm != len(self):
+            raise InputError(
+                f"confirm must be the exact number of videos to delete "
+                f"({len(self)}), got {confirm!r}; nothing was deleted"
+            )
+        self.check_cap(force=force)
+        options = {"journal": journal, "workers": workers, "progress": progress, "stop": stop}
+        return delete_apply.delete_videos(self, client, export_path, options)
 
 
 def _selected(rows: Any, snapshot: pd.DataFrame | None) -> tuple[list[Any], pd.DataFrame | None]:

@@ -5,7 +5,7 @@ from ``dmtools.bulk.deletes``.
 
 from __future__ import annotations
 
-from dmtools.bulk.delete_apply import DeleteWorker, apply_deletes
+from dmtools.bulk.delete_apply import DeleteWorker, delete_videos
 from dmtools.bulk.delete_plan import MAX_DELETES, MAX_SHARE, DeletePlan, delete_cap, plan_deletes
 
 __all__ = [
@@ -13,7 +13,7 @@ __all__ = [
     "MAX_SHARE",
     "DeletePlan",
     "DeleteWorker",
-    "apply_deletes",
+    "delete_videos",
     "delete_cap",
     "plan_deletes",
 ]

@@ -31,6 +31,7 @@ from dmtools.errors import (
 )
 
 if TYPE_CHECKING:
+    from dmtools.bulk._base import PlanBase
     from dmtools.client import Client
 
 log = logging.getLogger("dmtools.bulk")
@@ -260,11 +261,8 @@ def result_from(
 
 def run_job(
     client: Client,
+    plan: PlanBase,
     *,
-    kind: str,
-    fingerprint: str,
-    plan_data: Mapping[str, Any],
-    ops: Sequence[tuple[int, str, str, Mapping[str, Any]]],
     journal: str | os.PathLike[str] | None,
     worker_factory: Callable[[Journal], Worker],
     workers: int,
@@ -274,12 +272,16 @@ def run_job(
     before_first_write: Callable[[Journal], None] | None = None,
     stop: threading.Event | None = None,
 ) -> ApplyResult:
-    """Open or resume the journal of a job, run it, and report (``stop``: see ``Job``)."""
+    """Open or resume the journal of ``plan``'s job, run it, and report (``stop``: see
+    ``Job``)."""
+    from dmtools.bulk._integrity import plan_ops
+
+    kind, fingerprint, ops = plan.kind, plan.fingerprint, plan_ops(plan)
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise InputError(f"workers must be a positive integer, got {workers!r}")
     store = Journal(journal, lock=True)  # the lock first: one process per job
     try:
-        header = {"plan": dict(plan_data), **(extra_header or {})}
+        header = {"plan": plan.to_dict(), **(extra_header or {})}
         finished = _open_job(store, client, kind, fingerprint, ops, header)
         if before_first_write is not None:
             before_first_write(store)
