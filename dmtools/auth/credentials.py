@@ -10,9 +10,8 @@ login``, the login panel and the text login) builds a :class:`LoginSpec` and han
 ``DMTOOLS_CLIENT_SECRET``  its secret
 ``DMTOOLS_USERNAME``       the account (password grant)
 ``DMTOOLS_PASSWORD``       its password (password grant)
-``DMTOOLS_GRANT``          ``client_credentials``, ``password`` or ``authorization_code``
-                           (default: ``password`` when a username is set, else
-                           ``client_credentials``)
+``DMTOOLS_GRANT``          the grant (default: ``password`` with a username, else
+                           ``client_credentials``: :func:`env_grant`)
 ``DMTOOLS_REDIRECT_URI``   the callback URL registered for a public key (authorization code)
 ``DMTOOLS_SANDBOX_URL``    talk to a sandbox running there instead of the real API
 ``DMTOOLS_API``            the API dialect (default ``legacy``, the Platform API)
@@ -35,7 +34,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from dmtools.config import Endpoints
+from dmtools.config import Endpoints, require_secure_url
 from dmtools.errors import InputError
 from dmtools.secrets import Secret
 
@@ -127,7 +126,7 @@ def env_grant(environ: Mapping[str, str] | None = None) -> str:
 
 
 def _dialect(dialect: Dialect | str | None) -> Dialect:
-    from dmtools.dialects import get_dialect
+    from dmtools.dialects import get_dialect  # the legacy dialect is imported on first use
 
     return get_dialect(dialect)
 
@@ -151,6 +150,7 @@ class LoginSpec:
     Raises:
         InputError: an unknown grant, a missing key or secret, contradictory values (a
             username with ``client_credentials``...), or a grant the dialect's API refuses.
+        InsecureTransportError: a callback URL that is neither HTTPS nor loopback.
 
     Example:
         >>> client = dm.connect(LoginSpec.from_env(access="edit"))          # doctest: +SKIP
@@ -194,6 +194,8 @@ class LoginSpec:
             )
         if grant == "password" and not self.username:
             raise InputError("the password grant needs username= (and password=)")
+        if self.redirect_uri is not None:
+            require_secure_url(self.redirect_uri)  # HTTPS, or http on loopback only
 
     # -- what the login is -------------------------------------------------------------------
 
@@ -320,14 +322,8 @@ class LoginSpec:
             ('read_videos', 'edit_videos')
         """
         env = os.environ if environ is None else environ
-        given = {
-            "grant": grant,
-            "client_id": client_id,
-            "username": username,
-            "sandbox_url": sandbox_url,
-            "redirect_uri": redirect_uri,
-            "dialect": dialect,
-        }
+        given = dict(grant=grant, client_id=client_id, username=username, dialect=dialect)
+        given.update(sandbox_url=sandbox_url, redirect_uri=redirect_uri)
         reader = _EnvReader(env, {k: v for k, v in given.items() if v}, ask)
         return reader.spec(access, scope)
 
