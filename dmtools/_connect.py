@@ -1,22 +1,24 @@
 """Logging in: :func:`connect` opens a session and returns a :class:`~dmtools.client.Client`.
 
 Example:
+    >>> client = connect(LoginSpec.from_env(access="edit"))                   # doctest: +SKIP
     >>> client = connect("client_credentials", client_id=key, client_secret=secret,
     ...                  scope=["read_videos"], endpoints=sb.endpoints)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Unpack
 
 from dmtools._retry import Backoff, RateLimiter, Timeouts
-from dmtools.config import Endpoints
-from dmtools.dialects import Dialect, get_dialect
 from dmtools.errors import InputError
-from dmtools.secrets import Secret
 
 if TYPE_CHECKING:
+    import requests
+
+    from dmtools.auth import AuthorizationCodeFlow, LoginSpec, TokenStore
+    from dmtools.auth.login import LoginKeywords
     from dmtools.client import Client
 
 __all__ = ["connect"]
@@ -25,72 +27,59 @@ TimeoutArg = Timeouts | float | tuple[float, float] | None
 
 
 def connect(
-    grant: str,
+    spec: LoginSpec | str,
     *,
-    client_id: str,
-    client_secret: Any,
-    username: str | None = None,
-    password: Any = None,
-    scope: Sequence[str] | str | None = None,
-    endpoints: Endpoints | None = None,
-    token_store: Any = None,
+    token_store: TokenStore | None = None,
+    code_flow: AuthorizationCodeFlow | None = None,
+    leeway: float | None = None,
+    reuse: bool = True,
     timeout: TimeoutArg = None,
     retries: Backoff | int | None = None,
     rate_limit: RateLimiter | float | None = None,
-    dialect: Dialect | str | None = None,
-    **kwargs: Any,
+    clock: Callable[[], float] | None = None,
+    session_factory: Callable[[], requests.Session] | None = None,
+    **login: Unpack[LoginKeywords],
 ) -> Client:
     """Log in and return a :class:`Client`.
 
     Args:
-        grant: ``"client_credentials"`` (private key, partner host), ``"password"``,
-            ``"authorization_code"`` or ``"refresh_token"`` (public key).
-        client_id, client_secret: the API key and its secret.
-        username, password: for the password grant.
-        scope: scopes to ask for (``["manage_videos"]``...).
-        endpoints: where to log in (default: the real API; ``sandbox.endpoints`` for a sandbox).
+        spec: the login (a :class:`~dmtools.auth.LoginSpec`), or its grant with the login as
+            keywords (``client_id``, ``client_secret``, ``username``, ``password``,
+            ``scope``, ``endpoints``, ``dialect``, ``refresh_token``: see LoginSpec):
+            ``"client_credentials"`` (private key), ``"password"``, ``"authorization_code"``
+            or ``"refresh_token"`` (public key).
         token_store: where to keep tokens between sessions (default: memory only).
+        code_flow: the consent-page login of the authorization-code grant (made and run for
+            you when omitted).
+        leeway: renew tokens this many seconds before expiry (default: the dialect's).
+        reuse: use a valid session of ``token_store`` (False: log in afresh, replacing it).
         timeout, retries, rate_limit: transport options (see :class:`Client`).
-        dialect: the API dialect, or its name (default: ``"legacy"``, the Platform API).
-        **kwargs: passed on to :func:`dmtools.auth.create_token_manager` (``code_flow``,
-            ``refresh_token``, ``leeway``...).
+        clock, session_factory: for the token requests (tests).
 
     Raises:
-        InputError: bad arguments, or a grant the dialect's API does not accept.
+        InputError: bad or contradictory values, or a grant the dialect's API does not accept.
+
+    Example:
+        >>> client = dm.connect(dm.LoginSpec.from_env(access="edit"))        # doctest: +SKIP
     """
-    from dmtools.auth import create_token_manager
+    from dmtools.auth import LoginSpec, open_session
+    from dmtools.auth.login import login_spec
     from dmtools.client import Client
 
-    # Secrets held as Secret from here on, so tracebacks with locals show them masked.
-    client_secret = Secret.wrap(client_secret)
-    password = Secret.wrap(password)
-    options: dict[str, Any] = {
-        name: Secret.wrap(value) if name == "refresh_token" else value
-        for name, value in kwargs.items()
-    }
-    del kwargs
-    api = _dialect_for(grant, dialect)
-    options.setdefault("leeway", api.renew_ahead)
-    manager = create_token_manager(
-        grant,
-        client_id=client_id,
-        client_secret=client_secret,
-        username=username,
-        password=password,
-        scope=scope,
-        endpoints=endpoints,
+    if isinstance(spec, LoginSpec) and login:
+        raise InputError(f"pass the login as a LoginSpec or as keywords, not both: {sorted(login)}")
+    if not isinstance(spec, LoginSpec):
+        spec = login_spec(spec, code_flow=code_flow, **login)
+    del login  # the secrets are held as Secret values from here on
+    manager = open_session(
+        spec,
         token_store=token_store,
-        **options,
+        code_flow=code_flow,
+        leeway=leeway,
+        clock=clock,
+        session_factory=session_factory,
+        reuse=reuse,
     )
-    return Client(manager, dialect=api, timeout=timeout, retries=retries, rate_limit=rate_limit)
-
-
-def _dialect_for(grant: str, dialect: Dialect | str | None) -> Dialect:
-    """The dialect, once it is known to accept ``grant`` (InputError otherwise)."""
-    api = get_dialect(dialect)
-    if grant not in api.grants:
-        raise InputError(
-            f"the {api.name} API does not accept grant {grant!r}: use one of "
-            f"{', '.join(sorted(api.grants))}"
-        )
-    return api
+    return Client(
+        manager, dialect=spec.api, timeout=timeout, retries=retries, rate_limit=rate_limit
+    )

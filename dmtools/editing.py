@@ -49,7 +49,7 @@ def _need(df: pd.DataFrame, column: str, what: str) -> None:
 
 
 def _tags_of(value: object) -> list[str]:
-    from dmtools.cells import canonical
+    from dmtools.frames import canonical
 
     return list(canonical("tags", value))
 

@@ -4,7 +4,8 @@
 
     DailymotionError
     ├── InputError                bad user input caught before any request (also ValueError)
-    │   └── JournalError          a journal of another job, edited outside dmtools, or busy
+    │   ├── JournalError          a journal of another job, edited outside dmtools, or busy
+    │   └── HistoryConflict       history is append-only: a different snapshot at that time
     ├── InsecureTransportError    plain http to a non-loopback host (also ValueError)
     ├── TransportError            connection refused/reset, timeout, truncated body
     ├── TokenStoreError           a token store that is unsafe or unusable
@@ -73,6 +74,7 @@ __all__ = [
     "DailymotionError",
     "DailymotionWarning",
     "ErrorBody",
+    "HistoryConflict",
     "IncompleteLoadWarning",
     "InputError",
     "InsecureTransportError",
@@ -160,6 +162,11 @@ class InputError(DailymotionError, ValueError):
 class JournalError(InputError):
     """The journal cannot be used for this job (another plan, account or API host, rows that
     do not match their digests, or another process is running it)."""
+
+
+class HistoryConflict(InputError):
+    """The history store (or a dataset partition) already holds a different snapshot at
+    that time: history is append-only (``replace=True`` where a dataset allows it)."""
 
 
 class InsecureTransportError(DailymotionError, ValueError):

@@ -2,18 +2,12 @@
 
 The example notebooks run top to bottom with no credentials at all (a :class:`Sandbox` is
 started inside the kernel) and against the real API when credentials are set in the
-environment:
+environment: the login variables (``DMTOOLS_CLIENT_ID``, ``DMTOOLS_CLIENT_SECRET``,
+``DMTOOLS_USERNAME``, ``DMTOOLS_PASSWORD``, ``DMTOOLS_GRANT``, ``DMTOOLS_REDIRECT_URI``,
+``DMTOOLS_SANDBOX_URL``, ``DMTOOLS_API``) are read by
+:meth:`dmtools.auth.LoginSpec.from_env`, which owns their rules; besides them:
 
 =========================  ===========================================================
-``DMTOOLS_CLIENT_ID``      the API key
-``DMTOOLS_CLIENT_SECRET``  its secret
-``DMTOOLS_USERNAME``       the account (password grant)
-``DMTOOLS_PASSWORD``       its password (password grant)
-``DMTOOLS_GRANT``          ``client_credentials``, ``password`` or ``authorization_code``
-                           (default: ``password`` when a username is set, else
-                           ``client_credentials``)
-``DMTOOLS_REDIRECT_URI``   the callback URL registered for a public key (authorization code)
-``DMTOOLS_SANDBOX_URL``    talk to a sandbox already running there instead of the real API
 ``DMTOOLS_ALLOW_WRITES``   ``1`` lets the example notebooks edit and delete on the real API
 ``DMTOOLS_SANDBOX_PRIVATE_CLIENT_ID``, ``..._SECRET``  the private key of that sandbox (set
                            by ``dmtools lab``, for the login panel's "Use the sandbox")
@@ -44,9 +38,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from dmtools.auth.credentials import ACCESS_LEVELS, ENV, GRANT_KIND, env_grant, scopes_for
 from dmtools.config import Endpoints
-from dmtools.errors import InputError
-from dmtools.secrets import Secret
 
 if TYPE_CHECKING:
     from dmtools.client import Client
@@ -54,6 +47,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACCESS_LEVELS",
+    "GRANT_KIND",
     "RunningSandbox",
     "connect_from_env_or_sandbox",
     "credentials_in_env",
@@ -68,36 +62,8 @@ __all__ = [
 
 log = logging.getLogger("dmtools.notebook")
 
-#: Scope presets: access level -> key kind ("public" / "private") -> scopes to ask for.
-#: Public keys read their own private videos only with ``manage_videos``; private keys have a
-#: scope per capability.
-ACCESS_LEVELS: dict[str, dict[str, tuple[str, ...]]] = {
-    "read-only": {"public": (), "private": ("read_videos",)},
-    "edit": {"public": ("manage_videos",), "private": ("read_videos", "edit_videos")},
-    "delete": {
-        "public": ("manage_videos",),
-        "private": ("read_videos", "edit_videos", "delete_videos"),
-    },
-}
-
-GRANT_KIND = {"client_credentials": "private", "password": "public", "authorization_code": "public"}
-
 _sandbox_lock = threading.Lock()
 _sandbox: Sandbox | None = None
-
-
-def scopes_for(access: str, kind: str) -> tuple[str, ...]:
-    """The scopes of an access level (``read-only``, ``edit``, ``delete``) for a key kind.
-
-    Example:
-        >>> scopes_for("edit", "private")
-        ('read_videos', 'edit_videos')
-    """
-    if access not in ACCESS_LEVELS:
-        raise InputError(f"unknown access level {access!r}: use one of {', '.join(ACCESS_LEVELS)}")
-    if kind not in ("public", "private"):
-        raise InputError(f"unknown key kind {kind!r}: use 'public' or 'private'")
-    return ACCESS_LEVELS[access][kind]
 
 
 def local_sandbox(videos: int | None = None, seed: int = 7) -> Sandbox:
@@ -177,17 +143,14 @@ def env_sandbox(environ: Mapping[str, str] | None = None) -> RunningSandbox | No
     environment (and its private key when ``DMTOOLS_SANDBOX_PRIVATE_*`` are set); None
     when any of them is missing or the grant is not ``password``."""
     env = os.environ if environ is None else environ
-    names = ("DMTOOLS_SANDBOX_URL", "DMTOOLS_CLIENT_ID", "DMTOOLS_CLIENT_SECRET")
-    url, key, secret = (env.get(n) or "" for n in names)
-    user, password = env.get("DMTOOLS_USERNAME") or "", env.get("DMTOOLS_PASSWORD") or ""
-    if not (url and key and secret and user and password):
-        return None
-    if (env.get("DMTOOLS_GRANT") or "password") != "password":
+    names = ("sandbox_url", "client_id", "client_secret", "username", "password")
+    url, key, secret, user, password = (env.get(ENV[n]) or "" for n in names)
+    if not (url and key and secret and user and password) or env_grant(env) != "password":
         return None
     private_id = env.get("DMTOOLS_SANDBOX_PRIVATE_CLIENT_ID")
     private_secret = env.get("DMTOOLS_SANDBOX_PRIVATE_CLIENT_SECRET")
     private = SandboxKey(private_id, private_secret) if private_id and private_secret else None
-    redirect = env.get("DMTOOLS_REDIRECT_URI") or None
+    redirect = env.get(ENV["redirect_uri"]) or None
     return RunningSandbox(
         url,
         SandboxCredentials(SandboxKey(key, secret, redirect), private, SandboxUser(user, password)),
@@ -214,7 +177,7 @@ def saved_session(environ: Mapping[str, str] | None = None) -> Client | None:
     if (
         expires is not None
         and expires.timestamp() < time.time()
-        and not env.get("DMTOOLS_CLIENT_SECRET")
+        and not env.get(ENV["client_secret"])
     ):
         log.info("the saved login has expired; not used")
         return None
@@ -224,7 +187,7 @@ def saved_session(environ: Mapping[str, str] | None = None) -> Client | None:
 def credentials_in_env(environ: Mapping[str, str] | None = None) -> bool:
     """True when ``DMTOOLS_CLIENT_ID`` is set (the notebooks then use the environment)."""
     env = os.environ if environ is None else environ
-    return bool(env.get("DMTOOLS_CLIENT_ID"))
+    return bool(env.get(ENV["client_id"]))
 
 
 def writes_allowed(client: Client, environ: Mapping[str, str] | None = None) -> bool:
@@ -238,12 +201,6 @@ def writes_allowed(client: Client, environ: Mapping[str, str] | None = None) -> 
     return client.endpoints.is_sandbox or env.get("DMTOOLS_ALLOW_WRITES") == "1"
 
 
-def _scope(access: str | None, scope: Sequence[str] | str | None, kind: str) -> Any:
-    if scope is not None:
-        return scope
-    return list(scopes_for(access or "read-only", kind))
-
-
 def connect_from_env_or_sandbox(
     access: str = "read-only",
     *,
@@ -253,9 +210,10 @@ def connect_from_env_or_sandbox(
 ) -> Client:
     """Log in with the credentials of the environment, or else into a local sandbox.
 
-    With ``DMTOOLS_CLIENT_ID``, the login comes from the ``DMTOOLS_*`` variables (see the
-    module notes); else from ``dmtools login``'s saved session (:func:`saved_session`); else
-    the demo user of :func:`local_sandbox` logs in (it owns the big demo channel).
+    With ``DMTOOLS_CLIENT_ID``, the login is :meth:`LoginSpec.from_env
+    <dmtools.auth.LoginSpec.from_env>` (see the module notes); else ``dmtools login``'s saved
+    session (:func:`saved_session`); else the demo user of :func:`local_sandbox` logs in (it
+    owns the big demo channel).
 
     Args:
         access: ``read-only``, ``edit`` or ``delete``: picks the scopes for the key kind.
@@ -269,57 +227,18 @@ def connect_from_env_or_sandbox(
     Example:
         >>> client = connect_from_env_or_sandbox("delete")         # doctest: +SKIP
     """
+    from dmtools.auth import LoginSpec
     from dmtools.client import connect
 
     env = os.environ if environ is None else environ
-    if not credentials_in_env(env):
-        if (saved := saved_session(env)) is not None:
-            return saved
-        sb = local_sandbox()
-        key, user = sb.credentials.public_key, sb.credentials.user
-        return connect(
-            "password",
-            client_id=key.client_id,
-            client_secret=Secret(key.client_secret),
-            username=user.username,
-            password=Secret(user.password),
-            scope=_scope(access, scope, "public"),
-            endpoints=sb.endpoints,
-            **options,
-        )
-    secret = Secret.wrap(env.get("DMTOOLS_CLIENT_SECRET") or None)
-    if secret is None:
-        raise InputError("DMTOOLS_CLIENT_ID is set but DMTOOLS_CLIENT_SECRET is not")
-    username = env.get("DMTOOLS_USERNAME") or None
-    grant = env.get("DMTOOLS_GRANT") or ("password" if username else "client_credentials")
-    if grant not in GRANT_KIND:
-        raise InputError(f"DMTOOLS_GRANT={grant!r}: use one of {', '.join(GRANT_KIND)}")
-    sandbox_url = env.get("DMTOOLS_SANDBOX_URL")
-    endpoints = Endpoints.sandbox(sandbox_url) if sandbox_url else Endpoints.dailymotion()
-    common: dict[str, Any] = dict(
-        client_id=env["DMTOOLS_CLIENT_ID"],
-        client_secret=secret,
-        scope=_scope(access, scope, GRANT_KIND[grant]),
-        endpoints=endpoints,
-        **options,
-    )
-    if grant == "password":
-        password = Secret.wrap(env.get("DMTOOLS_PASSWORD") or None)
-        if not username or password is None:
-            raise InputError("the password grant needs DMTOOLS_USERNAME and DMTOOLS_PASSWORD")
-        return connect(grant, username=username, password=password, **common)
-    if grant == "authorization_code":
-        from dmtools.auth import AuthorizationCodeFlow
+    if credentials_in_env(env):
+        return connect(LoginSpec.from_env(env, access=access, scope=scope), **options)
+    if (saved := saved_session(env)) is not None:
+        return saved
+    from dmtools.testing import connect_sandbox
 
-        flow = AuthorizationCodeFlow(
-            common["client_id"],
-            secret,
-            redirect_uri=env.get("DMTOOLS_REDIRECT_URI") or None,
-            scope=common["scope"],
-            endpoints=endpoints,
-        )
-        return connect(grant, code_flow=flow, **common)
-    return connect(grant, **common)
+    chosen = scope if scope is not None else scopes_for(access, "public")
+    return connect_sandbox(local_sandbox(), grant="password", scope=chosen, **options)
 
 
 def login_summary(client: Client) -> str:

@@ -27,7 +27,7 @@ from dmtools.errors import InputError, LoginError
 from dmtools.secrets import Secret
 
 if TYPE_CHECKING:
-    from dmtools.auth import AuthorizationCodeFlow
+    from dmtools.auth import AuthorizationCodeFlow, LoginSpec
     from dmtools.client import Client
     from dmtools.sandbox.sandbox import Credentials, DemoUser, PrivateKey, PublicKey, Sandbox
 
@@ -63,46 +63,34 @@ def connect_sandbox(
     Example:
         >>> client = connect_sandbox(sb, grant="client_credentials", scope="read_videos")  # doctest: +SKIP
     """
+    from dmtools.auth import LoginSpec
     from dmtools.client import connect
 
     credentials = cast("Credentials", getattr(sb, "credentials", sb))
-    endpoints = Endpoints.sandbox(credentials.url)
-    scopes = [scope] if isinstance(scope, str) else list(scope)
     public, user = credentials.public_key, credentials.user
+    common: dict[str, Any] = {
+        "scopes": [scope] if isinstance(scope, str) else list(scope),
+        "endpoints": Endpoints.sandbox(credentials.url),
+        "dialect": options.pop("dialect", None) or "legacy",
+    }
     key: PublicKey | PrivateKey = public
-    login: dict[str, Any]
     if grant == "client_credentials":
-        key, login = credentials.private_key, {}
+        key = credentials.private_key
     elif grant == "password":
-        login = {"username": user.username, "password": Secret(user.password)}
+        common.update(username=user.username, password=Secret(user.password))
     elif grant == "authorization_code":
-        login = {"code_flow": _consented(public, user, scopes, endpoints)}
+        common.update(redirect_uri=public.redirect_uri)
     else:
         raise InputError(f"connect_sandbox does not log in with {grant!r}: use one of {GRANTS}")
-    return connect(
-        grant,
-        client_id=key.client_id,
-        client_secret=Secret(key.client_secret),
-        scope=scopes,
-        endpoints=endpoints,
-        **login,
-        **options,
-    )
+    spec = LoginSpec(grant, key.client_id, Secret(key.client_secret), **common)
+    if grant == "authorization_code":
+        options["code_flow"] = _consented(spec, user)
+    return connect(spec, **options)
 
 
-def _consented(
-    key: PublicKey, user: DemoUser, scopes: list[str], endpoints: Endpoints
-) -> AuthorizationCodeFlow:
+def _consented(spec: LoginSpec, user: DemoUser) -> AuthorizationCodeFlow:
     """A completed authorization-code login: the consent page answered as ``user``."""
-    from dmtools.auth import AuthorizationCodeFlow
-
-    flow = AuthorizationCodeFlow(
-        key.client_id,
-        Secret(key.client_secret),
-        redirect_uri=key.redirect_uri,
-        scope=scopes,
-        endpoints=endpoints,
-    )
+    flow = spec.code_flow()
     flow.complete(_consent(flow.authorization_url(), user.username, Secret(user.password)))
     return flow
 

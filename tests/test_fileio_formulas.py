@@ -3,7 +3,7 @@ splits a CSV on, and every text read back exactly by dmtools.
 
 A spreadsheet in a ``;`` locale (or one splitting on tabs) does not see the CSV's quoting the
 way it was written: after every ``;``, tab, CR or LF it may start a new cell. The policy is in
-:mod:`dmtools._filecells`: a ``'`` goes before any text that would start such a cell with
+:mod:`dmtools.frames._filecells`: a ``'`` goes before any text that would start such a cell with
 ``= + - @``, tab, CR or NUL (after spaces and quotes), and dmtools' readers remove exactly
 those.
 """
@@ -57,7 +57,7 @@ def cells_a_spreadsheet_could_see(raw: str) -> list[str]:
 @settings(max_examples=300, derandomize=True, deadline=None)
 @given(TEXT)
 def test_guarding_is_undone_exactly_and_leaves_no_cell_that_starts_a_formula(text: str):
-    from dmtools._filecells import guard, unguard
+    from dmtools.frames._filecells import guard, unguard
 
     written = guard(text, inside=True)
     assert unguard(written, inside=True) == text

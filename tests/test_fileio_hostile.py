@@ -18,10 +18,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from dmtools import _csv, _xlsx
-from dmtools._filecells import MAX_CELL_CHARS, MAX_COLUMNS, MAX_LINE_CHARS
 from dmtools.errors import InputError
-from dmtools.frames import read_csv, read_excel
+from dmtools.frames import _csv, _xlsx, read_csv, read_excel
+from dmtools.frames._filecells import MAX_CELL_CHARS, MAX_COLUMNS, MAX_LINE_CHARS
 
 MiB = 2**20
 

@@ -18,6 +18,8 @@ import pytest
 from _history_support import login, videos
 
 import dmtools as dm
+from dmtools.dialects import Page
+from dmtools.dialects.legacy import LEGACY
 from dmtools.history import write_videos
 from dmtools.sandbox import Sandbox
 
@@ -243,7 +245,13 @@ def test_processes_of_one_machine_share_one_rate_budget(tmp_path: Path) -> None:
 
 class _NoTotals:
     """An API answering lists without ``total`` (the sandbox always counts): only what the
-    planner reads, the oldest and the newest video."""
+    planner reads, the oldest and the newest video, worded by the legacy dialect."""
+
+    dialect = LEGACY
+
+    def pages(self, path: str, params: dict[str, str], *, limit: int = 100) -> Iterator[Page]:
+        call = LEGACY.first_page(path, params, size=limit)
+        yield LEGACY.read_page(self.get(path, dict(call.params)), call)
 
     def get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
         created = 1_700_000_000 if params["sort"] == "old" else 1_700_000_000 + 4 * 86400

@@ -1,7 +1,9 @@
 """OAuth 2.0 for the Dailymotion Platform API.
 
-* :func:`create_token_manager` opens a session with any grant and returns a
-  :class:`TokenManager`, the thread-safe source of valid access tokens the client uses.
+* :class:`LoginSpec` is a login as data (grant, key, secret, account, scopes, endpoints, API
+  dialect); :meth:`LoginSpec.from_env` reads it from the ``DMTOOLS_*`` variables.
+* :func:`open_session` opens it and returns a :class:`TokenManager`, the thread-safe source
+  of valid access tokens the client uses (:func:`create_token_manager` is its keyword form).
 * :class:`AuthorizationCodeFlow` runs the consent-page login (paste the redirected URL, or
   let a one-shot listener on 127.0.0.1 catch it).
 * :class:`MemoryTokenStore` (default), :class:`KeyringTokenStore` and
@@ -11,11 +13,10 @@ Secrets are :class:`dmtools.secrets.Secret` values, and importing this package i
 redaction (:func:`dmtools.secrets.install_redaction`).
 
 Example:
-    >>> from dmtools.auth import create_token_manager
-    >>> manager = create_token_manager(                          # doctest: +SKIP
-    ...     "client_credentials", client_id=key, client_secret=secret,
-    ...     scope=["read_videos"], endpoints=sb.endpoints)
-    >>> manager.access_token()                                    # doctest: +SKIP
+    >>> from dmtools.auth import LoginSpec, open_session
+    >>> spec = LoginSpec("client_credentials", key, secret,      # doctest: +SKIP
+    ...                  scopes=["read_videos"], endpoints=sb.endpoints)
+    >>> open_session(spec).access_token()                         # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 from dmtools.secrets import Secret, install_redaction
 
 from .codeflow import AuthorizationCodeFlow, pkce_pair
+from .credentials import ACCESS_LEVELS, LoginSpec, env_grant, scopes_for
 from .endpoint import TokenEndpoint
 from .exceptions import (
     AccessDenied,
@@ -34,7 +36,7 @@ from .exceptions import (
     StateMismatch,
 )
 from .local import LocalLogin
-from .login import LegacyGrantWarning, create_token_manager
+from .login import LegacyGrantWarning, create_token_manager, open_session
 from .loopback import LoopbackListener
 from .manager import TokenManager
 from .store import (
@@ -48,6 +50,7 @@ from .store import (
 from .token import GRANTS, Token
 
 __all__ = [
+    "ACCESS_LEVELS",
     "GRANTS",
     "AccessDenied",
     "AuthorizationCodeFlow",
@@ -55,6 +58,7 @@ __all__ = [
     "KeyringTokenStore",
     "LegacyGrantWarning",
     "LocalLogin",
+    "LoginSpec",
     "LoginCancelled",
     "LoginError",
     "LoginTimeout",
@@ -70,7 +74,10 @@ __all__ = [
     "TokenStore",
     "TokenStoreError",
     "create_token_manager",
+    "env_grant",
+    "open_session",
     "pkce_pair",
+    "scopes_for",
     "token_key",
 ]
 

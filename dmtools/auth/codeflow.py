@@ -146,6 +146,8 @@ class AuthorizationCodeFlow:
         endpoints: the deployment (default: the real service).
         clock: POSIX seconds, for the state lifetime and ``expires_at``.
         session_factory: makes the ``requests.Session`` for the code exchange.
+        token_url: where the code is exchanged, when the API dialect names another URL than
+            ``endpoints.token_url``.
 
     Example:
         >>> flow = dm.AuthorizationCodeFlow(key, secret, scope=["manage_videos"])  # doctest: +SKIP
@@ -163,6 +165,7 @@ class AuthorizationCodeFlow:
         clock: Callable[[], float] | None = None,
         session_factory: Callable[[], requests.Session] | None = None,
         state_ttl: float = STATE_TTL,
+        token_url: str | None = None,
     ) -> None:
         if not client_id:
             raise InputError("client_id is empty")
@@ -183,6 +186,7 @@ class AuthorizationCodeFlow:
             partner=False,
             clock=self._clock,
             session_factory=session_factory,
+            url=token_url,
         )
         self._pending: _Pending | None = None
         self._lock = threading.Lock()

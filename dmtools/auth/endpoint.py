@@ -96,6 +96,8 @@ class TokenEndpoint:
         client_secret: the API secret.
         endpoints: the deployment; ``partner`` selects ``partner_token_url``.
         partner: True for a private key (``client_credentials``).
+        url: the token URL, when the API dialect names another one (see
+            :attr:`dmtools.auth.credentials.LoginSpec.token_url`).
         clock: returns POSIX seconds; ``expires_at`` is measured with it.
         session_factory: makes the ``requests.Session`` to send with.
         timeout: (connect, read) seconds.
@@ -119,12 +121,13 @@ class TokenEndpoint:
         session_factory: Callable[[], requests.Session] | None = None,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         sleep: Callable[[float], None] = time.sleep,
+        url: str | None = None,
     ) -> None:
         self.client_id = client_id
         self.endpoints = endpoints
         self.partner = partner
         self.url = require_secure_url(
-            endpoints.partner_token_url if partner else endpoints.token_url
+            url or (endpoints.partner_token_url if partner else endpoints.token_url)
         )
         self._secret = client_secret
         self._clock = clock

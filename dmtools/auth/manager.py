@@ -7,6 +7,11 @@ wait for its result. ``client_credentials`` sessions fetch a new token (they hav
 token); the others use the refresh token, keeping the newest one. A refused refresh token
 (``invalid_grant``) ends the session: the tokens are forgotten (also in the token store) and
 :class:`~dmtools.errors.LoginRequired` asks for a new login.
+
+A manager without a token endpoint (:meth:`TokenManager.saved`: a session saved by
+``dmtools login``, used without the client secret) cannot renew: its token is used until it
+expires or the API refuses it, then :class:`~dmtools.errors.SessionExpired` says how to log in
+again; the token stays in its store, for a later use with the secret.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from dmtools.config import Endpoints
-from dmtools.errors import LoginRequired
+from dmtools.errors import InputError, LoginRequired
 from dmtools.secrets import Secret
 
 from .endpoint import TokenEndpoint
@@ -29,30 +34,35 @@ __all__ = ["TokenManager"]
 
 log = logging.getLogger("dmtools.auth")
 
+_EXPIRED = "the access token expired and this session cannot renew it; log in again"
+
 
 class TokenManager:
     """A thread-safe source of valid access tokens for one session.
 
-    Usually made by :func:`dmtools.auth.create_token_manager` (or ``dm.connect``).
+    Usually made by :func:`dmtools.auth.open_session` (or ``dm.connect``).
 
     Args:
-        endpoint: the token endpoint of the API key.
+        endpoint: the token endpoint of the API key; None for a session that cannot renew
+            (see :meth:`saved`).
         token: the session's current token.
         grant: the grant the session was opened with.
         scope: the scopes asked for (``client_credentials`` asks for them again).
         leeway: renew when ``now >= expires_at - leeway``.
         clock: returns POSIX seconds (inject a fake one in tests).
         store: where renewed tokens are saved before they are used; ``key`` is their key.
+        client_id, endpoints, partner: who the session is, for a manager without endpoint.
+        expired: the message of the SessionExpired a manager without endpoint raises.
 
     Example:
-        >>> manager = create_token_manager("client_credentials", client_id=..., # doctest: +SKIP
-        ...                                client_secret=..., endpoints=sb.endpoints)
+        >>> manager = open_session(LoginSpec("client_credentials", key, secret,  # doctest: +SKIP
+        ...                                  endpoints=sb.endpoints))
         >>> headers = {"Authorization": f"Bearer {manager.access_token()}"}  # doctest: +SKIP
     """
 
     def __init__(
         self,
-        endpoint: TokenEndpoint,
+        endpoint: TokenEndpoint | None,
         token: Token,
         *,
         grant: str,
@@ -61,8 +71,18 @@ class TokenManager:
         clock: Callable[[], float] | None = None,
         store: TokenStore | None = None,
         key: str | None = None,
+        client_id: str | None = None,
+        endpoints: Endpoints | None = None,
+        partner: bool | None = None,
+        expired: str = _EXPIRED,
     ) -> None:
+        if endpoint is None and (client_id is None or endpoints is None):
+            raise InputError("a token manager without endpoint needs client_id and endpoints")
         self._endpoint = endpoint
+        self._client_id = endpoint.client_id if endpoint is not None else str(client_id)
+        self._endpoints = endpoint.endpoints if endpoint is not None else endpoints
+        self._partner = endpoint.partner if endpoint is not None else bool(partner)
+        self._expired = expired
         self._token: Token | None = token
         self._grant = grant
         self._scope = tuple(scope)
@@ -71,6 +91,41 @@ class TokenManager:
         self._store = store
         self._key = key
         self._lock = threading.Lock()
+
+    @classmethod
+    def saved(
+        cls,
+        token: Token,
+        *,
+        client_id: str,
+        endpoints: Endpoints,
+        partner: bool,
+        store: TokenStore | None = None,
+        key: str | None = None,
+        expired: str = _EXPIRED,
+        leeway: float = 5.0,
+    ) -> TokenManager:
+        """A session that cannot renew (no client secret): ``token`` is used until it
+        expires (``leeway`` seconds before) or the API refuses it, then SessionExpired says
+        ``expired``; the stored token is kept for a later use with the secret.
+
+        Example:
+            >>> manager = TokenManager.saved(token, client_id="key",          # doctest: +SKIP
+            ...                              endpoints=sb.endpoints, partner=False)
+        """
+        return cls(
+            None,
+            token,
+            grant=token.grant,
+            scope=token.scope,
+            leeway=leeway,
+            store=store,
+            key=key,
+            client_id=client_id,
+            endpoints=endpoints,
+            partner=partner,
+            expired=expired,
+        )
 
     # -- what the client reads ------------------------------------------------------------
 
@@ -81,16 +136,22 @@ class TokenManager:
 
     @property
     def client_id(self) -> str:
-        return self._endpoint.client_id
+        return self._client_id
 
     @property
     def endpoints(self) -> Endpoints:
-        return self._endpoint.endpoints
+        assert self._endpoints is not None
+        return self._endpoints
 
     @property
     def is_partner(self) -> bool:
         """True for a private API key (partner host, ``client_credentials``)."""
-        return self._endpoint.partner
+        return self._partner
+
+    @property
+    def renewable(self) -> bool:
+        """False for a session that cannot get a new token by itself (:meth:`saved`)."""
+        return self._endpoint is not None
 
     @property
     def token(self) -> Token | None:
@@ -121,6 +182,8 @@ class TokenManager:
     def __repr__(self) -> str:
         token = self._token
         state = "no token" if token is None else f"expires_at={token.expires_at!r}"
+        if self._endpoint is None:
+            state += ", not renewable"
         return (
             f"TokenManager(grant={self._grant!r}, client_id={self.client_id!r}, "
             f"host={self.endpoints.host_key!r}, scopes={self.scopes!r}, {state})"
@@ -174,7 +237,8 @@ class TokenManager:
 
     def close(self) -> None:
         """Release the connection pool of the token endpoint."""
-        self._endpoint.close()
+        if self._endpoint is not None:
+            self._endpoint.close()
 
     # -- inside the lock ------------------------------------------------------------------
 
@@ -188,6 +252,8 @@ class TokenManager:
 
     def _renew(self, reason: str) -> Token:
         old = self._current()
+        if self._endpoint is None:
+            raise SessionExpired(self._expired, type="login_required")
         log.debug("renewing the access token (%s, grant %s)", reason, self._grant)
         try:
             if self._grant == "client_credentials":

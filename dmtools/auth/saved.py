@@ -3,8 +3,8 @@
 ``dmtools login`` keeps two things in the configuration directory (``DMTOOLS_CONFIG_DIR``,
 else the platform's user config dir, e.g. ``~/.config/dmtools``): the token, in a token
 store (the OS keyring when it has a safe backend, else ``tokens.json``, mode 0600), and
-``cli.json`` (mode 0600, nothing secret) saying which API, key, grant and account the token
-belongs to. Neither the client secret nor the password is ever written. A saved session is
+``cli.json`` (mode 0600, nothing secret) saying which deployment, API generation, key, grant
+and account the token belongs to. Neither the client secret nor the password is ever written. A saved session is
 used until its access token expires; with ``DMTOOLS_CLIENT_SECRET`` in the environment it
 also renews itself.
 
@@ -17,20 +17,22 @@ from __future__ import annotations
 
 import json
 import os
-import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dmtools.config import Endpoints
-from dmtools.errors import InputError, LoginRequired
+from dmtools.errors import InputError
+from dmtools.secrets import Secret
 
 if TYPE_CHECKING:
-    from dmtools.auth import Token, TokenStore
+    from dmtools.auth import LoginSpec, Token, TokenManager, TokenStore
     from dmtools.client import Client
 
 __all__ = [
+    "EXPIRED",
     "PROFILE_FILE",
     "PROFILE_VERSION",
     "STORES",
@@ -39,6 +41,7 @@ __all__ = [
     "config_dir",
     "load_profile",
     "open_store",
+    "saved_manager",
     "stored_client",
 ]
 
@@ -68,6 +71,7 @@ class Profile:
     store: str
     key: str
     scopes: tuple[str, ...] = ()
+    api: str = "legacy"
 
     @property
     def endpoints(self) -> Endpoints:
@@ -76,6 +80,35 @@ class Profile:
     @property
     def partner(self) -> bool:
         return self.grant == "client_credentials"
+
+    def spec(self, secret: Secret) -> LoginSpec:
+        """The login this profile was saved from, with the client secret given again."""
+        from dmtools.auth.credentials import LoginSpec
+
+        return LoginSpec(
+            self.grant,
+            self.client_id,
+            secret,
+            username=self.username,
+            scopes=self.scopes,
+            endpoints=self.endpoints,
+            dialect=self.api,
+        )
+
+    @classmethod
+    def of(cls, spec: LoginSpec, *, store: str, scopes: Sequence[str]) -> Profile:
+        """The profile of a fresh login (``scopes``: those granted)."""
+        sandbox_url = None if spec.endpoints == Endpoints.dailymotion() else spec.endpoints.api_url
+        return cls(
+            client_id=spec.client_id,
+            grant=spec.grant,
+            username=spec.username if spec.grant == "password" else None,
+            sandbox_url=sandbox_url,
+            store=store,
+            key=spec.store_key,
+            scopes=tuple(scopes),
+            api=spec.api.name,
+        )
 
 
 def load_profile(environ: Mapping[str, str] | None = None) -> Profile | None:
@@ -99,6 +132,7 @@ def load_profile(environ: Mapping[str, str] | None = None) -> Profile | None:
         store=str(data["store"]),
         key=str(data["key"]),
         scopes=tuple(data.get("scopes") or ()),
+        api=str(data.get("api") or "legacy"),
     )
 
 
@@ -117,89 +151,61 @@ def open_store(kind: str, environ: Mapping[str, str] | None = None) -> tuple[Tok
     return FileTokenStore(config_dir(environ) / "tokens.json"), "file"
 
 
-class StoredSession:
-    """A saved session used without the client secret: valid until its access token expires.
+#: What a saved session that cannot renew says once its token has expired or was refused.
+EXPIRED = (
+    "the saved session has expired: run `dmtools login` again, or set "
+    "DMTOOLS_CLIENT_SECRET so that it renews itself"
+)
 
-    It satisfies :class:`dmtools.client.TokenManagerLike`; renewing needs the secret, so an
-    expired or refused token asks for a new login instead.
-    """
 
-    def __init__(self, profile: Profile, token: Token, store: TokenStore) -> None:
-        self._profile = profile
-        self._token: Token | None = token
-        self._store = store
+def saved_manager(profile: Profile, token: Token, store: TokenStore) -> TokenManager:
+    """The saved session used without the client secret: a :class:`TokenManager` that
+    cannot renew (valid until its access token expires or is refused)."""
+    from dmtools.auth.manager import TokenManager
 
-    def _expired(self) -> LoginRequired:
-        from dmtools.auth import SessionExpired
+    return TokenManager.saved(
+        token,
+        client_id=profile.client_id,
+        endpoints=profile.endpoints,
+        partner=profile.partner,
+        store=store,
+        key=profile.key,
+        expired=EXPIRED,
+    )
 
-        return SessionExpired(
-            "the saved session has expired: run `dmtools login` again, or set "
-            "DMTOOLS_CLIENT_SECRET so that it renews itself",
-            type="login_required",
-        )
 
-    def access_token(self) -> str:
-        token = self._token
-        if token is None or token.expires_within(5.0, now=time.time()):
-            raise self._expired()
-        return token.access_token.reveal()
-
-    def handle_unauthorized(self, used_token: str) -> str:
-        raise self._expired()
-
-    @property
-    def scopes(self) -> Sequence[str]:
-        return self._token.scope if self._token is not None else ()
-
-    @property
-    def expires_at(self) -> float | None:
-        return self._token.expires_at if self._token is not None else None
-
-    @property
-    def uid(self) -> str | None:
-        return self._token.uid if self._token is not None else None
-
-    @property
-    def is_partner(self) -> bool:
-        return self._profile.partner
-
-    @property
-    def endpoints(self) -> Endpoints:
-        return self._profile.endpoints
-
-    @property
-    def client_id(self) -> str:
-        return self._profile.client_id
-
-    @property
-    def grant(self) -> str:
-        return self._profile.grant
-
-    def clear(self) -> None:
-        """Forget the session, here and in the token store."""
-        self._token = None
-        self._store.delete(self._profile.key)
+def StoredSession(profile: Profile, token: Token, store: TokenStore) -> TokenManager:
+    """Deprecated alias of :func:`saved_manager` (the saved session is a TokenManager now)."""
+    warnings.warn(
+        "StoredSession is deprecated: use dmtools.auth.saved.saved_manager (a TokenManager)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return saved_manager(profile, token, store)
 
 
 def stored_client(profile: Profile, env: Mapping[str, str]) -> Client | None:
-    from dmtools.auth import TokenEndpoint, TokenManager
+    """The client of a saved login, renewing itself when ``DMTOOLS_CLIENT_SECRET`` is set;
+    None when its token store holds no token."""
+    from dmtools.auth.credentials import ENV
+    from dmtools.auth.manager import TokenManager
     from dmtools.client import Client
-    from dmtools.secrets import Secret
 
     store, _ = open_store(profile.store, env)
     token = store.load(profile.key)
     if token is None:
         return None
-    secret = Secret.wrap(env.get("DMTOOLS_CLIENT_SECRET") or None)
+    secret = Secret.wrap(env.get(ENV["client_secret"]) or None)
     if secret is None:
-        return Client(StoredSession(profile, token, store))
-    endpoint = TokenEndpoint(
-        client_id=profile.client_id,
-        client_secret=secret,
-        endpoints=profile.endpoints,
-        partner=profile.partner,
-    )
+        return Client(saved_manager(profile, token, store), dialect=profile.api)
+    spec = profile.spec(secret)
     manager = TokenManager(
-        endpoint, token, grant=token.grant, scope=token.scope, store=store, key=profile.key
+        spec.token_endpoint(),
+        token,
+        grant=token.grant,
+        scope=token.scope,
+        leeway=spec.api.renew_ahead,
+        store=store,
+        key=profile.key,
     )
-    return Client(manager)
+    return Client(manager, dialect=profile.api)

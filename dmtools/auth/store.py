@@ -21,6 +21,7 @@ import threading
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from dmtools._safefiles import atomic_write
 from dmtools.config import Endpoints
 from dmtools.errors import InputError, TokenStoreError
 
@@ -177,10 +178,10 @@ class FileTokenStore:
     """Tokens in a JSON file readable by you only.
 
     The directory is 0700 and the file 0600; each save writes a new file next to the old
-    one (created ``O_EXCL`` with mode 0600), fsyncs it and renames it over the old one, so
-    the file is always a complete old or new version. Saves hold a lock on the folder, so a
-    temporary file found by the next load or save was left by a killed writer: it is
-    removed then. A file readable by others is
+    one and renames it over the old one (:func:`dmtools._safefiles.atomic_write`: created
+    ``O_EXCL`` with mode 0600, fsynced), so the file is always a complete old or new
+    version. Saves hold a lock on the folder, so a temporary file found by the next load or
+    save was left by a killed writer: it is removed then. A file readable by others is
     tightened to 0600 when loaded. The path may not be inside the current directory or a
     git work tree.
 
@@ -260,21 +261,9 @@ class FileTokenStore:
         return dict(tokens) if isinstance(tokens, dict) else {}
 
     def _write(self, tokens: dict[str, Any]) -> None:
-        folder = self._directory()
+        self._directory()
         payload = json.dumps({"version": 1, "tokens": tokens}, indent=1).encode("utf-8")
-        temp = folder / f".{self.path.name}.{os.urandom(8).hex()}.tmp"
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(temp, flags, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, self.path)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
-        _fsync_directory(folder)
+        atomic_write(self.path, payload, mode=0o600, fsync=True)
 
 
 _TEMPORARY = re.compile(r"\.(?P<name>.+)\.[0-9a-f]{16}\.tmp")
@@ -317,16 +306,3 @@ class _FolderLock:
                 log.info("removing %s, left by a save that did not finish", entry.name)
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(entry.path)
-
-
-def _fsync_directory(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # not supported on this platform
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

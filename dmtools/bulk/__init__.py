@@ -15,7 +15,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from dmtools.bulk.deletes import DeletePlan, plan_deletes
+from dmtools.bulk._base import OpStatus
+from dmtools.bulk.delete_plan import DeletePlan, plan_deletes
 from dmtools.bulk.journal import Journal, JournalError
 from dmtools.bulk.plan import EditOp, EditPlan, plan_edits
 from dmtools.bulk.result import STATUSES, ApplyResult, OpResult
@@ -36,6 +37,7 @@ __all__ = [
     "Journal",
     "JournalError",
     "OpResult",
+    "OpStatus",
     "plan_deletes",
     "job_status",
     "plan_edits",

@@ -1,8 +1,9 @@
 """Cell values as the bulk planner compares them, on top of :func:`dmtools.frames.canonical`.
 
-``frames.canonical`` is the one definition of what a cell means; this module only adapts it
-to the planner: a value that cannot be read becomes a :class:`BadValue` carrying the reason,
-and read-only columns are compared loosely (a value that cannot be parsed compares as text).
+The frame layer is the one definition of what a cell means (its parsers raise one internal
+error, turned into ``InputError`` problems by the planner); this module only adds the
+planner's rules: read-only columns are compared loosely (a value that cannot be parsed
+compares as text), and tags must survive the API's form encoding.
 
 Consequences worth knowing when editing a frame:
 
@@ -20,26 +21,6 @@ from typing import Any
 Value = str | bool | list[str] | None
 
 
-class BadValue(ValueError):
-    """A cell that cannot be turned into a value of its field."""
-
-
-def canonical(name: str, value: Any) -> Any:
-    """The canonical value of a cell of field (or column) ``name``.
-
-    Raises:
-        BadValue: with the reason, when the cell cannot hold a value of that field.
-    """
-    from dmtools.errors import InputError
-    from dmtools.frames import canonical as frames_canonical
-
-    try:
-        return frames_canonical(name, value)
-    except InputError as exc:
-        reason = exc.problems[0].reason if exc.problems else exc.message
-        raise BadValue(reason) from None
-
-
 def is_cleared(value: Any) -> bool:
     """True for the values that mean "no value" (None, and ``[]`` for tags)."""
     return value is None or value == []
@@ -47,9 +28,11 @@ def is_cleared(value: Any) -> bool:
 
 def same_cell(name: str, a: Any, b: Any) -> bool:
     """Whether two cells of a read-only column hold the same value."""
+    from dmtools.frames._cells import BadCell, cell_value
+
     try:
-        return bool(canonical(name, a) == canonical(name, b))
-    except BadValue:
+        return bool(cell_value(name, a) == cell_value(name, b))
+    except BadCell:
         return str(a) == str(b)
 
 

@@ -26,8 +26,8 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from dmtools.bulk._integrity import plan_ops
-from dmtools.bulk._values import BadValue, Value, canonical
+from dmtools.bulk._base import ERROR_TYPES, OpStatus
+from dmtools.bulk._values import Value
 from dmtools.bulk.journal import Journal
 from dmtools.bulk.plan import EditPlan, check_plan_values
 from dmtools.bulk.render import show
@@ -40,13 +40,12 @@ if TYPE_CHECKING:
 __all__ = ["apply_edits"]
 
 _MISSING = object()
-#: error_type of outcomes decided here rather than raised by the API.
-_ERROR_TYPES = {"conflict": "Conflict", "failed": "Interrupted"}
 
 
 def read_fields(client: Client, video_id: str, fields: Iterable[str]) -> dict[str, Any]:
     """Current values of ``fields`` in canonical form (a value that cannot be read as its
     field stays as the server sent it, so it compares unequal to anything planned)."""
+    from dmtools.frames._cells import BadCell, cell_value
     from dmtools.videos import get_video
 
     names = list(fields)
@@ -54,8 +53,8 @@ def read_fields(client: Client, video_id: str, fields: Iterable[str]) -> dict[st
     values: dict[str, Any] = {}
     for name in names:
         try:
-            values[name] = canonical(name, raw.get(name))
-        except BadValue:
+            values[name] = cell_value(name, raw.get(name))
+        except BadCell:
             values[name] = raw.get(name, _MISSING)
     return values
 
@@ -164,13 +163,13 @@ class EditWorker:
         )
 
     def _done(
-        self, state: OpState, status: str, message: str, *, http_status: int | None = None
+        self, state: OpState, status: OpStatus, message: str, *, http_status: int | None = None
     ) -> None:
         self.journal.mark(
             state.row.op_id,
             status,
             http_status=http_status,
-            error_type=_ERROR_TYPES.get(status),
+            error_type=ERROR_TYPES.get(status),
             message=message,
         )
         state.in_doubt = False
@@ -210,10 +209,7 @@ def apply_edits(
     check_plan_values(plan, client.limits)
     return run_job(
         client,
-        kind="edit",
-        fingerprint=plan.fingerprint,
-        plan_data=plan.to_dict(),
-        ops=plan_ops(plan),
+        plan,
         journal=journal,
         workers=workers,
         progress=progress,

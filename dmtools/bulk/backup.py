@@ -5,8 +5,9 @@ Rules (a delete never runs unless they all hold):
 * the file is **new**: an existing path of any kind (a file, perhaps the backup of an earlier
   delete; a directory; a symlink, even a dangling one) is refused, never reused or replaced;
 * it holds **exactly** the videos the run deletes: it is read back and its ids compared;
-* it is **durable**: written to a temporary file beside it, fsynced, linked to its name
-  (an atomic "create if absent"), and its folder fsynced, all before the first DELETE;
+* it is **durable**: written with :func:`dmtools._safefiles.atomic_write` (a temporary file
+  beside it, fsynced, read back, linked to its name as an atomic "create if absent", and its
+  folder fsynced), all before the first DELETE; it is 0600;
 * any failure (no permission, full disk, a read-only folder...) raises an
   :class:`~dmtools.errors.InputError` that names the path and says nothing was deleted.
 
@@ -18,9 +19,7 @@ the API first.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from dmtools.errors import InputError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from dmtools.bulk.deletes import DeletePlan
+    from dmtools.bulk.delete_plan import DeletePlan
     from dmtools.bulk.journal import Journal
     from dmtools.client import Client
 
@@ -81,25 +80,13 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _fsync(path: Path, *, directory: bool = False) -> None:
-    fd = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0))
-    try:
-        os.fsync(fd)
-    except OSError:
-        if not directory:  # some file systems cannot fsync a directory
-            raise
-    finally:
-        os.close(fd)
-
-
 def _ids_in(path: Path) -> list[str]:
-    """The video ids a backup file holds, read back with the readers of its format."""
-    if path.suffix.lower() == ".json":
-        records = json.loads(path.read_text(encoding="utf-8"))
-        return [str(r.get("id")) for r in records]
-    from dmtools.bulk._files import read_edited_file
+    """The video ids a backup file holds, read back with the reader of its format."""
+    from dmtools.frames.formats import file_format
 
-    return [str(v) for v in read_edited_file(path).index]
+    read = file_format(path, writing=False, tables_only=False).read
+    assert read is not None
+    return [str(v) for v in read(path).index]
 
 
 def _refuse_existing(target: Path, count: int) -> None:
@@ -126,50 +113,45 @@ def write_backup(target: Path, frame: pd.DataFrame) -> Backup:
             file read back does not hold exactly the frame's videos; nothing is left at
             ``target`` then.
     """
-    from dmtools.bulk._files import write_export
+    from dmtools.frames.formats import write_frame
 
     ids = tuple(str(v) for v in frame.index)
     _refuse_existing(target, len(ids))
-    for folder in (target.parent, *target.parent.parents):
-        if folder.exists():
-            if not folder.is_dir():
-                raise InputError(
-                    f"cannot write the backup of the {len(ids)} video(s) to delete to "
-                    f"{target}: {folder} is not a folder; nothing was deleted"
-                )
-            break
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp{target.suffix}")
-    linked = False
-    try:
-        write_export(temporary, frame)
-        _fsync(temporary)
+    _check_folder(target, len(ids))
+
+    def check(temporary: Path) -> None:
         if sorted(_ids_in(temporary)) != sorted(ids):
             raise InputError(f"the backup written to {target} does not hold the videos to delete")
-        os.link(temporary, target)  # fails if the name was taken meanwhile: never replaces
-        linked = True
-        _fsync(target.parent, directory=True)
+
+    try:  # a new file (never replaces one), 0600, on disk and read back before its name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_frame(frame, target, overwrite=False, mode=0o600, fsync=True, check=check)
         return Backup(target, _sha256(target), ids)
     except InputError as exc:
+        if os.path.lexists(target):  # the name was taken meanwhile
+            _refuse_existing(target, len(ids))
         raise InputError(
             f"cannot write the backup of the {len(ids)} video(s) to delete to {target}: "
             f"{exc.message}; nothing was deleted",
             exc.problems,
         ) from None
     except Exception as exc:  # OSError, and what the format writers raise on a full disk
-        if linked:
-            target.unlink(missing_ok=True)
-        if isinstance(exc, FileExistsError):
-            _refuse_existing(target, len(ids))
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise InputError(
             f"cannot write the backup of the {len(ids)} video(s) to delete to {target}: "
             f"{reason or type(exc).__name__}; nothing was deleted"
         ) from None
-    finally:
-        try:
-            temporary.unlink(missing_ok=True)
-        except OSError:  # pragma: no cover - the folder went away
-            pass
+
+
+def _check_folder(target: Path, count: int) -> None:
+    for folder in (target.parent, *target.parent.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise InputError(
+                    f"cannot write the backup of the {count} video(s) to delete to "
+                    f"{target}: {folder} is not a folder; nothing was deleted"
+                )
+            break
 
 
 def fetch_records(client: Client, ids: Sequence[str]) -> pd.DataFrame:

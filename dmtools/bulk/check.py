@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dmtools.bulk.deletes import DeletePlan
+from dmtools.bulk.delete_plan import DeletePlan
 from dmtools.bulk.journal import FINAL, IN_DOUBT, Journal, JournalError
 from dmtools.bulk.plan import EditPlan
 from dmtools.errors import DailymotionError, NotFound

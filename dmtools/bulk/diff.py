@@ -1,20 +1,38 @@
-"""Validate an edited frame against its snapshot and collect the changed cells (pure)."""
+"""Validate an edited frame against its snapshot and collect the changed cells (pure).
+
+Both frames go through the frame layer's id normaliser (:func:`dmtools.frames.index_by_id`)
+and every cell through its parser (:func:`dmtools.frames._cells.cell_value`); columns are
+named by the schema's one column map (:func:`dmtools.schema.column_field`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from dmtools.bulk._values import BadValue, Value, canonical, same_cell, wire_problem
+from dmtools.bulk._values import Value, same_cell, wire_problem
 from dmtools.errors import Problem
-from dmtools.schema import VIDEO_FIELDS, FieldLimits, check_value
+from dmtools.schema import Field, FieldLimits, check_value, column_field
 
 if TYPE_CHECKING:
     import pandas as pd
 
+__all__ = ["Changes", "Diff", "diff_frames"]
+
 Changes = dict[str, dict[str, tuple[Value, Value]]]
 
-#: column name -> field name, for every known video field.
-COLUMNS: dict[str, str] = {spec.column: name for name, spec in VIDEO_FIELDS.items()}
+
+@dataclass
+class Diff:
+    """What two frames differ by: ``changes[video_id][field] = (old, new)``, the titles to
+    show, how many edited rows changed nothing, and every problem found (when there is one,
+    there are no changes)."""
+
+    changes: Changes = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
 
 
 def _short(value: Any) -> str:
@@ -23,42 +41,6 @@ def _short(value: Any) -> str:
     if hasattr(value, "tolist") and not isinstance(value, str):
         value = value.tolist()
     return show(value if isinstance(value, (list, bool, type(None))) else str(value), 40)
-
-
-def index_by_id(frame: Any, what: str, problems: list[Problem]) -> pd.DataFrame | None:
-    """``frame`` indexed by video id as text; problems for missing or duplicate ids."""
-    import pandas as pd
-
-    from dmtools.frames import is_missing
-
-    if not isinstance(frame, pd.DataFrame):
-        problems.append(
-            Problem(None, None, f"{what} must be a pandas DataFrame, not {type(frame).__name__}")
-        )
-        return None
-    if "id" in frame.columns:
-        frame = frame.set_index("id")
-    elif frame.index.name != "id" and not all(isinstance(v, str) for v in frame.index):
-        problems.append(Problem(None, "id", f"{what} has no video id column or index"))
-        return None
-    ids: list[str | None] = []
-    for position, raw in enumerate(frame.index):
-        if is_missing(raw) or not str(raw).strip():
-            problems.append(Problem(f"#{position}", "id", f"missing video id in {what}"))
-            ids.append(None)
-        else:
-            ids.append(str(raw))
-    seen: dict[str, list[int]] = {}
-    for position, vid in enumerate(ids):
-        if vid is not None:
-            seen.setdefault(vid, []).append(position)
-    for vid, positions in seen.items():
-        if len(positions) > 1:
-            where = ", ".join(f"#{p}" for p in positions)
-            problems.append(Problem(vid, "id", f"duplicate id in {what} (rows {where})"))
-    frame = frame.copy(deep=False)
-    frame.index = pd.Index(ids, dtype=object, name="id")
-    return frame
 
 
 def _unequal_rows(old: pd.Series, new: pd.Series) -> list[int]:
@@ -73,87 +55,94 @@ def _unequal_rows(old: pd.Series, new: pd.Series) -> list[int]:
     return list(range(len(new)))
 
 
-def diff_frames(
-    before: Any, after: Any, limits: FieldLimits
-) -> tuple[Changes, dict[str, str], int, list[Problem]]:
-    """Changes per video, titles for display, count of unchanged rows, and every problem."""
-    problems: list[Problem] = []
-    old_frame = index_by_id(before, "the snapshot", problems)
-    new_frame = index_by_id(after, "the edited frame", problems)
-    if old_frame is None or new_frame is None:
-        return {}, {}, 0, problems
-    known = set(old_frame.index)
-    rows = [vid for vid in new_frame.index if vid is not None]
+def _columns(
+    old: pd.DataFrame, new: pd.DataFrame, problems: list[Problem]
+) -> list[tuple[str, Field]]:
+    """The edited columns that can be compared, with their fields (problems for the others)."""
+    columns: list[tuple[str, Field]] = []
+    for col in new.columns:
+        spec = column_field(str(col))
+        if spec is None:
+            reason = "unknown column (not a video field); drop it before planning"
+            problems.append(Problem(None, str(col), reason))
+        elif col not in old.columns:
+            reason = "not in the snapshot; load this field first so its changes can be checked"
+            problems.append(Problem(None, str(col), reason))
+        else:
+            columns.append((str(col), spec))
+    return columns
+
+
+def _aligned(
+    old: pd.DataFrame, new: pd.DataFrame, problems: list[Problem]
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """(snapshot rows, edited rows) that can be compared row by row, and how many edited rows
+    have an id. Cells of aligned rows are checked even when other rows have problems, so one
+    error lists every problem."""
+    known = set(old.index)
+    rows = [vid for vid in new.index if vid is not None]
     for vid in dict.fromkeys(rows):
         if vid not in known:
-            problems.append(
-                Problem(vid, "id", "not in the snapshot (the frame the plan compares against)")
-            )
-    columns: list[str] = []
-    for col in new_frame.columns:
-        name = COLUMNS.get(str(col))
-        if name is None:
-            problems.append(
-                Problem(
-                    None, str(col), "unknown column (not a video field); drop it before planning"
-                )
-            )
-        elif col not in old_frame.columns:
-            problems.append(
-                Problem(
-                    None,
-                    str(col),
-                    "not in the snapshot; load this field first so its changes can be checked",
-                )
-            )
-        else:
-            columns.append(str(col))
-    # Keep checking cells of the rows that can be aligned, so one error lists every problem.
-    old_frame = old_frame[~old_frame.index.duplicated() & old_frame.index.notna()]
-    keep = new_frame.index.notna() & ~new_frame.index.duplicated(keep=False)
-    new_frame = new_frame[keep & new_frame.index.isin(list(known))]
-    aligned = old_frame.reindex(new_frame.index)
-    changes: Changes = {}
-    for col in columns:
-        name = COLUMNS[col]
-        editable = VIDEO_FIELDS[name].editable
-        old_col, new_col = aligned[col], new_frame[col]
-        for pos in _unequal_rows(old_col, new_col):
-            vid = str(new_frame.index[pos])
-            old_raw, new_raw = old_col.iloc[pos], new_col.iloc[pos]
-            if not editable:
-                if not same_cell(col, old_raw, new_raw):
-                    problems.append(
-                        Problem(
-                            vid,
-                            col,
-                            f"{col} is read-only (changed from "
-                            f"{_short(old_raw)} to {_short(new_raw)})",
-                        )
-                    )
-                continue
-            try:
-                new = canonical(name, new_raw)
-            except BadValue as exc:
-                problems.append(Problem(vid, col, str(exc)))
-                continue
-            try:
-                old = canonical(name, old_raw)
-            except BadValue:
-                old = str(old_raw)
-            if old == new:
-                continue
-            reason = check_value(name, new, limits) or wire_problem(name, new)
-            if reason is not None:
-                problems.append(Problem(vid, col, reason))
-                continue
-            changes.setdefault(vid, {})[name] = (old, new)
-    labels: dict[str, str] = {}
+            reason = "not in the snapshot (the frame the plan compares against)"
+            problems.append(Problem(vid, "id", reason))
+    old = old[~old.index.duplicated() & old.index.notna()]
+    keep = new.index.notna() & ~new.index.duplicated(keep=False)
+    new = new[keep & new.index.isin(list(known))]
+    return old.reindex(new.index), new, len(rows)
+
+
+def _cells(
+    col: str, spec: Field, old: pd.Series, new: pd.Series, limits: FieldLimits
+) -> Iterator[tuple[str, Value, Value] | Problem]:
+    """The changed cells of one column: ``(video id, old, new)``, or a Problem."""
+    from dmtools.frames._cells import BadCell, cell_value
+
+    for pos in _unequal_rows(old, new):
+        vid = str(new.index[pos])
+        old_raw, new_raw = old.iloc[pos], new.iloc[pos]
+        if not spec.editable:
+            if not same_cell(col, old_raw, new_raw):
+                changed = f"changed from {_short(old_raw)} to {_short(new_raw)}"
+                yield Problem(vid, col, f"{col} is read-only ({changed})")
+            continue
+        try:
+            after = cell_value(spec.name, new_raw)
+        except BadCell as exc:
+            yield Problem(vid, col, exc.reason)
+            continue
+        try:
+            before = cell_value(spec.name, old_raw)
+        except BadCell:
+            before = str(old_raw)
+        if before == after:
+            continue
+        reason = check_value(spec.name, after, limits) or wire_problem(spec.name, after)
+        yield Problem(vid, col, reason) if reason is not None else (vid, before, after)
+
+
+def diff_frames(before: Any, after: Any, limits: FieldLimits) -> Diff:
+    """The changes from ``before`` (the snapshot) to ``after`` (the edited frame), validated
+    against ``limits``; a :class:`Diff` with every problem, and no changes when any."""
+    from dmtools.frames import index_by_id
+
+    found = Diff()
+    old_frame = index_by_id(before, "the snapshot", found.problems)
+    new_frame = index_by_id(after, "the edited frame", found.problems)
+    if old_frame is None or new_frame is None:
+        return found
+    columns = _columns(old_frame, new_frame, found.problems)
+    aligned, new_frame, rows = _aligned(old_frame, new_frame, found.problems)
+    for col, spec in columns:
+        for item in _cells(col, spec, aligned[col], new_frame[col], limits):
+            if isinstance(item, Problem):
+                found.problems.append(item)
+            else:
+                vid, old, new = item
+                found.changes.setdefault(vid, {})[spec.name] = (old, new)
+    if found.problems:
+        return Diff(problems=found.problems)
     if "title" in aligned.columns:
-        for vid in changes:
-            title = aligned.at[vid, "title"]
-            if isinstance(title, str):
-                labels[vid] = title
-    if problems:
-        return {}, {}, 0, problems
-    return changes, labels, len(rows) - len(changes), problems
+        titles = ((vid, aligned.at[vid, "title"]) for vid in found.changes)
+        found.labels = {vid: title for vid, title in titles if isinstance(title, str)}
+    found.unchanged = rows - len(found.changes)
+    return found

@@ -14,6 +14,7 @@ File layout (format ``dmtools.journal``, version 2)::
     ops(op_id INTEGER PRIMARY KEY, video_id, kind, planned JSON, state, before JSON,
         sent JSON, attempts, http_status, error_type, message, updated, digest)
 
+``state`` is an :data:`~dmtools.bulk._base.OpStatus` (the table of states is there).
 ``planned`` holds ``{field: [old, new]}`` (``{}`` for a delete), ``before`` the server's values
 just before the write (what undo restores), ``sent`` the values of the last write.
 
@@ -38,8 +39,9 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from dmtools.bulk._base import FINAL, IN_DOUBT, OpStatus
 from dmtools.bulk._integrity import ROW_COLUMNS, header_digest, row_digest, verify_rows
 from dmtools.bulk._jobfiles import JobLock, busy, refuse_odd_file
 from dmtools.errors import JournalError, Problem
@@ -49,9 +51,6 @@ __all__ = ["FINAL", "IN_DOUBT", "Journal", "JournalError", "JournalRow"]
 FORMAT = "dmtools.journal"
 #: Version 2 adds the integrity digests (a version 1 journal is refused: it cannot be checked).
 VERSION = 2
-IN_DOUBT = frozenset({"sending", "in_doubt"})
-#: States an operation never leaves (no request is sent for it again).
-FINAL = frozenset({"applied", "unchanged", "conflict", "deleted", "already_absent"})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS header (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -79,7 +78,7 @@ class JournalRow:
     video_id: str
     kind: str
     planned: dict[str, Any]
-    state: str
+    state: OpStatus
     before: dict[str, Any] | None
     sent: dict[str, Any] | None
     attempts: int
@@ -321,7 +320,7 @@ class Journal:
     def mark(
         self,
         op_id: int,
-        state: str,
+        state: OpStatus,
         *,
         before: Mapping[str, Any] | None = None,
         sent: Mapping[str, Any] | None = None,
@@ -372,7 +371,7 @@ class Journal:
                 r[1],
                 r[2],
                 _load(r[3]),
-                r[4],
+                cast(OpStatus, r[4]),
                 _load(r[5]),
                 _load(r[6]),
                 r[7],

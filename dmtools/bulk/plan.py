@@ -4,7 +4,7 @@
 no client, no clock, no I/O except reading the edited file when given a path. It validates
 everything first and raises one :class:`~dmtools.errors.InputError` listing every bad cell.
 
-What a cell means (see ``dmtools.bulk._values`` for the canonical forms):
+What a cell means (see :mod:`dmtools.frames` for the canonical forms):
 
 =========================  ====================================================
 edited cell                 effect
@@ -22,15 +22,13 @@ frame freely); deleting videos is :func:`~dmtools.bulk.plan_deletes`' job.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dmtools.bulk._base import PlanBase, fingerprint_of
 from dmtools.bulk._values import Value, is_cleared, wire_problem
 from dmtools.errors import InputError, Problem
 from dmtools.schema import LIMITS_PUBLIC, VIDEO_FIELDS, FieldLimits, check_value
@@ -41,11 +39,7 @@ if TYPE_CHECKING:
     from dmtools.bulk.result import ApplyResult
     from dmtools.client import Client
 
-__all__ = ["EditOp", "EditPlan", "plan_edits"]
-
-PLAN_FORMAT = "dmtools.edit-plan"
-#: Version 2: the fingerprint covers the titles shown in review too.
-PLAN_VERSION = 2
+__all__ = ["EditOp", "EditPlan", "fingerprint_of", "plan_edits"]
 
 
 @dataclass(frozen=True, eq=True)
@@ -81,26 +75,7 @@ def _field_order(name: str) -> int:
     return list(VIDEO_FIELDS).index(name)
 
 
-def _content(plan: EditPlan) -> list[Any]:
-    """What a plan applies, and the title review shows beside each operation (the same
-    changes with the same titles have the same fingerprint, however the plan was made)."""
-    return [
-        [
-            op.video_id,
-            plan.labels.get(op.video_id),
-            [[name, old, new] for name, (old, new) in op.changes.items()],
-        ]
-        for op in plan.ops
-    ]
-
-
-def fingerprint_of(kind: str, content: Any) -> str:
-    """sha256 of the canonical JSON of a plan's content."""
-    text = json.dumps([kind, content], ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-class EditPlan:
+class EditPlan(PlanBase):
     """An ordered, fingerprinted list of edit operations, ready to review and apply.
 
     Operations are sorted by video id and fields follow the schema's order, so the plan and
@@ -114,6 +89,9 @@ class EditPlan:
     """
 
     kind = "edit"
+    FORMAT = "dmtools.edit-plan"
+    #: Version 2: the fingerprint covers the titles shown in review too.
+    VERSION = 2
     #: For a plan made by :func:`~dmtools.bulk.undo_plan`: the job it undoes (``journal``,
     #: ``fingerprint``), recorded in the undo job's journal (see ``dm.bulk.job_status``).
     undo_of: dict[str, str] | None = None
@@ -144,19 +122,24 @@ class EditPlan:
         #: Read-only columns of the snapshot for review (title, views, created), indexed by
         #: video id; shown by the review panel, never saved nor part of the fingerprint.
         self.context = context
-        self.fingerprint = fingerprint_of(self.kind, _content(self))
+        self.fingerprint = self._fingerprint()
         self._review: Any = None  # the review panel holding the plan (see bulk.gate)
 
-    def __len__(self) -> int:
-        return len(self.ops)
+    def content(self) -> list[Any]:
+        """What the plan applies, and the title review shows beside each operation (the
+        same changes with the same titles have the same fingerprint, however the plan was
+        made)."""
+        return [
+            [
+                op.video_id,
+                self.labels.get(op.video_id),
+                [[name, old, new] for name, (old, new) in op.changes.items()],
+            ]
+            for op in self.ops
+        ]
 
     def __iter__(self) -> Iterator[EditOp]:
         return iter(self.ops)
-
-    @property
-    def changes_present(self) -> bool:
-        """True exactly when the plan has at least one operation."""
-        return bool(self.ops)
 
     def select(self, ids: Any = None, *, fields: Any = None) -> EditPlan:
         """A new plan with only the chosen videos (ids, a frame, a boolean Series indexed by
@@ -229,22 +212,11 @@ class EditPlan:
         columns = ["op_id", "id", "title", "field", "action", "old", "new"]
         return pd.DataFrame(rows, columns=columns)
 
-    def __repr__(self) -> str:
-        from dmtools.bulk.render import plan_text
-
-        return plan_text(self)
-
-    def _repr_html_(self) -> str:
-        from dmtools.bulk.render import plan_html
-
-        return plan_html(self)
-
     # ------------------------------------------------------------------ persistence
-    def to_dict(self) -> dict[str, Any]:
+    def _payload(self) -> dict[str, Any]:
+        """Layout: ``"ops": [{"op_id", "video_id", "changes": {field: [old, new]}}],
+        "labels": {video_id: title}, "unchanged_rows", "notes"``."""
         return {
-            "format": PLAN_FORMAT,
-            "version": PLAN_VERSION,
-            "fingerprint": self.fingerprint,
             "ops": [
                 {
                     "op_id": op.op_id,
@@ -263,41 +235,11 @@ class EditPlan:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> EditPlan:
-        """Rebuild a plan from :meth:`to_dict`; every part is checked (see
-        :mod:`dmtools.bulk._planfile`) and the content must match its fingerprint."""
+    def _from_file(cls, data: Any) -> EditPlan:
         from dmtools.bulk._planfile import check_edit_plan
 
-        changes, labels, unchanged, notes = check_edit_plan(data, PLAN_FORMAT, PLAN_VERSION)
-        plan = cls(changes, labels=labels, unchanged_rows=unchanged, notes=notes)
-        if data.get("fingerprint") != plan.fingerprint:
-            raise InputError(
-                "the saved plan does not match its fingerprint (it was modified); nothing was sent"
-            )
-        return plan
-
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the plan as JSON; :meth:`load` gives back exactly these actions.
-
-        Layout: ``{"format": "dmtools.edit-plan", "version": 1, "fingerprint": <sha256>,
-        "ops": [{"op_id", "video_id", "changes": {field: [old, new]}}], "labels":
-        {video_id: title}, "unchanged_rows", "notes"}``. Loading checks the fingerprint, so
-        a hand-edited file is refused.
-
-        Example:
-            >>> plan.save("retitle.plan.json")                      # doctest: +SKIP
-            >>> dm.EditPlan.load("retitle.plan.json").apply(client)  # doctest: +SKIP
-        """
-        from dmtools.bulk._files import write_json_atomic
-
-        return write_json_atomic(path, self.to_dict())
-
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> EditPlan:
-        """Read a plan written by :meth:`save`."""
-        from dmtools.bulk._planfile import read_plan_file
-
-        return cls.from_dict(read_plan_file(path))
+        changes, labels, unchanged, notes = check_edit_plan(data, cls.FORMAT, cls.VERSION)
+        return cls(changes, labels=labels, unchanged_rows=unchanged, notes=notes)
 
     # ------------------------------------------------------------------ apply
     def apply(
@@ -375,12 +317,15 @@ def plan_edits(
         from dmtools.bulk._files import read_edited_file
 
         after = read_edited_file(after)
-    changes, labels, unchanged, problems = diff_frames(before, after, limits)
-    if problems:
+    found = diff_frames(before, after, limits)
+    if found.problems:
         raise InputError(
-            f"the edited frame has {len(problems)} problem(s); nothing was planned or sent",
-            problems,
+            f"the edited frame has {len(found.problems)} problem(s); nothing was planned or sent",
+            found.problems,
         )
     return EditPlan(
-        changes, labels=labels, unchanged_rows=unchanged, context=review_context(before, changes)
+        found.changes,
+        labels=found.labels,
+        unchanged_rows=found.unchanged,
+        context=review_context(before, found.changes),
     )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import html
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from dmtools.bulk._values import is_cleared
 
 if TYPE_CHECKING:
-    from dmtools.bulk.deletes import DeletePlan
+    from dmtools.bulk._base import PlanBase
+    from dmtools.bulk.delete_plan import DeletePlan
     from dmtools.bulk.plan import EditPlan
     from dmtools.bulk.result import ApplyResult
 
@@ -103,20 +104,28 @@ def _caption(plan: EditPlan) -> str:
     )
 
 
-def plan_html(plan: EditPlan) -> str:
-    rows, total = _edit_rows(plan)
+def plan_html(plan: PlanBase) -> str:
+    """The HTML table of a plan (edit or delete)."""
+    if plan.kind == "delete":
+        return delete_html(cast("DeletePlan", plan))
+    edits = cast("EditPlan", plan)
+    rows, total = _edit_rows(edits)
     return _table(
-        ["video", "title", "field", "old", "→ new"], rows, total, _caption(plan), plan.notes
+        ["video", "title", "field", "old", "→ new"], rows, total, _caption(edits), edits.notes
     )
 
 
-def plan_text(plan: EditPlan) -> str:
-    rows, total = _edit_rows(plan, as_html=False)
-    lines = [_caption(plan)]
+def plan_text(plan: PlanBase) -> str:
+    """The text view of a plan (edit or delete)."""
+    if plan.kind == "delete":
+        return delete_text(cast("DeletePlan", plan))
+    edits = cast("EditPlan", plan)
+    rows, total = _edit_rows(edits, as_html=False)
+    lines = [_caption(edits)]
     lines += [f"  {r[0][1]}  {r[2][1]}: {r[3][1]} → {r[4][1]}" for r in rows[:20]]
     if total > 20:
         lines.append(f"  … and {total - 20} more change(s)")
-    lines += [f"  note: {n}" for n in plan.notes]
+    lines += [f"  note: {n}" for n in edits.notes]
     return "\n".join(lines)
 
 

@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dmtools.bulk._base import STATUSES, OpStatus
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -15,17 +17,6 @@ if TYPE_CHECKING:
     from dmtools.bulk.plan import EditPlan
 
 __all__ = ["STATUSES", "ApplyResult", "OpResult"]
-
-#: Every status an operation can end with.
-STATUSES: tuple[str, ...] = (
-    "applied",
-    "unchanged",
-    "conflict",
-    "failed",
-    "not_attempted",
-    "deleted",
-    "already_absent",
-)
 
 
 @dataclass(frozen=True)
@@ -35,7 +26,7 @@ class OpResult:
     Attributes:
         op_id: the operation's id in the plan.
         video_id: the video it touched.
-        status: one of :data:`STATUSES`.
+        status: one of :data:`STATUSES` (see :data:`~dmtools.bulk._base.OpStatus`).
         http_status: status of the last response for this operation (None if no answer).
         error_type: exception class name or API error type, for failures and conflicts.
         message: human-readable reason (why it failed, which fields conflict...).
@@ -48,7 +39,7 @@ class OpResult:
 
     op_id: int
     video_id: str
-    status: str
+    status: OpStatus
     http_status: int | None = None
     error_type: str | None = None
     message: str = ""
@@ -100,7 +91,7 @@ class ApplyResult:
 
     def counts(self) -> dict[str, int]:
         """Number of operations per status (every status listed, zeros included)."""
-        counts = dict.fromkeys(STATUSES, 0)
+        counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
         for row in self.rows:
             counts[row.status] += 1
         return counts

@@ -18,7 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
-from dmtools.bulk.journal import FINAL, IN_DOUBT, Journal, JournalRow
+from dmtools.bulk._base import FINAL, IN_DOUBT, reported
+from dmtools.bulk.journal import Journal, JournalRow
 from dmtools.bulk.result import ApplyResult, OpResult
 from dmtools.errors import (
     APIError,
@@ -30,6 +31,7 @@ from dmtools.errors import (
 )
 
 if TYPE_CHECKING:
+    from dmtools.bulk._base import PlanBase
     from dmtools.client import Client
 
 log = logging.getLogger("dmtools.bulk")
@@ -216,9 +218,6 @@ def _progress(
     return tqdm(total=total, initial=done, desc=description, unit="op"), None
 
 
-_REPORTED = {"planned": "not_attempted", "sending": "failed", "in_doubt": "failed"}
-
-
 def result_from(
     journal: Journal,
     *,
@@ -241,7 +240,7 @@ def result_from(
             OpResult(
                 r.op_id,
                 r.video_id,
-                _REPORTED.get(r.state, r.state),
+                reported(r.state),
                 r.http_status,
                 r.error_type,
                 message,
@@ -262,11 +261,8 @@ def result_from(
 
 def run_job(
     client: Client,
+    plan: PlanBase,
     *,
-    kind: str,
-    fingerprint: str,
-    plan_data: Mapping[str, Any],
-    ops: Sequence[tuple[int, str, str, Mapping[str, Any]]],
     journal: str | os.PathLike[str] | None,
     worker_factory: Callable[[Journal], Worker],
     workers: int,
@@ -276,29 +272,17 @@ def run_job(
     before_first_write: Callable[[Journal], None] | None = None,
     stop: threading.Event | None = None,
 ) -> ApplyResult:
-    """Open or resume the journal of a job, run it, and report (``stop``: see ``Job``)."""
+    """Open or resume the journal of ``plan``'s job, run it, and report (``stop``: see
+    ``Job``)."""
+    from dmtools.bulk._integrity import plan_ops
+
+    kind, fingerprint, ops = plan.kind, plan.fingerprint, plan_ops(plan)
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise InputError(f"workers must be a positive integer, got {workers!r}")
-    identity = job_identity(client, kind, fingerprint)
     store = Journal(journal, lock=True)  # the lock first: one process per job
     try:
-        resumed = not store.is_new
-        if resumed:  # before the account id, which may need a request
-            store.check(identity)
-            store.verify(ops)
-        identity["account_id"] = str(client.account_id)
-        if resumed:
-            store.check(identity)
-        else:
-            header = {
-                **identity,
-                "scopes": list(client.scopes),
-                "plan": dict(plan_data),
-                "dmtools_version": _version(),
-                **(extra_header or {}),
-            }
-            store.start(header, ops)
-        finished = resumed and all(r.state in FINAL for r in store.rows())
+        header = {"plan": plan.to_dict(), **(extra_header or {})}
+        finished = _open_job(store, client, kind, fingerprint, ops, header)
         if before_first_write is not None:
             before_first_write(store)
         job = Job(
@@ -321,6 +305,31 @@ def run_job(
             store.close()
         else:
             store.unlock()
+
+
+def _open_job(
+    store: Journal,
+    client: Client,
+    kind: str,
+    fingerprint: str,
+    ops: Sequence[tuple[int, str, str, Mapping[str, Any]]],
+    header: Mapping[str, Any],
+) -> bool:
+    """Start the journal of a new job, or check a resumed one belongs to this plan, account
+    and API host (JournalError otherwise, before any request but ``/me``). True when the
+    resumed job was already finished."""
+    identity = job_identity(client, kind, fingerprint)
+    resumed = not store.is_new
+    if resumed:  # before the account id, which may need a request
+        store.check(identity)
+        store.verify(ops)
+    identity["account_id"] = str(client.account_id)
+    if resumed:
+        store.check(identity)
+        return all(r.state in FINAL for r in store.rows())
+    extra = {"scopes": list(client.scopes), "dmtools_version": _version()}
+    store.start({**identity, **extra, **header}, ops)
+    return False
 
 
 def _version() -> str:

@@ -29,7 +29,7 @@ from dmtools.errors import InputError, Problem
 if TYPE_CHECKING:
     import pandas as pd
 
-    from dmtools.bulk.deletes import DeletePlan
+    from dmtools.bulk.delete_plan import DeletePlan
     from dmtools.bulk.plan import EditPlan
 
 __all__ = [
@@ -140,7 +140,7 @@ def subset_edits(plan: EditPlan, ids: Any, fields: Any, *, keep: bool) -> EditPl
 def subset_deletes(plan: DeletePlan, ids: Any, *, keep: bool) -> DeletePlan:
     """``DeletePlan.select`` (``keep``) or ``drop``: the records and labels of the videos
     kept, the snapshot size (so the cap) unchanged."""
-    from dmtools.bulk.deletes import DeletePlan
+    from dmtools.bulk.delete_plan import DeletePlan
 
     named = chosen_ids(ids, plan.video_ids, "select" if keep else "drop")
     kept = [v for v in plan.video_ids if (v in named) == keep]

@@ -26,7 +26,7 @@ from dmtools.bulk._integrity import plan_ops
 from dmtools.bulk.journal import FINAL, IN_DOUBT, Journal, JournalError
 
 if TYPE_CHECKING:
-    from dmtools.bulk.deletes import DeletePlan
+    from dmtools.bulk.delete_plan import DeletePlan
     from dmtools.bulk.plan import EditPlan
 
 __all__ = ["JobStatus", "job_status", "open_verified", "plan_of_header", "undo_journal_path"]
@@ -36,7 +36,7 @@ _WORD = {"edit": "applied", "delete": "deleted"}
 
 def plan_of_header(header: dict[str, Any]) -> EditPlan | DeletePlan:
     """The plan recorded in a journal header (its content checked against its fingerprint)."""
-    from dmtools.bulk.deletes import DeletePlan
+    from dmtools.bulk.delete_plan import DeletePlan
     from dmtools.bulk.plan import EditPlan
 
     data = header.get("plan") or {}

@@ -51,20 +51,15 @@ def show_plan(plan: EditPlan, rows: int = 10, indent: str = "") -> None:
 
 def write_result(result: ApplyResult, path: Path) -> Path:
     """The result rows as CSV or JSON (through a temporary file, never a symlink)."""
-    from dmtools._safefiles import check_target, place
+    from dmtools._safefiles import atomic_write, check_target
 
     check_target(path, overwrite=True)
     frame = result.to_frame()
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
     if path.suffix.lower() == ".json":
-        temporary.write_text(
-            frame.reset_index().to_json(orient="records", indent=1), encoding="utf-8"
-        )
-    else:
-        frame.to_csv(temporary)
-    place(temporary, path)
-    return path
+        text = frame.reset_index().to_json(orient="records", indent=1)
+        return atomic_write(path, text, mode=0o666, fsync=False)
+    return atomic_write(path, frame.to_csv, mode=0o666, fsync=False)
 
 
 def status_of(journal: Path) -> JobStatus | None:

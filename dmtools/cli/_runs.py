@@ -139,8 +139,7 @@ def _same(old: pd.Series, new: pd.Series, column: str) -> bool:
 
 def _matches(snapshot: pd.DataFrame, edited: pd.DataFrame) -> bool:
     """Every edited id is in the snapshot, with the same read-only values."""
-    from dmtools.bulk.diff import COLUMNS
-    from dmtools.schema import VIDEO_FIELDS
+    from dmtools.schema import column_field
 
     ids = [str(v) for v in edited.index]
     known = set(map(str, snapshot.index))
@@ -148,11 +147,8 @@ def _matches(snapshot: pd.DataFrame, edited: pd.DataFrame) -> bool:
         return False
     if len(set(ids)) != len(ids) or snapshot.index.duplicated().any():
         return True  # the planner reports the duplicates
-    fixed = [
-        c
-        for c in edited.columns
-        if c in snapshot.columns and c in COLUMNS and not VIDEO_FIELDS[COLUMNS[c]].editable
-    ]
+    fields = {c: column_field(str(c)) for c in edited.columns if c in snapshot.columns}
+    fixed = [c for c, spec in fields.items() if spec is not None and not spec.editable]
     before = snapshot.loc[ids]
     return all(_same(before[c], edited[c], c) for c in fixed)
 

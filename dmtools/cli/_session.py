@@ -27,13 +27,10 @@ from dmtools.auth.saved import (
     stored_client,
 )
 from dmtools.auth.saved import STORES as STORES  # the saved login lives in dmtools.auth.saved
-from dmtools.auth.saved import StoredSession as StoredSession
 from dmtools.auth.saved import open_store as open_store
-from dmtools.config import Endpoints
 from dmtools.errors import InputError
 
 if TYPE_CHECKING:
-    from dmtools.auth import Token, TokenStore
     from dmtools.client import Client
 
 NOT_LOGGED_IN = (
@@ -44,21 +41,13 @@ NOT_LOGGED_IN = (
 
 
 def save_profile(profile: Profile, environ: Mapping[str, str] | None = None) -> Path:
-    """Write ``cli.json`` (0600, in a 0700 folder) through a temporary file."""
+    """Write ``cli.json`` (0600, in a 0700 folder), atomically."""
+    from dmtools._safefiles import atomic_write
+
     folder = config_dir(environ)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = folder / PROFILE_FILE
-    temporary = folder / f".{PROFILE_FILE}.{os.getpid()}.tmp"
     data = {"version": PROFILE_VERSION, **asdict(profile), "scopes": list(profile.scopes)}
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=1)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(folder / PROFILE_FILE, json.dumps(data, indent=1), mode=0o600)
 
 
 def remove_profile(environ: Mapping[str, str] | None = None) -> bool:
@@ -67,24 +56,6 @@ def remove_profile(environ: Mapping[str, str] | None = None) -> bool:
     existed = path.exists()
     path.unlink(missing_ok=True)
     return existed
-
-
-class RecordingStore:
-    """Saves through to a store and remembers the key; loads nothing, so a login is fresh."""
-
-    def __init__(self, store: TokenStore) -> None:
-        self.store = store
-        self.key: str | None = None
-
-    def load(self, key: str) -> Token | None:
-        return None
-
-    def save(self, key: str, token: Token) -> None:
-        self.key = key
-        self.store.save(key, token)
-
-    def delete(self, key: str) -> None:
-        self.store.delete(key)
 
 
 def open_client(
@@ -142,10 +113,9 @@ def partner_key_in_use(environ: Mapping[str, str] | None = None) -> bool:
         return profile.partner
     if not env.get("DMTOOLS_CLIENT_ID"):
         return False
-    grant = env.get("DMTOOLS_GRANT") or (
-        "password" if env.get("DMTOOLS_USERNAME") else "client_credentials"
-    )
-    return grant == "client_credentials"
+    from dmtools.auth.credentials import env_grant
+
+    return env_grant(env) == "client_credentials"
 
 
 def describe_store(store: Any) -> str:
@@ -158,29 +128,6 @@ def env_or(value: str | None, name: str, environ: Mapping[str, str] | None = Non
     """``value`` if given, else the environment variable ``name`` (empty means unset)."""
     env = os.environ if environ is None else environ
     return value if value else (env.get(name) or None)
-
-
-def profile_for(
-    *,
-    client_id: str,
-    grant: str,
-    username: str | None,
-    endpoints: Endpoints,
-    store: str,
-    key: str,
-    scopes: Sequence[str],
-) -> Profile:
-    """The profile of a fresh login."""
-    sandbox_url = None if endpoints == Endpoints.dailymotion() else endpoints.api_url
-    return Profile(
-        client_id=client_id,
-        grant=grant,
-        username=username,
-        sandbox_url=sandbox_url,
-        store=store,
-        key=key,
-        scopes=tuple(scopes),
-    )
 
 
 def snapshot_of(client: Client) -> dict[str, Any]:

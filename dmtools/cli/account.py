@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from dmtools.auth.saved import Profile
 from dmtools.cli import _session
 from dmtools.cli._common import guarded, info, out
 from dmtools.errors import InputError
+from dmtools.secrets import Secret
 
 if TYPE_CHECKING:
     from dmtools.auth import AuthorizationCodeFlow, Token
-    from dmtools.config import Endpoints
-    from dmtools.secrets import Secret
 
 LOGIN_EXAMPLES = """\b
 Examples:
@@ -44,24 +44,11 @@ Examples:
   dmtools logout
 """
 
-GRANTS = ("client_credentials", "password", "authorization_code")
 
-
-def _secret(value: str | None, prompt: str) -> Secret:
-    from dmtools.secrets import Secret
-
-    if value:
-        return Secret(value)
-    answer = typer.prompt(prompt, hide_input=True, default="", show_default=False, err=True)
-    if not answer:
-        raise InputError(f"{prompt.lower()} is needed")
-    return Secret(answer)
-
-
-def _plain(value: str | None, prompt: str) -> str:
-    if value:
-        return value
-    answer = str(typer.prompt(prompt, default="", show_default=False, err=True)).strip()
+def _ask(prompt: str, secret: bool) -> str:
+    """Ask for a value the options and the environment do not give (secrets hidden)."""
+    answer = typer.prompt(prompt, hide_input=secret, default="", show_default=False, err=True)
+    answer = str(answer) if secret else str(answer).strip()
     if not answer:
         raise InputError(f"{prompt.lower()} is needed")
     return answer
@@ -75,7 +62,7 @@ def _code_login(
         url = flow.authorization_url()
         info("Open this URL in a browser, sign in and allow access:")
         info(f"  {url}")
-        redirected = _secret(None, "Paste the URL your browser was sent to")
+        redirected = Secret(_ask("Paste the URL your browser was sent to", True))
         return flow.complete(redirected.reveal())
     login = flow.start_local_server(timeout=timeout)
     info(f"Sign in on the consent page (waiting for the answer on {login.redirect_uri}):")
@@ -91,144 +78,123 @@ def _code_login(
         login.cancel()
 
 
+GrantOption = Annotated[
+    str | None,
+    typer.Option(
+        "--grant",
+        "-g",
+        help="client_credentials (private key), password or "
+        "authorization_code (public key). Default: DMTOOLS_GRANT, else password with a "
+        "username, else client_credentials.",
+    ),
+]
+SandboxUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--sandbox-url",
+        metavar="URL",
+        help="Log in to a sandbox running at this loopback URL "
+        "(default: DMTOOLS_SANDBOX_URL, else the real API).",
+    ),
+]
+ClientIdOption = Annotated[
+    str | None,
+    typer.Option(
+        "--client-id", help="The API key (not secret). Default: DMTOOLS_CLIENT_ID, else asked."
+    ),
+]
+UsernameOption = Annotated[
+    str | None,
+    typer.Option(
+        "--username",
+        "-u",
+        help="Account for the password grant. Default: DMTOOLS_USERNAME, else asked.",
+    ),
+]
+AccessOption = Annotated[
+    str,
+    typer.Option(help="read-only, edit or delete: the scopes to ask for, for the kind of key."),
+]
+ScopeOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--scope", help="Exact scope to ask for instead of --access (repeat for several)."
+    ),
+]
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Where the token is kept: auto (the system keyring if it is safe, else a 0600 "
+        "file), keyring or file. Default: DMTOOLS_TOKEN_STORE, else auto."
+    ),
+]
+RedirectOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Callback URL registered for the key (authorization_code). Default: "
+        "DMTOOLS_REDIRECT_URI, else a listener on 127.0.0.1."
+    ),
+]
+PasteOption = Annotated[
+    bool,
+    typer.Option(
+        "--paste",
+        help="authorization_code: paste the URL the browser was sent to instead of "
+        "listening on 127.0.0.1.",
+    ),
+]
+BrowserOption = Annotated[
+    bool,
+    typer.Option(
+        "--browser/--no-browser", help="Open the consent page in a browser (authorization_code)."
+    ),
+]
+WaitOption = Annotated[float, typer.Option(help="Seconds to wait for the consent page.")]
+
+
 @guarded
 def login(
-    grant: Annotated[
-        str | None,
-        typer.Option(
-            "--grant",
-            "-g",
-            help="client_credentials (private key), password or "
-            "authorization_code (public key). Default: DMTOOLS_GRANT, else password with a "
-            "username, else client_credentials.",
-        ),
-    ] = None,
-    sandbox_url: Annotated[
-        str | None,
-        typer.Option(
-            "--sandbox-url",
-            metavar="URL",
-            help="Log in to a sandbox running at this loopback URL "
-            "(default: DMTOOLS_SANDBOX_URL, else the real API).",
-        ),
-    ] = None,
-    client_id: Annotated[
-        str | None,
-        typer.Option(
-            "--client-id", help="The API key (not secret). Default: DMTOOLS_CLIENT_ID, else asked."
-        ),
-    ] = None,
-    username: Annotated[
-        str | None,
-        typer.Option(
-            "--username",
-            "-u",
-            help="Account for the password grant. Default: DMTOOLS_USERNAME, else asked.",
-        ),
-    ] = None,
-    access: Annotated[
-        str,
-        typer.Option(help="read-only, edit or delete: the scopes to ask for, for the kind of key."),
-    ] = "edit",
-    scope: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--scope", help="Exact scope to ask for instead of --access (repeat for several)."
-        ),
-    ] = None,
-    store: Annotated[
-        str | None,
-        typer.Option(
-            help="Where the token is kept: auto (the system keyring if it is safe, else a 0600 "
-            "file), keyring or file. Default: DMTOOLS_TOKEN_STORE, else auto."
-        ),
-    ] = None,
-    redirect_uri: Annotated[
-        str | None,
-        typer.Option(
-            help="Callback URL registered for the key (authorization_code). Default: "
-            "DMTOOLS_REDIRECT_URI, else a listener on 127.0.0.1."
-        ),
-    ] = None,
-    paste: Annotated[
-        bool,
-        typer.Option(
-            "--paste",
-            help="authorization_code: paste the URL the browser was sent to instead of "
-            "listening on 127.0.0.1.",
-        ),
-    ] = False,
-    browser: Annotated[
-        bool,
-        typer.Option(
-            "--browser/--no-browser",
-            help="Open the consent page in a browser (authorization_code).",
-        ),
-    ] = True,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for the consent page.")] = 300.0,
+    grant: GrantOption = None,
+    sandbox_url: SandboxUrlOption = None,
+    client_id: ClientIdOption = None,
+    username: UsernameOption = None,
+    access: AccessOption = "edit",
+    scope: ScopeOption = None,
+    store: StoreOption = None,
+    redirect_uri: RedirectOption = None,
+    paste: PasteOption = False,
+    browser: BrowserOption = True,
+    timeout: WaitOption = 300.0,
 ) -> None:
     """Log in to the Dailymotion API (or a sandbox) and keep the session for later commands.
 
     The token goes to the token store; cli.json next to it records which API, key, grant and
     account it belongs to. Logging in again replaces the saved session.
     """
-    from dmtools.auth import AuthorizationCodeFlow, create_token_manager
-    from dmtools.client import Client
-    from dmtools.config import Endpoints
-    from dmtools.notebook import GRANT_KIND, scopes_for
+    from dmtools.auth import LoginSpec
+    from dmtools.client import connect
 
-    env = os.environ
-    url = _session.env_or(sandbox_url, "DMTOOLS_SANDBOX_URL")
-    endpoints: Endpoints = Endpoints.sandbox(url) if url else Endpoints.dailymotion()
-    user = _session.env_or(username, "DMTOOLS_USERNAME")
-    kind = _session.env_or(grant, "DMTOOLS_GRANT") or ("password" if user else "client_credentials")
-    if kind not in GRANTS:
-        raise InputError(f"unknown grant {kind!r}: use one of {', '.join(GRANTS)}")
-    scopes = list(scope) if scope else list(scopes_for(access, GRANT_KIND[kind]))
     token_store, store_kind = _session.open_store(
         _session.env_or(store, "DMTOOLS_TOKEN_STORE") or "auto"
     )
-    key = _plain(_session.env_or(client_id, "DMTOOLS_CLIENT_ID"), "API key (client id)")
-    secret = _secret(env.get("DMTOOLS_CLIENT_SECRET"), "API secret")
-    recorder = _session.RecordingStore(token_store)
-    options: dict[str, Any] = {
-        "client_id": key,
-        "client_secret": secret,
-        "scope": scopes,
-        "endpoints": endpoints,
-        "token_store": recorder,
-    }
-    if kind == "password":
-        user = _plain(user, "Username")
-        password = _secret(env.get("DMTOOLS_PASSWORD"), "Password")
-        manager = create_token_manager(kind, username=user, password=password, **options)
-    elif kind == "authorization_code":
-        flow = AuthorizationCodeFlow(
-            key,
-            secret,
-            _session.env_or(redirect_uri, "DMTOOLS_REDIRECT_URI"),
-            scope=scopes,
-            endpoints=endpoints,
-        )
-        _code_login(flow, paste=paste, browser=browser, timeout=timeout)
-        manager = create_token_manager(kind, code_flow=flow, **options)
-    else:
-        manager = create_token_manager(kind, **options)
-    del secret
-    client = Client(manager)
-    facts = _session.snapshot_of(client)
-    assert recorder.key is not None
-    profile = _session.profile_for(
-        client_id=key,
-        grant=kind,
-        username=user if kind == "password" else None,
-        endpoints=endpoints,
-        store=store_kind,
-        key=recorder.key,
-        scopes=client.scopes,
+    spec = LoginSpec.from_env(
+        access=access,
+        scope=list(scope) if scope else None,
+        ask=_ask,
+        grant=grant,
+        client_id=client_id,
+        username=username,
+        sandbox_url=sandbox_url,
+        redirect_uri=redirect_uri,
     )
+    flow = None
+    if spec.grant == "authorization_code":
+        flow = spec.code_flow()
+        _code_login(flow, paste=paste, browser=browser, timeout=timeout)
+    with connect(spec, token_store=token_store, code_flow=flow, reuse=False) as client:
+        facts = _session.snapshot_of(client)
+        profile = Profile.of(spec, store=store_kind, scopes=client.scopes)
     _session.save_profile(profile)
-    client.close()
     who = facts["screenname"] or facts["username"] or facts["id"]
     where = " (sandbox)" if facts["sandbox"] else ""
     out(

@@ -19,8 +19,6 @@ if TYPE_CHECKING:
 
     from dmtools.client import Client
 
-#: File types ``export`` writes and ``plan`` reads (by suffix).
-SUFFIXES = (".csv", ".xlsx", ".parquet")
 
 EXPORT_EXAMPLES = """\b
 Examples:
@@ -57,9 +55,13 @@ AudienceOption = Annotated[
 ]
 
 
-def check_suffix(path: Path, what: str = "output") -> None:
-    if path.suffix.lower() not in SUFFIXES:
-        raise InputError(f"cannot use {str(path)!r} as {what}: use a {', '.join(SUFFIXES)} file")
+def check_suffix(path: Path, what: str = "output", *, writing: bool = True) -> None:
+    """Refuse a file type the command cannot write (or read), by the one suffix table."""
+    from dmtools.frames.formats import suffixes
+
+    usable = suffixes(writing=writing)
+    if path.suffix.lower() not in usable:
+        raise InputError(f"cannot use {str(path)!r} as {what}: use a {', '.join(usable)} file")
 
 
 def parse_filters(items: list[str] | None) -> dict[str, str]:
@@ -100,66 +102,74 @@ def load_channel(
     return df
 
 
+OutputArgument = Annotated[Path, typer.Argument(help="File to write: .csv, .xlsx or .parquet.")]
+FieldsOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Comma-separated fields (columns), or 'all'. Default: the usual editable and "
+        "statistics fields."
+    ),
+]
+OwnerOption = Annotated[
+    str,
+    typer.Option(
+        help="'me' (every channel of the organisation for a private key), or a user id or username."
+    ),
+]
+ChannelOption = Annotated[str | None, typer.Option(help="Only this category (music, news, ...).")]
+SearchOption = Annotated[str | None, typer.Option(help="Only videos matching this search.")]
+TagOption = Annotated[
+    list[str] | None, typer.Option("--tag", help="Only videos with this tag (repeat).")
+]
+DateOption = Annotated[
+    str | None, typer.Option(metavar="DATE", help="ISO date/time or unix seconds.")
+]
+PrivateOption = Annotated[
+    bool | None, typer.Option("--private/--public", help="Only private / public videos.")
+]
+PublishedOption = Annotated[
+    bool | None,
+    typer.Option("--published/--unpublished", help="Only published / unpublished videos."),
+]
+FilterOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--filter", metavar="NAME=VALUE", help="Any other list filter of the API (repeat)."
+    ),
+]
+SnapshotOption = Annotated[
+    bool,
+    typer.Option(
+        "--snapshot/--no-snapshot", help="Also write a snapshot to runs/ for `dmtools plan`."
+    ),
+]
+ReplaceOption = Annotated[
+    bool, typer.Option("--force", help="Replace an existing OUTPUT (never a symlink).")
+]
+
+
 @guarded
 def export(
-    output: Annotated[Path, typer.Argument(help="File to write: .csv, .xlsx or .parquet.")],
-    fields: Annotated[
-        str | None,
-        typer.Option(
-            help="Comma-separated fields (columns), or 'all'. Default: the usual editable and "
-            "statistics fields."
-        ),
-    ] = None,
-    owner: Annotated[
-        str,
-        typer.Option(
-            help="'me' (every channel of the organisation for a private key), or a user id or "
-            "username."
-        ),
-    ] = "me",
-    channel: Annotated[
-        str | None, typer.Option(help="Only this category (music, news, ...).")
-    ] = None,
-    search: Annotated[str | None, typer.Option(help="Only videos matching this search.")] = None,
-    tag: Annotated[
-        list[str] | None, typer.Option("--tag", help="Only videos with this tag (repeat).")
-    ] = None,
-    created_after: Annotated[
-        str | None, typer.Option(metavar="DATE", help="ISO date/time or unix seconds.")
-    ] = None,
-    created_before: Annotated[
-        str | None, typer.Option(metavar="DATE", help="ISO date/time or unix seconds.")
-    ] = None,
-    private: Annotated[
-        bool | None, typer.Option("--private/--public", help="Only private / public videos.")
-    ] = None,
-    published: Annotated[
-        bool | None,
-        typer.Option("--published/--unpublished", help="Only published / unpublished videos."),
-    ] = None,
-    filter_: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--filter", metavar="NAME=VALUE", help="Any other list filter of the API (repeat)."
-        ),
-    ] = None,
-    snapshot: Annotated[
-        bool,
-        typer.Option(
-            "--snapshot/--no-snapshot",
-            help="Also write a snapshot to runs/ for `dmtools plan`.",
-        ),
-    ] = True,
-    force: Annotated[
-        bool, typer.Option("--force", help="Replace an existing OUTPUT (never a symlink).")
-    ] = False,
+    output: OutputArgument,
+    fields: FieldsOption = None,
+    owner: OwnerOption = "me",
+    channel: ChannelOption = None,
+    search: SearchOption = None,
+    tag: TagOption = None,
+    created_after: DateOption = None,
+    created_before: DateOption = None,
+    private: PrivateOption = None,
+    published: PublishedOption = None,
+    filter_: FilterOption = None,
+    snapshot: SnapshotOption = True,
+    force: ReplaceOption = False,
     progress: ProgressOption = True,
     workers: WorkersOption = 8,
 ) -> None:
     """Export the videos of a channel to CSV, Excel or Parquet (every video, past the API's
     1,000-results ceiling), with chosen fields and filters."""
     from dmtools.cli._runs import check_output, new_snapshot_path
-    from dmtools.fileio import FORMAT_VERSION, export_frame, write_parquet
+    from dmtools.frames import FORMAT_VERSION, export_frame, write_parquet
 
     check_suffix(output)
     check_output(output, force=force, option="OUTPUT")
@@ -173,15 +183,10 @@ def export(
         "published": published,
         **parse_filters(filter_),
     }
-    client = _session.open_client("edit")
-    with client:
+    chosen = {k: v for k, v in filters.items() if v is not None}
+    with _session.open_client("edit") as client:
         df = load_channel(
-            client,
-            fields=fields,
-            progress=progress,
-            workers=workers,
-            owner=owner,
-            **{k: v for k, v in filters.items() if v is not None},
+            client, fields=fields, progress=progress, workers=workers, owner=owner, **chosen
         )
     export_frame(df, output, overwrite=force)
     out(f"Wrote {len(df):,} videos to {output}")

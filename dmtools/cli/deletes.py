@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from dmtools._safefiles import check_target
+from dmtools.bulk.delete_plan import cap_rule
 from dmtools.cli import _session
 from dmtools.cli._common import (
     JournalOption,
@@ -30,14 +31,14 @@ if TYPE_CHECKING:
 
 __all__ = ["delete", "register"]
 
-DELETE_EXAMPLES = """\b
+DELETE_EXAMPLES = f"""\b
 Examples:
   dmtools delete x8abc12 x8abc13               # asks you to type the count
   dmtools delete --from to-delete.csv --confirm 12
   dmtools delete --from ids.txt --snapshot runs/videos.csv.20250101T000000Z.snapshot.parquet --dry-run
 \b
 Guards: ids must be in the snapshot (default: your channel, loaded now); you confirm the
-exact count; more than 10 % of the snapshot or 50 videos needs --force; the videos'
+exact count; more than {cap_rule()} needs --force; the videos'
 metadata is saved to a new file (runs/deleted-...json, or --export) and read back before
 the first DELETE. Deleting cannot be undone.
 """
@@ -98,7 +99,7 @@ ConfirmOption = Annotated[
 ]
 CapOption = Annotated[
     bool,
-    typer.Option("--force", help="Allow more than the cap (50 videos or 10 % of the snapshot)."),
+    typer.Option("--force", help=f"Allow more than the cap ({cap_rule()})."),
 ]
 ExportOption = Annotated[
     Path | None,

@@ -20,6 +20,7 @@ from dmtools.cli._jobs import finish, show_plan
 if TYPE_CHECKING:
     import pandas as pd
 
+    from dmtools.bulk import EditPlan
     from dmtools.client import Client
 
 DEMO_EXAMPLES = """\b
@@ -172,12 +173,99 @@ def _clean(folder: Path) -> None:
         path.unlink()
 
 
+def _load_step(steps: _Steps, client: Client, progress: bool) -> pd.DataFrame:
+    steps("Loading the channel into a DataFrame: dm.load_videos(client)")
+    started = time.perf_counter()
+    df = _load(client, progress)
+    out(
+        f"   {len(df):,} rows x {len(df.columns)} columns in "
+        f"{time.perf_counter() - started:.1f} s ({client.stats.get('sent', '?')} requests)"
+    )
+    return df
+
+
+def _report_step(
+    steps: _Steps, df: pd.DataFrame, out_dir: Path, report: bool, audience: Any
+) -> None:
+    from dmtools.report import channel_report
+
+    steps("Channel report: dm.report.channel_report(df, audience=...)")
+    if not report:
+        out("   skipped (--no-report)")
+        return
+    started = time.perf_counter()
+    written = channel_report(
+        df, out_dir / "report.html", png_dir=out_dir / "report_png", audience=audience
+    )
+    out(
+        f"   {written.html} and {len(written.pngs)} PNG charts in "
+        f"{out_dir / 'report_png'} ({time.perf_counter() - started:.1f} s)"
+    )
+
+
+def _plan_step(
+    steps: _Steps, client: Client, df: pd.DataFrame, out_dir: Path
+) -> tuple[EditPlan, dict[str, pd.Index]]:
+    from dmtools.bulk import plan_edits
+
+    steps("Planning a metadata clean-up from the health check: dm.plan_edits(df, edited)")
+    found = findings(df)
+    for problem, ids in found.items():
+        out(f"   {len(ids):>5,} videos {FIXED[problem]}")
+    plan = plan_edits(df, cleanup(df, found), limits=client.limits)
+    show_plan(plan, rows=6, indent="   ")
+    out(f"   plan saved to {plan.save(out_dir / 'cleanup.plan.json')}")
+    return plan, found
+
+
+def _run(plan: EditPlan, client: Client, name: str, out_dir: Path, **options: Any) -> None:
+    """Apply ``plan`` with the journal ``<name>.journal`` and write its results."""
+    started = time.perf_counter()
+    result = plan.apply(client, journal=out_dir / f"{name}.journal", **options)
+    finish(result, out_dir / f"{name}.result.csv", time.perf_counter() - started, indent="   ")
+
+
+def _apply_step(
+    steps: _Steps,
+    client: Client,
+    plan: EditPlan,
+    found: dict[str, pd.Index],
+    out_dir: Path,
+    **options: Any,
+) -> None:
+    steps("Applying the plan with a journal: plan.apply(client, journal=...)")
+    _run(plan, client, "cleanup.plan", out_dir, **options)
+    fixed = findings(_load(client, False))
+    changes = (f"{len(found[p]):,} -> {len(fixed[p]):,} videos {FIXED[p]}" for p in found)
+    out("   reloaded: " + ", ".join(changes))
+
+
+def _undo_step(
+    steps: _Steps, client: Client, df: pd.DataFrame, out_dir: Path, **options: Any
+) -> None:
+    from dmtools.bulk import undo_plan
+
+    steps("Undoing it from the journal: dm.bulk.undo_plan(journal).apply(client)")
+    restore = undo_plan(out_dir / "cleanup.plan.journal")
+    out(f"   undo plan: {len(restore):,} videos to restore")
+    _run(restore, client, "cleanup.plan.undo", out_dir, **options)
+    differ = _same(df, _load(client, False))
+    if differ:
+        out(f"   the channel differs from the first load in: {', '.join(differ)}")
+        raise typer.Exit(EXIT_INTERNAL)
+    out(
+        f"   reloaded: every video is back as loaded in step 3 "
+        f"({len(df.columns) - 1} fields compared, updated_time aside)"
+    )
+
+
 def run_demo(
     out_dir: Path, *, videos: int, seed: int, report: bool, progress: bool, workers: int
 ) -> None:
-    import dmtools as dm
+    """The tour (see the module notes), printed step by step."""
+    import dmtools as dm  # dm.Sandbox: the sandbox class as the package exports it
     from dmtools.notebook import login_summary
-    from dmtools.secrets import Secret
+    from dmtools.testing import connect_sandbox
 
     steps = _Steps()
     out(
@@ -191,95 +279,22 @@ def run_demo(
         sb.settings(report_delay=1)  # a report takes 1 s here (minutes on the real API)
         out(f"   {sb.url}: demo user with a channel of {videos:,} videos ({steps.took()})")
         steps("Logging in: password grant with the demo credentials")
-        c = sb.credentials
-        client = dm.connect(
-            "password",
-            client_id=c.public_key.client_id,
-            client_secret=Secret(c.public_key.client_secret),
-            username=c.user.username,
-            password=Secret(c.user.password),
-            scope=["manage_videos", *dm.analytics.SCOPES],
-            endpoints=sb.endpoints,
-        )
-        with client:
+        scope = ["manage_videos", *dm.analytics.SCOPES]
+        with connect_sandbox(sb, scope=scope) as client:
             out(f"   {login_summary(client)}")
-            steps("Loading the channel into a DataFrame: dm.load_videos(client)")
-            started = time.perf_counter()
-            df = _load(client, progress)
-            out(
-                f"   {len(df):,} rows x {len(df.columns)} columns in "
-                f"{time.perf_counter() - started:.1f} s ({client.stats.get('sent', '?')} requests)"
-            )
+            df = _load_step(steps, client, progress)
             steps("What the channel looks like")
             _summary(df)
             steps("Audience from the Reporting API: dm.analytics.channel_audience(client)")
             audience = _audience(client, progress)
-            steps("Channel report: dm.report.channel_report(df, audience=...)")
-            if report:
-                started = time.perf_counter()
-                written = dm.report.channel_report(
-                    df, out_dir / "report.html", png_dir=out_dir / "report_png", audience=audience
-                )
-                out(
-                    f"   {written.html} and {len(written.pngs)} PNG charts in "
-                    f"{out_dir / 'report_png'} ({time.perf_counter() - started:.1f} s)"
-                )
-            else:
-                out("   skipped (--no-report)")
-            steps("Planning a metadata clean-up from the health check: dm.plan_edits(df, edited)")
-            found = findings(df)
-            for problem, ids in found.items():
-                out(f"   {len(ids):>5,} videos {FIXED[problem]}")
-            plan = dm.plan_edits(df, cleanup(df, found), limits=client.limits)
-            show_plan(plan, rows=6, indent="   ")
-            plan_path = plan.save(out_dir / "cleanup.plan.json")
-            out(f"   plan saved to {plan_path}")
-            steps("Applying the plan with a journal: plan.apply(client, journal=...)")
-            journal = out_dir / "cleanup.plan.journal"
-            started = time.perf_counter()
-            result = plan.apply(client, journal=journal, workers=workers, progress=progress)
-            finish(
-                result,
-                out_dir / "cleanup.plan.result.csv",
-                time.perf_counter() - started,
-                indent="   ",
-            )
-            fixed = findings(_load(client, False))
-            out(
-                "   reloaded: "
-                + ", ".join(
-                    f"{len(found[p]):,} -> {len(fixed[p]):,} videos {FIXED[p]}" for p in found
-                )
-            )
-            steps("Undoing it from the journal: dm.bulk.undo_plan(journal).apply(client)")
-            restore = dm.bulk.undo_plan(journal)
-            out(f"   undo plan: {len(restore):,} videos to restore")
-            started = time.perf_counter()
-            undone = restore.apply(
-                client,
-                journal=out_dir / "cleanup.plan.undo.journal",
-                workers=workers,
-                progress=progress,
-            )
-            finish(
-                undone,
-                out_dir / "cleanup.plan.undo.result.csv",
-                time.perf_counter() - started,
-                indent="   ",
-            )
-            differ = _same(df, _load(client, False))
-            if differ:
-                out(f"   the channel differs from the first load in: {', '.join(differ)}")
-                raise typer.Exit(EXIT_INTERNAL)
-            out(
-                f"   reloaded: every video is back as loaded in step 3 "
-                f"({len(df.columns) - 1} fields compared, updated_time aside)"
-            )
+            _report_step(steps, df, out_dir, report, audience)
+            plan, found = _plan_step(steps, client, df, out_dir)
+            _apply_step(steps, client, plan, found, out_dir, workers=workers, progress=progress)
+            _undo_step(steps, client, df, out_dir, workers=workers, progress=progress)
     out(f"\nDone in {steps.took()}. Files in {out_dir}/. Next:")
     out("   dmtools lab                # the example notebooks, on a sandbox like this one")
     out(
-        "   dmtools sandbox            # a sandbox of your own; then: dmtools login "
-        "--sandbox-url URL"
+        "   dmtools sandbox            # a sandbox of your own; then: dmtools login --sandbox-url URL"
     )
     out(
         "   dmtools export videos.csv  # edit it, then: dmtools plan videos.csv; dmtools apply "

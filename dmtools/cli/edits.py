@@ -98,7 +98,7 @@ def plan(
     from dmtools.frames import import_frame
     from dmtools.schema import LIMITS_PARTNER, LIMITS_PUBLIC
 
-    check_suffix(edited, "edited file")
+    check_suffix(edited, "edited file", writing=False)
     if not edited.is_file():
         raise InputError(f"no such file: {str(edited)!r}")
     target = out_path or edited.with_suffix(".plan.json")

@@ -13,7 +13,8 @@ Where each difference lives:
 concern                   members
 ========================= ===========================================================
 logging in                :attr:`~Dialect.grants`, :meth:`~Dialect.token_url`,
-                          :meth:`~Dialect.base_url`, :attr:`~Dialect.renew_ahead`
+                          :meth:`~Dialect.base_url`, :attr:`~Dialect.renew_ahead`,
+                          :attr:`~Dialect.access_scopes`
 values and bodies         :meth:`~Dialect.call` (query encoding; form or JSON body)
 error bodies              :meth:`~Dialect.read_error`, :meth:`~Dialect.stale_token`
 account, organisation     :meth:`~Dialect.account_call`, :meth:`~Dialect.channels_call`,
@@ -37,7 +38,11 @@ Mapping decisions for API v2 that this interface anticipates (the v2 module impl
   no refresh token and last ``expires_in`` (1,800 s): the token manager fetches a new one
   ``renew_ahead`` seconds before expiry (360 s: a fifth of the lifetime), and once more on a
   401 (``stale_token`` is true for every v2 401, whose ``details.reason`` is
-  ``missing_token``/``expired_token``/``invalid_token``).
+  ``missing_token``/``expired_token``/``invalid_token``). ``access_scopes`` gives v2's
+  scopes per access level (``video.read``; ``video.manage`` to edit and delete). A login is
+  then ``LoginSpec(..., dialect="v2")`` (or ``DMTOOLS_API=v2``): the token code asks the
+  dialect for its token URL, renewal lead and scopes, and the token store keys v2 sessions
+  apart from legacy ones (:class:`dmtools.auth.credentials.LoginSpec`).
 * **Bodies.** ``call`` and ``edit_call`` build JSON bodies (``json=True``) with JSON booleans,
   arrays for tags and ``null`` to clear; queries stay text (``fields`` comma-separated).
 * **Edit.** ``edit_call`` is ``PATCH /videos/{video_id}`` with only the changed fields;
@@ -178,6 +183,10 @@ class Dialect(ABC):
     #: Seconds before expiry that an access token is renewed (``connect``'s default
     #: ``leeway``): long enough for a call started just before to finish.
     renew_ahead: ClassVar[float] = 60.0
+    #: Scopes a login asks for, by access level (``read-only``, ``edit``, ``delete``) and
+    #: kind of key (``public``, ``private``); None: the Platform API's scopes
+    #: (:data:`dmtools.auth.credentials.ACCESS_LEVELS`).
+    access_scopes: ClassVar[Mapping[str, Mapping[str, tuple[str, ...]]] | None] = None
 
     # -- logging in ---------------------------------------------------------------------------
 

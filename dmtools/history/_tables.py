@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from dmtools.errors import InputError, Problem
+from dmtools.errors import HistoryConflict, InputError, Problem
 from dmtools.history import _columns as cols
 
 if TYPE_CHECKING:
@@ -17,10 +17,6 @@ __all__ = ["FORMAT", "VERSION", "HistoryConflict", "Snapshot", "ddl", "profile_o
 
 FORMAT = "dmtools.history"
 VERSION = 1
-
-
-class HistoryConflict(InputError):
-    """The store already holds a different snapshot at that time (history is append-only)."""
 
 
 @dataclass(frozen=True)

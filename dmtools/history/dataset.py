@@ -24,12 +24,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dmtools._safefiles import atomic_write
 from dmtools.errors import InputError, Problem
 from dmtools.history import _columns as cols
 from dmtools.history._tables import HistoryConflict
@@ -74,13 +74,13 @@ def _write_file(
     path.parent.mkdir(parents=True, exist_ok=True)
     metadata = dict(table.schema.metadata or {})
     metadata.update({b"dmtools.format": FORMAT, b"dmtools.digest": digest.encode()})
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        pq.write_table(table.replace_schema_metadata(metadata), temporary, compression="zstd")
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    stamped = table.replace_schema_metadata(metadata)
+    atomic_write(
+        path,
+        lambda target: pq.write_table(stamped, target, compression="zstd"),
+        mode=0o666,
+        fsync=False,
+    )
     for existing in old:
         if existing != path:
             existing.unlink(missing_ok=True)

@@ -42,23 +42,9 @@ class Week:
 
 def demo_client(sb: Sandbox, **options: Any) -> Client:
     """The sandbox's demo user logged in (password grant, ``manage_videos``)."""
-    import warnings
+    from dmtools.testing import connect_sandbox
 
-    from dmtools.client import connect
-
-    c = sb.credentials
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the password grant is legacy and says so
-        return connect(
-            "password",
-            client_id=c.public_key.client_id,
-            client_secret=c.public_key.client_secret,
-            username=c.user.username,
-            password=c.user.password,
-            scope=["manage_videos"],
-            endpoints=sb.endpoints,
-            **options,
-        )
+    return connect_sandbox(sb, grant="password", scope=["manage_videos"], **options)
 
 
 def _grow(sb: Sandbox, rates: dict[str, int], edited: set[str], lift: float, after: bool) -> None:

@@ -57,6 +57,59 @@ def _unique_ids(df: pd.DataFrame, name: str) -> pd.Index:
     return index
 
 
+def _per_video(
+    before: pd.DataFrame, after: pd.DataFrame, ids_before: pd.Index, ids_after: pd.Index
+) -> pd.DataFrame:
+    """One row per video of either snapshot (see :attr:`SnapshotDiff.videos`), unsorted."""
+    views_before = pd.Series(_data.ints(before, "views_total").to_numpy(), index=ids_before)
+    views_after = pd.Series(_data.ints(after, "views_total").to_numpy(), index=ids_after)
+    title_before = pd.Series(_data.texts(before, "title").to_numpy(), index=ids_before)
+    title_after = pd.Series(_data.texts(after, "title").to_numpy(), index=ids_after)
+    new_ids = ids_after[~ids_after.isin(ids_before)]
+    removed_ids = ids_before[~ids_before.isin(ids_after)]
+    every = ids_after[ids_after.isin(ids_before)].append(new_ids).append(removed_ids)
+    out = pd.DataFrame(index=pd.Index(every, name="id"))
+    out["title"] = title_after.reindex(every).fillna(title_before.reindex(every)).astype("string")
+    out["views_before"] = views_before.reindex(every).astype("Int64")
+    out["views_after"] = views_after.reindex(every).astype("Int64")
+    change = pd.Series("kept", index=every, dtype=object)
+    change[new_ids] = "new"
+    change[removed_ids] = "removed"
+    out["change"] = change.astype("string")
+    gained = out["views_after"] - out["views_before"]
+    gained[new_ids] = out.loc[new_ids, "views_after"]
+    out["views_gained"] = gained.astype("Int64")
+    return out[["title", "views_before", "views_after", "views_gained", "change"]]
+
+
+def _by_gain(out: pd.DataFrame) -> pd.DataFrame:
+    """Largest gain first, NA last, then by id."""
+    sort_key = pd.DataFrame(
+        {"g": out["views_gained"].astype("Float64").astype(float), "vid": out.index.to_numpy()},
+        index=out.index,
+    )
+    order = sort_key.sort_values(["g", "vid"], ascending=[False, True], na_position="last").index
+    return out.loc[order]
+
+
+def _summary(before: pd.DataFrame, after: pd.DataFrame, out: pd.DataFrame) -> pd.DataFrame:
+    change = out["change"]
+    values = {
+        "videos before": len(before),
+        "videos after": len(after),
+        "kept": int((change == "kept").sum()),
+        "new": int((change == "new").sum()),
+        "removed": int((change == "removed").sum()),
+        "views before": int(_data.ints(before, "views_total").sum()),
+        "views after": int(_data.ints(after, "views_total").sum()),
+        "views gained (kept videos)": int(out.loc[change == "kept", "views_gained"].sum()),
+        "views gained (new videos)": int(out.loc[change == "new", "views_gained"].sum()),
+    }
+    summary = pd.DataFrame({"value": pd.Series(values, dtype=object)})
+    summary.index.name = "metric"
+    return summary
+
+
 def compare_snapshots(before: pd.DataFrame, after: pd.DataFrame) -> SnapshotDiff:
     """Views gained per video, plus new and removed videos, between two frames.
 
@@ -72,53 +125,10 @@ def compare_snapshots(before: pd.DataFrame, after: pd.DataFrame) -> SnapshotDiff
     """
     ids_before = _unique_ids(before, "before")
     ids_after = _unique_ids(after, "after")
-    views_before = pd.Series(_data.ints(before, "views_total").to_numpy(), index=ids_before)
-    views_after = pd.Series(_data.ints(after, "views_total").to_numpy(), index=ids_after)
-    title_before = pd.Series(_data.texts(before, "title").to_numpy(), index=ids_before)
-    title_after = pd.Series(_data.texts(after, "title").to_numpy(), index=ids_after)
-
-    kept_ids = ids_after[ids_after.isin(ids_before)]
-    new_ids = ids_after[~ids_after.isin(ids_before)]
-    removed_ids = ids_before[~ids_before.isin(ids_after)]
-    every = kept_ids.append(new_ids).append(removed_ids)
-    out = pd.DataFrame(index=pd.Index(every, name="id"))
-    out["title"] = title_after.reindex(every).fillna(title_before.reindex(every)).astype("string")
-    out["views_before"] = views_before.reindex(every).astype("Int64")
-    out["views_after"] = views_after.reindex(every).astype("Int64")
-    change = pd.Series("kept", index=every, dtype=object)
-    change[new_ids] = "new"
-    change[removed_ids] = "removed"
-    out["change"] = change.astype("string")
-    gained = out["views_after"] - out["views_before"]
-    gained[new_ids] = out.loc[new_ids, "views_after"]
-    out["views_gained"] = gained.astype("Int64")
-    out = out[["title", "views_before", "views_after", "views_gained", "change"]]
-    sort_key = pd.DataFrame(
-        {"g": out["views_gained"].astype("Float64").astype(float), "vid": out.index.to_numpy()},
-        index=out.index,
+    out = _by_gain(_per_video(before, after, ids_before, ids_after))
+    return SnapshotDiff(
+        videos=out,
+        new=after.loc[~ids_after.isin(ids_before)],
+        removed=before.loc[~ids_before.isin(ids_after)],
+        summary=_summary(before, after, out),
     )
-    order = sort_key.sort_values(["g", "vid"], ascending=[False, True], na_position="last").index
-    out = out.loc[order]
-
-    new = after.loc[ids_after.isin(new_ids)]
-    removed = before.loc[ids_before.isin(removed_ids)]
-    summary = pd.DataFrame(
-        {
-            "value": pd.Series(
-                {
-                    "videos before": len(before),
-                    "videos after": len(after),
-                    "kept": len(kept_ids),
-                    "new": len(new_ids),
-                    "removed": len(removed_ids),
-                    "views before": int(views_before.sum()),
-                    "views after": int(views_after.sum()),
-                    "views gained (kept videos)": int(out.loc[kept_ids, "views_gained"].sum()),
-                    "views gained (new videos)": int(out.loc[new_ids, "views_gained"].sum()),
-                },
-                dtype=object,
-            )
-        }
-    )
-    summary.index.name = "metric"
-    return SnapshotDiff(videos=out, new=new, removed=removed, summary=summary)

@@ -75,6 +75,95 @@ def _blank(s: pd.Series) -> pd.Series:
     return (s.isna() | (s.str.strip() == "")).astype(bool)
 
 
+Found = dict[str, tuple[np.ndarray, pd.Series]]  # problem -> (mask, detail of the hits)
+
+
+class _Findings:
+    """The hits of each problem, collected check by check."""
+
+    def __init__(self, index: pd.Index) -> None:
+        self.index = index
+        self.found: Found = {}
+
+    def add(
+        self, problem: str, mask: pd.Series, detail: Callable[[np.ndarray], list[str]] | str
+    ) -> None:
+        hits = mask.to_numpy(dtype=bool)
+        text = [detail] * int(hits.sum()) if isinstance(detail, str) else detail(hits)
+        self.found[problem] = (hits, pd.Series(text, index=self.index[hits], dtype=object))
+
+
+def _titles(df: pd.DataFrame, limits: FieldLimits, found: _Findings) -> None:
+    title = _data.texts(df, "title")
+    blank = _blank(title)
+    found.add("missing_title", blank, "title is empty")
+    length = title.str.len().fillna(0).astype(int).to_numpy()
+    found.add(
+        "title_too_long",
+        pd.Series(length > limits.title),
+        lambda hits: [f"{n} characters, at most {limits.title}" for n in length[hits]],
+    )
+    key = title.str.strip().str.casefold()
+    dup_count = key.map(key[~blank].value_counts()).fillna(0).astype(int)
+    found.add(
+        "duplicate_title",
+        (dup_count > 1) & ~blank,
+        lambda hits: [
+            f"same title as {n - 1} other video{'s' if n > 2 else ''}"
+            for n in dup_count.to_numpy()[hits]
+        ],
+    )
+
+
+def _others(df: pd.DataFrame, found: _Findings) -> None:
+    if "description" in df.columns:
+        found.add(
+            "missing_description", _blank(_data.texts(df, "description")), "description is empty"
+        )
+    if "tags" in df.columns:
+        tagged = np.zeros(len(df), dtype=bool)
+        tagged[_data.tag_pairs(df)["pos"].to_numpy()] = True
+        found.add("no_tags", pd.Series(~tagged), "no tags")
+    partial = _data.view_note(df)  # private/unpublished videos unseen: not checked (NA)
+    if "private" in df.columns and not partial:
+        found.add("private", (_data.bools(df, "private") == True).fillna(False), "private")  # noqa: E712
+    if "published" in df.columns and not partial:
+        unpublished = (_data.bools(df, "published") == False).fillna(False)  # noqa: E712
+        found.add("unpublished", unpublished, "not published")
+
+
+def _report(df: pd.DataFrame, index: pd.Index, found: Found) -> HealthReport:
+    """Counts per problem (NA for a check that could not run) and one row per finding."""
+    count_rows: list[tuple[str, str, str, object]] = []
+    parts = []
+    for problem, (field, description) in PROBLEMS.items():
+        if problem not in found:
+            count_rows.append((problem, field, description, pd.NA))
+            continue
+        mask, detail = found[problem]
+        count_rows.append((problem, field, description, int(mask.sum())))
+        parts.append(
+            pd.DataFrame(
+                {"problem": problem, "field": field, "detail": detail.to_numpy(dtype=object)},
+                index=detail.index,
+            )
+        )
+    counts = pd.DataFrame(count_rows, columns=["problem", "field", "description", "videos"])
+    counts = counts.set_index("problem").astype({"videos": "Int64"})
+    counts["share"] = _data.share(counts["videos"], len(df))
+    issues = (
+        pd.concat(parts)
+        if parts
+        else pd.DataFrame({"problem": [], "field": [], "detail": []}, index=index[:0])
+    )
+    issues = issues.astype({"problem": "string", "field": "string", "detail": "string"})
+    issues.index = pd.Index(issues.index.astype("string"), name="id")
+    if _data.view_note(df):
+        for frame in (counts, issues):
+            frame.attrs.update({k: v for k, v in df.attrs.items() if k == _data.VIEW_ATTR})
+    return HealthReport(counts=counts, issues=issues)
+
+
 def health_check(df: pd.DataFrame, *, limits: FieldLimits = LIMITS_PUBLIC) -> HealthReport:
     """Find metadata problems: missing title/description/tags, titles too long or duplicated,
     private and unpublished videos.
@@ -93,71 +182,8 @@ def health_check(df: pd.DataFrame, *, limits: FieldLimits = LIMITS_PUBLIC) -> He
         >>> df.loc[found.ids("no_tags")]       # doctest: +SKIP
     """
     index = _data.ids(df)
-    found: dict[str, tuple[np.ndarray, pd.Series]] = {}  # problem -> (mask, detail of the hits)
-
-    def add(problem: str, mask: pd.Series, detail: Callable[[np.ndarray], list[str]] | str) -> None:
-        hits = mask.to_numpy(dtype=bool)
-        text = [detail] * int(hits.sum()) if isinstance(detail, str) else detail(hits)
-        found[problem] = (hits, pd.Series(text, index=index[hits], dtype=object))
-
+    found = _Findings(index)
     if "title" in df.columns:
-        title = _data.texts(df, "title")
-        blank = _blank(title)
-        add("missing_title", blank, "title is empty")
-        length = title.str.len().fillna(0).astype(int).to_numpy()
-        add(
-            "title_too_long",
-            pd.Series(length > limits.title),
-            lambda hits: [f"{n} characters, at most {limits.title}" for n in length[hits]],
-        )
-        key = title.str.strip().str.casefold()
-        dup_count = key.map(key[~blank].value_counts()).fillna(0).astype(int)
-        add(
-            "duplicate_title",
-            (dup_count > 1) & ~blank,
-            lambda hits: [
-                f"same title as {n - 1} other video{'s' if n > 2 else ''}"
-                for n in dup_count.to_numpy()[hits]
-            ],
-        )
-    if "description" in df.columns:
-        add("missing_description", _blank(_data.texts(df, "description")), "description is empty")
-    if "tags" in df.columns:
-        tagged = np.zeros(len(df), dtype=bool)
-        tagged[_data.tag_pairs(df)["pos"].to_numpy()] = True
-        add("no_tags", pd.Series(~tagged), "no tags")
-    partial = _data.view_note(df)  # private/unpublished videos unseen: not checked (NA)
-    if "private" in df.columns and not partial:
-        add("private", (_data.bools(df, "private") == True).fillna(False), "private")  # noqa: E712
-    if "published" in df.columns and not partial:
-        add("unpublished", (_data.bools(df, "published") == False).fillna(False), "not published")  # noqa: E712
-
-    total = len(df)
-    count_rows: list[tuple[str, str, str, object]] = []
-    parts = []
-    for problem, (field, description) in PROBLEMS.items():
-        if problem not in found:
-            count_rows.append((problem, field, description, pd.NA))
-            continue
-        mask, detail = found[problem]
-        count_rows.append((problem, field, description, int(mask.sum())))
-        parts.append(
-            pd.DataFrame(
-                {"problem": problem, "field": field, "detail": detail.to_numpy(dtype=object)},
-                index=detail.index,
-            )
-        )
-    counts = pd.DataFrame(count_rows, columns=["problem", "field", "description", "videos"])
-    counts = counts.set_index("problem").astype({"videos": "Int64"})
-    counts["share"] = _data.share(counts["videos"], total)
-    issues = (
-        pd.concat(parts)
-        if parts
-        else pd.DataFrame({"problem": [], "field": [], "detail": []}, index=index[:0])
-    )
-    issues = issues.astype({"problem": "string", "field": "string", "detail": "string"})
-    issues.index = pd.Index(issues.index.astype("string"), name="id")
-    if partial:
-        for frame in (counts, issues):
-            frame.attrs.update({k: v for k, v in df.attrs.items() if k == _data.VIEW_ATTR})
-    return HealthReport(counts=counts, issues=issues)
+        _titles(df, limits, found)
+    _others(df, found)
+    return _report(df, index, found.found)

@@ -78,25 +78,26 @@ def spark_schema(fields: tuple[str, ...]) -> str:
 def _count(
     client: Client, query: VideoQuery, lo: int | None, hi: int | None, *, edges: bool = False
 ) -> tuple[int | None, list[int]]:
-    """Videos of the query created in ``[lo, hi)`` (from ``total``; None when the API gives
-    no count) and, with ``edges``, the creation times of the oldest and the newest of them."""
+    """Videos of the query created in ``[lo, hi)`` (from the page's ``total``; None when the
+    API gives no count) and, with ``edges``, the creation times of the oldest and the newest
+    of them. One one-video page per list (and sort), worded by the client's dialect."""
+    dialect = client.dialect
+    # one second too wide whichever way the API reads its bounds: counts only size windows
+    params = {
+        **query.filters,
+        **dialect.fields_param(["id", "created_time"]),
+        **dialect.window(lo - 1 if lo is not None else None, hi),
+    }
     total: int | None = 0
     times: list[int] = []
-    bounds: dict[str, str] = {}
-    if lo is not None:  # one second too wide whichever way the API reads its bounds:
-        bounds["created_after"] = str(lo - 1)  # the counts only size the windows
-    if hi is not None:
-        bounds["created_before"] = str(hi)
-    params = {k: v for k, v in query.params.items() if k not in ("created_after", "created_before")}
-    params.update(bounds, fields="id,created_time", limit="1", page="1")
     for path in query.paths:
-        for sort in ("old", "recent") if edges else ("old",):
-            page = client.get(path, {**params, "sort": sort})
-            count = page.get("total")
-            if sort == "old":
-                ok = total is not None and isinstance(count, int) and not isinstance(count, bool)
-                total = total + count if ok and total is not None else None
-            times += [int(v["created_time"]) for v in page.get("list", [])]
+        for oldest in (True, False) if edges else (True,):
+            page = next(
+                client.pages(path, {**params, **dialect.sort(oldest_first=oldest)}, limit=1)
+            )
+            if oldest:
+                total = None if total is None or page.total is None else total + page.total
+            times += [int(v["created_time"]) for v in page.items]
     return total, times
 
 

@@ -7,9 +7,10 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from dmtools.auth.credentials import GRANT_KIND, LoginSpec, env_grant
 from dmtools.config import Endpoints
 from dmtools.errors import InputError
-from dmtools.notebook import GRANT_KIND, RunningSandbox, env_sandbox
+from dmtools.notebook import RunningSandbox, env_sandbox
 from dmtools.secrets import Secret
 
 if TYPE_CHECKING:
@@ -55,9 +56,7 @@ class LoginForm:
     def _fill_env(self) -> None:
         """Fill the form from ``DMTOOLS_*`` (never a secret: those stay in the environment)."""
         env = self._env
-        grant = env.get("DMTOOLS_GRANT") or (
-            "password" if env.get("DMTOOLS_USERNAME") else "client_credentials"
-        )
+        grant = env_grant(env)
         if not env.get("DMTOOLS_CLIENT_ID") or grant not in GRANT_KIND:
             return
         self.key_kind.value = GRANT_KIND[grant]
@@ -105,54 +104,63 @@ class LoginForm:
             if field.placeholder == KEPT_PLACEHOLDER:
                 field.placeholder = ""
 
-    def _form(self) -> dict[str, Any]:
-        """Everything a login needs, secrets as Secret values; the secret fields are emptied."""
+    def _spec(self) -> LoginSpec:
+        """The login the form describes; the secret fields are emptied.
+
+        Raises:
+            InputError: a field is missing, or the grant does not fit the kind of key.
+        """
         grant, kind = self.grant.value, self.key_kind.value
         secret = self._take("client_secret", self.client_secret)
         password = self._take("password", self.password) if grant == "password" else None
         if GRANT_KIND[grant] != kind:
             raise InputError(f"this grant needs a {GRANT_KIND[grant]} API key")
-        scope = self.scopes.value.split()
-        form: dict[str, Any]
+        scopes = self.scopes.value.split()
         if self._sandbox is not None:
-            creds = self._sandbox.credentials
-            key = creds.private_key if kind == "private" else creds.public_key
-            if key is None:
-                raise InputError(
-                    "this sandbox's private key is not in the environment "
-                    "(DMTOOLS_SANDBOX_PRIVATE_CLIENT_ID and _SECRET); use its public key"
-                )
-            form = {
-                "grant": grant,
-                "client_id": key.client_id,
-                "client_secret": Secret(key.client_secret),
-                "scope": scope,
-                "endpoints": self._sandbox.endpoints,
-                "redirect_uri": key_redirect(key),
-            }
-            if grant == "password":
-                form.update(username=creds.user.username, password=Secret(creds.user.password))
-            return form
+            return self._sandbox_spec(grant, kind, scopes)
         client_id = self.client_id.value.strip()
+        username = self.username.value.strip() if grant == "password" else None
         if not client_id:
             raise InputError("enter the API key")
         if secret is None:
             raise InputError("enter the API secret")
-        form = {
-            "grant": grant,
-            "client_id": client_id,
-            "client_secret": secret,
-            "scope": scope,
-            "endpoints": self._endpoints,
-            "redirect_uri": self.redirect_uri.value.strip() or None,
-        }
+        if grant == "password" and not username:
+            raise InputError("enter the username of the Dailymotion account")
+        if grant == "password" and password is None:
+            raise InputError("enter the password of the Dailymotion account")
+        return LoginSpec(
+            grant,
+            client_id,
+            secret,
+            username=username,
+            password=password,
+            scopes=tuple(scopes),
+            endpoints=self._endpoints,
+            redirect_uri=self.redirect_uri.value.strip() or None,
+        )
+
+    def _sandbox_spec(self, grant: str, kind: str, scopes: list[str]) -> LoginSpec:
+        """The login of the sandbox's key (its secrets never entered the form)."""
+        assert self._sandbox is not None
+        creds = self._sandbox.credentials
+        key = creds.private_key if kind == "private" else creds.public_key
+        if key is None:
+            raise InputError(
+                "this sandbox's private key is not in the environment "
+                "(DMTOOLS_SANDBOX_PRIVATE_CLIENT_ID and _SECRET); use its public key"
+            )
+        user: dict[str, Any] = {}
         if grant == "password":
-            if not self.username.value.strip():
-                raise InputError("enter the username of the Dailymotion account")
-            if password is None:
-                raise InputError("enter the password of the Dailymotion account")
-            form.update(username=self.username.value.strip(), password=password)
-        return form
+            user = {"username": creds.user.username, "password": Secret(creds.user.password)}
+        return LoginSpec(
+            grant,
+            key.client_id,
+            Secret(key.client_secret),
+            scopes=tuple(scopes),
+            endpoints=self._sandbox.endpoints,
+            redirect_uri=key_redirect(key),
+            **user,
+        )
 
 
 def key_redirect(key: Any) -> str | None:

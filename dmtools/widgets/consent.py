@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from dmtools.config import Endpoints, is_loopback_url
+from dmtools.config import is_loopback_url
 from dmtools.secrets import Secret
 
 if TYPE_CHECKING:
-    from dmtools.auth import AuthorizationCodeFlow, LocalLogin, Token
+    from dmtools.auth import AuthorizationCodeFlow, LocalLogin, LoginSpec, Token
     from dmtools.client import Client
 
 __all__ = ["ConsentBox"]
@@ -72,7 +72,7 @@ class ConsentBox(w.VBox):
         self._timeout = timeout
         self._flow: AuthorizationCodeFlow | None = None
         self._local: LocalLogin | None = None
-        self._args: dict[str, Any] = {}
+        self._spec: LoginSpec | None = None
         self.url: str | None = None
         self.paste_button.on_click(self._on_paste_click)
 
@@ -81,27 +81,13 @@ class ConsentBox(w.VBox):
         """True while a login waits for the consent page's answer."""
         return self._flow is not None
 
-    def start(
-        self,
-        client_id: str,
-        client_secret: Secret,
-        redirect_uri: str | None,
-        scope: list[str],
-        endpoints: Endpoints,
-    ) -> bool:
-        """Start a login and show the link; True when the listener will complete it."""
-        from dmtools.auth import AuthorizationCodeFlow
-
+    def start(self, spec: LoginSpec) -> bool:
+        """Start the consent-page login of ``spec`` and show the link; True when the
+        listener will complete it."""
         self.cancel()
-        flow = AuthorizationCodeFlow(
-            client_id, client_secret, redirect_uri=redirect_uri, scope=scope, endpoints=endpoints
-        )
-        self._flow = flow
-        self._args = {
-            "client_id": client_id,
-            "client_secret": client_secret,
-            "endpoints": endpoints,
-        }
+        flow = spec.code_flow()
+        self._flow, self._spec = flow, spec
+        redirect_uri = spec.redirect_uri
         listening = redirect_uri is None or is_loopback_url(redirect_uri)
         if listening:
             self._local = flow.start_local_server(
@@ -123,7 +109,7 @@ class ConsentBox(w.VBox):
     def cancel(self) -> None:
         """Forget the login in progress: link, paste box and listener."""
         local, self._local = self._local, None
-        self._flow, self._args, self.url = None, {}, None
+        self._flow, self._spec, self.url = None, None, None
         self.link.value = ""
         self.paste.value = ""
         self.layout.display = "none"
@@ -170,16 +156,11 @@ class ConsentBox(w.VBox):
     def _finish(self, flow: AuthorizationCodeFlow) -> None:
         from dmtools.client import connect
 
-        args = self._args
+        spec = self._spec
         self.cancel()
         try:
-            client = connect(
-                "authorization_code",
-                client_id=args["client_id"],
-                client_secret=args["client_secret"],
-                code_flow=flow,
-                endpoints=args["endpoints"],
-            )
+            assert spec is not None
+            client = connect(spec, code_flow=flow)
         except Exception as exc:
             self._on_error(exc)
             return

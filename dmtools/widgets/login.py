@@ -30,6 +30,7 @@ from ._shared import error_text, status_html
 from .consent import ConsentBox
 
 if TYPE_CHECKING:
+    from dmtools.auth import LoginSpec
     from dmtools.client import Client
     from dmtools.sandbox import Sandbox
 
@@ -108,6 +109,27 @@ class LoginPanel(LoginForm, w.VBox):
         self._finished = threading.Event()
         self._setting_scopes = False
 
+        self._make_fields(access)
+        self.consent = ConsentBox(
+            lock=self._lock,
+            on_client=self._succeeded,
+            on_error=self._failed,
+            notify=self._set_status,
+            timeout=timeout,
+            field_style=_STYLE,
+            field_layout=_WIDE,
+        )
+        self.consent_link = self.consent.link
+        self.paste, self.paste_button = self.consent.paste, self.consent.paste_button
+        super().__init__(self._rows())
+        self.add_class("dmtools-login-panel")
+        self._connect_events()
+        self._on_kind()
+        self._fill_env()
+        if use_sandbox:
+            self.use_sandbox.value = True
+
+    def _make_fields(self, access: str) -> None:
         where = f"Use the sandbox of this lab ({self._lab.url})" if self._lab else None
         self.use_sandbox = w.Checkbox(
             value=False,
@@ -137,39 +159,27 @@ class LoginPanel(LoginForm, w.VBox):
         self.login_button = w.Button(description="Log in", button_style="primary", icon="sign-in")
         self.logout_button = w.Button(description="Log out", disabled=True)
         self.status = w.HTML(status_html("info", "Not logged in."))
-
         self._user_row = w.VBox([self.username, self.password])
         self._redirect_row = w.VBox([self.redirect_uri])
-        self.consent = ConsentBox(
-            lock=self._lock,
-            on_client=self._succeeded,
-            on_error=self._failed,
-            notify=self._set_status,
-            timeout=timeout,
-            field_style=_STYLE,
-            field_layout=_WIDE,
-        )
-        self.consent_link = self.consent.link
-        self.paste, self.paste_button = self.consent.paste, self.consent.paste_button
-        super().__init__(
-            [
-                w.HTML("<b>Log in to the Dailymotion API</b>"),
-                self.use_sandbox,
-                _labelled("Kind of key", self.key_kind),
-                self.grant,
-                self.client_id,
-                self.client_secret,
-                self._user_row,
-                self._redirect_row,
-                self.access,
-                self.scopes,
-                w.HBox([self.login_button, self.logout_button]),
-                self.consent,
-                self.status,
-            ]
-        )
-        self.add_class("dmtools-login-panel")
 
+    def _rows(self) -> list[Any]:
+        return [
+            w.HTML("<b>Log in to the Dailymotion API</b>"),
+            self.use_sandbox,
+            _labelled("Kind of key", self.key_kind),
+            self.grant,
+            self.client_id,
+            self.client_secret,
+            self._user_row,
+            self._redirect_row,
+            self.access,
+            self.scopes,
+            w.HBox([self.login_button, self.logout_button]),
+            self.consent,
+            self.status,
+        ]
+
+    def _connect_events(self) -> None:
         self.key_kind.observe(self._on_kind, names="value")
         self.grant.observe(self._on_grant, names="value")
         self.access.observe(self._on_access, names="value")
@@ -177,10 +187,6 @@ class LoginPanel(LoginForm, w.VBox):
         self.use_sandbox.observe(self._on_use_sandbox, names="value")
         self.login_button.on_click(self._on_login_click)
         self.logout_button.on_click(self._on_logout_click)
-        self._on_kind()
-        self._fill_env()
-        if use_sandbox:
-            self.use_sandbox.value = True
 
     def __repr__(self) -> str:
         state = "logged in" if self.client is not None else "not logged in"
@@ -278,44 +284,32 @@ class LoginPanel(LoginForm, w.VBox):
             self.error = None
             self._set_status("busy", "Logging in…")
             try:
-                form = self._form()
-                if form["grant"] == "authorization_code":
-                    listening = self.consent.start(
-                        form["client_id"],
-                        form["client_secret"],
-                        form["redirect_uri"],
-                        form["scope"],
-                        form["endpoints"],
-                    )
-                    where = (
-                        "this panel completes the login by itself"
-                        if listening
-                        else "then paste the address your browser ended on below"
-                    )
-                    self._set_status(
-                        "busy",
-                        "Waiting for consent: open the consent page, log "
-                        f"in and allow access; {where}.",
-                    )
+                spec = self._spec()
+                if spec.grant == "authorization_code":
+                    self._wait_for_consent(spec)
                     return
                 from dmtools.client import connect
 
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
-                    client = connect(
-                        form["grant"],
-                        client_id=form["client_id"],
-                        client_secret=form["client_secret"],
-                        username=form.get("username"),
-                        password=form.get("password"),
-                        scope=form["scope"],
-                        endpoints=form["endpoints"],
-                    )
+                    client = connect(spec)
                 notes = [str(c.message) for c in caught]
             except Exception as exc:
                 self._failed(exc)
                 return
             self._succeeded(client, notes)
+
+    def _wait_for_consent(self, spec: LoginSpec) -> None:
+        listening = self.consent.start(spec)
+        where = (
+            "this panel completes the login by itself"
+            if listening
+            else "then paste the address your browser ended on below"
+        )
+        self._set_status(
+            "busy",
+            f"Waiting for consent: open the consent page, log in and allow access; {where}.",
+        )
 
     def _succeeded(self, client: Client, notes: Sequence[str] = ()) -> None:
         self.client = client

@@ -7,14 +7,16 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from dmtools.auth.credentials import ACCESS_LEVELS, GRANT_KIND, scopes_for
 from dmtools.config import Endpoints, is_loopback_url
 from dmtools.errors import DailymotionError, InputError
-from dmtools.notebook import ACCESS_LEVELS, GRANT_KIND, local_sandbox, login_summary, scopes_for
+from dmtools.notebook import local_sandbox, login_summary
 from dmtools.secrets import Secret
 
 from ._shared import error_text
 
 if TYPE_CHECKING:
+    from dmtools.auth import AuthorizationCodeFlow, LoginSpec
     from dmtools.client import Client
     from dmtools.sandbox import Sandbox
 
@@ -89,6 +91,15 @@ class TextLogin:
     def _login(self) -> Client:
         from dmtools.client import connect
 
+        spec = self._spec()
+        if spec.grant == "authorization_code":
+            return connect(spec, code_flow=self._consented(spec))
+        return connect(spec)
+
+    def _spec(self) -> LoginSpec:
+        """Ask the questions; the login they describe."""
+        from dmtools.auth import LoginSpec
+
         use_sandbox = self._choose("Use the local sandbox?", ("no", "yes")) == "yes"
         kind = self._choose("Kind of API key", ("public", "private"))
         grant = (
@@ -97,62 +108,43 @@ class TextLogin:
             else self._choose("Grant", ("authorization_code", "password"))
         )
         access = self._choose("Access", tuple(ACCESS_LEVELS))
-        scope = list(scopes_for(access, GRANT_KIND[grant]))
-        username: str | None = None
-        password: Secret | None = None
-        redirect: str | None = None
+        scopes = scopes_for(access, GRANT_KIND[grant])
         if use_sandbox:
             sb = self._sandbox or local_sandbox()
             creds = sb.credentials
             key = creds.private_key if kind == "private" else creds.public_key
-            client_id, secret, endpoints = key.client_id, Secret(key.client_secret), sb.endpoints
-            username, password = creds.user.username, Secret(creds.user.password)
-            redirect = creds.public_key.redirect_uri
             self._say(f"Using the local sandbox at {sb.url} (sandbox credentials).")
-        else:
-            endpoints = self._endpoints
-            client_id = self._ask("API key: ").strip()
-            secret = Secret(self._ask_secret("API secret: "))
+            user: dict[str, Any] = {}
             if grant == "password":
-                username = self._ask("Username: ").strip()
-                password = Secret(self._ask_secret("Password: "))
-            elif grant == "authorization_code":
-                redirect = (
-                    self._ask(
-                        "Callback URL registered for the key (Enter: a local listener): "
-                    ).strip()
-                    or None
-                )
-        if grant == "authorization_code":
-            return self._code_login(client_id, secret, redirect, scope, endpoints)
-        if grant == "password":
-            return connect(
+                user = {"username": creds.user.username, "password": Secret(creds.user.password)}
+            return LoginSpec(
                 grant,
-                client_id=client_id,
-                client_secret=secret,
-                username=username,
-                password=password,
-                scope=scope,
-                endpoints=endpoints,
+                key.client_id,
+                Secret(key.client_secret),
+                scopes=scopes,
+                endpoints=sb.endpoints,
+                redirect_uri=creds.public_key.redirect_uri
+                if grant != "client_credentials"
+                else None,
+                **user,
             )
-        return connect(
-            grant, client_id=client_id, client_secret=secret, scope=scope, endpoints=endpoints
+        client_id = self._ask("API key: ").strip()
+        secret = Secret(self._ask_secret("API secret: "))
+        extra: dict[str, Any] = {}
+        if grant == "password":
+            extra["username"] = self._ask("Username: ").strip()
+            extra["password"] = Secret(self._ask_secret("Password: "))
+        elif grant == "authorization_code":
+            question = "Callback URL registered for the key (Enter: a local listener): "
+            extra["redirect_uri"] = self._ask(question).strip() or None
+        return LoginSpec(
+            grant, client_id, secret, scopes=scopes, endpoints=self._endpoints, **extra
         )
 
-    def _code_login(
-        self,
-        client_id: str,
-        secret: Secret,
-        redirect: str | None,
-        scope: list[str],
-        endpoints: Endpoints,
-    ) -> Client:
-        from dmtools.auth import AuthorizationCodeFlow
-        from dmtools.client import connect
-
-        flow = AuthorizationCodeFlow(
-            client_id, secret, redirect_uri=redirect, scope=scope, endpoints=endpoints
-        )
+    def _consented(self, spec: LoginSpec) -> AuthorizationCodeFlow:
+        """Run the consent page: a local listener, or the address the browser ended on."""
+        flow = spec.code_flow()
+        redirect = spec.redirect_uri
         local = None
         if redirect is None or is_loopback_url(redirect):
             local = flow.start_local_server(timeout=self._timeout)
@@ -160,16 +152,10 @@ class TextLogin:
         else:
             url = flow.authorization_url()
         self._say(f"Open this page, log in and allow access:\n{url}")
+        hint = " (or just press Enter if the page said you are logged in): " if local else ": "
         try:
             pasted = Secret(
-                self._ask_secret(
-                    "Then paste the address your browser ended on"
-                    + (
-                        " (or just press Enter if the page said you are logged in): "
-                        if local
-                        else ": "
-                    )
-                ).strip()
+                self._ask_secret("Then paste the address your browser ended on" + hint).strip()
             )
             if pasted:
                 flow.complete(pasted.reveal())
@@ -180,10 +166,4 @@ class TextLogin:
         finally:
             if local is not None:
                 local.cancel()
-        return connect(
-            "authorization_code",
-            client_id=client_id,
-            client_secret=secret,
-            code_flow=flow,
-            endpoints=endpoints,
-        )
+        return flow

@@ -1,4 +1,4 @@
-"""Streaming the rows of a CSV file within dmtools' limits (see :mod:`dmtools._filecells`).
+"""Streaming the rows of a CSV file within dmtools' limits (see :mod:`dmtools.frames._filecells`).
 
 Lines are read one at a time with a length limit, empty rows are skipped without being kept,
 and reading stops at the first row past a limit: a file of a million blank lines costs time
@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import IO, Any
 
-from dmtools._filecells import MAX_CELL_CHARS, MAX_COLUMNS, MAX_LINE_CHARS, MAX_ROWS
 from dmtools.errors import InputError, Problem
+from dmtools.frames._filecells import MAX_CELL_CHARS, MAX_COLUMNS, MAX_LINE_CHARS, MAX_ROWS
 
 __all__ = ["bounded_lines", "csv_rows", "sniff"]
 

@@ -1,32 +1,9 @@
-"""Video records <-> pandas DataFrames, and the one canonical form of a cell value.
+"""Building typed frames: records (or a user's frame) -> the canonical video frame.
 
-A frame of videos has the video id as its index (named ``id``) and one column per field, in
-the order of :data:`dmtools.schema.VIDEO_FIELDS`; dotted fields become underscore columns
-(``owner.screenname`` -> ``owner_screenname``). Column dtypes come from the schema:
-
-============  ==========================================================================
-field kind    column dtype
-============  ==========================================================================
-text          ``string[pyarrow]`` (:class:`pandas.StringDtype`, missing values are ``pd.NA``)
-boolean       ``boolean``
-integer       ``Int64``
-date          ``datetime64[ns, UTC]`` (the API sends unix seconds)
-category      ``category`` with the schema's full list of values as categories, so two
-              frames compare equal whichever values they hold (a value the list does not
-              know is kept, as an extra category after the known ones)
-tags          ``object`` holding a Python ``list[str]`` per row; a missing list is ``[]``
-============  ==========================================================================
-
-:func:`canonical`, :func:`from_cell` and :func:`to_wire` (from :mod:`dmtools.cells`, re-exported
-here) define what a cell *means*; the bulk-edit planner and the file importers share them.
-
-File round trips (CSV, Excel, Parquet) live in :mod:`dmtools.fileio` and are re-exported here.
-
-Example:
-    >>> from dmtools.frames import to_frame
-    >>> df = to_frame([{"id": "x1", "title": "Hello", "created_time": 1700000000}])
-    >>> df.loc["x1", "title"]
-    'Hello'
+See :mod:`dmtools.frames` for the frame's shape and dtypes. Values are parsed column by column
+(a fast path for clean API values, :func:`dmtools.frames._cells.parse` for the rest); every
+bad value is collected with its row and column, and one
+:class:`~dmtools.errors.InputError` lists them all.
 """
 
 from __future__ import annotations
@@ -34,106 +11,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import chain, repeat
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from dmtools import schema
-from dmtools.cells import (
-    PARSERS,
-    SECONDS_RANGE,
-    canonical,
-    field_for,
-    from_cell,
-    is_missing,
-    to_wire,
-    value_kind,
-)
 from dmtools.errors import InputError, Problem
-from dmtools.schema import BY_COLUMN, VIDEO_FIELDS, Field, resolve_fields
-
-if TYPE_CHECKING:
-    from dmtools.fileio import (
-        export_frame,
-        import_frame,
-        read_csv,
-        read_excel,
-        read_parquet,
-        write_csv,
-        write_excel,
-        write_parquet,
-    )
+from dmtools.frames._cells import BadCell, is_missing, parse, value_kind
+from dmtools.frames._dtypes import STRING_DTYPE, category_dtype, dtype_of
+from dmtools.schema import SECONDS_RANGE, VIDEO_FIELDS, Field, column_field, resolve_fields
 
 __all__ = [
-    "STRING_DTYPE",
-    "TIMESTAMP_DTYPE",
-    "canonical",
+    "assemble",
     "conform",
-    "export_frame",
-    "field_for",
-    "frame_dtypes",
-    "from_cell",
-    "import_frame",
-    "is_missing",
-    "read_csv",
-    "read_excel",
-    "read_parquet",
-    "resolve_fields",
+    "index_by_id",
+    "split_ids",
     "to_frame",
-    "to_wire",
-    "value_kind",
-    "write_csv",
-    "write_excel",
-    "write_parquet",
 ]
 
 log = logging.getLogger(__name__)
-
-#: Dtype of text columns: pandas' nullable string (``pd.NA`` for missing values, not the NaN
-#: of pandas 3's default ``str``), stored in Arrow on every pandas version (pyarrow is a
-#: dependency), so frames behave and compare the same on pandas 2.2 and 3.x.
-STRING_DTYPE = pd.StringDtype("pyarrow")
-#: Dtype of date columns.
-TIMESTAMP_DTYPE = pd.DatetimeTZDtype("ns", "UTC")
-
-_ORDERED_CHOICES: dict[str, tuple[str, ...]] = {
-    "channel": schema.CATEGORIES,
-    "status": schema.STATUSES,
-}
-
-
-def _category_dtype(spec: Field, extra: Iterable[str] = ()) -> pd.CategoricalDtype:
-    known = _ORDERED_CHOICES.get(spec.name) or tuple(sorted(spec.choices or ()))
-    return pd.CategoricalDtype(list(known) + sorted(set(extra) - set(known)))
-
-
-def frame_dtypes(fields: str | Iterable[str] | None = None) -> dict[str, Any]:
-    """Column name -> dtype of a frame holding ``fields`` (the ``id`` index excluded).
-
-    Example:
-        >>> str(frame_dtypes(["views_total"])["views_total"])
-        'Int64'
-    """
-    out: dict[str, Any] = {}
-    for name in resolve_fields(fields):
-        spec = VIDEO_FIELDS[name]
-        if name != "id":
-            out[spec.column] = _dtype(spec)
-    return out
-
-
-def _dtype(spec: Field) -> Any:
-    kind = value_kind(spec)
-    return {
-        "text": STRING_DTYPE,
-        "bool": pd.BooleanDtype(),
-        "int": pd.Int64Dtype(),
-        "float": pd.Float64Dtype(),
-        "date": TIMESTAMP_DTYPE,
-        "category": _category_dtype(spec),
-    }.get(kind, np.dtype(object))
-
 
 # -- building columns ---------------------------------------------------------------------------
 
@@ -142,16 +39,15 @@ def _parse_all(
     spec: Field, values: Sequence[Any], label: Callable[[int], str], problems: list[Problem]
 ) -> list[Any]:
     kind = value_kind(spec)
-    parse = PARSERS[kind]
     out: list[Any] = []
     for i, value in enumerate(values):
         if is_missing(value):
             out.append([] if kind == "tags" else None)
             continue
         try:
-            out.append(parse(value))
-        except ValueError as exc:
-            problems.append(Problem(label(i), spec.column, str(exc)))
+            out.append(parse(kind, value))
+        except BadCell as exc:
+            problems.append(Problem(label(i), spec.column, exc.reason))
             out.append([] if kind == "tags" else None)
     return out
 
@@ -173,68 +69,85 @@ def _utf8(strings: Iterable[str | None]) -> bool:
     return True
 
 
+def _clean(kind: str, values: Sequence[Any]) -> bool:
+    """True when ``values`` already hold what a ``kind`` column is built from (API values):
+    the parsers can be skipped."""
+    if kind in ("text", "category"):
+        return _only(values, str, _NONE) and (kind == "text" or _utf8(values))
+    if kind == "bool":
+        return _only(values, bool, _NONE)
+    if kind in ("int", "date"):
+        return _only(values, int, _NONE)
+    if kind == "tags":
+        tags = chain.from_iterable(values)
+        return _only(values, list) and _only(tags, str) and _utf8(chain.from_iterable(values))
+    return True
+
+
 def _column(
     spec: Field, values: Sequence[Any], label: Callable[[int], str], problems: list[Problem]
 ) -> Any:
     """An array of ``spec``'s dtype from Python values (fast path for clean API values)."""
     kind = value_kind(spec)
-    if kind in ("text", "category") and not _only(values, str, _NONE):
-        values = _parse_all(spec, values, label, problems)
-    elif kind == "category" and not _utf8(values):  # text columns: checked by _strings
-        values = _parse_all(spec, values, label, problems)
-    elif kind == "bool" and not _only(values, bool, _NONE):
-        values = _parse_all(spec, values, label, problems)
-    elif kind in ("int", "date") and not _only(values, int, _NONE):
-        values = _parse_all(spec, values, label, problems)
-    elif kind == "tags" and not (
-        _only(values, list)
-        and _only(chain.from_iterable(values), str)
-        and _utf8(chain.from_iterable(values))
-    ):
+    if kind != "float" and not _clean(kind, values):  # text columns: Unicode checked by _strings
         values = _parse_all(spec, values, label, problems)
     if kind == "text":
         return _strings(spec, values, label, problems)
     if kind == "bool":
         return pd.array(values, dtype="boolean")
     if kind in ("int", "date"):
-        try:
-            ints = pd.array(values, dtype="Int64")
-        except (OverflowError, TypeError, ValueError):  # beyond int64
-            ints = pd.array(_parse_all(spec, values, label, problems), dtype="Int64")
-        if kind == "int":
-            return ints
-        seconds = ints.to_numpy(dtype="int64", na_value=0)[~ints.isna()]
-        if seconds.size and not (
-            SECONDS_RANGE[0] <= seconds.min() and seconds.max() <= SECONDS_RANGE[1]
-        ):
-            ints = pd.array(
-                _parse_all(spec, list(ints.astype(object)), label, problems), dtype="Int64"
-            )
-        nanos = ints.to_numpy(dtype="int64", na_value=0) * 1_000_000_000
-        stamps = nanos.view("M8[ns]")
-        stamps[ints.isna()] = np.datetime64("NaT")
-        return pd.DatetimeIndex(stamps).tz_localize("UTC").array
+        return _numbers(spec, kind, values, label, problems)
     if kind == "category":
-        if spec.name == "channel":  # a label ("Video games") stands for its category
-            values = [schema.category_value(v) if isinstance(v, str) else v for v in values]
-        present = set(values)
-        present.discard(None)
-        present.discard("")
-        dtype = _category_dtype(spec)
-        extra = present.difference(dtype.categories)
-        if extra:
-            log.warning(
-                "%s: values outside the known list kept as extra categories: %s",
-                spec.column,
-                ", ".join(sorted(extra)),
-            )
-            dtype = _category_dtype(spec, extra)
-        return pd.Categorical([v or None for v in values] if "" in values else values, dtype=dtype)
+        return _categories(spec, values)
     if kind == "float":
         return pd.array(_parse_all(spec, values, label, problems), dtype="Float64")
     # Clean tag lists are used as they are (not copied): copying 100,000 lists costs more
     # than the rest of the build, and a deep copy of a frame never copies them anyway.
     return np.fromiter(iter(values), dtype=object, count=len(values))
+
+
+def _numbers(
+    spec: Field,
+    kind: str,
+    values: Sequence[Any],
+    label: Callable[[int], str],
+    problems: list[Problem],
+) -> Any:
+    """An ``Int64`` array, or for dates a UTC ``datetime64[ns]`` one (seconds in range)."""
+    try:
+        ints = pd.array(values, dtype="Int64")
+    except (OverflowError, TypeError, ValueError):  # beyond int64
+        ints = pd.array(_parse_all(spec, values, label, problems), dtype="Int64")
+    if kind == "int":
+        return ints
+    seconds = ints.to_numpy(dtype="int64", na_value=0)[~ints.isna()]
+    if seconds.size and not (
+        SECONDS_RANGE[0] <= seconds.min() and seconds.max() <= SECONDS_RANGE[1]
+    ):
+        ints = pd.array(_parse_all(spec, list(ints.astype(object)), label, problems), dtype="Int64")
+    nanos = ints.to_numpy(dtype="int64", na_value=0) * 1_000_000_000
+    stamps = nanos.view("M8[ns]")
+    stamps[ints.isna()] = np.datetime64("NaT")
+    return pd.DatetimeIndex(stamps).tz_localize("UTC").array
+
+
+def _categories(spec: Field, values: Sequence[Any]) -> Any:
+    """A categorical of the schema's values (others kept as extra categories, logged)."""
+    if spec.name == "channel":  # a label ("Video games") stands for its category
+        values = [schema.category_value(v) if isinstance(v, str) else v for v in values]
+    present = set(values)
+    present.discard(None)
+    present.discard("")
+    dtype = category_dtype(spec)
+    extra = present.difference(dtype.categories)
+    if extra:
+        log.warning(
+            "%s: values outside the known list kept as extra categories: %s",
+            spec.column,
+            ", ".join(sorted(extra)),
+        )
+        dtype = category_dtype(spec, extra)
+    return pd.Categorical([v or None for v in values] if "" in values else values, dtype=dtype)
 
 
 def _strings(
@@ -258,7 +171,7 @@ def _strings(
         return pd.array(clean, dtype=STRING_DTYPE)
 
 
-def _assemble(
+def assemble(
     fields: Sequence[Field],
     ids: Sequence[Any],
     columns: Mapping[str, Any],
@@ -306,7 +219,7 @@ class _Lazy(Mapping[str, Any]):
 
 
 def _is_ready(spec: Field, values: Any) -> bool:
-    return isinstance(values, pd.api.extensions.ExtensionArray) and values.dtype == _dtype(spec)
+    return isinstance(values, pd.api.extensions.ExtensionArray) and values.dtype == dtype_of(spec)
 
 
 def _labeller(ids: Sequence[Any], prefix: str = "") -> Callable[[int], str]:
@@ -364,7 +277,7 @@ def to_frame(
 
     ids = pick("id")
     columns = _Lazy({n: pick for n in names if n != "id"})  # one column list alive at a time
-    return _assemble([VIDEO_FIELDS[n] for n in names], ids, columns, _labeller(ids))
+    return assemble([VIDEO_FIELDS[n] for n in names], ids, columns, _labeller(ids))
 
 
 def conform(df: pd.DataFrame) -> pd.DataFrame:
@@ -383,20 +296,16 @@ def conform(df: pd.DataFrame) -> pd.DataFrame:
         Int64Dtype()
     """
     problems: list[Problem] = []
-    if "id" in df.columns:
-        ids: list[Any] = df["id"].tolist()
-        df = df.drop(columns="id")
-    elif df.index.name == "id":
-        ids = df.index.tolist()
-    else:
+    found = split_ids(df)
+    if found is None:
         raise InputError(
             "the frame has no video id (an index or a column named 'id')",
             [Problem(None, "id", "missing id")],
         )
+    df, ids = found
     specs: list[Field] = []
     for column in df.columns:
-        spec = VIDEO_FIELDS.get(column) if isinstance(column, str) else None
-        spec = spec or (BY_COLUMN.get(column) if isinstance(column, str) else None)
+        spec = column_field(column) if isinstance(column, str) else None
         if spec is None or spec.name == "id":
             problems.append(Problem(None, str(column), "unknown video field"))
         elif spec in specs:
@@ -409,33 +318,55 @@ def conform(df: pd.DataFrame) -> pd.DataFrame:
     columns: dict[str, Any] = {}
     for position, spec in zip(range(len(df.columns)), specs, strict=False):
         series = df.iloc[:, position]
-        if series.dtype == _dtype(spec) and value_kind(spec) != "tags":
+        if series.dtype == dtype_of(spec) and value_kind(spec) != "tags":
             columns[spec.name] = series.array
         else:
             columns[spec.name] = [None if is_missing(v) else v for v in series.tolist()]
     order = [s for s in VIDEO_FIELDS.values() if s in specs]
-    return _assemble(order, ids, columns, label, problems)
+    return assemble(order, ids, columns, label, problems)
 
 
-_FILE_FUNCTIONS = frozenset(
-    {
-        "export_frame",
-        "import_frame",
-        "read_csv",
-        "read_excel",
-        "read_parquet",
-        "write_csv",
-        "write_excel",
-        "write_parquet",
-    }
-)
+def split_ids(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Any]] | None:
+    """(the frame without its ids, the ids as they are): the id is an ``id`` column, an index
+    named ``id``, or an index of text; None when the frame has none of these."""
+    if "id" in frame.columns:
+        return frame.drop(columns="id"), frame["id"].tolist()
+    texts = frame.index.dtype == object or pd.api.types.is_string_dtype(frame.index)
+    if frame.index.name == "id" or (texts and all(isinstance(v, str) for v in frame.index)):
+        return frame, frame.index.tolist()
+    return None
 
 
-def __getattr__(name: str) -> Any:
-    # The file functions live in dmtools.fileio (which builds on this module); they are
-    # served from here on first use so either module can be imported first.
-    if name in _FILE_FUNCTIONS:
-        from dmtools import fileio
+def index_by_id(frame: Any, what: str, problems: list[Problem]) -> pd.DataFrame | None:
+    """``frame`` indexed by video id as text (values untouched), for the planner: every
+    missing or duplicate id is added to ``problems``; None when ``frame`` has no ids at all.
 
-        return getattr(fileio, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    Example:
+        >>> index_by_id(pd.DataFrame({"id": ["x1"], "title": ["a"]}), "the frame", []).index[0]
+        'x1'
+    """
+    if not isinstance(frame, pd.DataFrame):
+        kind = type(frame).__name__
+        problems.append(Problem(None, None, f"{what} must be a pandas DataFrame, not {kind}"))
+        return None
+    found = split_ids(frame)
+    if found is None:
+        problems.append(Problem(None, "id", f"{what} has no video id column or index"))
+        return None
+    rest, raw = found
+    ids: list[str | None] = []
+    seen: dict[str, list[int]] = {}
+    for position, vid in enumerate(raw):
+        if is_missing(vid) or not str(vid).strip():
+            problems.append(Problem(f"#{position}", "id", f"missing video id in {what}"))
+            ids.append(None)
+        else:
+            ids.append(str(vid))
+            seen.setdefault(str(vid), []).append(position)
+    for vid, positions in seen.items():
+        if len(positions) > 1:
+            where = ", ".join(f"#{p}" for p in positions)
+            problems.append(Problem(vid, "id", f"duplicate id in {what} (rows {where})"))
+    rest = rest.copy(deep=False)
+    rest.index = pd.Index(ids, dtype=object, name="id")
+    return rest

@@ -1,5 +1,5 @@
 """Cells of CSV and Excel files: the formula guard, missing values, limits, and the frame <->
-cells conversions shared by :mod:`dmtools.fileio`'s readers and writers.
+cells conversions shared by :mod:`dmtools.frames.files`' readers and writers.
 
 **Formula guard** (a policy, lossless through dmtools' own readers):
 
@@ -37,10 +37,10 @@ from typing import Any
 
 import pandas as pd
 
-from dmtools.cells import field_for, is_missing, value_kind
 from dmtools.errors import InputError, Problem
-from dmtools.frames import _assemble, conform
-from dmtools.schema import VIDEO_FIELDS, Field
+from dmtools.frames._build import assemble, conform
+from dmtools.frames._cells import is_missing, value_kind
+from dmtools.schema import VIDEO_FIELDS, Field, column_field, field_for
 
 __all__ = [
     "MAX_CELL_CHARS",
@@ -154,13 +154,6 @@ def _encode_column(spec: Field, values: Any, excel: bool) -> list[Any]:
 # -- cells into a frame -----------------------------------------------------------------------
 
 
-def _column_field(name: str) -> Field | None:
-    try:
-        return field_for(name)
-    except InputError:
-        return None
-
-
 def filled(cell: Any) -> bool:
     return cell is not None and cell != ""
 
@@ -190,7 +183,7 @@ def _specs(names: list[str], rows: Sequence[tuple[int, Sequence[Any]]]) -> dict[
             if any(position < len(r) and filled(r[position]) for _, r in rows):
                 problems.append(Problem(None, f"#{position + 1}", "a column without a name"))
             continue
-        spec = VIDEO_FIELDS.get(name) or _column_field(name)
+        spec = column_field(name)
         if spec is None:
             problems.append(Problem(None, name, "unknown video field"))
         elif spec in specs.values():
@@ -236,4 +229,4 @@ def decode(
         return f"{numbers[i]} (id {vid})" if isinstance(vid, str) and vid else str(numbers[i])
 
     fields = [s for s in VIDEO_FIELDS.values() if s in specs.values()]
-    return _assemble(fields, ids, columns, label, problems)
+    return assemble(fields, ids, columns, label, problems)

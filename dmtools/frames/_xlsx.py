@@ -5,8 +5,8 @@ makes them build a million rows of 16,384 cells. Here the sheet's XML is walked 
 openpyxl's own parser (the same cell types, shared strings and dates), which yields only the
 rows and cells the file contains; rows without a value are skipped and only the columns of
 the header are kept, so time and memory follow the content. A value past
-:data:`~dmtools._filecells.MAX_COLUMNS` columns, or more than
-:data:`~dmtools._filecells.MAX_ROWS` filled rows, stops the reading with an InputError naming
+:data:`~dmtools.frames._filecells.MAX_COLUMNS` columns, or more than
+:data:`~dmtools.frames._filecells.MAX_ROWS` filled rows, stops the reading with an InputError naming
 the cell; a value past the header's columns is reported with its row (at most once per row).
 """
 
@@ -16,8 +16,8 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from dmtools._filecells import MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS, filled
 from dmtools.errors import InputError, Problem
+from dmtools.frames._filecells import MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS, filled
 
 __all__ = ["read_sheet"]
 
