@@ -5,15 +5,15 @@ The fixtures (``sb``, ``http``, ``client``...) are in ``tests/conftest.py``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import threading
+import time
+from typing import Any
 
 import requests
 
 from dmtools.sandbox import Sandbox
+from dmtools.sandbox.server import SOCKET_TIMEOUT
 from dmtools.sandbox.state import seed as seedmod
-
-if TYPE_CHECKING:
-    pass
 
 
 def password_token(
@@ -117,3 +117,29 @@ def seeded(seed: int, size: int, owners: set[str] | str) -> dict[str, dict[str, 
     return {
         v["id"]: v for v in seedmod.build(seed=seed, videos=size).videos if v["owner"] in wanted
     }
+
+
+def stop_with_an_idle_connection(sb: Sandbox) -> float:
+    """Stop ``sb`` (thread mode) while a keep-alive connection to it is open and idle; the
+    seconds the stop took.
+
+    Asserts that the stop closes the connection instead of waiting for it: the stop returns,
+    and the connection's handler thread ends, within half the server's socket timeout (which
+    would end an idle connection by itself), however busy the machine.
+    """
+    before = set(threading.enumerate())
+    with requests.Session() as session:
+        session.trust_env = False
+        assert session.get(sb.url + "/channels", timeout=10).status_code == 200
+        handlers = [
+            t for t in set(threading.enumerate()) - before if t.name == "dmtools-sandbox-connection"
+        ]
+        assert handlers, "the keep-alive connection has no handler thread"
+        stopping = time.monotonic()
+        sb.stop()
+        seconds = time.monotonic() - stopping
+        assert seconds < SOCKET_TIMEOUT / 2
+        for handler in handlers:
+            handler.join(SOCKET_TIMEOUT / 2)
+        assert not [t for t in handlers if t.is_alive()]
+    return seconds

@@ -16,9 +16,10 @@ import psutil
 import pytest
 import requests
 from _support import ROOT
-from _support.sandbox import api_error, bearer, password_token
+from _support.sandbox import api_error, bearer, password_token, stop_with_an_idle_connection
 
 from dmtools.sandbox import Sandbox
+from dmtools.sandbox.server import MAX_HANDLERS, SOCKET_TIMEOUT
 
 
 def _raw(sb: Sandbox, payload: bytes, *, read_until_close: bool = False) -> bytes:
@@ -33,20 +34,13 @@ def _raw(sb: Sandbox, payload: bytes, *, read_until_close: bool = False) -> byte
         return sock.recv(65536)
 
 
-def test_start_stop_fast_without_leaks() -> None:
+def test_start_stop_without_leaks() -> None:
     process = psutil.Process()
     Sandbox(videos=20).start().stop()  # warm imports
     threads, fds = threading.active_count(), process.num_fds()
     for _ in range(15):
-        started = time.perf_counter()
-        sb = Sandbox(videos=20).start()
-        assert time.perf_counter() - started < 1.0
-        session = requests.Session()  # an idle keep-alive connection must not block the stop
-        assert session.get(sb.url + "/echo", params={"message": "x"}).status_code == 200
-        stopping = time.perf_counter()
-        sb.stop()
-        assert time.perf_counter() - stopping < 2.0
-        session.close()
+        # an idle keep-alive connection is closed by the stop, not waited for
+        stop_with_an_idle_connection(Sandbox(videos=20).start())
     assert threading.active_count() == threads
     assert process.num_fds() <= fds + 2
 
@@ -129,29 +123,34 @@ def test_idle_connections_do_not_block_other_clients(sb: Sandbox, http: requests
     idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(50)]
     try:
         idle[0].sendall(b"GET /echo?message=x HTTP/1.1\r\n")  # a half-sent request
-        started = time.perf_counter()
-        for _ in range(100):
-            assert http.get(sb.url + "/channels").status_code == 200
-        assert time.perf_counter() - started < 5.0
+        for _ in range(100):  # each answered within half the time the idle ones may stay
+            response = http.get(sb.url + "/channels", timeout=SOCKET_TIMEOUT / 2)
+            assert response.status_code == 200
     finally:
         for sock in idle:
             sock.close()
 
 
 def test_excess_concurrent_requests_get_a_fast_503() -> None:
+    latency = 10.0  # every handled request takes this long; MAX_HANDLERS are handled at once
+    start = threading.Barrier(48)
     with Sandbox(videos=5) as sb:
-        sb.set_faults(latency=0.6)
+        sb.set_faults(latency=latency)
 
         def get(_: int) -> tuple[int, float]:
-            started = time.perf_counter()
-            status = requests.get(sb.url + "/channels", timeout=10).status_code
-            return status, time.perf_counter() - started
+            start.wait(30)
+            status = requests.get(sb.url + "/channels", timeout=4 * latency).status_code
+            return status, time.monotonic()
 
+        began = time.monotonic()
         with ThreadPoolExecutor(48) as pool:
             results = list(pool.map(get, range(48)))
-        busy = [elapsed for status, elapsed in results if status == 503]
-        assert busy and all(elapsed < 0.5 for elapsed in busy)
-        assert sum(1 for status, _ in results if status == 200) >= 32 - 2
+        busy = [done for status, done in results if status == 503]
+        handled = [done for status, done in results if status == 200]
+        # the excess is answered at once: every 503 before the first handled request ends
+        assert busy and handled and max(busy) < min(handled)
+        assert min(handled) - began >= latency
+        assert len(handled) >= MAX_HANDLERS - 2 and len(busy) + len(handled) == 48
         sb.clear_faults()
 
 
