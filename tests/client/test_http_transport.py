@@ -363,7 +363,7 @@ def test_stalled_server_fails_within_the_read_timeout_and_leaks_no_thread(api: F
             t.request("POST", "/video/x1", data={"title": "x"})
         elapsed = time.monotonic() - started
     assert info.value.sent is True
-    assert 1.0 <= elapsed <= 1.1
+    assert 1.0 <= elapsed < 5.0  # at the read timeout, not when the server lets go (10 s)
     assert _client_threads() == before
 
 

@@ -199,9 +199,10 @@ def test_spark_reads_the_parquet_dataset_and_prunes_by_date(
 WORKER = """
 import sys, time
 from dmtools.spark._budget import HostRateLimiter
-name, rate, slots, start, out = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+name, rate, slots, out = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 limiter = HostRateLimiter(rate, name=name)
-time.sleep(max(0.0, start - time.time()))
+print("ready", flush=True)
+assert sys.stdin.readline() == "go\\n"
 stamps = []
 for _ in range(slots):
     limiter.acquire()
@@ -212,23 +213,26 @@ open(out, "w").write("\\n".join(map(repr, stamps)))
 
 def test_processes_of_one_machine_share_one_rate_budget(tmp_path: Path) -> None:
     name, rate, slots = f"test-{os.getpid()}-{time.time_ns()}", 40.0, 8
-    start = time.time() + 3.0  # both processes begin together, once started
     procs = [
         subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                WORKER,
-                name,
-                str(rate),
-                str(slots),
-                repr(start),
-                str(tmp_path / f"{i}.txt"),
-            ]
+            [sys.executable, "-c", WORKER, name, str(rate), str(slots), str(tmp_path / f"{i}.txt")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         for i in range(2)
     ]
+    # both processes begin together, once both are started
+    assert [p.stdout.readline() for p in procs if p.stdout] == ["ready\n"] * 2
+    start = time.time()
+    for p in procs:
+        assert p.stdin is not None
+        p.stdin.write("go\n")
+        p.stdin.close()
     assert [p.wait(timeout=60) for p in procs] == [0, 0]
+    for p in procs:
+        assert p.stdout is not None
+        p.stdout.close()
     budget_path(name).unlink()
     stamps = sorted(float(x) for i in range(2) for x in (tmp_path / f"{i}.txt").read_text().split())
     assert len(stamps) == 2 * slots and stamps[0] >= start

@@ -2,8 +2,9 @@
 complete version, never partial, never older than what was already on disk.
 
 A small fork server imports dmtools once; each kill point forks a writer that saves tokens
-in a loop (each save numbered), and the test SIGKILLs it after a random delay. 50 points by
-default, 200 with ``DMTOOLS_EXTENDED=1``.
+in a loop (each save numbered). Once the writer says its first save is on disk, the test lets
+it run for a random delay and SIGKILLs it: a random point in the save loop, on an idle machine
+as on a busy one. 50 points by default, 200 with ``DMTOOLS_EXTENDED=1``.
 """
 
 from __future__ import annotations
@@ -38,14 +39,22 @@ FORK_SERVER = textwrap.dedent("""
     for line in sys.stdin:
         command, value = line.split()
         if command == "write":
+            saved, told = os.pipe()
             pid = os.fork()
             if pid == 0:
+                os.close(saved)
                 store = FileTokenStore(path)
                 n = int(value)
                 while True:
                     store.save("k", Token(access_token=Secret(f"{n:09d}" + "A" * pad),
                                           grant="password"))
+                    if n == int(value):
+                        os.write(told, b"1")  # the first save is on disk
+                        os.close(told)
                     n += 1
+            os.close(told)
+            assert os.read(saved, 1) == b"1"
+            os.close(saved)
             print(pid, flush=True)
         elif command == "reap":
             _, status = os.waitpid(int(value), 0)
@@ -113,8 +122,9 @@ def _kill_at_random_points(server: Writers, path: Path, points: int) -> tuple[in
     rng = random.Random(20240601)
     seen = interrupted = 0
     for round_number in range(points):
-        # each round's writer numbers its saves above every earlier one
-        pid = server.start(first=(round_number + 1) * 1_000_000)
+        # each round's writer numbers its saves above every earlier one; it has saved once
+        first = (round_number + 1) * 1_000_000
+        pid = server.start(first=first)
         time.sleep(rng.uniform(0.0, 0.02))  # a random point in the save loop, not a sync wait
         os.kill(pid, signal.SIGKILL)
         assert os.WIFSIGNALED(server.reap(pid))
@@ -130,7 +140,7 @@ def _kill_at_random_points(server: Writers, path: Path, points: int) -> tuple[in
         value = token.access_token.reveal()
         assert len(value) == 9 + PAD and value.endswith("A" * PAD)
         number = int(value[:9])
-        assert number >= seen  # never an older version than the one already on disk
+        assert number >= max(seen, first)  # never older than what was already on disk
         seen = number
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         assert _temporaries(path) == []  # the load above removed what the kill left
