@@ -1,4 +1,4 @@
-"""Helpers of the history, dataset and Spark tests: a logged-in client, hand-built frames."""
+"""Helpers of the history, dataset and Spark tests: hand-built frames."""
 
 from __future__ import annotations
 
@@ -7,13 +7,6 @@ from typing import Any
 import pandas as pd
 
 import dmtools as dm
-from dmtools.history.demo import demo_client
-from dmtools.sandbox import Sandbox
-
-
-def login(sb: Sandbox, **options: Any) -> dm.Client:
-    """The demo user's client (password grant) on ``sb``."""
-    return demo_client(sb, **options)
 
 
 def videos(n: int = 3, *, owner: str = "xowner", views: int = 0, **columns: Any) -> pd.DataFrame:

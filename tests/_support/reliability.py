@@ -20,8 +20,8 @@ import pandas as pd
 import pytest
 
 import dmtools as dm
+from _support.sandbox import demo_manager
 from dmtools._retry import RateLimiter
-from dmtools.auth import create_token_manager
 from dmtools.sandbox import Sandbox
 
 SCALE = 0.01
@@ -38,16 +38,7 @@ def extended(test: Any) -> Any:
 
 def scaled_client(sb: Sandbox, *, read_timeout: float = READ_TIMEOUT, **options: Any) -> dm.Client:
     """The demo user's client, in test mode (scaled waits, real read timeout)."""
-    key, user = sb.credentials.public_key, sb.credentials.user
-    manager = create_token_manager(
-        "password",
-        client_id=key.client_id,
-        client_secret=key.client_secret,
-        username=user.username,
-        password=user.password,
-        scope=["manage_videos"],
-        endpoints=sb.endpoints,
-    )
+    manager = demo_manager(sb)
     limiter = RateLimiter(None, clock=lambda: time.monotonic() / SCALE, sleep=scaled_sleep)
     return dm.Client(
         manager, timeout=(2.0, read_timeout), sleep=scaled_sleep, rate_limit=limiter, **options

@@ -11,6 +11,7 @@ from typing import Any
 
 import requests
 
+from dmtools.auth import TokenManager, create_token_manager
 from dmtools.sandbox import Sandbox
 from dmtools.sandbox.server import SOCKET_TIMEOUT
 from dmtools.sandbox.state import seed as seedmod
@@ -117,6 +118,24 @@ def seeded(seed: int, size: int, owners: set[str] | str) -> dict[str, dict[str, 
     return {
         v["id"]: v for v in seedmod.build(seed=seed, videos=size).videos if v["owner"] in wanted
     }
+
+
+def demo_manager(sb: Sandbox, scope: str = "manage_videos", **options: Any) -> TokenManager:
+    """The demo user's token manager (password grant; ``options`` go to
+    :func:`dmtools.auth.create_token_manager`): for token-manager tests, and for a
+    :class:`dmtools.Client` built with options :func:`dmtools.testing.connect_sandbox` does not
+    pass (``sleep``...)."""
+    c = sb.credentials
+    return create_token_manager(
+        "password",
+        client_id=c.public_key.client_id,
+        client_secret=c.public_key.client_secret,
+        username=c.user.username,
+        password=c.user.password,
+        scope=[scope],
+        endpoints=sb.endpoints,
+        **options,
+    )
 
 
 def stop_with_an_idle_connection(sb: Sandbox) -> float:

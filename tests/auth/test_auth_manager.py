@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import requests
 from _support.auth import Clock, Recorder, last_seq, token_posts
+from _support.sandbox import demo_manager
 
 from dmtools.auth import FileTokenStore, MemoryTokenStore, Token, TokenManager, create_token_manager
 from dmtools.errors import LoginRequired
@@ -22,20 +23,6 @@ from dmtools.secrets import Secret
 def sb() -> Iterator[Sandbox]:
     with Sandbox(videos=5) as sandbox:
         yield sandbox
-
-
-def password_manager(sb: Sandbox, **kwargs: Any) -> TokenManager:
-    c = sb.credentials
-    return create_token_manager(
-        "password",
-        client_id=c.public_key.client_id,
-        client_secret=c.public_key.client_secret,
-        username=c.user.username,
-        password=c.user.password,
-        scope=["manage_videos"],
-        endpoints=sb.endpoints,
-        **kwargs,
-    )
 
 
 def partner_manager(sb: Sandbox, **kwargs: Any) -> TokenManager:
@@ -81,7 +68,7 @@ def together(n: int, call: Callable[[], str]) -> list[str]:
 def test_renewal_happens_inside_the_leeway_and_not_before(sb: Sandbox) -> None:
     clock = Clock()
     recorder = Recorder()
-    manager = password_manager(sb, clock=clock, session_factory=recorder)
+    manager = demo_manager(sb, clock=clock, session_factory=recorder)
     first = manager.access_token()
     assert manager.expires_at is not None and manager.leeway == 60.0
     clock.now = manager.expires_at - 61
@@ -95,14 +82,14 @@ def test_renewal_happens_inside_the_leeway_and_not_before(sb: Sandbox) -> None:
 def test_expires_at_counts_from_just_before_the_request(sb: Sandbox) -> None:
     clock = Clock()
     start = clock.now
-    manager = password_manager(sb, clock=clock)
+    manager = demo_manager(sb, clock=clock)
     assert manager.expires_at == pytest.approx(start + 36000)
 
 
 def test_a_wall_clock_jump_renews_before_the_next_call(sb: Sandbox) -> None:
     clock = Clock()
     recorder = Recorder()
-    manager = password_manager(sb, clock=clock, session_factory=recorder)
+    manager = demo_manager(sb, clock=clock, session_factory=recorder)
     first = manager.access_token()
     clock.advance(36000 + 2 * 3600)  # laptop asleep past expiry
     assert manager.access_token() != first
@@ -122,7 +109,7 @@ def test_client_credentials_fetch_again_and_never_refresh(sb: Sandbox) -> None:
 
 def test_sixteen_threads_on_an_expired_token_send_one_token_request(sb: Sandbox) -> None:
     clock = Clock()
-    manager = password_manager(sb, clock=clock)
+    manager = demo_manager(sb, clock=clock)
     old = manager.access_token()
     clock.advance(36000)
     mark = last_seq(sb)
@@ -132,7 +119,7 @@ def test_sixteen_threads_on_an_expired_token_send_one_token_request(sb: Sandbox)
 
 
 def test_sixteen_threads_after_a_401_send_one_token_request(sb: Sandbox) -> None:
-    manager = password_manager(sb)
+    manager = demo_manager(sb)
     old = manager.access_token()
     sb.expire_tokens()
     assert me_status(sb, old) == 401
@@ -144,7 +131,7 @@ def test_sixteen_threads_after_a_401_send_one_token_request(sb: Sandbox) -> None
 
 
 def test_a_401_for_an_already_replaced_token_sends_no_token_request(sb: Sandbox) -> None:
-    manager = password_manager(sb)
+    manager = demo_manager(sb)
     old = manager.access_token()
     manager.refresh()
     mark = last_seq(sb)
@@ -156,7 +143,7 @@ def test_the_newest_refresh_token_is_kept_and_persisted_before_use(
     sb: Sandbox, tmp_path: Path
 ) -> None:
     store = FileTokenStore(tmp_path / "tokens.json")
-    manager = password_manager(sb, token_store=store)
+    manager = demo_manager(sb, token_store=store)
     assert manager.token is not None
     old_refresh = manager.token.refresh_token
     manager.refresh()
@@ -181,7 +168,7 @@ def test_the_old_refresh_token_is_kept_when_none_is_returned() -> None:
 
 def test_a_revoked_session_clears_the_tokens_and_asks_for_a_new_login(sb: Sandbox) -> None:
     store = MemoryTokenStore()
-    manager = password_manager(sb, token_store=store)
+    manager = demo_manager(sb, token_store=store)
     with requests.Session() as session:  # /logout revokes the access and refresh tokens
         session.trust_env = False
         session.get(
@@ -201,7 +188,7 @@ def test_a_revoked_session_clears_the_tokens_and_asks_for_a_new_login(sb: Sandbo
 
 def test_rotating_refresh_tokens_survive_many_concurrent_renewals() -> None:
     with Sandbox(videos=1, rotate_refresh_tokens=True) as sandbox:
-        manager = password_manager(sandbox)
+        manager = demo_manager(sandbox)
         failures: list[BaseException] = []
 
         def renew_cycle() -> str:
@@ -220,9 +207,9 @@ def test_rotating_refresh_tokens_survive_many_concurrent_renewals() -> None:
 
 def test_a_stored_session_is_reused_without_credentials(sb: Sandbox, tmp_path: Path) -> None:
     store = FileTokenStore(tmp_path / "tokens.json")
-    first = password_manager(sb, token_store=store)
+    first = demo_manager(sb, token_store=store)
     mark = last_seq(sb)
-    again = password_manager(sb, token_store=FileTokenStore(tmp_path / "tokens.json"))
+    again = demo_manager(sb, token_store=FileTokenStore(tmp_path / "tokens.json"))
     assert token_posts(sb.request_log(since=mark)) == []
     assert again.access_token() == first.access_token()
 
@@ -232,26 +219,26 @@ def test_an_expired_stored_session_is_refreshed_not_logged_in_again(
 ) -> None:
     clock = Clock()
     store = FileTokenStore(tmp_path / "tokens.json")
-    password_manager(sb, token_store=store, clock=clock)
+    demo_manager(sb, token_store=store, clock=clock)
     clock.advance(36000)
     recorder = Recorder()
-    again = password_manager(sb, token_store=store, clock=clock, session_factory=recorder)
+    again = demo_manager(sb, token_store=store, clock=clock, session_factory=recorder)
     assert recorder.grants() == ["refresh_token"]
     assert me_status(sb, again.access_token()) == 200
 
 
 def test_sandbox_and_real_sessions_never_share_a_stored_token(sb: Sandbox) -> None:
     store = MemoryTokenStore()
-    password_manager(sb, token_store=store)
+    demo_manager(sb, token_store=store)
     with Sandbox(videos=1) as other:
         mark = last_seq(other)
-        password_manager(other, token_store=store)
+        demo_manager(other, token_store=store)
         assert len(token_posts(other.request_log(since=mark))) == 1
     assert len(store._tokens) == 2
 
 
 def test_the_repr_names_the_session_and_hides_the_tokens(sb: Sandbox) -> None:
-    manager = password_manager(sb)
+    manager = demo_manager(sb)
     assert manager.token is not None
     text = repr(manager) + repr(manager.token)
     assert manager.access_token() not in text

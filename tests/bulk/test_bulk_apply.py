@@ -13,6 +13,7 @@ import dmtools as dm
 from dmtools.bulk import EditPlan, JournalError, plan_edits, resume, undo_plan
 from dmtools.errors import InputError
 from dmtools.sandbox import Sandbox
+from dmtools.testing import connect_sandbox
 
 EDIT_COLUMNS = [
     "title",
@@ -30,26 +31,6 @@ EDIT_COLUMNS = [
 def sb() -> Iterator[Sandbox]:
     with Sandbox(videos=240, seed=11) as sandbox:
         yield sandbox
-
-
-def connect(sb: Sandbox, scope: tuple[str, ...] = ("manage_videos",), **options: Any) -> dm.Client:
-    key, user = sb.credentials.public_key, sb.credentials.user
-    return dm.connect(
-        "password",
-        client_id=key.client_id,
-        client_secret=key.client_secret,
-        username=user.username,
-        password=user.password,
-        scope=list(scope),
-        endpoints=sb.endpoints,
-        **options,
-    )
-
-
-@pytest.fixture(scope="module")
-def client(sb: Sandbox) -> Iterator[dm.Client]:
-    with connect(sb) as c:
-        yield c
 
 
 def load(client: dm.Client) -> pd.DataFrame:
@@ -190,7 +171,7 @@ def test_one_failed_row_does_not_stop_the_others(sb, client) -> None:
 
 
 def test_a_missing_scope_stops_the_job_cleanly(sb, tmp_path) -> None:
-    with connect(sb, scope=("userinfo",)) as weak:
+    with connect_sandbox(sb, scope="userinfo") as weak:
         df = load(weak)
         ids = list(df.index[70:90])
         plan = plan_edits(df, retitle(df, ids, "nope"))
@@ -208,7 +189,7 @@ def test_a_missing_scope_stops_the_job_cleanly(sb, tmp_path) -> None:
 def test_a_session_revoked_during_the_job_stops_it(sb) -> None:
     import requests
 
-    with connect(sb) as gone:
+    with connect_sandbox(sb) as gone:
         df = load(gone)
         ids = list(df.index[90:95])
         plan = plan_edits(df, retitle(df, ids, "revoked"))
@@ -224,7 +205,7 @@ def test_a_session_revoked_during_the_job_stops_it(sb) -> None:
 
 
 def test_a_session_already_gone_is_refused_before_anything(sb) -> None:
-    with connect(sb) as gone:
+    with connect_sandbox(sb) as gone:
         df = load(gone)
         plan = plan_edits(df, retitle(df, list(df.index[95:97]), "gone"))
         gone.logout()
@@ -251,7 +232,7 @@ def test_resume_refuses_another_plan_account_or_host_with_zero_requests(sb, clie
     seq = last_seq(sb)
     with pytest.raises(JournalError, match="plan"):
         other.apply(client, journal=journal, progress=False)
-    with Sandbox(videos=5, seed=3) as elsewhere, connect(elsewhere) as foreign:
+    with Sandbox(videos=5, seed=3) as elsewhere, connect_sandbox(elsewhere) as foreign:
         logged_in = last_seq(elsewhere)
         with pytest.raises(JournalError) as exc:
             resume(journal, foreign, progress=False)

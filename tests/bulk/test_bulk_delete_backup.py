@@ -33,25 +33,6 @@ def sb() -> Iterator[Sandbox]:
         yield sandbox
 
 
-def _connect(sb: Sandbox) -> dm.Client:
-    key, user = sb.credentials.public_key, sb.credentials.user
-    return dm.connect(
-        "password",
-        client_id=key.client_id,
-        client_secret=key.client_secret,
-        username=user.username,
-        password=user.password,
-        scope=["manage_videos"],
-        endpoints=sb.endpoints,
-    )
-
-
-@pytest.fixture(scope="module")
-def client(sb: Sandbox) -> Iterator[dm.Client]:
-    with _connect(sb) as c:
-        yield c
-
-
 @pytest.fixture(scope="module")
 def df(client: dm.Client) -> pd.DataFrame:
     return dm.load_videos(client, progress=False)

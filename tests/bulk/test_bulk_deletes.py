@@ -21,21 +21,6 @@ def sb() -> Iterator[Sandbox]:
         yield sandbox
 
 
-@pytest.fixture(scope="module")
-def client(sb: Sandbox) -> Iterator[dm.Client]:
-    key, user = sb.credentials.public_key, sb.credentials.user
-    with dm.connect(
-        "password",
-        client_id=key.client_id,
-        client_secret=key.client_secret,
-        username=user.username,
-        password=user.password,
-        scope=["manage_videos"],
-        endpoints=sb.endpoints,
-    ) as c:
-        yield c
-
-
 @pytest.fixture()
 def df(client: dm.Client) -> pd.DataFrame:
     return dm.load_videos(client, progress=False)

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 
 import pandas as pd
 import pytest
+from _support.sandbox import demo_manager
 
 import dmtools as dm
-from dmtools.auth import create_token_manager
 from dmtools.bulk import plan_edits
 from dmtools.sandbox import Sandbox
 
@@ -23,17 +23,7 @@ SCALE = 0.01
 
 def fast_client(sb: Sandbox) -> dm.Client:
     """A client whose waits (backoff, Retry-After) are scaled down for tests."""
-    key, user = sb.credentials.public_key, sb.credentials.user
-    manager = create_token_manager(
-        "password",
-        client_id=key.client_id,
-        client_secret=key.client_secret,
-        username=user.username,
-        password=user.password,
-        scope=["manage_videos"],
-        endpoints=sb.endpoints,
-    )
-    return dm.Client(manager, timeout=(2.0, 5.0), sleep=lambda s: time.sleep(s * SCALE))
+    return dm.Client(demo_manager(sb), timeout=(2.0, 5.0), sleep=lambda s: time.sleep(s * SCALE))
 
 
 # -- the ambiguous-outcome protocol, one fault at a time ----------------------------------

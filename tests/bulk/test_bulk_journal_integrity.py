@@ -57,14 +57,6 @@ def _credentials(sb: Sandbox) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def client(sb: Sandbox) -> Iterator[dm.Client]:
-    with dm.connect(
-        "password", scope=["manage_videos"], endpoints=sb.endpoints, **_credentials(sb)
-    ) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
 def df(client: dm.Client) -> pd.DataFrame:
     return dm.load_videos(client, progress=False)
 

@@ -18,6 +18,7 @@ import dmtools as dm
 from dmtools.bulk import plan_edits
 from dmtools.bulk.journal import Journal
 from dmtools.sandbox import Sandbox
+from dmtools.testing import connect_sandbox
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 
@@ -63,16 +64,8 @@ def run_child(cfg: dict[str, object], kill_at: int | None) -> str:
 
 def test_killed_job_resumes_without_loss_or_double_apply(tmp_path) -> None:
     with Sandbox(videos=1000, seed=13) as sb:
-        key, user = sb.credentials.public_key, sb.credentials.user
-        with dm.connect(
-            "password",
-            client_id=key.client_id,
-            client_secret=key.client_secret,
-            username=user.username,
-            password=user.password,
-            scope=["manage_videos"],
-            endpoints=sb.endpoints,
-        ) as client:
+        key, user = sb.credentials.public_key, sb.credentials.user  # for the child's login
+        with connect_sandbox(sb) as client:
             df = dm.load_videos(client, progress=False)
         edited = df.copy()
         edited["title"] = [f"{t[:80]} · resumed" for t in df["title"]]

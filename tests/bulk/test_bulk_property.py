@@ -12,6 +12,7 @@ import dmtools as dm
 from dmtools.bulk import plan_edits
 from dmtools.sandbox import Sandbox
 from dmtools.schema import CATEGORIES, LANGUAGES
+from dmtools.testing import connect_sandbox
 
 EDITABLE = [
     "title",
@@ -76,18 +77,8 @@ VALUES = {
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[dm.Client]:
-    with Sandbox(videos=40, seed=17) as sb:
-        key, user = sb.credentials.public_key, sb.credentials.user
-        with dm.connect(
-            "password",
-            client_id=key.client_id,
-            client_secret=key.client_secret,
-            username=user.username,
-            password=user.password,
-            scope=["manage_videos"],
-            endpoints=sb.endpoints,
-        ) as c:
-            yield c
+    with Sandbox(videos=40, seed=17) as sb, connect_sandbox(sb) as c:
+        yield c
 
 
 @settings(

@@ -12,20 +12,12 @@ from typer.testing import CliRunner
 import dmtools as dm
 from dmtools.cli import app
 from dmtools.sandbox import Sandbox
+from dmtools.testing import connect_sandbox
 
 
 def _channel(sb: Sandbox) -> pd.DataFrame:
     """Every field of every video of the demo channel, as the demo user sees it."""
-    c = sb.credentials
-    with dm.connect(
-        "password",
-        client_id=c.public_key.client_id,
-        client_secret=c.public_key.client_secret,
-        username=c.user.username,
-        password=c.user.password,
-        scope=["manage_videos"],
-        endpoints=sb.endpoints,
-    ) as client:
+    with connect_sandbox(sb) as client:
         df = dm.load_videos(client, fields="all", progress=False)
     return df.drop(columns=["updated_time"]).sort_index()
 

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 from _support.cli import Cli, first_error_line
-from _support.history import login
 
 import dmtools as dm
 from dmtools.history import History, read_dataset
+from dmtools.testing import connect_sandbox
 
 
 def _iso(when: datetime) -> str:
@@ -23,7 +23,7 @@ def test_a_history_from_the_command_line(cli: Cli) -> None:
     assert "Stored snapshot 1 of" in first.stdout and "(120 videos)" in first.stdout
     again = cli("history", "snapshot", "--at", _iso(before), "--no-progress", creds="public")
     assert again.exit_code == 0 and "Already stored: snapshot 1" in again.stdout
-    with login(cli.sb) as client:
+    with connect_sandbox(cli.sb) as client:
         df = dm.load_videos(client, progress=False)
         edited = df.copy()
         edited.loc[df.index[:3], "title"] = "Retitled by a plan"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,11 +16,11 @@ import pytest
 import requests
 from _support.fakeapi import FakeAPI
 
-import dmtools as dm
 from dmtools.client import Client
 from dmtools.errors import LoginRequired, ServerError, TransportError
 from dmtools.sandbox import Sandbox
 from dmtools.schema import LIMITS_PARTNER, LIST_CEILING
+from dmtools.testing import connect_sandbox
 
 SECRET_WORDS = ("access_token", "refresh_token", "client_secret", "password", "code_verifier")
 
@@ -39,31 +38,6 @@ def _clean(sb: Sandbox) -> Iterator[None]:
     yield
     sb.clear_faults()
     sb.set_rate_limit(None)
-
-
-def login(sb: Sandbox, grant: str = "password", **options: Any) -> Client:
-    c = sb.credentials
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the password grant is legacy and says so
-        if grant == "client_credentials":
-            return dm.connect(
-                grant,
-                client_id=c.private_key.client_id,
-                client_secret=c.private_key.client_secret,
-                scope=["manage_videos"],
-                endpoints=sb.endpoints,
-                **options,
-            )
-        return dm.connect(
-            grant,
-            client_id=c.public_key.client_id,
-            client_secret=c.public_key.client_secret,
-            username=c.user.username,
-            password=c.user.password,
-            scope=["manage_videos"],
-            endpoints=sb.endpoints,
-            **options,
-        )
 
 
 def log_since(sb: Sandbox, mark: int, *, at_least: int = 0) -> list[dict[str, Any]]:
@@ -85,7 +59,7 @@ def first_video(client: Client) -> str:
 
 
 def test_password_login_reads_me_on_the_public_host(sb: Sandbox) -> None:
-    with login(sb) as client:
+    with connect_sandbox(sb) as client:
         me = client.me(["id", "username"])
         assert me["id"] == sb.credentials.user.id == client.account_id
         assert not client.is_partner and "manage_videos" in client.scopes
@@ -97,7 +71,7 @@ def test_password_login_reads_me_on_the_public_host(sb: Sandbox) -> None:
 
 def test_client_credentials_login_calls_the_partner_rest_base(sb: Sandbox) -> None:
     mark = len(sb.request_log())
-    with login(sb, "client_credentials") as client:
+    with connect_sandbox(sb, grant="client_credentials") as client:
         assert client.is_partner and client.limits == LIMITS_PARTNER
         client.me(["id"])
     paths = [r["path"] for r in log_since(sb, mark)]
@@ -108,7 +82,7 @@ def test_client_credentials_login_calls_the_partner_rest_base(sb: Sandbox) -> No
 
 
 def test_iterate_reads_every_video_once_and_stops_at_has_more(sb: Sandbox) -> None:
-    with login(sb) as client:
+    with connect_sandbox(sb) as client:
         mark = len(sb.request_log())
         ids = [v["id"] for v in client.iterate("/me/videos", {"fields": "id"})]
     pages = [r for r in log_since(sb, mark) if r["path"] == "/me/videos"]
@@ -117,7 +91,7 @@ def test_iterate_reads_every_video_once_and_stops_at_has_more(sb: Sandbox) -> No
 
 
 def test_iterate_stops_at_the_result_ceiling_without_a_refused_page() -> None:
-    with Sandbox(videos=LIST_CEILING + 50, seed=3) as big, login(big) as client:
+    with Sandbox(videos=LIST_CEILING + 50, seed=3) as big, connect_sandbox(big) as client:
         mark = len(big.request_log())
         ids = [v["id"] for v in client.iterate("/me/videos", {"fields": "id"})]
         pages = [r for r in log_since(big, mark) if r["path"] == "/me/videos"]
@@ -129,7 +103,7 @@ def test_iterate_stops_at_the_result_ceiling_without_a_refused_page() -> None:
 
 
 def test_expired_token_is_renewed_once_and_the_call_replayed(sb: Sandbox) -> None:
-    with login(sb) as client:
+    with connect_sandbox(sb) as client:
         client.me(["id"])
         sb.expire_tokens()
         mark = len(sb.request_log())
@@ -139,7 +113,7 @@ def test_expired_token_is_renewed_once_and_the_call_replayed(sb: Sandbox) -> Non
 
 
 def test_503_with_retry_after_is_retried_after_the_advertised_time(sb: Sandbox) -> None:
-    with login(sb) as client:
+    with connect_sandbox(sb) as client:
         video = first_video(client)
         sb.set_faults(
             rules=[
@@ -154,7 +128,7 @@ def test_503_with_retry_after_is_retried_after_the_advertised_time(sb: Sandbox) 
 
 
 def test_429_from_the_server_rate_limit_is_honoured(sb: Sandbox) -> None:
-    with login(sb) as client:
+    with connect_sandbox(sb) as client:
         video = first_video(client)
         sb.set_rate_limit(rate=2.0, burst=1)
         mark = len(sb.request_log())
@@ -169,7 +143,7 @@ def test_429_from_the_server_rate_limit_is_honoured(sb: Sandbox) -> None:
 
 
 def test_client_rate_limit_keeps_under_the_server_limit(sb: Sandbox) -> None:
-    with login(sb, rate_limit=40.0) as client:
+    with connect_sandbox(sb, rate_limit=40.0) as client:
         video = first_video(client)
         sb.set_rate_limit(rate=40.0, burst=5)
         mark = len(sb.request_log())
@@ -204,7 +178,7 @@ def test_client_rate_limit_keeps_under_the_server_limit(sb: Sandbox) -> None:
 def test_an_ambiguous_edit_is_not_resent_and_commits_exactly_once(
     sb: Sandbox, rule: dict[str, Any], error: type[Exception]
 ) -> None:
-    with login(sb) as client:
+    with connect_sandbox(sb) as client:
         video = first_video(client)
         title = f"edited {rule['kind']} {rule.get('status', '')}"
         commits = len(sb.commits())
@@ -222,7 +196,7 @@ def test_an_ambiguous_edit_is_not_resent_and_commits_exactly_once(
 
 
 def test_an_edit_refused_with_503_before_commit_is_retried_and_commits_once(sb: Sandbox) -> None:
-    with login(sb) as client:
+    with connect_sandbox(sb) as client:
         video = first_video(client)
         commits = len(sb.commits())
         sb.set_faults(
@@ -242,7 +216,10 @@ def test_an_edit_refused_with_503_before_commit_is_retried_and_commits_once(sb: 
 
 def test_stalled_server_fails_within_the_read_timeout_without_leaking_threads(sb: Sandbox) -> None:
     before = _client_threads()
-    with login(sb, timeout=(2.0, 1.0)) as edits, login(sb, timeout=(2.0, 1.0), retries=0) as reads:
+    with (
+        connect_sandbox(sb, timeout=(2.0, 1.0)) as edits,
+        connect_sandbox(sb, timeout=(2.0, 1.0), retries=0) as reads,
+    ):
         video = first_video(edits)
         sb.set_faults(rules=[{"kind": "hold", "seconds": 60, "path": "^/video/"}])
         for call in (
@@ -269,7 +246,7 @@ def _client_threads() -> set[threading.Thread]:
 def test_no_secret_in_any_url_and_environment_untouched(sb: Sandbox) -> None:
     environ = dict(os.environ)
     mark = len(sb.request_log())
-    with login(sb) as client:
+    with connect_sandbox(sb) as client:
         sb.expire_tokens()
         list(client.iterate("/me/videos", {"fields": "id,title"}))
         client.logout()
@@ -287,7 +264,7 @@ def test_sandbox_traffic_ignores_proxy_variables(
             monkeypatch.setenv(name, trap.url)
         for name in ("NO_PROXY", "no_proxy"):
             monkeypatch.delenv(name, raising=False)
-        with login(sb) as client:
+        with connect_sandbox(sb) as client:
             client.me(["id"])
         assert trap.log == []
     finally:
@@ -295,7 +272,7 @@ def test_sandbox_traffic_ignores_proxy_variables(
 
 
 def test_logout_revokes_the_token_and_ends_the_session(sb: Sandbox) -> None:
-    client = login(sb)
+    client = connect_sandbox(sb)
     token = client.transport.auth.access_token()  # type: ignore[union-attr]
     client.logout()
     with pytest.raises(LoginRequired):
@@ -308,7 +285,7 @@ def test_logout_revokes_the_token_and_ends_the_session(sb: Sandbox) -> None:
 def test_sixteen_threads_on_an_expired_token_renew_once_each_with_its_own_session(
     sb: Sandbox,
 ) -> None:
-    with login(sb) as client:
+    with connect_sandbox(sb) as client:
         client.me(["id"])
         sb.expire_tokens()
         mark = len(sb.request_log())

@@ -1,7 +1,7 @@
 """Client behaviour over a scripted HTTP server and a stand-in token manager.
 
 The token manager here has exactly the methods and properties of the auth module's contract;
-the sandbox-backed tests (tests/test_client_sandbox.py) use the real one.
+the sandbox-backed tests (tests/client/test_client_sandbox.py) use the real one.
 """
 
 from __future__ import annotations

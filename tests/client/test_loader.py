@@ -12,13 +12,13 @@ from typing import Any
 import pandas as pd
 import pytest
 from _support.sandbox import seeded
-from test_videos import login
 
 import dmtools as dm
 from dmtools import schema
 from dmtools.client import Client
 from dmtools.loader import IncompleteLoadWarning
 from dmtools.sandbox import Sandbox
+from dmtools.testing import connect_sandbox
 
 BIG_SEED, BIG = 7, 5_000
 
@@ -31,7 +31,7 @@ def big() -> Iterator[Sandbox]:
 
 @pytest.fixture(scope="module")
 def client(big: Sandbox) -> Iterator[Client]:
-    with login(big) as c:
+    with connect_sandbox(big) as c:
         c.me()
         yield c
 
@@ -123,7 +123,7 @@ def test_more_than_a_page_of_videos_in_one_second(small: Sandbox) -> None:
     picked = rng.sample(expected, 190)
     crowd_one_second(small, picked[:150], schema_time(0.5))  # a busy second of 150
     crowd_one_second(small, picked[150:], schema_time(0.5) + 1)  # and 40 right after it
-    with login(small) as client:
+    with connect_sandbox(small) as client:
         df = load(client)
     assert df.index.is_unique and set(df.index) == set(expected)
     stamp = pd.Timestamp(schema_time(0.5), unit="s", tz="UTC")
@@ -134,7 +134,7 @@ def test_a_second_past_the_ceiling_is_read_category_by_category(small: Sandbox) 
     small.settings(list_ceiling=200)
     expected = sorted(seeded(9, 1_200, small.credentials.user.id))
     crowd_one_second(small, random.Random(2).sample(expected, 260), schema_time(0.3))
-    with login(small) as client:
+    with connect_sandbox(small) as client:
         df = load(client)
     assert df.index.is_unique and set(df.index) == set(expected)
 
@@ -146,7 +146,7 @@ def test_an_unreachable_second_is_reported_with_its_time_and_count(small: Sandbo
     crowd = random.Random(3).sample(expected, 230)
     crowd_one_second(small, crowd, t, channel="music", private=False)
     with (
-        login(small) as client,
+        connect_sandbox(small) as client,
         pytest.warns(IncompleteLoadWarning, match=rf"second {t} .*holds 230 videos"),
     ):
         df = dm.load_videos(client, progress=False)
@@ -157,7 +157,7 @@ def test_an_unreachable_second_is_reported_with_its_time_and_count(small: Sandbo
 
 def test_a_private_key_loads_every_channel_of_its_organisation(small: Sandbox) -> None:
     channels = list(small.credentials.private_key.channels)
-    with login(small, "client_credentials", scope="read_videos") as partner:
+    with connect_sandbox(small, grant="client_credentials", scope="read_videos") as partner:
         df = load(partner, fields=["owner", "title"])
         first = load(partner, owner=channels[0], fields=["owner"])
     assert set(df.index) == set(seeded(9, 1_200, set(channels)))
@@ -166,7 +166,7 @@ def test_a_private_key_loads_every_channel_of_its_organisation(small: Sandbox) -
 
 
 def test_videos_added_and_deleted_during_the_load_never_go_missing_or_twice() -> None:
-    with Sandbox(videos=BIG, seed=8) as sb, login(sb) as client:
+    with Sandbox(videos=BIG, seed=8) as sb, connect_sandbox(sb) as client:
         client.me()
         before = set(seeded(8, BIG, sb.credentials.user.id))
         victims = sorted(before)

@@ -4,7 +4,6 @@ and deletes. The sandbox's request and commit logs tell what reached the server.
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -18,32 +17,9 @@ from dmtools.client import Client
 from dmtools.errors import InputError, NotFound
 from dmtools.sandbox import Sandbox
 from dmtools.sandbox.state import seed as seedmod
+from dmtools.testing import connect_sandbox
 
 SEED, SIZE = 11, 300
-
-
-def login(sb: Sandbox, grant: str = "password", scope: str = "manage_videos") -> Client:
-    """A client of the demo user (password grant) or of the private key (client credentials)."""
-    c = sb.credentials
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the password grant is legacy and says so
-        if grant == "client_credentials":
-            return dm.connect(
-                grant,
-                client_id=c.private_key.client_id,
-                client_secret=c.private_key.client_secret,
-                scope=[scope],
-                endpoints=sb.endpoints,
-            )
-        return dm.connect(
-            grant,
-            client_id=c.public_key.client_id,
-            client_secret=c.public_key.client_secret,
-            username=c.user.username,
-            password=c.user.password,
-            scope=[scope],
-            endpoints=sb.endpoints,
-        )
 
 
 def requests_since(sb: Sandbox, mark: int) -> list[dict[str, Any]]:
@@ -58,7 +34,7 @@ def sb() -> Iterator[Sandbox]:
 
 @pytest.fixture(scope="module")
 def client(sb: Sandbox) -> Iterator[Client]:
-    with login(sb) as c:
+    with connect_sandbox(sb) as c:
         c.me()
         yield c
 
@@ -217,7 +193,7 @@ def test_owner_by_username_reads_that_users_list(client: Client, sb: Sandbox) ->
 
 def test_a_private_key_lists_every_channel_of_its_organisation(sb: Sandbox) -> None:
     channels = set(sb.credentials.private_key.channels)
-    with login(sb, "client_credentials", scope="read_videos") as partner:
+    with connect_sandbox(sb, grant="client_credentials", scope="read_videos") as partner:
         assert set(videos.organisation_channels(partner)) == channels
         got = videos.all_videos(partner, fields=["owner"])
     assert {v["id"] for v in got} == set(seeded(SEED, SIZE, channels))

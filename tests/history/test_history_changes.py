@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from _support.history import login
 
 import dmtools as dm
 from dmtools.history import History, read_journals
 from dmtools.history.demo import edited_vs_control, simulate_week
 from dmtools.sandbox import Sandbox
+from dmtools.testing import connect_sandbox
 
 FIELDS = ["id", "title", "tags", "private", "owner", "created_time", "views_total"]
 
@@ -35,7 +35,7 @@ def _snap(history: History, client: dm.Client, when: datetime) -> pd.DataFrame:
 
 def test_changes_are_attributed_to_the_plan_that_made_them(sb: Sandbox, tmp_path: Path) -> None:
     t0 = datetime.now(UTC) - timedelta(hours=1)
-    with login(sb) as client, History(tmp_path / "h.duckdb") as history:
+    with connect_sandbox(sb) as client, History(tmp_path / "h.duckdb") as history:
         df = _snap(history, client, t0)
         ids = df.index[:6].tolist()
         edited = df.copy()
@@ -75,7 +75,7 @@ def test_a_value_changed_again_after_the_plan_does_not_match_it(
     sb: Sandbox, tmp_path: Path
 ) -> None:
     t0 = datetime.now(UTC) - timedelta(hours=1)
-    with login(sb) as client, History(":memory:") as history:
+    with connect_sandbox(sb) as client, History(":memory:") as history:
         df = _snap(history, client, t0)
         video = df.index[0]
         edited = df.copy()
@@ -91,7 +91,7 @@ def test_a_value_changed_again_after_the_plan_does_not_match_it(
 
 def test_every_snapshot_shows_a_change_that_was_undone(sb: Sandbox, tmp_path: Path) -> None:
     t0 = datetime.now(UTC) - timedelta(hours=1)
-    with login(sb) as client, History(":memory:") as history:
+    with connect_sandbox(sb) as client, History(":memory:") as history:
         df = _snap(history, client, t0)
         edited = df.copy()
         edited.loc[df.index[0], "private"] = not df.loc[df.index[0], "private"]
@@ -109,7 +109,7 @@ def test_every_snapshot_shows_a_change_that_was_undone(sb: Sandbox, tmp_path: Pa
 
 
 def test_journals_are_read_by_column_name_and_never_written(sb: Sandbox, tmp_path: Path) -> None:
-    with login(sb) as client:
+    with connect_sandbox(sb) as client:
         df = dm.load_videos(client, fields=FIELDS, progress=False)
         edited = df.copy()
         edited.loc[df.index[:2], "title"] = "x"
@@ -134,7 +134,7 @@ def test_journals_are_read_by_column_name_and_never_written(sb: Sandbox, tmp_pat
 def test_a_simulated_week_shows_the_effect_of_a_bulk_edit_on_views(
     sb: Sandbox, tmp_path: Path
 ) -> None:
-    with login(sb) as client, History(":memory:") as history:
+    with connect_sandbox(sb) as client, History(":memory:") as history:
         week = simulate_week(
             sb, client, history, journal=tmp_path / "w.journal", edited=10, lift=1.5
         )

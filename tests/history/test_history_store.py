@@ -8,11 +8,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from _support.history import analytics, login, videos
+from _support.history import analytics, videos
 
 import dmtools as dm
 from dmtools.history import History, HistoryConflict
 from dmtools.sandbox import Sandbox
+from dmtools.testing import connect_sandbox
 
 
 def _counts(history: History) -> tuple[int, int, int]:
@@ -218,7 +219,11 @@ def test_views_come_from_analytics_when_stored_else_from_snapshots() -> None:
 
 
 def test_a_snapshot_of_a_sandbox_channel_reads_back_equal() -> None:
-    with Sandbox(videos=250, seed=11) as sb, login(sb) as client, History(":memory:") as history:
+    with (
+        Sandbox(videos=250, seed=11) as sb,
+        connect_sandbox(sb) as client,
+        History(":memory:") as history,
+    ):
         df = dm.load_videos(client, fields="all", progress=False)
         snap = history.snapshot(df, taken_at="2026-03-01")
         assert snap.profile == client.account_id and snap.videos == 250

@@ -16,11 +16,12 @@ from typing import Any
 import pandas as pd
 import pytest
 from _support import TESTS
-from _support.history import login, videos
+from _support.history import videos
 
 import dmtools as dm
 from dmtools.history import write_videos
 from dmtools.sandbox import Sandbox
+from dmtools.testing import connect_sandbox
 
 pyspark = pytest.importorskip("pyspark", reason="pip install 'dmtools[spark]'")
 from pyspark.sql import SparkSession  # noqa: E402
@@ -91,7 +92,7 @@ def test_the_videos_source_reads_the_same_rows_as_load_videos(
     df = _reader(spark, sb, partitions=6).load()
     assert df.rdd.getNumPartitions() >= 4
     summary = df.agg(F.count("*").alias("n"), F.sum(F.crc32("id")).alias("crc")).collect()[0]
-    with login(sb) as client:
+    with connect_sandbox(sb) as client:
         expected = dm.load_videos(client, progress=False)
     assert summary.n == len(expected) == 2500
     assert summary.crc == _checksum(expected.index)
@@ -121,7 +122,7 @@ def test_fields_and_filters_give_the_rows_and_columns_of_load_videos(
         budget=budget,
     ).load()
     assert df.columns == ["id", "title", "views_total"]
-    with login(sb) as client:
+    with connect_sandbox(sb) as client:
         expected = dm.load_videos(
             client, fields=["title", "views_total"], channel="music", progress=False
         )
@@ -132,7 +133,7 @@ def test_fields_and_filters_give_the_rows_and_columns_of_load_videos(
 
 
 def test_windows_cover_the_creation_times_once_with_balanced_counts(sb: Sandbox) -> None:
-    with login(sb) as client:
+    with connect_sandbox(sb) as client:
         query = dm.videos.build_query(client, owner="me", fields=None, filters={})
         windows = plan_windows(client, query, 8)
     assert windows[0].created_after is None and windows[-1].created_before is None

@@ -10,7 +10,7 @@ written once" are checked on the server itself. Chromium is Debian's ``/usr/bin/
 Screenshots go to ``artifacts/``; with ``DMTOOLS_UPDATE_SCREENSHOTS=1`` the ones the README
 shows are also copied to ``docs/images/``.
 
-Run: ``.venv/bin/pytest -m browser tests/test_browser.py``. Without Chromium or Playwright
+Run: ``.venv/bin/pytest -m browser tests/notebooks/test_browser.py``. Without Chromium or Playwright
 the tests are skipped, except under CI (``CI`` set), where they fail.
 """
 

@@ -5,7 +5,7 @@ may not have happened. The client reads the video back exactly once and decides 
 server holds: the target → ``applied`` (nothing resent); the values from before the write →
 resent once; anything else → ``conflict`` with no further write.
 
-``tests/test_bulk_faults.py`` covers the states each fault produces by itself (a fault after
+``tests/bulk/test_bulk_faults.py`` covers the states each fault produces by itself (a fault after
 the commit leaves the target, one before it the old value). Here a third party also changes
 the video between the failed write and the read-back, so that every fault meets every state.
 The sandbox cannot time a change that precisely, so the test wraps the client's ``get``: the

@@ -42,6 +42,7 @@ import dmtools as dm
 from dmtools.bulk import EditPlan, JournalError, plan_edits
 from dmtools.bulk.journal import FINAL, IN_DOUBT, Journal
 from dmtools.sandbox import Sandbox
+from dmtools.testing import connect_sandbox
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 
@@ -134,20 +135,6 @@ def sb() -> Iterator[Sandbox]:
         yield sandbox
 
 
-def connect(sb: Sandbox, **options: Any) -> dm.Client:
-    key, user = sb.credentials.public_key, sb.credentials.user
-    return dm.connect(
-        "password",
-        client_id=key.client_id,
-        client_secret=key.client_secret,
-        username=user.username,
-        password=user.password,
-        scope=["manage_videos"],
-        endpoints=sb.endpoints,
-        **options,
-    )
-
-
 def make_plan(df: pd.DataFrame, run: int) -> EditPlan:
     edited = df.copy()
     edited["title"] = [f"{t[:80]} · resumed {run}" for t in df["title"]]
@@ -164,7 +151,7 @@ def one_job(
 
     A run that finishes before its kill time ends the job early (fewer kills landed).
     """
-    with connect(sb) as client:
+    with connect_sandbox(sb) as client:
         df = dm.load_videos(client, progress=False)
     plan = make_plan(df, job)
     journal = tmp_path / f"job{job}.journal"
@@ -233,7 +220,7 @@ def one_job(
     commits = sb.commits()[commits_before:]
     per_field = Counter((c["video_id"], name) for c in commits for name in c["fields"])
     assert len(per_field) == 2 * OPS and max(per_field.values()) == 1  # 0 double, 0 lost
-    with connect(sb) as client:
+    with connect_sandbox(sb) as client:
         now_df = dm.load_videos(client, progress=False)
     for op in plan.ops:
         assert {
@@ -278,27 +265,21 @@ def test_a_job_killed_20_times_resumes_to_completion_without_loss_or_double_appl
 
 def refusals(sb: Sandbox, journal: Path, plan: EditPlan, tmp_path: Path) -> None:
     """The finished journal refuses another plan, account or API host, with 0 requests."""
-    with connect(sb) as client:
+    with connect_sandbox(sb) as client:
         df = dm.load_videos(client, progress=False).iloc[:5]
         other_plan = plan_edits(df, df.assign(title=[f"{t[:80]} · other" for t in df.title]))
         start = last_seq(sb)
         with pytest.raises(JournalError, match="plan"):
             other_plan.apply(client, journal=journal, progress=False)
         assert sb.request_log(start) == []
-    key = sb.credentials.private_key  # another account (an organisation) and host
-    with dm.connect(
-        "client_credentials",
-        client_id=key.client_id,
-        client_secret=key.client_secret,
-        scope=["manage_videos"],
-        endpoints=sb.endpoints,
-    ) as partner:
+    # another account (an organisation) and host
+    with connect_sandbox(sb, grant="client_credentials") as partner:
         start = last_seq(sb)
         with pytest.raises(JournalError, match="belongs to another job"):
             dm.bulk.resume(journal, partner, progress=False)
         assert sb.request_log(start) == []
     with Sandbox(videos=OPS, seed=13) as twin:  # same account and data, another base URL
-        with connect(twin) as client:
+        with connect_sandbox(twin) as client:
             assert client.account_id == sb.credentials.user.id
             start = last_seq(twin)
             with pytest.raises(JournalError, match="API host"):
@@ -311,7 +292,7 @@ def refusals(sb: Sandbox, journal: Path, plan: EditPlan, tmp_path: Path) -> None
 def test_resuming_a_journal_whose_job_never_began_says_to_apply_the_plan_again(sb, tmp_path):
     journal = tmp_path / "empty.journal"
     Journal(journal).close()  # what a kill before the first transaction leaves
-    with connect(sb) as client:
+    with connect_sandbox(sb) as client:
         start = last_seq(sb)
         with pytest.raises(JournalError, match="apply the plan again"):
             dm.bulk.resume(journal, client, progress=False)
@@ -321,11 +302,11 @@ def test_resuming_a_journal_whose_job_never_began_says_to_apply_the_plan_again(s
 def test_a_journal_of_another_account_is_refused_before_any_request(sb, tmp_path):
     other = next(name for name in sb.credentials.users if name != sb.credentials.user.username)
     key = sb.credentials.public_key
-    with connect(sb) as client:
+    with connect_sandbox(sb) as client:
         df = dm.load_videos(client, progress=False).iloc[:3]
     plan = plan_edits(df, df.assign(title=[f"{t[:80]} · mine" for t in df.title]))
     journal = tmp_path / "mine.journal"
-    with connect(sb) as client:
+    with connect_sandbox(sb) as client:
         assert plan.apply(client, journal=journal, progress=False).counts()["applied"] == 3
     with dm.connect(
         "password",

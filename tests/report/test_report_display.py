@@ -140,14 +140,7 @@ def test_load_videos_marks_what_a_login_could_not_see(sb: Sandbox) -> None:
     assert report.key_figures(public)["value"]["private videos"] == "not visible to this login"
     other = dm.load_videos(reader, owner=None, progress=False, fields=["id", "title"])
     assert "global list" in (view_note(other) or "")
-    key = sb.credentials.private_key
-    partner = dm.connect(
-        "client_credentials",
-        client_id=key.client_id,
-        client_secret=key.client_secret,
-        scope=["read_videos"],
-        endpoints=sb.endpoints,
-    )
+    partner = connect_sandbox(sb, grant="client_credentials", scope="read_videos")
     assert view_note(dm.load_videos(partner, progress=False)) is None
 
 

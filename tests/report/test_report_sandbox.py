@@ -18,6 +18,7 @@ import pytest
 import dmtools as dm
 from dmtools import report
 from dmtools.sandbox import Sandbox
+from dmtools.testing import connect_sandbox
 
 FIELDS = [
     "id",
@@ -45,21 +46,8 @@ def sandbox() -> Iterator[Sandbox]:
         yield sb
 
 
-def _client(sb: Sandbox) -> Any:
-    c = sb.credentials
-    return dm.connect(
-        "password",
-        client_id=c.public_key.client_id,
-        client_secret=c.public_key.client_secret,
-        username=c.user.username,
-        password=c.user.password,
-        scope=["manage_videos"],
-        endpoints=sb.endpoints,
-    )
-
-
 def _load(sb: Sandbox) -> pd.DataFrame:
-    return dm.load_videos(_client(sb), fields=FIELDS, progress=False)
+    return dm.load_videos(connect_sandbox(sb), fields=FIELDS, progress=False)
 
 
 @pytest.fixture(scope="module")

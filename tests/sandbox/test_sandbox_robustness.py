@@ -39,6 +39,7 @@ from dmtools.sandbox.state import (
     Visibility,
 )
 from dmtools.sandbox.state import seed as seedmod
+from dmtools.testing import connect_sandbox
 
 EXTENDED = pytest.mark.skipif(
     os.environ.get("DMTOOLS_EXTENDED") != "1", reason="extended tier: set DMTOOLS_EXTENDED=1"
@@ -680,27 +681,12 @@ def test_a_whole_session_opens_only_loopback_sockets(sockets: list[tuple[str, An
     import dmtools as dm
 
     with Sandbox(videos=30) as sb:
-        c = sb.credentials
-        with dm.connect(
-            "password",
-            client_id=c.public_key.client_id,
-            client_secret=c.public_key.client_secret,
-            username=c.user.username,
-            password=c.user.password,
-            scope=["manage_videos"],
-            endpoints=sb.endpoints,
-        ) as client:
+        with connect_sandbox(sb) as client:
             df = dm.load_videos(client, progress=False)
             edited = df.copy()
             edited.loc[df.index[0], "title"] = "Renamed"
             assert dm.plan_edits(df, edited).apply(client, progress=False).ok
-        with dm.connect(
-            "client_credentials",
-            client_id=c.private_key.client_id,
-            client_secret=c.private_key.client_secret,
-            scope=["read_videos"],
-            endpoints=sb.endpoints,
-        ) as partner:
+        with connect_sandbox(sb, grant="client_credentials", scope="read_videos") as partner:
             partner.me()
     assert [e for e in sockets if e[0] == "socket.connect"]  # the hook did see the traffic
     outside = []
