@@ -35,12 +35,6 @@ def sb() -> Iterator[Sandbox]:
         yield sandbox
 
 
-@pytest.fixture(scope="module")
-def client(sb: Sandbox) -> Iterator[dm.Client]:
-    with connect_sandbox(sb) as logged_in:
-        yield logged_in
-
-
 def spy(client: dm.Client) -> list[Call]:
     """Record the calls the client's transport sends (they are sent as usual)."""
     sent: list[Call] = []

@@ -21,14 +21,12 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from _support.reliability import last_seq, scaled_client, settled_requests
+from _support.reliability import HOLD, last_seq, scaled_client, settled_requests
 
 import dmtools as dm
 from dmtools.bulk import plan_deletes, plan_edits
 from dmtools.dialects import Call
 from dmtools.sandbox import Sandbox
-
-HOLD = 2.0  # seconds: past the client's 0.5 s read timeout
 
 #: fault name -> (rule for the first write, did the write happen?)
 FAULTS: dict[str, tuple[dict[str, Any], bool]] = {

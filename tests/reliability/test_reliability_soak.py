@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from _support.reliability import (
+    HOLD,
     SCALE,
     by_path,
     exact_rates,
@@ -37,7 +38,6 @@ from dmtools.sandbox import Sandbox
 
 N = 10_000
 WORKERS = 8
-HOLD = 1.0  # seconds a held answer waits: past the 0.5 s read timeout
 WRITE = {"methods": ["POST"], "path": r"^/video/[^/]+$"}
 
 #: name, rule, share of write attempts (the checklist's table; 503 half with Retry-After,
