@@ -3,7 +3,7 @@
 * **CSV**: UTF-8, a header row, one row per row of the frame; times as ISO 8601 with their
   offset (``2026-04-01T00:00:00+00:00``), a missing value as an empty cell, and the formula
   guard of dmtools' files on text (a ``'`` before a title or URL a spreadsheet could run as
-  a formula, see :mod:`dmtools._filecells`). Plain pandas reads it back
+  a formula, see :mod:`dmtools.frames._filecells`). Plain pandas reads it back
   (``pd.read_csv(path, parse_dates=["day"])``).
 * **Parquet**: the frame as it is (dtypes and time zone kept).
 
@@ -36,7 +36,7 @@ SUFFIXES = (".csv", ".parquet")
 def _csv_cells(frame: pd.DataFrame) -> list[list[str]]:
     import pandas as pd
 
-    from dmtools._filecells import guard
+    from dmtools.frames._filecells import guard
 
     columns = []
     for name in frame.columns:
