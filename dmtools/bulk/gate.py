@@ -34,6 +34,8 @@ _REFUSALS = {
     "panel's Resume button",
     "failed": "the review panel's run of this {kind} plan ended with an error (see the panel)",
     "done": "its review panel applied this {kind} plan: the result is panel.result",
+    "finished": "this {kind} plan was already carried out, as its journal says (see its "
+    "review panel, which offers to apply it again)",
 }
 
 

@@ -151,3 +151,26 @@ def problems_html(result: ApplyResult, labels: Mapping[str, str]) -> str:
     if more > 0:
         items += f"<li>… and {more} more (see result.to_frame())</li>"
     return f"<p><b>Failures and conflicts ({len(problems)})</b></p><ul>{items}</ul>"
+
+
+def finished_text(plan: Any, journal: Path) -> str:
+    """What the journal of a finished job knows, for a panel opened on its plan again."""
+    from dmtools.bulk.status import job_status
+
+    status = job_status(journal)
+    again = (
+        ""
+        if plan.kind == "delete"
+        else " Apply again sends its changes once more, with a new journal."
+    )
+    return f"This plan was {status.describe()} (journal {journal}). Nothing was sent.{again}"
+
+
+def next_journal(journal: Path) -> Path:
+    """A journal for one more run of a finished job: ``x.run2.journal``, ``x.run3.journal``…"""
+    base = journal.name.removesuffix(".journal")
+    base = base.rsplit(".run", 1)[0] if base.rsplit(".run", 1)[-1].isdigit() else base
+    n = 2
+    while (candidate := journal.with_name(f"{base}.run{n}.journal")).exists():
+        n += 1
+    return candidate

@@ -90,7 +90,9 @@ class ReviewPanel(w.VBox):
         self.plan, self.client = plan, client
         self.result: ApplyResult | None = None
         self.error: BaseException | None = None
-        self.state = "review"  # then applying, stopping, stopped, done, failed or cancelled
+        # then applying, stopping, stopped, done, failed or cancelled; finished: an earlier
+        # run (code, command line, another panel) carried the plan out, as its journal says
+        self.state = "review"
         self.job: BackgroundJob[ApplyResult] | None = None
         self.check_job: BackgroundJob[Any] | None = None
         self.applied_plan: EditPlan | DeletePlan | None = None
@@ -202,13 +204,16 @@ class ReviewPanel(w.VBox):
     def _refresh(self, change: Any = None) -> None:
         plan = self.selected_plan
         resumable = self.state == "stopped" or (self.state == "review" and self._unfinished())
-        ready = self.state in ("review", "stopped") and plan.changes_present
+        again = self.state == "finished" and not self._deleting
+        ready = (self.state in ("review", "stopped") or again) and plan.changes_present
         if self._deleting:
             over = len(plan) > plan.cap and not self.force.value  # type: ignore[union-attr]
             ready = ready and self._confirmed() and not over
         self.apply_button.disabled = not ready
         verb = "Delete" if self._deleting else "Apply"
-        self.apply_button.description = "Resume" if resumable else verb
+        self.apply_button.description = (
+            "Resume" if resumable else f"{verb} again" if again else verb
+        )
         self.stop_button.layout.display = "" if self.state in ("applying", "stopping") else "none"
         self.stop_button.disabled = self.state != "applying"
         self.cancel_button.disabled = self.state not in ("review", "stopped")
@@ -245,13 +250,13 @@ class ReviewPanel(w.VBox):
             notes.append(f"The journal {self.journal_path} cannot be used: {error_text(exc)}")
         if state is not None and state.fingerprint != self.plan.fingerprint:
             notes.append(T.other_plan_journal(self.journal_path))
+        elif state is not None and state.finished:
+            notes.append(T.finished_text(self.plan, self.journal_path))
+            self.state = self._review.state = "finished"
+            self.table.lock()
         elif state is not None:
             notes.append(state.sentence())
-            if state.finished:
-                self.state = "done"
-                self._review.state = "done"
-            else:
-                self.table.lock()
+            self.table.lock()
         others = [
             s
             for s in unfinished_jobs(self._runs)
@@ -307,6 +312,9 @@ class ReviewPanel(w.VBox):
             self._set_status("busy", "Stopping after the requests in flight…")
 
     def _on_apply(self, button: Any = None) -> None:
+        if self.state == "finished" and not self.apply_button.disabled:
+            self._journal = T.next_journal(self.journal_path)  # a new job: the old one stays
+            self.state = "review"
         if self.state not in ("review", "stopped") or self.apply_button.disabled:
             if self._deleting and not self._confirmed():
                 self._set_status("error", T.confirm_needed(len(self.selected_plan)))

@@ -211,9 +211,9 @@ def test_a_new_panel_resumes_a_job_from_its_journal(
     assert panel.wait() is not None and panel.state == "done"
     assert sorted(_commits(sb, ids)) == sorted(ids)  # exactly once each
     later = ReviewPanel(plan, client, check=False)
-    assert "already carried out" in later.notices.value and later.apply_button.disabled
-    assert later.state == "done"
-    with pytest.raises(dm.InputError, match="review panel applied this edit plan"):
+    assert "already applied on" in later.notices.value and "Nothing was sent" in later.notices.value
+    assert later.state == "finished" and later.apply_button.description == "Apply again"
+    with pytest.raises(dm.InputError, match="already carried out, as its journal says"):
         plan.apply(client)
 
 
@@ -387,3 +387,41 @@ def test_review_panel_refuses_something_that_is_not_a_plan(client: Client) -> No
         review_panel("not a plan", client)
     with pytest.raises(dm.InputError):
         review_panel(42, client)  # type: ignore[arg-type]
+
+
+def test_a_rerun_says_what_the_journal_knows_and_applies_again_only_when_asked(
+    sb: Sandbox, client: Client, df: pd.DataFrame, tmp_path: Path
+) -> None:
+    ids = list(df.index[50:54])
+    plan = dm.plan_edits(df, _retitle(df, ids, " [twice]"))
+    journal = tmp_path / "runs" / "twice.journal"
+    journal.parent.mkdir(exist_ok=True)
+    plan.apply(client, journal=journal)
+    dm.bulk.undo_plan(journal).apply(client, journal=tmp_path / "runs" / "twice.undo.journal")
+    before = len(sb.commits())
+    panel = ReviewPanel(plan, client, journal=journal, check=False)
+    text = panel.notices.value
+    assert "already applied on" in text and "undone on" in text and "(4 restored)" in text
+    assert "Nothing was sent" in text and len(sb.commits()) == before
+    assert panel.state == "finished" and not panel.apply_button.disabled
+    assert panel.apply_button.description == "Apply again"
+    panel.apply_button.click()  # what the user wants: the same changes once more
+    result = panel.wait()
+    assert result is not None and result.counts()["applied"] == 4 and panel.state == "done"
+    assert panel.journal_path.name == "twice.run2.journal" and journal.exists()
+    assert sorted(_commits(sb, ids)) == sorted(ids * 3)  # apply, undo, apply again
+    titles = dm.load_videos(client).loc[ids, "title"]
+    assert all(t.endswith(" [twice]") for t in titles)
+
+
+def test_a_finished_delete_is_not_offered_again(
+    sb: Sandbox, client: Client, df: pd.DataFrame, tmp_path: Path
+) -> None:
+    ids = list(df.index[60:62])
+    plan = dm.plan_deletes(df.loc[ids], snapshot=df)
+    journal = tmp_path / "del.journal"
+    plan.apply(client, confirm=2, journal=journal, export_path=tmp_path / "gone.csv")
+    panel = ReviewPanel(plan, client, journal=journal, check=False)
+    assert "already deleted on" in panel.notices.value, panel.notices.value
+    assert panel.state == "finished" and panel.apply_button.disabled
+    assert "Apply again" not in panel.notices.value
