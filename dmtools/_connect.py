@@ -45,28 +45,21 @@ def connect(
     """Log in and return a :class:`Client`.
 
     Args:
-        spec: the login (a :class:`~dmtools.auth.LoginSpec`), or its grant with the login as
-            keywords (``client_id``, ``client_secret``, ``username``, ``password``,
-            ``scope``, ``endpoints``, ``dialect``, ``refresh_token``: see LoginSpec):
-            ``"client_credentials"`` (private key), ``"password"``, ``"authorization_code"``
-            or ``"refresh_token"`` (public key). None: ``client_credentials`` (the one grant
-            of API v2; the legacy API needs the grant named).
-        api: which API to speak: ``"legacy"`` (the Platform API, the default) or ``"v2"``
-            (API v2: private keys, ``client_credentials`` only). The same as the login's
-            ``dialect``; the environment's ``DMTOOLS_API`` in ``LoginSpec.from_env``.
-        token_store: where to keep tokens between sessions (default: memory only).
-        code_flow: the consent-page login of the authorization-code grant (made and run for
-            you when omitted).
+        spec: a :class:`~dmtools.auth.LoginSpec`, or its grant with the login as keywords
+            (``client_id``, ``client_secret``, ``username``, ``scope``… as in LoginSpec).
+            None: ``client_credentials`` (the one grant of API v2; legacy needs it named).
+        api: ``"legacy"`` (the Platform API, default) or ``"v2"``: the login's ``dialect``.
+        token_store, reuse: where to keep tokens between sessions (default: memory only);
+            whether to use a valid session kept there (False: log in afresh, replacing it).
+        code_flow: the authorization-code grant's consent login (made when omitted).
         leeway: renew tokens this many seconds before expiry (default: the dialect's).
-        reuse: use a valid session of ``token_store`` (False: log in afresh, replacing it).
-        timeout, retries, rate_limit: transport options (see :class:`Client`).
-        clock, session_factory: for the token requests (tests).
+        timeout, retries, rate_limit: transport options (see :class:`Client`); clock,
+            session_factory: for the token requests (tests).
 
     Raises:
-        InputError: bad or contradictory values, or a grant the dialect's API does not accept.
+        InputError: bad or contradictory values, or a grant the dialect's API refuses.
 
     Example:
-        >>> client = dm.connect(dm.LoginSpec.from_env(access="edit"))        # doctest: +SKIP
         >>> client = dm.connect(api="v2", client_id=key, client_secret=secret)  # doctest: +SKIP
     """
     from dmtools.auth import LoginSpec, open_session

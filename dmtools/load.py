@@ -41,38 +41,31 @@ def load_videos(
 ) -> pd.DataFrame:
     """Every matching video as a DataFrame (index ``id``, dtypes from the schema).
 
-    Reads past the API's 1,000-results-per-query ceiling by splitting the query into
-    creation-time windows (see :mod:`dmtools.loader`), fetched by ``workers`` threads, with
-    each video exactly once even when videos are added or deleted during the load.
+    Reads past the 1,000-results ceiling in creation-time windows (:mod:`dmtools.loader`):
+    each video once, even when videos are added or deleted meanwhile. A frame that cannot
+    see private or unpublished videos says so (:mod:`dmtools.visibility`).
 
     Args:
         owner: ``"me"`` (every channel of the organisation for a private key), a user id or
             username, or None for the global list (the legacy API only).
-        profile: instead of ``owner``: a profile (channel) id, a list of them, or ``"all"``
-            (every profile the key reaches, :func:`load_profiles`): their videos in one
-            frame, read through this one client (one connection pool, one rate limit); the
-            ``owner`` column (API v2's ``profile.profile_id``) says whose each video is.
+        profile: instead of ``owner``: a profile (channel) id, a list, or ``"all"`` (every
+            profile of :func:`load_profiles`): one frame, read through this one client (one
+            pool, one rate limit); ``owner`` (v2's ``profile.profile_id``) says whose.
         fields: field names (default :data:`dmtools.schema.DEFAULT_VIDEO_FIELDS`).
-        progress: show a progress bar (tqdm.auto: a widget in Jupyter, text in a terminal).
-        workers: concurrent requests.
-        tz: the date columns' time zone (``"Europe/Paris"``; default UTC), used by reports.
-        **filters: names of :data:`dmtools.schema.VIDEO_FILTERS` (``sort`` is not allowed:
-            sort the frame instead). ``created_after``/``created_before`` keep
-            ``created_after <= created_time < created_before``.
-
-    A frame that cannot see private or unpublished videos says so (:mod:`dmtools.visibility`).
+        progress, workers: show a progress bar; how many requests at once.
+        tz: the date columns' time zone (``"Europe/Paris"``; default UTC).
+        **filters: names of :data:`dmtools.schema.VIDEO_FILTERS` (not ``sort``: sort the
+            frame); ``created_after <= created_time < created_before``.
 
     Raises:
         InputError: unknown fields, filters or time zone, bad values (before any request).
 
     Warns:
-        dmtools.loader.IncompleteLoadWarning: when some videos cannot be reached (more in one
-            second than one query returns, and no filter splits them); names the second and
-            the count.
+        IncompleteLoadWarning: some videos cannot be reached (more in one second than one
+            query returns, no filter splits them); names the second and the count.
 
     Example:
-        >>> df = load_videos(client, fields=["id", "title", "views_total"])  # doctest: +SKIP
-        >>> df.views_total.sum()                                      # doctest: +SKIP
+        >>> df = load_videos(client, fields=["id", "title", "created_time"])  # doctest: +SKIP
     """
     from dmtools import loader
     from dmtools.frames import to_frame

@@ -191,12 +191,8 @@ class TokenEndpoint:
                 )
                 self._raise_for_error(grant, response)
             except (TransportError, RateLimited, ServerError) as exc:
-                retry_after = getattr(exc, "retry_after", None)
-                unavailable = not isinstance(exc, ServerError) or exc.status == 503
-                if attempt == attempts or not unavailable or (retry_after or 0.0) > 10.0:
+                if attempt == attempts or not self._wait_to_retry(grant, exc):
                     raise
-                log.info("token request (%s) failed (%s); retrying once", grant, type(exc).__name__)
-                self._sleep(min(retry_after if retry_after is not None else 0.5, 10.0))
                 continue
             return self._parse(
                 kind,
@@ -206,6 +202,17 @@ class TokenEndpoint:
                 session_grant or grant,
             )
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _wait_to_retry(self, grant: str, exc: DailymotionError) -> bool:
+        """Wait before the one retry of a token request the endpoint could not serve; False:
+        not worth retrying (an error other than 503, or a Retry-After over 10 s)."""
+        retry_after = getattr(exc, "retry_after", None)
+        unavailable = not isinstance(exc, ServerError) or exc.status == 503
+        if not unavailable or (retry_after or 0.0) > 10.0:
+            return False
+        log.info("token request (%s) failed (%s); retrying once", grant, type(exc).__name__)
+        self._sleep(min(retry_after if retry_after is not None else 0.5, 10.0))
+        return True
 
     @staticmethod
     def _oauth_client(grant: str) -> Any:

@@ -21,6 +21,7 @@ from dmtools.bulk import ApplyResult, DeletePlan, EditPlan, Journal
 from dmtools.bulk.background import BackgroundJob
 from dmtools.bulk.check import RUNS_DIR, check_server, default_journal, job_state, unfinished_jobs
 from dmtools.bulk.gate import Review, hold, panel_job
+from dmtools.bulk.status import plan_of_header
 from dmtools.errors import DailymotionError, InputError
 
 from . import _reviewtext as T
@@ -34,16 +35,6 @@ __all__ = ["ReviewPanel"]
 
 #: Seconds between two progress updates sent to the browser.
 PROGRESS_EVERY = 0.1
-
-
-def _plan_from_journal(path: str | os.PathLike[str]) -> tuple[EditPlan | DeletePlan, Any]:
-    with Journal.open(path) as store:
-        header = store.header()
-    data = header.get("plan") or {}
-    plan = (
-        DeletePlan.from_dict(data) if header.get("kind") == "delete" else EditPlan.from_dict(data)
-    )
-    return plan, header.get("export_path")
 
 
 class ReviewPanel(w.VBox):
@@ -82,7 +73,9 @@ class ReviewPanel(w.VBox):
     ) -> None:
         if isinstance(plan, str | os.PathLike):
             journal = plan if journal is None else journal
-            plan, export_path = _plan_from_journal(plan)
+            with Journal.open(plan) as store:
+                header = store.header()
+            plan, export_path = plan_of_header(header), header.get("export_path")
         if not isinstance(plan, EditPlan | DeletePlan):
             raise InputError(
                 f"review_panel takes an edit or delete plan, not {type(plan).__name__}"
