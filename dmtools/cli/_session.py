@@ -6,7 +6,8 @@ What a saved login is, and how it is read back (also by the notebooks), is in
 
 Without a saved session, commands log in from the environment each time
 (``DMTOOLS_CLIENT_ID``, ``DMTOOLS_CLIENT_SECRET``, ``DMTOOLS_USERNAME``, ``DMTOOLS_PASSWORD``,
-``DMTOOLS_GRANT``, ``DMTOOLS_SANDBOX_URL``), keeping the token in memory only.
+``DMTOOLS_GRANT``, ``DMTOOLS_SANDBOX_URL``, ``DMTOOLS_API``), keeping the token in memory
+only. The saved session remembers its API (``legacy`` or ``v2``).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 NOT_LOGGED_IN = (
     "not logged in: run `dmtools login`, or set DMTOOLS_CLIENT_ID and "
     "DMTOOLS_CLIENT_SECRET (plus DMTOOLS_USERNAME and DMTOOLS_PASSWORD for the "
-    "password grant)"
+    "password grant, or DMTOOLS_API=v2 for API v2 with a private key)"
 )
 
 
@@ -115,7 +116,9 @@ def partner_key_in_use(environ: Mapping[str, str] | None = None) -> bool:
         return False
     from dmtools.auth.credentials import env_grant
 
-    return env_grant(env) == "client_credentials"
+    return env_grant(env) == "client_credentials" or (env.get("DMTOOLS_API") or "legacy") != (
+        "legacy"
+    )
 
 
 def describe_store(store: Any) -> str:
@@ -131,19 +134,29 @@ def env_or(value: str | None, name: str, environ: Mapping[str, str] | None = Non
 
 
 def snapshot_of(client: Client) -> dict[str, Any]:
-    """Who the client is, as a dict (for ``whoami`` and ``login``); one ``/me`` request."""
+    """Who the client is, as a dict (for ``whoami`` and ``login``): one ``/me`` request (and
+    on API v2 the key's profiles, from the same answer)."""
     try:
         me: dict[str, Any] = client.me(["id", "username", "screenname"])
     except InputError:  # pragma: no cover - fields are constants
         me = {}
     expires = client.token_expires_at
+    dialect = client.dialect.name
     return {
         "id": me.get("id") or client.account_id,
         "username": me.get("username"),
         "screenname": me.get("screenname"),
+        "dialect": dialect,
+        "profiles": _profiles(client) if dialect != "legacy" else [],
         "api": client.base_url,
         "sandbox": client.endpoints.is_sandbox,
         "key": "private" if client.is_partner else "public",
         "scopes": list(client.scopes),
         "expires_at": expires.isoformat(timespec="seconds") if expires is not None else None,
     }
+
+
+def _profiles(client: Client) -> list[str]:
+    """The profile (channel) ids the client's key reaches, in the API's order."""
+    dialect = client.dialect
+    return dialect.read_channels(client.send(dialect.channels_call()))

@@ -26,6 +26,7 @@ Examples:
   dmtools export videos.xlsx --fields title,description,tags,views_total
   dmtools export music.parquet --channel music --created-after 2024-01-01 --public
   dmtools export kids.csv --filter is_created_for_kids=true --no-snapshot
+  dmtools export news.csv --profile x2abcd     # one profile of a private key (API v2)
 \b
 Besides OUTPUT, a lossless snapshot is written to runs/ (OUTPUT.<time>.snapshot.parquet):
 `dmtools plan` finds it from the videos of your edited file, whatever you name it.
@@ -79,6 +80,16 @@ def parse_filters(items: list[str] | None) -> dict[str, str]:
     return filters
 
 
+def owner_of(owner: str, profile: str | None) -> str:
+    """The owner a command loads: ``--profile`` when given, else ``--owner``."""
+    if profile is not None and owner not in ("me", profile):
+        raise InputError(
+            "--owner and --profile name two channels",
+            [Problem(None, "--profile", f"{profile!r} is not --owner {owner!r}: give one")],
+        )
+    return profile or owner
+
+
 def load_channel(
     client: Client,
     *,
@@ -114,6 +125,15 @@ OwnerOption = Annotated[
     str,
     typer.Option(
         help="'me' (every channel of the organisation for a private key), or a user id or username."
+    ),
+]
+ProfileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        metavar="ID",
+        help="Only this profile (channel) of a private key, by id: API v2 profiles, the "
+        "legacy API's channels. Default: every profile of the key (or your own channel).",
     ),
 ]
 ChannelOption = Annotated[str | None, typer.Option(help="Only this category (music, news, ...).")]
@@ -153,6 +173,7 @@ def export(
     output: OutputArgument,
     fields: FieldsOption = None,
     owner: OwnerOption = "me",
+    profile: ProfileOption = None,
     channel: ChannelOption = None,
     search: SearchOption = None,
     tag: TagOption = None,
@@ -173,6 +194,7 @@ def export(
 
     check_suffix(output)
     check_output(output, force=force, option="OUTPUT")
+    owner = owner_of(owner, profile)
     filters: dict[str, Any] = {
         "channel": channel,
         "search": search,
@@ -222,6 +244,7 @@ def report(
         bool, typer.Option("--force", help="Replace the files of an earlier report in --out.")
     ] = False,
     audience: AudienceOption = None,
+    profile: ProfileOption = None,
     progress: ProgressOption = True,
 ) -> None:
     """Write a channel report: one self-contained HTML file plus a PNG per chart.
@@ -238,7 +261,7 @@ def report(
     else:
         client = _session.open_client("edit", scope=_report_scopes() if audience else None)
         with client:
-            df = load_channel(client, progress=progress)
+            df = load_channel(client, progress=progress, owner=owner_of("me", profile))
             figures = _audience(client, audience, progress)
     started = time.perf_counter()
     with _staging(out_dir) as staging:
