@@ -77,9 +77,19 @@ def resolve(dialect: Dialect, fields: Iterable[str] | str | None) -> tuple[str, 
     everything = fields is None or (isinstance(fields, str) and fields.strip() == "all")
     missing = [] if everything else dialect.missing_fields(names)
     if missing:
+        hints = {name: dialect.field_hint(name) for name in missing}
+        notes = sorted({hint for hint in hints.values() if hint})
         raise InputError(
-            f"the {dialect.name} API has no field(s) {', '.join(map(repr, missing))}",
-            [_problem(name, f"not available through the {dialect.name} API") for name in missing],
+            f"the {dialect.name} API has no field(s) {', '.join(map(repr, missing))}"
+            + "".join(f"; {note}" for note in notes),
+            [
+                _problem(
+                    name,
+                    f"not available through the {dialect.name} API"
+                    + (f" ({hint})" if hint else ""),
+                )
+                for name, hint in hints.items()
+            ],
         )
     return tuple(names)
 

@@ -254,6 +254,11 @@ class Dialect(ABC):
     def missing_fields(self, names: Sequence[str]) -> list[str]:
         """The canonical field names this API cannot read (in input order)."""
 
+    def field_hint(self, name: str) -> str | None:
+        """Where the data of a field this API lacks lives instead (for the InputError that
+        refuses it), or None."""
+        return None
+
     @abstractmethod
     def fields_param(self, names: Sequence[str]) -> dict[str, str]:
         """The query parameters asking for the canonical fields ``names`` (those this API
