@@ -103,9 +103,17 @@ def load_channel(
     from dmtools.load import load_videos
 
     started = time.perf_counter()
-    df = load_videos(
-        client, owner=owner, fields=fields, progress=progress, workers=workers, **filters
-    )
+    try:
+        df = load_videos(
+            client, owner=owner, fields=fields, progress=progress, workers=workers, **filters
+        )
+    except InputError as exc:
+        if any(str(p.column or "").startswith("views_") for p in exc.problems):
+            raise InputError(
+                f"{exc.message}; for view counts use `dmtools analytics` (the Reporting API)",
+                exc.problems,
+            ) from None
+        raise
     info(
         f"Loaded {len(df):,} videos ({len(df.columns)} columns) in "
         f"{time.perf_counter() - started:.1f} s"

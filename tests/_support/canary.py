@@ -22,14 +22,16 @@ WRONG_SECRET = "WRONG-client-secret-canary-a07b"
 
 
 def issued_secrets(sb: Sandbox) -> tuple[set[str], set[str]]:
-    """(tokens, other secrets) the sandbox knows: every access and refresh token it issued;
-    authorization codes, API secrets, user passwords and its admin token."""
+    """(tokens, other secrets) the sandbox knows: every access and refresh token it issued
+    (API v2 JWTs included); authorization codes, API secrets, user passwords, the key that
+    signs v2 tokens and its admin token."""
     store = sb._server.store
     with store.db.read() as conn:
         tokens = {r[0] for r in conn.execute("SELECT token FROM tokens")}
         other = {r[0] for r in conn.execute("SELECT code FROM codes")}
         other |= {r[0] for r in conn.execute("SELECT client_secret FROM clients")}
         other |= {r[0] for r in conn.execute("SELECT password FROM users") if r[0]}
+        other |= {r[0] for r in conn.execute("SELECT value FROM meta WHERE key LIKE '%secret%'")}
     return tokens, other | {sb.admin_token, WRONG_PASSWORD, WRONG_SECRET}
 
 
