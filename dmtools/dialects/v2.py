@@ -74,6 +74,7 @@ class V2Dialect(Dialect):
         ("is_explicit", ("true", "false")),
     )
     renew_ahead: ClassVar[float] = 360.0
+    reader_scopes: ClassVar[tuple[str, ...] | None] = ("video.read", "video.manage")
     access_scopes: ClassVar[Mapping[str, Mapping[str, tuple[str, ...]]] | None] = {
         "read-only": {"public": _READ, "private": _READ},
         "edit": {"public": _MANAGE, "private": _MANAGE},
@@ -122,6 +123,7 @@ class V2Dialect(Dialect):
             invalid_input=status in (400, 422) and code in _INVALID_INPUT,
             param=param,
             scope=str(scope) if scope else None,
+            profile=str(details["profile_id"]) if details.get("profile_id") else None,
         )
 
     def stale_token(self, error: APIError) -> bool:
@@ -144,7 +146,16 @@ class V2Dialect(Dialect):
         return self.call("GET", "/me")
 
     def read_channels(self, answer: Any) -> list[str]:
-        return [str(p["profile_id"]) for p in read_profiles(answer)]
+        return [str(p["profile_id"]) for p in self.read_profiles(answer)]
+
+    def read_profiles(self, answer: Any) -> list[dict[str, Any]]:
+        profiles = answer.get("profiles") if isinstance(answer, dict) else None
+        found = [p for p in profiles or () if isinstance(p, dict) and p.get("profile_id")]
+        return list(
+            {
+                str(p["profile_id"]): {**p, "profile_id": str(p["profile_id"])} for p in found
+            }.values()
+        )
 
     def logout_call(self) -> Call | None:
         return None  # v2 tokens are not revoked; they expire
@@ -211,11 +222,11 @@ class V2Dialect(Dialect):
 
     def list_path(self, owner: str | None, *, partner: bool) -> str | None:
         if owner is None:
-            raise InputError(
-                "API v2 has no list of every video: name a profile (owner=profile id), or "
-                "owner='me' for every profile of the key",
-                [Problem(None, "owner", "None: API v2 has no global list")],
+            reason = (
+                "API v2 has no list of every video: name a profile (profile=... or "
+                "owner=profile id), or owner='me' for every profile of the key"
             )
+            raise InputError(reason, [Problem(None, "owner", reason)])
         return None if owner == "me" else f"/profiles/{segment(owner, 'owner')}/videos"
 
     def first_page(self, path: str, params: Mapping[str, str], *, size: int) -> Call:
@@ -266,13 +277,6 @@ def _int(value: Any) -> int | None:
     if isinstance(value, str) and value.isdigit():
         return int(value)
     return None
-
-
-def read_profiles(answer: Any) -> list[dict[str, Any]]:
-    """The profiles of a ``GET /me`` answer (each with ``profile_id``), in the API's order."""
-    profiles = answer.get("profiles") if isinstance(answer, dict) else None
-    found = [p for p in profiles or () if isinstance(p, dict) and p.get("profile_id")]
-    return list({str(p["profile_id"]): p for p in found}.values())
 
 
 #: The one API v2 dialect (stateless).
