@@ -80,14 +80,11 @@ def parse_filters(items: list[str] | None) -> dict[str, str]:
     return filters
 
 
-def owner_of(owner: str, profile: str | None) -> str:
-    """The owner a command loads: ``--profile`` when given, else ``--owner``."""
-    if profile is not None and owner not in ("me", profile):
-        raise InputError(
-            "--owner and --profile name two channels",
-            [Problem(None, "--profile", f"{profile!r} is not --owner {owner!r}: give one")],
-        )
-    return profile or owner
+def profile_arg(profile: list[str] | None) -> str | list[str] | None:
+    """``--profile`` values as ``load_videos(profile=...)`` takes them."""
+    if not profile:
+        return None
+    return profile[0] if len(profile) == 1 else list(profile)
 
 
 def load_channel(
@@ -97,6 +94,7 @@ def load_channel(
     progress: bool = True,
     workers: int = 8,
     owner: str = "me",
+    profile: str | list[str] | None = None,
     **filters: Any,
 ) -> pd.DataFrame:
     """``dm.load_videos`` with a line on stderr saying what was loaded, how fast."""
@@ -104,8 +102,9 @@ def load_channel(
 
     started = time.perf_counter()
     try:
+        where: dict[str, Any] = {"profile": profile} if profile is not None else {"owner": owner}
         df = load_videos(
-            client, owner=owner, fields=fields, progress=progress, workers=workers, **filters
+            client, fields=fields, progress=progress, workers=workers, **where, **filters
         )
     except InputError as exc:
         if any(str(p.column or "").startswith("views_") for p in exc.problems):
@@ -136,12 +135,13 @@ OwnerOption = Annotated[
     ),
 ]
 ProfileOption = Annotated[
-    str | None,
+    list[str] | None,
     typer.Option(
         "--profile",
         metavar="ID",
-        help="Only this profile (channel) of a private key, by id: API v2 profiles, the "
-        "legacy API's channels. Default: every profile of the key (or your own channel).",
+        help="A profile (channel) of a private key, by id (repeat for several; 'all' for "
+        "every one, with an owner column): API v2 profiles, the legacy API's channels. "
+        "Default: --owner.",
     ),
 ]
 ChannelOption = Annotated[str | None, typer.Option(help="Only this category (music, news, ...).")]
@@ -202,7 +202,6 @@ def export(
 
     check_suffix(output)
     check_output(output, force=force, option="OUTPUT")
-    owner = owner_of(owner, profile)
     filters: dict[str, Any] = {
         "channel": channel,
         "search": search,
@@ -216,7 +215,13 @@ def export(
     chosen = {k: v for k, v in filters.items() if v is not None}
     with _session.open_client("edit") as client:
         df = load_channel(
-            client, fields=fields, progress=progress, workers=workers, owner=owner, **chosen
+            client,
+            fields=fields,
+            progress=progress,
+            workers=workers,
+            owner=owner,
+            profile=profile_arg(profile),
+            **chosen,
         )
     export_frame(df, output, overwrite=force)
     out(f"Wrote {len(df):,} videos to {output}")
@@ -269,7 +274,7 @@ def report(
     else:
         client = _session.open_client("edit", scope=_report_scopes() if audience else None)
         with client:
-            df = load_channel(client, progress=progress, owner=owner_of("me", profile))
+            df = load_channel(client, progress=progress, profile=profile_arg(profile))
             figures = _audience(client, audience, progress)
     started = time.perf_counter()
     with _staging(out_dir) as staging:
