@@ -44,7 +44,7 @@ _DEFAULT_OP: dict[str, Op] = {"GET": "read", "DELETE": "delete"}
 _INVALID_INPUT = {"INVALID_PARAMETER", "MISSING_REQUIRED_PARAMETER"}
 _READ = ("account.read", "video.read")
 _MANAGE = (*_READ, "video.manage")
-_SORTS = {"recent": "-created_at", "old": "created_at", "alpha": "title"}
+_SORTS = {"recent": "-created_at", "old": "created_at"}
 #: canonical filter -> (v2 parameter, kind)
 _FILTERS: dict[str, tuple[str, schema.Kind]] = {
     "tags": ("tags", "array"),
