@@ -17,7 +17,8 @@ Fixtures (all over real HTTP on 127.0.0.1, ephemeral ports, so ``pytest -n 2`` i
 * ``cli``: the ``dmtools`` command run in-process against ``sb``, with its own config folder
   (:class:`_support.cli.Cli`);
 * ``api`` and ``clock``: a scripted HTTP server and a fake clock for transport tests;
-* ``debug_logs``: every logger at DEBUG into a stream, for the secret canaries;
+* ``debug_logs``: every logger at DEBUG into a stream, and ``captured_warnings``: every
+  warning, for the secret canaries;
 * ``dialect``: ``"legacy"`` then ``"v2"``: a test of a promise that takes it runs on both API
   dialects (module-scoped, so a module's ``sb``/``client`` fixtures may depend on it); log in
   and pick the channel with :mod:`_support.dialects`. (``api`` is the scripted server above.)
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -130,6 +132,14 @@ def debug_logs() -> Iterator[io.StringIO]:
     """Every logger at DEBUG into one stream for one test (:func:`_support.canary.debug_logging`)."""
     with debug_logging() as stream:
         yield stream
+
+
+@pytest.fixture()
+def captured_warnings() -> Iterator[list[warnings.WarningMessage]]:
+    """Every warning raised during one test."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield caught
 
 
 @pytest.fixture(scope="module", params=DIALECTS)
