@@ -9,6 +9,7 @@ applies through the other.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -157,3 +158,37 @@ def test_a_plan_made_through_one_dialect_applies_through_the_other(
     assert seen["v2"].loc[rows[2], "tags"] == ["crossed"]
     assert (seen["v2"].loc[rows[:2], "description"] == "").all()
     assert seen["v2"].loc[rows[3], "channel"] == expected.loc[rows[3], "channel"]
+
+
+def test_an_interrupted_v2_job_resumes_from_its_journal_without_resending(
+    sb: Sandbox, v2: Client, tmp_path: Path
+) -> None:
+    from dmtools.bulk import resume
+
+    df = dm.load_videos(v2, profile=_profile(v2), fields=FIELDS, progress=False)
+    rows = list(df.index[10:18])
+    edited = df.copy()
+    edited.loc[rows, "title"] = "Resumed through v2"
+    plan = dm.plan_edits(df, edited, limits=v2.limits)
+    journal = tmp_path / "resume.journal"
+    # the 2nd PATCH is written, then its connection reset: an edit in doubt
+    sb.set_faults(rules=[{"kind": "reset", "at": [2], "methods": ["PATCH"], "after_commit": True}])
+    stop = threading.Event()
+
+    def halfway(done: int, total: int) -> None:
+        if done >= 4:
+            stop.set()
+
+    mark = len(sb.commits())
+    first = plan.apply(v2, journal=journal, workers=1, progress=halfway, stop=stop)
+    counts = first.counts()
+    assert counts["applied"] >= 4 and counts["not_attempted"] >= 1  # stopped halfway
+    assert counts["applied"] + counts["not_attempted"] == 8
+    finished = resume(journal, v2, progress=False)
+    assert len(sb.fault_log()) == 1  # the reset happened
+    sb.clear_faults()
+    assert finished.counts()["applied"] == 8
+    titles = {vid: sb.get_video(vid)["title"] for vid in rows}
+    assert set(titles.values()) == {"Resumed through v2"}
+    edits = [c["video_id"] for c in writes(sb, mark)]
+    assert sorted(edits) == sorted(rows)  # each video written once: the one in doubt read back
