@@ -102,6 +102,54 @@ def open_client(
     return connect_from_env_or_sandbox(access, scope=scope, environ=env)
 
 
+def api_in_use(environ: Mapping[str, str] | None = None) -> str:
+    """The API the commands would speak: the saved login's, else ``DMTOOLS_API``."""
+    env = os.environ if environ is None else environ
+    try:
+        profile = load_profile(env)
+    except InputError:
+        profile = None
+    if profile is not None and env.get("DMTOOLS_CLIENT_ID") in (None, "", profile.client_id):
+        return profile.api
+    return env.get("DMTOOLS_API") or "legacy"
+
+
+#: Why a saved API v2 session alone cannot reach the Reporting API.
+REPORTING_NEEDS_SECRET = (
+    "the Reporting API takes a partner token of your private key, which an API v2 session "
+    "does not hold: set DMTOOLS_CLIENT_SECRET (the key's secret) and run the command again"
+)
+
+
+def open_reporting_client(scope: Sequence[str], environ: Mapping[str, str] | None = None) -> Client:
+    """A client for the Reporting API with the report scopes ``scope``.
+
+    A legacy login is used as :func:`open_client` uses it. The Reporting API takes partner
+    tokens (legacy ``client_credentials``), so an API v2 login reaches it through the same
+    private key on the legacy token endpoint: that needs the key's secret
+    (``DMTOOLS_CLIENT_SECRET``), which a saved session does not keep.
+
+    Raises:
+        SessionExpired: an API v2 login without the key's secret in the environment.
+    """
+    from dmtools.auth import LoginSpec, SessionExpired
+    from dmtools.client import connect
+    from dmtools.secrets import Secret
+
+    env = os.environ if environ is None else environ
+    if api_in_use(env) == "legacy":
+        return open_client("read-only", env, scope=scope)
+    secret = env.get("DMTOOLS_CLIENT_SECRET")
+    if not secret:
+        raise SessionExpired(REPORTING_NEEDS_SECRET, type="login_required")
+    profile = load_profile(env)
+    if profile is not None and env.get("DMTOOLS_CLIENT_ID") in (None, "", profile.client_id):
+        spec = profile.spec(Secret(secret)).replace(dialect="legacy", scopes=tuple(scope))
+    else:
+        spec = LoginSpec.from_env(env, scope=scope, grant="client_credentials", dialect="legacy")
+    return connect(spec)
+
+
 def partner_key_in_use(environ: Mapping[str, str] | None = None) -> bool:
     """True when the commands would act with a private key (client credentials), as far as
     can be told without a request: the saved login, else the environment."""

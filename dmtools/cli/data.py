@@ -272,10 +272,13 @@ def report(
     if source is not None:
         df = import_frame(source)
     else:
-        client = _session.open_client("edit", scope=_report_scopes() if audience else None)
-        with client:
+        legacy = _session.api_in_use() == "legacy"
+        scope = _report_scopes() if audience and legacy else None
+        with _session.open_client("edit", scope=scope) as client:
             df = load_channel(client, progress=progress, profile=profile_arg(profile))
-            figures = _audience(client, audience, progress)
+            figures = _audience(client, audience, progress) if legacy else None
+        if not legacy:
+            figures = _reporting_audience(audience, progress)
     started = time.perf_counter()
     with _staging(out_dir) as staging:
         made = channel_report(
@@ -315,6 +318,24 @@ def _audience(client: Client, wanted: bool | None, progress: bool) -> Any:
             )
         info(f"Audience section left out: {found} (see `dmtools report --help`)")
     return found
+
+
+def _reporting_audience(wanted: bool | None, progress: bool) -> Any:
+    """The Audience of an API v2 login: through a partner token of the same private key."""
+    from dmtools.analytics import SCOPES
+    from dmtools.auth import SessionExpired
+
+    if wanted is False:
+        return None
+    try:
+        reporting = _session.open_reporting_client(list(SCOPES))
+    except SessionExpired as exc:
+        if wanted:
+            raise InputError(f"--audience: {exc.message}") from None
+        info(f"Audience section left out: {exc.message}")
+        return None
+    with reporting:
+        return _audience(reporting, wanted, progress)
 
 
 def _check_report_folder(out_dir: Path, *, force: bool) -> None:

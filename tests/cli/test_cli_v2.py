@@ -134,3 +134,34 @@ def test_every_profile_in_one_file_with_its_owner_and_logout(cli: Cli) -> None:
     assert not (cli.config / "cli.json").exists()
     after = cli("whoami", env=cli.env())
     assert after.exit_code == 3
+
+
+def test_analytics_and_the_report_audience_on_a_v2_login_use_the_same_private_key(
+    cli: Cli,
+) -> None:
+    cli.sb.settings(report_delay=0)  # commands wait in real time: no wait here
+    _v2_login(cli)
+    args = ("analytics", "a.csv", "--metrics", "views", "--dimensions", "day", "--days", "7")
+    refused = cli(*args, "--no-progress", env=cli.env())  # the saved v2 session alone
+    assert refused.exit_code == 3
+    assert "set DMTOOLS_CLIENT_SECRET" in first_error_line(refused)
+    assert not (cli.work / "a.csv").exists()
+    secret = cli.sb.credentials.private_key.client_secret
+    done = cli(*args, "--no-progress", env=cli.env(DMTOOLS_CLIENT_SECRET=secret))
+    assert done.exit_code == 0, done.stderr
+    assert "Wrote 7 rows" in done.stdout
+    tokens = [e["path"] for e in cli.sb.request_log() if "token" in e["path"]]
+    assert tokens == ["/oauth2/v2/token", "/oauth/v1/token"]  # the v2 login, the partner token
+    report = cli(
+        "report",
+        "--audience",
+        "--out",
+        "rep",
+        "--no-progress",
+        env=cli.env(DMTOOLS_CLIENT_SECRET=secret),
+    )
+    assert report.exit_code == 0, report.stderr
+    assert "Audience" in (cli.work / "rep" / "report.html").read_text()
+    plain = cli("report", "--out", "rep2", "--no-progress", env=cli.env())
+    assert plain.exit_code == 0 and "Audience section left out" in plain.stderr
+    assert "Audience" not in (cli.work / "rep2" / "report.html").read_text()
