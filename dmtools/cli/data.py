@@ -333,7 +333,7 @@ def _reporting_audience(wanted: bool | None, progress: bool) -> Any:
         if wanted:
             raise InputError(f"--audience: {exc.message}") from None
         info(f"Audience section left out: {exc.message}")
-        return None
+        return exc.message
     with reporting:
         return _audience(reporting, wanted, progress)
 
