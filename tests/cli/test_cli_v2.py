@@ -166,3 +166,23 @@ def test_analytics_and_the_report_audience_on_a_v2_login_use_the_same_private_ke
     assert plain.exit_code == 0 and "Audience section left out" in plain.stderr
     assert "<h2>Audience, " not in (cli.work / "rep2" / "report.html").read_text()
     assert "set DMTOOLS_CLIENT_SECRET" in (cli.work / "rep2" / "report.html").read_text()
+
+
+def test_history_snapshot_on_v2_stores_one_snapshot_per_profile_or_the_one_asked(
+    cli: Cli,
+) -> None:
+    _v2_login(cli)
+    profiles = cli.sb.credentials.private_key.profiles
+    every = cli("history", "snapshot", "--db", "h.duckdb", "--no-progress", env=cli.env())
+    assert every.exit_code == 0, every.stderr
+    stored = [line for line in every.stdout.splitlines() if line.startswith("Stored snapshot")]
+    assert sorted(line.split(" of ")[1].split(" ")[0] for line in stored) == sorted(profiles)
+    assert len({line.split(" at ")[1].split(" (")[0] for line in stored}) == 1  # one time
+    one = cli(
+        "history", "snapshot", "--db", "h.duckdb", "--profile", profiles[1], "--no-progress",
+        env=cli.env(),
+    )  # fmt: skip
+    assert one.exit_code == 0, one.stderr
+    assert f"of {profiles[1]} at" in one.stdout and "(40 videos)" in one.stdout
+    listed = cli("history", "list", "--db", "h.duckdb", env=cli.env())
+    assert listed.exit_code == 0 and all(p in listed.stdout for p in profiles)
