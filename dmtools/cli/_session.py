@@ -102,16 +102,23 @@ def open_client(
     return connect_from_env_or_sandbox(access, scope=scope, environ=env)
 
 
-def api_in_use(environ: Mapping[str, str] | None = None) -> str:
-    """The API the commands would speak: the saved login's, else ``DMTOOLS_API``."""
-    env = os.environ if environ is None else environ
+def saved_login(env: Mapping[str, str]) -> Profile | None:
+    """The saved login the commands use: None without one, when it cannot be read, or when
+    ``DMTOOLS_CLIENT_ID`` names another key (the environment's login wins then)."""
     try:
         profile = load_profile(env)
     except InputError:
-        profile = None
+        return None
     if profile is not None and env.get("DMTOOLS_CLIENT_ID") in (None, "", profile.client_id):
-        return profile.api
-    return env.get("DMTOOLS_API") or "legacy"
+        return profile
+    return None
+
+
+def api_in_use(environ: Mapping[str, str] | None = None) -> str:
+    """The API the commands would speak: the saved login's, else ``DMTOOLS_API``."""
+    env = os.environ if environ is None else environ
+    profile = saved_login(env)
+    return profile.api if profile is not None else env.get("DMTOOLS_API") or "legacy"
 
 
 #: Why a saved API v2 session alone cannot reach the Reporting API.
@@ -142,8 +149,8 @@ def open_reporting_client(scope: Sequence[str], environ: Mapping[str, str] | Non
     secret = env.get("DMTOOLS_CLIENT_SECRET")
     if not secret:
         raise SessionExpired(REPORTING_NEEDS_SECRET, type="login_required")
-    profile = load_profile(env)
-    if profile is not None and env.get("DMTOOLS_CLIENT_ID") in (None, "", profile.client_id):
+    profile = saved_login(env)
+    if profile is not None:
         spec = profile.spec(Secret(secret)).replace(dialect="legacy", scopes=tuple(scope))
     else:
         spec = LoginSpec.from_env(env, scope=scope, grant="client_credentials", dialect="legacy")
@@ -154,11 +161,8 @@ def partner_key_in_use(environ: Mapping[str, str] | None = None) -> bool:
     """True when the commands would act with a private key (client credentials), as far as
     can be told without a request: the saved login, else the environment."""
     env = os.environ if environ is None else environ
-    try:
-        profile = load_profile(env)
-    except InputError:
-        profile = None
-    if profile is not None and env.get("DMTOOLS_CLIENT_ID") in (None, "", profile.client_id):
+    profile = saved_login(env)
+    if profile is not None:
         return profile.partner
     if not env.get("DMTOOLS_CLIENT_ID"):
         return False

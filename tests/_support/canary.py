@@ -200,3 +200,12 @@ class Scan:
                     at = value.index(needle)
                     result.add(f"{name} in {label}: ...{value[max(0, at - 60) : at]!r}")
         return sorted(result)
+
+
+def scan_outputs(scan: Scan, logs: str, out: str, err: str, caught: list[Any]) -> None:
+    """Add what a run printed and logged, and its warnings, to ``scan``."""
+    scan.text("logs", logs)
+    scan.text("stdout", out)
+    scan.text("stderr", err)
+    for warning in caught:
+        scan.text("warning", str(warning.message))

@@ -91,3 +91,25 @@ def wire_fields(dialect: str, names: Any) -> tuple[str, ...]:
     if dialect == "legacy":
         return tuple(sorted(names))
     return tuple(sorted({V2_WIRE.get(name, name) for name in names}))
+
+
+def connect_options(sb: Sandbox, dialect: str) -> dict[str, Any]:
+    """``dm.connect`` keywords of :func:`login` on ``dialect``, as JSON for a child process:
+    ``dm.connect(endpoints=dm.Endpoints.sandbox(url), **options)``."""
+    c = sb.credentials
+    if dialect != "legacy":
+        key = c.private_key
+        return {
+            "api": dialect,
+            "client_id": key.client_id,
+            "client_secret": key.client_secret,
+            "scope": ["account.read", "video.read", "video.manage"],
+        }
+    return {
+        "spec": "password",
+        "client_id": c.public_key.client_id,
+        "client_secret": c.public_key.client_secret,
+        "username": c.user.username,
+        "password": c.user.password,
+        "scope": ["manage_videos"],
+    }

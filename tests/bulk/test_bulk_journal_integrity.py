@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from _support import ROOT
-from _support.dialects import EDIT_METHOD, load_channel, login
+from _support.dialects import EDIT_METHOD, connect_options, load_channel, login
 
 import dmtools as dm
 from dmtools.bulk import (
@@ -47,27 +47,6 @@ from dmtools.sandbox import Sandbox
 def sb() -> Iterator[Sandbox]:
     with Sandbox(videos=200, seed=29) as sandbox:
         yield sandbox
-
-
-def _credentials(sb: Sandbox, dialect: str) -> dict[str, Any]:
-    """``dm.connect`` keywords of the tests' login on ``dialect`` (for a child process)."""
-    c = sb.credentials
-    if dialect == "v2":
-        key = c.private_key
-        return {
-            "api": "v2",
-            "client_id": key.client_id,
-            "client_secret": key.client_secret,
-            "scope": ["account.read", "video.read", "video.manage"],
-        }
-    return {
-        "spec": "password",
-        "client_id": c.public_key.client_id,
-        "client_secret": c.public_key.client_secret,
-        "username": c.user.username,
-        "password": c.user.password,
-        "scope": ["manage_videos"],
-    }
 
 
 @pytest.fixture(scope="module")
@@ -290,7 +269,7 @@ def test_undo_after_a_killed_apply_restores_every_video(
     journal = tmp_path / "killed.journal"
     cfg = {
         "url": sb.url,
-        "credentials": _credentials(sb, dialect),
+        "credentials": connect_options(sb, dialect),
         "plan": str(plan.save(tmp_path / "p.plan.json")),
         "journal": str(journal),
         "kill_at": 3,
@@ -360,7 +339,7 @@ def test_applies_started_at_the_same_instant_never_meet_an_sqlite_error(
         ids = pick(3)
         cfg = {
             "url": sb.url,
-            "credentials": _credentials(sb, dialect),
+            "credentials": connect_options(sb, dialect),
             "plan": str(_retitle(df, ids, "Raced").save(tmp_path / f"p{round_number}.json")),
             "journal": str(tmp_path / f"race{round_number}.journal"),
         }
@@ -424,7 +403,7 @@ def test_a_journal_that_cannot_be_written_means_no_request(sb, dialect, df, pick
     ids = pick(3)
     cfg = {
         "url": sb.url,
-        "credentials": _credentials(sb, dialect),
+        "credentials": connect_options(sb, dialect),
         "plan": str(_retitle(df, ids, "Full").save(tmp_path / "p.json")),
         "journal": str(tmp_path / "full.journal"),
     }

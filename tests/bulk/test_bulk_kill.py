@@ -13,7 +13,7 @@ from collections import Counter
 
 import pytest
 from _support import ROOT
-from _support.dialects import DIALECTS, load_channel, login
+from _support.dialects import DIALECTS, connect_options, load_channel, login
 
 from dmtools.bulk import plan_edits
 from dmtools.bulk.journal import Journal
@@ -28,14 +28,7 @@ import dmtools as dm
 from dmtools.bulk import EditPlan
 
 cfg = json.loads(sys.argv[1])
-if cfg["api"] == "v2":
-    client = dm.connect(api="v2", client_id=cfg["client_id"], client_secret=cfg["secret"],
-                        scope=["account.read", "video.manage"],
-                        endpoints=dm.Endpoints.sandbox(cfg["url"]))
-else:
-    client = dm.connect("password", client_id=cfg["client_id"], client_secret=cfg["secret"],
-                        username=cfg["username"], password=cfg["password"],
-                        scope=["manage_videos"], endpoints=dm.Endpoints.sandbox(cfg["url"]))
+client = dm.connect(endpoints=dm.Endpoints.sandbox(cfg["url"]), **cfg["login"])
 plan = EditPlan.load(cfg["plan"])
 print("start", flush=True)
 result = plan.apply(client, journal=cfg["journal"], workers=cfg["workers"],
@@ -70,8 +63,6 @@ def run_child(cfg: dict[str, object], kill_at: int | None) -> str:
 def test_killed_job_resumes_without_loss_or_double_apply(tmp_path, dialect: str) -> None:
     # 1,000 videos to edit: the demo channel (legacy), the archive profile (v2: 4/5 of 1,250)
     with Sandbox(videos=1000 if dialect == "legacy" else 1250, seed=13) as sb:
-        c = sb.credentials  # for the child's login
-        key = c.public_key if dialect == "legacy" else c.private_key
         with login(sb, dialect) as client:
             df = load_channel(client, progress=False)
         edited = df.copy()
@@ -82,11 +73,7 @@ def test_killed_job_resumes_without_loss_or_double_apply(tmp_path, dialect: str)
         journal = tmp_path / "kill.journal"
         cfg = {
             "url": sb.url,
-            "client_id": key.client_id,
-            "secret": key.client_secret,
-            "username": c.user.username,
-            "password": c.user.password,
-            "api": dialect,
+            "login": connect_options(sb, dialect),
             "plan": str(plan.save(tmp_path / "plan.json")),
             "journal": str(journal),
             "workers": WORKERS,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -22,21 +23,26 @@ def _channel(sb: Sandbox) -> pd.DataFrame:
     return df.drop(columns=["updated_time"]).sort_index()
 
 
-def test_demo_runs_every_step_and_restores_the_channel(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _observed(
+    monkeypatch: pytest.MonkeyPatch, read: Callable[[Sandbox], dict[str, object]]
+) -> dict[str, object]:
+    """What ``read`` finds in the demo's sandbox just before it stops (filled then)."""
     final: dict[str, object] = {}
 
     class Observed(Sandbox):
-        """The demo's sandbox, read once more just before it stops."""
-
         def stop(self) -> None:
             if self.url:
-                final["channel"] = _channel(self)
-                final["commits"] = self.commits()
+                final.update(read(self))
             super().stop()
 
     monkeypatch.setattr(dm, "Sandbox", Observed)
+    return final
+
+
+def test_demo_runs_every_step_and_restores_the_channel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    final = _observed(monkeypatch, lambda sb: {"channel": _channel(sb), "commits": sb.commits()})
     out = tmp_path / "demo"
     started = time.perf_counter()
     result = CliRunner().invoke(app, ["demo", "--out", str(out)])
@@ -100,16 +106,9 @@ def _profiles(sb: Sandbox) -> pd.DataFrame:
 def test_demo_on_api_v2_logs_in_with_the_private_key_and_restores_every_profile(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    final: dict[str, object] = {}
-
-    class Observed(Sandbox):
-        def stop(self) -> None:
-            if self.url:
-                final["profiles"] = _profiles(self)
-                final["requests"] = self.request_log()
-            super().stop()
-
-    monkeypatch.setattr(dm, "Sandbox", Observed)
+    final = _observed(
+        monkeypatch, lambda sb: {"profiles": _profiles(sb), "requests": sb.request_log()}
+    )
     out = tmp_path / "demo"
     started = time.perf_counter()
     result = CliRunner().invoke(app, ["demo", "--api", "v2", "--out", str(out), "--no-progress"])

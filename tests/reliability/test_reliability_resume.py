@@ -38,7 +38,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from _support import ROOT
-from _support.dialects import EDIT_METHOD, load_channel, login
+from _support.dialects import EDIT_METHOD, connect_options, load_channel, login
 from _support.reliability import extended, last_seq
 
 import dmtools as dm
@@ -59,14 +59,7 @@ import dmtools.frames  # pandas: imported before the kill window opens, not by t
 from dmtools.bulk import EditPlan
 
 cfg = json.loads(sys.argv[1])
-if cfg["api"] == "v2":
-    client = dm.connect(api="v2", client_id=cfg["client_id"], client_secret=cfg["secret"],
-                        scope=["account.read", "video.manage"],
-                        endpoints=dm.Endpoints.sandbox(cfg["url"]))
-else:
-    client = dm.connect("password", client_id=cfg["client_id"], client_secret=cfg["secret"],
-                        username=cfg["username"], password=cfg["password"],
-                        scope=["manage_videos"], endpoints=dm.Endpoints.sandbox(cfg["url"]))
+client = dm.connect(endpoints=dm.Endpoints.sandbox(cfg["url"]), **cfg["login"])
 print("start", flush=True)
 if cfg["resume"]:
     result = dm.bulk.resume(cfg["journal"], client, workers=cfg["workers"], progress=False)
@@ -168,19 +161,13 @@ def one_job(
         df = load_channel(client, progress=False)
     plan = make_plan(df, job)
     journal = tmp_path / f"job{job}.journal"
-    user = sb.credentials.user
-    key = sb.credentials.public_key if dialect == "legacy" else sb.credentials.private_key
     cfg = {
         "url": sb.url,
-        "client_id": key.client_id,
-        "secret": key.client_secret,
-        "username": user.username,
-        "password": user.password,
+        "login": connect_options(sb, dialect),
         "workers": WORKERS,
         "plan": str(plan.save(tmp_path / f"plan{job}.json")),
         "journal": str(journal),
         "resume": False,
-        "api": dialect,
     }
     commits_before = len(sb.commits())
     rate = 100.0  # operations per second; raised to the fastest progress seen

@@ -44,6 +44,7 @@ from _support.canary import (
     ipython_traceback,
     issued_secrets,
     needles,
+    scan_outputs,
     spellings,
 )
 from _support.cli import Cli
@@ -246,11 +247,7 @@ def test_no_secret_leaks_from_the_library(
     output = capsys.readouterr()
     logs = debug_logs.getvalue()
     assert "POST /oauth/token" in logs and "GET /me/videos" in logs  # DEBUG did log
-    scan.text("logs", logs)
-    scan.text("stdout", output.out)
-    scan.text("stderr", output.err)
-    for caught in captured_warnings:
-        scan.text("warning", str(caught.message))
+    scan_outputs(scan, logs, output.out, output.err, captured_warnings)
     assert scan.tree(tmp_path) >= 12  # csv, xlsx, parquet, plan, journals, export, report
     assert {p.suffix for p in tmp_path.rglob("*")} >= {
         ".csv",
@@ -265,12 +262,6 @@ def test_no_secret_leaks_from_the_library(
 
 
 # -- the command line --------------------------------------------------------------------------
-
-
-@pytest.fixture()
-def sb(sandbox_factory: Callable[..., Sandbox]) -> Sandbox:
-    """The sandbox the ``cli`` fixture runs against: 120 videos, for the one test using it."""
-    return sandbox_factory(videos=120, seed=7)
 
 
 def _cli_run(cli: Cli, scan: Scan) -> None:

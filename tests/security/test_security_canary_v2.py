@@ -24,6 +24,7 @@ from _support.canary import (
     failure,
     issued_secrets,
     needles,
+    scan_outputs,
 )
 from _support.cli import Cli
 
@@ -139,19 +140,9 @@ def test_no_secret_leaks_from_the_library_on_api_v2(
     logs = debug_logs.getvalue()
     assert "POST /oauth2/v2/token" in logs and "PATCH /v2/videos/" in logs  # DEBUG did log
     output = capsys.readouterr()
-    scan.text("logs", logs)
-    scan.text("stdout", output.out)
-    scan.text("stderr", output.err)
-    for caught in captured_warnings:
-        scan.text("warning", str(caught.message))
+    scan_outputs(scan, logs, output.out, output.err, captured_warnings)
     assert scan.tree(tmp_path) >= 10
     assert scan.hits(found) == []
-
-
-@pytest.fixture()
-def sb(sandbox_factory: Callable[..., Sandbox]) -> Sandbox:
-    """The sandbox the ``cli`` fixture runs against: 120 videos, for the one test using it."""
-    return sandbox_factory(videos=120, seed=7)
 
 
 def _cli_run(cli: Cli, scan: Scan) -> None:
