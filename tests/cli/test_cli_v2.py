@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 from _support.cli import Cli, file_mode, first_error_line
 from _support.sandbox import seeded
@@ -186,3 +187,23 @@ def test_history_snapshot_on_v2_stores_one_snapshot_per_profile_or_the_one_asked
     assert f"of {profiles[1]} at" in one.stdout and "(40 videos)" in one.stdout
     listed = cli("history", "list", "--db", "h.duckdb", env=cli.env())
     assert listed.exit_code == 0 and all(p in listed.stdout for p in profiles)
+
+
+def test_lab_on_api_v2_logs_the_notebooks_in_with_the_private_key(cli: Cli, tmp_path: Path) -> None:
+    from dmtools.cli.lab import lab_environment
+    from dmtools.notebook import connect_from_env_or_sandbox
+
+    env = {**lab_environment(cli.sb, "v2"), "DMTOOLS_CONFIG_DIR": str(tmp_path / "none")}
+    assert "DMTOOLS_USERNAME" not in env and "DMTOOLS_PASSWORD" not in env
+    with connect_from_env_or_sandbox("edit", environ=env) as client:
+        assert client.dialect.name == "v2" and client.base_url == cli.sb.url + "/v2"
+        assert client.client_id == cli.sb.credentials.private_key.client_id
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    shown = cli("lab", "--api", "v2", "--dry-run", "--json", "--notebooks", folder, env=cli.env())
+    assert shown.exit_code == 0, shown.stderr
+    facts = json.loads(shown.stdout)
+    assert facts["env"]["DMTOOLS_API"] == "v2"
+    assert cli.sb.credentials.private_key.client_secret not in shown.stdout  # masked
+    refused = cli("lab", "--api", "v3", "--dry-run", "--notebooks", folder, env=cli.env())
+    assert refused.exit_code == 2 and "unknown API dialect 'v3'" in refused.stderr
