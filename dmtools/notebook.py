@@ -15,7 +15,8 @@ environment: the login variables (``DMTOOLS_CLIENT_ID``, ``DMTOOLS_CLIENT_SECRET
 
 Without ``DMTOOLS_CLIENT_ID``, a session saved by ``dmtools login`` (in
 ``DMTOOLS_CONFIG_DIR``, see :mod:`dmtools.auth.saved`) is used while its token is valid;
-only without one does a local sandbox start.
+only without one does a local sandbox start (its demo user on the legacy API; its private key
+on API v2 when ``DMTOOLS_API=v2``).
 
 Secrets read from the environment are wrapped in :class:`~dmtools.secrets.Secret` at once and
 never displayed.
@@ -213,7 +214,8 @@ def connect_from_env_or_sandbox(
     With ``DMTOOLS_CLIENT_ID``, the login is :meth:`LoginSpec.from_env
     <dmtools.auth.LoginSpec.from_env>` (see the module notes); else ``dmtools login``'s saved
     session (:func:`saved_session`); else the demo user of :func:`local_sandbox` logs in (it
-    owns the big demo channel).
+    owns the big demo channel), or with ``DMTOOLS_API=v2`` that sandbox's private key through
+    API v2 (every profile of its organisation).
 
     Args:
         access: ``read-only``, ``edit`` or ``delete``: picks the scopes for the key kind.
@@ -237,6 +239,10 @@ def connect_from_env_or_sandbox(
         return saved
     from dmtools.testing import connect_sandbox
 
+    api = env.get(ENV["dialect"]) or "legacy"
+    if api != "legacy":
+        chosen = scope if scope is not None else scopes_for(access, "private", api)
+        return connect_sandbox(local_sandbox(), api=api, scope=chosen, **options)
     chosen = scope if scope is not None else scopes_for(access, "public")
     return connect_sandbox(local_sandbox(), grant="password", scope=chosen, **options)
 

@@ -17,7 +17,11 @@ Fixtures (all over real HTTP on 127.0.0.1, ephemeral ports, so ``pytest -n 2`` i
 * ``cli``: the ``dmtools`` command run in-process against ``sb``, with its own config folder
   (:class:`_support.cli.Cli`);
 * ``api`` and ``clock``: a scripted HTTP server and a fake clock for transport tests;
-* ``debug_logs``: every logger at DEBUG into a stream, for the secret canaries.
+* ``debug_logs``: every logger at DEBUG into a stream, and ``captured_warnings``: every
+  warning, for the secret canaries;
+* ``dialect``: ``"legacy"`` then ``"v2"``: a test of a promise that takes it runs on both API
+  dialects (module-scoped, so a module's ``sb``/``client`` fixtures may depend on it); log in
+  and pick the channel with :mod:`_support.dialects`. (``api`` is the scripted server above.)
 
 Helpers (functions, classes) are in ``tests/_support/``, one module per area.
 """
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +39,7 @@ import pytest
 import requests
 from _support.canary import debug_logging
 from _support.cli import VARIABLES, Cli
+from _support.dialects import DIALECTS
 from _support.fakeapi import FakeAPI, FakeClock
 from hypothesis import settings
 
@@ -126,3 +132,17 @@ def debug_logs() -> Iterator[io.StringIO]:
     """Every logger at DEBUG into one stream for one test (:func:`_support.canary.debug_logging`)."""
     with debug_logging() as stream:
         yield stream
+
+
+@pytest.fixture()
+def captured_warnings() -> Iterator[list[warnings.WarningMessage]]:
+    """Every warning raised during one test."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield caught
+
+
+@pytest.fixture(scope="module", params=DIALECTS)
+def dialect(request: pytest.FixtureRequest) -> str:
+    """The API dialect a test of a promise runs on: ``legacy``, then ``v2``."""
+    return str(request.param)

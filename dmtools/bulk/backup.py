@@ -158,17 +158,20 @@ def fetch_records(client: Client, ids: Sequence[str]) -> pd.DataFrame:
     """The current metadata of ``ids`` read from the API (videos that are gone are left out).
 
     Listing requests of 100 ids on the account's own videos, then one ``GET /video/<id>``
-    for any id the listing did not return.
+    for any id the listing did not return. Through an API without an ``ids`` filter (API v2)
+    every video is read by itself; fields the API lacks are left out.
     """
     from dmtools.errors import NotFound
     from dmtools.frames import to_frame
     from dmtools.schema import DEFAULT_VIDEO_FIELDS
     from dmtools.videos import get_video, iterate_videos
 
-    fields = list(DEFAULT_VIDEO_FIELDS)
+    lacking = set(client.dialect.missing_fields(DEFAULT_VIDEO_FIELDS))
+    fields = [name for name in DEFAULT_VIDEO_FIELDS if name not in lacking]
     found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(ids), _CHUNK):
-        chunk = list(ids[start : start + _CHUNK])
+    listed = ids if "ids" in client.dialect.filters else ()
+    for start in range(0, len(listed), _CHUNK):
+        chunk = list(listed[start : start + _CHUNK])
         for record in iterate_videos(client, ids=chunk, fields=fields):
             found[str(record["id"])] = record
     for vid in ids:

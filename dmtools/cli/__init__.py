@@ -4,6 +4,7 @@ Example:
     $ dmtools demo
     $ dmtools sandbox --videos 200 --json
     $ dmtools login --grant client_credentials && dmtools export videos.csv
+    $ dmtools login --api v2 && dmtools export videos.csv --profile all
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ app = typer.Typer(
     + """\b
 Credentials come from `dmtools login` (saved session) or the environment:
 DMTOOLS_CLIENT_ID, DMTOOLS_CLIENT_SECRET, DMTOOLS_USERNAME, DMTOOLS_PASSWORD,
-DMTOOLS_GRANT, DMTOOLS_SANDBOX_URL; DMTOOLS_CONFIG_DIR and DMTOOLS_TOKEN_STORE say where
-the session is kept. Secrets are never command-line options.
+DMTOOLS_GRANT, DMTOOLS_SANDBOX_URL, DMTOOLS_API (legacy or v2: `dmtools login --api v2`
+logs a private key in to API v2, no browser); DMTOOLS_CONFIG_DIR and DMTOOLS_TOKEN_STORE
+say where the session is kept. Secrets are never command-line options.
 \b
 Start with:  dmtools demo
 """,

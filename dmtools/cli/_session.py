@@ -6,7 +6,8 @@ What a saved login is, and how it is read back (also by the notebooks), is in
 
 Without a saved session, commands log in from the environment each time
 (``DMTOOLS_CLIENT_ID``, ``DMTOOLS_CLIENT_SECRET``, ``DMTOOLS_USERNAME``, ``DMTOOLS_PASSWORD``,
-``DMTOOLS_GRANT``, ``DMTOOLS_SANDBOX_URL``), keeping the token in memory only.
+``DMTOOLS_GRANT``, ``DMTOOLS_SANDBOX_URL``, ``DMTOOLS_API``), keeping the token in memory
+only. The saved session remembers its API (``legacy`` or ``v2``).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 NOT_LOGGED_IN = (
     "not logged in: run `dmtools login`, or set DMTOOLS_CLIENT_ID and "
     "DMTOOLS_CLIENT_SECRET (plus DMTOOLS_USERNAME and DMTOOLS_PASSWORD for the "
-    "password grant)"
+    "password grant, or DMTOOLS_API=v2 for API v2 with a private key)"
 )
 
 
@@ -101,21 +102,75 @@ def open_client(
     return connect_from_env_or_sandbox(access, scope=scope, environ=env)
 
 
+def saved_login(env: Mapping[str, str]) -> Profile | None:
+    """The saved login the commands use: None without one, when it cannot be read, or when
+    ``DMTOOLS_CLIENT_ID`` names another key (the environment's login wins then)."""
+    try:
+        profile = load_profile(env)
+    except InputError:
+        return None
+    if profile is not None and env.get("DMTOOLS_CLIENT_ID") in (None, "", profile.client_id):
+        return profile
+    return None
+
+
+def api_in_use(environ: Mapping[str, str] | None = None) -> str:
+    """The API the commands would speak: the saved login's, else ``DMTOOLS_API``."""
+    env = os.environ if environ is None else environ
+    profile = saved_login(env)
+    return profile.api if profile is not None else env.get("DMTOOLS_API") or "legacy"
+
+
+#: Why a saved API v2 session alone cannot reach the Reporting API.
+REPORTING_NEEDS_SECRET = (
+    "the Reporting API takes a partner token of your private key, which an API v2 session "
+    "does not hold: set DMTOOLS_CLIENT_SECRET (the key's secret) and run the command again"
+)
+
+
+def open_reporting_client(scope: Sequence[str], environ: Mapping[str, str] | None = None) -> Client:
+    """A client for the Reporting API with the report scopes ``scope``.
+
+    A legacy login is used as :func:`open_client` uses it. The Reporting API takes partner
+    tokens (legacy ``client_credentials``), so an API v2 login reaches it through the same
+    private key on the legacy token endpoint: that needs the key's secret
+    (``DMTOOLS_CLIENT_SECRET``), which a saved session does not keep.
+
+    Raises:
+        SessionExpired: an API v2 login without the key's secret in the environment.
+    """
+    from dmtools.auth import LoginSpec, SessionExpired
+    from dmtools.client import connect
+    from dmtools.secrets import Secret
+
+    env = os.environ if environ is None else environ
+    if api_in_use(env) == "legacy":
+        return open_client("read-only", env, scope=scope)
+    secret = env.get("DMTOOLS_CLIENT_SECRET")
+    if not secret:
+        raise SessionExpired(REPORTING_NEEDS_SECRET, type="login_required")
+    profile = saved_login(env)
+    if profile is not None:
+        spec = profile.spec(Secret(secret)).replace(dialect="legacy", scopes=tuple(scope))
+    else:
+        spec = LoginSpec.from_env(env, scope=scope, grant="client_credentials", dialect="legacy")
+    return connect(spec)
+
+
 def partner_key_in_use(environ: Mapping[str, str] | None = None) -> bool:
     """True when the commands would act with a private key (client credentials), as far as
     can be told without a request: the saved login, else the environment."""
     env = os.environ if environ is None else environ
-    try:
-        profile = load_profile(env)
-    except InputError:
-        profile = None
-    if profile is not None and env.get("DMTOOLS_CLIENT_ID") in (None, "", profile.client_id):
+    profile = saved_login(env)
+    if profile is not None:
         return profile.partner
     if not env.get("DMTOOLS_CLIENT_ID"):
         return False
     from dmtools.auth.credentials import env_grant
 
-    return env_grant(env) == "client_credentials"
+    return env_grant(env) == "client_credentials" or (env.get("DMTOOLS_API") or "legacy") != (
+        "legacy"
+    )
 
 
 def describe_store(store: Any) -> str:
@@ -131,19 +186,29 @@ def env_or(value: str | None, name: str, environ: Mapping[str, str] | None = Non
 
 
 def snapshot_of(client: Client) -> dict[str, Any]:
-    """Who the client is, as a dict (for ``whoami`` and ``login``); one ``/me`` request."""
+    """Who the client is, as a dict (for ``whoami`` and ``login``): one ``/me`` request (and
+    on API v2 the key's profiles, from the same answer)."""
     try:
         me: dict[str, Any] = client.me(["id", "username", "screenname"])
     except InputError:  # pragma: no cover - fields are constants
         me = {}
     expires = client.token_expires_at
+    dialect = client.dialect.name
     return {
         "id": me.get("id") or client.account_id,
         "username": me.get("username"),
         "screenname": me.get("screenname"),
+        "dialect": dialect,
+        "profiles": _profiles(client) if dialect != "legacy" else [],
         "api": client.base_url,
         "sandbox": client.endpoints.is_sandbox,
         "key": "private" if client.is_partner else "public",
         "scopes": list(client.scopes),
         "expires_at": expires.isoformat(timespec="seconds") if expires is not None else None,
     }
+
+
+def _profiles(client: Client) -> list[str]:
+    """The profile (channel) ids the client's key reaches, in the API's order."""
+    dialect = client.dialect
+    return dialect.read_channels(client.send(dialect.channels_call()))

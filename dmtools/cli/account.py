@@ -29,6 +29,10 @@ Examples:
   # the demo user of a sandbox started with `dmtools sandbox`
   dmtools login --sandbox-url http://127.0.0.1:8123 --grant password --username demo
 \b
+  # API v2 with a private key (client credentials: no browser, works over SSH)
+  export DMTOOLS_CLIENT_ID=... DMTOOLS_CLIENT_SECRET=...
+  dmtools login --api v2 --access delete        # or DMTOOLS_API=v2 dmtools login
+\b
 Secrets (client secret, password, pasted callback URL) are read from DMTOOLS_CLIENT_SECRET
 and DMTOOLS_PASSWORD or asked for with hidden input; they are never options and never saved.
 """
@@ -150,6 +154,36 @@ BrowserOption = Annotated[
     ),
 ]
 WaitOption = Annotated[float, typer.Option(help="Seconds to wait for the consent page.")]
+ApiOption = Annotated[
+    str | None,
+    typer.Option(
+        "--api",
+        metavar="API",
+        help="legacy (the Platform API) or v2 (API v2: a private key, client_credentials "
+        "only, no browser). Default: DMTOOLS_API, else legacy.",
+    ),
+]
+
+
+def login_grant(api: str, grant: str | None) -> str | None:
+    """The grant to log in with on ``api``: the one given (or ``DMTOOLS_GRANT``), else the
+    API's only grant; an API that refuses the grant is an InputError before anything is
+    asked or sent."""
+    from dmtools.auth.credentials import LOGIN_GRANTS
+    from dmtools.dialects import get_dialect
+
+    dialect = get_dialect(api)
+    chosen = _session.env_or(grant, "DMTOOLS_GRANT")
+    if chosen is None:
+        return next(iter(dialect.grants)) if len(dialect.grants) == 1 else None
+    if chosen in LOGIN_GRANTS and chosen not in dialect.grants:
+        only = ", ".join(sorted(dialect.grants))
+        raise InputError(
+            f"the {dialect.name} API does not log in with the {chosen!r} grant: it takes a "
+            f"private API key ({only}); password and authorization-code logins with a public "
+            "key are for the legacy Platform API (--api legacy)"
+        )
+    return chosen
 
 
 @guarded
@@ -165,15 +199,18 @@ def login(
     paste: PasteOption = False,
     browser: BrowserOption = True,
     timeout: WaitOption = 300.0,
+    api: ApiOption = None,
 ) -> None:
     """Log in to the Dailymotion API (or a sandbox) and keep the session for later commands.
 
-    The token goes to the token store; cli.json next to it records which API, key, grant and
-    account it belongs to. Logging in again replaces the saved session.
+    The token goes to the token store; cli.json next to it records which API (legacy or v2),
+    key, grant and account it belongs to. Logging in again replaces the saved session.
     """
     from dmtools.auth import LoginSpec
     from dmtools.client import connect
 
+    api = _session.env_or(api, "DMTOOLS_API") or "legacy"
+    grant = login_grant(api, grant)
     token_store, store_kind = _session.open_store(
         _session.env_or(store, "DMTOOLS_TOKEN_STORE") or "auto"
     )
@@ -186,6 +223,7 @@ def login(
         username=username,
         sandbox_url=sandbox_url,
         redirect_uri=redirect_uri,
+        dialect=api,
     )
     flow = None
     if spec.grant == "authorization_code":
@@ -196,7 +234,8 @@ def login(
         profile = Profile.of(spec, store=store_kind, scopes=client.scopes)
     _session.save_profile(profile)
     who = facts["screenname"] or facts["username"] or facts["id"]
-    where = " (sandbox)" if facts["sandbox"] else ""
+    where = f" to API {api}" if api != "legacy" else ""
+    where += " (sandbox)" if facts["sandbox"] else ""
     out(
         f"Logged in as {who}{where} with {' '.join(facts['scopes']) or 'no scopes'}; "
         f"token valid until {facts['expires_at'] or 'unknown'}"
@@ -225,6 +264,9 @@ def whoami(
     name = f", {facts['username']}" if facts["username"] else ""
     out(f"Logged in as {who} (id {facts['id']}{name})")
     out(f"  api      {facts['api']}{' (sandbox)' if facts['sandbox'] else ''}")
+    out(f"  dialect  {facts['dialect']}")
+    if facts.get("profiles"):
+        out(f"  profiles {' '.join(facts['profiles'])}")
     out(f"  key      {facts['key']}")
     out(f"  scopes   {' '.join(facts['scopes']) or '(none)'}")
     out(f"  token    valid until {facts['expires_at'] or 'unknown'}")

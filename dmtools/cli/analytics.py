@@ -110,7 +110,7 @@ def analytics(
         metrics, dimensions, start=first, end=last, filters=filters, product=product
     )
     check_zone(tz)
-    client = _session.open_client("read-only", scope=list(SCOPES))
+    client = _session.open_reporting_client(list(SCOPES))
     started = time.perf_counter()
     with client:
         try:

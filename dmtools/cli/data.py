@@ -26,6 +26,7 @@ Examples:
   dmtools export videos.xlsx --fields title,description,tags,views_total
   dmtools export music.parquet --channel music --created-after 2024-01-01 --public
   dmtools export kids.csv --filter is_created_for_kids=true --no-snapshot
+  dmtools export news.csv --profile x2abcd     # one profile of a private key (API v2)
 \b
 Besides OUTPUT, a lossless snapshot is written to runs/ (OUTPUT.<time>.snapshot.parquet):
 `dmtools plan` finds it from the videos of your edited file, whatever you name it.
@@ -79,6 +80,13 @@ def parse_filters(items: list[str] | None) -> dict[str, str]:
     return filters
 
 
+def profile_arg(profile: list[str] | None) -> str | list[str] | None:
+    """``--profile`` values as ``load_videos(profile=...)`` takes them."""
+    if not profile:
+        return None
+    return profile[0] if len(profile) == 1 else list(profile)
+
+
 def load_channel(
     client: Client,
     *,
@@ -86,15 +94,25 @@ def load_channel(
     progress: bool = True,
     workers: int = 8,
     owner: str = "me",
+    profile: str | list[str] | None = None,
     **filters: Any,
 ) -> pd.DataFrame:
     """``dm.load_videos`` with a line on stderr saying what was loaded, how fast."""
     from dmtools.load import load_videos
 
     started = time.perf_counter()
-    df = load_videos(
-        client, owner=owner, fields=fields, progress=progress, workers=workers, **filters
-    )
+    try:
+        where: dict[str, Any] = {"profile": profile} if profile is not None else {"owner": owner}
+        df = load_videos(
+            client, fields=fields, progress=progress, workers=workers, **where, **filters
+        )
+    except InputError as exc:
+        if any(str(p.column or "").startswith("views_") for p in exc.problems):
+            raise InputError(
+                f"{exc.message}; for view counts use `dmtools analytics` (the Reporting API)",
+                exc.problems,
+            ) from None
+        raise
     info(
         f"Loaded {len(df):,} videos ({len(df.columns)} columns) in "
         f"{time.perf_counter() - started:.1f} s"
@@ -114,6 +132,16 @@ OwnerOption = Annotated[
     str,
     typer.Option(
         help="'me' (every channel of the organisation for a private key), or a user id or username."
+    ),
+]
+ProfileOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--profile",
+        metavar="ID",
+        help="A profile (channel) of a private key, by id (repeat for several; 'all' for "
+        "every one, with an owner column): API v2 profiles, the legacy API's channels. "
+        "Default: --owner.",
     ),
 ]
 ChannelOption = Annotated[str | None, typer.Option(help="Only this category (music, news, ...).")]
@@ -153,6 +181,7 @@ def export(
     output: OutputArgument,
     fields: FieldsOption = None,
     owner: OwnerOption = "me",
+    profile: ProfileOption = None,
     channel: ChannelOption = None,
     search: SearchOption = None,
     tag: TagOption = None,
@@ -186,7 +215,13 @@ def export(
     chosen = {k: v for k, v in filters.items() if v is not None}
     with _session.open_client("edit") as client:
         df = load_channel(
-            client, fields=fields, progress=progress, workers=workers, owner=owner, **chosen
+            client,
+            fields=fields,
+            progress=progress,
+            workers=workers,
+            owner=owner,
+            profile=profile_arg(profile),
+            **chosen,
         )
     export_frame(df, output, overwrite=force)
     out(f"Wrote {len(df):,} videos to {output}")
@@ -222,6 +257,7 @@ def report(
         bool, typer.Option("--force", help="Replace the files of an earlier report in --out.")
     ] = False,
     audience: AudienceOption = None,
+    profile: ProfileOption = None,
     progress: ProgressOption = True,
 ) -> None:
     """Write a channel report: one self-contained HTML file plus a PNG per chart.
@@ -236,10 +272,13 @@ def report(
     if source is not None:
         df = import_frame(source)
     else:
-        client = _session.open_client("edit", scope=_report_scopes() if audience else None)
-        with client:
-            df = load_channel(client, progress=progress)
-            figures = _audience(client, audience, progress)
+        legacy = _session.api_in_use() == "legacy"
+        scope = _report_scopes() if audience and legacy else None
+        with _session.open_client("edit", scope=scope) as client:
+            df = load_channel(client, progress=progress, profile=profile_arg(profile))
+            figures = _audience(client, audience, progress) if legacy else None
+        if not legacy:
+            figures = _reporting_audience(audience, progress)
     started = time.perf_counter()
     with _staging(out_dir) as staging:
         made = channel_report(
@@ -279,6 +318,24 @@ def _audience(client: Client, wanted: bool | None, progress: bool) -> Any:
             )
         info(f"Audience section left out: {found} (see `dmtools report --help`)")
     return found
+
+
+def _reporting_audience(wanted: bool | None, progress: bool) -> Any:
+    """The Audience of an API v2 login: through a partner token of the same private key."""
+    from dmtools.analytics import SCOPES
+    from dmtools.auth import SessionExpired
+
+    if wanted is False:
+        return None
+    try:
+        reporting = _session.open_reporting_client(list(SCOPES))
+    except SessionExpired as exc:
+        if wanted:
+            raise InputError(f"--audience: {exc.message}") from None
+        info(f"Audience section left out: {exc.message}")
+        return exc.message
+    with reporting:
+        return _audience(reporting, wanted, progress)
 
 
 def _check_report_folder(out_dir: Path, *, force: bool) -> None:

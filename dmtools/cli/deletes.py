@@ -23,7 +23,7 @@ from dmtools.cli._common import (
 )
 from dmtools.cli._jobs import already_done, finish, status_of
 from dmtools.cli._runs import result_path, runs_dir
-from dmtools.cli.data import load_channel
+from dmtools.cli.data import ProfileOption, load_channel, profile_arg
 from dmtools.errors import InputError
 
 if TYPE_CHECKING:
@@ -112,7 +112,13 @@ ExportOption = Annotated[
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Only show what would be deleted.")]
 
 
-def _planned(client: Any, wanted: list[str], snapshot: Path | None, progress: bool) -> DeletePlan:
+def _planned(
+    client: Any,
+    wanted: list[str],
+    snapshot: Path | None,
+    progress: bool,
+    profile: str | list[str] | None = None,
+) -> DeletePlan:
     """The delete plan of ``wanted``, checked against the snapshot (or the channel), shown."""
     from dmtools.bulk import plan_deletes
     from dmtools.frames import import_frame
@@ -121,7 +127,7 @@ def _planned(client: Any, wanted: list[str], snapshot: Path | None, progress: bo
         frame = import_frame(snapshot)
     else:
         info("Loading your channel to check the ids against it")
-        frame = load_channel(client, progress=progress)
+        frame = load_channel(client, progress=progress, profile=profile)
     deletes = plan_deletes(wanted, snapshot=frame)
     out(
         f"Delete plan {deletes.fingerprint[:12]}: {len(deletes):,} video(s) "
@@ -145,6 +151,7 @@ def delete(
     journal: JournalOption = None,
     result_file: ResultOption = None,
     dry_run: DryRunOption = False,
+    profile: ProfileOption = None,
     workers: WorkersOption = 4,
     progress: ProgressOption = True,
 ) -> None:
@@ -158,7 +165,7 @@ def delete(
     if result_file is not None:
         check_target(result_file, overwrite=False, hint="choose another --result")
     with _session.open_client("delete") as client:
-        deletes = _planned(client, wanted, snapshot, progress)
+        deletes = _planned(client, wanted, snapshot, progress, profile_arg(profile))
         if dry_run:
             out("Dry run: nothing was deleted.")
             return

@@ -4,6 +4,11 @@ Starts a sandbox, logs in, loads the demo channel into a DataFrame, summarises i
 audience from the Reporting API, writes the channel report, plans a metadata clean-up from
 the health check, applies it with a journal, checks the result, undoes it from the journal
 and checks the channel is back as it was.
+
+With ``--api v2`` the same tour speaks API v2: the private key logs in with client
+credentials (no browser), every profile of the organisation is loaded into one frame (with
+an ``owner`` column; no view counts, which v2 leaves to the Reporting API), and the
+clean-up is applied and undone with ``PATCH`` requests.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ DEMO_EXAMPLES = """\b
 Examples:
   dmtools demo
   dmtools demo --out /tmp/demo --videos 5000 --no-report
+  dmtools demo --api v2       # the same tour through API v2, with the private key
 """
 
 #: Titles longer than this are cut in search results and lists: the clean-up shortens them.
@@ -106,12 +112,20 @@ def _summary(df: pd.DataFrame) -> None:
     from dmtools.schema import CATEGORY_LABELS
 
     figures = report.key_figures(df)["value"]
+    views = bool(df["views_total"].notna().any()) if "views_total" in df else False
+    counts = f" · {figures['views']:,} views · {figures['likes']:,} likes" if views else ""
     out(
-        f"   {figures['videos']:,} videos · {figures['views']:,} views · {figures['likes']:,} "
-        f"likes · {figures['hours of video']:,} hours of video · {figures['private videos']:,} "
-        f"private · {figures['unpublished videos']:,} unpublished"
+        f"   {figures['videos']:,} videos{counts} · {figures['hours of video']:,} hours of "
+        f"video · {figures['private videos']:,} private · "
+        f"{figures['unpublished videos']:,} unpublished"
     )
     out(f"   uploads from {figures['first upload']:%Y-%m-%d} to {figures['last upload']:%Y-%m-%d}")
+    if "owner" in df and df["owner"].nunique() > 1:
+        per = df.groupby("owner_screenname" if "owner_screenname" in df else "owner").size()
+        out("   profiles: " + ", ".join(f"{name} {n:,}" for name, n in per.items()))
+    if not views:
+        out("   (no view counts through API v2: they come from the Reporting API, below)")
+        return
     out("   Top videos by views:")
     for vid, row in report.top_videos(df, 5).iterrows():
         label = CATEGORY_LABELS.get(str(row["channel"]), str(row["channel"]))
@@ -153,9 +167,12 @@ def _audience(client: Client, progress: bool) -> Any:
 
 
 def _load(client: Client, progress: bool) -> pd.DataFrame:
+    """The demo's channel: the demo user's (legacy API), every profile of the key (v2)."""
     from dmtools.load import load_videos
 
-    return load_videos(client, progress=progress)
+    if client.dialect.name == "legacy":
+        return load_videos(client, progress=progress)
+    return load_videos(client, profile="all", progress=progress)
 
 
 def _same(before: pd.DataFrame, after: pd.DataFrame) -> list[str]:
@@ -259,14 +276,47 @@ def _undo_step(
     )
 
 
+def _login(steps: _Steps, sb: Any, api: str) -> Client:
+    """The demo's login: the demo user (legacy API) or the private key (API v2)."""
+    from dmtools.analytics import SCOPES
+    from dmtools.auth import scopes_for
+    from dmtools.testing import connect_sandbox
+
+    if api == "legacy":
+        steps("Logging in: password grant with the demo credentials")
+        return connect_sandbox(sb, scope=["manage_videos", *SCOPES])
+    steps("Logging in to API v2: client credentials with the private key (no browser)")
+    return connect_sandbox(sb, api=api, scope=scopes_for("edit", "private", api))
+
+
+def _audience_of(sb: Any, client: Client, progress: bool) -> Any:
+    """The Reporting API's figures: with the client itself (legacy API), or with a partner
+    token of the same private key (API v2 logins: the Reporting API takes partner tokens)."""
+    from dmtools.analytics import SCOPES
+    from dmtools.testing import connect_sandbox
+
+    if client.dialect.name == "legacy":
+        return _audience(client, progress)
+    with connect_sandbox(sb, grant="client_credentials", scope=list(SCOPES)) as reporting:
+        return _audience(reporting, progress)
+
+
 def run_demo(
-    out_dir: Path, *, videos: int, seed: int, report: bool, progress: bool, workers: int
+    out_dir: Path,
+    *,
+    videos: int,
+    seed: int,
+    report: bool,
+    progress: bool,
+    workers: int,
+    api: str = "legacy",
 ) -> None:
     """The tour (see the module notes), printed step by step."""
     import dmtools as dm  # dm.Sandbox: the sandbox class as the package exports it
+    from dmtools.dialects import get_dialect
     from dmtools.notebook import login_summary
-    from dmtools.testing import connect_sandbox
 
+    api = get_dialect(api).name  # an unknown API is refused before anything starts
     steps = _Steps()
     out(
         "dmtools demo: a tour of dmtools on a local sandbox of the Dailymotion API "
@@ -277,25 +327,27 @@ def run_demo(
     steps("Starting a sandbox of the API (in this process)")
     with dm.Sandbox(videos=videos, seed=seed, mode="thread") as sb:
         sb.settings(report_delay=1)  # a report takes 1 s here (minutes on the real API)
-        out(f"   {sb.url}: demo user with a channel of {videos:,} videos ({steps.took()})")
-        steps("Logging in: password grant with the demo credentials")
-        scope = ["manage_videos", *dm.analytics.SCOPES]
-        with connect_sandbox(sb, scope=scope) as client:
+        who = (
+            f"demo user with a channel of {videos:,} videos"
+            if api == "legacy"
+            else f"a private key with {len(sb.credentials.private_key.profiles)} profiles"
+        )
+        out(f"   {sb.url}: {who} ({steps.took()})")
+        with _login(steps, sb, api) as client:
             out(f"   {login_summary(client)}")
             df = _load_step(steps, client, progress)
             steps("What the channel looks like")
             _summary(df)
             steps("Audience from the Reporting API: dm.analytics.channel_audience(client)")
-            audience = _audience(client, progress)
+            audience = _audience_of(sb, client, progress)
             _report_step(steps, df, out_dir, report, audience)
             plan, found = _plan_step(steps, client, df, out_dir)
             _apply_step(steps, client, plan, found, out_dir, workers=workers, progress=progress)
             _undo_step(steps, client, df, out_dir, workers=workers, progress=progress)
     out(f"\nDone in {steps.took()}. Files in {out_dir}/. Next:")
     out("   dmtools lab                # the example notebooks, on a sandbox like this one")
-    out(
-        "   dmtools sandbox            # a sandbox of your own; then: dmtools login --sandbox-url URL"
-    )
+    login = "dmtools login --sandbox-url URL" + (f" --api {api}" if api != "legacy" else "")
+    out(f"   dmtools sandbox            # a sandbox of your own; then: {login}")
     out(
         "   dmtools export videos.csv  # edit it, then: dmtools plan videos.csv; dmtools apply "
         "videos.plan.json"
@@ -314,10 +366,26 @@ def demo(
     ] = True,
     progress: ProgressOption = True,
     workers: WorkersOption = 8,
+    api: Annotated[
+        str,
+        typer.Option(
+            "--api",
+            metavar="API",
+            help="legacy (the Platform API, the demo user) or v2 (API v2, the private key).",
+        ),
+    ] = "legacy",
 ) -> None:
     """Run the whole toolkit on a local sandbox in under a minute: load, summarise, read the
     audience (Reporting API), report, plan a clean-up, apply it, undo it."""
-    run_demo(out_dir, videos=videos, seed=seed, report=report, progress=progress, workers=workers)
+    run_demo(
+        out_dir,
+        videos=videos,
+        seed=seed,
+        report=report,
+        progress=progress,
+        workers=workers,
+        api=api,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -80,26 +80,41 @@ def snapshot(
         str | None, typer.Option(metavar="TIME", help="When it is taken (default: now).")
     ] = None,
     profile: Annotated[
-        str | None, typer.Option(help="The channel it is of (default: the videos' owner).")
+        str | None,
+        typer.Option(
+            help="The channel (profile) to load and store, by id. Default: the login's "
+            "videos, one snapshot per profile when a private key reaches several."
+        ),
     ] = None,
     fields: Annotated[str | None, typer.Option(help="Comma-separated fields, or 'all'.")] = None,
     progress: ProgressOption = True,
     workers: WorkersOption = 8,
 ) -> None:
     """Load the channel and store it as a dated snapshot (the same snapshot twice stores once)."""
+    from datetime import UTC, datetime
+
     from dmtools.history._columns import to_timestamp
 
     when = to_timestamp(at, name="--at") if at is not None else None  # checked before loading
     with _open(db, read_only=False) as history:
         client = _session.open_client("edit")
         with client:
-            df = load_channel(client, fields=fields, progress=progress, workers=workers)
-        snap = history.snapshot(df, taken_at=when, profile=profile)
-    verb = "Stored" if snap.stored else "Already stored:"
-    out(
-        f"{verb} snapshot {snap.snapshot_id} of {snap.profile} at "
-        f"{snap.taken_at:%Y-%m-%d %H:%M:%S} UTC ({snap.videos:,} videos) in {db}"
-    )
+            df = load_channel(
+                client, fields=fields, progress=progress, workers=workers, profile=profile
+            )
+        several = profile is None and "owner" in df and df["owner"].nunique() > 1
+        parts = list(df.groupby("owner", sort=True)) if several else [(profile, df)]
+        if several and when is None:
+            when = datetime.now(UTC)  # one time for the snapshots of every profile
+        for owner, part in parts:
+            snap = history.snapshot(
+                part, taken_at=when, profile=None if owner is None else str(owner)
+            )
+            verb = "Stored" if snap.stored else "Already stored:"
+            out(
+                f"{verb} snapshot {snap.snapshot_id} of {snap.profile} at "
+                f"{snap.taken_at:%Y-%m-%d %H:%M:%S} UTC ({snap.videos:,} videos) in {db}"
+            )
 
 
 @app.command("list")

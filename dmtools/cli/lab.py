@@ -24,11 +24,12 @@ Examples:
   dmtools lab                        # sandbox + JupyterLab on ./notebooks, opens a browser
   dmtools lab --videos 5000 --no-browser --port 8890
   dmtools lab --dry-run              # print the command and environment, start nothing
+  dmtools lab --api v2               # the notebooks log in with the private key (API v2)
   dmtools lab --allow-root           # in a container running as root
   dmtools lab -- --IdentityProvider.token=s3cret   # anything after -- goes to JupyterLab
 \b
 The notebooks read DMTOOLS_SANDBOX_URL, DMTOOLS_CLIENT_ID, DMTOOLS_CLIENT_SECRET,
-DMTOOLS_GRANT, DMTOOLS_USERNAME and DMTOOLS_PASSWORD (see dmtools.notebook); the login
+DMTOOLS_GRANT, DMTOOLS_USERNAME, DMTOOLS_PASSWORD and DMTOOLS_API (see dmtools.notebook); the login
 panel's "Use the sandbox" box uses this sandbox too (its private key comes from
 DMTOOLS_SANDBOX_PRIVATE_CLIENT_ID and DMTOOLS_SANDBOX_PRIVATE_CLIENT_SECRET). The sandbox
 stops when JupyterLab does.
@@ -44,9 +45,19 @@ ROOT_MESSAGE = (
 )
 
 
-def lab_environment(sb: Sandbox) -> dict[str, str]:
-    """The variables the notebooks read to log in to ``sb`` as its demo user."""
+def lab_environment(sb: Sandbox, api: str = "legacy") -> dict[str, str]:
+    """The variables the notebooks read to log in to ``sb``: as its demo user (legacy API),
+    or with its private key through API v2 (``api="v2"``)."""
     c = sb.credentials
+    if api != "legacy":
+        return {
+            "DMTOOLS_SANDBOX_URL": sb.url,
+            "DMTOOLS_API": api,
+            "DMTOOLS_CLIENT_ID": c.private_key.client_id,
+            "DMTOOLS_CLIENT_SECRET": c.private_key.client_secret,
+            "DMTOOLS_SANDBOX_PRIVATE_CLIENT_ID": c.private_key.client_id,
+            "DMTOOLS_SANDBOX_PRIVATE_CLIENT_SECRET": c.private_key.client_secret,
+        }
     return {
         "DMTOOLS_SANDBOX_URL": sb.url,
         "DMTOOLS_CLIENT_ID": c.public_key.client_id,
@@ -152,10 +163,21 @@ def lab(
     as_json: Annotated[
         bool, typer.Option("--json", help="With --dry-run: print one JSON object.")
     ] = False,
+    api: Annotated[
+        str,
+        typer.Option(
+            "--api",
+            metavar="API",
+            help="legacy (the notebooks log in as the demo user) or v2 (with the sandbox's "
+            "private key, through API v2).",
+        ),
+    ] = "legacy",
 ) -> None:
     """Start a sandbox and JupyterLab (on 127.0.0.1) with the notebooks logged in to it."""
+    from dmtools.dialects import get_dialect
     from dmtools.sandbox import Sandbox
 
+    api = get_dialect(api).name  # an unknown API is refused before anything starts
     folder = (
         notebooks or (Path("notebooks") if Path("notebooks").is_dir() else Path("."))
     ).resolve()
@@ -164,7 +186,7 @@ def lab(
     check_root(allow_root or dry_run, extra)
     command = lab_command(folder, port=port, browser=browser, allow_root=allow_root, extra=extra)
     with Sandbox(videos=videos, seed=seed, mode="thread") as sb:
-        variables = lab_environment(sb)
+        variables = lab_environment(sb, api)
         if dry_run:
             if as_json:
                 out(json.dumps({"sandbox": sb.url, "command": command, "env": masked(variables)}))

@@ -172,6 +172,10 @@ def _v2_rule(name: str, value: Any) -> str | None:
         return "API v2 cannot unset explicit once it is set (is_explicit)"
     if name == "title" and isinstance(value, str) and not value.strip():
         return "title is required and cannot be blank"
+    if name == "description" and isinstance(value, str) and value != value.strip():
+        if not value.strip():
+            return "API v2 does not keep a blank description: leave the cell empty to clear it"
+        return "API v2 trims descriptions: remove the spaces or line breaks around the text"
     if name == "tags" and isinstance(value, list | tuple):
         blank = [t for t in value if isinstance(t, str) and not t.strip()]
         if blank:

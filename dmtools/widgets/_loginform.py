@@ -29,6 +29,7 @@ class LoginForm:
     username: Any
     password: Any
     redirect_uri: Any
+    api: Any
     key_kind: Any
     grant: Any
     scopes: Any
@@ -56,7 +57,7 @@ class LoginForm:
     def _fill_env(self) -> None:
         """Fill the form from ``DMTOOLS_*`` (never a secret: those stay in the environment)."""
         env = self._env
-        grant = env_grant(env)
+        grant = env_grant(env) if self.api.value == "legacy" else "client_credentials"
         if not env.get("DMTOOLS_CLIENT_ID") or grant not in GRANT_KIND:
             return
         self.key_kind.value = GRANT_KIND[grant]
@@ -136,6 +137,7 @@ class LoginForm:
             password=password,
             scopes=tuple(scopes),
             endpoints=self._endpoints,
+            dialect=self.api.value,
             redirect_uri=self.redirect_uri.value.strip() or None,
         )
 
@@ -158,6 +160,7 @@ class LoginForm:
             Secret(key.client_secret),
             scopes=tuple(scopes),
             endpoints=self._sandbox.endpoints,
+            dialect=self.api.value,
             redirect_uri=key_redirect(key),
             **user,
         )

@@ -42,6 +42,8 @@ GRANT_LABELS = {
     "password": "Password (legacy)",
 }
 GRANTS_FOR_KIND = {"private": ("client_credentials",), "public": ("authorization_code", "password")}
+#: The APIs the panel logs in to (API v2 takes private keys only: no browser, no password).
+API_LABELS = {"legacy": "Platform API (legacy)", "v2": "API v2 (private key)"}
 _STYLE = {"description_width": "9em"}
 _WIDE = w.Layout(width="34em")
 
@@ -80,6 +82,9 @@ class LoginPanel(LoginForm, w.VBox):
         environ: the variables to read (default ``os.environ``).
         access: the initial scope preset: ``read-only``, ``edit`` or ``delete``.
         use_sandbox: tick "Use the local sandbox" at once.
+        api: the API to log in to: ``"legacy"`` (the Platform API) or ``"v2"`` (API v2: a
+            private key with client credentials, so no browser is needed, and the login
+            works in a remote kernel). Default: ``DMTOOLS_API``, else ``legacy``.
         timeout: seconds the local listener waits for the consent page's answer.
         on_login: called with the client after each successful login.
 
@@ -95,6 +100,7 @@ class LoginPanel(LoginForm, w.VBox):
         endpoints: Endpoints | None = None,
         access: str = "read-only",
         use_sandbox: bool = False,
+        api: str | None = None,
         timeout: float = 600.0,
         on_login: Callable[[Client], Any] | None = None,
         environ: Mapping[str, str] | None = None,
@@ -109,7 +115,7 @@ class LoginPanel(LoginForm, w.VBox):
         self._finished = threading.Event()
         self._setting_scopes = False
 
-        self._make_fields(access)
+        self._make_fields(access, api or self._env.get("DMTOOLS_API") or "legacy")
         self.consent = ConsentBox(
             lock=self._lock,
             on_client=self._succeeded,
@@ -124,18 +130,23 @@ class LoginPanel(LoginForm, w.VBox):
         super().__init__(self._rows())
         self.add_class("dmtools-login-panel")
         self._connect_events()
-        self._on_kind()
+        self._on_api()
         self._fill_env()
         if use_sandbox:
             self.use_sandbox.value = True
 
-    def _make_fields(self, access: str) -> None:
+    def _make_fields(self, access: str, api: str) -> None:
         where = f"Use the sandbox of this lab ({self._lab.url})" if self._lab else None
         self.use_sandbox = w.Checkbox(
             value=False,
             description=where or "Use the local sandbox",
             indent=False,
             layout=w.Layout(width="40em"),
+        )
+        self.api = w.ToggleButtons(
+            options=[(label, name) for name, label in API_LABELS.items()],
+            value=api if api in API_LABELS else "legacy",
+            style={"button_width": "12.2em"},
         )
         self.key_kind = w.ToggleButtons(
             options=[("Public API key", "public"), ("Private API key", "private")],
@@ -166,6 +177,7 @@ class LoginPanel(LoginForm, w.VBox):
         return [
             w.HTML("<b>Log in to the Dailymotion API</b>"),
             self.use_sandbox,
+            _labelled("API", self.api),
             _labelled("Kind of key", self.key_kind),
             self.grant,
             self.client_id,
@@ -180,6 +192,7 @@ class LoginPanel(LoginForm, w.VBox):
         ]
 
     def _connect_events(self) -> None:
+        self.api.observe(self._on_api, names="value")
         self.key_kind.observe(self._on_kind, names="value")
         self.grant.observe(self._on_grant, names="value")
         self.access.observe(self._on_access, names="value")
@@ -221,6 +234,14 @@ class LoginPanel(LoginForm, w.VBox):
     def _show(widget: Any, visible: bool) -> None:
         widget.layout.display = "" if visible else "none"
 
+    def _on_api(self, change: Any = None) -> None:
+        """API v2 takes a private key only: the kind of key is fixed while it is chosen."""
+        v2 = self.api.value != "legacy"
+        if v2:
+            self.key_kind.value = "private"
+        self.key_kind.disabled = v2
+        self._on_kind()
+
     def _on_kind(self, change: Any = None) -> None:
         kind = self.key_kind.value
         self.grant.options = [(GRANT_LABELS[g], g) for g in GRANTS_FOR_KIND[kind]]
@@ -238,7 +259,9 @@ class LoginPanel(LoginForm, w.VBox):
             return
         self._setting_scopes = True
         try:
-            self.scopes.value = " ".join(scopes_for(self.access.value, self.key_kind.value))
+            self.scopes.value = " ".join(
+                scopes_for(self.access.value, self.key_kind.value, self.api.value)
+            )
         finally:
             self._setting_scopes = False
 

@@ -31,12 +31,14 @@ VARIABLES = (
     "DMTOOLS_ALLOW_WRITES",
     "DMTOOLS_RUNS_DIR",
     "DMTOOLS_DATA_DIR",
+    "DMTOOLS_API",
 )
 
 
 @dataclass
 class Cli:
-    """``cli("export", "v.csv", creds="public")`` runs ``dmtools export v.csv``."""
+    """``cli("export", "v.csv", creds="public")`` runs ``dmtools export v.csv`` (``creds``:
+    ``public`` the demo user, ``private`` the private key, ``v2`` the private key on API v2)."""
 
     sb: Sandbox
     config: Path
@@ -66,6 +68,13 @@ class Cli:
                 DMTOOLS_CLIENT_SECRET=c.private_key.client_secret,
                 DMTOOLS_GRANT="client_credentials",
                 DMTOOLS_SANDBOX_URL=self.sb.url,
+            )
+        elif creds == "v2":  # API v2: the private key, and the API named by DMTOOLS_API
+            env.update(
+                DMTOOLS_CLIENT_ID=c.private_key.client_id,
+                DMTOOLS_CLIENT_SECRET=c.private_key.client_secret,
+                DMTOOLS_SANDBOX_URL=self.sb.url,
+                DMTOOLS_API="v2",
             )
         elif creds is not None:
             raise ValueError(creds)

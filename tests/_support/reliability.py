@@ -39,13 +39,42 @@ def extended(test: Any) -> Any:
     return pytest.mark.extended(skip(test))
 
 
-def scaled_client(sb: Sandbox, *, read_timeout: float = READ_TIMEOUT, **options: Any) -> dm.Client:
-    """The demo user's client, in test mode (scaled waits, real read timeout)."""
-    manager = demo_manager(sb)
+def scaled_client(
+    sb: Sandbox,
+    *,
+    read_timeout: float = READ_TIMEOUT,
+    dialect: str = "legacy",
+    **options: Any,
+) -> dm.Client:
+    """A client in test mode (scaled waits, real read timeout): the demo user's on the legacy
+    API, the private key's on API v2."""
+    manager = demo_manager(sb) if dialect == "legacy" else v2_manager(sb)
     limiter = RateLimiter(None, clock=lambda: time.monotonic() / SCALE, sleep=scaled_sleep)
     return dm.Client(
-        manager, timeout=(2.0, read_timeout), sleep=scaled_sleep, rate_limit=limiter, **options
+        manager,
+        timeout=(2.0, read_timeout),
+        sleep=scaled_sleep,
+        rate_limit=limiter,
+        dialect=dialect,
+        **options,
     )
+
+
+def v2_manager(sb: Sandbox) -> Any:
+    """The private key's API v2 token manager (client credentials; read, edit, delete)."""
+    from dmtools.auth import LoginSpec, open_session, scopes_for
+    from dmtools.secrets import Secret
+
+    key = sb.credentials.private_key
+    spec = LoginSpec(
+        "client_credentials",
+        key.client_id,
+        Secret(key.client_secret),
+        scopes=scopes_for("delete", "private", "v2"),
+        endpoints=sb.endpoints,
+        dialect="v2",
+    )
+    return open_session(spec)
 
 
 def scaled_sleep(seconds: float) -> None:
@@ -57,8 +86,9 @@ def last_seq(sb: Sandbox) -> int:
     return int(log[-1]["seq"]) if log else 0
 
 
-def soak_edits(df: pd.DataFrame) -> pd.DataFrame:
-    """One edit per video: 70 % title/description, 20 % tags, 10 % privacy/publish flags."""
+def soak_edits(df: pd.DataFrame, *, publish: bool = True) -> pd.DataFrame:
+    """One edit per video: 70 % title/description, 20 % tags, 10 % privacy/publish flags
+    (privacy only without ``publish``: API v2 cannot write ``published``)."""
     edited = df.copy()
     titles, descriptions = edited["title"].astype(object), edited["description"].astype(object)
     tags = edited["tags"].astype(object)
@@ -71,7 +101,7 @@ def soak_edits(df: pd.DataFrame) -> pd.DataFrame:
             descriptions[vid] = f"Soak description {i}\r\nline two é🙂"
         elif slot < 9:
             tags[vid] = [f"soak{i}", "fault-test"]
-        elif i % 20 == 9:
+        elif i % 20 == 9 or not publish:
             private[vid] = not bool(df.at[vid, "private"])
         else:
             published[vid] = not bool(df.at[vid, "published"])

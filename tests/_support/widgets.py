@@ -10,8 +10,11 @@ from typing import Any
 from dmtools.sandbox import Sandbox
 
 #: Every kind of sandbox secret: client secrets (public ``emu_ps_``, private ``emu_xs_``),
-#: access and refresh tokens, authorization codes.
-SANDBOX_SECRET = re.compile(r"emu_(?:ps|xs|at|rt|ac)_[A-Za-z0-9_\-]{6,}")
+#: access and refresh tokens, authorization codes, and API v2 access tokens (JWTs).
+SANDBOX_SECRET = re.compile(
+    r"emu_(?:ps|xs|at|rt|ac)_[A-Za-z0-9_\-]{6,}"
+    r"|eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"
+)
 
 
 def sandbox_secrets(sb: Sandbox) -> list[str]:

@@ -3,7 +3,8 @@
 Whatever the backup path is (new file, an earlier delete's backup, a directory, a symlink, a
 place that cannot be written, a full disk), either a NEW file holding exactly those videos is
 written, fsynced and read back before the first DELETE, or nothing is deleted and the error
-names the path and the reason. The path reported is the file that really holds them.
+names the path and the reason. The path reported is the file that really holds them. On both
+API dialects.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from _support import ROOT
+from _support.dialects import archive_profile, connect_options, load_channel, login
 
 import dmtools as dm
 from dmtools.bulk import DeletePlan, plan_deletes, resume
@@ -34,8 +36,15 @@ def sb() -> Iterator[Sandbox]:
 
 
 @pytest.fixture(scope="module")
+def client(sb: Sandbox, dialect: str) -> Iterator[dm.Client]:
+    """The tests below run on both API dialects."""
+    with login(sb, dialect) as logged_in:
+        yield logged_in
+
+
+@pytest.fixture(scope="module")
 def df(client: dm.Client) -> pd.DataFrame:
-    return dm.load_videos(client, progress=False)
+    return load_channel(client, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -139,10 +148,8 @@ FULL_DISK = textwrap.dedent("""
     from dmtools.bulk import plan_deletes
 
     cfg = json.loads(sys.argv[1])
-    client = dm.connect("password", client_id=cfg["client_id"], client_secret=cfg["secret"],
-                        username=cfg["username"], password=cfg["password"],
-                        scope=["manage_videos"], endpoints=dm.Endpoints.sandbox(cfg["url"]))
-    df = dm.load_videos(client, progress=False)
+    client = dm.connect(endpoints=dm.Endpoints.sandbox(cfg["url"]), **cfg["login"])
+    df = dm.load_videos(client, progress=False, **cfg["where"])
     plan = plan_deletes(df.loc[cfg["ids"]], snapshot=df)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
     resource.setrlimit(resource.RLIMIT_FSIZE, (cfg["limit"], cfg["limit"]))
@@ -155,18 +162,16 @@ FULL_DISK = textwrap.dedent("""
 """)
 
 
-def test_a_full_disk_means_nothing_is_deleted(sb, pick, tmp_path):
+def test_a_full_disk_means_nothing_is_deleted(sb, client, dialect, pick, tmp_path):
     chosen = pick(4)
     for vid in chosen.index:  # long descriptions: the backup needs far more than the limit
         sb.edit_video(vid, description="d" * 2900)
-    key, user = sb.credentials.public_key, sb.credentials.user
     path = tmp_path / "full" / "b.json"
+    where = {} if dialect == "legacy" else {"profile": archive_profile(client)}
     cfg = {
         "url": sb.url,
-        "client_id": key.client_id,
-        "secret": key.client_secret,
-        "username": user.username,
-        "password": user.password,
+        "login": connect_options(sb, dialect),
+        "where": where,
         "ids": list(chosen.index),
         "path": str(path),
         "limit": 4096,
@@ -199,7 +204,7 @@ def test_a_plan_without_rows_backs_up_the_videos_read_from_the_api(sb, client, d
     assert sorted(held.index) == sorted(chosen.index)
     for vid in chosen.index:  # the metadata, not just the ids
         assert held.loc[vid, "title"] == chosen.loc[vid, "title"]
-        assert held.loc[vid, "views_total"] == chosen.loc[vid, "views_total"]
+        assert held.loc[vid, "created_time"] == chosen.loc[vid, "created_time"]
 
 
 def test_the_backup_is_on_disk_before_the_first_delete(sb, client, df, pick, runs):
@@ -228,7 +233,7 @@ def test_a_resumed_delete_writes_a_new_backup_when_the_first_is_gone(
                 "status": 400,
                 "rate": 1.0,
                 "methods": ["DELETE"],
-                "path": f"/video/{last}$",
+                "path": f"/videos?/{last}$",
             }
         ],
     )

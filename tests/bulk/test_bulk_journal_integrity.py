@@ -7,6 +7,8 @@ complete; one process per job.
 * After a killed apply, undo restores the videos whose write was in flight too (or leaves
   them alone when the write never landed): no video keeps the job's values.
 * A second run of a job that is running gets one clear error, never an SQLite one.
+
+Every test runs on both API dialects (``tests/_support/dialects.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from _support import ROOT
+from _support.dialects import EDIT_METHOD, connect_options, load_channel, login
 
 import dmtools as dm
 from dmtools.bulk import (
@@ -46,19 +49,16 @@ def sb() -> Iterator[Sandbox]:
         yield sandbox
 
 
-def _credentials(sb: Sandbox) -> dict[str, Any]:
-    key, user = sb.credentials.public_key, sb.credentials.user
-    return {
-        "client_id": key.client_id,
-        "client_secret": key.client_secret,
-        "username": user.username,
-        "password": user.password,
-    }
+@pytest.fixture(scope="module")
+def client(sb: Sandbox, dialect: str) -> Iterator[dm.Client]:
+    """The tests below run on both API dialects."""
+    with login(sb, dialect) as logged_in:
+        yield logged_in
 
 
 @pytest.fixture(scope="module")
 def df(client: dm.Client) -> pd.DataFrame:
-    return dm.load_videos(client, progress=False)
+    return load_channel(client, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -94,11 +94,12 @@ def _sql(path: Path, statement: str, *args: Any) -> None:
 def _half_applied(sb: Sandbox, client: dm.Client, df: pd.DataFrame, ids: list[str], path: Path):
     """Apply a plan of ``ids`` where the last two writes are refused (failed: resumable)."""
     plan = _retitle(df, ids, "Journaled")
+    write = EDIT_METHOD[client.dialect.name]
     sb.set_faults(
         seed=1,
         rules=[
-            {"kind": "status", "status": 400, "rate": 1.0, "methods": ["POST"], "path": p}
-            for p in (f"/video/{ids[-1]}$", f"/video/{ids[-2]}$")
+            {"kind": "status", "status": 400, "rate": 1.0, "methods": [write], "path": p}
+            for p in (f"/videos?/{ids[-1]}$", f"/videos?/{ids[-2]}$")
         ],
     )
     try:
@@ -254,22 +255,21 @@ KILLED = textwrap.dedent("""
         return answer
 
     dmtools.videos.update_video = update_then_die
-    client = dm.connect("password", scope=["manage_videos"],
-                        endpoints=dm.Endpoints.sandbox(cfg["url"]), **cfg["credentials"])
+    client = dm.connect(endpoints=dm.Endpoints.sandbox(cfg["url"]), **cfg["credentials"])
     EditPlan.load(cfg["plan"]).apply(client, journal=cfg["journal"], workers=1, progress=False)
 """)
 
 
 @pytest.mark.parametrize("landed", [True, False], ids=["write landed", "write never sent"])
 def test_undo_after_a_killed_apply_restores_every_video(
-    sb, client, df, pick, tmp_path, landed
+    sb, client, dialect, df, pick, tmp_path, landed
 ) -> None:
     ids = sorted(pick(5))
     plan = _retitle(df, ids, "Killed")
     journal = tmp_path / "killed.journal"
     cfg = {
         "url": sb.url,
-        "credentials": _credentials(sb),
+        "credentials": connect_options(sb, dialect),
         "plan": str(plan.save(tmp_path / "p.plan.json")),
         "journal": str(journal),
         "kill_at": 3,
@@ -316,8 +316,7 @@ RACER = textwrap.dedent("""
     from dmtools.bulk import EditPlan
 
     cfg = json.loads(sys.argv[1])
-    client = dm.connect("password", scope=["manage_videos"],
-                        endpoints=dm.Endpoints.sandbox(cfg["url"]), **cfg["credentials"])
+    client = dm.connect(endpoints=dm.Endpoints.sandbox(cfg["url"]), **cfg["credentials"])
     client.account_id  # everything ready before the start line
     plan = EditPlan.load(cfg["plan"])
     print("ready", flush=True)
@@ -332,7 +331,7 @@ RACER = textwrap.dedent("""
 
 
 def test_applies_started_at_the_same_instant_never_meet_an_sqlite_error(
-    sb, df, pick, tmp_path
+    sb, dialect, df, pick, tmp_path
 ) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     outcomes: list[dict[str, Any]] = []
@@ -340,7 +339,7 @@ def test_applies_started_at_the_same_instant_never_meet_an_sqlite_error(
         ids = pick(3)
         cfg = {
             "url": sb.url,
-            "credentials": _credentials(sb),
+            "credentials": connect_options(sb, dialect),
             "plan": str(_retitle(df, ids, "Raced").save(tmp_path / f"p{round_number}.json")),
             "journal": str(tmp_path / f"race{round_number}.journal"),
         }
@@ -389,8 +388,7 @@ FULL = textwrap.dedent("""
     from dmtools.bulk import EditPlan
 
     cfg = json.loads(sys.argv[1])
-    client = dm.connect("password", scope=["manage_videos"],
-                        endpoints=dm.Endpoints.sandbox(cfg["url"]), **cfg["credentials"])
+    client = dm.connect(endpoints=dm.Endpoints.sandbox(cfg["url"]), **cfg["credentials"])
     plan = EditPlan.load(cfg["plan"])
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
     resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
@@ -401,11 +399,11 @@ FULL = textwrap.dedent("""
 """)
 
 
-def test_a_journal_that_cannot_be_written_means_no_request(sb, df, pick, tmp_path) -> None:
+def test_a_journal_that_cannot_be_written_means_no_request(sb, dialect, df, pick, tmp_path) -> None:
     ids = pick(3)
     cfg = {
         "url": sb.url,
-        "credentials": _credentials(sb),
+        "credentials": connect_options(sb, dialect),
         "plan": str(_retitle(df, ids, "Full").save(tmp_path / "p.json")),
         "journal": str(tmp_path / "full.journal"),
     }
@@ -421,5 +419,5 @@ def test_a_journal_that_cannot_be_written_means_no_request(sb, df, pick, tmp_pat
     outcome = json.loads(child.stdout.strip().splitlines()[-1])
     assert outcome["type"] == "JournalError", child.stdout + child.stderr
     assert "cannot write the journal" in outcome["message"]
-    assert [r for r in sb.request_log(start) if "/video/" in r["path"]] == []
+    assert [r for r in sb.request_log(start) if "/video" in r["path"]] == []
     assert [(sb.get_video(v) or {})["title"] for v in ids] == [df.loc[v, "title"] for v in ids]

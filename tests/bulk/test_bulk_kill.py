@@ -13,12 +13,11 @@ from collections import Counter
 
 import pytest
 from _support import ROOT
+from _support.dialects import DIALECTS, connect_options, load_channel, login
 
-import dmtools as dm
 from dmtools.bulk import plan_edits
 from dmtools.bulk.journal import Journal
 from dmtools.sandbox import Sandbox
-from dmtools.testing import connect_sandbox
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 
@@ -29,9 +28,7 @@ import dmtools as dm
 from dmtools.bulk import EditPlan
 
 cfg = json.loads(sys.argv[1])
-client = dm.connect("password", client_id=cfg["client_id"], client_secret=cfg["secret"],
-                    username=cfg["username"], password=cfg["password"], scope=["manage_videos"],
-                    endpoints=dm.Endpoints.sandbox(cfg["url"]))
+client = dm.connect(endpoints=dm.Endpoints.sandbox(cfg["url"]), **cfg["login"])
 plan = EditPlan.load(cfg["plan"])
 print("start", flush=True)
 result = plan.apply(client, journal=cfg["journal"], workers=cfg["workers"],
@@ -62,11 +59,12 @@ def run_child(cfg: dict[str, object], kill_at: int | None) -> str:
     return last
 
 
-def test_killed_job_resumes_without_loss_or_double_apply(tmp_path) -> None:
-    with Sandbox(videos=1000, seed=13) as sb:
-        key, user = sb.credentials.public_key, sb.credentials.user  # for the child's login
-        with connect_sandbox(sb) as client:
-            df = dm.load_videos(client, progress=False)
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_killed_job_resumes_without_loss_or_double_apply(tmp_path, dialect: str) -> None:
+    # 1,000 videos to edit: the demo channel (legacy), the archive profile (v2: 4/5 of 1,250)
+    with Sandbox(videos=1000 if dialect == "legacy" else 1250, seed=13) as sb:
+        with login(sb, dialect) as client:
+            df = load_channel(client, progress=False)
         edited = df.copy()
         edited["title"] = [f"{t[:80]} · resumed" for t in df["title"]]
         edited["private"] = ~df["private"].astype(bool)
@@ -75,10 +73,7 @@ def test_killed_job_resumes_without_loss_or_double_apply(tmp_path) -> None:
         journal = tmp_path / "kill.journal"
         cfg = {
             "url": sb.url,
-            "client_id": key.client_id,
-            "secret": key.client_secret,
-            "username": user.username,
-            "password": user.password,
+            "login": connect_options(sb, dialect),
             "plan": str(plan.save(tmp_path / "plan.json")),
             "journal": str(journal),
             "workers": WORKERS,

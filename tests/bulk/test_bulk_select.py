@@ -7,13 +7,13 @@ from collections.abc import Iterator
 
 import pandas as pd
 import pytest
+from _support.dialects import load_channel, login
 
 import dmtools as dm
 from dmtools.bulk.check import check_server, job_state
 from dmtools.bulk.textdiff import sides, to_text
 from dmtools.client import Client
 from dmtools.sandbox import Sandbox
-from dmtools.testing import connect_sandbox
 
 
 def _frames(n: int = 6) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -99,14 +99,16 @@ def sb() -> Iterator[Sandbox]:
 
 
 @pytest.fixture(scope="module")
-def client(sb: Sandbox) -> Client:
-    return connect_sandbox(sb)
+def client(sb: Sandbox, dialect: str) -> Iterator[Client]:
+    """The tests below run on both API dialects."""
+    with login(sb, dialect) as logged_in:
+        yield logged_in
 
 
 def test_check_server_sorts_videos_by_what_they_hold_and_writes_nothing(
     sb: Sandbox, client: Client
 ) -> None:
-    df = dm.load_videos(client, fields=["id", "title"], progress=False)
+    df = load_channel(client, fields=["id", "title"], progress=False)
     ids = list(df.index[:5])
     edited = df.loc[ids].copy()
     edited["title"] = edited["title"].str.slice(0, 80) + " !"
@@ -129,7 +131,7 @@ def test_check_server_sorts_videos_by_what_they_hold_and_writes_nothing(
 
 
 def test_job_state_reads_a_journal(client: Client, tmp_path: object) -> None:
-    df = dm.load_videos(client, fields=["id", "title"], progress=False)
+    df = load_channel(client, fields=["id", "title"], progress=False)
     edited = df.iloc[10:14].copy()
     edited["title"] = edited["title"].str.slice(0, 80) + " ?"
     plan = dm.plan_edits(df, edited)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -22,21 +23,26 @@ def _channel(sb: Sandbox) -> pd.DataFrame:
     return df.drop(columns=["updated_time"]).sort_index()
 
 
-def test_demo_runs_every_step_and_restores_the_channel(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _observed(
+    monkeypatch: pytest.MonkeyPatch, read: Callable[[Sandbox], dict[str, object]]
+) -> dict[str, object]:
+    """What ``read`` finds in the demo's sandbox just before it stops (filled then)."""
     final: dict[str, object] = {}
 
     class Observed(Sandbox):
-        """The demo's sandbox, read once more just before it stops."""
-
         def stop(self) -> None:
             if self.url:
-                final["channel"] = _channel(self)
-                final["commits"] = self.commits()
+                final.update(read(self))
             super().stop()
 
     monkeypatch.setattr(dm, "Sandbox", Observed)
+    return final
+
+
+def test_demo_runs_every_step_and_restores_the_channel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    final = _observed(monkeypatch, lambda sb: {"channel": _channel(sb), "commits": sb.commits()})
     out = tmp_path / "demo"
     started = time.perf_counter()
     result = CliRunner().invoke(app, ["demo", "--out", str(out)])
@@ -88,3 +94,46 @@ def test_demo_runs_every_step_and_restores_the_channel(
 def test_demo_refuses_a_bad_option_with_exit_2() -> None:
     result = CliRunner().invoke(app, ["demo", "--videos", "many"])
     assert result.exit_code == 2
+
+
+def _profiles(sb: Sandbox) -> pd.DataFrame:
+    """Every field of every video of every profile of the private key, through API v2."""
+    with connect_sandbox(sb, api="v2") as client:
+        df = dm.load_videos(client, profile="all", fields="all", progress=False)
+    return df.drop(columns=["updated_time"]).sort_index()
+
+
+def test_demo_on_api_v2_logs_in_with_the_private_key_and_restores_every_profile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    final = _observed(
+        monkeypatch, lambda sb: {"profiles": _profiles(sb), "requests": sb.request_log()}
+    )
+    out = tmp_path / "demo"
+    started = time.perf_counter()
+    result = CliRunner().invoke(app, ["demo", "--api", "v2", "--out", str(out), "--no-progress"])
+    print(f"dmtools demo --api v2 took {time.perf_counter() - started:.1f} s")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    text = result.stdout
+    assert "[2/9] Logging in to API v2: client credentials with the private key" in text
+    assert "1,300 rows x 16 columns" in text  # 1,200 + 60 + 40 videos of three profiles
+    assert "profiles: Demo Archive 1,200, Demo News 60, Demo Sport 40" in text
+    assert "no view counts through API v2" in text and "views by country: " in text
+    assert "every video is back as loaded in step 3" in text
+    assert "dmtools login --sandbox-url URL --api v2" in text
+    applied = pd.read_csv(out / "cleanup.plan.result.csv")
+    assert len(applied) > 100 and set(applied.op_status) == {"applied"}
+    requests = final["requests"]
+    assert isinstance(requests, list)
+    patches = [r for r in requests if r["method"] == "PATCH"]
+    assert len(patches) == 2 * len(applied)  # applied, then undone, through API v2
+    assert all(r["path"].startswith("/v2/videos/") for r in patches)
+    assert not [r for r in requests if r["method"] == "POST" and r["path"].startswith("/video")]
+    with Sandbox(videos=1500, seed=7) as fresh:
+        assert isinstance(final["profiles"], pd.DataFrame)
+        pd.testing.assert_frame_equal(final["profiles"], _profiles(fresh))
+
+
+def test_demo_refuses_an_unknown_api_with_exit_2() -> None:
+    result = CliRunner().invoke(app, ["demo", "--api", "v9"])
+    assert result.exit_code == 2 and "unknown API dialect 'v9'" in result.stderr

@@ -261,6 +261,16 @@ def test_login_panel_logs_in_in_jupyterlab(lab: Lab, page: Any, demo_password: s
     )
     _shot(panel, "login_panel.png")
 
+    # API v2: the same private key, client credentials from the kernel, no browser involved
+    panel.get_by_role("button", name="API v2 (private key)").click()
+    expect(panel.get_by_role("button", name="Public API key")).to_be_disabled()
+    panel.get_by_role("button", name="Log in").click()
+    expect(_status(panel)).to_contain_text(
+        "Logged in as demo-news (local sandbox) with account.read video.read"
+    )
+    _shot(panel, "login_panel_v2.png")
+    panel.get_by_role("button", name="Platform API (legacy)").click()
+
     # authorization code: the panel's link, the consent page, and back by itself
     panel.get_by_role("button", name="Public API key").click()
     panel.get_by_role("button", name="Log in").click()

@@ -277,3 +277,72 @@ def test_a_delete_needs_the_typed_count_even_when_clicked_from_code(
     deletes = [c for c in outside.commits() if c["kind"] == "delete"]
     assert len(deletes) == 3
     assert list(tmp_path.glob("deleted-videos-*.csv"))
+
+
+def _v2_env(sb: Sandbox) -> dict[str, str]:
+    """The notebooks' environment for API v2: the sandbox's private key, ``DMTOOLS_API=v2``."""
+    key = sb.credentials.private_key
+    return _clean_env(
+        DMTOOLS_CLIENT_ID=key.client_id,
+        DMTOOLS_CLIENT_SECRET=key.client_secret,
+        DMTOOLS_SANDBOX_URL=sb.url,
+        DMTOOLS_API="v2",
+    )
+
+
+def _v2_requests(sb: Sandbox) -> list[dict[str, Any]]:
+    return [e for e in sb.request_log() if e["path"].startswith(("/v2/", "/oauth2/v2/"))]
+
+
+@pytest.mark.parametrize("name", ["01_login.ipynb", "02_channel_report.ipynb"])
+def test_reading_notebooks_run_unchanged_on_api_v2(
+    name: str, outside: Sandbox, tmp_path: Path
+) -> None:
+    saved = _execute(name, tmp_path, _v2_env(outside))
+    text = saved.read_text(encoding="utf-8")
+    outputs = _outputs_text(nbformat.reads(text, as_version=4))
+    assert "Traceback" not in outputs
+    assert re.search(r"Logged in as demo-news \(local sandbox\) with account\.read", outputs)
+    if name == "02_channel_report.ipynb":  # every profile of the key: 240 + 60 + 40 videos
+        assert "\n340 videos\n" in outputs and (tmp_path / "channel_report.html").exists()
+    assert find_secrets(text, sandbox_secrets(outside)) == []
+    assert _v2_requests(outside) and outside.commits() == []
+    legacy = [e for e in outside.request_log() if e["path"].startswith(("/rest/", "/video"))]
+    assert legacy == []  # the videos were read through API v2 only
+
+
+def test_the_edit_notebook_applies_and_reads_back_through_api_v2(
+    outside: Sandbox, tmp_path: Path
+) -> None:
+    click = (
+        "panel.apply_button.click()\nprint('state:', panel.wait(120) is not None, panel.state)\n"
+        "after = dm.load_videos(client, fields=['id', 'title']).loc[quiet, 'title']\n"
+        "print('after:', int(after.str.endswith(suffix).sum()), 'of', len(after))"
+    )
+    saved = _execute("03_bulk_edit.ipynb", tmp_path, _v2_env(outside), after_panel=click)
+    outputs = _outputs_text(nbformat.read(saved, as_version=4))
+    assert "Traceback" not in outputs
+    assert "state: True done" in outputs and "'applied': 5" in outputs
+    assert "after: 5 of 5" in outputs  # read back through v2
+    commits = outside.commits()
+    assert len(commits) == 5 and len({c["video_id"] for c in commits}) == 5
+    patches = [e for e in _v2_requests(outside) if e["method"] == "PATCH"]
+    assert len(patches) == 5  # one PATCH per video, nothing through the legacy API
+    assert find_secrets(saved.read_text(encoding="utf-8"), sandbox_secrets(outside)) == []
+
+
+def test_the_delete_notebook_deletes_the_typed_count_through_api_v2(
+    outside: Sandbox, tmp_path: Path
+) -> None:
+    typed = (
+        "panel.confirm.value = str(len(plan))\npanel.apply_button.click()\n"
+        "print('state:', panel.wait(120) is not None, panel.state)"
+    )
+    saved = _execute("04_bulk_delete.ipynb", tmp_path, _v2_env(outside), after_panel=typed)
+    outputs = _outputs_text(nbformat.read(saved, as_version=4))
+    assert "Traceback" not in outputs
+    assert "state: True done" in outputs and "340 videos before, 337 now" in outputs
+    deletes = [c for c in outside.commits() if c["kind"] == "delete"]
+    assert len(deletes) == 3
+    assert len([e for e in _v2_requests(outside) if e["method"] == "DELETE"]) == 3
+    assert list(tmp_path.glob("deleted-videos-*.csv"))

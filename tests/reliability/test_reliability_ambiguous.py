@@ -11,6 +11,7 @@ the video between the failed write and the read-back, so that every fault meets 
 The sandbox cannot time a change that precisely, so the test wraps the client's ``get``: the
 change is made (through the sandbox's admin API, not as a client write) just before the
 read-back is sent. Deletes get the same table with the states "gone" and "still there".
+Both tables run on both API dialects (a ``POST`` on the legacy API, a ``PATCH`` on API v2).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from _support.dialects import EDIT_METHOD, load_channel
 from _support.reliability import HOLD, last_seq, scaled_client, settled_requests
 
 import dmtools as dm
@@ -49,6 +51,12 @@ EXPECTED = {
 }
 
 
+#: A video's path as the client's calls name it (under the API base) and as the sandbox logs
+#: it, by dialect.
+CALL_PATH = {"legacy": "/video/{}", "v2": "/videos/{}"}
+LOG_PATH = {"legacy": "/video/{}", "v2": "/v2/videos/{}"}
+
+
 @pytest.fixture(scope="module")
 def sb() -> Iterator[Sandbox]:
     with Sandbox(videos=80, seed=31) as sandbox:
@@ -56,9 +64,9 @@ def sb() -> Iterator[Sandbox]:
 
 
 @pytest.fixture(scope="module")
-def df(sb: Sandbox) -> pd.DataFrame:
-    with scaled_client(sb) as client:
-        return dm.load_videos(client, progress=False)
+def df(sb: Sandbox, dialect: str) -> pd.DataFrame:
+    with scaled_client(sb, dialect=dialect) as client:
+        return load_channel(client, progress=False)
 
 
 _used: set[str] = set()
@@ -89,7 +97,8 @@ def before_nth_get(client: dm.Client, path: str, n: int, action: Callable[[], ob
 def video_requests(sb: Sandbox, since: int, client: dm.Client, vid: str) -> list[str]:
     """Methods of the requests for the video (held answers included, once logged)."""
     logged = settled_requests(sb, since, client.transport.stats["sent"])
-    return [r["method"] for r in logged if r["path"] == f"/video/{vid}"]
+    path = LOG_PATH[client.dialect.name].format(vid)
+    return [r["method"] for r in logged if r["path"] == path]
 
 
 def client_commits(sb: Sandbox, since: int, vid: str) -> int:
@@ -98,7 +107,9 @@ def client_commits(sb: Sandbox, since: int, vid: str) -> int:
 
 @pytest.mark.parametrize("state", list(EXPECTED))
 @pytest.mark.parametrize("fault", list(FAULTS))
-def test_an_ambiguous_edit_is_read_back_once_and_settled_by_the_server_state(sb, df, fault, state):
+def test_an_ambiguous_edit_is_read_back_once_and_settled_by_the_server_state(
+    sb, df, dialect, fault, state
+):
     rule, committed = FAULTS[fault]
     vid = fresh_video(df)
     old, new = str(df.at[vid, "title"]), f"R-02 {fault} {state}"
@@ -107,12 +118,12 @@ def test_an_ambiguous_edit_is_read_back_once_and_settled_by_the_server_state(sb,
     plan = plan_edits(df, edited)
     assert len(plan) == 1
     at_read_back = {"target": new, "before": old, "third": THIRD}[state]
-    with scaled_client(sb) as client:
+    write, path = EDIT_METHOD[dialect], LOG_PATH[dialect].format(vid)
+    with scaled_client(sb, dialect=dialect) as client:
         # GET 1 is the compare-before-write, GET 2 the read-back after the failed write
-        before_nth_get(client, f"/video/{vid}", 2, lambda: sb.edit_video(vid, title=at_read_back))
-        sb.set_faults(
-            seed=1, rules=[{**rule, "methods": ["POST"], "at": [1], "path": f"^/video/{vid}$"}]
-        )
+        change = lambda: sb.edit_video(vid, title=at_read_back)  # noqa: E731
+        before_nth_get(client, CALL_PATH[dialect].format(vid), 2, change)
+        sb.set_faults(seed=1, rules=[{**rule, "methods": [write], "at": [1], "path": f"^{path}$"}])
         start, commits = last_seq(sb), len(sb.commits())
         try:
             result = plan.apply(client, workers=1, progress=False)
@@ -122,7 +133,7 @@ def test_an_ambiguous_edit_is_read_back_once_and_settled_by_the_server_state(sb,
     status, posts = EXPECTED[state]
     row = result.to_frame().loc[vid]
     assert (row["op_status"], row["attempts"]) == (status, posts), row["message"]
-    assert Counter(methods) == {"GET": 2, "POST": posts}  # 1 read-back
+    assert Counter(methods) == {"GET": 2, write: posts}  # 1 read-back
     assert client_commits(sb, commits, vid) == int(committed) + posts - 1
     video = sb.get_video(vid)
     assert video is not None
@@ -138,16 +149,17 @@ DELETE_CASES = [(name, "gone") for name in FAULTS] + [
 
 @pytest.mark.parametrize("fault, state", DELETE_CASES)
 def test_an_ambiguous_delete_is_read_back_once_and_resent_only_if_the_video_is_there(
-    sb, df, fault, state, tmp_path
+    sb, df, dialect, fault, state, tmp_path
 ):
     rule, committed = FAULTS[fault]
     vid = fresh_video(df)
     plan = plan_deletes([vid], snapshot=df)
-    with scaled_client(sb) as client:
+    path = LOG_PATH[dialect].format(vid)
+    with scaled_client(sb, dialect=dialect) as client:
         if not committed and state == "gone":  # someone else deleted it meanwhile
-            before_nth_get(client, f"/video/{vid}", 1, lambda: sb.delete_video(vid))
+            before_nth_get(client, CALL_PATH[dialect].format(vid), 1, lambda: sb.delete_video(vid))
         sb.set_faults(
-            seed=1, rules=[{**rule, "methods": ["DELETE"], "at": [1], "path": f"^/video/{vid}$"}]
+            seed=1, rules=[{**rule, "methods": ["DELETE"], "at": [1], "path": f"^{path}$"}]
         )
         start = last_seq(sb)
         try:

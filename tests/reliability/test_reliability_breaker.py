@@ -4,7 +4,7 @@ Every request for a video answers 503. The transport's retry budget (500 tokens,
 retry, 1 back per success) allows 100 retries in all; once it is spent the next failure
 opens the breaker: the job stops as "aborted: service unavailable", the operations already
 tried are ``failed`` and every other one is ``not_attempted`` (still ``planned`` in the
-journal, so running the job again picks it up).
+journal, so running the job again picks it up). On both API dialects.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
+from _support.dialects import load_channel
 from _support.reliability import last_seq, scaled_client
 
-import dmtools as dm
 from dmtools.bulk import Journal, plan_edits
 from dmtools.sandbox import Sandbox
 
@@ -25,21 +25,26 @@ WORKERS = 4
 
 
 @pytest.fixture(scope="module")
-def sb() -> Iterator[Sandbox]:
-    with Sandbox(videos=N, seed=11, mode="process") as sandbox:
+def sb(dialect: str) -> Iterator[Sandbox]:
+    # N videos: the demo channel (legacy), an archive profile of N videos (v2)
+    size = {"videos": N} if dialect == "legacy" else {"videos": 30, "archive_videos": N}
+    with Sandbox(**size, seed=11, mode="process") as sandbox:
         yield sandbox
 
 
-def test_a_dead_service_costs_at_most_100_retries_then_the_rest_is_not_attempted(sb, tmp_path):
+def test_a_dead_service_costs_at_most_100_retries_then_the_rest_is_not_attempted(
+    sb, dialect, tmp_path
+):
     # Test-mode waits, but a read timeout no busy machine reaches: every failure is a 503.
-    with scaled_client(sb, read_timeout=30.0) as client:
-        df = dm.load_videos(client, progress=False)
+    with scaled_client(sb, read_timeout=30.0, dialect=dialect) as client:
+        df = load_channel(client, progress=False)
         edited = df.copy()
         edited["title"] = [f"{t[:80]} · down" for t in df["title"]]
         plan = plan_edits(df, edited)
         assert len(plan) == N
         journal = tmp_path / "down.journal"
-        sb.set_faults(seed=5, rules=[{"kind": "status", "status": 503, "path": "^/video/"}])
+        videos = "^/video/" if dialect == "legacy" else "^/v2/videos/"
+        sb.set_faults(seed=5, rules=[{"kind": "status", "status": 503, "path": videos}])
         start, commits = last_seq(sb), len(sb.commits())
         client.transport.reset_stats()  # count the retries of the job alone
         began = time.monotonic()
@@ -49,7 +54,7 @@ def test_a_dead_service_costs_at_most_100_retries_then_the_rest_is_not_attempted
             elapsed = time.monotonic() - began
             sb.clear_faults()
         stats = client.transport.stats
-    requests = sb.request_log(start)
+    requests = [r for r in sb.request_log(start) if "/video" in r["path"]]  # not the account
     per_video = Counter(r["path"].rsplit("/", 1)[-1] for r in requests)
     table = result.to_frame()
     counts = result.counts()
@@ -76,7 +81,7 @@ def test_a_dead_service_costs_at_most_100_retries_then_the_rest_is_not_attempted
     with Journal.open(journal) as store:
         assert store.counts() == {"failed": len(tried), "planned": N - len(tried)}
     print(
-        f"\nR-05 breaker: {stats['retries']} retries, {len(requests)} requests, "
+        f"\nR-05 breaker ({dialect}): {stats['retries']} retries, {len(requests)} requests, "
         f"{counts['failed']} failed, {counts['not_attempted']} not attempted, "
         f"{elapsed:.2f} s"
     )

@@ -15,7 +15,9 @@ each operation left in doubt back exactly once before deciding about it. At the 
 operation is ``applied``, with exactly one commit per (video, field): 0 lost, 0 applied
 twice. A journal is refused, with 0 requests, for another plan, account or API host.
 
-The pull-request tier makes 20 kills on one job; the extended tier 200, on ten jobs.
+The pull-request tier makes 20 kills on one job; the extended tier 200, on ten jobs. Every
+test runs on both API dialects (the demo channel on the legacy API; the archive profile, as
+big, on API v2).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from _support import ROOT
+from _support.dialects import EDIT_METHOD, connect_options, load_channel, login
 from _support.reliability import extended, last_seq
 
 import dmtools as dm
@@ -56,9 +59,7 @@ import dmtools.frames  # pandas: imported before the kill window opens, not by t
 from dmtools.bulk import EditPlan
 
 cfg = json.loads(sys.argv[1])
-client = dm.connect("password", client_id=cfg["client_id"], client_secret=cfg["secret"],
-                    username=cfg["username"], password=cfg["password"], scope=["manage_videos"],
-                    endpoints=dm.Endpoints.sandbox(cfg["url"]))
+client = dm.connect(endpoints=dm.Endpoints.sandbox(cfg["url"]), **cfg["login"])
 print("start", flush=True)
 if cfg["resume"]:
     result = dm.bulk.resume(cfg["journal"], client, workers=cfg["workers"], progress=False)
@@ -128,9 +129,14 @@ def integrity(journal: Path) -> str:
         raw.close()
 
 
+#: Paths of single videos, on either dialect.
+VIDEO_PATHS = ("/video/", "/v2/videos/")
+
+
 @pytest.fixture(scope="module")
-def sb() -> Iterator[Sandbox]:
-    with Sandbox(videos=OPS, seed=13) as sandbox:
+def sb(dialect: str) -> Iterator[Sandbox]:
+    # OPS videos to edit: the demo channel (legacy), the archive profile (v2: 4/5 of videos)
+    with Sandbox(videos=OPS if dialect == "legacy" else OPS * 5 // 4, seed=13) as sandbox:
         sandbox.set_faults(latency=LATENCY)
         yield sandbox
 
@@ -145,23 +151,19 @@ def make_plan(df: pd.DataFrame, run: int) -> EditPlan:
 
 
 def one_job(
-    sb: Sandbox, tmp_path: Path, job: int, kills: int, rng: random.Random
+    sb: Sandbox, dialect: str, tmp_path: Path, job: int, kills: int, rng: random.Random
 ) -> dict[str, Any]:
     """One job, killed up to ``kills`` times, then run to the end; every R-03 check.
 
     A run that finishes before its kill time ends the job early (fewer kills landed).
     """
-    with connect_sandbox(sb) as client:
-        df = dm.load_videos(client, progress=False)
+    with login(sb, dialect) as client:
+        df = load_channel(client, progress=False)
     plan = make_plan(df, job)
     journal = tmp_path / f"job{job}.journal"
-    key, user = sb.credentials.public_key, sb.credentials.user
     cfg = {
         "url": sb.url,
-        "client_id": key.client_id,
-        "secret": key.client_secret,
-        "username": user.username,
-        "password": user.password,
+        "login": connect_options(sb, dialect),
         "workers": WORKERS,
         "plan": str(plan.save(tmp_path / f"plan{job}.json")),
         "journal": str(journal),
@@ -189,7 +191,9 @@ def one_job(
         assert len(doubt) <= WORKERS
         # this run sent nothing for what was final, and read each doubtful row back once
         sent = [
-            r for r in sb.request_log() if r["time"] >= spawned and r["path"].startswith("/video/")
+            r
+            for r in sb.request_log()
+            if r["time"] >= spawned and r["path"].startswith(VIDEO_PATHS)
         ]
         by_video: dict[str, list[str]] = {}
         for r in sorted(sent, key=lambda r: r["time"]):
@@ -200,7 +204,8 @@ def one_job(
             if not methods:  # killed before it got there
                 assert now[vid] in IN_DOUBT
                 continue
-            reads = methods[: methods.index("POST")] if "POST" in methods else methods
+            write = EDIT_METHOD[dialect]
+            reads = methods[: methods.index(write)] if write in methods else methods
             assert reads == ["GET"], methods
             read_backs += 1
         if not killed:
@@ -220,8 +225,8 @@ def one_job(
     commits = sb.commits()[commits_before:]
     per_field = Counter((c["video_id"], name) for c in commits for name in c["fields"])
     assert len(per_field) == 2 * OPS and max(per_field.values()) == 1  # 0 double, 0 lost
-    with connect_sandbox(sb) as client:
-        now_df = dm.load_videos(client, progress=False)
+    with login(sb, dialect) as client:
+        now_df = load_channel(client, progress=False)
     for op in plan.ops:
         assert {
             f: dm.frames.canonical(f, now_df.at[op.video_id, f]) for f in op.fields
@@ -236,13 +241,13 @@ def one_job(
 
 
 def kill_and_resume(
-    sb: Sandbox, tmp_path: Path, *, first_job: int, kills: int, rng: random.Random
+    sb: Sandbox, dialect: str, tmp_path: Path, *, first_job: int, kills: int, rng: random.Random
 ) -> dict[str, Any]:
     """Jobs killed ``kills`` times in all (one job unless one finishes early); the figures."""
     totals: dict[str, Any] = {"kills": 0, "in_doubt_at_kills": 0, "read_backs": 0, "jobs": 0}
     job = first_job
     while totals["kills"] < kills:
-        figures = one_job(sb, tmp_path, job, kills - totals["kills"], rng)
+        figures = one_job(sb, dialect, tmp_path, job, kills - totals["kills"], rng)
         for key in ("kills", "in_doubt_at_kills", "read_backs"):
             totals[key] += figures[key]
         totals.update(jobs=totals["jobs"] + 1, journal=figures["journal"], plan=figures["plan"])
@@ -252,35 +257,42 @@ def kill_and_resume(
     return totals
 
 
-def test_a_job_killed_20_times_resumes_to_completion_without_loss_or_double_apply(sb, tmp_path):
+def test_a_job_killed_20_times_resumes_to_completion_without_loss_or_double_apply(
+    sb, dialect, tmp_path
+):
     began = time.monotonic()
-    figures = kill_and_resume(sb, tmp_path, first_job=1, kills=20, rng=random.Random(20240601))
+    rng = random.Random(20240601)
+    figures = kill_and_resume(sb, dialect, tmp_path, first_job=1, kills=20, rng=rng)
     print(
-        f"\nR-03: {figures['kills']} kills over {figures['jobs']} job(s), "
+        f"\nR-03 ({dialect}): {figures['kills']} kills over {figures['jobs']} job(s), "
         f"{figures['in_doubt_at_kills']} rows in doubt at kills, {figures['read_backs']} "
         f"read-backs, {time.monotonic() - began:.1f} s"
     )
-    refusals(sb, figures["journal"], figures["plan"], tmp_path)
+    refusals(sb, dialect, figures["journal"], figures["plan"], tmp_path)
 
 
-def refusals(sb: Sandbox, journal: Path, plan: EditPlan, tmp_path: Path) -> None:
+def refusals(sb: Sandbox, dialect: str, journal: Path, plan: EditPlan, tmp_path: Path) -> None:
     """The finished journal refuses another plan, account or API host, with 0 requests."""
-    with connect_sandbox(sb) as client:
-        df = dm.load_videos(client, progress=False).iloc[:5]
+    with login(sb, dialect) as client:
+        df = load_channel(client, progress=False).iloc[:5]
         other_plan = plan_edits(df, df.assign(title=[f"{t[:80]} · other" for t in df.title]))
         start = last_seq(sb)
         with pytest.raises(JournalError, match="plan"):
             other_plan.apply(client, journal=journal, progress=False)
         assert sb.request_log(start) == []
-    # another account (an organisation) and host
-    with connect_sandbox(sb, grant="client_credentials") as partner:
+    # another account (the organisation, or the demo user) and host
+    other = "legacy" if dialect == "v2" else None
+    with connect_sandbox(
+        sb, grant=None if other else "client_credentials", api=other or "legacy"
+    ) as partner:
         start = last_seq(sb)
         with pytest.raises(JournalError, match="belongs to another job"):
             dm.bulk.resume(journal, partner, progress=False)
         assert sb.request_log(start) == []
-    with Sandbox(videos=OPS, seed=13) as twin:  # same account and data, another base URL
-        with connect_sandbox(twin) as client:
-            assert client.account_id == sb.credentials.user.id
+    size = OPS if dialect == "legacy" else OPS * 5 // 4
+    with Sandbox(videos=size, seed=13) as twin:  # same account and data, another base URL
+        with login(twin, dialect) as client, login(sb, dialect) as original:
+            assert client.account_id == original.account_id
             start = last_seq(twin)
             with pytest.raises(JournalError, match="API host"):
                 dm.bulk.resume(journal, client, progress=False)
@@ -289,10 +301,12 @@ def refusals(sb: Sandbox, journal: Path, plan: EditPlan, tmp_path: Path) -> None
         assert store.counts() == {"applied": OPS}
 
 
-def test_resuming_a_journal_whose_job_never_began_says_to_apply_the_plan_again(sb, tmp_path):
+def test_resuming_a_journal_whose_job_never_began_says_to_apply_the_plan_again(
+    sb, dialect, tmp_path
+):
     journal = tmp_path / "empty.journal"
     Journal(journal).close()  # what a kill before the first transaction leaves
-    with connect_sandbox(sb) as client:
+    with login(sb, dialect) as client:
         start = last_seq(sb)
         with pytest.raises(JournalError, match="apply the plan again"):
             dm.bulk.resume(journal, client, progress=False)
@@ -325,9 +339,9 @@ def test_a_journal_of_another_account_is_refused_before_any_request(sb, tmp_path
 
 @extended
 @pytest.mark.timeout(1800)
-def test_200_kills_over_ten_jobs_all_resume_to_completion(sb, tmp_path):
+def test_200_kills_over_ten_jobs_all_resume_to_completion(sb, dialect, tmp_path):
     rng = random.Random(7)
     kills = 0
     for job in range(100, 1100, 100):  # ten jobs of 20 kills each (more if one ends early)
-        kills += kill_and_resume(sb, tmp_path, first_job=job, kills=20, rng=rng)["kills"]
+        kills += kill_and_resume(sb, dialect, tmp_path, first_job=job, kills=20, rng=rng)["kills"]
     assert kills == 200

@@ -9,7 +9,9 @@ Pass: 0 lost, 0 applied twice, one result row per operation, at most 2 failures 
 reason), 0 ``Retry-After`` violations, extra requests at most 15 % of N, every ambiguous
 fault followed by exactly one read-back and no blind resend, wall time at most 120 s.
 
-The pull-request tier runs N = 10,000 once; the extended tier runs it with three more seeds.
+The pull-request tier runs N = 10,000 once on each API dialect (the legacy API's demo
+channel; on API v2 an archive profile of N videos, edited with ``PATCH /v2/videos/<id>``);
+the extended tier runs it with three more seeds.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
+from _support.dialects import load_channel, wire_fields
 from _support.reliability import (
     HOLD,
     SCALE,
@@ -38,7 +41,13 @@ from dmtools.sandbox import Sandbox
 
 N = 10_000
 WORKERS = 8
-WRITE = {"methods": ["POST"], "path": r"^/video/[^/]+$"}
+#: The write attempts that meet the faults, by dialect.
+WRITES = {
+    "legacy": {"methods": ["POST"], "path": r"^/video/[^/]+$"},
+    "v2": {"methods": ["PATCH"], "path": r"^/v2/videos/[^/]+$"},
+}
+#: Paths of single videos (both dialects).
+VIDEO_PATHS = ("/video/", "/v2/videos/")
 
 #: name, rule, share of write attempts (the checklist's table; 503 half with Retry-After,
 #: 429 half in seconds and half as an HTTP-date, 500 half before and half after the commit).
@@ -73,9 +82,10 @@ AMBIGUOUS = {
 REFUSED = {"503-retry-after", "503", "429-seconds", "429-http-date"}
 
 
-def matrix_rules() -> list[dict[str, Any]]:
+def matrix_rules(dialect: str = "legacy") -> list[dict[str, Any]]:
+    write = WRITES[dialect]
     return exact_rates(
-        [{**rule, **WRITE, "name": name, "rate": rate} for name, rule, rate in MATRIX]
+        [{**rule, **write, "name": name, "rate": rate} for name, rule, rate in MATRIX]
     )
 
 
@@ -105,13 +115,16 @@ def retry_after_violations(
 
 
 def protocol_after_faults(
-    requests: Mapping[str, list[Mapping[str, Any]]], faults: list[Mapping[str, Any]]
+    requests: Mapping[str, list[Mapping[str, Any]]],
+    faults: list[Mapping[str, Any]],
+    write: str = "POST",
 ) -> dict[str, Counter[str]]:
     """What the client sent to the same video after each fault, counted by fault name.
 
-    ``readback``: an ambiguous fault followed by exactly one GET, then a POST or nothing;
-    ``blind``: a POST right after an ambiguous fault; ``reread``: more than one GET;
-    ``retry``: a refused write (503/429) followed by a POST and no GET.
+    ``readback``: an ambiguous fault followed by exactly one GET, then a write (``write``:
+    POST, or PATCH on API v2) or nothing; ``blind``: a write right after an ambiguous fault;
+    ``reread``: more than one GET; ``retry``: a refused write (503/429) followed by a write
+    and no GET.
     """
     seen: dict[str, Counter[str]] = {
         "readback": Counter(),
@@ -124,11 +137,11 @@ def protocol_after_faults(
         # a fault is logged before its answer leaves the server: what the client sent to
         # the video afterwards started later than the fault's time
         after = [e["method"] for e in requests[fault["path"]] if e["time"] > fault["time"]]
-        gets = len(after) - len(after[after.index("POST") :]) if "POST" in after else len(after)
+        gets = len(after) - len(after[after.index(write) :]) if write in after else len(after)
         if fault["name"] in AMBIGUOUS:
             outcome = (
                 "blind"
-                if after[:1] == ["POST"]
+                if after[:1] == [write]
                 else "readback"
                 if gets == 1
                 else "reread"
@@ -141,14 +154,15 @@ def protocol_after_faults(
     return seen
 
 
-def soak(sb: Sandbox, *, n: int, seed: int) -> dict[str, Any]:
+def soak(sb: Sandbox, *, n: int, seed: int, dialect: str = "legacy") -> dict[str, Any]:
     """Run one soak on ``sb`` (n videos), assert every pass criterion, return the figures."""
-    with scaled_client(sb) as client:
-        df = dm.load_videos(client, progress=False)
+    write = WRITES[dialect]["methods"][0]
+    with scaled_client(sb, dialect=dialect) as client:
+        df = load_channel(client, progress=False)
         assert len(df) == n
-        plan = plan_edits(df, soak_edits(df))
+        plan = plan_edits(df, soak_edits(df, publish=dialect == "legacy"))
         assert len(plan) == n
-        sb.set_faults(seed=seed, rules=matrix_rules())
+        sb.set_faults(seed=seed, rules=matrix_rules(dialect))
         sb.clear_logs()
         client.transport.reset_stats()
         began = time.monotonic()
@@ -160,8 +174,9 @@ def soak(sb: Sandbox, *, n: int, seed: int) -> dict[str, Any]:
         stats = client.transport.stats
         requests = settled_requests(sb, 0, stats["sent"])
         faults, commits = sb.fault_log(), sb.commits()
-        now = dm.load_videos(client, progress=False)
-    paths = by_path(r for r in requests if r["path"].startswith("/video/"))
+        now = load_channel(client, progress=False)
+    videos = [r for r in requests if r["path"].startswith(VIDEO_PATHS)]
+    paths = by_path(videos)
 
     # every row reported, terminal; failures rare and explained
     table = result.to_frame()
@@ -186,36 +201,37 @@ def soak(sb: Sandbox, *, n: int, seed: int) -> dict[str, Any]:
     applied = {
         (op.video_id, f)
         for op in plan.ops
-        for f in op.fields
+        for f in wire_fields(dialect, op.fields)  # the commit log names wire fields
         if table.at[op.video_id, "op_status"] == "applied"
     }
     assert set(per_field) == applied  # nothing else written, failed rows included
 
     # every fault of the matrix happened, at about its rate
     fired = Counter(f.get("name") for f in faults)
-    posts = sum(1 for r in requests if r["method"] == "POST")
+    posts = sum(1 for r in requests if r["method"] == write)
     assert set(fired) == {name for name, _, _ in MATRIX}, fired
     assert 0.08 <= sum(fired.values()) / posts <= 0.13, (fired, posts)  # nominal 10.7 %
 
     violations = retry_after_violations(paths, faults)
     assert violations == []
-    protocol = protocol_after_faults(paths, faults)
+    protocol = protocol_after_faults(paths, faults, write)
     assert protocol["blind"] == Counter() and protocol["reread"] == Counter()
     assert protocol["other"] == Counter(), protocol
     assert sum(protocol["readback"].values()) == sum(fired[k] for k in AMBIGUOUS)
     assert sum(protocol["retry"].values()) == sum(fired[k] for k in REFUSED)
 
-    methods = Counter(r["method"] for r in requests if r["path"].startswith("/video/"))
-    extra = len(requests) - 2 * n
+    methods = Counter(r["method"] for r in videos)
+    extra = len(videos) - 2 * n  # the account read (v2: GET /me, once) is not per video
     figures = {
         "n": n,
+        "dialect": dialect,
         "seed": seed,
         "seconds": round(elapsed, 1),
         "requests": len(requests),
         "extra": extra,
         "extra_pct": round(100 * extra / n, 2),
         "read_backs": methods["GET"] - n,
-        "write_retries_and_resends": methods["POST"] - n,
+        "write_retries_and_resends": methods[write] - n,
         "transport_retries": stats.get("retries", 0),
         "failed": counts["failed"],
         "faults": dict(fired),
@@ -227,13 +243,17 @@ def soak(sb: Sandbox, *, n: int, seed: int) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def big() -> Iterator[Sandbox]:
-    with Sandbox(videos=N, seed=8, mode="process") as sb:
+def big(dialect: str) -> Iterator[Sandbox]:
+    # N videos to edit: the demo channel (legacy); an archive profile of N videos (v2)
+    size = {"videos": N} if dialect == "legacy" else {"videos": 30, "archive_videos": N}
+    with Sandbox(**size, seed=8, mode="process") as sb:
         yield sb
 
 
-def test_ten_thousand_edits_under_the_fault_matrix_lose_nothing_and_apply_nothing_twice(big):
-    figures = soak(big, n=N, seed=7)
+def test_ten_thousand_edits_under_the_fault_matrix_lose_nothing_and_apply_nothing_twice(
+    big, dialect
+):
+    figures = soak(big, n=N, seed=7, dialect=dialect)
     assert figures["read_backs"] > 0 and figures["retry_after_checked"] > 0
 
 

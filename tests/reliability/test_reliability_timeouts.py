@@ -35,6 +35,7 @@ from typing import Any
 import pytest
 import requests
 from _support import ROOT
+from _support.dialects import EDIT_METHOD, archive_profile, load_channel
 
 import dmtools as dm
 from dmtools._retry import Timeouts
@@ -62,10 +63,22 @@ def _clean(sb: Sandbox) -> Iterator[None]:
     sb.clear_faults()  # sends every held answer now
 
 
-def login(sb: Sandbox, timeout: Timeouts = TIMEOUTS, **options: Any) -> Client:
-    client = connect_sandbox(sb, timeout=timeout, **options)
+def login(
+    sb: Sandbox, timeout: Timeouts = TIMEOUTS, dialect: str = "legacy", **options: Any
+) -> Client:
+    client = connect_sandbox(sb, timeout=timeout, api=dialect, **options)
     client.account_id  # noqa: B018  (read now, so no job needs to ask the stalled API)
+    if dialect != "legacy":
+        archive_profile(client)  # the profile the jobs load, read before the API stalls
     return client
+
+
+#: A video's path on the wire, by dialect; the method of an edit.
+VIDEO = {"legacy": "/video/{}", "v2": "/v2/videos/{}"}
+
+
+def load(client: Client) -> Any:
+    return load_channel(client, progress=False)
 
 
 Sent = list[tuple[str, str, Any]]
@@ -92,7 +105,7 @@ def read_timeouts(sent: Sent, method: str, path: str) -> list[float]:
 
 def stall(sb: Sandbox, methods: list[str] | None = None) -> int:
     """Hold every API answer (not the token endpoint) for a minute; the fault log's length."""
-    rule: dict[str, Any] = {"kind": "hold", "seconds": STALL, "path": "^/(?!oauth/)"}
+    rule: dict[str, Any] = {"kind": "hold", "seconds": STALL, "path": "^/(?!oauth)"}
     if methods:
         rule["methods"] = methods
     mark = len(sb.fault_log())
@@ -203,27 +216,31 @@ def test_with_a_budget_of_one_read_timeout_a_stalled_read_is_not_retried(
 
 
 def test_load_videos_on_a_stalled_api_ends_with_a_transport_error_and_no_thread_left(
-    sb: Sandbox, sent: Sent
+    sb: Sandbox, sent: Sent, dialect: str
 ) -> None:
-    with login(sb) as client:
+    with login(sb, dialect=dialect) as client:
+        listing = (
+            "/me/videos" if dialect == "legacy" else f"/profiles/{archive_profile(client)}/videos"
+        )
+        wire = listing if dialect == "legacy" else "/v2" + listing
         baseline = Threads()
         mark = stall(sb, ["GET"])
         started = time.monotonic()
         with pytest.raises(TransportError) as info:
-            dm.load_videos(client, progress=False, workers=8)
+            load_channel(client, progress=False, workers=8)
         elapsed = time.monotonic() - started
-    assert info.value.path == "/me/videos" and "did not answer in time" in str(info.value)
-    assert 0 < max(read_timeouts(sent, "GET", "/me/videos")) <= TIMEOUTS.read
+    assert info.value.path == wire and "did not answer in time" in str(info.value)
+    assert 0 < max(read_timeouts(sent, "GET", wire)) <= TIMEOUTS.read
     assert elapsed < FAR_BELOW_STALL
     assert holds(sb, mark) >= 1
     baseline.check()
 
 
 def test_apply_on_a_stalled_api_fails_every_row_in_bounded_time_and_writes_nothing(
-    sb: Sandbox, sent: Sent
+    sb: Sandbox, sent: Sent, dialect: str
 ) -> None:
-    with login(sb) as client:
-        df = dm.load_videos(client, progress=False)
+    with login(sb, dialect=dialect) as client:
+        df = load(client)
         edited = df.copy()
         videos = list(df.index[:4])
         edited.loc[videos, "title"] = "Never sent"
@@ -240,7 +257,7 @@ def test_apply_on_a_stalled_api_fails_every_row_in_bounded_time_and_writes_nothi
     assert rows["message"].str.contains("did not answer in time").all()
     assert result.stopped is None  # each row failed on its own; the budget was not spent
     for video in videos:  # each row's reads within its own budget
-        tried = read_timeouts(sent, "GET", f"/video/{video}")
+        tried = read_timeouts(sent, "GET", VIDEO[dialect].format(video))
         assert tried and max(tried) <= TIMEOUTS.read and sum(tried) <= TIMEOUTS.total
     assert elapsed < FAR_BELOW_STALL  # four rows side by side, none waiting for the stall
     assert len(sb.commits()) == commits  # the compare-before-write reads never came back
@@ -248,27 +265,28 @@ def test_apply_on_a_stalled_api_fails_every_row_in_bounded_time_and_writes_nothi
 
 
 def test_apply_with_stalled_writes_confirms_each_row_by_reading_back_once(
-    sb: Sandbox, sent: Sent
+    sb: Sandbox, sent: Sent, dialect: str
 ) -> None:
-    with login(sb) as client:
-        df = dm.load_videos(client, progress=False)
+    write = EDIT_METHOD[dialect]
+    with login(sb, dialect=dialect) as client:
+        df = load(client)
         edited = df.copy()
         videos = list(df.index[4:8])
         edited.loc[videos, "title"] = [f"Held write {i}" for i in range(4)]
         plan = plan_edits(df, edited)
         commits = len(sb.commits())
         baseline = Threads()
-        mark = stall(sb, ["POST"])  # the write is committed, then its answer never comes
+        mark = stall(sb, [write])  # the write is committed, then its answer never comes
         started = time.monotonic()
         result = plan.apply(client, workers=4, progress=False)
         elapsed = time.monotonic() - started
     rows = result.to_frame()
     assert rows["op_status"].tolist() == ["applied"] * 4
     assert rows["attempts"].tolist() == [1] * 4  # read back, never resent
-    assert holds(sb, mark, "POST") == 4
+    assert holds(sb, mark, write) == 4
     assert sorted(c["video_id"] for c in sb.commits()[commits:]) == sorted(videos)
     for video in videos:  # one held write each, sent once with the read timeout
-        assert read_timeouts(sent, "POST", f"/video/{video}") == [TIMEOUTS.read]
+        assert read_timeouts(sent, write, VIDEO[dialect].format(video)) == [TIMEOUTS.read]
     assert elapsed < FAR_BELOW_STALL
     baseline.check()
 

@@ -24,10 +24,7 @@ import os
 import subprocess
 import sys
 import threading
-import traceback
-import types
 import warnings
-import zipfile
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -37,14 +34,17 @@ from urllib.parse import quote_plus
 import pandas as pd
 import pytest
 from _support import ROOT
-from _support import TESTS as TESTS_DIR
 from _support.auth import consent
 from _support.canary import (
     WRONG_PASSWORD,
     WRONG_SECRET,
+    Scan,
+    error_texts,
     failure,
+    ipython_traceback,
     issued_secrets,
     needles,
+    scan_outputs,
     spellings,
 )
 from _support.cli import Cli
@@ -54,124 +54,6 @@ from dmtools import report
 from dmtools.bulk import plan_deletes, plan_edits, resume
 from dmtools.config import Endpoints
 from dmtools.sandbox import Sandbox
-
-TESTS = str(TESTS_DIR)
-# -- what is scanned ---------------------------------------------------------------------------
-
-#: Frames known to keep a plain secret in a local variable, shown by tracebacks with locals:
-#: ``dm.connect`` (its ``client_secret``, ``password`` and ``**kwargs`` arguments) and
-#: ``Transport.send`` (the access token in ``token``). The scans below skip them;
-#: ``test_connect_and_transport_frames_hold_no_plain_secret`` pins them until they are fixed.
-KNOWN_LEAKY_FRAMES = frozenset({("dmtools/_connect.py", "connect"), ("dmtools/_http.py", "send")})
-
-
-def _hidden(filename: str, function: str, known: bool) -> bool:
-    if filename.startswith(TESTS):
-        return True  # the tests hold the secrets on purpose
-    return known and any(
-        filename.endswith(f) and function == name for f, name in KNOWN_LEAKY_FRAMES
-    )
-
-
-def error_texts(exc: BaseException, *, skip_known: bool = True) -> list[str]:
-    """str, repr, the formatted traceback, and the locals of every non-test frame (of the
-    error and the errors it was raised from)."""
-    texts = [str(exc), repr(exc), "".join(traceback.format_exception(exc))]
-    summary: traceback.TracebackException | None = traceback.TracebackException.from_exception(
-        exc, capture_locals=True
-    )
-    while summary is not None:
-        for frame in summary.stack:
-            if not _hidden(frame.filename, frame.name, skip_known):
-                texts.extend(
-                    f"{frame.filename}:{name}={value}"
-                    for name, value in (frame.locals or {}).items()
-                )
-        hidden = summary.__suppress_context__
-        summary = summary.__cause__ or (None if hidden else summary.__context__)
-    return texts
-
-
-def ipython_traceback(exc: BaseException, *, skip_known: bool = True) -> str:
-    """IPython's verbose traceback (arguments and variables of each frame) of the frames
-    outside the tests."""
-    from IPython.core.ultratb import VerboseTB
-
-    kept = []
-    tb = exc.__traceback__
-    while tb is not None:
-        code = tb.tb_frame.f_code
-        if not _hidden(code.co_filename, code.co_name, skip_known):
-            kept.append(tb)
-        tb = tb.tb_next
-    rebuilt = None
-    for item in reversed(kept):
-        rebuilt = types.TracebackType(rebuilt, item.tb_frame, item.tb_lasti, item.tb_lineno)
-    return VerboseTB(theme_name="nocolor", include_vars=True).text(type(exc), exc, rebuilt)
-
-
-class Scan:
-    """Artefacts to search: texts, bytes, files."""
-
-    def __init__(self) -> None:
-        self.items: list[tuple[str, str | bytes]] = []
-
-    def text(self, label: str, value: str | bytes) -> None:
-        self.items.append((label, value))
-
-    def error(self, exc: BaseException) -> None:
-        label = f"error {type(exc).__name__}"
-        self.items.extend((label, text) for text in error_texts(exc))
-        self.items.append((label + " (IPython)", ipython_traceback(exc)))
-
-    def display(self, label: str, obj: Any) -> None:
-        self.items.append((f"repr {label}", repr(obj)))
-        self.items.append((f"str {label}", str(obj)))
-        html = getattr(obj, "_repr_html_", None)
-        if callable(html):
-            self.items.append((f"html {label}", str(html())))
-
-    def file(self, path: Path) -> None:
-        data = path.read_bytes()
-        self.items.append((f"file {path.name}", data))
-        if zipfile.is_zipfile(path):  # .xlsx: the XML members are compressed
-            with zipfile.ZipFile(path) as archive:
-                for member in archive.namelist():
-                    self.items.append((f"file {path.name}:{member}", archive.read(member)))
-        if path.suffix == ".parquet":  # pages may be compressed
-            import pyarrow.parquet as pq
-
-            table = pq.read_table(path)
-            self.items.append(
-                (f"file {path.name} (rows)", json.dumps(table.to_pylist(), default=str))
-            )
-            self.items.append((f"file {path.name} (meta)", str(table.schema.metadata)))
-
-    def tree(self, root: Path) -> int:
-        files = sorted(p for p in root.rglob("*") if p.is_file())
-        for path in files:
-            self.file(path)
-        return len(files)
-
-    def hits(self, found: dict[str, str]) -> list[str]:
-        result = set()
-        for label, value in self.items:
-            for needle, name in found.items():
-                if isinstance(value, bytes):
-                    if needle.encode() in value:
-                        result.add(f"{name} in {label}")
-                elif needle in value:
-                    at = value.index(needle)
-                    result.add(f"{name} in {label}: ...{value[max(0, at - 60) : at]!r}")
-        return sorted(result)
-
-
-@pytest.fixture
-def captured_warnings() -> Iterator[list[warnings.WarningMessage]]:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        yield caught
-
 
 # -- the library -------------------------------------------------------------------------------
 
@@ -365,11 +247,7 @@ def test_no_secret_leaks_from_the_library(
     output = capsys.readouterr()
     logs = debug_logs.getvalue()
     assert "POST /oauth/token" in logs and "GET /me/videos" in logs  # DEBUG did log
-    scan.text("logs", logs)
-    scan.text("stdout", output.out)
-    scan.text("stderr", output.err)
-    for caught in captured_warnings:
-        scan.text("warning", str(caught.message))
+    scan_outputs(scan, logs, output.out, output.err, captured_warnings)
     assert scan.tree(tmp_path) >= 12  # csv, xlsx, parquet, plan, journals, export, report
     assert {p.suffix for p in tmp_path.rglob("*")} >= {
         ".csv",
@@ -384,12 +262,6 @@ def test_no_secret_leaks_from_the_library(
 
 
 # -- the command line --------------------------------------------------------------------------
-
-
-@pytest.fixture()
-def sb(sandbox_factory: Callable[..., Sandbox]) -> Sandbox:
-    """The sandbox the ``cli`` fixture runs against: 120 videos, for the one test using it."""
-    return sandbox_factory(videos=120, seed=7)
 
 
 def _cli_run(cli: Cli, scan: Scan) -> None:

@@ -215,6 +215,76 @@ def test_no_secret_is_reachable_from_any_raised_error() -> None:
     assert problems == []
 
 
+def _v2(sb: Sandbox, **extra: Any) -> dm.Client:
+    key = sb.credentials.private_key
+    options: dict[str, Any] = {
+        "client_id": key.client_id,
+        "client_secret": key.client_secret,
+        "scope": ["account.read", "video.read", "video.manage"],
+        "endpoints": sb.endpoints,
+    }
+    return dm.connect(api="v2", **{**options, **extra})
+
+
+def _v2_failure_paths(sb: Sandbox) -> list[tuple[str, DailymotionError]]:
+    """The failures of API v2 calls and logins (the private key's secret in every login)."""
+    errors: list[tuple[str, DailymotionError]] = []
+    client = _v2(sb)
+    api = client.dialect
+    profile = sb.credentials.private_key.profiles[0]
+    first = client.send(api.first_page(f"/profiles/{profile}/videos", {}, size=1))
+    video = api.read_page(first, api.first_page("/", {}, size=1)).items[0]["id"]
+    edit = api.edit_call(video, {"title": "During a fault"}, None)
+    for name, rule in (
+        ("reset after commit", {"kind": "reset", "after_commit": True, "methods": ["PATCH"]}),
+        ("reset before commit", {"kind": "reset", "methods": ["PATCH"]}),
+        ("truncated answer", {"kind": "truncate", "methods": ["PATCH"]}),
+        ("truncated read", {"kind": "truncate", "methods": ["GET"]}),
+        ("500 html", {"kind": "status", "status": 500, "html": True, "methods": ["PATCH"]}),
+    ):
+        sb.set_faults(seed=1, rules=[{**rule, "rate": 1.0, "path": "^/v2/videos/"}])
+        call = api.video_call(video, ["id"]) if rule.get("methods") == ["GET"] else edit
+        errors.append((name, caught(lambda call=call: client.send(call))))
+    long = {"kind": "status", "status": 429, "retry_after": 3600, "rate": 1.0}
+    sb.set_faults(seed=1, rules=[{**long, "path": "^/v2/videos/"}])
+    with _v2(sb) as held:  # its own client: a long Retry-After holds every later call
+        errors.append(("429 long", caught(lambda: held.send(edit))))
+    sb.clear_faults()
+    errors.append(("404", caught(lambda: client.send(api.video_call("xnope000", ["id"])))))
+    too_long = api.edit_call(video, {"title": "x" * 1000}, None)
+    errors.append(("400", caught(lambda: client.send(too_long))))
+    errors.append(("wrong secret", caught(lambda: _v2(sb, client_secret=WRONG_SECRET))))
+    for name, rule in (
+        ("token endpoint reset", {"kind": "reset"}),
+        ("token endpoint truncated", {"kind": "truncate", "bytes": 30}),
+        ("token endpoint 502", {"kind": "status", "status": 502, "html": True}),
+    ):
+        sb.set_faults(seed=2, rules=[{**rule, "rate": 1.0, "path": "^/oauth2/"}])
+        errors.append((f"{name} (login)", caught(lambda: _v2(sb))))
+        sb.expire_tokens()
+        errors.append((f"{name} (renewal in a call)", caught(lambda: client.me())))
+    sb.clear_faults()
+    gone = f"http://127.0.0.1:{free_port()}/oauth2/v2/token"
+    dead = dataclasses.replace(sb.endpoints, v2_token_url=gone)
+    errors.append(("token endpoint refused", caught(lambda: _v2(sb, endpoints=dead))))
+    client.close()
+    return errors
+
+
+def test_no_secret_is_reachable_from_any_raised_error_on_api_v2() -> None:
+    with Sandbox(videos=20, seed=9) as sb:
+        errors = _v2_failure_paths(sb)
+        tokens, other = issued_secrets(sb)
+        found = needles(sb, tokens | other)
+    found.update(dict.fromkeys(spellings(WRONG_SECRET), WRONG_SECRET[:12]))
+    assert len(errors) == 16 and len(tokens) >= 3
+    kinds = {type(e).__name__ for _, e in errors}
+    assert kinds >= {"TransportError", "AuthenticationError", "ServerError", "RateLimited"}
+    assert kinds >= {"NotFound", "ValidationError"}, kinds
+    problems = [f"{name}: {hit}" for name, error in errors for hit in leaks(error, found)]
+    assert problems == []
+
+
 def test_the_walk_finds_a_secret_kept_in_a_chained_exception() -> None:
     """The walker itself: a requests exception two links down, holding a header, is found."""
     import requests

@@ -401,3 +401,57 @@ def test_secrets_of_the_environment_log_in_without_entering_the_form(sb: Sandbox
     panel.login_button.click()
     assert panel.client is not None and panel.client.is_partner, panel.status.value
     _no_secret_in_state(panel, sb)
+
+
+def test_api_v2_with_a_typed_private_key_logs_in_without_a_browser(sb: Sandbox) -> None:
+    panel = LoginPanel(endpoints=sb.endpoints)
+    panel.api.value = "v2"
+    assert panel.key_kind.value == "private" and panel.key_kind.disabled
+    assert [value for _, value in panel.grant.options] == ["client_credentials"]
+    panel.access.value = "delete"
+    assert panel.scopes.value.split() == ["account.read", "video.read", "video.manage"]
+    key = sb.credentials.private_key
+    panel.client_id.value, panel.client_secret.value = key.client_id, key.client_secret
+    panel.login_button.click()  # no consent page, no listener: a remote kernel logs in too
+    assert panel.client is not None, panel.status.value
+    assert panel.client.dialect.name == "v2" and panel.client.base_url == sb.url + "/v2"
+    assert panel.consent_url is None
+    assert panel.client_secret.value == ""
+    assert "token expires at" in panel.status.value
+    _no_secret_in_state(panel, sb)
+    assert panel.client.me(["id"])["id"] in key.profiles
+
+
+def test_api_v2_from_the_environment_fills_the_form_and_keeps_secrets_out(sb: Sandbox) -> None:
+    c = sb.credentials
+    env = {
+        "DMTOOLS_CLIENT_ID": c.private_key.client_id,
+        "DMTOOLS_CLIENT_SECRET": c.private_key.client_secret,
+        "DMTOOLS_USERNAME": c.user.username,  # left over from a legacy login: not used
+        "DMTOOLS_SANDBOX_URL": sb.url,
+        "DMTOOLS_API": "v2",
+    }
+    panel = LoginPanel(environ=env)
+    assert panel.api.value == "v2" and panel.grant.value == "client_credentials"
+    assert panel.client_secret.value == ""
+    panel.login_button.click()
+    assert panel.client is not None and panel.client.dialect.name == "v2", panel.status.value
+    _no_secret_in_state(panel, sb)
+
+
+def test_api_v2_with_the_sandbox_box_logs_in_with_its_private_key(sb: Sandbox) -> None:
+    panel = LoginPanel(sandbox=sb, api="v2", use_sandbox=True, access="edit")
+    assert panel.client_id.value == sb.credentials.private_key.client_id
+    panel.login_button.click()
+    assert panel.client is not None and panel.client.dialect.name == "v2", panel.status.value
+    assert "video.manage" in panel.client.scopes
+    _no_secret_in_state(panel, sb)
+
+
+def test_going_back_to_the_legacy_api_frees_the_kind_of_key(sb: Sandbox) -> None:
+    panel = LoginPanel(endpoints=sb.endpoints, api="v2")
+    panel.api.value = "legacy"
+    assert not panel.key_kind.disabled
+    panel.key_kind.value = "public"
+    assert "password" in [value for _, value in panel.grant.options]
+    assert panel.scopes.value == ""  # read-only with a public key: no scope

@@ -145,3 +145,29 @@ def test_widgets_are_used_only_in_a_kernel_with_ipywidgets(monkeypatch: pytest.M
         lambda name, *a: None if name == "ipywidgets" else real_find_spec(name, *a),
     )
     assert not widgets.widgets_available()
+
+
+def test_dmtools_api_v2_logs_in_with_the_private_key_from_the_environment(sb: Sandbox) -> None:
+    key = sb.credentials.private_key
+    env = _env(sb, DMTOOLS_CLIENT_ID=key.client_id, DMTOOLS_CLIENT_SECRET=key.client_secret) | {
+        "DMTOOLS_API": "v2"
+    }
+    client = connect_from_env_or_sandbox("delete", environ=env)
+    assert client.dialect.name == "v2" and client.base_url == sb.url + "/v2"
+    assert set(client.scopes) == {"account.read", "video.read", "video.manage"}
+    assert login_summary(client).startswith("Logged in as demo-news (local sandbox)")
+
+
+def test_dmtools_api_v2_without_credentials_uses_the_local_sandboxs_private_key(
+    tmp_path: Path,
+) -> None:
+    stop_local_sandbox()
+    try:
+        first = local_sandbox(videos=15)
+        env = {"DMTOOLS_CONFIG_DIR": str(tmp_path), "DMTOOLS_API": "v2"}
+        client = connect_from_env_or_sandbox("read-only", environ=env)
+        assert client.endpoints == first.endpoints and client.dialect.name == "v2"
+        assert client.client_id == first.credentials.private_key.client_id
+        assert "video.manage" not in client.scopes and "video.read" in client.scopes
+    finally:
+        stop_local_sandbox()
