@@ -134,6 +134,31 @@ def _run(command: list[str], env: dict[str, str]) -> int:
             proc.wait(10)
 
 
+def _notebook_folder(notebooks: Path | None) -> Path:
+    """The notebook folder: the one given, else ./notebooks if it exists, else ``.``."""
+    folder = (
+        notebooks or (Path("notebooks") if Path("notebooks").is_dir() else Path("."))
+    ).resolve()
+    if not folder.is_dir():
+        raise InputError(f"no notebook folder at {str(folder)!r}")
+    return folder
+
+
+def _show_dry_run(
+    url: str, command: list[str], variables: dict[str, str], *, as_json: bool
+) -> None:
+    """Print what ``lab`` would run (secrets masked)."""
+    if as_json:
+        out(json.dumps({"sandbox": url, "command": command, "env": masked(variables)}))
+        return
+    out(f"Sandbox: {url} (stopped again: dry run)")
+    out("Environment for the notebooks:")
+    for name, value in masked(variables).items():
+        out(f"  {name}={value}")
+    out("Command:")
+    out("  " + " ".join(command))
+
+
 @guarded
 def lab(
     extra: Annotated[
@@ -178,25 +203,13 @@ def lab(
     from dmtools.sandbox import Sandbox
 
     api = get_dialect(api).name  # an unknown API is refused before anything starts
-    folder = (
-        notebooks or (Path("notebooks") if Path("notebooks").is_dir() else Path("."))
-    ).resolve()
-    if not folder.is_dir():
-        raise InputError(f"no notebook folder at {str(folder)!r}")
+    folder = _notebook_folder(notebooks)
     check_root(allow_root or dry_run, extra)
     command = lab_command(folder, port=port, browser=browser, allow_root=allow_root, extra=extra)
     with Sandbox(videos=videos, seed=seed, mode="thread") as sb:
         variables = lab_environment(sb, api)
         if dry_run:
-            if as_json:
-                out(json.dumps({"sandbox": sb.url, "command": command, "env": masked(variables)}))
-                return
-            out(f"Sandbox: {sb.url} (stopped again: dry run)")
-            out("Environment for the notebooks:")
-            for name, value in masked(variables).items():
-                out(f"  {name}={value}")
-            out("Command:")
-            out("  " + " ".join(command))
+            _show_dry_run(sb.url, command, variables, as_json=as_json)
             return
         info(
             f"Sandbox running at {sb.url} with {videos:,} demo videos; starting JupyterLab "
