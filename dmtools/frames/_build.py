@@ -332,8 +332,9 @@ def split_ids(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Any]] | None:
     if "id" in frame.columns:
         return frame.drop(columns="id"), frame["id"].tolist()
     texts = frame.index.dtype == object or pd.api.types.is_string_dtype(frame.index)
-    if frame.index.name == "id" or (texts and all(isinstance(v, str) for v in frame.index)):
-        return frame, frame.index.tolist()
+    ids = frame.index.tolist()
+    if frame.index.name == "id" or (texts and all(isinstance(v, str) for v in ids)):
+        return frame, ids
     return None
 
 
@@ -354,6 +355,17 @@ def index_by_id(frame: Any, what: str, problems: list[Problem]) -> pd.DataFrame 
         problems.append(Problem(None, "id", f"{what} has no video id column or index"))
         return None
     rest, raw = found
+    if _only(raw, str) and all(map(str.strip, raw)) and len(set(raw)) == len(raw):
+        ids: list[str | None] = raw  # the usual frame: text ids, none blank, none twice
+    else:
+        ids = _checked_ids(raw, what, problems)
+    rest = rest.copy(deep=False)
+    rest.index = pd.Index(ids, dtype=object, name="id")
+    return rest
+
+
+def _checked_ids(raw: list[Any], what: str, problems: list[Problem]) -> list[str | None]:
+    """The ids as text (None for a missing one); every missing or duplicate id is a problem."""
     ids: list[str | None] = []
     seen: dict[str, list[int]] = {}
     for position, vid in enumerate(raw):
@@ -367,6 +379,4 @@ def index_by_id(frame: Any, what: str, problems: list[Problem]) -> pd.DataFrame 
         if len(positions) > 1:
             where = ", ".join(f"#{p}" for p in positions)
             problems.append(Problem(vid, "id", f"duplicate id in {what} (rows {where})"))
-    rest = rest.copy(deep=False)
-    rest.index = pd.Index(ids, dtype=object, name="id")
-    return rest
+    return ids
