@@ -129,7 +129,7 @@ def error_from_response(
     if cls is RateLimited:
         kwargs["retry_after"] = parse_retry_after(response.headers.get("Retry-After"))
     elif cls is PermissionDenied:
-        kwargs["missing_scope"] = body.scope
+        kwargs["missing_scope"], kwargs["profile"] = body.scope, body.profile
     elif cls is ValidationError:
         kwargs["field"] = body.param
     return cls(message or _status_text(status, response), **kwargs)

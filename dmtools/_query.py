@@ -18,7 +18,7 @@ import calendar
 import math
 import numbers
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -30,7 +30,14 @@ if TYPE_CHECKING:
     from dmtools.client import Client
     from dmtools.dialects import Dialect
 
-__all__ = ["VideoQuery", "build_query", "organisation_channels", "parse_seconds", "resolve"]
+__all__ = [
+    "VideoQuery",
+    "build_query",
+    "organisation_channels",
+    "organisation_profiles",
+    "parse_seconds",
+    "resolve",
+]
 
 T = TypeVar("T")
 _INT_RE = re.compile(r"[+-]?\d+")
@@ -77,9 +84,19 @@ def resolve(dialect: Dialect, fields: Iterable[str] | str | None) -> tuple[str, 
     everything = fields is None or (isinstance(fields, str) and fields.strip() == "all")
     missing = [] if everything else dialect.missing_fields(names)
     if missing:
+        hints = {name: dialect.field_hint(name) for name in missing}
+        notes = sorted({hint for hint in hints.values() if hint})
         raise InputError(
-            f"the {dialect.name} API has no field(s) {', '.join(map(repr, missing))}",
-            [_problem(name, f"not available through the {dialect.name} API") for name in missing],
+            f"the {dialect.name} API has no field(s) {', '.join(map(repr, missing))}"
+            + "".join(f"; {note}" for note in notes),
+            [
+                _problem(
+                    name,
+                    f"not available through the {dialect.name} API"
+                    + (f" ({hint})" if hint else ""),
+                )
+                for name, hint in hints.items()
+            ],
         )
     return tuple(names)
 
@@ -208,9 +225,21 @@ def organisation_channels(client: Client) -> list[str]:
         >>> organisation_channels(partner_client)                      # doctest: +SKIP
         ['x1news', 'x2sport']
     """
+    return [str(p["profile_id"]) for p in organisation_profiles(client)]
+
+
+def organisation_profiles(client: Client) -> list[dict[str, Any]]:
+    """The channels (profiles) a key reaches, as dicts with ``profile_id`` and, where the API
+    says, ``name`` and ``display_name`` (one request; the account itself when the API lists
+    none).
+
+    Example:
+        >>> organisation_profiles(v2_client)[0]                        # doctest: +SKIP
+        {'profile_id': 'x1news', 'name': 'demo-news', 'display_name': 'Demo News'}
+    """
     dialect = client.dialect
-    channels = dialect.read_channels(client.send(dialect.channels_call()))
-    return channels or [client.account_id]
+    found = dialect.read_profiles(client.send(dialect.channels_call()))
+    return found or [{"profile_id": client.account_id}]
 
 
 def build_query(
@@ -220,13 +249,15 @@ def build_query(
     fields: Iterable[str] | str | None,
     filters: Mapping[str, Any],
     problems: Iterable[Problem] = (),
+    profiles: Sequence[str] | None = None,
 ) -> VideoQuery:
     """Check a list query and say which lists to read.
 
     Every problem (unknown fields or filters, bad values, a malformed owner, plus the
     caller's ``problems``) is reported in one :class:`~dmtools.errors.InputError`, before any
     request. Then, when the owner's videos are spread over channels (a private key's
-    ``owner="me"``), one request lists the channels.
+    ``owner="me"``), one request lists the channels. ``profiles`` (channel ids) reads
+    those channels' lists instead of ``owner``'s.
     """
     found = list(problems)
     dialect, partner = client.dialect, client.is_partner
@@ -245,12 +276,14 @@ def build_query(
     who = None if owner is None else str(owner)
     unread: str | None = ""
     path = checked(lambda: dialect.list_path(who, partner=partner), unread)
+    no_paths: tuple[str, ...] = ()
+    chosen = checked(lambda: _profile_lists(dialect, profiles, partner), no_paths)
     if found:
         hint = ""
         if any(p.reason == "unknown filter" for p in found):
             hint = f" (known filters: {', '.join(dialect.filters)})"
         raise InputError(f"bad video query{hint}", found)
-    paths = (path,) if path is not None else _channel_lists(client)
+    paths = chosen or ((path,) if path is not None else _channel_lists(client))
     params = {k: v for encoded in wire.values() for k, v in encoded.items()}
     selecting = (encoded for n, encoded in wire.items() if n not in (*WINDOW, "sort"))
     return VideoQuery(
@@ -260,6 +293,20 @@ def build_query(
         filters={k: v for encoded in selecting for k, v in encoded.items()},
         window=(values.get("created_after"), values.get("created_before")),
     )
+
+
+def _profile_lists(
+    dialect: Dialect, profiles: Sequence[str] | None, partner: bool
+) -> tuple[str, ...]:
+    """The list paths of the channels ``profiles`` (InputError for a malformed id)."""
+    if profiles is None:
+        return ()
+    if not profiles:
+        raise InputError("no profile", [_problem("profile", "name at least one profile")])
+    ids = [str(p) for p in dict.fromkeys(profiles)]
+    if "me" in ids:
+        raise InputError("bad profile", [_problem("profile", "'me' is not a profile id")])
+    return tuple(dialect.list_path(pid, partner=partner) or "" for pid in ids)
 
 
 def _channel_lists(client: Client) -> tuple[str, ...]:

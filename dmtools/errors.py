@@ -279,10 +279,18 @@ class SessionExpired(LoginRequired):
 
 class PermissionDenied(APIError):
     """403: the token lacks a scope (``missing_scope``, when the API names it) or the
-    resource is not yours."""
+    resource is not yours (``profile``: the profile the key may not reach, on API v2)."""
 
-    def __init__(self, message: str, *, missing_scope: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        missing_scope: str | None = None,
+        profile: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.missing_scope = missing_scope
+        self.profile = profile
         super().__init__(message, **kwargs)
 
 
@@ -368,6 +376,7 @@ class ErrorBody:
         invalid_input: the API says a parameter was invalid or missing (a ValidationError).
         param: the parameter it names.
         scope: the scope the route needs (a 403 for a missing scope).
+        profile: the profile (channel) the key may not reach (API v2), when the API names it.
     """
 
     type: str | None = None
@@ -376,6 +385,7 @@ class ErrorBody:
     invalid_input: bool = False
     param: str | None = None
     scope: str | None = None
+    profile: str | None = None
 
 
 #: Reads a dialect's error JSON (status, decoded payload) into an ErrorBody; None: not one.

@@ -1,16 +1,20 @@
-"""A channel into a DataFrame: :func:`load_videos`, every video of a list query, typed.
+"""A channel into a DataFrame: :func:`load_videos`, every video of a list query, typed;
+:func:`load_profiles`, the profiles (channels) a key reaches.
 
 Example:
     >>> df = dm.load_videos(client, fields=["id", "title", "views_total"])  # doctest: +SKIP
+    >>> dm.load_profiles(v2_client)                                  # doctest: +SKIP
+      profile_id       name display_name
+    0    xx80rl7  demo-news    Demo News
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from dmtools.errors import Problem
-from dmtools.videos import FilterValue, _problem, build_query
+from dmtools.videos import FilterValue, _problem, build_query, organisation_profiles
 from dmtools.visibility import load_note, mark_partial
 
 if TYPE_CHECKING:
@@ -18,13 +22,17 @@ if TYPE_CHECKING:
 
     from dmtools.client import Client
 
-__all__ = ["load_videos"]
+__all__ = ["PROFILE_COLUMNS", "load_profiles", "load_videos"]
+
+#: The columns of :func:`load_profiles`.
+PROFILE_COLUMNS = ("profile_id", "name", "display_name")
 
 
 def load_videos(
     client: Client,
     *,
     owner: str | None = "me",
+    profile: str | Sequence[str] | None = None,
     fields: Iterable[str] | str | None = None,
     progress: bool = True,
     workers: int = 8,
@@ -39,7 +47,11 @@ def load_videos(
 
     Args:
         owner: ``"me"`` (every channel of the organisation for a private key), a user id or
-            username, or None for the global list.
+            username, or None for the global list (the legacy API only).
+        profile: instead of ``owner``: a profile (channel) id, a list of them, or ``"all"``
+            (every profile the key reaches, :func:`load_profiles`): their videos in one
+            frame, read through this one client (one connection pool, one rate limit); the
+            ``owner`` column (API v2's ``profile.profile_id``) says whose each video is.
         fields: field names (default :data:`dmtools.schema.DEFAULT_VIDEO_FIELDS`).
         progress: show a progress bar (tqdm.auto: a widget in Jupyter, text in a terminal).
         workers: concurrent requests.
@@ -71,16 +83,56 @@ def load_videos(
     if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 64:
         problems.append(Problem(None, "workers", f"{workers!r}: expected 1 to 64"))
     zone = _zone(tz, problems)  # checked with the rest, before any request
+    profiles, fields = _profiles(profile, owner, fields, problems)
     query = build_query(
         client,
-        owner=owner,
+        owner="me" if profile is not None else owner,
         fields=fields,
         problems=problems,
         filters={k: v for k, v in filters.items() if k != "sort"},
+        profiles=profiles,
     )
     records = loader.load_records(client, query, progress=progress, workers=workers)
     frame = _in_zone(to_frame(records, fields=list(query.fields)), zone)
-    return mark_partial(frame, load_note(client, owner, frame))
+    return mark_partial(frame, load_note(client, "me" if profile is not None else owner, frame))
+
+
+def _profiles(
+    profile: str | Sequence[str] | None,
+    owner: str | None,
+    fields: Iterable[str] | str | None,
+    problems: list[Problem],
+) -> tuple[list[str] | None, Iterable[str] | str | None]:
+    """(the profile ids to read, None for ``owner``'s list or every profile; the fields,
+    with ``owner`` added when several profiles share the frame)."""
+    if profile is None:
+        return None, fields
+    if owner != "me":
+        problems.append(_problem("profile", "pass owner= or profile=, not both"))
+    several = profile == "all" or (not isinstance(profile, str) and len(profile) != 1)
+    ids = None if profile == "all" else [profile] if isinstance(profile, str) else list(profile)
+    if several and fields is not None and not (isinstance(fields, str) and fields == "all"):
+        names = [f for f in fields.split(",")] if isinstance(fields, str) else list(fields)
+        fields = names if "owner" in (n.strip() for n in names) else [*names, "owner"]
+    return ids, fields
+
+
+def load_profiles(client: Client) -> pd.DataFrame:
+    """The profiles (channels) the client's key reaches, one row each, in the API's order.
+
+    Columns :data:`PROFILE_COLUMNS`: ``profile_id`` (what ``load_videos(client,
+    profile=...)`` takes), ``name`` and ``display_name`` (API v2 says them; the legacy API
+    lists channel ids only, so they are missing there). One request (``GET /me`` on API v2,
+    ``GET /auth`` on the legacy API).
+
+    Example:
+        >>> dm.load_profiles(client).profile_id.tolist()              # doctest: +SKIP
+        ['xx80rl7', 'xzfxfg7', 'xsdcbj1']
+    """
+    import pandas as pd
+
+    rows = [{c: p.get(c) for c in PROFILE_COLUMNS} for p in organisation_profiles(client)]
+    return pd.DataFrame(rows, columns=list(PROFILE_COLUMNS)).astype("string")
 
 
 def _in_zone(frame: pd.DataFrame, zone: str | None) -> pd.DataFrame:

@@ -12,6 +12,10 @@ Example:
     >>> with dm.Sandbox(videos=20) as sb, connect_sandbox(sb) as client:
     ...     len(dm.all_videos(client, fields=["id"]))
     20
+
+``connect_sandbox(sb, api="v2")`` logs in to the sandbox's API v2 with its private key
+(``client_credentials``; scopes to read, edit and delete), for a test of any promise on
+both dialects.
 """
 
 from __future__ import annotations
@@ -41,18 +45,24 @@ _HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 def connect_sandbox(
     sb: Sandbox | Credentials,
     *,
-    grant: str = "password",
-    scope: Sequence[str] | str = ("manage_videos",),
+    grant: str | None = None,
+    scope: Sequence[str] | str | None = None,
+    api: str = "legacy",
     **options: Any,
 ) -> Client:
     """A client logged in to a sandbox with its demo credentials.
 
     Args:
         sb: a running :class:`~dmtools.Sandbox`, or the ``Credentials`` of one.
-        grant: ``"password"`` (the demo user, public key), ``"client_credentials"`` (the
-            private key: every channel of the demo organisation) or ``"authorization_code"``
-            (the demo user through the consent page, answered over HTTP).
-        scope: scopes to ask for.
+        grant: ``"password"`` (the demo user, public key; the legacy default),
+            ``"client_credentials"`` (the private key: every channel of the demo
+            organisation; the only grant, and the default, of ``api="v2"``) or
+            ``"authorization_code"`` (the demo user through the consent page, answered over
+            HTTP).
+        scope: scopes to ask for (default: ``manage_videos`` on the legacy API; read, edit
+            and delete rights, ``account.read video.read video.manage``, on API v2).
+        api: ``"legacy"`` (the Platform API) or ``"v2"`` (API v2, with the private key):
+            ``connect_sandbox(sb, api="v2")`` is a v2 client in one line.
         **options: passed to :func:`dmtools.connect` (``timeout``, ``retries``,
             ``rate_limit``, ``token_store``, ``dialect``...).
 
@@ -63,15 +73,20 @@ def connect_sandbox(
     Example:
         >>> client = connect_sandbox(sb, grant="client_credentials", scope="read_videos")  # doctest: +SKIP
     """
-    from dmtools.auth import LoginSpec
+    from dmtools.auth import LoginSpec, scopes_for
     from dmtools.client import connect
 
     credentials = cast("Credentials", getattr(sb, "credentials", sb))
     public, user = credentials.public_key, credentials.user
+    dialect = options.pop("dialect", None) or api
+    v2 = getattr(dialect, "name", dialect) == "v2"
+    grant = grant or ("client_credentials" if v2 else "password")
+    if scope is None:
+        scope = scopes_for("edit", "private", "v2") if v2 else ("manage_videos",)
     common: dict[str, Any] = {
         "scopes": [scope] if isinstance(scope, str) else list(scope),
         "endpoints": Endpoints.sandbox(credentials.url),
-        "dialect": options.pop("dialect", None) or "legacy",
+        "dialect": dialect,
     }
     key: PublicKey | PrivateKey = public
     if grant == "client_credentials":

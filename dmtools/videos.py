@@ -28,7 +28,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from dmtools._query import VideoQuery, build_query, organisation_channels, resolve
+from dmtools._query import (
+    VideoQuery,
+    build_query,
+    organisation_channels,
+    organisation_profiles,
+    resolve,
+)
 from dmtools.errors import InputError, Problem
 
 if TYPE_CHECKING:
@@ -43,6 +49,7 @@ __all__ = [
     "get_video",
     "iterate_videos",
     "organisation_channels",
+    "organisation_profiles",
     "update_video",
 ]
 

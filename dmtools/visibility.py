@@ -31,10 +31,16 @@ _OWN = ("me",)
 
 
 def partial_reason(
-    *, owner: str | None, account_id: str | None, scopes: Sequence[str], partner: bool
+    *,
+    owner: str | None,
+    account_id: str | None,
+    scopes: Sequence[str],
+    partner: bool,
+    readers: Sequence[str] | None = None,
 ) -> str | None:
     """Why a list of ``owner``'s videos cannot show private and unpublished ones, or None
-    when it shows them all (the rules of the API's visibility, see the module notes)."""
+    when it shows them all (the rules of the API's visibility, see the module notes;
+    ``readers``: the scopes that show them, when the API is not the Platform API)."""
     own = owner in _OWN or (owner is not None and account_id is not None and owner == account_id)
     if not own:
         whose = "the global list" if owner is None else "another account's channel"
@@ -42,7 +48,8 @@ def partial_reason(
             f"public videos only: {whose} never shows private or unpublished videos, so "
             "their counts are unknown"
         )
-    readers = ("read_videos", "manage_videos") if partner else ("manage_videos",)
+    if readers is None:
+        readers = ("read_videos", "manage_videos") if partner else ("manage_videos",)
     if any(scope in scopes for scope in readers):
         return None
     needed = " or ".join(readers)
@@ -61,7 +68,11 @@ def load_note(client: Any, owner: str | None, frame: Any) -> str | None:
             return None
     account = None if owner in (None, *_OWN) else str(client.account_id)
     return partial_reason(
-        owner=owner, account_id=account, scopes=list(client.scopes), partner=client.is_partner
+        owner=owner,
+        account_id=account,
+        scopes=list(client.scopes),
+        partner=client.is_partner,
+        readers=getattr(getattr(client, "dialect", None), "reader_scopes", None),
     )
 
 

@@ -14,7 +14,8 @@ login``, the login panel and the text login) builds a :class:`LoginSpec` and han
                            ``client_credentials``: :func:`env_grant`)
 ``DMTOOLS_REDIRECT_URI``   the callback URL registered for a public key (authorization code)
 ``DMTOOLS_SANDBOX_URL``    talk to a sandbox running there instead of the real API
-``DMTOOLS_API``            the API dialect (default ``legacy``, the Platform API)
+``DMTOOLS_API``            the API dialect: ``legacy`` (the Platform API, the default) or
+                           ``v2`` (API v2: private keys, ``client_credentials`` only)
 =========================  ===========================================================
 
 A new API generation is one more value of :attr:`LoginSpec.dialect`: its token URL, how long
@@ -143,7 +144,8 @@ class LoginSpec:
         username, password: the account of the password grant (the password is wrapped).
         scopes: scopes to ask for (``"a b"`` or a list is accepted).
         endpoints: the deployment (default: the real service).
-        dialect: the API generation, by name (``"legacy"``) or as a Dialect.
+        dialect: the API generation, by name (``"legacy"`` or ``"v2"``) or as a Dialect
+            (``dm.connect``'s ``api=``).
         redirect_uri: the callback URL registered for a public key (authorization code).
         refresh_token: for the ``refresh_token`` grant.
 

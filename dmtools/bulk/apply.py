@@ -206,7 +206,11 @@ def apply_edits(
         >>> result = plan.apply(client, journal="edits.journal", workers=8)  # doctest: +SKIP
         >>> result.to_frame().status.value_counts()                          # doctest: +SKIP
     """
-    check_plan_values(plan, client.limits)
+    check_plan_values(
+        plan,
+        client.limits,
+        lambda target: client.dialect.check_edit(target, partner=client.is_partner),
+    )
     return run_job(
         client,
         plan,

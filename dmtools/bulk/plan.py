@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -273,14 +273,22 @@ class EditPlan(PlanBase):
         )
 
 
-def check_plan_values(plan: EditPlan, limits: FieldLimits) -> None:
-    """Raise InputError if a target value breaks ``limits`` (zero writes)."""
+def check_plan_values(
+    plan: EditPlan,
+    limits: FieldLimits,
+    api_check: Callable[[Mapping[str, Any]], list[Problem]] | None = None,
+) -> None:
+    """Raise InputError if a target value breaks ``limits`` or, with ``api_check`` (a
+    dialect's ``check_edit``), the API's own rules (zero writes)."""
     problems = [
         Problem(op.video_id, name, reason)
         for op in plan.ops
         for name, new in op.target.items()
         if (reason := check_value(name, new, limits) or wire_problem(name, new)) is not None
     ]
+    if api_check is not None and not problems:
+        for op in plan.ops:
+            problems += [Problem(op.video_id, p.column, p.reason) for p in api_check(op.target)]
     if problems:
         raise InputError(
             f"{len(problems)} value(s) in the plan are not accepted with this API key; "

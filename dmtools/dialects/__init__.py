@@ -19,7 +19,10 @@ from dmtools.errors import InputError
 __all__ = ["DIALECTS", "Call", "Dialect", "Op", "Page", "get_dialect", "segment"]
 
 #: Dialect name -> ``module:attribute`` of its instance (imported on first use).
-DIALECTS: dict[str, str] = {"legacy": "dmtools.dialects.legacy:LEGACY"}
+DIALECTS: dict[str, str] = {
+    "legacy": "dmtools.dialects.legacy:LEGACY",
+    "v2": "dmtools.dialects.v2:V2",
+}
 
 
 def get_dialect(dialect: Dialect | str | None = None) -> Dialect:

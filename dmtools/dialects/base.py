@@ -187,6 +187,9 @@ class Dialect(ABC):
     #: kind of key (``public``, ``private``); None: the Platform API's scopes
     #: (:data:`dmtools.auth.credentials.ACCESS_LEVELS`).
     access_scopes: ClassVar[Mapping[str, Mapping[str, tuple[str, ...]]] | None] = None
+    #: Scopes that let a list show private and unpublished videos (None: the Platform API's,
+    #: :func:`dmtools.visibility.partial_reason`).
+    reader_scopes: ClassVar[tuple[str, ...] | None] = None
 
     # -- logging in ---------------------------------------------------------------------------
 
@@ -244,6 +247,11 @@ class Dialect(ABC):
     def read_channels(self, answer: Any) -> list[str]:
         """Their ids, in the API's order (empty if the API lists none)."""
 
+    def read_profiles(self, answer: Any) -> list[dict[str, Any]]:
+        """The channels (profiles) of a :meth:`channels_call` answer as dicts with
+        ``profile_id`` and, where the API says, ``name`` and ``display_name``."""
+        return [{"profile_id": channel} for channel in self.read_channels(answer)]
+
     @abstractmethod
     def logout_call(self) -> Call | None:
         """Revoke the session on the API, or None where the API has no such call."""
@@ -253,6 +261,11 @@ class Dialect(ABC):
     @abstractmethod
     def missing_fields(self, names: Sequence[str]) -> list[str]:
         """The canonical field names this API cannot read (in input order)."""
+
+    def field_hint(self, name: str) -> str | None:
+        """Where the data of a field this API lacks lives instead (for the InputError that
+        refuses it), or None."""
+        return None
 
     @abstractmethod
     def fields_param(self, names: Sequence[str]) -> dict[str, str]:

@@ -214,5 +214,5 @@ def test_the_legacy_dialect_names_the_endpoints_auth_uses(sb: Sandbox) -> None:
         assert client._manager.leeway == legacy.renew_ahead == 60.0  # type: ignore[attr-defined]
     with connect_sandbox(sb, leeway=5.0) as client:
         assert client._manager.leeway == 5.0  # type: ignore[attr-defined]
-    with pytest.raises(dm.InputError, match="unknown API dialect 'v2'"):
-        get_dialect("v2")
+    with pytest.raises(dm.InputError, match="unknown API dialect 'v3'"):
+        get_dialect("v3")
