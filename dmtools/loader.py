@@ -48,6 +48,7 @@ import warnings
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
+from dmtools._shared import SharedValues
 from dmtools._windows import Bounds, Partition, Task, created, more, split
 from dmtools.dialects import Page
 from dmtools.errors import DailymotionError, IncompleteLoadWarning
@@ -112,6 +113,7 @@ class _Loader:
         self.paths = query.paths
         self.bounds = Bounds(self.dialect.window_inclusive)
         self.videos: dict[str, dict[str, Any]] = {}
+        self.share = SharedValues()  # repeated values held once (memory of large loads)
         self.edges: dict[str, dict[str, Page]] = {p: {} for p in query.paths}
         self.target: dict[str, int] = dict.fromkeys(query.paths, WINDOW_MIN)
         self.problems: list[str] = []
@@ -140,7 +142,7 @@ class _Loader:
         before = len(self.videos)
         for video, t in zip(items, times, strict=True):
             if (self.lo is None or t >= self.lo) and (self.hi is None or t <= self.hi):
-                self.videos[str(video["id"])] = video
+                self.videos[str(video["id"])] = self.share(video)
         self.bar.update(len(self.videos) - before)
 
     def handle(self, task: Task, pages: list[Page], used: tuple[bool, bool]) -> list[Task]:

@@ -1,0 +1,62 @@
+"""One object per repeated value in the records of a load (no pandas: the loader imports it).
+
+A 100,000-video load holds every record until its frame is built; the JSON decoder gives
+each record its own copy of values that repeat across a channel (the category, the language,
+the status, the owner's id and names, tag words). :class:`SharedValues` makes equal values
+of those fields one object, so they are held once.
+
+Example:
+    >>> share = SharedValues()
+    >>> a, b = share({"channel": "mu" + "sic"}), share({"channel": "mus" + "ic"})
+    >>> a["channel"] is b["channel"]
+    True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["SHARED_FIELDS", "SharedValues"]
+
+#: Wire fields whose values repeat across a channel (a fixed list of choices, or the owner);
+#: titles, descriptions and ids are left alone (nearly all distinct, nothing to share).
+SHARED_FIELDS = (
+    "channel",
+    "language",
+    "country",
+    "status",
+    "mode",
+    "owner",
+    "owner.screenname",
+    "owner.username",
+)
+
+
+class SharedValues:
+    """Replaces the strings of :data:`SHARED_FIELDS` and of ``tags`` in a record by one
+    object per distinct value, in place; at most ``limit`` distinct values are kept (past
+    it, only known values are shared)."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self._memo: dict[str, str] = {}
+        self._limit = limit
+
+    def _one(self, value: str) -> str:
+        found = self._memo.get(value)
+        if found is not None:
+            return found
+        if len(self._memo) < self._limit:
+            self._memo[value] = value
+        return value
+
+    def __call__(self, record: Any) -> Any:
+        if type(record) is not dict:
+            return record
+        for name in SHARED_FIELDS:
+            value = record.get(name)
+            if type(value) is str:
+                record[name] = self._one(value)
+        tags = record.get("tags")
+        if type(tags) is list and tags:
+            record["tags"] = [self._one(t) if type(t) is str else t for t in tags]
+        return record
