@@ -41,22 +41,20 @@ class SharedValues:
         self._memo: dict[str, str] = {}
         self._limit = limit
 
-    def _one(self, value: str) -> str:
-        found = self._memo.get(value)
-        if found is not None:
-            return found
-        if len(self._memo) < self._limit:
-            self._memo[value] = value
-        return value
-
     def __call__(self, record: Any) -> Any:
         if type(record) is not dict:
             return record
+        memo = self._memo
+        keep = memo.setdefault if len(memo) < self._limit else memo.get
         for name in SHARED_FIELDS:
             value = record.get(name)
             if type(value) is str:
-                record[name] = self._one(value)
+                record[name] = keep(value, value)
         tags = record.get("tags")
-        if type(tags) is list and tags:
-            record["tags"] = [self._one(t) if type(t) is str else t for t in tags]
+        if type(tags) is list and tags and _only_text(tags):
+            record["tags"] = [keep(tag, tag) for tag in tags]
         return record
+
+
+def _only_text(values: list[Any]) -> bool:
+    return all(type(value) is str for value in values)
