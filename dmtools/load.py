@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from dmtools.errors import Problem
+from dmtools.loader import DEFAULT_WORKERS
 from dmtools.videos import FilterValue, _problem, build_query, organisation_profiles
 from dmtools.visibility import load_note, mark_partial
 
@@ -35,7 +36,7 @@ def load_videos(
     profile: str | Sequence[str] | None = None,
     fields: Iterable[str] | str | None = None,
     progress: bool = True,
-    workers: int = 8,
+    workers: int = DEFAULT_WORKERS,
     tz: str | None = None,
     **filters: FilterValue,
 ) -> pd.DataFrame:
@@ -54,7 +55,7 @@ def load_videos(
             ``owner`` column (API v2's ``profile.profile_id``) says whose each video is.
         fields: field names (default :data:`dmtools.schema.DEFAULT_VIDEO_FIELDS`).
         progress: show a progress bar (tqdm.auto: a widget in Jupyter, text in a terminal).
-        workers: concurrent requests.
+        workers: concurrent requests (default :data:`dmtools.loader.DEFAULT_WORKERS`, 12).
         tz: the date columns' time zone (``"Europe/Paris"``; default UTC), used by reports.
         **filters: names of :data:`dmtools.schema.VIDEO_FILTERS` (``sort`` is not allowed:
             sort the frame instead). ``created_after``/``created_before`` keep

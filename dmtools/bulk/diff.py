@@ -154,7 +154,7 @@ def _aligned(
     if not keep.all():
         new = new[keep]
     aligned = old if old.index.equals(new.index) else old.reindex(new.index)
-    return aligned, new, int(present.sum())
+    return aligned, new, int(np.count_nonzero(present))
 
 
 def _cells(
