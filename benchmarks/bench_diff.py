@@ -15,7 +15,6 @@ Run:  .venv/bin/python benchmarks/bench_diff.py [--rows 100000] [--repeat 5]
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -26,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
 import pandas as pd  # noqa: E402
+from _machine import describe  # noqa: E402
 from _support.diff_reference import diff_frames as reference_diff  # noqa: E402
 from bench_frames import make_records  # noqa: E402
 
@@ -68,10 +68,9 @@ def main() -> None:
     args = parser.parse_args()
     before = to_frame(make_records(args.rows))
     cases = {"nothing changed": before.copy(), "10% of rows changed": edited_copy(before)}
-    print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    print(describe())
     print(
-        f"{args.rows:,} rows x {before.shape[1]} columns, pandas {pd.__version__}, "
-        f"best of {args.repeat}, load average {os.getloadavg()[0]:.1f}"
+        f"{args.rows:,} rows x {before.shape[1]} columns, pandas {pd.__version__}, best of {args.repeat}"
     )
     print(
         f"{'case':22}{'diff_frames':>12}{'(cpu)':>8}{'reference':>11}{'speed-up':>10}"

@@ -8,6 +8,7 @@ another, and, to get past the 1,000-results ceiling of one query, a new ``create
 window each time a window fills up (legacy: ``/me/videos``; API v2: the profile's
 ``/v2/profiles/<id>/videos``, whose bounds are inclusive). dmtools runs ``workers``
 requests at a time, so its bound is ``requests * latency / workers``; both ratios are printed
+(and the bound again with the time one baseline request really took on this machine)
 (targets: at least 8x the baseline, at most 1.2x the bound).
 
 Memory: without added latency, a 100,000-video channel is loaded and its frame built in this
@@ -23,9 +24,6 @@ Run:
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import sys
 import threading
 import time
 import tracemalloc
@@ -34,6 +32,7 @@ from typing import Any
 
 import psutil
 import requests
+from _machine import describe  # the script's folder is on sys.path
 
 import dmtools as dm
 from dmtools import loader
@@ -42,7 +41,7 @@ from dmtools.frames import to_frame
 from dmtools.sandbox import Sandbox
 from dmtools.testing import connect_sandbox
 
-DEFAULT_WORKERS = 8  # load_videos' default, used for the bound
+DEFAULT_WORKERS = loader.DEFAULT_WORKERS  # load_videos default: the bound is per worker
 
 
 def _legacy_baseline(sb: Sandbox) -> tuple[int, Callable[[], dict[str, Any]]]:
@@ -180,6 +179,12 @@ def speed(api: str, n: int, latency: float, repeat: int) -> dict[str, float]:
         f"  bound requests*latency/workers = {requests_made}*{latency:g}/{DEFAULT_WORKERS} = "
         f"{bound:.2f} s -> {best / bound:.2f}x the bound (target <= 1.2x)"
     )
+    per_request = base_time / base_requests  # latency plus what the machine adds to each
+    measured = requests_made * per_request / DEFAULT_WORKERS
+    print(
+        f"  one request of the baseline took {per_request * 1000:.0f} ms here: with that, the "
+        f"bound is {measured:.2f} s -> {best / measured:.2f}x it"
+    )
     return {"baseline": base_time, "dmtools": best, "bound": bound, "requests": requests_made}
 
 
@@ -245,11 +250,7 @@ def main() -> None:
         "--big", type=int, default=100_000, help="videos for the memory figures (0 to skip)"
     )
     args = parser.parse_args()
-    cpu = platform.processor() or platform.machine()
-    print(
-        f"{cpu}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
-        f"load average {os.getloadavg()[0]:.1f}"
-    )
+    print(describe())
     for api in ("legacy", "v2") if args.api == "both" else (args.api,):
         speed(api, args.n, args.latency, args.repeat)
         if args.big:

@@ -21,14 +21,12 @@ Run: ``.venv/bin/python benchmarks/bench_sandbox.py [--requests N] [--lists] [--
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
-import sys
 import time
 from collections.abc import Callable
 
 import requests
+from _machine import describe  # the script's folder is on sys.path
 
 from dmtools.sandbox import Sandbox
 
@@ -222,10 +220,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure, best kept")
     args = parser.parse_args()
     REPEAT[0] = args.repeat
-    print(
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f}"
-    )
+    print(describe())
     for mode in ("thread", "process"):
         run(mode, args.requests)
     if args.lists:
