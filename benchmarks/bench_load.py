@@ -11,10 +11,11 @@ requests at a time, so its bound is ``requests * latency / workers``; both ratio
 (and the bound again with the time one baseline request really took on this machine)
 (targets: at least 8x the baseline, at most 1.2x the bound).
 
-Memory: without added latency, a 100,000-video channel is loaded and its frame built in this
-process; the growth of the process's resident memory (RSS, sampled every 10 ms, peak minus
-start) is the figure, with the tracemalloc peak of the load alone beside it (Python objects
-only; Arrow buffers of the frame are outside tracemalloc).
+Memory: without added latency, a 100,000-video channel is loaded and its frame built in a
+fresh process for each dialect; the growth of that process's resident memory (RSS, sampled
+every 10 ms, peak minus start, after a warm-up that imports everything) is the figure, with
+the tracemalloc peak of the load alone beside it (Python objects only; Arrow buffers of the
+frame are outside tracemalloc).
 
 Run:
     .venv/bin/python benchmarks/bench_load.py                 # both dialects, speed and memory
@@ -24,6 +25,8 @@ Run:
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 import threading
 import time
 import tracemalloc
@@ -249,12 +252,17 @@ def main() -> None:
     parser.add_argument(
         "--big", type=int, default=100_000, help="videos for the memory figures (0 to skip)"
     )
+    parser.add_argument("--memory-of", choices=["legacy", "v2"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.memory_of:
+        memory(args.memory_of, args.big)
+        return
     print(describe())
     for api in ("legacy", "v2") if args.api == "both" else (args.api,):
         speed(api, args.n, args.latency, args.repeat)
-        if args.big:
-            memory(api, args.big)
+        if args.big:  # a fresh process each, so one load's freed memory cannot hide another's
+            command = [sys.executable, __file__, "--memory-of", api, "--big", str(args.big)]
+            subprocess.run(command, check=True)
 
 
 if __name__ == "__main__":
