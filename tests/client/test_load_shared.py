@@ -71,3 +71,28 @@ def test_profiles_loaded_at_once_share_one_pool_and_one_rate_budget(sandbox_fact
     # profiles, and each worker's), whatever the number of profiles
     assert 1 <= len(accepted) <= WORKERS + 1
     assert {r["client_id"] for r in log} == {sb.credentials.private_key.client_id}
+
+
+def test_shared_values_keep_records_equal_and_hold_each_repeated_value_once() -> None:
+    from dmtools._shared import SharedValues
+
+    def record(i: int) -> dict[str, Any]:
+        return {
+            "id": f"x{i}",
+            "title": "t" + str(i % 3),
+            "channel": "mu" + "sic",  # a new string object each time
+            "owner.screenname": "".join(["Demo", " ", "Channel"]),
+            "tags": ["".join(["li", "ve"]), "x" * (i % 2)],
+            "language": None,
+            "status": 3,  # not text: left alone
+        }
+
+    share = SharedValues(limit=4)
+    records = [share(record(i)) for i in range(6)]
+    assert records == [record(i) for i in range(6)]  # values unchanged
+    assert len({id(r["channel"]) for r in records}) == 1
+    assert len({id(r["owner.screenname"]) for r in records}) == 1
+    assert len({id(r["tags"][0]) for r in records}) == 1
+    assert share([1, 2]) == [1, 2] and share({"tags": [1, "a"]}) == {"tags": [1, "a"]}
+    late = SharedValues(limit=0)(record(1))  # past the limit: nothing new is kept
+    assert late == record(1)
