@@ -50,15 +50,16 @@ Mapping decisions for API v2 that this interface anticipates (the v2 module impl
   reads the after-image back (``{"id": video_id}`` needs no read). Delete answers 204: ``{}``.
 * **Fields.** ``fields_param``/``record`` rename and nest: ``id`` ↔ ``video_id``, ``channel`` ↔
   ``category``, ``is_created_for_kids`` ↔ ``is_for_kids``, ``explicit`` ↔ ``is_explicit``,
-  ``owner`` ↔ ``profile.profile_id``, ``owner.screenname`` ↔ ``profile.name`` (the nested
-  ``profile`` object is flattened into the canonical dotted keys), ``duration`` ↔
-  ``source.duration``, ``url`` ↔ ``video_url``, ``allow_embed`` ↔ ``embedding.enable_embed``;
+  ``owner`` ↔ ``profile.profile_id``, ``owner.screenname`` ↔ ``profile.display_name``,
+  ``owner.username`` ↔ ``profile.name`` (the nested ``profile`` object is flattened into the
+  canonical dotted keys), ``duration`` ↔ ``source.duration``, ``url`` ↔ ``video_url``,
+  ``allow_embed`` ↔ ``embedding.enable_embed``;
   ``private`` and ``password_protected`` are read from ``visibility`` and written as
   ``visibility``; ``published`` is read from ``is_published`` and cannot be written;
   ``created_time``/``updated_time`` are ISO 8601 on the wire and unix seconds in records.
   Fields v2 lacks (``views_*``, ``likes_total``, ``comments_total``, ``bookmarks_total``,
-  ``mode``...) are named by ``missing_fields``: asked for by name, they are refused with an
-  InputError before any request; in the default set they are left out of ``fields_param``,
+  ``status``, ``mode``...) are named by ``missing_fields``: asked for by name, they are
+  refused with an InputError before any request (``field_hint`` says where the data lives); in the default set they are left out of ``fields_param``,
   so a frame loaded through v2 has the same columns and dtypes, with those missing.
   ``check_edit`` adds v2's rules (title 1-255 characters, ``explicit`` never unset, strict
   types).
@@ -66,8 +67,8 @@ Mapping decisions for API v2 that this interface anticipates (the v2 module impl
   ``GET /me`` → ``profiles[].profile_id``) and ``list_path(id)`` is ``/profiles/{id}/videos``;
   v2 has no global list (``list_path(None)`` raises InputError).
 * **Filters.** ``filters`` lists what v2 accepts: no ``ids``, ``owners``, ``search``,
-  ``flags``; ``channel`` → ``category``, ``private`` → ``visibility``; ``sort`` ``recent``/
-  ``old`` → ``-created_at``/``created_at``. Batch reads by ``ids`` or multi-call do not
+  ``flags``, nor ``channel`` (v2 lists have no category filter); ``private=True`` →
+  ``visibility=private``; ``sort`` ``recent``/``old`` → ``-created_at``/``created_at``. Batch reads by ``ids`` or multi-call do not
   exist: nothing above the client relies on them.
 * **Paging.** ``first_page`` sends ``page=1&page_size=N``; ``read_page`` reads ``data`` and
   ``pagination`` (``next`` absolute URL, falling back to a top-level ``next``; ``more`` is
@@ -75,7 +76,7 @@ Mapping decisions for API v2 that this interface anticipates (the v2 module impl
   (the transport refuses a URL on another host).
 * **Windows.** ``window`` encodes ISO 8601 (``Z``); ``window_inclusive = (True, True)``
   (documented), ``sort(oldest_first)`` is ``created_at``/``-created_at``; ``partitions`` of a
-  busy second are ``category`` values then ``visibility`` values.
+  busy second are ``visibility`` values, then ``is_for_kids``, then ``is_explicit``.
 * **Errors.** ``read_error`` reads ``{"error": {"code", "message", "details"}}``:
   ``INVALID_PARAMETER``/``MISSING_REQUIRED_PARAMETER`` (400 or 422) → ValidationError with
   ``param`` from ``details.param``; ``MISSING_PERMISSIONS`` → PermissionDenied with

@@ -84,3 +84,18 @@ def test_real_service_endpoints_name_the_v2_hosts() -> None:
     assert spec.token_url == "https://oauth2.dailymotion.com/v2/token"
     assert spec.api.base_url(spec.endpoints, partner=True) == "https://api.dailymotion.com/v2"
     assert spec.store_key != spec.replace(dialect="legacy").store_key
+
+
+def test_v2_sessions_are_stored_apart_and_reused(sb: Sandbox) -> None:
+    store = dm.MemoryTokenStore()
+    key = sb.credentials.private_key
+    mark = len(sb.request_log())
+    with connect_sandbox(sb, api="v2", token_store=store) as first:
+        first.me()
+    with connect_sandbox(sb, grant="client_credentials", scope="read_videos", token_store=store):
+        pass
+    with connect_sandbox(sb, api="v2", token_store=store) as again:  # reused: no token request
+        again.me()
+    tokens = [r["path"] for r in sb.request_log(mark) if "token" in r["path"]]
+    assert tokens == ["/oauth2/v2/token", "/oauth/v1/token"]
+    assert {r["client_id"] for r in sb.request_log(mark)} == {key.client_id}
