@@ -94,7 +94,7 @@ def load_videos(
         profiles=profiles,
     )
     records = loader.load_records(client, query, progress=progress, workers=workers)
-    frame = _in_zone(to_frame(records, fields=list(query.fields)), zone)
+    frame = _in_zone(to_frame(records, fields=list(query.fields), consume=True), zone)
     return mark_partial(frame, load_note(client, "me" if profile is not None else owner, frame))
 
 
