@@ -7,9 +7,15 @@ and the ratio. With ``--lists`` it also measures list pages of 100 videos (the o
 channel, then with a search, a tag and an ``ids`` filter) against the single-video GET of the
 same run. With ``--v2`` it measures API v2 reads (a JWT-authenticated ``GET
 /v2/videos/<id>`` and a list page of 100 of a profile) against the same legacy reads of the
-same videos by the same private key (``GET /rest/video/<id>``, ``/rest/user/<id>/videos``).
+same videos by the same private key (``GET /rest/video/<id>``, ``/rest/user/<id>/videos``),
+in thread mode and in process mode. The target is at least 1,000 sequential single-video
+requests per second on each dialect; process mode (the sandbox in its own process, as
+``dmtools sandbox`` runs it) is the figure, thread mode shares this process's GIL with the
+client.
 
-Run: ``.venv/bin/python benchmarks/bench_sandbox.py [--requests N] [--lists] [--v2]``
+Each figure is the fastest of ``--repeat`` runs (other processes on the machine add noise).
+
+Run: ``.venv/bin/python benchmarks/bench_sandbox.py [--requests N] [--lists] [--v2] [--repeat 3]``
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import time
 from collections.abc import Callable
 
 import requests
+from _machine import describe  # the script's folder is on sys.path
 
 from dmtools.sandbox import Sandbox
 
@@ -41,7 +48,15 @@ def _token(sb: Sandbox) -> str:
     return str(response.json()["access_token"])
 
 
+REPEAT = [3]  # runs of each measurement; the fastest is kept (other processes add noise)
+
+
 def _measure(n: int, call: Callable[[int], requests.Response]) -> tuple[float, float, float]:
+    """(requests/s, p50 ms, p99 ms) of the fastest of ``REPEAT`` runs of ``n`` calls."""
+    return max((_run(n, call) for _ in range(REPEAT[0])), key=lambda run: run[0])
+
+
+def _run(n: int, call: Callable[[int], requests.Response]) -> tuple[float, float, float]:
     """(requests/s, p50 ms, p99 ms) of ``n`` sequential calls."""
     latencies = []
     started = time.perf_counter()
@@ -83,7 +98,8 @@ def run(mode: str, n: int) -> tuple[float, float]:
     print(
         f"{mode:>7} mode: one Session {fast[0]:7.0f} req/s (p50 {fast[1]:.2f} ms, "
         f"p99 {fast[2]:.2f} ms) | new connection each {slow[0]:7.0f} req/s "
-        f"(p50 {slow[1]:.2f} ms, p99 {slow[2]:.2f} ms) | ratio {fast[0] / slow[0]:.2f}x"
+        f"(p50 {slow[1]:.2f} ms, p99 {slow[2]:.2f} ms) | ratio {fast[0] / slow[0]:.2f}x | "
+        f"{_verdict(fast[0])}"
     )
     return fast[0], slow[0]
 
@@ -143,9 +159,16 @@ def _private_tokens(sb: Sandbox) -> tuple[str, str]:
     return str(legacy.json()["access_token"]), str(v2.json()["access_token"])
 
 
-def run_v2(n: int) -> None:
-    """API v2 reads against the same legacy reads (thread mode, the private key)."""
-    with Sandbox(videos=1500) as sb:
+TARGET = 1000  # sequential requests per second, keep-alive, on each dialect
+
+
+def _verdict(rate: float) -> str:
+    return f"target >= {TARGET} req/s {'met' if rate >= TARGET else 'MISSED'}"
+
+
+def run_v2(n: int, mode: str) -> None:
+    """API v2 reads against the same legacy reads (the private key, one keep-alive session)."""
+    with Sandbox(videos=1500, mode=mode) as sb:
         legacy, v2 = ({"Authorization": "Bearer " + token} for token in _private_tokens(sb))
         profile = sb.credentials.private_key.profiles[-1]
         session = requests.Session()
@@ -180,9 +203,11 @@ def run_v2(n: int) -> None:
             _measure(50, old)  # warm-up
             _measure(50, new)
             base, mine = _measure(count, old), _measure(count, new)
+            verdict = f" | {_verdict(min(mine[0], base[0]))}" if count == n else ""
             print(
-                f"  v2 {name:>16}: {mine[0]:6.0f} req/s (p50 {mine[1]:.2f} ms, p99 "
+                f"{mode:>7} v2 {name:>16}: {mine[0]:6.0f} req/s (p50 {mine[1]:.2f} ms, p99 "
                 f"{mine[2]:.2f} ms) | legacy {base[0]:6.0f} req/s | ratio {mine[0] / base[0]:.2f}x"
+                f"{verdict}"
             )
         session.close()
 
@@ -192,13 +217,17 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--lists", action="store_true", help="also measure list pages")
     parser.add_argument("--v2", action="store_true", help="also measure API v2 reads")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure, best kept")
     args = parser.parse_args()
+    REPEAT[0] = args.repeat
+    print(describe())
     for mode in ("thread", "process"):
         run(mode, args.requests)
     if args.lists:
         run_lists(args.requests)
     if args.v2:
-        run_v2(args.requests)
+        for mode in ("thread", "process"):
+            run_v2(args.requests, mode)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from dmtools.errors import Problem
+from dmtools.loader import DEFAULT_WORKERS
 from dmtools.videos import FilterValue, _problem, build_query, organisation_profiles
 from dmtools.visibility import load_note, mark_partial
 
@@ -35,7 +36,7 @@ def load_videos(
     profile: str | Sequence[str] | None = None,
     fields: Iterable[str] | str | None = None,
     progress: bool = True,
-    workers: int = 8,
+    workers: int = DEFAULT_WORKERS,
     tz: str | None = None,
     **filters: FilterValue,
 ) -> pd.DataFrame:
@@ -52,7 +53,7 @@ def load_videos(
             profile of :func:`load_profiles`): one frame, read through this one client (one
             pool, one rate limit); ``owner`` (v2's ``profile.profile_id``) says whose.
         fields: field names (default :data:`dmtools.schema.DEFAULT_VIDEO_FIELDS`).
-        progress, workers: show a progress bar; how many requests at once.
+        progress, workers: show a progress bar; requests at once (default 12).
         tz: the date columns' time zone (``"Europe/Paris"``; default UTC).
         **filters: names of :data:`dmtools.schema.VIDEO_FILTERS` (not ``sort``: sort the
             frame); ``created_after <= created_time < created_before``.
@@ -86,7 +87,7 @@ def load_videos(
         profiles=profiles,
     )
     records = loader.load_records(client, query, progress=progress, workers=workers)
-    frame = _in_zone(to_frame(records, fields=list(query.fields)), zone)
+    frame = _in_zone(to_frame(records, fields=list(query.fields), consume=True), zone)
     return mark_partial(frame, load_note(client, "me" if profile is not None else owner, frame))
 
 

@@ -44,10 +44,12 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import warnings
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
+from dmtools._shared import SharedValues
 from dmtools._windows import Bounds, Partition, Task, created, more, split
 from dmtools.dialects import Page
 from dmtools.errors import DailymotionError, IncompleteLoadWarning
@@ -56,13 +58,16 @@ if TYPE_CHECKING:
     from dmtools.client import Client
     from dmtools.videos import VideoQuery
 
-__all__ = ["IncompleteLoadWarning", "load_records"]
+__all__ = ["DEFAULT_WORKERS", "IncompleteLoadWarning", "load_records"]
 
 log = logging.getLogger(__name__)
 
 #: Fewest videos per window the planner aims for (a window is a chain of page-1 reads); for
 #: a large list it aims for about two windows per worker, and splits again when workers idle.
 WINDOW_MIN = 400
+#: Requests a load keeps in flight by default: with 8, reading 10,000 videos (100 pages after
+#: the two ends) takes at least 14 round trips, not 8 times fewer than one page after another.
+DEFAULT_WORKERS = 12
 #: Times a busy second is read again when its ``total`` moved during the read.
 SECOND_ATTEMPTS = 4
 #: What one task read: its pages, and the bounds semantics its request assumed.
@@ -112,6 +117,7 @@ class _Loader:
         self.paths = query.paths
         self.bounds = Bounds(self.dialect.window_inclusive)
         self.videos: dict[str, dict[str, Any]] = {}
+        self.share = SharedValues()  # repeated values held once (memory of large loads)
         self.edges: dict[str, dict[str, Page]] = {p: {} for p in query.paths}
         self.target: dict[str, int] = dict.fromkeys(query.paths, WINDOW_MIN)
         self.problems: list[str] = []
@@ -140,7 +146,7 @@ class _Loader:
         before = len(self.videos)
         for video, t in zip(items, times, strict=True):
             if (self.lo is None or t >= self.lo) and (self.hi is None or t <= self.hi):
-                self.videos[str(video["id"])] = video
+                self.videos[str(video["id"])] = self.share(video)
         self.bar.update(len(self.videos) - before)
 
     def handle(self, task: Task, pages: list[Page], used: tuple[bool, bool]) -> list[Task]:
@@ -311,6 +317,7 @@ class _Loader:
                     for s in ("old", "recent")
                 ):
                     running[pool.submit(self.fetch, task)] = task
+                _start_threads(pool, self.workers - len(running))
                 while running:
                     done, _ = wait(running, return_when=FIRST_COMPLETED)
                     for future in done:
@@ -331,8 +338,20 @@ class _Loader:
         return sorted(self.videos.values(), key=lambda v: (-created(v), str(v["id"])))
 
 
+def _start_threads(pool: ThreadPoolExecutor, count: int) -> None:
+    """Start ``count`` more threads of ``pool`` now, while the first reads are in flight: a
+    pool starts a thread per submit, and each start waits for the GIL (milliseconds each in a
+    busy process), which would delay the first windows."""
+    started = threading.Event()
+    try:
+        for _ in range(count):
+            pool.submit(started.wait, 5.0)  # busy until every thread is started
+    finally:
+        started.set()
+
+
 def load_records(
-    client: Client, query: VideoQuery, *, progress: bool = True, workers: int = 8
+    client: Client, query: VideoQuery, *, progress: bool = True, workers: int = DEFAULT_WORKERS
 ) -> list[dict[str, Any]]:
     """Every video of ``query`` (all its lists), each once, newest first.
 

@@ -7,12 +7,18 @@ named by the schema's one column map (:func:`dmtools.schema.column_field`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import operator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
+from types import NoneType
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from dmtools.bulk._values import Value, same_cell, wire_problem
 from dmtools.errors import Problem
+from dmtools.frames._cells import value_kind
 from dmtools.schema import Field, FieldLimits, check_value, column_field
 
 if TYPE_CHECKING:
@@ -43,8 +49,9 @@ def _short(value: Any) -> str:
     return show(value if isinstance(value, (list, bool, type(None))) else str(value), 40)
 
 
-def _unequal_rows(old: pd.Series, new: pd.Series) -> list[int]:
-    """Positions worth a closer look: a fast vectorised filter, exact for same dtypes."""
+def _unequal_rows(spec: Field, old: pd.Series, new: pd.Series) -> list[int]:
+    """Positions worth a closer look (a sound filter: every other position holds equal, valid
+    cells, so comparing them cell by cell would find neither a change nor a problem)."""
     if len(new) > 50 and old.dtype == new.dtype and old.dtype != object:
         try:
             a, b = old.reset_index(drop=True), new.reset_index(drop=True)
@@ -52,7 +59,63 @@ def _unequal_rows(old: pd.Series, new: pd.Series) -> list[int]:
             return [int(i) for i in (~same).to_numpy().nonzero()[0]]
         except (TypeError, ValueError):
             pass
+    if value_kind(spec) == "tags" and old.dtype == object and new.dtype == object:
+        return _unequal_tags(old.tolist(), new.tolist())
     return list(range(len(new)))
+
+
+def _unequal_tags(old: list[Any], new: list[Any]) -> list[int]:
+    """Positions where two tag columns may differ: equal lists of valid text are skipped.
+
+    Whole columns of lists (or None) are compared at C speed; anything else is looked at
+    cell by cell, and a comparison that raises keeps every position.
+    """
+    try:
+        lists = _only(old, list, NoneType) and _only(new, list, NoneType)
+        if lists and _plain_tags(new) and _only(chain.from_iterable(filter(None, old)), str):
+            same = np.fromiter(map(operator.eq, old, new), dtype=bool, count=len(new))
+            return (~same).nonzero()[0].tolist()
+        return [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if not _same_tags(a, b)]
+    except (TypeError, ValueError):
+        return list(range(len(new)))
+
+
+def _same_tags(old: Any, new: Any) -> bool:
+    """Whether two cells are equal lists of valid text (None counts as no tags)."""
+    if old is None and new is None:
+        return True
+    if type(old) is not list or type(new) is not list or not _only(old, str):
+        return False
+    return _plain_tags([new]) and old == new
+
+
+def _plain_tags(cells: list[Any]) -> bool:
+    """True when every tag of ``cells`` (lists or None) is valid Unicode text of type str."""
+    tags = list(chain.from_iterable(filter(None, cells)))
+    if not _only(tags, str):
+        return False
+    try:
+        "".join(tags).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _only(values: Iterable[Any], *types: type) -> bool:
+    return set(map(type, values)).issubset(types)
+
+
+def _raw(series: pd.Series, positions: list[int]) -> list[Any]:
+    """``series.iloc[p]`` for each position, without the per-cell cost of ``iloc``."""
+    import pandas as pd
+
+    values = series.array
+    if series.dtype == object:
+        items = series.to_numpy()
+        return [items[p] for p in positions]
+    if isinstance(values, pd.arrays.NumpyExtensionArray):  # numpy scalars: iloc unboxes some
+        return [series.iloc[p] for p in positions]
+    return [values[p] for p in positions]
 
 
 def _columns(
@@ -79,16 +142,19 @@ def _aligned(
     """(snapshot rows, edited rows) that can be compared row by row, and how many edited rows
     have an id. Cells of aligned rows are checked even when other rows have problems, so one
     error lists every problem."""
-    known = set(old.index)
-    rows = [vid for vid in new.index if vid is not None]
-    for vid in dict.fromkeys(rows):
-        if vid not in known:
-            reason = "not in the snapshot (the frame the plan compares against)"
-            problems.append(Problem(vid, "id", reason))
-    old = old[~old.index.duplicated() & old.index.notna()]
-    keep = new.index.notna() & ~new.index.duplicated(keep=False)
-    new = new[keep & new.index.isin(list(known))]
-    return old.reindex(new.index), new, len(rows)
+    ids = new.index
+    present, inside = ids.notna(), ids.isin(old.index)
+    for vid in dict.fromkeys(ids[present & ~inside].tolist()):
+        reason = "not in the snapshot (the frame the plan compares against)"
+        problems.append(Problem(vid, "id", reason))
+    usable = ~old.index.duplicated() & old.index.notna()
+    if not usable.all():
+        old = old[usable]
+    keep = present & ~ids.duplicated(keep=False) & inside
+    if not keep.all():
+        new = new[keep]
+    aligned = old if old.index.equals(new.index) else old.reindex(new.index)
+    return aligned, new, int(np.count_nonzero(present))
 
 
 def _cells(
@@ -97,9 +163,10 @@ def _cells(
     """The changed cells of one column: ``(video id, old, new)``, or a Problem."""
     from dmtools.frames._cells import BadCell, cell_value
 
-    for pos in _unequal_rows(old, new):
-        vid = str(new.index[pos])
-        old_raw, new_raw = old.iloc[pos], new.iloc[pos]
+    positions = _unequal_rows(spec, old, new)
+    ids = new.index[positions].tolist()
+    for vid, old_raw, new_raw in zip(ids, _raw(old, positions), _raw(new, positions), strict=True):
+        vid = str(vid)
         if not spec.editable:
             if not same_cell(col, old_raw, new_raw):
                 changed = f"changed from {_short(old_raw)} to {_short(new_raw)}"
@@ -123,6 +190,8 @@ def _cells(
 def diff_frames(before: Any, after: Any, limits: FieldLimits) -> Diff:
     """The changes from ``before`` (the snapshot) to ``after`` (the edited frame), validated
     against ``limits``; a :class:`Diff` with every problem, and no changes when any."""
+    import pandas as pd
+
     from dmtools.frames import index_by_id
 
     found = Diff()
@@ -141,8 +210,10 @@ def diff_frames(before: Any, after: Any, limits: FieldLimits) -> Diff:
                 found.changes.setdefault(vid, {})[spec.name] = (old, new)
     if found.problems:
         return Diff(problems=found.problems)
-    if "title" in aligned.columns:
-        titles = ((vid, aligned.at[vid, "title"]) for vid in found.changes)
+    if "title" in aligned.columns and found.changes:
+        changed = list(found.changes)
+        where = aligned.index.get_indexer(pd.Index(changed)).tolist()
+        titles = zip(changed, _raw(aligned["title"], where), strict=True)
         found.labels = {vid: title for vid, title in titles if isinstance(title, str)}
     found.unchanged = rows - len(found.changes)
     return found

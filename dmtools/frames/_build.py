@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from dmtools import schema
+from dmtools._shared import release_free_heap
 from dmtools.errors import InputError, Problem
 from dmtools.frames._cells import BadCell, is_missing, parse, value_kind
 from dmtools.frames._dtypes import STRING_DTYPE, category_dtype, dtype_of
@@ -157,7 +158,10 @@ def _strings(
     import pyarrow as pa
 
     try:  # straight to Arrow: skips pandas' extra object-array copy
-        return pd.array(pa.array(values, type=pa.large_string()), dtype=STRING_DTYPE)
+        # the system allocator: Arrow's default pool (mimalloc) keeps about as much again
+        # resident as the text it holds, which a 100,000-video frame would pay
+        array = pa.array(values, type=pa.large_string(), memory_pool=pa.system_memory_pool())
+        return pd.array(array, dtype=STRING_DTYPE)
     except (UnicodeError, ValueError, TypeError):  # lone surrogates (pyarrow: ArrowInvalid)
         clean: list[str | None] = []
         for i, value in enumerate(values):
@@ -231,7 +235,10 @@ def _labeller(ids: Sequence[Any], prefix: str = "") -> Callable[[int], str]:
 
 
 def to_frame(
-    records: Iterable[Mapping[str, Any]], fields: str | Iterable[str] | None = None
+    records: Iterable[Mapping[str, Any]],
+    fields: str | Iterable[str] | None = None,
+    *,
+    consume: bool = False,
 ) -> pd.DataFrame:
     """A frame of videos from API records (dicts keyed by wire field name).
 
@@ -241,6 +248,10 @@ def to_frame(
         fields: None: the default fields plus every other known field present in the
             records (a key that is not a video field is an error). ``"all"`` or names: exactly
             those columns; other keys of the records are ignored.
+        consume: take each column's values out of the records (``dict.pop``) as it is
+            built, so a large load's values are freed column by column instead of being
+            held twice; the records are left emptied of the frame's fields. Only for records
+            nothing else will read (``load_videos`` uses it for its own).
 
     Raises:
         InputError: unknown fields, records that are not dicts, a missing id, or values that
@@ -272,9 +283,12 @@ def to_frame(
 
     def pick(name: str) -> list[Any]:
         if plain:
-            return list(map(dict.get, cast(list[dict[str, Any]], rows), repeat(name)))
+            take = dict.pop if consume else dict.get
+            return list(map(take, cast(list[dict[str, Any]], rows), repeat(name), repeat(None)))
         return [r.get(name) for r in rows]
 
+    if consume:
+        release_free_heap()  # what the load freed, before the frame's buffers are taken
     ids = pick("id")
     columns = _Lazy({n: pick for n in names if n != "id"})  # one column list alive at a time
     return assemble([VIDEO_FIELDS[n] for n in names], ids, columns, _labeller(ids))
@@ -332,8 +346,9 @@ def split_ids(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Any]] | None:
     if "id" in frame.columns:
         return frame.drop(columns="id"), frame["id"].tolist()
     texts = frame.index.dtype == object or pd.api.types.is_string_dtype(frame.index)
-    if frame.index.name == "id" or (texts and all(isinstance(v, str) for v in frame.index)):
-        return frame, frame.index.tolist()
+    ids = frame.index.tolist()
+    if frame.index.name == "id" or (texts and all(isinstance(v, str) for v in ids)):
+        return frame, ids
     return None
 
 
@@ -354,6 +369,17 @@ def index_by_id(frame: Any, what: str, problems: list[Problem]) -> pd.DataFrame 
         problems.append(Problem(None, "id", f"{what} has no video id column or index"))
         return None
     rest, raw = found
+    if _only(raw, str) and all(map(str.strip, raw)) and len(set(raw)) == len(raw):
+        ids: list[str | None] = raw  # the usual frame: text ids, none blank, none twice
+    else:
+        ids = _checked_ids(raw, what, problems)
+    rest = rest.copy(deep=False)
+    rest.index = pd.Index(ids, dtype=object, name="id")
+    return rest
+
+
+def _checked_ids(raw: list[Any], what: str, problems: list[Problem]) -> list[str | None]:
+    """The ids as text (None for a missing one); every missing or duplicate id is a problem."""
     ids: list[str | None] = []
     seen: dict[str, list[int]] = {}
     for position, vid in enumerate(raw):
@@ -367,6 +393,4 @@ def index_by_id(frame: Any, what: str, problems: list[Problem]) -> pd.DataFrame 
         if len(positions) > 1:
             where = ", ".join(f"#{p}" for p in positions)
             problems.append(Problem(vid, "id", f"duplicate id in {what} (rows {where})"))
-    rest = rest.copy(deep=False)
-    rest.index = pd.Index(ids, dtype=object, name="id")
-    return rest
+    return ids

@@ -6,6 +6,7 @@ real API does; object fields without a dot return the id (``"owner": "x1fz4ii"``
 
 from __future__ import annotations
 
+import functools
 import zlib
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -75,43 +76,62 @@ def _user_sub(user: dict[str, Any] | None, name: str) -> Any:
     return user.get(name)
 
 
+Getter = Callable[[dict[str, Any], bool, UserLookup], Any]
+
+_URLS: dict[str, str] = {
+    "url": "https://www.dailymotion.com/video/{}",
+    "embed_url": "https://www.dailymotion.com/embed/video/{}",
+    "embed_html": (
+        '<iframe frameborder="0" width="480" height="270" '
+        'src="https://www.dailymotion.com/embed/video/{}" allowfullscreen></iframe>'
+    ),
+    "thumbnail_url": "https://s1.dmcdn.net/v/{}/x720",
+}
+_COMPUTED: dict[str, Getter] = {
+    "channel.id": lambda video, owner_view, users: video["channel"],
+    "channel.name": lambda video, owner_view, users: CATEGORY_LABELS.get(video["channel"] or ""),
+    "private_id": lambda video, owner_view, users: video["private_id"] if owner_view else None,
+    "password_protected": lambda video, owner_view, users: video["password"] is not None,
+    "uploaded_time": lambda video, owner_view, users: video["created_time"],
+    "item_type": lambda video, owner_view, users: "video",
+}
+
+
+@functools.lru_cache(maxsize=1024)
+def _getter(name: str) -> Getter | None:
+    """How field ``name`` of a stored video is shown (decided once per field name); None for
+    a stored column shown as it is."""
+    if name.startswith("owner."):
+        sub = name[6:]
+        return lambda video, owner_view, users: _user_sub(users(video["owner"]), sub)
+    if name in _COMPUTED:
+        return _COMPUTED[name]
+    template = _URLS.get(name)
+    if template is None and name.startswith("thumbnail_") and name.endswith("_url"):
+        template = "https://s1.dmcdn.net/v/{}/x" + name.split("_")[1]
+    if template is not None:
+        return lambda video, owner_view, users: template.format(video["id"])
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _getters(names: tuple[str, ...]) -> tuple[tuple[str, Getter | None], ...]:
+    return tuple((name, _getter(name)) for name in names)
+
+
 def video_value(video: dict[str, Any], name: str, *, owner_view: bool, users: UserLookup) -> Any:
     """One field of a stored video as the API shows it."""
-    xid = video["id"]
-    if name.startswith("owner."):
-        return _user_sub(users(video["owner"]), name[6:])
-    if name == "channel.id":
-        return video["channel"]
-    if name == "channel.name":
-        return CATEGORY_LABELS.get(video["channel"] or "")
-    if name == "url":
-        return f"https://www.dailymotion.com/video/{xid}"
-    if name == "embed_url":
-        return f"https://www.dailymotion.com/embed/video/{xid}"
-    if name == "embed_html":
-        return (
-            f'<iframe frameborder="0" width="480" height="270" '
-            f'src="https://www.dailymotion.com/embed/video/{xid}" allowfullscreen></iframe>'
-        )
-    if name == "thumbnail_url":
-        return f"https://s1.dmcdn.net/v/{xid}/x720"
-    if name.startswith("thumbnail_") and name.endswith("_url"):
-        return f"https://s1.dmcdn.net/v/{xid}/x{name.split('_')[1]}"
-    if name == "private_id":
-        return video["private_id"] if owner_view else None
-    if name == "password_protected":
-        return video["password"] is not None
-    if name == "uploaded_time":
-        return video["created_time"]
-    if name == "item_type":
-        return "video"
-    return video.get(name)
+    get = _getter(name)
+    return video.get(name) if get is None else get(video, owner_view, users)
 
 
 def render_video(
     video: dict[str, Any], names: Iterable[str], *, owner_view: bool, users: UserLookup
 ) -> dict[str, Any]:
-    return {n: video_value(video, n, owner_view=owner_view, users=users) for n in names}
+    return {
+        name: video.get(name) if get is None else get(video, owner_view, users)
+        for name, get in _getters(tuple(names))
+    }
 
 
 def user_value(user: dict[str, Any], name: str, stats: Callable[[], tuple[int, int]]) -> Any:
