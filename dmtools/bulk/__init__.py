@@ -50,7 +50,7 @@ def resume(
     journal: str | os.PathLike[str],
     client: Client,
     *,
-    workers: int = 4,
+    workers: int | None = None,
     progress: Progress = True,
     override_conflicts: bool = False,
 ) -> ApplyResult:

@@ -155,7 +155,7 @@ class DeletePlan(PlanBase):
         force: bool = False,
         export_path: str | os.PathLike[str] | None = None,
         journal: str | os.PathLike[str] | None = None,
-        workers: int = 4,
+        workers: int | None = None,
         progress: Progress = True,
         stop: threading.Event | None = None,
     ) -> ApplyResult:

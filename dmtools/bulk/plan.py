@@ -247,7 +247,7 @@ class EditPlan(PlanBase):
         client: Client,
         *,
         journal: str | os.PathLike[str] | None = None,
-        workers: int = 4,
+        workers: int | None = None,
         progress: Any = True,
         override_conflicts: bool = False,
         stop: threading.Event | None = None,
