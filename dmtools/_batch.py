@@ -90,7 +90,7 @@ def read_records(
     dialect = client.dialect
     size = dialect.batch_read_size
     unique = list(dict.fromkeys(video_ids))
-    if size <= 1:
+    if size <= 1 or len(unique) <= 1:  # one video: its own GET is as cheap, and sees it all
         return {}
     found: dict[str, dict[str, Any]] = {}
     for start in range(0, len(unique), size):
@@ -100,20 +100,47 @@ def read_records(
     return {vid: found[vid] for vid in unique if vid in found}
 
 
-def send_calls(client: Client, calls: Sequence[Call]) -> list[Outcome]:
+def send_calls(client: Client, calls: Sequence[Call], *, retry: int = 0) -> list[Outcome]:
     """Each call's outcome (its answer, or the exception it failed with), in order.
 
-    Up to :func:`call_batch_size` calls go in one request; more raise ValueError.
+    Up to :func:`call_batch_size` calls go in one request; more raise ValueError. A call of
+    a batch answered 429 or 503 (not processed) is sent again as the transport would send a
+    single call again: same retry budget, backoff and attempts (``retry``: attempts made).
     """
     if not calls:
         return []
     if len(calls) > 1 and call_batch_size(client) >= len(calls):
         outcomes = _multi(client, calls)
         if outcomes is not None:
-            return outcomes
+            return _again(client, calls, outcomes, retry)
     elif len(calls) > call_batch_size(client):
         raise ValueError(f"at most {call_batch_size(client)} calls per request")
     return [_single(client, call) for call in calls]
+
+
+def _again(
+    client: Client, calls: Sequence[Call], outcomes: list[Outcome], retry: int
+) -> list[Outcome]:
+    """``outcomes``, with the calls answered 429/503 inside the batch sent again after the
+    transport's pause (its retry decisions: :meth:`dmtools._retrier.Retrier.after_error`)."""
+    retrier = client.transport.retrier
+    redo, delay = [], 0.0
+    for index, (call, outcome) in enumerate(zip(calls, outcomes, strict=True)):
+        if isinstance(outcome, APIError) and outcome.status in (429, 503):
+            try:
+                wait = retrier.after_error(
+                    outcome, getattr(outcome, "retry_after", None), call.op, retry
+                )
+            except APIError:
+                continue  # not retried: that call's outcome
+            delay, redo = max(delay, wait), [*redo, index]
+    if not redo:
+        return outcomes
+    retrier.pause("POST", "/", f"{len(redo)} calls answered 429/503", retry, delay)
+    again = send_calls(client, [calls[i] for i in redo], retry=retry + 1)
+    for index, outcome in zip(redo, again, strict=True):
+        outcomes[index] = outcome
+    return outcomes
 
 
 def _single(client: Client, call: Call) -> Outcome:
