@@ -175,6 +175,11 @@ def _multi(client: Client, calls: Sequence[Call]) -> list[Outcome] | None:
             sent=True,
         )
         return [lost] * len(calls)
+    # the transport refunded the retry budget once, for the request: each further call that
+    # succeeded refunds it too, as its own request would have (retries are per call)
+    budget = client.transport.budget
+    for _ in range(sum(1 for one in answers if one.ok) - 1):
+        budget.success()
     return [_outcome(client, call, one) for call, one in zip(calls, answers, strict=True)]
 
 

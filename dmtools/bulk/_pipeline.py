@@ -78,11 +78,21 @@ class BatchJob(Job):
             return [], 0
         try:
             groups = step(items, self.fail)
-        except Exception as exc:  # the batch's request failed: each of its operations did
-            for item in items:
-                self.fail(item if isinstance(item, OpState) else item.state, exc)
-            groups = []
+        except Exception as exc:  # the batch's shared request failed
+            return [], self._fail_all(items, exc)
         return groups, len(items) - sum(len(g) for g in groups)
+
+    def _fail_all(self, items: list[Any], exc: Exception) -> int:
+        """Record ``exc`` for each operation of a batch whose shared request failed; the
+        number recorded. When the first one stops the job (the session is gone, the service
+        is down) the others are left as they are for the next run, as every operation not
+        started yet is."""
+        states = [item if isinstance(item, OpState) else item.state for item in items]
+        for count, state in enumerate(states, start=1):
+            self.fail(state, exc)
+            if self.stopped is not None:
+                return count
+        return len(states)
 
     def _drive(self, pool: ThreadPoolExecutor, states: list[OpState], tally: Tally) -> None:
         reads: Iterator[list[OpState]] = iter(chunks(states, self.batcher.read_size))

@@ -218,12 +218,13 @@ class EditWorker:
         state.in_doubt = False
 
 
-def edit_worker(client: Client, journal: Journal, *, override: bool) -> Any:
+def edit_worker(client: Client, journal: Journal, *, override: bool, batch: bool) -> Any:
     """The worker of an edit job: batched where the client's API batches reads or writes
-    (:class:`~dmtools.bulk._batch_edit.BatchEdits`), else one operation at a time."""
+    and ``batch`` is on (:class:`~dmtools.bulk._batch_edit.BatchEdits`), else one operation
+    at a time."""
     from dmtools._batch import batching
 
-    if batching(client):
+    if batch and batching(client):
         from dmtools.bulk._batch_edit import BatchEdits
 
         return BatchEdits(client, journal, override=override)
@@ -239,6 +240,7 @@ def apply_edits(
     progress: Progress = True,
     override_conflicts: bool = False,
     stop: threading.Event | None = None,
+    batch: bool = True,
 ) -> ApplyResult:
     """Apply an edit plan; one result row per operation.
 
@@ -256,6 +258,9 @@ def apply_edits(
         override_conflicts: write even where the server no longer holds the plan's old values.
         stop: set it (from another thread) to stop after the operations in flight; the rest
             is reported ``not_attempted`` and a later run of the journal finishes the job.
+        batch: read and write many videos per request where the API allows it (legacy:
+            ``ids`` reads of 100, multi-calls of 10; a server refusing multi-call gets
+            single calls). False: one request per read and per write.
 
     Raises:
         InputError: a value breaks the key's limits, or the journal belongs to another job
@@ -272,7 +277,9 @@ def apply_edits(
         journal=journal,
         workers=workers,
         progress=progress,
-        worker_factory=lambda store: edit_worker(client, store, override=override_conflicts),
+        worker_factory=lambda store: edit_worker(
+            client, store, override=override_conflicts, batch=batch
+        ),
         stop=stop,
         extra_header={"undo_of": plan.undo_of} if plan.undo_of else None,
     )

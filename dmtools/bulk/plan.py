@@ -251,6 +251,7 @@ class EditPlan(PlanBase):
         progress: Any = True,
         override_conflicts: bool = False,
         stop: threading.Event | None = None,
+        batch: bool = True,
     ) -> ApplyResult:
         """Apply the plan through ``client``; see :func:`dmtools.bulk.apply.apply_edits`.
 
@@ -270,6 +271,7 @@ class EditPlan(PlanBase):
             progress=progress,
             override_conflicts=override_conflicts,
             stop=stop,
+            batch=batch,
         )
 
 

@@ -61,10 +61,12 @@ client = dm.connect("password", client_id=cfg["client_id"], client_secret=cfg["s
                     endpoints=dm.Endpoints.sandbox(cfg["url"]))
 print("start", flush=True)
 if cfg["resume"]:
-    result = dm.bulk.resume(cfg["journal"], client, workers=cfg["workers"], progress=False)
+    result = dm.bulk.resume(cfg["journal"], client, workers=cfg["workers"], progress=False,
+                            batch=False)
 else:
     result = EditPlan.load(cfg["plan"]).apply(client, journal=cfg["journal"],
-                                              workers=cfg["workers"], progress=False)
+                                              workers=cfg["workers"], progress=False,
+                                              batch=False)
 print("finished", json.dumps(result.counts()), flush=True)
 """
 
