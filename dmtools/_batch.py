@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from dmtools.dialects import Call
     from dmtools.dialects.base import BatchAnswer
 
-__all__ = ["batching", "call_batch_size", "multicall_refused", "read_records", "send_calls"]
+__all__ = ["call_batch_size", "multicall_refused", "read_records", "send_calls"]
 
 log = logging.getLogger("dmtools.batch")
 
@@ -73,11 +73,6 @@ def call_batch_size(client: Client) -> int:
     return 1 if size <= 1 or multicall_refused(client) else size
 
 
-def batching(client: Client) -> bool:
-    """True when the client's API reads or writes many videos per request."""
-    return client.dialect.batch_read_size > 1 or call_batch_size(client) > 1
-
-
 def read_records(
     client: Client, video_ids: Sequence[str], names: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
@@ -103,19 +98,20 @@ def read_records(
 def send_calls(client: Client, calls: Sequence[Call], *, retry: int = 0) -> list[Outcome]:
     """Each call's outcome (its answer, or the exception it failed with), in order.
 
-    Up to :func:`call_batch_size` calls go in one request; more raise ValueError. A call of
+    Up to the dialect's ``batch_call_size`` calls go in one request (more raise ValueError),
+    or one request each once the server refused multi-call. A call of
     a batch answered 429 or 503 (not processed) is sent again as the transport would send a
     single call again: same retry budget, backoff and attempts (``retry``: attempts made).
     """
     if not calls:
         return []
-    if len(calls) > 1 and call_batch_size(client) >= len(calls):
+    if len(calls) > max(1, client.dialect.batch_call_size):
+        raise ValueError(f"at most {client.dialect.batch_call_size} calls per request")
+    if len(calls) > 1 and not multicall_refused(client):
         outcomes = _multi(client, calls)
         if outcomes is not None:
             return _again(client, calls, outcomes, retry)
-    elif len(calls) > call_batch_size(client):
-        raise ValueError(f"at most {call_batch_size(client)} calls per request")
-    return [_single(client, call) for call in calls]
+    return [_single(client, call) for call in calls]  # one request each
 
 
 def _again(

@@ -219,12 +219,10 @@ class EditWorker:
 
 
 def edit_worker(client: Client, journal: Journal, *, override: bool, batch: bool) -> Any:
-    """The worker of an edit job: batched where the client's API batches reads or writes
-    and ``batch`` is on (:class:`~dmtools.bulk._batch_edit.BatchEdits`), else one operation
-    at a time."""
-    from dmtools._batch import batching
-
-    if batch and batching(client):
+    """The worker of an edit job: with ``batch``, the pipelined
+    :class:`~dmtools.bulk._batch_edit.BatchEdits` (as many videos per request as the
+    client's API allows: one where it has no batching), else one operation at a time."""
+    if batch:
         from dmtools.bulk._batch_edit import BatchEdits
 
         return BatchEdits(client, journal, override=override)
@@ -249,18 +247,18 @@ def apply_edits(
         client: a logged-in :class:`~dmtools.Client` with the ``manage_videos`` scope.
         journal: path of the job's journal file; an existing one is resumed (it must belong
             to the same plan, account and API host). None keeps the journal in memory.
-        workers: concurrency. Where the API batches (legacy: 100 videos per read,
-            10 edits per multi-call) it is the number of requests in flight (default 8):
-            the videos of the next batch are read while the writes of the last one fly.
-            Elsewhere it is the number of operations at a time, each a read then a write
+        workers: with ``batch`` (the default), the number of requests in flight (default
+            32, see :data:`~dmtools.bulk.runner.BATCH_WORKERS`): reads of the next videos go out while earlier writes fly. With
+            ``batch=False``, the number of operations at a time, each a read then a write
             (default 4).
         progress: True for a progress bar, False for none, or ``callback(done, total)``.
         override_conflicts: write even where the server no longer holds the plan's old values.
         stop: set it (from another thread) to stop after the operations in flight; the rest
             is reported ``not_attempted`` and a later run of the journal finishes the job.
-        batch: read and write many videos per request where the API allows it (legacy:
-            ``ids`` reads of 100, multi-calls of 10; a server refusing multi-call gets
-            single calls). False: one request per read and per write.
+        batch: read and write as many videos per request as the API allows (legacy:
+            ``ids`` reads of 100, multi-calls of 10, single calls for a server that refuses
+            multi-call; API v2: one video per request), with requests pipelined. False:
+            one operation at a time per worker, one request per read and per write.
 
     Raises:
         InputError: a value breaks the key's limits, or the journal belongs to another job

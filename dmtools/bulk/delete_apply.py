@@ -57,12 +57,10 @@ def delete_videos(
 
 
 def delete_worker(client: Client, journal: Journal, *, batch: bool) -> Any:
-    """The worker of a delete job: up to ``call_batch_size`` DELETEs per request where the
-    client's API has multi-call and ``batch`` is on
-    (:class:`~dmtools.bulk._batch_delete.BatchDeletes`), else one at a time."""
-    from dmtools._batch import call_batch_size
-
-    if batch and call_batch_size(client) > 1:
+    """The worker of a delete job: with ``batch``, the pipelined
+    :class:`~dmtools.bulk._batch_delete.BatchDeletes` (up to ``call_batch_size`` DELETEs
+    per request: legacy multi-call), else one DELETE at a time per worker."""
+    if batch:
         from dmtools.bulk._batch_delete import BatchDeletes
 
         return BatchDeletes(client, journal)

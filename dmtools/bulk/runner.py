@@ -40,10 +40,10 @@ log = logging.getLogger("dmtools.bulk")
 AMBIGUOUS_STATUSES = frozenset({500, 502, 504})
 #: Most write requests sent for one operation in one run (the first and two resends).
 MAX_SENDS = 3
-#: Default concurrency: operations at a time of a job with one request per read or write
-#: (:data:`WORKERS`), requests in flight of a batched job (:data:`BATCH_WORKERS`).
+#: Default concurrency: operations at a time of a job run one operation per worker
+#: (:data:`WORKERS`), requests in flight of a pipelined batch job (:data:`BATCH_WORKERS`).
 WORKERS = 4
-BATCH_WORKERS = 8
+BATCH_WORKERS = 32
 
 Progress = bool | Callable[[int, int], Any] | None
 #: ``ApplyResult.stopped`` of a job stopped through its ``stop`` event (a Stop button).
