@@ -120,7 +120,8 @@ def _again(
     """``outcomes``, with the calls answered 429/503 inside the batch sent again after the
     transport's pause (its retry decisions: :meth:`dmtools._retrier.Retrier.after_error`)."""
     retrier = client.transport.retrier
-    redo, delay = [], 0.0
+    redo: list[int] = []
+    delay = 0.0
     for index, (call, outcome) in enumerate(zip(calls, outcomes, strict=True)):
         if isinstance(outcome, APIError) and outcome.status in (429, 503):
             try:

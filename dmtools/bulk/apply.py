@@ -31,7 +31,14 @@ from dmtools.bulk._values import Value
 from dmtools.bulk.journal import Journal
 from dmtools.bulk.plan import EditPlan, check_plan_values
 from dmtools.bulk.render import show
-from dmtools.bulk.runner import MAX_SENDS, OpState, Progress, is_ambiguous, run_job
+from dmtools.bulk.runner import (
+    MAX_SENDS,
+    OpState,
+    Progress,
+    is_ambiguous,
+    mark_in_doubt,
+    run_job,
+)
 
 if TYPE_CHECKING:
     from dmtools.bulk.result import ApplyResult
@@ -157,13 +164,7 @@ class EditWorker:
 
     def doubt(self, state: OpState, exc: BaseException) -> None:
         """Journal an ambiguous write failure (the video is read back next)."""
-        self.journal.mark(
-            state.row.op_id,
-            "in_doubt",
-            http_status=getattr(exc, "status", None),
-            error_type=type(exc).__name__,
-            message=f"{exc}; reading the video back",
-        )
+        mark_in_doubt(self.journal, state, exc, "reading the video back")
 
     def resolve(
         self,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from dmtools.bulk._base import ERROR_TYPES, OpStatus
 from dmtools.bulk.journal import Journal
 from dmtools.bulk.result import ApplyResult, OpResult
-from dmtools.bulk.runner import MAX_SENDS, OpState, is_ambiguous, run_job
+from dmtools.bulk.runner import MAX_SENDS, OpState, is_ambiguous, mark_in_doubt, run_job
 from dmtools.errors import NotFound
 
 if TYPE_CHECKING:
@@ -124,13 +124,7 @@ class DeleteWorker:
 
     def doubt(self, state: OpState, exc: BaseException) -> None:
         """Journal an ambiguous DELETE failure (the video is read back next)."""
-        self.journal.mark(
-            state.row.op_id,
-            "in_doubt",
-            http_status=getattr(exc, "status", None),
-            error_type=type(exc).__name__,
-            message=f"{exc}; reading back",
-        )
+        mark_in_doubt(self.journal, state, exc, "reading back")
 
     def give_up(self, state: OpState) -> None:
         """Every DELETE of the operation was interrupted and the video is still there."""

@@ -74,6 +74,18 @@ def service_down(client: Client, exc: BaseException) -> bool:
     return isinstance(exc, APIError) and exc.status in (429, 500, 502, 503, 504)
 
 
+def mark_in_doubt(journal: Journal, state: OpState, exc: BaseException, then: str) -> None:
+    """Journal an ambiguous write failure of ``state``'s operation (``then``: what is done
+    next, e.g. reading the video back)."""
+    journal.mark(
+        state.row.op_id,
+        "in_doubt",
+        http_status=getattr(exc, "status", None),
+        error_type=type(exc).__name__,
+        message=f"{exc}; {then}",
+    )
+
+
 def describe(exc: BaseException) -> dict[str, Any]:
     """Journal fields (http_status, error_type, message) for an exception."""
     status = exc.status if isinstance(exc, APIError) else None

@@ -290,9 +290,9 @@ class LegacyDialect(Dialect):
                 return None
             if "error" in item:
                 code = item["error"].get("code") if isinstance(item["error"], dict) else None
-                ok = isinstance(code, int) and 400 <= code < 600
                 # an error without a usable status may hide a processed call: in doubt (500)
-                found[key] = BatchAnswer(status=code if ok else 500, error=item["error"] or {})
+                status = code if isinstance(code, int) and 400 <= code < 600 else 500
+                found[key] = BatchAnswer(status=status, error=item["error"] or {})
             elif "result" in item:
                 found[key] = BatchAnswer(result=item["result"])
             else:

@@ -6,14 +6,14 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
 
 import pandas as pd
 import pytest
+from _support.batching import Fresh, retitle
+from _support.reliability import last_seq
 
 import dmtools as dm
 from dmtools._batch import multicall_refused
-from dmtools.bulk import plan_edits
 from dmtools.dialects import get_dialect
 from dmtools.sandbox import Sandbox
 from dmtools.testing import connect_sandbox
@@ -31,25 +31,7 @@ def df(sb: Sandbox) -> pd.DataFrame:
         return dm.load_videos(client, progress=False)
 
 
-_used: set[str] = set()
-
-
-def fresh(df: pd.DataFrame, n: int) -> list[str]:
-    """``n`` videos no earlier test of this module touched."""
-    ids = [str(v) for v in df.index if v not in _used][:n]
-    _used.update(ids)
-    return ids
-
-
-def retitle(df: pd.DataFrame, ids: list[str], text: str) -> Any:
-    edited = df.copy()
-    edited.loc[ids, "title"] = [f"{text} {vid}" for vid in ids]
-    return plan_edits(df, edited)
-
-
-def last_seq(sb: Sandbox) -> int:
-    log = sb.request_log()
-    return int(log[-1]["seq"]) if log else 0
+fresh = Fresh()
 
 
 def requests_by_route(sb: Sandbox, since: int) -> Counter[str]:

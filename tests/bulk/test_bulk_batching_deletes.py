@@ -9,6 +9,8 @@ from collections.abc import Iterator
 
 import pandas as pd
 import pytest
+from _support.batching import Fresh, commits_per_video
+from _support.reliability import last_seq
 
 import dmtools as dm
 from dmtools.bulk import plan_deletes, plan_edits
@@ -29,22 +31,11 @@ def df(sb: Sandbox) -> pd.DataFrame:
         return dm.load_videos(client, progress=False)
 
 
-_used: set[str] = set()
-
-
-def fresh(df: pd.DataFrame, n: int) -> list[str]:
-    ids = [str(v) for v in df.index if v not in _used][:n]
-    _used.update(ids)
-    return ids
-
-
-def last_seq(sb: Sandbox) -> int:
-    log = sb.request_log()
-    return int(log[-1]["seq"]) if log else 0
+fresh = Fresh()
 
 
 def deletions(sb: Sandbox, since: int) -> Counter[str]:
-    return Counter(c["video_id"] for c in sb.commits()[since:] if c["kind"] == "delete")
+    return commits_per_video(sb, since, "delete")
 
 
 def test_a_bulk_delete_sends_ten_deletes_per_request_after_the_backup(sb, df, tmp_path) -> None:

@@ -9,17 +9,16 @@ import signal
 import subprocess
 import sys
 import textwrap
-from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
 import pytest
 from _support import ROOT
-from _support.reliability import scaled_client
+from _support.batching import Fresh, commits_per_video, retitle
+from _support.reliability import last_seq, scaled_client
 
 import dmtools as dm
-from dmtools.bulk import plan_edits
 from dmtools.bulk.journal import IN_DOUBT, Journal
 from dmtools.sandbox import Sandbox
 from dmtools.testing import connect_sandbox
@@ -37,28 +36,7 @@ def df(sb: Sandbox) -> pd.DataFrame:
         return dm.load_videos(client, progress=False)
 
 
-_used: set[str] = set()
-
-
-def fresh(df: pd.DataFrame, n: int) -> list[str]:
-    ids = [str(v) for v in df.index if v not in _used][:n]
-    _used.update(ids)
-    return ids
-
-
-def retitle(df: pd.DataFrame, ids: list[str], text: str) -> Any:
-    edited = df.copy()
-    edited.loc[ids, "title"] = [f"{text} {vid}" for vid in ids]
-    return plan_edits(df, edited)
-
-
-def last_seq(sb: Sandbox) -> int:
-    log = sb.request_log()
-    return int(log[-1]["seq"]) if log else 0
-
-
-def commits_per_video(sb: Sandbox, since: int) -> Counter[str]:
-    return Counter(c["video_id"] for c in sb.commits()[since:])
+fresh = Fresh()
 
 
 def run_faulted(sb: Sandbox, plan: Any, rule: dict[str, Any]) -> tuple[Any, int, int]:
