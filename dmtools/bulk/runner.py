@@ -233,12 +233,11 @@ class Tally:
         """``step`` more operations have their outcome."""
         if step <= 0:
             return
+        self.done += step  # a batch's operations at once: one call with the new count
         if self.bar is not None:
             self.bar.update(step)
-        for _ in range(step):  # a callback hears of every operation, batched or not
-            self.done += 1
-            if self.callback is not None:
-                self.callback(self.done, self.total)
+        if self.callback is not None:
+            self.callback(self.done, self.total)
 
     def finish(self) -> None:
         """Count the operations left for a later run, so that the bar ends full."""

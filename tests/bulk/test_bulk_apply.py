@@ -87,7 +87,9 @@ def test_result_has_one_row_per_operation_joinable_on_the_frame(sb, client) -> N
     ids = list(df.index[20:25])
     plan = plan_edits(df, retitle(df, ids, "joined"))
     seen: list[tuple[int, int]] = []
-    result = plan.apply(client, progress=lambda done, total: seen.append((done, total)))
+    result = plan.apply(
+        client, progress=lambda done, total: seen.append((done, total)), batch=False
+    )
     table = result.to_frame()
     assert table.index.name == "id" and sorted(table.index) == sorted(ids)
     assert list(table.columns) == [
