@@ -102,9 +102,11 @@ class BatchJob(Job):
         try:
             while True:
                 while len(running) < self.workers and not self.stop.is_set():
-                    reading = sum(1 for kind in running.values() if kind == "read")
+                    # one read at a time: write groups queue in the journal's order (those
+                    # in doubt first), and the next read goes out while writes fly
+                    reading = any(kind == "read" for kind in running.values())
                     queued = sum(len(g) for g in writes)
-                    if more and queued < self.batcher.read_size and not (reading and writes):
+                    if more and queued < self.batcher.read_size and not reading:
                         chunk = next(reads, None)
                         if chunk is not None:
                             running[pool.submit(self._stage, self.batcher.prepare, chunk)] = "read"

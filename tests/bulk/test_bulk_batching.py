@@ -206,5 +206,6 @@ def test_progress_moves_by_whole_batches(sb, df) -> None:
     seen: list[tuple[int, int]] = []
     with connect_sandbox(sb) as client:
         retitle(df, ids, "Progress").apply(client, progress=lambda d, t: seen.append((d, t)))
-    assert sorted(d for d, _ in seen) == [10, 20, 23]  # one call per batch, in any order
-    assert {t for _, t in seen} == {23} and seen[-1] == (23, 23)
+    done = [d for d, _ in seen]  # one call per batch of 10, 10 and 3, in any order
+    steps = sorted(b - a for a, b in zip([0, *done], done, strict=False))
+    assert steps == [3, 10, 10] and {t for _, t in seen} == {23} and done[-1] == 23

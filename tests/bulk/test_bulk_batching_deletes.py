@@ -93,7 +93,10 @@ def test_a_lost_delete_batch_is_read_back_before_any_resend(sb, df, tmp_path, co
     assert deletions(sb, commits) == dict.fromkeys(ids, 1)  # none deleted twice
     routes = [(r["method"], r["path"]) for r in sb.request_log(start)]
     # the batch's answer is lost: its videos are read back (one request) before a resend
-    assert routes[:2] == [("POST", "/"), ("GET", "/me/videos")]
+    # (a reset request may be logged after the requests that follow it: counts and the
+    # resend's place, which comes strictly after the read-back's answer)
+    assert routes.count(("GET", "/me/videos")) == 1
+    assert routes.count(("POST", "/")) == 2 and routes[-1] == ("POST", "/")
     ran = 7 if committed else 6  # a reset stops the batch at that call
     gone, left = list(plan.video_ids[:ran]), list(plan.video_ids[ran:])
     assert (table.loc[gone, "attempts"] == 1).all() and (table.loc[left, "attempts"] == 2).all()
