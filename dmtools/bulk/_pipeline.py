@@ -14,8 +14,8 @@ on its thread pool:
   read back (one request for the group) before anything is sent again, and those still at
   their old values come back as a new group.
 
-Writes go first; the next chunk is read while the writes of the previous one fly, so the
-``workers`` threads (requests in flight) stay busy. The journal, the statuses, the resume
+Reads run ahead of the writes, in parallel (their groups are released in the journal's
+order), so the ``workers`` threads (requests in flight) stay busy. The journal, the statuses, the resume
 order (operations in doubt first), the stop event and the circuit breaker are those of
 :class:`~dmtools.bulk.runner.Job`: a kill leaves at most ``workers * call_batch_size``
 operations in doubt, and the next run reads them back first.
@@ -95,37 +95,72 @@ class BatchJob(Job):
         return len(states)
 
     def _drive(self, pool: ThreadPoolExecutor, states: list[OpState], tally: Tally) -> None:
-        reads: Iterator[list[OpState]] = iter(chunks(states, self.batcher.read_size))
-        writes: deque[list[Any]] = deque()
-        running: dict[Future[Any], str] = {}
+        size = self.batcher.read_size
+        reads: Iterator[list[OpState]] = iter(chunks(states, size))
+        writes = _Writes()
+        running: dict[Future[Any], tuple[int | None, int]] = {}  # (read ticket, ops read)
+        ahead = self.workers * size  # operations read ahead of their writes, at most
         more = True
         try:
             while True:
                 while len(running) < self.workers and not self.stop.is_set():
-                    # one read at a time: write groups queue in the journal's order (those
-                    # in doubt first), and the next read goes out while writes fly
-                    reading = any(kind == "read" for kind in running.values())
-                    queued = sum(len(g) for g in writes)
-                    if more and queued < self.batcher.read_size and not reading:
+                    reading = sum(n for _, n in running.values())
+                    if more and writes.ops() + reading < ahead:
                         chunk = next(reads, None)
                         if chunk is not None:
-                            running[pool.submit(self._stage, self.batcher.prepare, chunk)] = "read"
+                            task = pool.submit(self._stage, self.batcher.prepare, chunk)
+                            running[task] = (writes.ticket(), len(chunk))
                             continue
                         more = False
-                    if not writes:
+                    group = writes.next_group()
+                    if group is None:
                         break
-                    group = writes.popleft()
-                    running[pool.submit(self._stage, self.batcher.write, group)] = "write"
+                    running[pool.submit(self._stage, self.batcher.write, group)] = (None, 0)
                 if not running:
                     break
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    del running[future]
+                    ticket, _ = running.pop(future)
                     groups, done = future.result()
-                    writes.extend(groups)
+                    writes.add(ticket, groups)
                     tally.add(done)
         except BaseException:
             self.stop.set()  # e.g. KeyboardInterrupt: let the requests in flight finish
             for future in running:
                 future.cancel()
             raise
+
+
+class _Writes:
+    """The write groups waiting for a request, in the journal's order: the groups of a read
+    are released once every earlier read is in (reads run in parallel; operations in doubt,
+    read first, are written first); groups to send again go last."""
+
+    def __init__(self) -> None:
+        self.queue: deque[list[Any]] = deque()
+        self.held: dict[int, list[list[Any]]] = {}
+        self.issued = 0
+        self.released = 0
+
+    def ticket(self) -> int:
+        """The place of the next read."""
+        self.issued += 1
+        return self.issued - 1
+
+    def add(self, ticket: int | None, groups: list[list[Any]]) -> None:
+        """The groups a read (``ticket``) or a write (None: resends) gave."""
+        if ticket is None:
+            self.queue.extend(groups)
+            return
+        self.held[ticket] = groups
+        while self.released in self.held:
+            self.queue.extend(self.held.pop(self.released))
+            self.released += 1
+
+    def next_group(self) -> list[Any] | None:
+        return self.queue.popleft() if self.queue else None
+
+    def ops(self) -> int:
+        """Operations read and not sent yet."""
+        held = sum(len(g) for groups in self.held.values() for g in groups)
+        return held + sum(len(g) for g in self.queue)
