@@ -50,15 +50,16 @@ def resume(
     journal: str | os.PathLike[str],
     client: Client,
     *,
-    workers: int = 4,
+    workers: int | None = None,
     progress: Progress = True,
     override_conflicts: bool = False,
+    batch: bool = True,
 ) -> ApplyResult:
     """Finish the job recorded in a journal file (after a crash, a kill or failures).
 
     The plan is read from the journal. Operations left in doubt are resolved by reading the
     videos back before anything is sent; finished operations are never sent again; failed
-    ones are tried again. A delete job keeps the confirmation given when it started, and
+    ones are tried again (``batch``: as for ``apply``). A delete job keeps the confirmation given when it started, and
     reuses its backup if the file is intact (else it writes a new one before deleting).
 
     Raises:
@@ -80,6 +81,7 @@ def resume(
             journal=journal,
             workers=workers,
             progress=progress,
+            batch=batch,
         )
     return plan.apply(
         client,
@@ -87,4 +89,5 @@ def resume(
         workers=workers,
         progress=progress,
         override_conflicts=override_conflicts,
+        batch=batch,
     )

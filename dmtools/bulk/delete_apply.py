@@ -1,4 +1,4 @@
-"""Carrying out a delete plan: the backup, then one DELETE per video.
+"""Carrying out a delete plan: the backup, then the DELETEs (batched where the API allows).
 
 ``DeletePlan.apply`` checks the guards (dry run, confirmation, cap, review panel), then
 :func:`delete_videos` writes the backup (:class:`~dmtools.bulk.backup.BackupStep`) before
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from dmtools.bulk._base import ERROR_TYPES, OpStatus
 from dmtools.bulk.journal import Journal
 from dmtools.bulk.result import ApplyResult, OpResult
-from dmtools.bulk.runner import MAX_SENDS, OpState, is_ambiguous, run_job
+from dmtools.bulk.runner import MAX_SENDS, OpState, is_ambiguous, mark_in_doubt, run_job
 from dmtools.errors import NotFound
 
 if TYPE_CHECKING:
@@ -44,14 +44,27 @@ def delete_videos(
 ) -> ApplyResult:
     """Run a confirmed delete plan (its guards checked by ``DeletePlan.apply``): the backup
     (:class:`~dmtools.bulk.backup.BackupStep`) before the first DELETE, then the job, with
-    ``options`` (``journal``, ``workers``, ``progress``, ``stop``) as for edits."""
+    ``options`` (``journal``, ``workers``, ``progress``, ``stop``, ``batch``) as for
+    edits."""
     from dmtools.bulk.backup import BackupStep
 
     step = BackupStep(plan, client, export_path)
-    worker = functools.partial(DeleteWorker, client)
+    options = dict(options)
+    worker = functools.partial(delete_worker, client, batch=options.pop("batch", True))
     result = run_job(client, plan, worker_factory=worker, before_first_write=step, **options)
     result.export_path = step.path
     return result
+
+
+def delete_worker(client: Client, journal: Journal, *, batch: bool) -> Any:
+    """The worker of a delete job: with ``batch``, the pipelined
+    :class:`~dmtools.bulk._batch_delete.BatchDeletes` (up to ``call_batch_size`` DELETEs
+    per request: legacy multi-call), else one DELETE at a time per worker."""
+    if batch:
+        from dmtools.bulk._batch_delete import BatchDeletes
+
+        return BatchDeletes(client, journal)
+    return DeleteWorker(client, journal)
 
 
 class DeleteWorker:
@@ -61,7 +74,8 @@ class DeleteWorker:
         self.client = client
         self.journal = journal
 
-    def _exists(self, video_id: str) -> bool:
+    def exists(self, video_id: str) -> bool:
+        """Whether the video is still there (its own ``GET``)."""
         from dmtools.videos import get_video
 
         try:
@@ -74,8 +88,8 @@ class DeleteWorker:
         from dmtools.videos import delete_video
 
         row = state.row
-        if state.in_doubt and not self._exists(row.video_id):
-            self._done(state, "deleted", "confirmed by reading back: the video is gone", None)
+        if state.in_doubt and not self.exists(row.video_id):
+            self.done(state, "deleted", "confirmed by reading back: the video is gone", None)
             return
         for _ in range(MAX_SENDS):
             doubted = state.in_doubt
@@ -85,44 +99,43 @@ class DeleteWorker:
                 delete_video(self.client, row.video_id)
             except NotFound:
                 if doubted:
-                    self._done(state, "deleted", "404 after an interrupted DELETE", 404)
+                    self.done(state, "deleted", "404 after an interrupted DELETE", 404)
                 else:
-                    self._done(state, "already_absent", "the video did not exist", 404)
+                    self.done(state, "already_absent", "the video did not exist", 404)
                 return
             except Exception as exc:
                 if not is_ambiguous(exc):
                     state.in_doubt = False
                     raise
-                code = getattr(exc, "status", None)
-                self.journal.mark(
-                    row.op_id,
-                    "in_doubt",
-                    http_status=code,
-                    error_type=type(exc).__name__,
-                    message=f"{exc}; reading back",
-                )
-                if not self._exists(row.video_id):
-                    self._done(
+                self.doubt(state, exc)
+                if not self.exists(row.video_id):
+                    self.done(
                         state,
                         "deleted",
                         "confirmed by reading back after an "
                         f"interrupted DELETE ({type(exc).__name__})",
-                        code,
+                        getattr(exc, "status", None),
                     )
                     return
                 continue
-            self._done(state, "deleted", "", 200)
+            self.done(state, "deleted", "", 200)
             return
-        self._done(
+        self.give_up(state)
+
+    def doubt(self, state: OpState, exc: BaseException) -> None:
+        """Journal an ambiguous DELETE failure (the video is read back next)."""
+        mark_in_doubt(self.journal, state, exc, "reading back")
+
+    def give_up(self, state: OpState) -> None:
+        """Every DELETE of the operation was interrupted and the video is still there."""
+        self.done(
             state,
             "failed",
             f"not deleted: {MAX_SENDS} DELETEs were interrupted and the video still exists",
             None,
         )
 
-    def _done(
-        self, state: OpState, status: OpStatus, message: str, http_status: int | None
-    ) -> None:
+    def done(self, state: OpState, status: OpStatus, message: str, http_status: int | None) -> None:
         self.journal.mark(
             state.row.op_id,
             status,

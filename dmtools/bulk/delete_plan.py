@@ -155,9 +155,10 @@ class DeletePlan(PlanBase):
         force: bool = False,
         export_path: str | os.PathLike[str] | None = None,
         journal: str | os.PathLike[str] | None = None,
-        workers: int = 4,
+        workers: int | None = None,
         progress: Progress = True,
         stop: threading.Event | None = None,
+        batch: bool = True,
     ) -> ApplyResult:
         """Delete the videos, or (without ``confirm``) report what would be deleted.
 
@@ -170,7 +171,8 @@ class DeletePlan(PlanBase):
                 existing path (file, directory, symlink) is refused, never replaced. The
                 result's ``export_path`` names the file that holds the videos.
             journal: journal file; re-running a finished job sends nothing.
-            workers, progress, stop: as for edits.
+            workers, progress, stop, batch: as for edits (legacy: up to 10 DELETEs per
+                multi-call request).
 
         Raises:
             InputError: wrong ``confirm`` count, over the cap without ``force``, the plan
@@ -190,7 +192,13 @@ class DeletePlan(PlanBase):
                 f"({len(self)}), got {confirm!r}; nothing was deleted"
             )
         self.check_cap(force=force)
-        options = {"journal": journal, "workers": workers, "progress": progress, "stop": stop}
+        options = {
+            "journal": journal,
+            "workers": workers,
+            "progress": progress,
+            "stop": stop,
+            "batch": batch,
+        }
         return delete_apply.delete_videos(self, client, export_path, options)
 
 

@@ -247,10 +247,11 @@ class EditPlan(PlanBase):
         client: Client,
         *,
         journal: str | os.PathLike[str] | None = None,
-        workers: int = 4,
+        workers: int | None = None,
         progress: Any = True,
         override_conflicts: bool = False,
         stop: threading.Event | None = None,
+        batch: bool = True,
     ) -> ApplyResult:
         """Apply the plan through ``client``; see :func:`dmtools.bulk.apply.apply_edits`.
 
@@ -270,6 +271,7 @@ class EditPlan(PlanBase):
             progress=progress,
             override_conflicts=override_conflicts,
             stop=stop,
+            batch=batch,
         )
 
 

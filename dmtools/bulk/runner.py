@@ -40,6 +40,10 @@ log = logging.getLogger("dmtools.bulk")
 AMBIGUOUS_STATUSES = frozenset({500, 502, 504})
 #: Most write requests sent for one operation in one run (the first and two resends).
 MAX_SENDS = 3
+#: Default concurrency: operations at a time of a job run one operation per worker
+#: (:data:`WORKERS`), requests in flight of a pipelined batch job (:data:`BATCH_WORKERS`).
+WORKERS = 4
+BATCH_WORKERS = 32
 
 Progress = bool | Callable[[int, int], Any] | None
 #: ``ApplyResult.stopped`` of a job stopped through its ``stop`` event (a Stop button).
@@ -68,6 +72,18 @@ def service_down(client: Client, exc: BaseException) -> bool:
     if isinstance(exc, TransportError):
         return True
     return isinstance(exc, APIError) and exc.status in (429, 500, 502, 503, 504)
+
+
+def mark_in_doubt(journal: Journal, state: OpState, exc: BaseException, then: str) -> None:
+    """Journal an ambiguous write failure of ``state``'s operation (``then``: what is done
+    next, e.g. reading the video back)."""
+    journal.mark(
+        state.row.op_id,
+        "in_doubt",
+        http_status=getattr(exc, "status", None),
+        error_type=type(exc).__name__,
+        message=f"{exc}; {then}",
+    )
 
 
 def describe(exc: BaseException) -> dict[str, Any]:
@@ -131,21 +147,29 @@ class Job:
         try:
             self.worker(state)
         except Exception as exc:  # one bad operation never stops the others
-            fields = describe(exc)
-            if state.in_doubt:
-                fields["message"] = (
-                    f"{fields['message']}; the outcome is unknown: run the job "
-                    "again to resolve it by reading the video back"
-                )
-            self.journal.mark(state.row.op_id, "in_doubt" if state.in_doubt else "failed", **fields)
-            if is_fatal(exc):
-                self._halt(f"{type(exc).__name__}: {exc}")
-            elif self.breaker(exc):
-                self._halt(f"service unavailable: {type(exc).__name__}: {exc}")
-            elif not isinstance(exc, APIError | TransportError):
-                log.exception(
-                    "operation %s on %s failed unexpectedly", state.row.op_id, state.row.video_id
-                )
+            self.fail(state, exc)
+
+    def fail(self, state: OpState, exc: Exception) -> None:
+        """Record ``exc`` as the outcome of ``state``'s operation (``in_doubt`` while a write
+        of it is in doubt, else ``failed``) and stop the job when no operation can succeed."""
+        fields = describe(exc)
+        if state.in_doubt:
+            fields["message"] = (
+                f"{fields['message']}; the outcome is unknown: run the job "
+                "again to resolve it by reading the video back"
+            )
+        self.journal.mark(state.row.op_id, "in_doubt" if state.in_doubt else "failed", **fields)
+        if is_fatal(exc):
+            self._halt(f"{type(exc).__name__}: {exc}")
+        elif self.breaker(exc):
+            self._halt(f"service unavailable: {type(exc).__name__}: {exc}")
+        elif not isinstance(exc, APIError | TransportError):
+            log.error(
+                "operation %s on %s failed unexpectedly",
+                state.row.op_id,
+                state.row.video_id,
+                exc_info=exc,
+            )
 
     def _halt(self, reason: str) -> None:
         with self._stop_lock:
@@ -155,55 +179,73 @@ class Job:
         self.stop.set()
 
     def run(self) -> None:
+        """Run every operation that is not final (those in doubt first), with progress."""
         rows = self.journal.rows()
         pending = sorted(
             (r for r in rows if r.state not in FINAL),
             key=lambda r: (r.state not in IN_DOUBT, r.op_id),
         )
-        total, done = len(rows), len(rows) - len(pending)
-        bar, callback = _progress(self.progress, total, done, self.description)
-        queue = iter(pending)
+        tally = Tally(self.progress, len(rows), len(rows) - len(pending), self.description)
         try:
             with ThreadPoolExecutor(self.workers, thread_name_prefix="dmtools-bulk") as pool:
-                # A short window of submitted operations keeps this loop's cost per finished
-                # operation independent of the job's size (waiting on every pending future
-                # at once would cost O(N) per operation, O(N^2) for the job).
-                running: set[Future[None]] = set()
-                try:
-                    while True:
-                        while len(running) < 2 * self.workers and not self.stop.is_set():
-                            row = next(queue, None)
-                            if row is None:
-                                break
-                            running.add(pool.submit(self._one, OpState(row)))
-                        if not running:
-                            break
-                        finished, running = wait(running, return_when=FIRST_COMPLETED)
-                        for future in finished:
-                            future.result()
-                            done += 1
-                            _report(bar, callback, 1, done, total)
-                except BaseException:
-                    self.stop.set()  # e.g. KeyboardInterrupt: let running operations finish
-                    for future in running:
-                        future.cancel()
-                    raise
+                self._drive(pool, [OpState(row) for row in pending], tally)
             if self.stop.is_set() and self.stopped is None:
                 self.stopped = STOPPED_ON_REQUEST
-            if done < total:  # stopped early: the rest is left for a later run
-                _report(bar, callback, total - done, total, total)
+            tally.finish()  # stopped early: the rest is left for a later run
         finally:
-            if bar is not None:
-                bar.close()
+            tally.close()
+
+    def _drive(self, pool: ThreadPoolExecutor, states: list[OpState], tally: Tally) -> None:
+        """Run ``states`` on ``pool``, one operation per task."""
+        queue = iter(states)
+        # A short window of submitted operations keeps this loop's cost per finished
+        # operation independent of the job's size (waiting on every pending future
+        # at once would cost O(N) per operation, O(N^2) for the job).
+        running: set[Future[None]] = set()
+        try:
+            while True:
+                while len(running) < 2 * self.workers and not self.stop.is_set():
+                    state = next(queue, None)
+                    if state is None:
+                        break
+                    running.add(pool.submit(self._one, state))
+                if not running:
+                    break
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    future.result()
+                    tally.add(1)
+        except BaseException:
+            self.stop.set()  # e.g. KeyboardInterrupt: let running operations finish
+            for future in running:
+                future.cancel()
+            raise
 
 
-def _report(
-    bar: Any, callback: Callable[[int, int], Any] | None, step: int, done: int, total: int
-) -> None:
-    if bar is not None:
-        bar.update(step)
-    if callback is not None:
-        callback(done, total)
+class Tally:
+    """Progress of a job: a tqdm bar, a ``callback(done, total)``, or nothing."""
+
+    def __init__(self, progress: Progress, total: int, done: int, description: str) -> None:
+        self.total, self.done = total, done
+        self.bar, self.callback = _progress(progress, total, done, description)
+
+    def add(self, step: int) -> None:
+        """``step`` more operations have their outcome."""
+        if step <= 0:
+            return
+        self.done += step  # a batch's operations at once: one call with the new count
+        if self.bar is not None:
+            self.bar.update(step)
+        if self.callback is not None:
+            self.callback(self.done, self.total)
+
+    def finish(self) -> None:
+        """Count the operations left for a later run, so that the bar ends full."""
+        self.add(self.total - self.done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _progress(
@@ -264,8 +306,8 @@ def run_job(
     plan: PlanBase,
     *,
     journal: str | os.PathLike[str] | None,
-    worker_factory: Callable[[Journal], Worker],
-    workers: int,
+    worker_factory: Callable[[Journal], Any],
+    workers: int | None,
     progress: Progress,
     extra_header: Mapping[str, Any] | None = None,
     export_path: str | os.PathLike[str] | None = None,
@@ -273,11 +315,15 @@ def run_job(
     stop: threading.Event | None = None,
 ) -> ApplyResult:
     """Open or resume the journal of ``plan``'s job, run it, and report (``stop``: see
-    ``Job``)."""
+    ``Job``). ``worker_factory`` makes the job's worker: a per-operation :data:`Worker`
+    (a :class:`Job`), or a batch worker with ``prepare`` and ``write`` stages (a
+    :class:`~dmtools.bulk._pipeline.BatchJob`)."""
     from dmtools.bulk._integrity import plan_ops
 
     kind, fingerprint, ops = plan.kind, plan.fingerprint, plan_ops(plan)
-    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+    if workers is not None and (
+        not isinstance(workers, int) or isinstance(workers, bool) or workers < 1
+    ):
         raise InputError(f"workers must be a positive integer, got {workers!r}")
     store = Journal(journal, lock=True)  # the lock first: one process per job
     try:
@@ -285,9 +331,15 @@ def run_job(
         finished = _open_job(store, client, kind, fingerprint, ops, header)
         if before_first_write is not None:
             before_first_write(store)
-        job = Job(
+        worker = worker_factory(store)
+        job_class: Any = Job
+        if hasattr(worker, "prepare"):  # a batch worker (reads and writes many per request)
+            from dmtools.bulk._pipeline import BatchJob as job_class
+        if workers is None:
+            workers = BATCH_WORKERS if job_class is not Job else WORKERS
+        job = job_class(
             store,
-            worker_factory(store),
+            worker,
             workers=workers,
             progress=progress,
             description=f"{kind} {fingerprint[:8]}",

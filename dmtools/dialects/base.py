@@ -29,6 +29,9 @@ windows past the ceiling  :meth:`~Dialect.window`, :attr:`~Dialect.window_inclus
                           :meth:`~Dialect.sort`, :attr:`~Dialect.partitions`
 edit and delete           :meth:`~Dialect.edit_call`, :meth:`~Dialect.read_edit`,
                           :meth:`~Dialect.delete_call`
+batching (bulk engine)    :attr:`~Dialect.batch_read_size`, :meth:`~Dialect.batch_read_call`,
+                          :meth:`~Dialect.read_batch`, :attr:`~Dialect.batch_call_size`,
+                          :meth:`~Dialect.batch_call`, :meth:`~Dialect.read_batch_answers`
 ========================= ===========================================================
 
 Mapping decisions for API v2 that this interface anticipates (the v2 module implements them):
@@ -103,7 +106,7 @@ if TYPE_CHECKING:
     from dmtools.errors import APIError, ErrorBody
     from dmtools.schema import FieldLimits, Kind
 
-__all__ = ["Call", "Dialect", "Op", "Page", "segment"]
+__all__ = ["BatchAnswer", "Call", "Dialect", "Op", "Page", "segment"]
 
 #: Operation class of a call: decides what the transport may retry (see :mod:`dmtools._http`).
 Op = Literal["read", "edit", "delete", "create", "auth"]
@@ -339,3 +342,45 @@ class Dialect(ABC):
     @abstractmethod
     def sort(self, *, oldest_first: bool) -> dict[str, str]:
         """Query parameters sorting by creation time."""
+
+    # -- batching (bulk engine) ---------------------------------------------------------------
+    # What the API offers to do many reads or writes in one request. The bulk engine asks
+    # these members, never a dialect's name: with the defaults (1 and 1) every video is read
+    # and written with its own request.
+
+    #: Most videos one batched read returns (:meth:`batch_read_call`); 1: no batched read.
+    batch_read_size: ClassVar[int] = 1
+    #: Most calls one batched request carries (:meth:`batch_call`); 1: no multi-call.
+    batch_call_size: ClassVar[int] = 1
+
+    def batch_read_call(self, video_ids: Sequence[str], names: Sequence[str]) -> Call:
+        """Read the fields ``names`` of up to :attr:`batch_read_size` videos in one request
+        (videos the answer lacks are gone or not visible through it: read them one by one)."""
+        raise NotImplementedError(f"the {self.name} API has no batched read")
+
+    def read_batch(self, answer: Any, call: Call) -> list[dict[str, Any]]:
+        """The canonical records a :meth:`batch_read_call` answered with."""
+        raise NotImplementedError(f"the {self.name} API has no batched read")
+
+    def batch_call(self, calls: Sequence[Call]) -> Call:
+        """One request carrying up to :attr:`batch_call_size` ``calls`` (edits or deletes)."""
+        raise NotImplementedError(f"the {self.name} API has no multi-call")
+
+    def read_batch_answers(self, answer: Any, calls: Sequence[Call]) -> list[BatchAnswer] | None:
+        """Each call's answer in a :meth:`batch_call` answer, in ``calls`` order; None when
+        the answer is not a batch answer (the server does not speak multi-call)."""
+        raise NotImplementedError(f"the {self.name} API has no multi-call")
+
+
+@dataclass(frozen=True)
+class BatchAnswer:
+    """One call's answer inside a batched request: its decoded ``result``, or the HTTP
+    ``status`` and ``error`` JSON (as a single call's error answer would carry them)."""
+
+    result: Any = None
+    status: int = 200
+    error: Any = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None

@@ -11,7 +11,10 @@ What makes this dialect (see :mod:`dmtools.dialects.base` for the interface):
 * lists answer ``{"page", "limit", "total", "has_more", "list"}``; ``limit`` and ``page`` are at
   most 100 and at most 1,000 results are reachable (``page * limit``);
 * errors are ``{"error": {"code", "message", "type", "error_data"}}``;
-* field names, values and filters are the canonical ones: records are the identity.
+* field names, values and filters are the canonical ones: records are the identity;
+* batching: ``GET /me/videos?ids=...`` reads up to 100 videos in one request, and ``POST /``
+  with a JSON array of up to 10 ``{call, args, id}`` objects (multi-call) carries up to 10
+  edits or deletes, answered by an array of ``{id, result}`` / ``{id, error}``.
 
 Example:
     >>> LEGACY.first_page("/me/videos", {"fields": "id"}, size=100).params
@@ -28,7 +31,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from dmtools import schema
-from dmtools.dialects.base import Call, Dialect, Op, Page, segment
+from dmtools.dialects.base import BatchAnswer, Call, Dialect, Op, Page, segment
 from dmtools.errors import APIError, DailymotionError, ErrorBody, Problem
 
 if TYPE_CHECKING:
@@ -42,6 +45,8 @@ _DEFAULT_OP: dict[str, Op] = {"GET": "read", "DELETE": "delete"}
 _STALE = {None, "invalid_token", "expired_token"}
 _INVALID_INPUT = {"invalid_parameter", "missing_required_parameter"}
 _SCOPE_REQUIRED = re.compile(r"scope required: ([\w ,]+)")
+#: Most calls one multi-call request carries (the JS SDK's limit; the sandbox's too).
+MAX_CALLS = 10
 #: Pages past this number are refused.
 MAX_PAGE = schema.MAX_PAGE
 
@@ -249,6 +254,52 @@ class LegacyDialect(Dialect):
 
     def sort(self, *, oldest_first: bool) -> dict[str, str]:
         return {"sort": "old" if oldest_first else "recent"}
+
+    # -- batching (bulk engine) -----------------------------------------------------------------
+
+    batch_read_size: ClassVar[int] = schema.MAX_LIMIT
+    batch_call_size: ClassVar[int] = MAX_CALLS
+
+    def batch_read_call(self, video_ids: Sequence[str], names: Sequence[str]) -> Call:
+        if not 1 <= len(video_ids) <= self.batch_read_size:
+            raise ValueError(f"a batched read takes 1 to {self.batch_read_size} video ids")
+        ids = ",".join(segment(vid, "video id") for vid in video_ids)
+        params = {**self.fields_param(list(dict.fromkeys(["id", *names]))), "ids": ids}
+        return self.first_page("/me/videos", params, size=len(video_ids))
+
+    def read_batch(self, answer: Any, call: Call) -> list[dict[str, Any]]:
+        return self.read_page(answer, call).items
+
+    def batch_call(self, calls: Sequence[Call]) -> Call:
+        if not 1 <= len(calls) <= self.batch_call_size:
+            raise ValueError(f"a multi-call carries 1 to {self.batch_call_size} calls")
+        body = [
+            {"call": f"{c.method} {c.path}", "args": {**c.params, **(c.body or {})}, "id": i}
+            for i, c in enumerate(calls)
+        ]
+        op: Op = "edit" if any(c.op != "delete" for c in calls) else "delete"
+        return Call("POST", "/", {}, body, json=True, op=op)
+
+    def read_batch_answers(self, answer: Any, calls: Sequence[Call]) -> list[BatchAnswer] | None:
+        if not isinstance(answer, list) or len(answer) != len(calls):
+            return None
+        found: dict[int, BatchAnswer] = {}
+        for item in answer:
+            key = item.get("id") if isinstance(item, dict) else None
+            if not isinstance(key, int) or isinstance(key, bool) or key in found:
+                return None
+            if "error" in item:
+                code = item["error"].get("code") if isinstance(item["error"], dict) else None
+                # an error without a usable status may hide a processed call: in doubt (500)
+                status = code if isinstance(code, int) and 400 <= code < 600 else 500
+                found[key] = BatchAnswer(status=status, error=item["error"] or {})
+            elif "result" in item:
+                found[key] = BatchAnswer(result=item["result"])
+            else:
+                return None
+        if sorted(found) != list(range(len(calls))):
+            return None
+        return [found[i] for i in range(len(calls))]
 
 
 #: The one legacy dialect (stateless).

@@ -79,7 +79,7 @@ def test_apply_writes_exactly_the_plan_and_nothing_for_unchanged_rows(sb, client
     assert len(plan) == 11 and plan.summary()["clears"] == 1
     commits_before = len(sb.commits())
     seq = last_seq(sb)
-    result = plan.apply(client, progress=False)
+    result = plan.apply(client, progress=False, batch=False)  # one request per read/write
     assert result.counts()["applied"] == 11 and result.ok
     commits = sb.commits()[commits_before:]
     assert {(c["video_id"], tuple(sorted(c["fields"]))) for c in commits} == {
@@ -99,7 +99,9 @@ def test_result_has_one_row_per_operation_joinable_on_the_frame(sb, client) -> N
     ids = list(df.index[20:25])
     plan = plan_edits(df, retitle(df, ids, "joined"))
     seen: list[tuple[int, int]] = []
-    result = plan.apply(client, progress=lambda done, total: seen.append((done, total)))
+    result = plan.apply(
+        client, progress=lambda done, total: seen.append((done, total)), batch=False
+    )
     table = result.to_frame()
     assert table.index.name == "id" and sorted(table.index) == sorted(ids)
     assert list(table.columns) == [
@@ -189,7 +191,9 @@ def test_a_missing_scope_stops_the_job_cleanly(sb, dialect, tmp_path) -> None:
         ids = list(df.index[70:90])
         plan = plan_edits(df, retitle(df, ids, "nope"))
         commits = len(sb.commits())
-        result = plan.apply(weak, workers=2, journal=tmp_path / "scope.journal", progress=False)
+        result = plan.apply(
+            weak, workers=2, journal=tmp_path / "scope.journal", progress=False, batch=False
+        )
     counts = result.counts()
     assert counts["failed"] <= 2 and counts["failed"] + counts["not_attempted"] == 20
     assert counts["not_attempted"] >= 18

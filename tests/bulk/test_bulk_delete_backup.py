@@ -210,7 +210,7 @@ def test_a_plan_without_rows_backs_up_the_videos_read_from_the_api(sb, client, d
 def test_the_backup_is_on_disk_before_the_first_delete(sb, client, df, pick, runs):
     chosen = pick(3)
     start = _seq(sb)
-    result = plan_deletes(chosen, snapshot=df).apply(client, confirm=3, progress=False)
+    result = plan_deletes(chosen, snapshot=df).apply(client, confirm=3, progress=False, batch=False)
     assert result.export_path is not None and result.export_path.parent == runs
     first_delete = min(r["time"] for r in _deletes(sb, start))
     assert result.export_path.stat().st_mtime <= first_delete

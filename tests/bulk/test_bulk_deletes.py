@@ -93,7 +93,12 @@ def test_delete_exports_first_then_deletes_and_reports(sb, client, df, dialect, 
     export = tmp_path / "deleted.csv"
     start = seq(sb)
     result = plan.apply(
-        client, confirm=4, export_path=export, journal=tmp_path / "d.journal", progress=False
+        client,
+        confirm=4,
+        export_path=export,
+        journal=tmp_path / "d.journal",
+        progress=False,
+        batch=False,  # one DELETE per video (batched deletes: test_bulk_batching_deletes.py)
     )
     table = result.to_frame()
     assert table.loc[chosen.index[:3], "op_status"].tolist() == ["deleted"] * 3
@@ -146,7 +151,9 @@ def test_an_interrupted_delete_is_resolved_by_reading_back(sb, client, df, tmp_p
     try:
         start = seq(sb)
         plan = plan_deletes([after_commit, before_commit], snapshot=df)
-        result = plan.apply(client, confirm=2, export_path=tmp_path / "e.json", progress=False)
+        result = plan.apply(
+            client, confirm=2, export_path=tmp_path / "e.json", progress=False, batch=False
+        )
     finally:
         sb.clear_faults()
     table = result.to_frame()

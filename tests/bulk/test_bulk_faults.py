@@ -219,7 +219,7 @@ def test_a_dead_service_opens_the_breaker_and_leaves_the_rest_not_attempted(smal
         small.set_faults(seed=4, rules=[{"kind": "status", "status": 503, "path": "^/video/"}])
         start = small.request_log()[-1]["seq"]
         try:
-            result = plan.apply(client, workers=4, progress=False)
+            result = plan.apply(client, workers=4, progress=False, batch=False)
         finally:
             small.clear_faults()
     counts = result.counts()

@@ -256,7 +256,8 @@ KILLED = textwrap.dedent("""
 
     dmtools.videos.update_video = update_then_die
     client = dm.connect(endpoints=dm.Endpoints.sandbox(cfg["url"]), **cfg["credentials"])
-    EditPlan.load(cfg["plan"]).apply(client, journal=cfg["journal"], workers=1, progress=False)
+    EditPlan.load(cfg["plan"]).apply(client, journal=cfg["journal"], workers=1, progress=False,
+                                     batch=False)
 """)
 
 

@@ -457,7 +457,8 @@ def test_stop_then_resume_completes_exactly(lab: Lab, page: Any) -> None:
     expect(panel).to_contain_text("still need this change")
     total = int(re.search(r"All (\d+) videos selected", panel.inner_text()).group(1))  # type: ignore[union-attr]
     assert total > 40
-    lab.sb.set_faults(latency=0.2)  # a slow API: about 10 s for the whole job
+    # a slow API: 1 s per request, so that Stop lands while batches of 10 edits are in flight
+    lab.sb.set_faults(latency=1.0)
     try:
         panel.get_by_role("button", name="Apply").click()
         progress = panel.locator(".dmtools-review-progress")

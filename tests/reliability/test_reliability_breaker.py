@@ -49,7 +49,9 @@ def test_a_dead_service_costs_at_most_100_retries_then_the_rest_is_not_attempted
         client.transport.reset_stats()  # count the retries of the job alone
         began = time.monotonic()
         try:
-            result = plan.apply(client, journal=journal, workers=WORKERS, progress=False)
+            result = plan.apply(
+                client, journal=journal, workers=WORKERS, progress=False, batch=False
+            )
         finally:
             elapsed = time.monotonic() - began
             sb.clear_faults()

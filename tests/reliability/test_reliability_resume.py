@@ -62,10 +62,12 @@ cfg = json.loads(sys.argv[1])
 client = dm.connect(endpoints=dm.Endpoints.sandbox(cfg["url"]), **cfg["login"])
 print("start", flush=True)
 if cfg["resume"]:
-    result = dm.bulk.resume(cfg["journal"], client, workers=cfg["workers"], progress=False)
+    result = dm.bulk.resume(cfg["journal"], client, workers=cfg["workers"], progress=False,
+                            batch=False)
 else:
     result = EditPlan.load(cfg["plan"]).apply(client, journal=cfg["journal"],
-                                              workers=cfg["workers"], progress=False)
+                                              workers=cfg["workers"], progress=False,
+                                              batch=False)
 print("finished", json.dumps(result.counts()), flush=True)
 """
 

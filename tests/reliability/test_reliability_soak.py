@@ -167,7 +167,7 @@ def soak(sb: Sandbox, *, n: int, seed: int, dialect: str = "legacy") -> dict[str
         client.transport.reset_stats()
         began = time.monotonic()
         try:
-            result = plan.apply(client, workers=WORKERS, progress=False)
+            result = plan.apply(client, workers=WORKERS, progress=False, batch=False)
         finally:
             elapsed = time.monotonic() - began
             sb.clear_faults()

@@ -249,7 +249,7 @@ def test_apply_on_a_stalled_api_fails_every_row_in_bounded_time_and_writes_nothi
         baseline = Threads()
         stall(sb)
         started = time.monotonic()
-        result = plan.apply(client, workers=4, progress=False)
+        result = plan.apply(client, workers=4, progress=False, batch=False)
         elapsed = time.monotonic() - started
     rows = result.to_frame()
     assert rows["op_status"].tolist() == ["failed"] * 4
@@ -278,7 +278,7 @@ def test_apply_with_stalled_writes_confirms_each_row_by_reading_back_once(
         baseline = Threads()
         mark = stall(sb, [write])  # the write is committed, then its answer never comes
         started = time.monotonic()
-        result = plan.apply(client, workers=4, progress=False)
+        result = plan.apply(client, workers=4, progress=False, batch=False)
         elapsed = time.monotonic() - started
     rows = result.to_frame()
     assert rows["op_status"].tolist() == ["applied"] * 4

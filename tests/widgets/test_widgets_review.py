@@ -198,7 +198,9 @@ def test_a_new_panel_resumes_a_job_from_its_journal(
         if done >= 3:
             stop.set()  # like a kernel that died part way: the journal has the rest
 
-    first = plan.apply(client, journal=journal, stop=stop, progress=die_after_three, workers=1)
+    first = plan.apply(
+        client, journal=journal, stop=stop, progress=die_after_three, workers=1, batch=False
+    )
     sent = first.counts()["applied"]
     assert 3 <= sent < len(ids)
     again = ReviewPanel(plan, client, check=False)  # the same plan, in a new kernel

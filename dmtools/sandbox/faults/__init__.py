@@ -45,6 +45,9 @@ same way from ``(seed, k)`` for the *k*-th request. Concurrency can change which
 gets which position, never which positions fault. :meth:`FaultController.configure` resets
 the counters.
 
+Multi-call requests (the legacy ``POST /`` with a JSON array): the rules also apply to each
+call the batch carries, by its own method and path (:mod:`dmtools.sandbox.faults.calls`).
+
 Resets: the connection's socket (``environ["werkzeug.socket"]``) gets SO_LINGER 0 and a dead
 stand-in is ``dup2``-ed onto its file descriptor, which closes the TCP connection with a RST
 while the descriptor number stays owned by the handler (so no other connection can reuse it).

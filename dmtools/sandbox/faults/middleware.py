@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from dmtools.sandbox.api.errors import ApiError
 from dmtools.sandbox.api.legacy.errors import error_body
+from dmtools.sandbox.faults.calls import CALL_FAULTS, CallFaults
 from dmtools.sandbox.faults.controller import ADMIN_PREFIX, FaultController
 from dmtools.sandbox.faults.rules import (
     Rule,
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 log = logging.getLogger("dmtools.sandbox.faults")
+
+#: Paths of the legacy API's call envelopes (``POST /``; ``/rest/`` on the partner host).
+_ENVELOPE_PATHS = frozenset({"/", "/rest", "/rest/"})
 
 #: ``(path, error) -> body``: the error answer of the dialect serving ``path``.
 ErrorBody = Callable[[str, ApiError], bytes]
@@ -74,6 +78,8 @@ class FaultMiddleware:
             return self._rate_limited(wait, entry, start_response)
         picked = ctl._pick(state, method, path)
         if picked is None:
+            if method == "POST" and path in _ENVELOPE_PATHS:
+                return self._envelope(environ, start_response, CallFaults(ctl, state))
             return self.app(environ, start_response)
         rule, n = picked
         entry.update(kind=rule.kind, after_commit=rule.after_commit, rule=rule.index, n=n)
@@ -98,6 +104,32 @@ class FaultMiddleware:
             start_response(inner[0], inner[1])
             return [inner[2]]
         return self._truncate(rule, inner, entry, environ, start_response)
+
+    def _envelope(
+        self, environ: WSGIEnvironment, start_response: StartResponse, faults: CallFaults
+    ) -> Iterable[bytes]:
+        """A call envelope (multi-call): the rules apply to each call it carries (see
+        :mod:`dmtools.sandbox.faults.calls`); a connection fault applies to the answer."""
+        environ[CALL_FAULTS] = faults
+        inner = _call_inner(self.app, environ)
+        fault = faults.whole
+        if fault is None:
+            start_response(inner[0], inner[1])
+            return [inner[2]]
+        entry = fault.entry
+        entry["inner_status"] = int(inner[0].split(None, 1)[0])
+        if fault.rule.kind == "reset":
+            entry["rst"] = environ.get("werkzeug.socket") is not None
+            self._finish(entry)
+            _reset_connection(environ)
+            raise ConnectionResetError("connection reset (injected fault)")
+        if fault.rule.kind == "hold":
+            entry["seconds"] = fault.rule.options["seconds"]
+            self._finish(entry)
+            self.controller._wait(fault.rule.options["seconds"])
+            start_response(inner[0], inner[1])
+            return [inner[2]]
+        return self._truncate(fault.rule, inner, entry, environ, start_response)
 
     def _finish(self, entry: dict[str, Any], now: float | None = None) -> None:
         entry["time"] = time.time() if now is None else now

@@ -26,6 +26,8 @@ class Settings:
         list_ceiling: results reachable per list query (``page * limit``).
         delete_body: ``"id"`` answers ``{"id": xid}`` to a delete, ``"empty"`` answers ``{}``.
         token_errors_as_200: token endpoint errors come with HTTP 200 (as some servers do).
+        multicall: ``POST /`` serves call envelopes (one call or a multi-call array); off,
+            it answers 404 ``not_found`` as a server without multi-call does.
         etag_mode: ``GET /video/<id>`` sends an ``ETag`` (the video's version) and edits and
             deletes with a stale ``If-Match`` get 412 ``precondition_failed``.
         title_max, description_max, tags_max, tag_length: public-key field limits; partner
@@ -78,6 +80,7 @@ class Settings:
     delete_body: str = "id"
     token_errors_as_200: bool = False
     etag_mode: bool = False
+    multicall: bool = True
     title_max: int = LIMITS_PUBLIC.title
     description_max: int = LIMITS_PUBLIC.description
     partner_title_max: int = LIMITS_PARTNER.title

@@ -18,6 +18,7 @@ from dmtools.sandbox.api.legacy.oauth import TokenEndpoint
 from dmtools.sandbox.api.legacy.rest import RestApi
 from dmtools.sandbox.api.legacy.videos import VideoRoutes
 from dmtools.sandbox.api.oauth import OAuthError
+from dmtools.sandbox.faults.calls import CALL_FAULTS
 from dmtools.sandbox.state.errors import GrantError, StateError
 from dmtools.sandbox.state.tokens import Principal
 
@@ -63,10 +64,14 @@ class LegacyApi:
     def _rest(self, request: Request, path: str, partner: bool) -> Response:
         base_url = request.host_url.rstrip("/")
         if path == "/" and request.method == "POST":
+            if not self.settings.multicall:
+                raise ApiError(404, "not_found", "No route for POST / on this server.")
             body = multicall.parse_body(request.get_data(cache=True))
             template = Call("POST", "/", {}, partner, base_url, environ=request.environ)
             template.principal = self._principal(request, dict(request.args), template)
-            return wire.json_response(multicall.run(body, template, self.dispatch_call))
+            faults = request.environ.get(CALL_FAULTS) if isinstance(body, list) else None
+            answer = multicall.run(body, template, self.dispatch_call, faults)
+            return wire.json_response(answer)
         params = request_params(request)
         call = Call(request.method, path, params, partner, base_url, environ=request.environ)
         call.principal = self._principal(request, params, call)

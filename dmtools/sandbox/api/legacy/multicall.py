@@ -15,6 +15,7 @@ from dmtools.sandbox.api.errors import ApiError
 from dmtools.sandbox.api.legacy.calls import Call, check_values
 from dmtools.sandbox.api.legacy.errors import error_body, invalid_parameter, translate
 from dmtools.sandbox.api.wire import JsonError, parse_json
+from dmtools.sandbox.faults.calls import CallFaults
 from dmtools.sandbox.state.errors import StateError
 
 MAX_CALLS = 10
@@ -64,20 +65,38 @@ def to_call(item: Any, template: Call) -> Call:
     )
 
 
-def run(body: Any, template: Call, dispatch: Callable[[Call], Any]) -> Any:
-    """The answer to a parsed envelope (object → object, array → array)."""
+def run(
+    body: Any,
+    template: Call,
+    dispatch: Callable[[Call], Any],
+    faults: CallFaults | None = None,
+) -> Any:
+    """The answer to a parsed envelope (object → object, array → array); ``faults``
+    decides the injected faults of each call of an array (see
+    :mod:`dmtools.sandbox.faults.calls`)."""
 
-    def one(item: Any) -> dict[str, Any]:
+    def one(index: int, item: Any) -> dict[str, Any]:
         answer: dict[str, Any] = {}
         if isinstance(item, dict) and "id" in item:
             answer["id"] = item["id"]
         try:
-            answer["result"] = dispatch(to_call(item, template))
+            call = to_call(item, template)
+            fault = faults.pick(index, call.method, call.path) if faults is not None else None
+            if fault is None or fault.runs_first:
+                answer["result"] = dispatch(call)
+            if fault is not None and fault.rule.kind == "status":
+                answer.pop("result", None)
+                raise fault.error()
         except (ApiError, StateError) as exc:
             error = translate(exc) if isinstance(exc, StateError) else exc
             answer["error"] = error_body(error)["error"]
         return answer
 
     if isinstance(body, list):
-        return [one(item) for item in body]
-    return one(body)
+        answers = []
+        for index, item in enumerate(body):
+            answers.append(one(index, item))
+            if faults is not None and faults.stops:
+                break  # a reset: the calls after it do not run
+        return answers
+    return one(0, body)
