@@ -73,7 +73,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 ProgressOption = Annotated[
     bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")
 ]
-WorkersOption = Annotated[int, typer.Option(help="Requests or videos handled at once.")]
+WorkersOption = Annotated[int, typer.Option(help="Requests in flight at once.")]
+#: Bulk jobs: None lets the engine choose (32 requests in flight with batches, else 4).
+JobWorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        help="Requests in flight at once. Default: 32 when the API takes batches, else 4.",
+        show_default=False,
+    ),
+]
 ResultOption = Annotated[
     Path | None, typer.Option("--result", help="Result file (.csv or .json), one row per video.")
 ]

@@ -13,6 +13,7 @@ import typer
 from dmtools.cli import _session
 from dmtools.cli._common import ProgressOption, WorkersOption, guarded, info, out
 from dmtools.errors import InputError, Problem
+from dmtools.loader import DEFAULT_WORKERS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -92,7 +93,7 @@ def load_channel(
     *,
     fields: Any = None,
     progress: bool = True,
-    workers: int = 8,
+    workers: int = DEFAULT_WORKERS,
     owner: str = "me",
     profile: str | list[str] | None = None,
     **filters: Any,
@@ -193,7 +194,7 @@ def export(
     snapshot: SnapshotOption = True,
     force: ReplaceOption = False,
     progress: ProgressOption = True,
-    workers: WorkersOption = 8,
+    workers: WorkersOption = DEFAULT_WORKERS,
 ) -> None:
     """Export the videos of a channel to CSV, Excel or Parquet (every video, past the API's
     1,000-results ceiling), with chosen fields and filters."""

@@ -13,10 +13,10 @@ from dmtools._safefiles import check_target
 from dmtools.bulk.delete_plan import cap_rule
 from dmtools.cli import _session
 from dmtools.cli._common import (
+    JobWorkersOption,
     JournalOption,
     ProgressOption,
     ResultOption,
-    WorkersOption,
     guarded,
     info,
     out,
@@ -152,7 +152,7 @@ def delete(
     result_file: ResultOption = None,
     dry_run: DryRunOption = False,
     profile: ProfileOption = None,
-    workers: WorkersOption = 4,
+    workers: JobWorkersOption = None,
     progress: ProgressOption = True,
 ) -> None:
     """Delete videos, with guards: exact-count confirmation, a size cap, ids checked against

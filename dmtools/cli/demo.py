@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dmtools.cli._common import EXIT_INTERNAL, ProgressOption, WorkersOption, guarded, out
+from dmtools.cli._common import EXIT_INTERNAL, JobWorkersOption, ProgressOption, guarded, out
 from dmtools.cli._jobs import finish, show_plan
 
 if TYPE_CHECKING:
@@ -308,7 +308,7 @@ def run_demo(
     seed: int,
     report: bool,
     progress: bool,
-    workers: int,
+    workers: int | None,
     api: str = "legacy",
 ) -> None:
     """The tour (see the module notes), printed step by step."""
@@ -365,7 +365,7 @@ def demo(
         bool, typer.Option("--report/--no-report", help="Write the channel report.")
     ] = True,
     progress: ProgressOption = True,
-    workers: WorkersOption = 8,
+    workers: JobWorkersOption = None,
     api: Annotated[
         str,
         typer.Option(

@@ -10,10 +10,10 @@ import typer
 
 from dmtools.cli import _session
 from dmtools.cli._common import (
+    JobWorkersOption,
     JournalOption,
     ProgressOption,
     ResultOption,
-    WorkersOption,
     guarded,
     info,
     out,
@@ -131,7 +131,7 @@ def apply(
     ],
     journal: JournalOption = None,
     result_file: ResultOption = None,
-    workers: WorkersOption = 4,
+    workers: JobWorkersOption = None,
     override: OverrideOption = False,
     again: AgainOption = False,
     force: ForceOption = False,
@@ -194,7 +194,7 @@ def undo(
         bool, typer.Option("--dry-run", help="Only show what would be restored.")
     ] = False,
     force: ForceOption = False,
-    workers: WorkersOption = 4,
+    workers: JobWorkersOption = None,
     progress: ProgressOption = True,
 ) -> None:
     """Put back the values a job changed (a video changed again since is a conflict, never

@@ -12,6 +12,7 @@ from dmtools.cli import _session
 from dmtools.cli._common import ProgressOption, WorkersOption, guarded, info, out
 from dmtools.cli.data import load_channel
 from dmtools.errors import InputError
+from dmtools.loader import DEFAULT_WORKERS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -88,7 +89,7 @@ def snapshot(
     ] = None,
     fields: Annotated[str | None, typer.Option(help="Comma-separated fields, or 'all'.")] = None,
     progress: ProgressOption = True,
-    workers: WorkersOption = 8,
+    workers: WorkersOption = DEFAULT_WORKERS,
 ) -> None:
     """Load the channel and store it as a dated snapshot (the same snapshot twice stores once)."""
     from datetime import UTC, datetime
