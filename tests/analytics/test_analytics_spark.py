@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,41 +15,17 @@ from analytics_support import client, load, today
 from dmtools.sandbox import Sandbox
 
 pyspark = pytest.importorskip("pyspark", reason="pip install 'dmtools[spark]'")
+from _support.spark import local_spark  # noqa: E402
 from pyspark.sql import SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
 from dmtools.analytics.spark import spark_chunks  # noqa: E402
-from dmtools.spark import register  # noqa: E402
-
-#: The tests folder: on the workers' path, as the Spark tests there need it (one JVM, and
-#: its environment, serves every session of a test process).
-TESTS = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[SparkSession]:
-    saved = {k: os.environ.get(k) for k in ("PYSPARK_PYTHON", "PYTHONPATH")}
-    os.environ["PYSPARK_PYTHON"] = sys.executable  # the workers run this environment
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(TESTS), saved["PYTHONPATH"]) if p)
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("dmtools-analytics-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    register(session)
-    try:
+    with local_spark("dmtools-analytics-tests") as session:
         yield session
-    finally:
-        session.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from _support import TESTS
 from _support.history import videos
 
 import dmtools as dm
@@ -26,38 +25,18 @@ from dmtools.sandbox import Sandbox
 from dmtools.testing import connect_sandbox
 
 pyspark = pytest.importorskip("pyspark", reason="pip install 'dmtools[spark]'")
+from _support.spark import local_spark  # noqa: E402
 from pyspark.sql import SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
-from dmtools.spark import register  # noqa: E402
 from dmtools.spark._budget import budget_path  # noqa: E402
 from dmtools.spark.videos import plan_windows  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[SparkSession]:
-    saved = {k: os.environ.get(k) for k in ("PYSPARK_PYTHON", "PYTHONPATH")}
-    os.environ["PYSPARK_PYTHON"] = sys.executable  # the workers run this environment
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(TESTS), saved["PYTHONPATH"]) if p)
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("dmtools-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    register(session)
-    try:
+    with local_spark("dmtools-tests") as session:
         yield session
-    finally:
-        session.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest.fixture(scope="module")
