@@ -5,16 +5,24 @@ run uses the journal; it is taken before the database is opened, so a second run
 job meets one clear error instead of SQLite's "database is locked" or a duplicate header.
 The lock file is opened without following a symlink, and a journal path that is a symlink,
 a directory or a file that is not a journal is refused before anything is written.
+
+A job run again on purpose (``dmtools apply --again``, the review panel's Apply again) gets a
+new journal beside the first: ``x.journal``, then ``x.run2.journal``, ``x.run3.journal``…
+(:func:`job_runs`, :func:`next_run`).
 """
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 from pathlib import Path
 
 from dmtools.errors import JournalError
 
-__all__ = ["JobLock", "busy", "refuse_odd_file"]
+__all__ = ["JobLock", "busy", "job_runs", "next_run", "refuse_odd_file"]
+
+_RUN = re.compile(r"\.run(\d+)$")
 
 #: The first bytes of every SQLite file.
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -91,3 +99,32 @@ class JobLock:
             return True
         self.release()
         return False
+
+
+def _run_number(path: Path) -> int:
+    match = _RUN.search(path.name.removesuffix(".journal"))
+    return int(match.group(1)) if match else 1
+
+
+def _first_run(journal: Path) -> Path:
+    return journal.with_name(_RUN.sub("", journal.name.removesuffix(".journal")) + ".journal")
+
+
+def job_runs(journal: Path) -> list[Path]:
+    """The existing journals of a job's runs (``journal`` may be any of them), oldest first."""
+    first = _first_run(journal)
+    pattern = glob.escape(first.name.removesuffix(".journal")) + ".run*.journal"
+    again = [p for p in first.parent.glob(pattern) if _RUN.search(p.name[: -len(".journal")])]
+    return ([first] if first.exists() else []) + sorted(again, key=_run_number)
+
+
+def next_run(journal: Path) -> Path:
+    """The journal of one more run of a job: its first journal while none exists, else
+    ``x.run<N>.journal`` after the last run."""
+    runs = job_runs(journal)
+    first = _first_run(journal)
+    if not runs:
+        return first
+    return first.with_name(
+        f"{first.name.removesuffix('.journal')}.run{_run_number(runs[-1]) + 1}.journal"
+    )

@@ -22,7 +22,6 @@ edited file under another name still finds it: :func:`find_snapshot`.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -47,7 +46,6 @@ __all__ = [
 
 #: Snapshot files looked at when searching for the one an edited file came from.
 MAX_CANDIDATES = 50
-_RUN = re.compile(r"\.run(\d+)$")
 
 
 def _stamp() -> str:
@@ -75,19 +73,13 @@ def new_snapshot_path(output: Path) -> Path:
 
 def job_journal(plan_file: Path, fingerprint: str, *, again: bool = False) -> Path:
     """The journal of the latest job of a plan (a new one with ``again``)."""
-    folder = runs_dir()
-    base = f"{plan_file.name.removesuffix('.json')}-{fingerprint[:12]}"
-    runs = [folder / f"{base}.journal"]
-    runs += sorted(
-        folder.glob(f"{base}.run*.journal"),
-        key=lambda p: int(m.group(1)) if (m := _RUN.search(p.stem)) else 0,
-    )
-    existing = [p for p in runs if p.exists()]
-    if not again:
-        return existing[-1] if existing else runs[0]
-    if not existing:
-        return runs[0]
-    return folder / f"{base}.run{len(existing) + 1}.journal"
+    from dmtools.bulk._jobfiles import job_runs, next_run
+
+    first = runs_dir() / f"{plan_file.name.removesuffix('.json')}-{fingerprint[:12]}.journal"
+    if again:
+        return next_run(first)
+    runs = job_runs(first)
+    return runs[-1] if runs else first
 
 
 def result_path(journal: Path) -> Path:

@@ -164,13 +164,3 @@ def finished_text(plan: Any, journal: Path) -> str:
         else " Apply again sends its changes once more, with a new journal."
     )
     return f"This plan was {status.describe()} (journal {journal}). Nothing was sent.{again}"
-
-
-def next_journal(journal: Path) -> Path:
-    """A journal for one more run of a finished job: ``x.run2.journal``, ``x.run3.journal``…"""
-    base = journal.name.removesuffix(".journal")
-    base = base.rsplit(".run", 1)[0] if base.rsplit(".run", 1)[-1].isdigit() else base
-    n = 2
-    while (candidate := journal.with_name(f"{base}.run{n}.journal")).exists():
-        n += 1
-    return candidate

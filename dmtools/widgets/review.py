@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from dmtools.bulk import ApplyResult, DeletePlan, EditPlan, Journal
+from dmtools.bulk._jobfiles import next_run
 from dmtools.bulk.background import BackgroundJob
 from dmtools.bulk.check import RUNS_DIR, check_server, default_journal, job_state, unfinished_jobs
 from dmtools.bulk.gate import Review, hold, panel_job
@@ -306,7 +307,7 @@ class ReviewPanel(w.VBox):
 
     def _on_apply(self, button: Any = None) -> None:
         if self.state == "finished" and not self.apply_button.disabled:
-            self._journal = T.next_journal(self.journal_path)  # a new job: the old one stays
+            self._journal = next_run(self.journal_path)  # a new job: the old one stays
             self.state = "review"
         if self.state not in ("review", "stopped") or self.apply_button.disabled:
             if self._deleting and not self._confirmed():
