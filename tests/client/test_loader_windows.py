@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from dmtools import schema
 from dmtools.dialects import Call, Page
 from dmtools.dialects.legacy import LEGACY
+from dmtools.errors import ValidationError
 from dmtools.loader import IncompleteLoadWarning, load_records
 from dmtools.videos import VideoQuery
 
@@ -39,17 +40,23 @@ class ListAPI:
         ceiling: int = schema.LIST_CEILING,
         total: Callable[[int], int | None] = lambda n: n,
         between: Callable[[ListAPI], None] = lambda api: None,
+        past_ceiling: str = "error",
     ) -> None:
         self.videos = videos
         self.after_inclusive, self.before_inclusive = after_inclusive, before_inclusive
         self.ceiling, self.total, self.between = ceiling, total, between
+        self.past_ceiling = past_ceiling  # a page past the ceiling: "error" (400) or "empty"
         self.calls: list[dict[str, Any]] = []
 
     def get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
         self.between(self)
         self.calls.append(dict(params))
         page, limit = int(params.get("page", 1)), int(params.get("limit", 10))
-        assert 1 <= limit <= 100 and page * limit <= self.ceiling, params
+        assert 1 <= limit <= 100 and page <= 100, params
+        if page * limit > self.ceiling and self.past_ceiling == "error":
+            raise ValidationError("page out of range", status=400, type="invalid_parameter")
+        if page * limit > self.ceiling:
+            return {"page": page, "limit": limit, "total": None, "has_more": False, "list": []}
         rows = list(self.videos.values())
         if "created_after" in params:
             a = int(params["created_after"])
@@ -138,10 +145,13 @@ def test_completeness_never_relies_on_total(total: Callable[[int], int | None]) 
     assert sorted(load(api)) == sorted(api.videos)
 
 
-def test_reads_past_a_ceiling_lower_than_one_page_per_window() -> None:
-    """An API that says ``has_more`` false on a full page when its ceiling is one page."""
+@pytest.mark.parametrize("past_ceiling", ["error", "empty"])
+def test_reads_past_a_ceiling_lower_than_one_page_per_window(past_ceiling: str) -> None:
+    """An API that says ``has_more`` false on a full page when its ceiling is one page, and
+    refuses (or answers empty) the pages past it."""
     rng = random.Random(3)
-    api = ListAPI(make_videos([rng.randrange(0, 5_000) for _ in range(900)], rng), ceiling=100)
+    videos = make_videos([rng.randrange(0, 5_000) for _ in range(900)], rng)
+    api = ListAPI(videos, ceiling=100, past_ceiling=past_ceiling)
     assert sorted(load(api)) == sorted(api.videos)
 
 
