@@ -9,6 +9,7 @@ that, so these tests run the loader against a small in-memory list API whose bou
 from __future__ import annotations
 
 import random
+import threading
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -47,8 +48,15 @@ class ListAPI:
         self.ceiling, self.total, self.between = ceiling, total, between
         self.past_ceiling = past_ceiling  # a page past the ceiling: "error" (400) or "empty"
         self.calls: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        self.asked: dict[str, str] = {}
 
     def get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
+        with self.lock:  # each answer is one snapshot, as a server's would be
+            return self.answer(params)
+
+    def answer(self, params: dict[str, str]) -> dict[str, Any]:
+        self.asked = params  # the request about to be answered (for ``between``)
         self.between(self)
         self.calls.append(dict(params))
         page, limit = int(params.get("page", 1)), int(params.get("limit", 10))
@@ -214,6 +222,7 @@ def test_deletions_between_requests_never_hide_a_video_that_stays() -> None:
     before_inclusive=st.booleans(),
     churn=st.floats(0, 0.5),
     workers=st.integers(1, 8),
+    past_ceiling=st.sampled_from(["error", "empty"]),
 )
 def test_property_videos_present_throughout_appear_exactly_once(
     seed: int,
@@ -225,6 +234,7 @@ def test_property_videos_present_throughout_appear_exactly_once(
     ceiling: int,
     churn: float,
     workers: int,
+    past_ceiling: str,
 ) -> None:
     rng = random.Random(seed)
     times = [rng.randrange(0, span) for _ in range(n)]
@@ -264,6 +274,7 @@ def test_property_videos_present_throughout_appear_exactly_once(
         before_inclusive=before_inclusive,
         ceiling=ceiling,
         between=churn_between,
+        past_ceiling=past_ceiling,
     )
     ids = load(api, workers=workers, strict=churn == 0)
     assert len(ids) == len(set(ids))
