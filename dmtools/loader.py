@@ -321,12 +321,15 @@ class _Loader(Seconds):
 
     def windows(self, path: str, holes: list[tuple[int, int]], left: int | None) -> None:
         """Read the seconds ``holes`` as windows; the widest is cut by the ``left`` videos
-        expected in it (a window aims at :data:`WINDOW` videos, and idle workers get one)."""
+        expected in it (a window aims at :data:`WINDOW` videos, and idle workers get one),
+        or, when the API gave no count, in one window per idle worker."""
         widest = max(holes, key=lambda h: h[1] - h[0], default=None)
+        idle = max(1, self.workers - self.busy)
         for a, b in holes:
             parts = 1
+            if (a, b) == widest:  # unknown count: one window per idle worker
+                parts = idle
             if left is not None and (a, b) == widest:
-                idle = max(0, self.workers - self.busy)
                 parts = max(math.ceil(left / WINDOW), min(idle, math.ceil(left / self.page)))
             for x, y in split(a, b, parts):
                 self.start(Task("window", path, x, y))
