@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from _support.dialects import DIALECTS, channel, login
+from _support.dialects import DIALECTS, VIDEO_PATH, channel, login
 from _support.fakeapi import FakeAPI, FakeAuth, Step
 from _support.fakewire import Wire
 
@@ -136,10 +136,6 @@ def _busiest_second(times: list[float]) -> int:
     return max(bisect.bisect_left(times, t + 1.0) - i for i, t in enumerate(times))
 
 
-#: A video's path as the sandbox logs it, by dialect.
-LOG_PATH = {"legacy": "/video/{}", "v2": "/v2/videos/{}"}
-
-
 def _workload(rate_limit: float, requests: int, seed: int, dialect: str) -> Run:
     """``requests`` reads of one video by four threads sharing one rate-limited client."""
     limiter = RecordingLimiter(rate_limit)
@@ -149,7 +145,7 @@ def _workload(rate_limit: float, requests: int, seed: int, dialect: str) -> Run:
     ):
         first_video = dm.first_video(client, owner=channel(sb, dialect), fields=["id"])
         assert first_video is not None
-        video, path = str(first_video["id"]), LOG_PATH[dialect].format(first_video["id"])
+        video, path = str(first_video["id"]), VIDEO_PATH[dialect].format(first_video["id"])
         assert client.transport.limiter is limiter
         run = Run(client_rate=float(limiter.max_rate or 0), client_burst=limiter.burst)
         sb.set_rate_limit(SERVER_RATE, SERVER_BURST)
