@@ -60,7 +60,7 @@ class FakeAPI:
         self.thread = threading.Thread(
             target=self.server.serve_forever,
             name="fakeapi-serve",
-            kwargs={"poll_interval": 0.05},
+            kwargs={"poll_interval": 0.01},  # close() waits for one poll
             daemon=True,
         )
         self.thread.start()
