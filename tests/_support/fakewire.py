@@ -23,40 +23,26 @@ token endpoint ``/oauth/v1/token``, with a null     ``/oauth2/v2/token``, 1,800 
                ``refresh_token``                    token
 ============== ==================================== =========================================
 
-The v2 codes other than ``RESOURCE_NOT_FOUND`` and ``MISSING_PERMISSIONS`` are opaque to
-clients (§9: "key on HTTP status"); the ones used here follow the sandbox's decisions.
+v2 error bodies are the sandbox's (:mod:`dmtools.sandbox.api.v2.errors`): codes other than
+``RESOURCE_NOT_FOUND`` and ``MISSING_PERMISSIONS`` are opaque to clients (§9: "key on HTTP
+status"), so the sandbox's decisions serve here as well.
 """
 
 from __future__ import annotations
 
 import itertools
-import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from _support.fakeapi import CANARY_TOKEN, FakeAPI, Step
 from dmtools.config import Endpoints
 from dmtools.dialects import Call, Dialect, Op, get_dialect
+from dmtools.sandbox.api.errors import ApiError
+from dmtools.sandbox.api.v2 import errors as v2_errors
 
 if TYPE_CHECKING:
     from dmtools.auth.manager import TokenManager
 
-#: A v2 error's code by HTTP status (§5, §9; the others are opaque and the sandbox's).
-V2_CODES = {
-    400: "INVALID_PARAMETER",
-    401: "UNAUTHENTICATED",
-    403: "MISSING_PERMISSIONS",
-    404: "RESOURCE_NOT_FOUND",
-    408: "REQUEST_TIMEOUT",
-    409: "CONFLICT",
-    412: "PRECONDITION_FAILED",
-    422: "INVALID_PARAMETER",
-    429: "RATE_LIMITED",
-    500: "INTERNAL_ERROR",
-    502: "BAD_GATEWAY",
-    503: "SERVICE_UNAVAILABLE",
-    504: "GATEWAY_TIMEOUT",
-}
 _BASE = {"legacy": "/rest", "v2": "/v2"}
 _VIDEO = {"legacy": "/rest/video/{}", "v2": "/v2/videos/{}"}
 _TOKEN = {"legacy": "/oauth/v1/token", "v2": "/oauth2/v2/token"}
@@ -121,33 +107,16 @@ class Wire:
         if not self.v2:
             body = {"code": status, "type": kind, "message": f"m{status}"}
             return {"status": status, "json": {"error": body}, **kw}
-        code = V2_CODES.get(status, "INTERNAL_ERROR" if status >= 500 else "INVALID_PARAMETER")
-        return {"status": status, "json": self._v2_error(code, f"m{status}", {}), **kw}
+        error = ApiError(status, kind, f"m{status}")
+        return {"status": status, "json": v2_errors.error_body(error), **kw}
 
     def unauthorized(self) -> Step:
         """The 401 of an expired access token."""
         if not self.v2:
             body = {"code": 401, "type": "invalid_token", "message": "expired"}
             return {"status": 401, "json": {"error": body}}
-        challenge = 'Bearer realm="api", error="invalid_token"'
-        details = {"reason": "expired_token"}
-        return {
-            "status": 401,
-            "json": self._v2_error("UNAUTHENTICATED", "The access token has expired.", details),
-            "headers": {"WWW-Authenticate": challenge},
-        }
-
-    @staticmethod
-    def _v2_error(code: str, message: str, details: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "error": {
-                "code": code,
-                "message": message,
-                "correlation_id": str(uuid.uuid4()),
-                "details": details,
-                "documentation_url": "https://developers.dailymotion.com/reference/api-errors",
-            }
-        }
+        error = v2_errors.unauthenticated("expired_token")
+        return {"status": 401, "json": v2_errors.error_body(error), "headers": error.headers}
 
     # -- tokens -------------------------------------------------------------------------------
 
