@@ -13,9 +13,10 @@ videos' total by ``lift``, so their daily views after it are ``lift`` times what
 have been. The days before the edit are read (and stored) before it, the days after it once
 the sandbox clock has moved past them (it follows the simulated days); waits for reports move
 the sandbox clock too instead of sleeping. The videos are the ``2 × edited`` most viewed of
-the last 180 days, alternately edited and control so both groups start alike, each first
-given about 20 to 60 views a day (the sandbox's old videos get a few a month); the snapshots
-are of one profile (``profile=``, default the key's profile with the most videos).
+the last 180 days (counted without viral spikes, none in the last 14 days), alternately
+edited and control so both groups start alike, each first given about 20 to 60 views a day
+(the sandbox's old videos get a few a month); the snapshots are of one profile
+(``profile=``, default the key's profile with the most videos).
 """
 
 from __future__ import annotations
@@ -116,7 +117,8 @@ def _edit(client: Client, frame: pd.DataFrame, chosen: list[str], journal: Any) 
     changed = frame.copy()
     room = client.limits.title - len(" (HD)")
     changed.loc[chosen, "title"] = changed.loc[chosen, "title"].str.slice(0, room) + " (HD)"
-    return plan_edits(frame, changed).apply(client, journal=journal, progress=False)
+    plan = plan_edits(frame, changed, limits=client.limits)
+    return plan.apply(client, journal=journal, progress=False)
 
 
 def simulate_week(
@@ -229,26 +231,33 @@ def _reported_week(
     return Week(run.snapshots, result, chosen, control, os.fspath(journal), profile)
 
 
-def _audience(run: _Run, reports: Client, today: Any, edited: int) -> tuple[list[str], list[str]]:
-    """Pick the ``2 × edited`` videos most viewed over the last 180 days (alternately edited
-    and control) and give each about 20 to 60 views a day from now on (their views_total
-    scaled to it; the sandbox's daily views are in proportion to it)."""
-    from dmtools.analytics.load import load_analytics
+def _steady(daily: pd.DataFrame, today: Any) -> pd.Series:
+    """Views per day of each video over the last 180 days, robust to a viral spike (the
+    median of its six 30-day sums); videos with a spike in the last 14 days left out."""
+    import pandas as pd
 
-    ids = set(run.frame(["id"]).index)
-    totals = load_analytics(
-        reports, "views", ["video_id"], start=today - timedelta(days=180),
-        end=today - timedelta(1), progress=False, state=False, sleep=run.sb.advance_clock,
-    )  # fmt: skip
-    totals = totals[totals["video_id"].isin(ids) & (totals["views"] > 0)]
-    top = totals.sort_values(["views", "video_id"], ascending=[False, True]).head(2 * edited)
-    for i, (video_id, seen) in enumerate(zip(top["video_id"], top["views"], strict=True)):
-        video = run.sb.get_video(video_id)
+    age = (pd.Timestamp(today, tz="UTC") - daily["day"]).dt.days  # 1 to 180
+    block = daily.assign(block=(age - 1) // 30).pivot_table(
+        index="video_id", columns="block", values="views", aggfunc="sum", fill_value=0
+    )
+    rate = block.reindex(columns=range(6), fill_value=0).median(axis=1) / 30
+    recent = daily[age <= 14].groupby("video_id")["views"].max().reindex(rate.index, fill_value=0)
+    return rate[(rate > 0) & (recent <= (5 * rate).clip(lower=3))]
+
+
+def _audience(run: _Run, reports: Client, today: Any, edited: int) -> tuple[list[str], list[str]]:
+    """Pick the ``2 × edited`` videos with the steadiest most views of the last 180 days
+    (alternately edited and control) and give each about 20 to 60 views a day from now on
+    (their views_total scaled to it; the sandbox's daily views are in proportion to it)."""
+    rates = _steady(_daily_views(run, reports, today - timedelta(180), today - timedelta(1)), today)
+    top = rates.sort_values(ascending=False, kind="stable").head(2 * edited)
+    for i, (video_id, rate) in enumerate(top.items()):
+        video = run.sb.get_video(str(video_id))
         if video is not None:
             per_day = 20 + (i * 7) % 40
-            total = max(1, round(video["views_total"] * per_day * 180 / int(seen)))
-            run.sb.edit_video(video_id, views_total=total, updated_time=video["updated_time"])
-    picked = [str(v) for v in top["video_id"]]
+            total = max(1, round(video["views_total"] * per_day / rate))
+            run.sb.edit_video(str(video_id), views_total=total, updated_time=video["updated_time"])
+    picked = [str(v) for v in top.index]
     return picked[0::2], picked[1::2]
 
 
