@@ -193,26 +193,32 @@ def _start_lab(tmp_path_factory: pytest.TempPathFactory, api: str) -> Iterator[L
 
 
 @pytest.fixture(scope="module")
-def page(lab: Lab) -> Iterator[Any]:
-    yield from _browser()
-
-
-@pytest.fixture(scope="module")
-def page_v2(lab_v2: Lab) -> Iterator[Any]:
-    yield from _browser()
-
-
-def _browser() -> Iterator[Any]:
+def chromium(lab: Lab) -> Iterator[Any]:
+    """One headless Chromium for the module (Playwright's sync API runs once per thread)."""
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=TIMEOUT_MS)  # a busy machine: the same patience everywhere
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1280, "height": 1500})
-        context.set_default_timeout(TIMEOUT_MS)
-        yield context.new_page()
-        context.close()
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(lab: Lab, chromium: Any) -> Iterator[Any]:
+    yield from _page(chromium)
+
+
+@pytest.fixture(scope="module")
+def page_v2(lab_v2: Lab, chromium: Any) -> Iterator[Any]:
+    yield from _page(chromium)
+
+
+def _page(chromium: Any) -> Iterator[Any]:
+    context = chromium.new_context(viewport={"width": 1280, "height": 1500})
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context.new_page()
+    context.close()
 
 
 @pytest.fixture(scope="module")
