@@ -312,8 +312,8 @@ def reports_login(
         scope = [*client.scopes, *SCOPES]
         return connect_from_env_or_sandbox(scope=scope, environ=env, **options)
     if credentials_in_env(env):
-        spec = LoginSpec.from_env(env, scope=SCOPES, grant="client_credentials", dialect="legacy")
-        return connect(spec, **options)
+        spec = LoginSpec.from_env(env, grant="client_credentials")
+        return connect(spec.for_reporting(SCOPES), **options)
     if (
         not client.endpoints.is_sandbox
         or _sandbox is None
