@@ -51,10 +51,12 @@ __all__ = [
     "GRANT_KIND",
     "RunningSandbox",
     "connect_from_env_or_sandbox",
+    "connect_videos_and_reports",
     "credentials_in_env",
     "env_sandbox",
     "local_sandbox",
     "login_summary",
+    "reports_login",
     "saved_session",
     "scopes_for",
     "stop_local_sandbox",
@@ -245,6 +247,84 @@ def connect_from_env_or_sandbox(
         return connect_sandbox(local_sandbox(), api=api, scope=chosen, **options)
     chosen = scope if scope is not None else scopes_for(access, "public")
     return connect_sandbox(local_sandbox(), grant="password", scope=chosen, **options)
+
+
+#: Why a saved API v2 session alone cannot reach the Reporting API.
+REPORTS_NEED_SECRET = (
+    "the Reporting API takes a partner token of your private key, which a saved API v2 "
+    "session does not hold: set DMTOOLS_CLIENT_ID and DMTOOLS_CLIENT_SECRET (the key and its "
+    "secret) and run the cell again"
+)
+
+
+def connect_videos_and_reports(
+    access: str = "read-only", *, environ: Mapping[str, str] | None = None, **options: Any
+) -> tuple[Client, Client]:
+    """Two logins for a notebook that reads videos and reports: ``(videos, reports)``.
+
+    On the legacy API it is one login (one consent for a person) with ``access``'s scopes and
+    the report scopes (:data:`dmtools.analytics.SCOPES`), returned twice. On API v2
+    (``DMTOOLS_API=v2``) the videos come from :func:`connect_from_env_or_sandbox`'s API v2
+    login and the reports from :func:`reports_login`.
+
+    Example:
+        >>> client, reports = connect_videos_and_reports()                # doctest: +SKIP
+        >>> dm.load_analytics(reports, "views", "day", start="2026-11-01")  # doctest: +SKIP
+    """
+    from dmtools.analytics.access import SCOPES
+
+    env = os.environ if environ is None else environ
+    scope = None
+    if (env.get(ENV["dialect"]) or "legacy") == "legacy":
+        kind = GRANT_KIND.get(env_grant(env), "public") if credentials_in_env(env) else "public"
+        scope = [*scopes_for(access, kind), *SCOPES]
+    videos = connect_from_env_or_sandbox(access, scope=scope, environ=env, **options)
+    return videos, reports_login(videos, environ=env, **options)
+
+
+def reports_login(
+    client: Client, *, environ: Mapping[str, str] | None = None, **options: Any
+) -> Client:
+    """The login to give :func:`dmtools.load_analytics` for the account ``client`` reads.
+
+    A legacy client whose token may ask for reports is returned as it is; another legacy
+    login logs in again from the same source with its scopes and the report scopes
+    (:data:`dmtools.analytics.SCOPES`). API v2 has no view counts and the Reporting API takes
+    partner tokens, so for an API v2 client the same private key logs in at the partner token
+    endpoint with the report scopes: the key of ``DMTOOLS_CLIENT_ID``/``_SECRET``, else the
+    local sandbox's.
+
+    Raises:
+        SessionExpired: an API v2 client of a saved session without the key's secret in the
+            environment (a saved session does not keep it).
+
+    Example:
+        >>> reports = reports_login(client)                              # doctest: +SKIP
+    """
+    from dmtools.analytics.access import ASKING, SCOPES
+    from dmtools.auth import LoginSpec
+    from dmtools.client import connect
+
+    env = os.environ if environ is None else environ
+    if client.dialect.name == "legacy":
+        if ASKING & set(client.scopes):
+            return client
+        scope = [*client.scopes, *SCOPES]
+        return connect_from_env_or_sandbox(scope=scope, environ=env, **options)
+    if credentials_in_env(env):
+        spec = LoginSpec.from_env(env, grant="client_credentials")
+        return connect(spec.for_reporting(SCOPES), **options)
+    if (
+        not client.endpoints.is_sandbox
+        or _sandbox is None
+        or client.client_id != (_sandbox.credentials.private_key.client_id)
+    ):
+        from dmtools.errors import SessionExpired
+
+        raise SessionExpired(REPORTS_NEED_SECRET, type="login_required")
+    from dmtools.testing import connect_sandbox
+
+    return connect_sandbox(local_sandbox(), grant="client_credentials", scope=SCOPES, **options)
 
 
 def login_summary(client: Client) -> str:

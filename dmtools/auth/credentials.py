@@ -237,6 +237,12 @@ class LoginSpec:
         """A copy with some values changed (checked again): ``spec.replace(scopes=[...])``."""
         return dataclasses.replace(self, **changes)
 
+    def for_reporting(self, scopes: Iterable[str]) -> LoginSpec:
+        """The same key's login on the Reporting API, which takes partner tokens: the legacy
+        ``client_credentials`` grant with the report ``scopes``, whichever API the key was
+        logged in to (an API v2 key included)."""
+        return self.replace(grant="client_credentials", dialect="legacy", scopes=tuple(scopes))
+
     # -- what it builds ----------------------------------------------------------------------
 
     def token_endpoint(

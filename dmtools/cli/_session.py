@@ -151,10 +151,10 @@ def open_reporting_client(scope: Sequence[str], environ: Mapping[str, str] | Non
         raise SessionExpired(REPORTING_NEEDS_SECRET, type="login_required")
     profile = saved_login(env)
     if profile is not None:
-        spec = profile.spec(Secret(secret)).replace(dialect="legacy", scopes=tuple(scope))
+        spec = profile.spec(Secret(secret))
     else:
-        spec = LoginSpec.from_env(env, scope=scope, grant="client_credentials", dialect="legacy")
-    return connect(spec)
+        spec = LoginSpec.from_env(env, grant="client_credentials")
+    return connect(spec.for_reporting(scope))
 
 
 def partner_key_in_use(environ: Mapping[str, str] | None = None) -> bool:

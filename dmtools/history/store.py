@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
+    from dmtools.client import Client
+
 __all__ = ["History", "HistoryConflict", "Snapshot"]
 
 
@@ -338,6 +340,14 @@ class History:
         from dmtools.history.views import edit_effect
 
         return edit_effect(self, journals, **options)
+
+    def fetch_views(self, client: Client, **options: Any) -> Any:
+        """Load the Reporting API's daily views of the profile's videos into the store: see
+        :func:`dmtools.history.views.fetch_views` (``start=``, ``end=``, ``days=``); where the
+        views of an API v2 history come from."""
+        from dmtools.history.views import fetch_views
+
+        return fetch_views(self, client, **options)
 
     def export(self, root: str | os.PathLike[str], *, profile: str | None = None) -> list[Path]:
         """Write every snapshot into the Parquet dataset at ``root`` (new ones only): see

@@ -5,6 +5,13 @@ them (``source="analytics"``), else from the ``views_total`` counter of consecut
 (``source="snapshots"``): the views between two snapshots are the difference of their
 counters, spread over the time between them. Either way a view count covers an *interval*
 ``[start, end)``, so the two sources read the same way.
+
+API v2 has no view counts: its snapshots hold the fields v2 has, with the counters
+(``views_total``...) missing, as in its frames. Its views come from the Reporting API:
+:func:`fetch_views` loads the daily views per video of the profile's videos and stores them,
+and everything here reads them from there. A history holding no views at all says so
+(an :class:`~dmtools.errors.InputError` naming :func:`fetch_views`) instead of answering an
+empty table.
 """
 
 from __future__ import annotations
@@ -19,9 +26,11 @@ from dmtools.history import _columns as cols
 if TYPE_CHECKING:
     import pandas as pd
 
+    from dmtools.client import Client
+    from dmtools.history.analytics import AnalyticsLoad
     from dmtools.history.store import History
 
-__all__ = ["EFFECT_COLUMNS", "VIEW_COLUMNS", "edit_effect", "views"]
+__all__ = ["EFFECT_COLUMNS", "VIEW_COLUMNS", "edit_effect", "fetch_views", "views"]
 
 #: Columns of :func:`views`.
 VIEW_COLUMNS = ("video_id", "start", "end", "views", "days", "views_per_day", "source")
@@ -39,6 +48,12 @@ EFFECT_COLUMNS = (
     "source",
 )
 _SECONDS_PER_DAY = 86400.0
+#: What a history without any view count is missing, and where views come from then.
+NO_VIEWS = (
+    "the history holds no view counts of {profile!r}: its snapshots have none (API v2 has no "
+    "views_total) and no daily views from the Reporting API are stored; store them with "
+    "history.fetch_views(reports) (a login with the report scopes, dm.analytics.SCOPES)"
+)
 
 
 def _from_snapshots(
@@ -107,6 +122,79 @@ def _from_analytics(
     return frame if len(frame) else None
 
 
+def _counted(history: History, profile: str) -> bool:
+    """Whether any snapshot of ``profile`` holds a view count."""
+    return bool(
+        history.rows(
+            "SELECT EXISTS (SELECT 1 FROM snapshots s JOIN snapshot_videos sv "
+            "ON sv.snapshot_id = s.rows_of WHERE s.profile = ? AND sv.views_total IS NOT NULL)",
+            [profile],
+        )[0][0]
+    )
+
+
+def _profile_videos(history: History, profile: str) -> list[str]:
+    """Every video id any snapshot of ``profile`` holds."""
+    found = history.rows(
+        "SELECT DISTINCT sv.video_id FROM snapshots s JOIN snapshot_videos sv "
+        "ON sv.snapshot_id = s.rows_of WHERE s.profile = ?",
+        [profile],
+    )
+    return [r[0] for r in found]
+
+
+def fetch_views(
+    history: History,
+    client: Client,
+    *,
+    start: Any = None,
+    end: Any = None,
+    days: int = 28,
+    profile: str | None = None,
+    **options: Any,
+) -> AnalyticsLoad:
+    """Load the Reporting API's daily views of the profile's videos and store them.
+
+    The views per day and video (:func:`dmtools.load_analytics`, metric ``views``,
+    dimensions ``day`` and ``video_id``) of ``[start, end]``, kept for the videos the
+    profile's snapshots hold (a report of an organisation covers its other channels too),
+    go into the ``day``/``video_id`` grain (:func:`dmtools.history.analytics.add_analytics`:
+    identical rows stored once, revised days kept with their load time). :func:`views` and
+    :func:`edit_effect` then read them. This is where the views of an API v2 history come
+    from; on the legacy API they replace the deprecated ``views_total`` differences.
+
+    Args:
+        client: a login with the report scopes (on API v2, the same private key's partner
+            login: :func:`dmtools.notebook.reports_login`).
+        start, end: the days (both included); ``end`` defaults to yesterday (UTC, the last
+            complete day), ``start`` to ``days`` days up to ``end``.
+        profile: the channel (default: the store's only one; it needs a snapshot first).
+        **options: passed to :func:`dmtools.load_analytics` (``progress``, ``state``...).
+
+    Raises:
+        InputError: no snapshot of the profile yet, a bad range, or a login that cannot
+            ask for reports (before any request).
+
+    Example:
+        >>> history.snapshot(dm.load_videos(client, profile="x1news"))      # doctest: +SKIP
+        >>> history.fetch_views(reports, days=28)                           # doctest: +SKIP
+    """
+    from datetime import UTC, datetime, timedelta
+
+    from dmtools.analytics.load import load_analytics
+    from dmtools.history.analytics import add_analytics
+
+    name = history.profile(profile)
+    history._write()
+    if end is None:
+        end = datetime.now(UTC).date() - timedelta(days=1)
+    if start is None:
+        start = cols.to_timestamp(end, name="end").date() - timedelta(days=days - 1)
+    frame = load_analytics(client, "views", ["day", "video_id"], start=start, end=end, **options)
+    mine = frame[frame["video_id"].isin(_profile_videos(history, name))]
+    return add_analytics(history, mine.reset_index(drop=True), profile=name)
+
+
 def views(
     history: History,
     *,
@@ -122,6 +210,10 @@ def views(
         ids: only these videos.
         start, end: only intervals inside ``[start, end]``.
         source: ``"analytics"``, ``"snapshots"``, or ``"auto"`` (analytics when stored).
+
+    Raises:
+        InputError: the history holds no views of the profile at all (snapshots of API v2
+            and no :func:`fetch_views`), or none from the source asked for.
 
     Example:
         >>> daily = history.views(start="2026-03-01")                      # doctest: +SKIP
@@ -145,6 +237,8 @@ def views(
     if frame is None:
         frame = _from_snapshots(history, name, wanted, lo, hi)
         frame["source"] = "snapshots"
+        if frame.empty and not _counted(history, name):
+            raise InputError(NO_VIEWS.format(profile=name))
     frame["views_per_day"] = frame["views"] / frame["days"]
     frame["views"] = frame["views"].astype(pd.Int64Dtype())
     for column in ("start", "end"):

@@ -84,6 +84,8 @@ V2_WIRE = {
 }
 #: The method of an edit, by dialect.
 EDIT_METHOD = {"legacy": "POST", "v2": "PATCH"}
+#: A video's path as the sandbox logs it (and its fault rules match it), by dialect.
+VIDEO_PATH = {"legacy": "/video/{}", "v2": "/v2/videos/{}"}
 
 
 def wire_fields(dialect: str, names: Any) -> tuple[str, ...]:

@@ -1,7 +1,10 @@
 """A scripted HTTP/1.1 server on 127.0.0.1 for transport tests, and its fake auth and clock.
 
 The server answers each request with the next scripted step for its path: a status with JSON
-(and headers), a TCP reset after reading the request, a held response, or a truncated body.
+(and headers), an answer without a body (``{"status": 204}``), a TCP reset after reading the
+request, a held response, or a truncated body. It takes GET, POST, PATCH and DELETE and logs
+each request (a form body as ``form``, a JSON body as ``json``). It knows no API: the words of
+each API dialect (paths, error bodies, token endpoints) are in :mod:`_support.fakewire`.
 The ``api`` and ``clock`` fixtures (``tests/conftest.py``) give a fresh one of each per test.
 """
 
@@ -45,6 +48,7 @@ class FakeAPI:
                 fake._handle(self)
 
             do_POST = do_GET
+            do_PATCH = do_GET
             do_DELETE = do_GET
 
         class Server(ThreadingHTTPServer):
@@ -56,7 +60,7 @@ class FakeAPI:
         self.thread = threading.Thread(
             target=self.server.serve_forever,
             name="fakeapi-serve",
-            kwargs={"poll_interval": 0.05},
+            kwargs={"poll_interval": 0.01},  # close() waits for one poll
             daemon=True,
         )
         self.thread.start()
@@ -84,6 +88,7 @@ class FakeAPI:
             "url": h.path,
             "query": {k: v[0] for k, v in parse_qs(parts.query).items()},
             "form": {k: v[0] for k, v in parse_qs(body).items()},
+            "json": _json(body) if "json" in (h.headers.get("Content-Type") or "") else None,
             "authorization": h.headers.get("Authorization"),
             "thread": threading.get_ident(),
             "headers": dict(h.headers),
@@ -109,13 +114,17 @@ class FakeAPI:
             return
         if "hold" in step:
             step["hold"].wait(timeout=10)
+        status = step.get("status", 200)
         payload = step.get("raw")
         if payload is None:
-            payload = json.dumps(step.get("json", {})).encode()
-        h.send_response(step.get("status", 200))
-        h.send_header("Content-Type", step.get("content_type", "application/json"))
+            no_body = status == 204 and "json" not in step
+            payload = b"" if no_body else json.dumps(step.get("json", {})).encode()
+        h.send_response(status)
+        if payload or step.get("truncate"):
+            h.send_header("Content-Type", step.get("content_type", "application/json"))
         extra = 100 if step.get("truncate") else 0
-        h.send_header("Content-Length", str(len(payload) + extra))
+        if status != 204:  # a 204 has no body, hence no Content-Length (RFC 9110 8.6)
+            h.send_header("Content-Length", str(len(payload) + extra))
         for name, value in step.get("headers", {}).items():
             h.send_header(name, value)
         h.end_headers()
@@ -127,6 +136,13 @@ class FakeAPI:
         event = threading.Event()
         self.releases.append(event)
         return event
+
+
+def _json(body: str) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
 
 
 class FakeAuth:

@@ -69,6 +69,23 @@ EXPECTED = {
         r"7 snapshot files under lake-",
     ],
 }
+#: What the analytics and history notebooks print on API v2 with the embedded sandbox.
+EXPECTED_V2 = {
+    "05_analytics.ipynb": [
+        r"Logged in as demo-news \(local sandbox\) with account\.read",
+        r"Reports: Logged in as Demo News \(local sandbox\) with create_reports",
+        *EXPECTED["05_analytics.ipynb"][1:],
+    ],
+    "06_history.ipynb": [
+        r"Logged in as demo-news \(local sandbox\) with account\.read",
+        r"7 snapshots in history-",
+        r"20 changes, 20 attributed to plan [0-9a-f]{12}",
+        r"edited: [\d.]+ -> [\d.]+ views/day per video",
+        r"edited against control: \+(3\d|4\d|5\d|6\d)% \(views from analytics\)",
+        r"7 snapshot files under lake-",
+        r"\n\s+date\s+videos\s+views\n",  # the daily views exported beside the snapshots
+    ],
+}
 #: Files a notebook leaves in its working folder.
 WRITTEN = {
     "02_channel_report.ipynb": ["channel_report.html"],
@@ -77,7 +94,7 @@ WRITTEN = {
     "06_history.ipynb": ["history-*.duckdb", "week-*.journal", "lake-*/videos/profile=*"],
 }
 #: Pictures (image/png outputs) a notebook must show: its charts and the report.
-PICTURES = {"02_channel_report.ipynb": 4, "05_analytics.ipynb": 3}
+PICTURES = {"02_channel_report.ipynb": 4, "05_analytics.ipynb": 3, "06_history.ipynb": 1}
 #: The cell that shows each writing notebook's first review panel.
 PANEL_CELL = {
     "03_bulk_edit.ipynb": "panel = dm.review_panel(plan, client)",
@@ -346,3 +363,62 @@ def test_the_delete_notebook_deletes_the_typed_count_through_api_v2(
     assert len(deletes) == 3
     assert len([e for e in _v2_requests(outside) if e["method"] == "DELETE"]) == 3
     assert list(tmp_path.glob("deleted-videos-*.csv"))
+
+
+def _pictures(nb: Any) -> int:
+    return sum(
+        "image/png" in output.get("data", {})
+        for cell in nb.cells
+        for output in cell.get("outputs", [])
+    )
+
+
+@pytest.mark.parametrize("name", ["05_analytics.ipynb", "06_history.ipynb"])
+def test_analytics_and_history_run_on_api_v2_with_the_embedded_sandbox(
+    name: str, tmp_path: Path
+) -> None:
+    """``DMTOOLS_API=v2`` without a key: the videos through API v2 with the local sandbox's
+    private key, the views from its Reporting API (06 simulates its week there)."""
+    saved = _execute(name, tmp_path, _clean_env(DMTOOLS_API="v2"))
+    text = saved.read_text(encoding="utf-8")
+    nb = nbformat.reads(text, as_version=4)
+    outputs = _outputs_text(nb)
+    assert "Traceback" not in outputs
+    for expected in EXPECTED_V2[name]:
+        assert re.search(expected, outputs), f"{name}: {expected!r} not in the outputs"
+    for pattern in WRITTEN[name]:
+        assert list(tmp_path.glob(pattern)), f"{name} did not write {pattern}"
+    assert _pictures(nb) >= PICTURES[name]
+    if name == "06_history.ipynb":
+        assert list(tmp_path.glob("lake-*/analytics/day__video_id/profile=*"))
+    with Sandbox(videos=1, seed=7) as same_seed:
+        assert find_secrets(text, sandbox_secrets(same_seed)) == []
+
+
+@pytest.mark.parametrize("name", ["05_analytics.ipynb", "06_history.ipynb"])
+def test_analytics_and_history_read_videos_through_api_v2_and_views_from_reports(
+    name: str, outside: Sandbox, tmp_path: Path
+) -> None:
+    """A private key in the environment with ``DMTOOLS_API=v2``: videos are read through API
+    v2 only, reports asked with the same key's partner token, and nothing is written."""
+    saved = _execute(name, tmp_path, _v2_env(outside))
+    text = saved.read_text(encoding="utf-8")
+    outputs = _outputs_text(nbformat.reads(text, as_version=4))
+    assert "Traceback" not in outputs
+    assert "Reports: Logged in as Demo News (local sandbox) with create_reports" in outputs or (
+        name == "06_history.ipynb"
+    )
+    if name == "06_history.ipynb":  # today's snapshot of the first profile, 28 days of views
+        assert re.search(r"[\d,]+ daily views per video stored from the Reporting API", outputs)
+        assert "1 snapshots in history-" in outputs
+    log = outside.request_log()
+    legacy = [e for e in log if e["path"].startswith(("/rest/", "/video", "/user", "/me"))]
+    assert [e for e in legacy if "video" in e["path"]] == [] and _v2_requests(outside)
+    assert [e for e in log if e["path"] == "/graphql"]  # the Reporting API
+    tokens = {e["path"] for e in log if "token" in e["path"]}
+    assert tokens == {"/oauth2/v2/token", "/oauth/v1/token"}
+    assert {e["client_id"] for e in log if e["client_id"]} == {
+        outside.credentials.private_key.client_id
+    }
+    assert outside.commits() == []
+    assert find_secrets(text, sandbox_secrets(outside)) == []

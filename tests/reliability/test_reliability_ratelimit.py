@@ -1,5 +1,9 @@
 """R-06: client-side rate limiting against a server that enforces 20 requests/s, burst 20.
 
+Every part where a client meets a server runs on both API dialects (the ``dialect`` fixture):
+reads of ``/video/<id>`` on the legacy API, of ``/v2/videos/<id>`` on API v2, whose 429 is
+``RATE_LIMITED`` in v2's error body with the same ``Retry-After``.
+
 The server answers an empty token bucket (the sandbox's :class:`TokenBucket`) with 429
 ``rate_limit_exceeded`` and a ``Retry-After``. Two clients: one **configured below the
 limit** (19 requests/s, burst 1), one **configured above it** (40 requests/s, twice the limit).
@@ -13,15 +17,16 @@ second (``burst + rate * 1 s``). The client above the limit is told off during w
 its 429 share drops below its warm-up share and its rate moves around the server's.
 
 On the wall clock (the same two clients against real sandboxes, in child processes, four
-threads sharing one client as a bulk job does; both at once): the client below the limit is
-never refused and never slowed down; the one above it is told off and adapts; every request is
-answered; and no request leaves while a ``Retry-After`` the client received holds it (checked
+threads sharing one client as a bulk job does; the two clients of both dialects all at once):
+the client below the limit is never refused and never slowed down; the one above it is told
+off and adapts; every request is answered; and no request leaves while a ``Retry-After`` the client received holds it (checked
 in the order the limiter's lock saw the answer and the departure, not on timestamps). Window
 counts there allow for the machine's scheduling: a request is noted after it leaves (and
 logged by the server after it arrives), so each of the four threads can carry one request into
 a later window, never more (a thread sends its next request only after noting the last one).
 
-The limiter rules these rely on are pinned down deterministically at the end (fake clock).
+The limiter rules these rely on are pinned down deterministically at the end (fake clock);
+they send nothing, so they run once, not once per dialect.
 """
 
 from __future__ import annotations
@@ -32,18 +37,19 @@ import math
 import random
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from _support.fakeapi import FakeAPI, FakeAuth, Step, err, ok
+from _support.dialects import DIALECTS, VIDEO_PATH, channel, login
+from _support.fakeapi import FakeAPI, FakeAuth, Step
+from _support.fakewire import Wire
 
+import dmtools as dm
 from dmtools._http import Transport
 from dmtools._retry import RECOVERY, RateLimiter
 from dmtools.sandbox import Sandbox
 from dmtools.sandbox.faults.ratelimit import TokenBucket
-from dmtools.testing import connect_sandbox
 
 SERVER_RATE, SERVER_BURST = 20.0, 20
 THREADS = 4
@@ -130,14 +136,16 @@ def _busiest_second(times: list[float]) -> int:
     return max(bisect.bisect_left(times, t + 1.0) - i for i, t in enumerate(times))
 
 
-def _workload(rate_limit: float, requests: int, seed: int) -> Run:
+def _workload(rate_limit: float, requests: int, seed: int, dialect: str) -> Run:
     """``requests`` reads of one video by four threads sharing one rate-limited client."""
     limiter = RecordingLimiter(rate_limit)
     with (
         Sandbox(videos=20, seed=seed, mode="process") as sb,
-        connect_sandbox(sb, rate_limit=limiter) as client,
+        login(sb, dialect, rate_limit=limiter) as client,
     ):
-        video = client.get("/me/videos", {"fields": "id", "limit": 1})["list"][0]["id"]
+        first_video = dm.first_video(client, owner=channel(sb, dialect), fields=["id"])
+        assert first_video is not None
+        video, path = str(first_video["id"]), VIDEO_PATH[dialect].format(first_video["id"])
         assert client.transport.limiter is limiter
         run = Run(client_rate=float(limiter.max_rate or 0), client_burst=limiter.burst)
         sb.set_rate_limit(SERVER_RATE, SERVER_BURST)
@@ -152,7 +160,7 @@ def _workload(rate_limit: float, requests: int, seed: int) -> Run:
                     with lock:
                         if next(left, None) is None:
                             return
-                    client.get(f"/video/{video}", {"fields": "id"})
+                    dm.get_video(client, video, ["id"])
             except BaseException as exc:  # reported by the tests
                 run.errors.append(exc)
 
@@ -168,7 +176,7 @@ def _workload(rate_limit: float, requests: int, seed: int) -> Run:
         run.early_sends = limiter.early_sends()
         run.holds = len(limiter.holds)
         log = sorted(
-            (r for r in sb.request_log()[mark:] if r["path"] == f"/video/{video}"),
+            (r for r in sb.request_log()[mark:] if r["path"] == path),
             key=lambda r: r["time"],
         )
         run.statuses = [r["status"] for r in log]
@@ -177,33 +185,44 @@ def _workload(rate_limit: float, requests: int, seed: int) -> Run:
 
 
 @pytest.fixture(scope="module")
-def runs() -> Iterator[dict[str, Run]]:
-    """Both workloads, run at the same time (about 17 s in all)."""
+def all_runs() -> dict[tuple[str, str], Run]:
+    """Both workloads on both API dialects, the four at the same time (about 17 s in all;
+    each against its own sandbox, so the clients do not share a bucket)."""
     plans = {"below": (19.0, 240, 61), "above": (2 * SERVER_RATE, 330, 62)}
-    results: dict[str, Run] = {}
+    results: dict[tuple[str, str], Run] = {}
     failures: list[BaseException] = []
 
-    def go(name: str) -> None:
+    def go(name: str, dialect: str) -> None:
         try:
-            results[name] = _workload(*plans[name])
+            results[name, dialect] = _workload(*plans[name], dialect)
         except BaseException as exc:
             failures.append(exc)
 
-    threads = [threading.Thread(target=go, args=(name,)) for name in plans]
+    threads = [
+        threading.Thread(target=go, args=(name, dialect)) for name in plans for dialect in DIALECTS
+    ]
     for th in threads:
         th.start()
     for th in threads:
         th.join(180)
     if failures:
         raise failures[0]
-    yield results
+    return results
+
+
+@pytest.fixture()
+def runs(all_runs: dict[tuple[str, str], Run], dialect: str) -> dict[str, Run]:
+    """The two workloads of the API dialect under test."""
+    return {name: run for (name, api), run in all_runs.items() if api == dialect}
 
 
 def test_a_client_limited_below_the_server_rate_is_never_refused_and_keeps_80_percent(
-    runs: dict[str, Run],
+    runs: dict[str, Run], dialect: str
 ) -> None:
     run = runs["below"]
-    print(f"\nR-06 below, wall clock: {run.successes_per_second:.1f} requests/s succeeded")
+    print(
+        f"\nR-06 below ({dialect}), wall clock: {run.successes_per_second:.1f} requests/s succeeded"
+    )
     assert run.errors == []
     assert len(run.statuses) == 240  # every request reached the server once (no retry needed)
     assert run.statuses.count(429) == 0 and run.holds == 0
@@ -215,11 +234,11 @@ def test_a_client_limited_below_the_server_rate_is_never_refused_and_keeps_80_pe
 
 
 def test_a_client_configured_above_the_server_rate_converges_without_retry_after_violations(
-    runs: dict[str, Run],
+    runs: dict[str, Run], dialect: str
 ) -> None:
     run = runs["above"]
     print(
-        f"\nR-06 above, wall clock: {run.successes_per_second:.1f} requests/s succeeded, "
+        f"\nR-06 above ({dialect}), wall clock: {run.successes_per_second:.1f} requests/s succeeded, "
         f"429s {run.share_429(0, WARM_UP):.1%} in warm-up, {run.share_429(WARM_UP):.1%} after"
     )
     assert run.errors == []
@@ -254,10 +273,10 @@ class Simulated:
         return self.statuses[start:].count(200) / (self.times[-1] - self.times[start])
 
 
-def _simulate(rate: float, requests: int) -> Simulated:
+def _simulate(rate: float, requests: int, wire: Wire) -> Simulated:
     """``requests`` reads by the real transport and limiter, over real HTTP, from a server with
-    the sandbox's token bucket; both on one fake clock, which moves only when the client waits
-    (for its pace, or for a ``Retry-After``)."""
+    the sandbox's token bucket speaking ``wire``; both on one fake clock, which moves only when
+    the client waits (for its pace, or for a ``Retry-After``)."""
     clock = FakeClock()
     bucket = TokenBucket(SERVER_RATE, SERVER_BURST, clock=clock)
     seen = Simulated()
@@ -267,18 +286,19 @@ def _simulate(rate: float, requests: int) -> Simulated:
         seen.times.append(clock.now)
         if wait is None:
             seen.statuses.append(200)
-            return ok({"id": "x1"})
+            return wire.done("read")
         seen.statuses.append(429)
         seen.retry_after.append((clock.now, clock.now + math.ceil(wait)))
         headers = {"Retry-After": str(math.ceil(wait))}
-        return err(429, "rate_limit_exceeded", headers=headers)
+        return wire.error(429, "rate_limit_exceeded", headers=headers)
 
     api = FakeAPI()
-    api.routes["/video/x1"] = answer
+    api.routes[wire.video("x1")] = answer
     limiter = RateLimiter(rate, clock=clock, sleep=clock.sleep)
     try:
         with Transport(
-            api.url,
+            wire.base(api),
+            dialect=wire.dialect,
             auth=FakeAuth(),
             rate_limit=limiter,
             clock=clock,
@@ -286,27 +306,34 @@ def _simulate(rate: float, requests: int) -> Simulated:
             rng=random.Random(6),
         ) as transport:
             for _ in range(requests):
-                transport.request("GET", "/video/x1")
+                transport.send(wire.call("read", "x1"))
+        assert {r["path"] for r in api.log} == {wire.video("x1")}
     finally:
         api.close()
     seen.final_rate = limiter.rate
     return seen
 
 
-def test_on_the_tests_clock_a_client_below_the_limit_is_never_refused_and_keeps_its_rate() -> None:
-    run = _simulate(19.0, 240)
-    print(f"\nR-06 below, test clock: {run.successes_per_second(WARM_UP):.1f} requests/s")
+def test_on_the_tests_clock_a_client_below_the_limit_is_never_refused_and_keeps_its_rate(
+    dialect: str,
+) -> None:
+    run = _simulate(19.0, 240, Wire(dialect))
+    print(
+        f"\nR-06 below ({dialect}), test clock: {run.successes_per_second(WARM_UP):.1f} requests/s"
+    )
     assert run.statuses.count(429) == 0 and len(run.statuses) == 240
     assert run.successes_per_second(WARM_UP) >= 0.8 * SERVER_RATE
     assert _busiest_second(run.times) <= 1 + 19.0 * 1.0  # burst + a second's rate
     assert run.final_rate == 19.0
 
 
-def test_on_the_tests_clock_a_client_above_the_limit_adapts_and_keeps_80_percent() -> None:
-    run = _simulate(2 * SERVER_RATE, 330)
+def test_on_the_tests_clock_a_client_above_the_limit_adapts_and_keeps_80_percent(
+    dialect: str,
+) -> None:
+    run = _simulate(2 * SERVER_RATE, 330, Wire(dialect))
     warm_up, after = run.share_429(0, WARM_UP), run.share_429(WARM_UP)
     print(
-        f"\nR-06 above, test clock: {run.successes_per_second(WARM_UP):.1f} requests/s, "
+        f"\nR-06 above ({dialect}), test clock: {run.successes_per_second(WARM_UP):.1f} requests/s, "
         f"429s {warm_up:.1%} in warm-up, {after:.1%} after"
     )
     assert run.statuses.count(200) == 330  # every read succeeded in the end
