@@ -223,8 +223,7 @@ class LoginSpec:
 
     @property
     def store_key(self) -> str:
-        """The key of this login's session in a token store (deployment, key, account; API
-        generations other than the legacy one apart)."""
+        """This login's key in a token store (deployment, key, account, API generation)."""
         if self.grant == "client_credentials":
             subject = "client_credentials"
         else:
@@ -238,9 +237,8 @@ class LoginSpec:
         return dataclasses.replace(self, **changes)
 
     def for_reporting(self, scopes: Iterable[str]) -> LoginSpec:
-        """The same key's login on the Reporting API, which takes partner tokens: the legacy
-        ``client_credentials`` grant with the report ``scopes``, whichever API the key was
-        logged in to (an API v2 key included)."""
+        """This key's login on the Reporting API (partner tokens: legacy client credentials
+        with the report ``scopes``), whichever API the key logged in to."""
         return self.replace(grant="client_credentials", dialect="legacy", scopes=tuple(scopes))
 
     # -- what it builds ----------------------------------------------------------------------
