@@ -18,9 +18,8 @@ login``, the login panel and the text login) builds a :class:`LoginSpec` and han
                            ``v2`` (API v2: private keys, ``client_credentials`` only)
 =========================  ===========================================================
 
-A new API generation is one more value of :attr:`LoginSpec.dialect`: its token URL, how long
-before expiry tokens are renewed, the grants it accepts and its scope presets come from the
-dialect (:mod:`dmtools.dialects`), and its sessions are stored apart from the legacy ones.
+A new API generation is one more :attr:`LoginSpec.dialect`, which gives its token URL, renewal
+lead, grants and scope presets (:mod:`dmtools.dialects`); its sessions are stored apart.
 
 Example:
     >>> LoginSpec("client_credentials", "key", Secret("secret"), scopes="read_videos").kind
