@@ -112,8 +112,7 @@ def scopes_for(access: str, kind: str, dialect: Dialect | str | None = None) -> 
 
 
 def env_grant(environ: Mapping[str, str] | None = None) -> str:
-    """The grant the environment asks for: ``DMTOOLS_GRANT``, else ``password`` when a
-    username is set, else ``client_credentials`` (not checked).
+    """``DMTOOLS_GRANT``, else ``password`` with a username, else ``client_credentials``.
 
     Example:
         >>> env_grant({"DMTOOLS_USERNAME": "demo"})
