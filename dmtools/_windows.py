@@ -98,6 +98,8 @@ class Bounds:
 def created(video: dict[str, Any]) -> int:
     """A record's creation time (unix seconds)."""
     value = video.get("created_time")
+    if type(value) is int:
+        return value
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise DailymotionError(f"video {video.get('id')!r} came without a created_time")
     return int(value)
