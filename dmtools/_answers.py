@@ -54,6 +54,10 @@ _TOKEN_REFUSED = {"invalid_token", "invalid_client", "unauthorized_client"}
 _OAUTH_REFUSED = {"invalid_request", "unsupported_grant_type", "invalid_scope", "access_denied"}
 
 
+#: The body of a response not decoded yet.
+UNREAD: Any = object()
+
+
 def _payload(response: _ResponseLike) -> Any:
     try:
         return json.loads(response.content.decode("utf-8"))
@@ -98,7 +102,7 @@ def _class_for(status: int, error_type: str | None, invalid_input: bool) -> type
 
 
 def error_from_response(
-    response: _ResponseLike, *, read_body: BodyReader | None = None
+    response: _ResponseLike, *, read_body: BodyReader | None = None, payload: Any = UNREAD
 ) -> APIError | None:
     """The :class:`APIError` a response stands for, or None if it is a success.
 
@@ -108,9 +112,11 @@ def error_from_response(
             (:meth:`dmtools.dialects.Dialect.read_error`); without it only the shared forms
             are read: the OAuth error form (also with HTTP 200), ``WWW-Authenticate``, HTML
             or empty bodies.
+        payload: the body as JSON if the caller has already decoded it (None: not JSON).
     """
     status = int(response.status_code)
-    payload = _payload(response)
+    if payload is UNREAD:
+        payload = _payload(response)
     body = (read_body(status, payload) if read_body else None) or read_oauth_error(status, payload)
     if body is None:
         if status < 400:

@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from dmtools._answers import error_from_response
+from dmtools._answers import UNREAD, error_from_response
 from dmtools._net import Failure, Sessions
 from dmtools._retrier import RETRY_STATUS, Retrier
 from dmtools._retry import Backoff, Clock, RateLimiter, RetryBudget, Sleep, Timeouts
@@ -279,22 +279,22 @@ class Transport:
                 method=method,
                 path=urlsplit(response.request.url or "").path,
             )
-        error = error_from_response(response, read_body=self.dialect.read_error)
+        payload = UNREAD if raw else _json(response.content) if response.content else None
+        error = error_from_response(response, read_body=self.dialect.read_error, payload=payload)
         if error is not None:
             return _redacted(error)
         if raw:
             return response.content
         if not response.content:
             return {}
-        try:
-            return json.loads(response.content)
-        except (ValueError, UnicodeDecodeError):
+        if payload is None and response.content.strip() != b"null":
             raise Failure(
                 "truncated",
                 True,
                 True,
                 f"the server answered {status} with a body that is not valid JSON (truncated?)",
-            ) from None
+            )
+        return payload
 
     # -- paging -----------------------------------------------------------------------------
 
@@ -342,3 +342,11 @@ def _redacted(error: APIError) -> APIError:
             setattr(error, name, redact(value))
     error.args = (error._text(),)
     return error
+
+
+def _json(content: bytes) -> Any:
+    """A body as JSON, or None when it is not JSON."""
+    try:
+        return json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        return None

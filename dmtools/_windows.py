@@ -98,6 +98,8 @@ class Bounds:
 def created(video: dict[str, Any]) -> int:
     """A record's creation time (unix seconds)."""
     value = video.get("created_time")
+    if type(value) is int:
+        return value
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise DailymotionError(f"video {video.get('id')!r} came without a created_time")
     return int(value)
@@ -117,3 +119,88 @@ def split(lo: int, hi: int, parts: int) -> list[tuple[int, int]]:
     parts = max(1, min(parts, hi - lo + 1))
     cuts = [lo + (hi - lo + 1) * i // parts for i in range(parts)] + [hi + 1]
     return [(a, b - 1) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+
+
+# -- runs: pages of one query read at once, glued by their overlap -----------------------------
+
+#: Positions two consecutive pages of a run share. Two pages are glued when the later one
+#: starts in an earlier second than the one the earlier page ends in; with 3 shared positions
+#: that survives two videos added before them between the two reads.
+OVERLAP = 3
+#: Stands for an open end of a window (no ``created_after``/``created_before``).
+NEG, POS = -(1 << 62), 1 << 62
+
+
+def run_pages(held: int, until: int, size: int, reach: int, most: int) -> list[tuple[int, int]]:
+    """The pages ``(number, size)`` that read positions ``[held, until)`` of a query whose
+    positions ``[0, held)`` are in hand, each overlapping the one before by :data:`OVERLAP`.
+
+    A page of size ``s`` and number ``n`` holds positions ``[s*(n-1), s*n)``; pages end at
+    ``reach`` (the result ceiling) and there are at most ``most`` of them.
+
+    Example:
+        >>> run_pages(0, 400, 100, 1000, 4)
+        [(1, 100), (2, 97), (3, 95), (4, 94)]
+    """
+    out: list[tuple[int, int]] = []
+    end = held
+    while end < min(until, reach) and len(out) < most:
+        if end == 0:
+            best = (size, 1, size)
+        else:
+            options = [
+                (first + width, number, width)
+                for width in range(size, 0, -1)
+                for number in [(end - OVERLAP) // width + 1]
+                for first in [width * (number - 1)]
+                if end - OVERLAP >= 0 and first + width <= reach
+            ]
+            best = max(options, default=(end, 0, 0))
+        if best[0] <= end:
+            break
+        end, number, width = best
+        out.append((number, width))
+    return out
+
+
+def claim(
+    start: int, page: Page, times: list[int], lo: int, hi: int, oldest_first: bool
+) -> tuple[int, int] | None:
+    """The seconds ``[a, b]`` one page proves complete, if any.
+
+    A page is a contiguous slice of its query's order at the moment it was read: every video
+    strictly between the seconds of its first and last items is in it, every video before its
+    last second too when it starts the query (``start == 0``), and every video after its first
+    second too when nothing follows it. Videos of its first and last seconds may also sit on
+    the neighbouring pages, which is why two pages are glued only across a second boundary.
+    """
+    keys = times if oldest_first else [-t for t in times]
+    low, high = (lo, hi) if oldest_first else (-hi, -lo)
+    end = not more(page, page.number)
+    if not keys:
+        return (lo, hi) if start == 0 and end else None
+    a = low if start == 0 else keys[0] + 1
+    b = high if end else keys[-1] - 1
+    if a > b:
+        return None
+    return (a, b) if oldest_first else (-b, -a)
+
+
+def gaps(claims: Iterable[tuple[int, int] | None], lo: int, hi: int) -> list[tuple[int, int]]:
+    """The seconds of ``[lo, hi]`` no claim covers, as closed intervals in time order.
+
+    Example:
+        >>> gaps([(0, 4), (9, 20), None], 0, 30)
+        [(5, 8), (21, 30)]
+    """
+    out: list[tuple[int, int]] = []
+    at = lo
+    for a, b in sorted(c for c in claims if c is not None):
+        if a > at:
+            out.append((at, min(a - 1, hi)))
+        at = max(at, b + 1)
+        if at > hi:
+            break
+    if at <= hi:
+        out.append((at, hi))
+    return [(a, b) for a, b in out if a <= b]

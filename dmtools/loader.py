@@ -1,39 +1,44 @@
 """Read every video of a list query, past the API's 1,000-results-per-query ceiling.
 
-How a load works (one pool of ``workers`` threads, all lists of the query at once):
+How a load works (one pool of ``workers`` requests in flight, all lists of the query at once):
 
-1. **Edges.** For each list, the oldest and the newest page (``sort=old`` and
-   ``sort=recent``, ``limit=100``) are read together. They give the first 200 videos, the
-   number of matches (``total``, used only to plan) and the creation-time span still to read.
-2. **Closed windows, read from their start.** The rest of the span is cut into
-   creation-time windows ``[lo, hi]`` (whole seconds, both ends inclusive). A window is read
-   with ``sort=old``, ``page=1``: one request, one consistent snapshot. When it says
-   ``has_more``, every video created before the last returned second ``t`` is in hand, and the
-   window continues as ``[t, hi]`` (the videos of second ``t`` are read again and
-   de-duplicated). Large remainders are cut again, so the workers stay busy.
+1. **Both ends at once.** For each list, the first pages of the oldest-first and of the
+   newest-first order (``sort=old``/``sort=recent``) are read together: the workers are split
+   between the two ends and each end reads several pages of its order at once (page ``n`` of
+   size ``s`` holds positions ``s*(n-1)`` to ``s*n - 1``; sizes are picked so that each page
+   overlaps the one before by a few positions, see *Glued pages*). They give the oldest and
+   newest videos, the number of matches (``total``, used only to plan) and the creation-time
+   span still to read.
+2. **Windows, read from their start.** What lies between is cut into creation-time windows
+   ``[lo, hi]`` (whole seconds, both inclusive). A window's first page (``sort=old``) says how
+   many videos it holds; the rest of it is then read as pages of the same query, all at once.
+   Whatever a window's pages do not prove complete (see below) becomes new, smaller windows;
+   a large remainder is cut by time first, so the workers stay busy.
 3. **Busy seconds.** When a whole page falls in one second, that second is read on its own,
-   page after page (at most 1,000 reachable); if the API's ``total`` changes while its pages
-   are read (a video added or deleted in that second), the second is read again. A second
-   holding more than one query reaches is split by category (``channel``), then by
-   ``private``; whatever still cannot be reached is reported with an
-   :class:`IncompleteLoadWarning` naming the second and the count (never dropped silently).
+   page after page (:mod:`dmtools._seconds`): checked against changes while it is read, split
+   by category (``channel``), then ``private``, past the ceiling; whatever still cannot be
+   reached is reported with an :class:`IncompleteLoadWarning` (never dropped silently).
 
-Why this is exact while videos are added or deleted: a window is never paged by offset
-(except inside one busy second, checked as above), so a deletion cannot shift a video past
-a page boundary, and an insertion cannot push one out. Every video present for the whole
-load lies in some window read after it existed, so it is returned; ids are de-duplicated, so
-it is returned once. Completeness never relies on ``total`` (it sizes windows, detects changes
-and may only ever ask for *more* reads): a window is done when the API says ``has_more`` is
-false, unless the page is full and ``total`` says more exist (an API that stops at a ceiling).
+**Glued pages** (why this is exact while videos are added or deleted). A page is a snapshot of
+a contiguous slice of its query's order when it was read: it proves complete the seconds
+strictly between its first and last items, all seconds before its last item if it is the
+query's first page, and all seconds after its first item if nothing follows it
+(:func:`dmtools._windows.claim`). Two pages read at different moments may be shifted against
+each other by videos added or deleted meanwhile; their claims still hold, and they join up
+when the later page starts in an earlier second than the earlier page ends in, which their
+overlap gives unless more videos than it holds were added meanwhile. Any second no claim
+covers is read again as a window (:func:`dmtools._windows.gaps`), so every video present for
+the whole load is returned, and ids are de-duplicated, so it is returned once. Completeness
+never relies on ``total``: it sizes windows and may only ever ask for *more* reads.
 
 The legacy ``created_after``/``created_before`` filters are not documented as inclusive or
 exclusive; windows are sent one second wider than needed and returned videos are filtered on
 ``created_time``, and if the API shows it counts the bound itself, the windows are narrowed
 (:class:`dmtools._windows.Bounds`; a dialect that documents its bounds starts from them).
 
-The names above are the legacy API's: the client's dialect words every request (filter
-names, sort orders, page size, time format, the filters that split a busy second) and reads
-every page (:mod:`dmtools.dialects`), so this module is the same for every API generation.
+The names above are the legacy API's: the client's dialect words every request and reads
+every page (:mod:`dmtools.dialects`), so this module is the same for every API generation. A
+dialect without numbered pages (``offset_pages`` False) is read one page per window request.
 
 Example:
     >>> query = build_query(client, owner="me", fields=None, filters={})   # doctest: +SKIP
@@ -42,17 +47,21 @@ Example:
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import math
-import threading
 import warnings
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from dmtools._progress import progress_bar
+from dmtools._seconds import Seconds
 from dmtools._shared import SharedValues
-from dmtools._windows import Bounds, Partition, Task, created, more, split
+from dmtools._windows import NEG, POS, Bounds, Task, claim, created, gaps, more, run_pages, split
 from dmtools.dialects import Page
-from dmtools.errors import DailymotionError, IncompleteLoadWarning
+from dmtools.errors import DailymotionError, IncompleteLoadWarning, ValidationError
 
 if TYPE_CHECKING:
     from dmtools.client import Client
@@ -62,40 +71,34 @@ __all__ = ["DEFAULT_WORKERS", "IncompleteLoadWarning", "load_records"]
 
 log = logging.getLogger(__name__)
 
-#: Fewest videos per window the planner aims for (a window is a chain of page-1 reads); for
-#: a large list it aims for about two windows per worker, and splits again when workers idle.
-WINDOW_MIN = 400
-#: Requests a load keeps in flight by default: with 8, reading 10,000 videos (100 pages after
-#: the two ends) takes at least 14 round trips, not 8 times fewer than one page after another.
+#: Videos a window aims at: its first page, then about five pages read at once.
+WINDOW = 500
+#: Requests a load keeps in flight by default: with 8, reading 10,000 videos (about 100
+#: pages) takes at least 13 round trips, not 8 times fewer than one page after another.
 DEFAULT_WORKERS = 12
-#: Times a busy second is read again when its ``total`` moved during the read.
-SECOND_ATTEMPTS = 4
-#: What one task read: its pages, and the bounds semantics its request assumed.
+#: A page as read: where its first item sits in its query, the page, its creation times.
+Seen = tuple[int, Page, list[int]]
+#: What one request read: its pages, and the bounds semantics it assumed.
 Read = tuple[list[Page], tuple[bool, bool]]
 
 
-class _NoBar:
-    """Stands in for a progress bar when ``progress=False`` (tqdm is not even imported)."""
+@dataclass(eq=False)
+class Run:
+    """Pages ``(number, size)`` of one window query, read at once and glued afterwards."""
 
-    total: int | None = None
-
-    def update(self, n: int) -> None:
-        pass
-
-    def refresh(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
+    task: Task
+    used: tuple[bool, bool]
+    pages: list[tuple[int, int]]
+    prior: list[Seen] = field(default_factory=list)  # pages of the query read before
+    got: dict[int, Seen | None] = field(default_factory=dict)  # None: a page not served
+    wider: bool = False  # the API answered wider than the window: read it again
 
 
-def _progress_bar() -> Any:
-    from tqdm.auto import tqdm  # a widget in Jupyter, text on a terminal
-
-    return tqdm(total=None, unit=" videos", desc="Loading videos", leave=True)
+#: One request: a task, and the run and page of it (None, -1 for busy seconds and checks).
+Job = tuple[Task, Run | None, int]
 
 
-class _Loader:
+class _Loader(Seconds):
     def __init__(
         self,
         client: Client,
@@ -108,6 +111,7 @@ class _Loader:
         self.client = client
         self.dialect = client.dialect
         self.page = self.dialect.max_page_size
+        self.reach = self.dialect.list_ceiling  # lowered if the API serves fewer positions
         self.workers = workers
         self.bar = bar
         self.lo, self.hi = lo, hi
@@ -118,29 +122,40 @@ class _Loader:
         self.bounds = Bounds(self.dialect.window_inclusive)
         self.videos: dict[str, dict[str, Any]] = {}
         self.share = SharedValues()  # repeated values held once (memory of large loads)
-        self.edges: dict[str, dict[str, Page]] = {p: {} for p in query.paths}
-        self.target: dict[str, int] = dict.fromkeys(query.paths, WINDOW_MIN)
+        self.ends: dict[str, list[Run]] = {}
         self.problems: list[str] = []
+        self.queue: list[tuple[int, int, Job]] = []
+        self.order = itertools.count()
         self.requests = 0
         self.estimate = 0
-        self.running = 0
+        self.busy = 0
 
     # -- requests (worker threads) ---------------------------------------------------------
 
-    def fetch(self, task: Task) -> Read:
-        used = self.bounds.snapshot()
+    def fetch(self, task: Task, run: Run | None, index: int) -> Read:
+        used = run.used if run is not None else self.bounds.snapshot()
         params = {
             **self.base,
             **dict(task.extra),
             **self.dialect.window(*self.bounds.edges(task.lo, task.hi, used)),
             **self.dialect.sort(oldest_first=task.sort == "old"),
         }
-        pages = self.client.pages(task.path, params, limit=self.page)
-        if task.kind == "second":  # one second: every page, with the client's paging
-            return list(pages), used
-        return [next(pages)], used  # one page: the next is never asked for
+        if run is None:
+            pages = self.client.pages(task.path, params, limit=self.page)
+            if task.kind == "second":  # one second: every page, with the client's paging
+                return list(pages), used
+            return [next(pages)], used  # one page: the next is never asked for
+        number, size = run.pages[index]
+        if number > 1:
+            params["page"] = str(number)
+        try:
+            return [next(self.client.pages(task.path, params, limit=size))], used
+        except ValidationError:
+            if number == 1:
+                raise
+            return [], used  # a page past the positions this API serves
 
-    # -- planning (main thread) ------------------------------------------------------------
+    # -- reading answers (main thread) -----------------------------------------------------
 
     def keep(self, items: list[dict[str, Any]], times: list[int]) -> None:
         before = len(self.videos)
@@ -149,185 +164,201 @@ class _Loader:
                 self.videos[str(video["id"])] = self.share(video)
         self.bar.update(len(self.videos) - before)
 
-    def handle(self, task: Task, pages: list[Page], used: tuple[bool, bool]) -> list[Task]:
-        items = [video for page in pages for video in page.items]
-        times = [created(v) for v in items]
+    def absorb(self, task: Task, page: Page, used: tuple[bool, bool]) -> tuple[list[int], bool]:
+        """Keep a page's videos; its creation times, and whether it was wider than asked."""
+        times = [created(v) for v in page.items]
         if times != sorted(times, reverse=task.sort == "recent"):
             raise DailymotionError(
                 f"GET {task.path} did not sort by creation time "
                 f"(sort={task.sort}); cannot read it window by window"
             )
-        self.keep(items, times)
-        if self.bounds.learn(task.lo, task.hi, used, times):
+        if page.number == 1 and not times and more(page, 1):
+            raise DailymotionError(f"GET {task.path} said more videos follow an empty first page")
+        self.keep(page.items, times)
+        wider = self.bounds.learn(task.lo, task.hi, used, times)
+        if wider:
             log.debug(
-                "the API counts created_after/created_before inclusively; "
-                "reading %s [%s, %s] again",
+                "the API counts created_after/created_before inclusively; reading %s [%s, %s] "
+                "again",
                 task.path,
                 task.lo,
                 task.hi,
             )
+        return times, wider
+
+    def take(self, job: Job, pages: list[Page], used: tuple[bool, bool]) -> None:
+        task, run, index = job
+        if run is None:
+            for follow in self.handle(task, pages, used):
+                self.push(follow)
+            return
+        self.requests += 1
+        if not pages:  # past what the API serves: read those positions by time instead
+            number, size = run.pages[index]
+            self.reach = min(self.reach, size * (number - 1))
+            run.got[index] = None
+        else:
+            times, wider = self.absorb(task, pages[0], used)
+            run.wider |= wider
+            number, size = run.pages[index]
+            run.got[index] = (size * (number - 1), pages[0], times)
+        if len(run.got) == len(run.pages):
+            self.finish(run)
+
+    def handle(self, task: Task, pages: list[Page], used: tuple[bool, bool]) -> list[Task]:
+        """A busy second or a check came back."""
+        self.requests += len(pages)
+        wider = False
+        for page in pages:
+            wider |= self.absorb(task, page, used)[1]
+        if wider:
             return [task]
-        if task.kind == "edge":
-            return self.handle_edge(task, pages[0])
         if task.kind == "second":
             return self.handle_second(task, pages)
-        if task.check is not None:
-            return self.handle_check(task.check, pages[0])
-        if not more(pages[0], 1):
-            return []
-        assert task.lo is not None and task.hi is not None
-        last = times[-1] if times else task.lo
-        if last <= task.lo:  # a whole page inside the window's first second
-            rest = [Task("window", task.path, task.lo + 1, task.hi)] if task.hi > task.lo else []
-            return self.busy_second(task.path, task.lo, ()) + rest
-        total = pages[0].total
-        remaining = total - sum(1 for t in times if t < last) if total is not None else None
-        return self.plan(task.path, last, task.hi, remaining)
+        assert task.check is not None
+        return self.handle_check(task.check, pages[0])
 
-    def plan(self, path: str, lo: int, hi: int, count: int | None) -> list[Task]:
-        """Windows covering ``[lo, hi]``, sized from the expected ``count`` of videos in it."""
-        parts = 1
-        if count is not None:
-            idle = max(0, self.workers - self.running)
-            parts = max(
-                math.ceil(count / self.target[path]), min(idle, math.ceil(count / self.page))
-            )
-        return [Task("window", path, a, b) for a, b in split(lo, hi, parts)]
+    # -- planning (main thread) ------------------------------------------------------------
 
-    def handle_edge(self, task: Task, page: Page) -> list[Task]:
-        """First reads of a list: the oldest and the newest page, then windows in between."""
-        edges = self.edges[task.path]
-        edges[task.sort] = page
-        if len(edges) < 2:
-            return []
-        old, recent = edges["old"], edges["recent"]
-        if not (more(old, 1) and more(recent, 1)):
-            return []
-        old_times = [created(v) for v in old.items]
-        new_times = [created(v) for v in recent.items]
-        lo, hi = old_times[-1], new_times[-1]  # the oldest and the newest second not in hand
-        if lo > hi:
-            return []
-        total = old.total
-        if total is None:
-            return self.plan(task.path, lo, hi, None)
-        self.estimate += total
-        self.bar.total = max(self.estimate, len(self.videos))
-        self.bar.refresh()
-        inside = sum(1 for t in old_times if t < lo) + sum(1 for t in new_times if t > hi)
-        self.target[task.path] = max(WINDOW_MIN, (total - inside) // (2 * self.workers))
-        return self.plan(task.path, lo, hi, total - inside)
+    def push(
+        self, task: Task, run: Run | None = None, index: int = -1, later: bool = False
+    ) -> None:
+        """Queue a request; first pages of windows go before the rest of runs (they make work)."""
+        heapq.heappush(self.queue, (int(later), next(self.order), (task, run, index)))
 
-    def busy_second(
+    def start(
         self,
-        path: str,
-        t: int,
-        extra: tuple[tuple[str, str], ...],
-        attempt: int = 1,
-        parent: Partition | None = None,
-    ) -> list[Task]:
-        return [Task("second", path, t, t, extra=extra, attempt=attempt, parent=parent)]
-
-    def handle_second(self, task: Task, pages: list[Page]) -> list[Task]:
-        """A busy second was read page after page: check it did not change meanwhile (pages by
-        offset shift when a video of that second is added or deleted) nor hit the ceiling."""
-        assert task.lo is not None
-        totals = {p.total for p in pages if p.total is not None}
-        total = max(totals) if totals else None
-        if more(pages[-1], len(pages)):  # more videos than one query reaches
-            return self.partition_second(task, total, sum(len(p.items) for p in pages))
-        if len(totals) > 1 and task.attempt < SECOND_ATTEMPTS:
-            log.info("videos changed in second %d while it was read; reading it again", task.lo)
-            return self.busy_second(task.path, task.lo, task.extra, task.attempt + 1, task.parent)
-        if len(totals) > 1:
-            self.problems.append(
-                f"second {task.lo} of {task.path} kept changing while it was read "
-                f"(between {min(totals)} and {max(totals)} videos); some of them may be missing"
-            )
-        return self.settle(task.parent, total)
-
-    def partition_second(self, state: Task, total: int | None, read: int) -> list[Task]:
-        """Split a second holding more videos than one query reaches by another filter."""
-        assert state.lo is not None
-        t = state.lo
-        used = {name for name, _ in state.extra} | set(self.base)
-        count = f"{total} videos" if total is not None else "more videos than one query reaches"
-        where = "".join(f" {k}={v}" for k, v in state.extra)
-        follow = self.settle(state.parent, total)
-        for name, values in self.dialect.partitions:
-            if name not in used:
-                log.info(
-                    "second %d of %s%s holds %s; reading it by %s",
-                    t,
-                    state.path,
-                    where,
-                    count,
-                    name,
-                )
-                parent = Partition(t, state.path, total, len(values), state.extra, name)
-                return follow + [
-                    task
-                    for value in values
-                    for task in self.busy_second(
-                        state.path, t, (*state.extra, (name, value)), parent=parent
-                    )
-                ]
-        self.problems.append(
-            f"second {t} of {state.path}{where} holds {count}; only {read} of them could be "
-            "read (the API's result ceiling) and no filter splits it further"
+        task: Task,
+        pages: list[tuple[int, int]] | None = None,
+        prior: Seen | None = None,
+        used: tuple[bool, bool] | None = None,
+    ) -> Run:
+        """Read ``pages`` of ``task``'s query at once (default: its first page); the rest of
+        a window follows its first page ``prior``, read with the same bounds ``used``."""
+        run = Run(
+            task,
+            used or self.bounds.snapshot(),
+            pages or [(1, self.page)],
+            [prior] if prior is not None else [],
         )
-        return follow
+        for index in range(len(run.pages)):
+            self.push(task, run, index, later=prior is not None)
+        return run
 
-    def settle(self, parent: Partition | None, found: int | None) -> list[Task]:
-        """Count one finished part of a split second; when the parts do not add up to the
-        second's total, read that total again (it may have been counted with bounds since
-        learnt to be too wide, or changed) before reporting the difference."""
-        if parent is None:
-            return []
-        parent.found += found or 0
-        parent.children -= 1
-        if parent.children == 0 and parent.total is not None and parent.found < parent.total:
-            return [
-                Task("check", parent.path, parent.t, parent.t, extra=parent.extra, check=parent)
-            ]
-        return []
+    def start_ends(self, path: str) -> None:
+        """Read both ends of a list at once, the workers shared between them."""
+        most = max(1, self.workers // (2 * len(self.paths))) if self.dialect.offset_pages else 1
+        pages = run_pages(0, POS, self.page, self.reach, most)
+        self.ends[path] = [
+            self.start(Task("edge", path, self.lo, self.hi, sort=s), pages)
+            for s in ("old", "recent")
+        ]
 
-    def handle_check(self, parent: Partition, page: Page) -> list[Task]:
+    def finish(self, run: Run) -> None:
+        """All pages of a run are in."""
+        task = run.task
+        if task.kind == "edge":
+            ends = self.ends[task.path]
+            if all(len(r.got) == len(r.pages) for r in ends):
+                del self.ends[task.path]
+                self.plan_ends(task.path, ends)
+            return
+        if run.wider:
+            self.start(Task("window", task.path, task.lo, task.hi))
+            return
+        assert task.lo is not None and task.hi is not None
+        seen = [*run.prior, *(s for s in run.got.values() if s is not None)]
+        if not run.prior and len(seen) == 1 and self.head(run, seen[0]):
+            return
+        claims = [claim(start, page, times, task.lo, task.hi, True) for start, page, times in seen]
+        total = seen[-1][1].total if seen else None
+        read = {str(v["id"]) for _, page, _ in seen for v in page.items}
+        left = None if total is None else max(0, total - len(read))
+        self.windows(task.path, gaps(claims, task.lo, task.hi), left)
+
+    def plan_ends(self, path: str, ends: list[Run]) -> None:
+        """Both ends of a list are in: what lies between becomes windows."""
+        if any(r.wider for r in ends):
+            self.start_ends(path)
+            return
+        lo = NEG if self.lo is None else self.lo
+        hi = POS if self.hi is None else self.hi
+        claims, read, total = [], set[str](), None
+        for run in ends:
+            for start, page, times in (s for s in run.got.values() if s is not None):
+                claims.append(claim(start, page, times, lo, hi, run.task.sort == "old"))
+                read.update(str(v["id"]) for v in page.items)
+                total = page.total if start == 0 and run.task.sort == "old" else total
+        holes = gaps(claims, lo, hi)
+        if any(a <= NEG or b >= POS for a, b in holes):
+            raise DailymotionError(f"GET {path}: the first pages of both orders did not meet")
+        if total is not None:
+            self.estimate += total
+            self.bar.total = max(self.estimate, len(self.videos))
+            self.bar.refresh()
+        self.windows(path, holes, None if total is None else max(0, total - len(read)))
+
+    def head(self, run: Run, seen: Seen) -> bool:
+        """The first page of a window is in: read the rest of it at once (True), or leave it
+        to :meth:`windows` (False)."""
+        task, (_, page, times) = run.task, seen
+        assert task.lo is not None and task.hi is not None
+        if not more(page, 1):
+            return False
+        if times[-1] <= task.lo:  # a whole page inside the window's first second
+            self.push(self.busy_second(task.path, task.lo, ())[0])
+            if task.hi > task.lo:
+                self.start(Task("window", task.path, task.lo + 1, task.hi))
+            return True
         total = page.total
-        if total is not None and parent.found < total:
-            where = "".join(f" {k}={v}" for k, v in parent.extra)
-            self.problems.append(
-                f"second {parent.t} of {parent.path}{where} holds {total} videos but its "
-                f"parts by {parent.by} hold {parent.found}; {total - parent.found} of them "
-                "cannot be reached"
-            )
-        return []
+        if not self.dialect.offset_pages or total is None or total > self.reach:
+            return False
+        pages = run_pages(len(page.items), total, self.page, self.reach, total)
+        if not pages:
+            return False
+        self.start(task, pages, prior=seen, used=run.used)
+        return True
+
+    def windows(self, path: str, holes: list[tuple[int, int]], left: int | None) -> None:
+        """Read the seconds ``holes`` as windows; the widest is cut by the ``left`` videos
+        expected in it (a window aims at :data:`WINDOW` videos, and idle workers get one),
+        or, when the API gave no count, in one window per idle worker."""
+        widest = max(holes, key=lambda h: h[1] - h[0], default=None)
+        idle = max(1, self.workers - self.busy)
+        for a, b in holes:
+            parts = 1
+            if (a, b) == widest:  # unknown count: one window per idle worker
+                parts = idle
+            if left is not None and (a, b) == widest:
+                parts = max(math.ceil(left / WINDOW), min(idle, math.ceil(left / self.page)))
+            for x, y in split(a, b, parts):
+                self.start(Task("window", path, x, y))
 
     # -- driving ---------------------------------------------------------------------------
 
+    def fill(self, pool: ThreadPoolExecutor, running: dict[Future[Read], Job]) -> None:
+        """Send queued requests until ``workers`` are in flight."""
+        while self.queue and len(running) < self.workers:
+            job = heapq.heappop(self.queue)[2]
+            running[pool.submit(self.fetch, *job)] = job
+
     def run(self) -> list[dict[str, Any]]:
-        running: dict[Future[Read], Task] = {}
+        running: dict[Future[Read], Job] = {}
         with ThreadPoolExecutor(
             max_workers=self.workers, thread_name_prefix="dmtools-load"
         ) as pool:
             try:
-                for task in (
-                    Task("edge", p, self.lo, self.hi, sort=s)
-                    for p in self.paths
-                    for s in ("old", "recent")
-                ):
-                    running[pool.submit(self.fetch, task)] = task
-                _start_threads(pool, self.workers - len(running))
+                for path in self.paths:
+                    self.start_ends(path)
+                self.fill(pool, running)
                 while running:
                     done, _ = wait(running, return_when=FIRST_COMPLETED)
                     for future in done:
-                        task = running.pop(future)
+                        job = running.pop(future)
                         pages, used = future.result()
-                        self.requests += len(pages)
-                        self.running = len(running)
-                        for follow in self.handle(task, pages, used):
-                            running[pool.submit(self.fetch, follow)] = follow
-                            self.running = len(running)
+                        self.busy = len(running) + len(self.queue)
+                        self.take(job, pages, used)
+                        self.fill(pool, running)
             except BaseException:
                 for future in running:
                     future.cancel()
@@ -336,18 +367,6 @@ class _Loader:
             log.warning("incomplete load: %s", problem)
             warnings.warn(f"incomplete load: {problem}", IncompleteLoadWarning, stacklevel=4)
         return sorted(self.videos.values(), key=lambda v: (-created(v), str(v["id"])))
-
-
-def _start_threads(pool: ThreadPoolExecutor, count: int) -> None:
-    """Start ``count`` more threads of ``pool`` now, while the first reads are in flight: a
-    pool starts a thread per submit, and each start waits for the GIL (milliseconds each in a
-    busy process), which would delay the first windows."""
-    started = threading.Event()
-    try:
-        for _ in range(count):
-            pool.submit(started.wait, 5.0)  # busy until every thread is started
-    finally:
-        started.set()
 
 
 def load_records(
@@ -362,15 +381,10 @@ def load_records(
         IncompleteLoadWarning: naming each second whose videos could not all be reached.
     """
     lo, before = query.window
-    bar = _progress_bar() if progress else _NoBar()
+    bar = progress_bar(progress, total=None, unit=" videos", desc="Loading videos")
     try:
         loader = _Loader(
-            client,
-            query,
-            workers,
-            bar,
-            lo,
-            before - 1 if before is not None else None,
+            client, query, workers, bar, lo, before - 1 if before is not None else None
         )
         records = [] if loader.empty else loader.run()
         bar.total = len(records)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dmtools import reporting_schema as rs
+from dmtools._progress import progress_bar
 from dmtools.analytics.frame import parse_csv, stitch
 from dmtools.errors import InputError, NotFound, RateLimited, ReportError
 
@@ -98,14 +99,6 @@ class Finished:
     frame: pd.DataFrame | None
 
 
-class _NoBar:
-    def update(self, n: int = 1) -> None: ...
-
-    def set_postfix_str(self, text: str) -> None: ...
-
-    def close(self) -> None: ...
-
-
 class ReportRunner:
     """The loop of the module notes for one request of one account."""
 
@@ -149,11 +142,7 @@ class ReportRunner:
         return [Finished(r.query, r.links or (), r.frame) for r in reports]
 
     def _bar(self, total: int) -> Any:
-        if not self.progress:
-            return _NoBar()
-        from tqdm.auto import tqdm  # a widget in Jupyter, text on a terminal
-
-        return tqdm(total=total, unit=" report", desc="Reporting API", leave=True)
+        return progress_bar(self.progress, total=total, unit=" report", desc="Reporting API")
 
     def _loop(self, queue: deque[_Report], flying: list[_Report], bar: Any) -> None:
         wait = self.poll.interval

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
+from dmtools._progress import progress_bar
 from dmtools.bulk._base import FINAL, IN_DOUBT, reported
 from dmtools.bulk.journal import Journal, JournalRow
 from dmtools.bulk.result import ApplyResult, OpResult
@@ -255,9 +256,7 @@ def _progress(
         return None, progress
     if not progress:
         return None, None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, initial=done, desc=description, unit="op"), None
+    return progress_bar(True, total=total, initial=done, desc=description, unit="op"), None
 
 
 def result_from(

@@ -17,7 +17,7 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -88,7 +88,6 @@ CANONICAL: dict[str, str] = {}
 for _name, _wire in WIRE.items():
     CANONICAL.setdefault(_wire, _name)
 _TWO_LETTERS = re.compile(r"^[A-Za-z]{2}$")
-_DATES = ("created_time", "updated_time")
 
 
 def iso(seconds: int) -> str:
@@ -101,7 +100,7 @@ def unix(text: Any) -> int | None:
     if not isinstance(text, str):
         return None
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(text)  # "Z" included (Python 3.11)
     except ValueError:
         return None
     if parsed.tzinfo is None:
@@ -114,34 +113,38 @@ def wire_names(names: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(WIRE[name] for name in names if name in WIRE))
 
 
-def _value(item: Mapping[str, Any], wire: str) -> tuple[bool, Any]:
-    top, _, sub = wire.partition(".")
-    if top not in item:
-        return False, None
-    value = item[top]
-    if not sub:
-        return True, value
-    if isinstance(value, Mapping) and sub in value:
-        return True, value[sub]
-    return False, None
+def _description(value: Any) -> Any:
+    return "" if value is None else value  # v2 reads an empty description as null; legacy ""
+
+
+#: How a v2 value becomes a canonical one, for the fields whose values differ.
+_FROM_WIRE: dict[str, Callable[[Any], Any]] = {
+    "private": lambda value: None if value is None else value == "private",
+    "password_protected": lambda value: None if value is None else value == "password",
+    "created_time": unix,
+    "updated_time": unix,
+    "description": _description,
+}
+#: (canonical name, top-level wire name, nested name or "", conversion or None), once.
+_READ = tuple(
+    (name, top, sub, _FROM_WIRE.get(name))
+    for name, wire in WIRE.items()
+    for top, _, sub in [wire.partition(".")]
+)
 
 
 def to_record(item: Mapping[str, Any]) -> dict[str, Any]:
     """One v2 video object as a canonical record (only the fields it holds)."""
     out: dict[str, Any] = {}
-    for name, wire in WIRE.items():
-        found, value = _value(item, wire)
-        if not found:
+    for name, top, sub, convert in _READ:
+        if top not in item:
             continue
-        if name == "private":
-            value = None if value is None else value == "private"
-        elif name == "password_protected":
-            value = None if value is None else value == "password"
-        elif name in _DATES:
-            value = unix(value)
-        elif name == "description" and value is None:
-            value = ""  # v2 reads an empty description as null; the legacy API as ""
-        out[name] = value
+        value = item[top]
+        if sub:
+            if not (type(value) is dict or isinstance(value, Mapping)) or sub not in value:
+                continue
+            value = value[sub]
+        out[name] = value if convert is None else convert(value)
     return out
 
 

@@ -182,6 +182,10 @@ class Dialect(ABC):
     #: How the API reads ``window`` bounds, as first assumed: (after, before) inclusive. A
     #: wrong guess costs one more read: the loader learns from the creation times it gets.
     window_inclusive: ClassVar[tuple[bool, bool]] = (False, False)
+    #: Whether any page of a listing can be asked for by number and size (page ``n`` of size
+    #: ``s`` holding results ``s*(n-1)`` to ``s*n - 1``): the loader then reads several pages
+    #: of one query at once. False: pages only follow one another (``next`` links).
+    offset_pages: ClassVar[bool] = False
     #: Wire filters that cut one busy second into disjoint parts, tried in order.
     partitions: ClassVar[tuple[tuple[str, tuple[str, ...]], ...]] = ()
     #: Seconds before expiry that an access token is renewed (``connect``'s default

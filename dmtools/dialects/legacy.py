@@ -79,6 +79,7 @@ class LegacyDialect(Dialect):
     name: ClassVar[str] = "legacy"
     max_page_size: ClassVar[int] = schema.MAX_LIMIT
     list_ceiling: ClassVar[int] = schema.LIST_CEILING
+    offset_pages: ClassVar[bool] = True
     partitions: ClassVar[tuple[tuple[str, tuple[str, ...]], ...]] = (
         ("channel", schema.CATEGORIES),
         ("private", ("true", "false")),

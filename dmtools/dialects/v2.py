@@ -67,6 +67,7 @@ class V2Dialect(Dialect):
     name: ClassVar[str] = "v2"
     max_page_size: ClassVar[int] = 100
     list_ceiling: ClassVar[int] = 1000
+    offset_pages: ClassVar[bool] = True
     window_inclusive: ClassVar[tuple[bool, bool]] = (True, True)
     partitions: ClassVar[tuple[tuple[str, tuple[str, ...]], ...]] = (
         ("visibility", ("public", "private", "password")),

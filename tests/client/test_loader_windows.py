@@ -9,6 +9,7 @@ that, so these tests run the loader against a small in-memory list API whose bou
 from __future__ import annotations
 
 import random
+import threading
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from dmtools import schema
 from dmtools.dialects import Call, Page
 from dmtools.dialects.legacy import LEGACY
+from dmtools.errors import ValidationError
 from dmtools.loader import IncompleteLoadWarning, load_records
 from dmtools.videos import VideoQuery
 
@@ -39,17 +41,30 @@ class ListAPI:
         ceiling: int = schema.LIST_CEILING,
         total: Callable[[int], int | None] = lambda n: n,
         between: Callable[[ListAPI], None] = lambda api: None,
+        past_ceiling: str = "error",
     ) -> None:
         self.videos = videos
         self.after_inclusive, self.before_inclusive = after_inclusive, before_inclusive
         self.ceiling, self.total, self.between = ceiling, total, between
+        self.past_ceiling = past_ceiling  # a page past the ceiling: "error" (400) or "empty"
         self.calls: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        self.asked: dict[str, str] = {}
 
     def get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
+        with self.lock:  # each answer is one snapshot, as a server's would be
+            return self.answer(params)
+
+    def answer(self, params: dict[str, str]) -> dict[str, Any]:
+        self.asked = params  # the request about to be answered (for ``between``)
         self.between(self)
         self.calls.append(dict(params))
         page, limit = int(params.get("page", 1)), int(params.get("limit", 10))
-        assert 1 <= limit <= 100 and page * limit <= self.ceiling, params
+        assert 1 <= limit <= 100 and page <= 100, params
+        if page * limit > self.ceiling and self.past_ceiling == "error":
+            raise ValidationError("page out of range", status=400, type="invalid_parameter")
+        if page * limit > self.ceiling:
+            return {"page": page, "limit": limit, "total": None, "has_more": False, "list": []}
         rows = list(self.videos.values())
         if "created_after" in params:
             a = int(params["created_after"])
@@ -138,10 +153,13 @@ def test_completeness_never_relies_on_total(total: Callable[[int], int | None]) 
     assert sorted(load(api)) == sorted(api.videos)
 
 
-def test_reads_past_a_ceiling_lower_than_one_page_per_window() -> None:
-    """An API that says ``has_more`` false on a full page when its ceiling is one page."""
+@pytest.mark.parametrize("past_ceiling", ["error", "empty"])
+def test_reads_past_a_ceiling_lower_than_one_page_per_window(past_ceiling: str) -> None:
+    """An API that says ``has_more`` false on a full page when its ceiling is one page, and
+    refuses (or answers empty) the pages past it."""
     rng = random.Random(3)
-    api = ListAPI(make_videos([rng.randrange(0, 5_000) for _ in range(900)], rng), ceiling=100)
+    videos = make_videos([rng.randrange(0, 5_000) for _ in range(900)], rng)
+    api = ListAPI(videos, ceiling=100, past_ceiling=past_ceiling)
     assert sorted(load(api)) == sorted(api.videos)
 
 
@@ -204,6 +222,7 @@ def test_deletions_between_requests_never_hide_a_video_that_stays() -> None:
     before_inclusive=st.booleans(),
     churn=st.floats(0, 0.5),
     workers=st.integers(1, 8),
+    past_ceiling=st.sampled_from(["error", "empty"]),
 )
 def test_property_videos_present_throughout_appear_exactly_once(
     seed: int,
@@ -215,6 +234,7 @@ def test_property_videos_present_throughout_appear_exactly_once(
     ceiling: int,
     churn: float,
     workers: int,
+    past_ceiling: str,
 ) -> None:
     rng = random.Random(seed)
     times = [rng.randrange(0, span) for _ in range(n)]
@@ -254,6 +274,7 @@ def test_property_videos_present_throughout_appear_exactly_once(
         before_inclusive=before_inclusive,
         ceiling=ceiling,
         between=churn_between,
+        past_ceiling=past_ceiling,
     )
     ids = load(api, workers=workers, strict=churn == 0)
     assert len(ids) == len(set(ids))

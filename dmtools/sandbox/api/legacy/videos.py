@@ -22,6 +22,7 @@ from dmtools.sandbox.api.legacy.views import (
     VIDEO_READABLE,
     parse_fields,
     render_video,
+    render_videos,
 )
 from dmtools.sandbox.api.legacy.writes import parse_writes, to_columns
 from dmtools.sandbox.api.wire import if_match_version
@@ -142,7 +143,12 @@ class VideoRoutes(Routes):
         pages = paging(call.params, ceiling)
         query = parse_filter(call.params, owner)
         total, videos = self.store.list_videos(query, visibility, pages)
-        items = [self._render(call, v, names) for v in videos]
+        items = render_videos(
+            videos,
+            names,
+            owner_view=lambda owner: self.owner_view(call, owner),
+            users=self.store.user,
+        )
         return envelope(pages, total, items, ceiling, any(v["explicit"] for v in videos))
 
     def videos(self, call: Call) -> Any:

@@ -134,6 +134,39 @@ def render_video(
     }
 
 
+def render_videos(
+    videos: Iterable[dict[str, Any]],
+    names: Iterable[str],
+    *,
+    owner_view: Callable[[str], bool],
+    users: UserLookup,
+) -> list[dict[str, Any]]:
+    """Videos of one list as the API shows them: the fields' getters are looked up once, and
+    each owner's view and user once, for the whole list."""
+    getters = _getters(tuple(names))
+    keys = [name for name, _ in getters]
+    computed = [(name, get) for name, get in getters if get is not None]
+    views: dict[str, bool] = {}
+    people: dict[str, dict[str, Any] | None] = {}
+
+    def user(key: str) -> dict[str, Any] | None:
+        if key not in people:
+            people[key] = users(key)
+        return people[key]
+
+    out = []
+    for video in videos:
+        owner = video["owner"]
+        mine = views.get(owner)
+        if mine is None:
+            mine = views[owner] = owner_view(owner)
+        shown = dict(zip(keys, map(video.get, keys), strict=True))  # stored columns as they are
+        for name, get in computed:
+            shown[name] = get(video, mine, user)  # in place: the order of ``names`` is kept
+        out.append(shown)
+    return out
+
+
 def user_value(user: dict[str, Any], name: str, stats: Callable[[], tuple[int, int]]) -> Any:
     if name in ("url", "avatar_120_url"):
         return _user_sub(user, name)
