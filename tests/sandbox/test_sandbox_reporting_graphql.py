@@ -365,3 +365,28 @@ def test_reports_of_any_dates_finish_even_far_from_the_data(sb: Sandbox, token: 
             text = requests.get(url, timeout=10).text
             assert text == ",".join(d.lower() for d in dims + metrics) + "\n"
             sb.advance_clock(1)
+
+
+def test_a_token_of_the_v2_token_endpoint_with_analytics_manage_asks_for_reports() -> None:
+    """What a key logged in to API v2 sends: a JWT from ``/oauth2/v2/token``."""
+    with Sandbox(videos=5, seed=3) as sb:
+        key = sb.credentials.private_key
+        issued = requests.post(
+            sb.url + "/oauth2/v2/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": key.client_id,
+                "client_secret": key.client_secret,
+                "scope": "analytics.manage",
+            },
+            timeout=10,
+        ).json()
+        assert issued["access_token"].count(".") == 2  # a JWT
+        query = {"query": '{ partner { reportFile(reportToken: "none") { status } } }'}
+        headers = {"Authorization": f"Bearer {issued['access_token']}"}
+        answer = requests.post(sb.url + "/graphql", json=query, headers=headers, timeout=10)
+        assert answer.status_code == 200
+        assert answer.json()["errors"][0]["extensions"]["reason"] == "report_not_found"
+        sb.settings(report_v2_tokens=False)
+        refused = requests.post(sb.url + "/graphql", json=query, headers=headers, timeout=10)
+        assert refused.status_code == 401

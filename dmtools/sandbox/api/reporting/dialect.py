@@ -33,6 +33,8 @@ from dmtools.sandbox.api.reporting.errors import (
 from dmtools.sandbox.api.reporting.schema import GraphQLContext, build_schema_with_resolvers
 from dmtools.sandbox.state.errors import NotFound, TokenRejected
 from dmtools.sandbox.state.reporting import Asker, Reports
+from dmtools.sandbox.state.tokens import Principal
+from dmtools.sandbox.state.v2tokens import V2Tokens
 
 #: Most tokens a GraphQL document may have (a parse limit against hostile documents).
 MAX_TOKENS = 20_000
@@ -107,6 +109,7 @@ class ReportingApi:
         self.ctx = ctx
         self.reports = Reports(ctx.store, ctx.store.clock)
         self.schema = build_schema_with_resolvers()
+        self.v2_tokens = V2Tokens(ctx.store)
 
     # -- routes ------------------------------------------------------------------------
     def graphql(self, request: Request) -> Response:
@@ -145,13 +148,27 @@ class ReportingApi:
                 405, "method_not_allowed", "method_not_allowed", "Send GraphQL requests with POST.",
                 {"Allow": "POST"},
             )  # fmt: skip
-        principal = self.ctx.tokens.authenticate(_bearer(request))
+        principal = self._principal(_bearer(request))
         request.environ[wire.CLIENT_KEY] = principal.client_id
         source, variables, name = _operation(request)
         owners = (principal.user_id,) if principal.user_id else principal.channels
         asker = Asker(principal.client_id, tuple(owners), principal.scopes)
         context = GraphQLContext(asker, self.reports, request.host_url.rstrip("/"))
         return answer(self._execute(source, variables, name, context))
+
+    def _principal(self, token: str) -> Principal:
+        """Who a partner token speaks for; an API v2 token too where the sandbox's
+        ``report_v2_tokens`` setting lets v2 tokens (``analytics.manage``) use reports.
+
+        Raises:
+            TokenRejected: neither kind of token (or expired).
+        """
+        try:
+            return self.ctx.tokens.authenticate(token)
+        except TokenRejected as refused:
+            if refused.expired or not self.ctx.store.settings.report_v2_tokens:
+                raise
+            return self.v2_tokens.authenticate(token)
 
     def _execute(
         self, source: str, variables: dict[str, Any] | None, name: str | None, context: Any
