@@ -14,8 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_loader_windows import ListAPI, load, make_videos
 
+import dmtools as dm
 from dmtools._windows import OVERLAP, claim, gaps, run_pages
 from dmtools.dialects import Page
+from dmtools.sandbox import Sandbox
+from dmtools.testing import connect_sandbox
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)
@@ -164,3 +167,18 @@ def test_videos_added_between_the_pages_of_a_run_are_read_where_the_pages_do_not
         return sum(1 for c in calls if "created_after" in c and c["page"] == "1")
 
     assert windows(api.calls) > windows(still.calls)  # where pages did not meet
+
+
+def test_a_small_list_costs_one_request_per_worker_of_the_first_round() -> None:
+    """What reading ahead costs (the README says it): a list of fewer than a page of videos
+    is read by the first round alone, one page per worker, all but one empty or short."""
+    import dmtools as dm
+    from dmtools.sandbox import Sandbox
+    from dmtools.testing import connect_sandbox
+
+    with Sandbox(videos=40, seed=1) as sb, connect_sandbox(sb) as client:
+        for workers, expected in ((12, 12), (2, 2), (1, 2)):
+            mark = len(sb.request_log())
+            df = dm.load_videos(client, progress=False, workers=workers)
+            assert len(df) == 40
+            assert len(sb.request_log()) - mark == expected
