@@ -172,10 +172,6 @@ def test_videos_added_between_the_pages_of_a_run_are_read_where_the_pages_do_not
 def test_a_small_list_costs_one_request_per_worker_of_the_first_round() -> None:
     """What reading ahead costs (the README says it): a list of fewer than a page of videos
     is read by the first round alone, one page per worker, all but one empty or short."""
-    import dmtools as dm
-    from dmtools.sandbox import Sandbox
-    from dmtools.testing import connect_sandbox
-
     with Sandbox(videos=40, seed=1) as sb, connect_sandbox(sb) as client:
         for workers, expected in ((12, 12), (2, 2), (1, 2)):
             mark = len(sb.request_log())
