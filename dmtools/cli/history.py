@@ -118,6 +118,38 @@ def snapshot(
             )
 
 
+@app.command()
+@guarded
+def views(
+    db: DbOption = DB,
+    days: Annotated[int, typer.Option(help="Days up to yesterday (UTC) to fetch.")] = 28,
+    profile: Annotated[
+        str | None, typer.Option(help="The channel (default: the history's only one).")
+    ] = None,
+    progress: ProgressOption = True,
+) -> None:
+    """Fetch the Reporting API's daily views of the channel's videos into the history (where
+    the views of an API v2 history come from; `effect` and views per day then read them).
+    Without --profile: every profile the history holds."""
+    from dmtools.analytics import SCOPES
+
+    if not db.exists():
+        raise InputError(f"no history at {db}: run `dmtools history snapshot` first")
+    with _open(db, read_only=False) as history:
+        stored = history.snapshots()
+        if stored.empty:
+            raise InputError(f"{db} holds no snapshot yet: run `dmtools history snapshot` first")
+        profiles = [profile] if profile else sorted(stored.profile.unique())
+        client = _session.open_reporting_client(list(SCOPES))
+        with client:
+            for name in profiles:
+                got = history.fetch_views(client, days=days, profile=name, progress=progress)
+                out(
+                    f"Stored {got.stored:,} of {got.rows:,} rows of daily views per video of "
+                    f"{name} ({days} days) in {db}"
+                )
+
+
 @app.command("list")
 @guarded
 def list_(db: DbOption = DB) -> None:

@@ -93,3 +93,28 @@ def test_the_demo_shows_a_week_and_the_effect_of_the_edit(cli: Cli) -> None:
     assert abs(float(lines["edited"][-1]) - 0.5) < 0.03 and float(lines["control"][-1]) == 0.0
     again = cli("history", "demo", "--db", "demo.duckdb")
     assert again.exit_code == 2 and "exists" in again.stderr
+
+
+def test_an_api_v2_history_gets_its_views_from_the_reporting_api(cli: Cli) -> None:
+    """v2 snapshots hold no view counts: ``history views`` fetches the daily views per video
+    with the same private key's partner login, and the store reads them."""
+    cli.sb.settings(report_delay=0)  # commands wait in real time: no wait here
+    profile = cli.sb.credentials.private_key.profiles[0]
+    snap = cli("history", "snapshot", "--profile", profile, "--no-progress", creds="v2")
+    assert snap.exit_code == 0, snap.stderr
+    with History(cli.work / "history.duckdb") as history:
+        no_views = history.snapshots()
+    assert list(no_views.profile) == [profile]
+    fetched = cli("history", "views", "--days", "7", "--no-progress", creds="v2")
+    assert fetched.exit_code == 0, fetched.stderr
+    assert f"rows of daily views per video of {profile} (7 days)" in fetched.stdout
+    tokens = [e["path"] for e in cli.sb.request_log() if "token" in e["path"]]
+    assert "/oauth/v1/token" in tokens  # the partner login of the same key
+    with History(cli.work / "history.duckdb") as history:
+        daily = history.views()
+    assert len(daily) > 0 and daily.views_per_day.notna().all()
+    again = cli("history", "views", "--days", "7", "--no-progress", creds="v2")
+    assert again.exit_code == 0 and "Stored 0 of" in again.stdout  # identical rows once
+    other = cli("history", "views", "--db", "empty.duckdb", "--no-progress", creds="v2")
+    assert other.exit_code == 2 and "history snapshot" in first_error_line(other)
+    assert not (cli.work / "empty.duckdb").exists()
