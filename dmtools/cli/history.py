@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from dmtools.history import History
+    from dmtools.history.demo import Week
+    from dmtools.sandbox import Sandbox
 
 HISTORY_EXAMPLES = """\b
 Examples:
@@ -265,30 +267,29 @@ def demo(
     ),
     videos: Annotated[int, typer.Option(help="Videos in the sandbox's channel.")] = 300,
     edited: Annotated[int, typer.Option(help="Videos the bulk edit changes.")] = 20,
+    api: Annotated[
+        str,
+        typer.Option(
+            "--api",
+            metavar="API",
+            help="legacy (the demo user; views from the videos' counters) or v2 (the private "
+            "key through API v2; views from the Reporting API).",
+        ),
+    ] = "legacy",
 ) -> None:
     """A simulated week on a local sandbox: daily snapshots, a bulk edit on day 0, and its
     effect on views (edited videos against a control group)."""
-    from dmtools.history.demo import demo_client, edited_vs_control, simulate_week
+    from dmtools.dialects import get_dialect
     from dmtools.sandbox import Sandbox
+
+    api = get_dialect(api).name  # an unknown API is refused before anything starts
 
     journal = db.with_suffix(".journal")
     for path in (db, journal):
         if path.exists():
             raise InputError(f"{path} exists: remove it or pass another --db")
     with Sandbox(videos=videos, seed=7) as sb, _open(db, read_only=False) as history:
-        client = demo_client(sb)
-        with client:
-            week = simulate_week(
-                sb,
-                client,
-                history,
-                journal=journal,
-                edited=edited,
-                on_day=lambda day, s: out(
-                    f"day {day:+d}: snapshot {s.snapshot_id} ({s.videos} videos)"
-                    + ("  <- bulk edit after this snapshot" if day == 0 else "")
-                ),
-            )
+        week = _simulated_week(sb, history, journal, edited, api)
         out(f"\nBulk edit: {week.result.counts()['applied']} titles changed (journal {journal})")
         first, last = week.snapshots[0].taken_at, week.snapshots[-1].taken_at
         found = history.changes(first, last, journals=[journal])
@@ -296,8 +297,37 @@ def demo(
             f"Changes over the week: {len(found)}, {int(found.plan.notna().sum())} attributed to the plan"
         )
         out("\nViews per day per video, 3 days before and after the edit:")
+        from dmtools.history.demo import edited_vs_control
+
         out(_table(edited_vs_control(history, week).round(2)))
     out(f"\nHistory kept in {db}: try `dmtools history list --db {db}`")
+
+
+def _simulated_week(sb: Sandbox, history: History, journal: Path, edited: int, api: str) -> Week:
+    """The demo's week: the demo user on the legacy API; on API v2 the private key, with its
+    partner login for the Reporting API's views."""
+    from dmtools.analytics import SCOPES
+    from dmtools.history.demo import demo_client, simulate_week
+    from dmtools.testing import connect_sandbox
+
+    client = demo_client(sb) if api == "legacy" else connect_sandbox(sb, api=api)
+    reports = None
+    if api != "legacy":
+        sb.settings(report_delay=0)  # reports are ready at once in the demo
+        reports = connect_sandbox(sb, grant="client_credentials", scope=SCOPES)
+    with client:
+        return simulate_week(
+            sb,
+            client,
+            history,
+            journal=journal,
+            edited=edited,
+            reports=reports,
+            on_day=lambda day, s: out(
+                f"day {day:+d}: snapshot {s.snapshot_id} ({s.videos} videos)"
+                + ("  <- bulk edit after this snapshot" if day == 0 else "")
+            ),
+        )
 
 
 def register(root: typer.Typer) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
+import pytest
 from _support.cli import Cli, first_error_line
 
 import dmtools as dm
@@ -93,6 +94,19 @@ def test_the_demo_shows_a_week_and_the_effect_of_the_edit(cli: Cli) -> None:
     assert abs(float(lines["edited"][-1]) - 0.5) < 0.03 and float(lines["control"][-1]) == 0.0
     again = cli("history", "demo", "--db", "demo.duckdb")
     assert again.exit_code == 2 and "exists" in again.stderr
+
+
+def test_the_demo_on_api_v2_reads_the_views_from_the_reporting_api(cli: Cli) -> None:
+    result = cli("history", "demo", "--db", "v2.duckdb", "--edited", "10", "--api", "v2")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.count("snapshot") >= 7 and "10 titles changed" in result.stdout
+    lines = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.strip()}
+    edited, control = float(lines["edited"][-1]), float(lines["control"][-1])
+    assert (1 + edited) / (1 + control) == pytest.approx(1.5, abs=0.2)  # daily views vary
+    with History(cli.work / "v2.duckdb") as history:
+        assert history.as_of(history.snapshots().taken_at.max())["views_total"].isna().all()
+    wrong = cli("history", "demo", "--db", "x.duckdb", "--api", "v3")
+    assert wrong.exit_code == 2 and not (cli.work / "x.duckdb").exists()
 
 
 def test_an_api_v2_history_gets_its_views_from_the_reporting_api(cli: Cli) -> None:
