@@ -385,3 +385,17 @@ def test_no_workers_is_refused_not_an_empty_load(workers: int) -> None:
     with pytest.raises(ValueError, match="workers"):
         run(api, workers)
     assert api.calls == []
+
+
+@pytest.mark.parametrize("workers", [1, 12])
+def test_a_busy_second_whose_empty_pages_say_more_follow_is_read_to_its_end(workers: int) -> None:
+    """Pages of one second say ``has_more`` even when empty: paging stops at an empty one."""
+
+    def more_in_a_second(p: Params, a: Answer) -> Answer:
+        one = int(p.get("created_before", 0)) - int(p.get("created_after", -9)) <= 2
+        return {**a, "has_more": a["has_more"] or (one and p.get("page", "1") != "1")}
+
+    api = HostileAPI(spread(1_200, 20, span=3_000, busy=150), post=more_in_a_second)
+    complete(api, workers)
+    assert any(c.get("created_before") == "1501" and c["page"] == "3" for c in api.calls)
+    assert not any(int(c["page"]) > 3 for c in api.calls if c.get("created_before") == "1501")
