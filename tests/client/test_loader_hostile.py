@@ -14,6 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_loader_windows import QUERY, ListAPI, make_videos
 
 from dmtools.errors import DailymotionError
@@ -399,3 +401,84 @@ def test_a_busy_second_whose_empty_pages_say_more_follow_is_read_to_its_end(work
     complete(api, workers)
     assert any(c.get("created_before") == "1501" and c["page"] == "3" for c in api.calls)
     assert not any(int(c["page"]) > 3 for c in api.calls if c.get("created_before") == "1501")
+
+
+@pytest.mark.parametrize("workers", [1, 12])
+@pytest.mark.parametrize("ignored", ["created_after", "created_before"])
+def test_an_api_ignoring_one_time_filter_fails_clearly(workers: int, ignored: str) -> None:
+    api = HostileAPI(spread(1_500, 21), pre=lambda p: {k: v for k, v in p.items() if k != ignored})
+    with pytest.raises(DailymotionError, match="created_"):
+        run(api, workers)
+    assert len(api.calls) <= budget(1_500)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(
+    seed=st.integers(0, 10**6),
+    n=st.integers(0, 1_200),
+    burst=st.integers(0, 300),
+    workers=st.integers(1, 12),
+    limit=st.booleans(),
+    has_more=st.sampled_from(["honest", "false", "true-if-items"]),
+    total=st.sampled_from(["exact", "none", "huge", "negative", "random"]),
+    duplicates=st.booleans(),
+    churn=st.floats(0, 0.3),
+)
+def test_property_misbehaviours_combined_keep_the_promise(
+    seed: int,
+    n: int,
+    burst: int,
+    workers: int,
+    limit: bool,
+    has_more: str,
+    total: str,
+    duplicates: bool,
+    churn: float,
+) -> None:
+    rng = random.Random(seed)
+    videos = spread(n, seed, span=20_000, busy=burst)
+    before, ever, deleted = set(videos), set(videos), set[str]()
+
+    def pre(p: Params) -> Params:
+        return {**p, "limit": "100"} if limit else p
+
+    def post(p: Params, a: Answer) -> Answer:
+        items = list(a["list"])
+        if duplicates and items:
+            items = [items[0], *items, items[-1]]
+        more = {"honest": a["has_more"], "false": False, "true-if-items": bool(items)}[has_more]
+        count = {
+            "exact": a["total"],
+            "none": None,
+            "huge": 10**12,
+            "negative": -1,
+            "random": rng.randrange(0, 5_000),
+        }[total]
+        return {**a, "list": items, "has_more": more, "total": count}
+
+    def between(api: ListAPI) -> None:
+        if rng.random() >= churn:
+            return
+        if api.videos and rng.random() < 0.5:
+            victim = rng.choice(sorted(api.videos))
+            deleted.add(victim)
+            del api.videos[victim]
+            return
+        vid = f"n{len(ever):06d}"
+        ever.add(vid)
+        api.videos[vid] = {
+            "id": vid,
+            "created_time": rng.randrange(0, 20_000),
+            "title": vid,
+            "channel": "news",
+            "private": False,
+        }
+
+    api = HostileAPI(videos, pre=pre, post=post, between=between)
+    records, notes = run(api, workers)
+    ids = [r["id"] for r in records]
+    assert len(ids) == len(set(ids))
+    assert set(ids) <= ever
+    missing = before - deleted - set(ids)
+    assert not missing or notes, f"{len(missing)} videos lost without a warning"
+    assert len(api.calls) <= budget(len(ever)), len(api.calls)
