@@ -108,7 +108,7 @@ def created(video: dict[str, Any]) -> int:
     value = video.get("created_time")
     if type(value) is int:
         return value
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise DailymotionError(f"video {video.get('id')!r} came without a created_time")
     return int(value)
 

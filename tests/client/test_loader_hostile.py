@@ -201,7 +201,9 @@ def test_duplicates_within_and_across_pages_are_returned_once(workers: int) -> N
     assert len(api.calls) <= budget(len(api.videos))
 
 
-@pytest.mark.parametrize("value", [None, "1700000000", "soon", [], True])
+@pytest.mark.parametrize(
+    "value", [None, "1700000000", "soon", [], True, float("nan"), float("inf")]
+)
 @pytest.mark.parametrize("workers", [1, 12])
 def test_a_video_without_a_usable_created_time_fails_clearly(value: Any, workers: int) -> None:
     videos = spread(800, 9)
