@@ -19,13 +19,23 @@ from typing import Any, Literal
 from dmtools.dialects import Page
 from dmtools.errors import DailymotionError
 
-__all__ = ["Bounds", "Partition", "Task", "created", "more", "parts", "split", "to_empty"]
+__all__ = [
+    "Bounds",
+    "believable",
+    "Partition",
+    "Task",
+    "created",
+    "more",
+    "parts",
+    "split",
+    "to_empty",
+]
 
 #: Videos a window aims at: its first page, then about five pages read at once.
 WINDOW = 500
 #: Most windows one span is cut into by a ``total`` at once (a ``total`` may be wildly wrong;
 #: a window that holds more is cut again when its first page is in).
-MOST_PARTS = 64
+MOST_PARTS = 32
 
 
 @dataclass(eq=False)
@@ -115,13 +125,23 @@ def created(video: dict[str, Any]) -> int:
 
 def more(page: Page, number: int) -> bool:
     """Whether videos may exist past page ``number``: the API says so, or a full page whose
-    ``total`` does not rule it out (an API may say there is no more at its result ceiling)."""
+    ``total`` does not end exactly with it (an API may say there is no more at its result
+    ceiling; a missing total, or one the page contradicts, rules nothing out)."""
     if not page.items:  # an empty slice: the query ends before it, whatever ``has_more`` says
         return False
-    if page.more:
-        return True
+    return page.more or (len(page.items) >= page.size and page.total != number * page.size)
+
+
+def believable(start: int, page: Page, most: int | None) -> bool:
+    """Whether the ``total`` of a window's last page read (at position ``start``) may plan
+    windows: no more than the span it was cut from was said to hold (``most``), nor than a
+    short page, the end of its query, shows."""
     total = page.total
-    return len(page.items) >= page.size and (total is None or total > number * page.size)
+    if total is None:
+        return True
+    if most is not None and total > most + WINDOW:
+        return False
+    return len(page.items) >= page.size or total <= start + len(page.items)
 
 
 def to_empty(pages: Iterable[Page]) -> list[Page]:
@@ -141,7 +161,7 @@ def parts(left: int | None, idle: int, size: int) -> int:
 
     Example:
         >>> parts(None, 4, 100), parts(2_000, 1, 100), parts(10**12, 1, 100)
-        (4, 4, 64)
+        (4, 4, 32)
     """
     if left is None:
         return idle

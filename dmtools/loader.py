@@ -273,8 +273,8 @@ class _Loader(Seconds):
             return
         claims = [claim(start, page, times, task.lo, task.hi, True) for start, page, times in seen]
         total = seen[-1][1].total if seen else None
-        if total is not None and task.most is not None and total > task.most + _windows.WINDOW:
-            self.counts = False  # more than the span it was cut from: totals are not counts
+        if seen and not _windows.believable(*seen[-1][:2], task.most):
+            self.counts = False  # a total proven wrong: totals no longer plan windows
         read = {str(v["id"]) for _, page, _ in seen for v in page.items}
         left = None if total is None else max(0, total - len(read))
         self.windows(task.path, gaps(claims, task.lo, task.hi), left)
