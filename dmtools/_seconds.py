@@ -51,7 +51,7 @@ class Seconds:
         """A busy second was read page after page: check it did not change meanwhile (pages by
         offset shift when a video of that second is added or deleted) nor hit the ceiling."""
         assert task.lo is not None
-        totals = {p.total for p in pages if p.total is not None}
+        totals = {p.total for p in pages if p.total is not None and p.total >= 0}
         total = max(totals) if totals else None
         if more(pages[-1], len(pages)):  # more videos than one query reaches
             return self.partition_second(task, total, sum(len(p.items) for p in pages))

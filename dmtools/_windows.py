@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -18,7 +19,23 @@ from typing import Any, Literal
 from dmtools.dialects import Page
 from dmtools.errors import DailymotionError
 
-__all__ = ["Bounds", "Partition", "Task", "created", "more", "split"]
+__all__ = [
+    "Bounds",
+    "believable",
+    "Partition",
+    "Task",
+    "created",
+    "more",
+    "parts",
+    "split",
+    "to_empty",
+]
+
+#: Videos a window aims at: its first page, then about five pages read at once.
+WINDOW = 500
+#: Most windows one span is cut into by a ``total`` at once (a ``total`` may be wildly wrong;
+#: a window that holds more is cut again when its first page is in).
+MOST_PARTS = 32
 
 
 @dataclass(eq=False)
@@ -48,6 +65,7 @@ class Task:
     attempt: int = 1  # of a busy second
     parent: Partition | None = None  # the split second a busy second is a part of
     check: Partition | None = None
+    most: int | None = None  # videos the span it was cut from was said to hold (of a window)
 
 
 class Bounds:
@@ -100,18 +118,54 @@ def created(video: dict[str, Any]) -> int:
     value = video.get("created_time")
     if type(value) is int:
         return value
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise DailymotionError(f"video {video.get('id')!r} came without a created_time")
     return int(value)
 
 
 def more(page: Page, number: int) -> bool:
-    """Whether videos exist past page ``number``: the API says so, or a full page whose
-    ``total`` says so (an API may say there is no more at its result ceiling)."""
-    if page.more:
-        return True
+    """Whether videos may exist past page ``number``: the API says so, or a full page whose
+    ``total`` does not end exactly with it (an API may say there is no more at its result
+    ceiling; a missing total, or one the page contradicts, rules nothing out)."""
+    if not page.items:  # an empty slice: the query ends before it, whatever ``has_more`` says
+        return False
+    return page.more or (len(page.items) >= page.size and page.total != number * page.size)
+
+
+def believable(start: int, page: Page, most: int | None) -> bool:
+    """Whether the ``total`` of a window's last page read (at position ``start``) may plan
+    windows: no more than the span it was cut from was said to hold (``most``), nor than a
+    short page, the end of its query, shows."""
     total = page.total
-    return len(page.items) >= page.size and total is not None and total > number * page.size
+    if total is None:
+        return True
+    if most is not None and total > most + WINDOW:
+        return False
+    return len(page.items) >= page.size or total <= start + len(page.items)
+
+
+def to_empty(pages: Iterable[Page]) -> list[Page]:
+    """Pages of a listing up to the first empty one (an API may say more follow it)."""
+    out: list[Page] = []
+    for page in pages:
+        out.append(page)
+        if not page.items:
+            break
+    return out
+
+
+def parts(left: int | None, idle: int, size: int) -> int:
+    """How many windows the widest span left to read is cut into: by the ``left`` videos
+    expected in it (:data:`WINDOW` each, one per ``idle`` worker), at most :data:`MOST_PARTS`;
+    one per idle worker when the count is unknown.
+
+    Example:
+        >>> parts(None, 4, 100), parts(2_000, 1, 100), parts(10**12, 1, 100)
+        (4, 4, 32)
+    """
+    if left is None:
+        return idle
+    return min(MOST_PARTS, max(math.ceil(left / WINDOW), min(idle, math.ceil(left / size))))
 
 
 def split(lo: int, hi: int, parts: int) -> list[tuple[int, int]]:

@@ -50,12 +50,12 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
-import math
 import warnings
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from dmtools import _windows
 from dmtools._progress import progress_bar
 from dmtools._seconds import Seconds
 from dmtools._shared import SharedValues
@@ -71,8 +71,6 @@ __all__ = ["DEFAULT_WORKERS", "IncompleteLoadWarning", "load_records"]
 
 log = logging.getLogger(__name__)
 
-#: Videos a window aims at: its first page, then about five pages read at once.
-WINDOW = 500
 #: Requests a load keeps in flight by default: with 8, reading 10,000 videos (about 100
 #: pages) takes at least 13 round trips, not 8 times fewer than one page after another.
 DEFAULT_WORKERS = 12
@@ -129,6 +127,7 @@ class _Loader(Seconds):
         self.requests = 0
         self.estimate = 0
         self.busy = 0
+        self.counts = True  # the API's totals are believable (for planning only)
 
     # -- requests (worker threads) ---------------------------------------------------------
 
@@ -143,7 +142,7 @@ class _Loader(Seconds):
         if run is None:
             pages = self.client.pages(task.path, params, limit=self.page)
             if task.kind == "second":  # one second: every page, with the client's paging
-                return list(pages), used
+                return _windows.to_empty(pages), used
             return [next(pages)], used  # one page: the next is never asked for
         number, size = run.pages[index]
         if number > 1:
@@ -160,6 +159,8 @@ class _Loader(Seconds):
     def keep(self, items: list[dict[str, Any]], times: list[int]) -> None:
         before = len(self.videos)
         for video, t in zip(items, times, strict=True):
+            if video.get("id") in (None, ""):
+                raise DailymotionError(f"a video created at {t} came without an id")
             if (self.lo is None or t >= self.lo) and (self.hi is None or t <= self.hi):
                 self.videos[str(video["id"])] = self.share(video)
         self.bar.update(len(self.videos) - before)
@@ -172,7 +173,7 @@ class _Loader(Seconds):
                 f"GET {task.path} did not sort by creation time "
                 f"(sort={task.sort}); cannot read it window by window"
             )
-        if page.number == 1 and not times and more(page, 1):
+        if page.number == 1 and not times and page.more:
             raise DailymotionError(f"GET {task.path} said more videos follow an empty first page")
         self.keep(page.items, times)
         wider = self.bounds.learn(task.lo, task.hi, used, times)
@@ -272,6 +273,8 @@ class _Loader(Seconds):
             return
         claims = [claim(start, page, times, task.lo, task.hi, True) for start, page, times in seen]
         total = seen[-1][1].total if seen else None
+        if seen and not _windows.believable(*seen[-1][:2], task.most):
+            self.counts = False  # a total proven wrong: totals no longer plan windows
         read = {str(v["id"]) for _, page, _ in seen for v in page.items}
         left = None if total is None else max(0, total - len(read))
         self.windows(task.path, gaps(claims, task.lo, task.hi), left)
@@ -321,18 +324,17 @@ class _Loader(Seconds):
 
     def windows(self, path: str, holes: list[tuple[int, int]], left: int | None) -> None:
         """Read the seconds ``holes`` as windows; the widest is cut by the ``left`` videos
-        expected in it (a window aims at :data:`WINDOW` videos, and idle workers get one),
-        or, when the API gave no count, in one window per idle worker."""
+        expected in it (:func:`dmtools._windows.parts`)."""
         widest = max(holes, key=lambda h: h[1] - h[0], default=None)
-        idle = max(1, self.workers - self.busy)
+        left = left if self.counts else None
         for a, b in holes:
-            parts = 1
-            if (a, b) == widest:  # unknown count: one window per idle worker
-                parts = idle
-            if left is not None and (a, b) == widest:
-                parts = max(math.ceil(left / WINDOW), min(idle, math.ceil(left / self.page)))
-            for x, y in split(a, b, parts):
-                self.start(Task("window", path, x, y))
+            cut = (
+                _windows.parts(left, max(1, self.workers - self.busy), self.page)
+                if (a, b) == widest
+                else 1
+            )
+            for x, y in split(a, b, cut):
+                self.start(Task("window", path, x, y, most=left))
 
     # -- driving ---------------------------------------------------------------------------
 
