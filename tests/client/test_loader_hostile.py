@@ -14,9 +14,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from _support.listapi import ListAPI, make_videos
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_loader_windows import QUERY, ListAPI, make_videos
+from test_loader_windows import QUERY
 
 from dmtools.errors import DailymotionError
 from dmtools.loader import IncompleteLoadWarning, load_records

@@ -10,9 +10,11 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import pytest
+from _support.listapi import DIALECTS, ListAPI, make_videos
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_loader_windows import ListAPI, load, make_videos
+from test_loader_windows import load
 
 import dmtools as dm
 from dmtools._windows import OVERLAP, claim, gaps, run_pages
@@ -121,7 +123,10 @@ def test_the_first_round_reads_both_ends_of_the_list_with_every_worker() -> None
     assert len(api.calls) <= 3_000 / 100 * 1.25 + 8
 
 
-def test_videos_added_between_the_pages_of_a_run_are_read_where_the_pages_do_not_meet() -> None:
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_videos_added_between_the_pages_of_a_run_are_read_where_the_pages_do_not_meet(
+    dialect: str,
+) -> None:
     """Each time a later page of a run is asked for, videos are first added before its
     positions (and one deleted): the pages shift, the loader sees where they no longer meet
     and reads those seconds again; every video present throughout is returned once. (Many
@@ -155,9 +160,9 @@ def test_videos_added_between_the_pages_of_a_run_are_read_where_the_pages_do_not
         deleted.add(victim)
         del api.videos[victim]
 
-    still = ListAPI(dict(videos))
+    still = ListAPI(dict(videos), dialect=dialect)
     assert sorted(load(still, workers=1)) == sorted(before)
-    api = ListAPI(videos, between=shift)
+    api = ListAPI(videos, dialect=dialect, between=shift)
     ids = load(api, workers=1)  # one request at a time: the same windows as ``still``
     assert len(ids) == len(set(ids))
     assert before - deleted <= set(ids) <= before | set(added)

@@ -9,112 +9,20 @@ that, so these tests run the loader against a small in-memory list API whose bou
 from __future__ import annotations
 
 import random
-import threading
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
 import pytest
+from _support.listapi import DIALECTS, ListAPI, make_videos
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from dmtools import schema
-from dmtools.dialects import Call, Page
-from dmtools.dialects.legacy import LEGACY
-from dmtools.errors import ValidationError
 from dmtools.loader import IncompleteLoadWarning, load_records
 from dmtools.videos import VideoQuery
 
 QUERY = VideoQuery(paths=("/me/videos",), fields=("id", "title"), params={"fields": "id,title"})
-
-
-class ListAPI:
-    """Just enough of a video list endpoint: time filters, sorts, paging, ceiling, filters."""
-
-    def __init__(
-        self,
-        videos: dict[str, dict[str, Any]],
-        *,
-        after_inclusive: bool = True,
-        before_inclusive: bool = False,
-        ceiling: int = schema.LIST_CEILING,
-        total: Callable[[int], int | None] = lambda n: n,
-        between: Callable[[ListAPI], None] = lambda api: None,
-        past_ceiling: str = "error",
-    ) -> None:
-        self.videos = videos
-        self.after_inclusive, self.before_inclusive = after_inclusive, before_inclusive
-        self.ceiling, self.total, self.between = ceiling, total, between
-        self.past_ceiling = past_ceiling  # a page past the ceiling: "error" (400) or "empty"
-        self.calls: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-        self.asked: dict[str, str] = {}
-
-    def get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
-        with self.lock:  # each answer is one snapshot, as a server's would be
-            return self.answer(params)
-
-    def answer(self, params: dict[str, str]) -> dict[str, Any]:
-        self.asked = params  # the request about to be answered (for ``between``)
-        self.between(self)
-        self.calls.append(dict(params))
-        page, limit = int(params.get("page", 1)), int(params.get("limit", 10))
-        assert 1 <= limit <= 100 and page <= 100, params
-        if page * limit > self.ceiling and self.past_ceiling == "error":
-            raise ValidationError("page out of range", status=400, type="invalid_parameter")
-        if page * limit > self.ceiling:
-            return {"page": page, "limit": limit, "total": None, "has_more": False, "list": []}
-        rows = list(self.videos.values())
-        if "created_after" in params:
-            a = int(params["created_after"])
-            rows = [v for v in rows if v["created_time"] >= a + (not self.after_inclusive)]
-        if "created_before" in params:
-            b = int(params["created_before"])
-            rows = [v for v in rows if v["created_time"] <= b - (not self.before_inclusive)]
-        for name in ("channel", "private"):
-            if name in params:
-                rows = [v for v in rows if str(v[name]).lower() == params[name]]
-        rows.sort(
-            key=lambda v: (v["created_time"], v["id"]),
-            reverse=params.get("sort", "recent") == "recent",
-        )
-        start = (page - 1) * limit
-        more = page * limit < len(rows) and (page + 1) * limit <= self.ceiling
-        return {
-            "page": page,
-            "limit": limit,
-            "total": self.total(len(rows)),
-            "has_more": more,
-            "list": [dict(v) for v in rows[start : start + limit]],
-        }
-
-    #: The loader words its requests and reads its pages through the client's dialect.
-    dialect = LEGACY
-
-    def pages(self, path: str, params: dict[str, str], *, limit: int = 100) -> Iterator[Page]:
-        """Like the client's paging generator: the legacy dialect's pages, one by one."""
-        call: Call | None = LEGACY.first_page(path, params, size=limit)
-        while call is not None:
-            page = LEGACY.read_page(self.get(path, dict(call.params)), call)
-            yield page
-            call = page.next
-
-
-def make_videos(
-    times: list[int], rng: random.Random, channels: tuple[str, ...] = schema.CATEGORIES
-) -> dict[str, dict[str, Any]]:
-    out = {}
-    for i, t in enumerate(times):
-        vid = f"x{i:06d}{rng.randrange(36**3):03x}"
-        out[vid] = {
-            "id": vid,
-            "created_time": t,
-            "title": vid,
-            "channel": rng.choice(channels),
-            "private": rng.random() < 0.2,
-        }
-    return out
 
 
 def load(api: ListAPI, workers: int = 4, strict: bool = True) -> list[str]:
@@ -125,16 +33,22 @@ def load(api: ListAPI, workers: int = 4, strict: bool = True) -> list[str]:
     return [r["id"] for r in records]
 
 
-@pytest.mark.parametrize("after_inclusive", [True, False])
-@pytest.mark.parametrize("before_inclusive", [True, False])
+@pytest.mark.parametrize(
+    ("dialect", "after_inclusive", "before_inclusive"),
+    [("legacy", a, b) for a in (True, False) for b in (True, False)] + [("v2", True, True)],
+)
 def test_every_video_once_whichever_way_the_api_reads_the_time_bounds(
-    after_inclusive: bool, before_inclusive: bool
+    dialect: str, after_inclusive: bool, before_inclusive: bool
 ) -> None:
+    """Legacy documents neither bound, so each reading is tried; v2 documents both inclusive."""
     rng = random.Random(1)
     times = sorted(rng.randrange(0, 40_000) for _ in range(2_500))
     times += [20_000] * 7 + [30_000] * 130  # ties, one of them more than a page
     api = ListAPI(
-        make_videos(times, rng), after_inclusive=after_inclusive, before_inclusive=before_inclusive
+        make_videos(times, rng),
+        dialect=dialect,
+        after_inclusive=after_inclusive,
+        before_inclusive=before_inclusive,
     )
     ids = load(api)
     assert len(ids) == len(set(ids)) == len(api.videos)
@@ -146,29 +60,38 @@ def test_every_video_once_whichever_way_the_api_reads_the_time_bounds(
     [lambda n: None, lambda n: n + 5_000, lambda n: max(0, n - 300)],
     ids=["no-total", "total-too-high", "total-too-low"],
 )
-def test_completeness_never_relies_on_total(total: Callable[[int], int | None]) -> None:
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_completeness_never_relies_on_total(
+    dialect: str, total: Callable[[int], int | None]
+) -> None:
     rng = random.Random(2)
     times = [rng.randrange(0, 10_000) for _ in range(1_800)] + [5_000] * 150
-    api = ListAPI(make_videos(times, rng), total=total)
+    api = ListAPI(make_videos(times, rng), dialect=dialect, total=total)
     assert sorted(load(api)) == sorted(api.videos)
 
 
+@pytest.mark.parametrize("dialect", DIALECTS)
 @pytest.mark.parametrize("past_ceiling", ["error", "empty"])
-def test_reads_past_a_ceiling_lower_than_one_page_per_window(past_ceiling: str) -> None:
+def test_reads_past_a_ceiling_lower_than_one_page_per_window(
+    dialect: str, past_ceiling: str
+) -> None:
     """An API that says ``has_more`` false on a full page when its ceiling is one page, and
     refuses (or answers empty) the pages past it."""
     rng = random.Random(3)
     videos = make_videos([rng.randrange(0, 5_000) for _ in range(900)], rng)
-    api = ListAPI(videos, ceiling=100, past_ceiling=past_ceiling)
+    api = ListAPI(videos, dialect=dialect, ceiling=100, past_ceiling=past_ceiling)
     assert sorted(load(api)) == sorted(api.videos)
 
 
-def test_a_second_over_the_ceiling_is_read_category_by_category() -> None:
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_a_second_over_the_ceiling_is_read_category_by_category(dialect: str) -> None:
+    """Split by the dialect's partitions (legacy: category, private; v2: visibility, ...)."""
     rng = random.Random(4)
     times = [rng.randrange(0, 3_000) for _ in range(400)] + [1_500] * 450
-    api = ListAPI(make_videos(times, rng), ceiling=200)
+    api = ListAPI(make_videos(times, rng), dialect=dialect, ceiling=200)
     assert sorted(load(api)) == sorted(api.videos)
-    assert any(c.get("channel") for c in api.calls)
+    names = [name for name, _ in api.dialect.partitions]
+    assert any(name in sent for sent in api.requests for name in names)
 
 
 def test_an_unsplittable_second_is_reported_with_its_time_and_count() -> None:
@@ -186,7 +109,8 @@ def test_an_unsplittable_second_is_reported_with_its_time_and_count() -> None:
     assert sum(1 for r in ids if r["created_time"] == 1_500) >= 200
 
 
-def test_deletions_between_requests_never_hide_a_video_that_stays() -> None:
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_deletions_between_requests_never_hide_a_video_that_stays(dialect: str) -> None:
     """Offset paging would skip a video each time an earlier one is deleted mid-listing."""
     rng = random.Random(6)
     times = sorted(rng.randrange(0, 20_000) for _ in range(3_000)) + [9_999] * 250
@@ -199,7 +123,7 @@ def test_deletions_between_requests_never_hide_a_video_that_stays() -> None:
         deleted.add(victim["id"])
         del api.videos[victim["id"]]
 
-    api = ListAPI(videos, between=delete_oldest_unread)
+    api = ListAPI(videos, dialect=dialect, between=delete_oldest_unread)
     ids = load(api, workers=1)
     assert len(ids) == len(set(ids))
     assert before - deleted <= set(ids) <= before
@@ -223,6 +147,7 @@ def test_deletions_between_requests_never_hide_a_video_that_stays() -> None:
     churn=st.floats(0, 0.5),
     workers=st.integers(1, 8),
     past_ceiling=st.sampled_from(["error", "empty"]),
+    dialect=st.sampled_from(DIALECTS),
 )
 def test_property_videos_present_throughout_appear_exactly_once(
     seed: int,
@@ -235,7 +160,10 @@ def test_property_videos_present_throughout_appear_exactly_once(
     churn: float,
     workers: int,
     past_ceiling: str,
+    dialect: str,
 ) -> None:
+    if dialect == "v2":  # v2 documents both bounds inclusive
+        after_inclusive = before_inclusive = True
     rng = random.Random(seed)
     times = [rng.randrange(0, span) for _ in range(n)]
     for size in bursts:
@@ -270,6 +198,7 @@ def test_property_videos_present_throughout_appear_exactly_once(
 
     api = ListAPI(
         videos,
+        dialect=dialect,
         after_inclusive=after_inclusive,
         before_inclusive=before_inclusive,
         ceiling=ceiling,
@@ -281,15 +210,17 @@ def test_property_videos_present_throughout_appear_exactly_once(
     assert before - deleted <= set(ids) <= ever
 
 
-def test_a_second_of_1500_videos_at_the_real_ceiling_is_read_in_full() -> None:
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_a_second_of_1500_videos_at_the_real_ceiling_is_read_in_full(dialect: str) -> None:
     rng = random.Random(7)
     times = [rng.randrange(0, 50_000) for _ in range(2_000)] + [25_000] * 1_500
-    api = ListAPI(make_videos(times, rng))
+    api = ListAPI(make_videos(times, rng), dialect=dialect)
     assert sorted(load(api)) == sorted(api.videos)
     assert max(int(c["page"]) for c in api.calls) * 100 <= schema.LIST_CEILING
 
 
-def test_a_busy_second_that_changes_while_paged_is_read_again() -> None:
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_a_busy_second_that_changes_while_paged_is_read_again(dialect: str) -> None:
     """Offset pages inside one second shift when a video of that second is deleted; the
     changing ``total`` gives it away and the second is read again."""
     rng = random.Random(8)
@@ -298,20 +229,21 @@ def test_a_busy_second_that_changes_while_paged_is_read_again() -> None:
     before = set(videos)
     crowd = sorted(v for v, r in videos.items() if r["created_time"] == 4_000)
     deleted: list[str] = []
+    end = "4000" if dialect == "v2" else "4001"  # the bound of the busy second (v2: inclusive)
 
     def delete_in_the_busy_second(api: ListAPI) -> None:
         paging_it = (
             api.calls
-            and api.calls[-1].get("created_before") == "4001"
+            and api.calls[-1].get("created_before") == end
             and api.calls[-1]["page"] != "1"
         )
         if paging_it and len(deleted) < 3:
             deleted.append(crowd[len(deleted) * 7])  # early in the order: shifts later pages
             del api.videos[deleted[-1]]
 
-    api = ListAPI(videos, between=delete_in_the_busy_second)
+    api = ListAPI(videos, dialect=dialect, between=delete_in_the_busy_second)
     ids = load(api, workers=1)
     assert len(deleted) == 3
     assert len(ids) == len(set(ids))
     assert before - set(deleted) <= set(ids) <= before
-    assert sum(1 for c in api.calls if c.get("created_before") == "4001" and c["page"] == "1") > 1
+    assert sum(1 for c in api.calls if c.get("created_before") == end and c["page"] == "1") > 1
