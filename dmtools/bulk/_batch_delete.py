@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dmtools._batch import call_batch_size, read_records, send_calls
-from dmtools.bulk._pipeline import Fail, chunks
+from dmtools.bulk._pipeline import Fail, alone, chunks
 from dmtools.bulk.delete_apply import DeleteWorker
 from dmtools.bulk.runner import MAX_SENDS, OpState, is_ambiguous
 from dmtools.errors import NotFound
@@ -121,4 +121,4 @@ class BatchDeletes:
             else:
                 item.doubted = True
                 again.append(item)
-        return chunks(again, call_batch_size(self.client))
+        return alone(again)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dmtools._batch import call_batch_size, read_records, send_calls
-from dmtools.bulk._pipeline import Fail, chunks
+from dmtools.bulk._pipeline import Fail, alone, chunks
 from dmtools.bulk.apply import EditWorker, canonical, fields_to_read, read_fields
 from dmtools.bulk.runner import MAX_SENDS, OpState, is_ambiguous
 
@@ -122,4 +122,4 @@ class BatchEdits:
                 self.single.give_up(item.state)
             else:
                 again.append(item)
-        return chunks(again, call_batch_size(self.client))
+        return alone(again)

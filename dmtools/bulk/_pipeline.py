@@ -30,7 +30,7 @@ from typing import Any, Protocol, TypeVar
 
 from dmtools.bulk.runner import Job, OpState, Tally
 
-__all__ = ["BatchJob", "BatchWorker", "Fail", "HasState", "chunks"]
+__all__ = ["BatchJob", "BatchWorker", "Fail", "HasState", "alone", "chunks"]
 
 #: Records an exception as an operation's outcome (:meth:`Job.fail`).
 Fail = Callable[[OpState, Exception], None]
@@ -62,6 +62,14 @@ def chunks(items: Sequence[T], size: int) -> list[list[T]]:
     """``items`` cut into lists of at most ``size`` (``size`` < 1 counts as 1)."""
     size = max(1, size)
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+def alone(items: Sequence[T]) -> list[list[T]]:
+    """Writes to send again, each in a request of its own: a batch whose answer was lost may
+    have lost it for any one of its calls (a reset stops the calls after it), so sent
+    together again each would run the others' risk once more, and fail after three sends
+    through no fault of its own."""
+    return [[item] for item in items]
 
 
 class BatchJob(Job):
