@@ -58,11 +58,16 @@ _OAUTH_REFUSED = {"invalid_request", "unsupported_grant_type", "invalid_scope", 
 UNREAD: Any = object()
 
 
-def _payload(response: _ResponseLike) -> Any:
+def json_body(content: bytes | None) -> Any:
+    """A body as JSON, or None when there is none or it is not JSON."""
     try:
-        return json.loads(response.content.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError, AttributeError):
+        return json.loads(content) if content else None
+    except (ValueError, UnicodeDecodeError, TypeError):
         return None
+
+
+def _payload(response: _ResponseLike) -> Any:
+    return json_body(getattr(response, "content", None))
 
 
 def _request_line(response: _ResponseLike) -> tuple[str, str]:

@@ -30,7 +30,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
@@ -40,7 +39,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from dmtools._answers import UNREAD, error_from_response
+from dmtools._answers import UNREAD, error_from_response, json_body
 from dmtools._net import Failure, Sessions
 from dmtools._retrier import RETRY_STATUS, Retrier
 from dmtools._retry import Backoff, Clock, RateLimiter, RetryBudget, Sleep, Timeouts
@@ -279,7 +278,7 @@ class Transport:
                 method=method,
                 path=urlsplit(response.request.url or "").path,
             )
-        payload = UNREAD if raw else _json(response.content) if response.content else None
+        payload = UNREAD if raw else json_body(response.content)
         error = error_from_response(response, read_body=self.dialect.read_error, payload=payload)
         if error is not None:
             return _redacted(error)
@@ -342,11 +341,3 @@ def _redacted(error: APIError) -> APIError:
             setattr(error, name, redact(value))
     error.args = (error._text(),)
     return error
-
-
-def _json(content: bytes) -> Any:
-    """A body as JSON, or None when it is not JSON."""
-    try:
-        return json.loads(content)
-    except (ValueError, UnicodeDecodeError):
-        return None

@@ -189,3 +189,33 @@ def make_videos(
             "private": rng.random() < 0.2,
         }
     return out
+
+
+def new_video(vid: str, t: int) -> dict[str, Any]:
+    """A public video created at ``t``, as a test adds it to the list between two requests."""
+    return {"id": vid, "created_time": t, "title": vid, "channel": "news", "private": False}
+
+
+class Churn:
+    """A ``between`` hook: before an answer, with chance ``rate``, delete a video or add one
+    created in ``[0, span)``; :attr:`deleted` and :attr:`ever` (every id that existed) say
+    which videos a load must and may return."""
+
+    def __init__(self, videos: dict[str, Any], rng: random.Random, rate: float, span: int) -> None:
+        self.rng, self.rate, self.span = rng, rate, span
+        self.deleted: set[str] = set()
+        self.ever: set[str] = set(videos)
+        self.added = 0
+
+    def __call__(self, api: ListAPI) -> None:
+        if self.rng.random() >= self.rate:
+            return
+        if api.videos and self.rng.random() < 0.5:
+            victim = self.rng.choice(sorted(api.videos))
+            self.deleted.add(victim)
+            del api.videos[victim]
+            return
+        self.added += 1
+        vid = f"n{self.added:06d}"
+        self.ever.add(vid)
+        api.videos[vid] = new_video(vid, self.rng.randrange(0, self.span))

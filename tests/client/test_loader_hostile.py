@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from _support.listapi import ListAPI, make_videos
+from _support.listapi import Churn, ListAPI, make_videos, new_video
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_loader_windows import QUERY
@@ -66,8 +66,7 @@ def spread(n: int, seed: int, span: int = 50_000, busy: int = 0) -> dict[str, di
 
 def add(api: ListAPI, vid: str, t: int) -> None:
     """A video added to the list between two requests."""
-    api.videos[vid] = {"id": vid, "created_time": t, "title": vid, "channel": "news"}
-    api.videos[vid]["private"] = False
+    api.videos[vid] = new_video(vid, t)
 
 
 def run(api: ListAPI, workers: int) -> tuple[list[dict[str, Any]], list[str]]:
@@ -440,7 +439,7 @@ def test_property_misbehaviours_combined_keep_the_promise(
 ) -> None:
     rng = random.Random(seed)
     videos = spread(n, seed, span=20_000, busy=burst)
-    before, ever, deleted = set(videos), set(videos), set[str]()
+    before, between = set(videos), Churn(videos, rng, churn, 20_000)
 
     def pre(p: Params) -> Params:
         return {**p, "limit": "100"} if limit else p
@@ -459,28 +458,16 @@ def test_property_misbehaviours_combined_keep_the_promise(
         }[total]
         return {**a, "list": items, "has_more": more, "total": count}
 
-    def between(api: ListAPI) -> None:
-        if rng.random() >= churn:
-            return
-        if api.videos and rng.random() < 0.5:
-            victim = rng.choice(sorted(api.videos))
-            deleted.add(victim)
-            del api.videos[victim]
-            return
-        vid = f"n{len(ever):06d}"
-        ever.add(vid)
-        add(api, vid, rng.randrange(0, 20_000))
-
     api = HostileAPI(videos, pre=pre, post=post, between=between)
     records, notes = run(api, workers)
     ids = [r["id"] for r in records]
     assert len(ids) == len(set(ids))
-    assert set(ids) <= ever
-    missing = before - deleted - set(ids)
+    assert set(ids) <= between.ever
+    missing = before - between.deleted - set(ids)
     assert not missing or notes, f"{len(missing)} videos lost without a warning"
     # lies combined cost more, but still in proportion: a short page saying more follow is
     # believed (the safe side), so each window is read again from its last second
-    assert len(api.calls) <= 4 * budget(len(ever)), len(api.calls)
+    assert len(api.calls) <= 4 * budget(len(between.ever)), len(api.calls)
 
 
 @pytest.mark.parametrize("workers", [1, 12])

@@ -11,7 +11,7 @@ import random
 from typing import Any
 
 import pytest
-from _support.listapi import DIALECTS, ListAPI, make_videos
+from _support.listapi import DIALECTS, ListAPI, make_videos, new_video
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_loader_windows import load
@@ -149,13 +149,7 @@ def test_videos_added_between_the_pages_of_a_run_are_read_where_the_pages_do_not
         for _ in range(OVERLAP + 2):  # more than the overlap: the pages cannot meet
             vid = f"n{len(added):05d}"
             added.append(vid)
-            api.videos[vid] = {
-                "id": vid,
-                "created_time": t,
-                "title": vid,
-                "channel": "news",
-                "private": False,
-            }
+            api.videos[vid] = new_video(vid, t)
         victim = rng.choice(sorted(set(api.videos) - deleted - set(added)))
         deleted.add(victim)
         del api.videos[victim]

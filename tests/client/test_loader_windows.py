@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 
 import pytest
-from _support.listapi import DIALECTS, ListAPI, make_videos
+from _support.listapi import DIALECTS, Churn, ListAPI, make_videos
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -173,28 +173,7 @@ def test_property_videos_present_throughout_appear_exactly_once(
     assume(max(Counter(times).values(), default=0) <= 4 * ceiling)
     videos = make_videos(times, rng)
     before = set(videos)
-    ever = set(videos)
-    deleted: set[str] = set()
-    counter = [0]
-
-    def churn_between(api: ListAPI) -> None:
-        if rng.random() >= churn:
-            return
-        if api.videos and rng.random() < 0.5:
-            victim = rng.choice(sorted(api.videos))
-            deleted.add(victim)
-            del api.videos[victim]
-        else:
-            counter[0] += 1
-            vid = f"n{counter[0]:06d}"
-            ever.add(vid)
-            api.videos[vid] = {
-                "id": vid,
-                "created_time": rng.randrange(0, span + 10),
-                "title": vid,
-                "channel": "news",
-                "private": False,
-            }
+    churn_between = Churn(videos, rng, churn, span + 10)
 
     api = ListAPI(
         videos,
@@ -207,7 +186,7 @@ def test_property_videos_present_throughout_appear_exactly_once(
     )
     ids = load(api, workers=workers, strict=churn == 0)
     assert len(ids) == len(set(ids))
-    assert before - deleted <= set(ids) <= ever
+    assert before - churn_between.deleted <= set(ids) <= churn_between.ever
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
