@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 __all__ = ["SHARED_FIELDS", "SharedValues", "release_free_heap"]
@@ -65,13 +66,20 @@ def release_free_heap() -> None:
     """Give the free pages of the C heap back to the system (glibc's ``malloc_trim``; a no-op
     where there is none): the answers a load decoded were freed in its threads' heaps, which
     otherwise stay resident while a frame's buffers are allocated beside them."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Any:
+    """glibc's ``malloc_trim``, or None (found once: looking the C library up runs
+    ``ldconfig``)."""
     import ctypes
     import ctypes.util
 
     name = ctypes.util.find_library("c")
     try:
-        trim = ctypes.CDLL(name).malloc_trim if name else None
+        return ctypes.CDLL(name).malloc_trim if name else None
     except (OSError, AttributeError):
-        trim = None
-    if trim is not None:
-        trim(0)
+        return None

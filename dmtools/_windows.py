@@ -4,6 +4,26 @@ Nothing here sends a request: :class:`Task` says what to read, :class:`Bounds` t
 ``[lo, hi]`` (whole seconds, both inclusive) into the bounds a request sends, given what has
 been learnt about how the API reads them, and :func:`split` cuts a span of seconds.
 
+**Pages** of a query: page ``n`` of size ``s`` holds positions ``s*(n-1)`` to ``s*n - 1``;
+:func:`run_pages` picks sizes so that each page overlaps the one before by a few positions.
+
+**Glued pages** (why this is exact while videos are added or deleted). A page is a snapshot of
+a contiguous slice of its query's order when it was read: it proves complete the seconds
+strictly between its first and last items, all seconds before its last item if it is the
+query's first page, and all seconds after its first item if nothing follows it
+(:func:`dmtools._windows.claim`). Two pages read at different moments may be shifted against
+each other by videos added or deleted meanwhile; their claims still hold, and they join up
+when the later page starts in an earlier second than the earlier page ends in, which their
+overlap gives unless more videos than it holds were added meanwhile. Any second no claim
+covers is read again as a window (:func:`dmtools._windows.gaps`), so every video present for
+the whole load is returned, and ids are de-duplicated, so it is returned once. Completeness
+never relies on ``total``: it sizes windows and may only ever ask for *more* reads.
+
+The legacy ``created_after``/``created_before`` filters are not documented as inclusive or
+exclusive; windows are sent one second wider than needed and returned videos are filtered on
+``created_time``, and if the API shows it counts the bound itself, the windows are narrowed
+(:class:`dmtools._windows.Bounds`; a dialect that documents its bounds starts from them).
+
 Example:
     >>> split(0, 9, 3)
     [(0, 2), (3, 5), (6, 9)]

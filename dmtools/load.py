@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from dmtools.client import Client
+    from dmtools.videos import VideoQuery
 
 __all__ = ["PROFILE_COLUMNS", "load_profiles", "load_videos"]
 
@@ -68,9 +70,6 @@ def load_videos(
     Example:
         >>> df = load_videos(client, fields=["id", "title", "created_time"])  # doctest: +SKIP
     """
-    from dmtools import loader
-    from dmtools.frames import to_frame
-
     problems = []
     if "sort" in filters:
         problems.append(_problem("sort", "load_videos returns every video; sort the frame instead"))
@@ -86,9 +85,21 @@ def load_videos(
         filters={k: v for k, v in filters.items() if k != "sort"},
         profiles=profiles,
     )
-    records = loader.load_records(client, query, progress=progress, workers=workers)
-    frame = _in_zone(to_frame(records, fields=list(query.fields), consume=True), zone)
+    frame = _in_zone(_load_frame(client, query, progress, workers), zone)
     return mark_partial(frame, load_note(client, "me" if profile is not None else owner, frame))
+
+
+def _load_frame(client: Client, query: VideoQuery, progress: bool, workers: int) -> pd.DataFrame:
+    """Load ``query`` into a frame, most of it built while the last reads are in flight."""
+    from dmtools import loader
+    from dmtools._loadframe import FrameParts, ReadAgain
+
+    parts = FrameParts(query.fields)
+    load = functools.partial(loader.load_records, client, query, progress=progress)
+    try:
+        return parts.frame(load(workers=workers, early=parts.early))
+    except ReadAgain:
+        return FrameParts(query.fields).frame(load(workers=workers))
 
 
 def _profiles(

@@ -3,42 +3,23 @@
 How a load works (one pool of ``workers`` requests in flight, all lists of the query at once):
 
 1. **Both ends at once.** For each list, the first pages of the oldest-first and of the
-   newest-first order (``sort=old``/``sort=recent``) are read together: the workers are split
-   between the two ends and each end reads several pages of its order at once (page ``n`` of
-   size ``s`` holds positions ``s*(n-1)`` to ``s*n - 1``; sizes are picked so that each page
-   overlaps the one before by a few positions, see *Glued pages*). They give the oldest and
-   newest videos, the number of matches (``total``, used only to plan) and the creation-time
-   span still to read.
+   newest-first order are read together, several pages of each order at once, each page
+   overlapping the one before by a few positions. They give the oldest and newest videos,
+   the number of matches (``total``, used only to plan) and the creation-time span left.
 2. **Windows, read from their start.** What lies between is cut into creation-time windows
-   ``[lo, hi]`` (whole seconds, both inclusive). A window's first page (``sort=old``) says how
-   many videos it holds; the rest of it is then read as pages of the same query, all at once.
-   Whatever a window's pages do not prove complete (see below) becomes new, smaller windows;
-   a large remainder is cut by time first, so the workers stay busy.
-3. **Busy seconds.** When a whole page falls in one second, that second is read on its own,
-   page after page (:mod:`dmtools._seconds`): checked against changes while it is read, split
-   by category (``channel``), then ``private``, past the ceiling; whatever still cannot be
-   reached is reported with an :class:`IncompleteLoadWarning` (never dropped silently).
+   ``[lo, hi]`` (whole seconds, both inclusive). A window's first page says how many videos
+   it holds; the rest of it is then read at once. Whatever a window's pages do not prove
+   complete becomes new, smaller windows (:mod:`dmtools._windows` says why this is exact
+   while videos are added or deleted).
+3. **Busy seconds.** A second holding a whole page is read on its own (:mod:`dmtools._seconds`);
+   what cannot be reached is reported with an :class:`IncompleteLoadWarning`.
+4. **The last reads.** While they are in flight, the videos already in may be handed to the
+   caller (:mod:`dmtools._handover`), which builds most of its frame meanwhile.
 
-**Glued pages** (why this is exact while videos are added or deleted). A page is a snapshot of
-a contiguous slice of its query's order when it was read: it proves complete the seconds
-strictly between its first and last items, all seconds before its last item if it is the
-query's first page, and all seconds after its first item if nothing follows it
-(:func:`dmtools._windows.claim`). Two pages read at different moments may be shifted against
-each other by videos added or deleted meanwhile; their claims still hold, and they join up
-when the later page starts in an earlier second than the earlier page ends in, which their
-overlap gives unless more videos than it holds were added meanwhile. Any second no claim
-covers is read again as a window (:func:`dmtools._windows.gaps`), so every video present for
-the whole load is returned, and ids are de-duplicated, so it is returned once. Completeness
-never relies on ``total``: it sizes windows and may only ever ask for *more* reads.
-
-The legacy ``created_after``/``created_before`` filters are not documented as inclusive or
-exclusive; windows are sent one second wider than needed and returned videos are filtered on
-``created_time``, and if the API shows it counts the bound itself, the windows are narrowed
-(:class:`dmtools._windows.Bounds`; a dialect that documents its bounds starts from them).
-
-The names above are the legacy API's: the client's dialect words every request and reads
-every page (:mod:`dmtools.dialects`), so this module is the same for every API generation. A
-dialect without numbered pages (``offset_pages`` False) is read one page per window request.
+Window bounds are sent as the API reads them (:class:`dmtools._windows.Bounds`). The names
+above are the legacy API's: the client's dialect words every request and reads every page
+(:mod:`dmtools.dialects`), so this module is the same for every API generation. A dialect
+without numbered pages (``offset_pages`` False) is read one page per window request.
 
 Example:
     >>> query = build_query(client, owner="me", fields=None, filters={})   # doctest: +SKIP
@@ -51,11 +32,13 @@ import heapq
 import itertools
 import logging
 import warnings
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dmtools import _windows
+from dmtools._handover import Handover
 from dmtools._progress import progress_bar
 from dmtools._seconds import Seconds
 from dmtools._shared import SharedValues
@@ -105,6 +88,7 @@ class _Loader(Seconds):
         bar: Any,
         lo: int | None,
         hi: int | None,
+        handover: Handover,
     ) -> None:
         self.client = client
         self.dialect = client.dialect
@@ -120,6 +104,7 @@ class _Loader(Seconds):
         self.bounds = Bounds(self.dialect.window_inclusive)
         self.videos: dict[str, dict[str, Any]] = {}
         self.share = SharedValues()  # repeated values held once (memory of large loads)
+        self.handover = handover
         self.ends: dict[str, list[Run]] = {}
         self.problems: list[str] = []
         self.queue: list[tuple[int, int, Job]] = []
@@ -328,11 +313,8 @@ class _Loader(Seconds):
         widest = max(holes, key=lambda h: h[1] - h[0], default=None)
         left = left if self.counts else None
         for a, b in holes:
-            cut = (
-                _windows.parts(left, max(1, self.workers - self.busy), self.page)
-                if (a, b) == widest
-                else 1
-            )
+            idle = max(1, self.workers - self.busy)
+            cut = _windows.parts(left, idle, self.page) if (a, b) == widest else 1
             for x, y in split(a, b, cut):
                 self.start(Task("window", path, x, y, most=left))
 
@@ -361,6 +343,7 @@ class _Loader(Seconds):
                         self.busy = len(running) + len(self.queue)
                         self.take(job, pages, used)
                         self.fill(pool, running)
+                    self.hand_over(len(running))
             except BaseException:
                 for future in running:
                     future.cancel()
@@ -368,30 +351,50 @@ class _Loader(Seconds):
         for problem in self.problems:
             log.warning("incomplete load: %s", problem)
             warnings.warn(f"incomplete load: {problem}", IncompleteLoadWarning, stacklevel=4)
-        return sorted(self.videos.values(), key=lambda v: (-created(v), str(v["id"])))
+        return sorted(self.videos.values(), key=newest_first)
+
+    def hand_over(self, running: int) -> None:
+        """Give the videos held so far to the caller if the load is nearly done."""
+        if self.handover.due(len(self.videos), self.estimate, len(self.queue), running):
+            self.handover.give(self.videos, newest_first)
+            self.videos = {}
+
+
+def newest_first(video: dict[str, Any]) -> tuple[int, str]:
+    """The order of a load's videos: newest first, then by id."""
+    return -created(video), str(video["id"])
 
 
 def load_records(
-    client: Client, query: VideoQuery, *, progress: bool = True, workers: int = DEFAULT_WORKERS
+    client: Client,
+    query: VideoQuery,
+    *,
+    progress: bool = True,
+    workers: int = DEFAULT_WORKERS,
+    early: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Every video of ``query`` (all its lists), each once, newest first.
 
     The query's ``window`` (``created_after``/``created_before``, unix seconds) bounds the
     load as ``created_after <= created_time < created_before``.
 
+    Args:
+        early: called once with the videos read so far (newest first) when nearly all are
+            in (:mod:`dmtools._handover`); they are not returned again unless read again.
+
     Warns:
         IncompleteLoadWarning: naming each second whose videos could not all be reached.
     """
     lo, before = query.window
     bar = progress_bar(progress, total=None, unit=" videos", desc="Loading videos")
+    handover = Handover(early)
     try:
-        loader = _Loader(
-            client, query, workers, bar, lo, before - 1 if before is not None else None
-        )
+        hi = before - 1 if before is not None else None
+        loader = _Loader(client, query, workers, bar, lo, hi, handover)
         records = [] if loader.empty else loader.run()
-        bar.total = len(records)
+        bar.n = bar.total = handover.count(records)
         bar.refresh()
     finally:
         bar.close()
-    log.info("loaded %d videos in %d reads", len(records), loader.requests)
+    log.info("loaded %d videos in %d reads", bar.total, loader.requests)
     return records

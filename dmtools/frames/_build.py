@@ -135,7 +135,8 @@ def _numbers(
 def _categories(spec: Field, values: Sequence[Any]) -> Any:
     """A categorical of the schema's values (others kept as extra categories, logged)."""
     if spec.name == "channel":  # a label ("Video games") stands for its category
-        values = [schema.category_value(v) if isinstance(v, str) else v for v in values]
+        value_of = {v: schema.category_value(v) for v in set(values) if isinstance(v, str)}
+        values = list(map(value_of.get, values, values))  # each distinct value looked up once
     present = set(values)
     present.discard(None)
     present.discard("")
