@@ -43,19 +43,21 @@ class FrameParts:
         self.fields = list(fields)
         self.first: pd.DataFrame | None = None
         self.error: InputError | None = None
-        self.keys: list[tuple[int, str]] = []
-        self.ids: set[str] = set()
+        self.order: Any = np.empty(0, dtype=np.int64)  # -created_time of each early row
+        self.ids: list[str] = []
 
     def early(self, records: list[dict[str, Any]]) -> None:
         """Build the frame of ``records`` (the load's order) now; a bad value is kept to be
         reported with those of the rest."""
-        self.keys = [newest_first(v) for v in records]
-        self.ids = {vid for _, vid in self.keys}
+        self.order = np.fromiter(
+            (newest_first(v)[0] for v in records), dtype=np.int64, count=len(records)
+        )
+        self.ids = [str(v["id"]) for v in records]
         try:
             self.first = to_frame(records, fields=self.fields, consume=True)
         except InputError as error:
             self.error = error
-        for video, (_, vid) in zip(records, self.keys, strict=True):
+        for video, vid in zip(records, self.ids, strict=True):
             video["id"] = vid  # the loader still counts the ids of pages it plans with
 
     def frame(self, records: list[dict[str, Any]]) -> pd.DataFrame:
@@ -79,49 +81,57 @@ class FrameParts:
             raise InputError(f"{len(problems)} bad value(s)", problems)
         if self.first is None:
             raise ReadAgain()
+        if late.empty:
+            return self.first
+        order = self._rows(keys, again)
         first, self.first = self.first, None
-        return _joined(first, self.keys, late, keys, again & self.ids)
+        return _joined(first, late, order)
+
+    def _rows(self, late: list[tuple[int, str]], again: set[str]) -> Any:
+        """Where the joined frame takes each row from: early rows ``0..n-1``, late rows from
+        ``n`` on; early rows read again are left out."""
+        n = len(self.ids)
+        kept = np.arange(n)
+        if again:
+            kept = kept[np.fromiter((v not in again for v in self.ids), dtype=bool, count=n)]
+        times, ids = self.order[kept], [self.ids[i] for i in kept] if again else self.ids
+        starts = np.searchsorted(times, [t for t, _ in late], side="left")
+        ends = np.searchsorted(times, [t for t, _ in late], side="right")
+        places = np.fromiter(
+            (
+                bisect_left(ids, vid, a, b)
+                for (_, vid), a, b in zip(late, starts, ends, strict=True)
+            ),
+            dtype=np.intp,
+            count=len(late),
+        )
+        places += np.arange(len(late))  # where each late row lands in the joined frame
+        rows = np.empty(len(kept) + len(late), dtype=np.intp)
+        is_late = np.zeros(len(rows), dtype=bool)
+        is_late[places] = True
+        rows[is_late] = n + np.arange(len(late))
+        rows[~is_late] = kept
+        return rows
 
 
-def _joined(
-    first: pd.DataFrame,
-    first_keys: list[tuple[int, str]],
-    late: pd.DataFrame,
-    late_keys: list[tuple[int, str]],
-    again: set[str],
-) -> pd.DataFrame:
-    """``first`` without the videos read ``again`` (in ``late``), and ``late``, in one
-    frame sorted like the keys."""
-    if late.empty:
-        return first
-    if again:
-        kept = [vid not in again for _, vid in first_keys]
-        first = first[np.array(kept, dtype=bool)]
-        first_keys = [key for key, keep in zip(first_keys, kept, strict=True) if keep]
-    places = np.fromiter(
-        (bisect_left(first_keys, key) for key in late_keys), dtype=np.intp, count=len(late_keys)
-    )
-    places += np.arange(len(late_keys))  # where each late row lands in the joined frame
-    order = np.empty(len(first) + len(late), dtype=np.intp)
-    is_late = np.zeros(len(order), dtype=bool)
-    is_late[places] = True
-    order[is_late] = len(first) + np.arange(len(late))
-    order[~is_late] = np.arange(len(first))
-    first, late = _same_categories(first, late)
-    return pd.concat([first, late]).take(order)
+def _joined(first: pd.DataFrame, late: pd.DataFrame, rows: Any) -> pd.DataFrame:
+    """The rows ``rows`` of ``first`` followed by ``late``, column by column (each column of
+    ``first`` is let go once joined, so the two frames are never held twice)."""
+    index = first.index.append(late.index).take(rows)
+    columns = {}
+    for name in list(first.columns):
+        a, b = first[name], late[name]
+        if isinstance(a.dtype, pd.CategoricalDtype) and a.dtype != b.dtype:
+            a, b = _same_categories(name, a, b)
+        columns[name] = pd.concat([a, b], ignore_index=True).array.take(rows)
+        del first[name], a
+    return pd.DataFrame(columns, index=index)
 
 
-def _same_categories(a: pd.DataFrame, b: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``a`` and ``b`` with one category list per categorical column (values outside the
-    known list may differ between the parts)."""
-    for column in a.columns:
-        x, y = a[column].dtype, b[column].dtype
-        if isinstance(x, pd.CategoricalDtype) and x != y:
-            spec = column_field(column)
-            assert spec is not None and isinstance(y, pd.CategoricalDtype)
-            dtype = category_dtype(spec, {*x.categories, *y.categories})
-            a, b = (
-                a.assign(**{column: a[column].astype(dtype)}),
-                b.assign(**{column: b[column].astype(dtype)}),
-            )
-    return a, b
+def _same_categories(name: str, a: pd.Series, b: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """``a`` and ``b`` with one category list (values outside the known list may differ
+    between the parts)."""
+    spec = column_field(name)
+    assert spec is not None
+    dtype = category_dtype(spec, {*a.cat.categories, *b.cat.categories})
+    return a.astype(dtype), b.astype(dtype)

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import dmtools as dm
 from dmtools import _loadframe
-from dmtools._handover import EARLY_SHARE, Handover
+from dmtools._handover import EARLY_MOST, EARLY_SHARE, Handover
 from dmtools._loadframe import FrameParts, ReadAgain
 from dmtools.errors import InputError
 from dmtools.frames import to_frame
@@ -79,6 +79,9 @@ def test_the_handover_waits_for_an_empty_queue_reads_in_flight_and_most_videos()
     assert not handover.due(held=95, expected=100, queued=1, running=1)
     assert not handover.due(held=95, expected=100, queued=0, running=0)
     assert not handover.due(held=95, expected=0, queued=0, running=1)  # no totals: no plan
+    assert handover.due(held=EARLY_MOST, expected=EARLY_MOST, queued=0, running=1)
+    big = EARLY_MOST + 1  # built once at the end: less memory held at once
+    assert not handover.due(held=big, expected=big, queued=0, running=1)
     assert not Handover(None).due(held=95, expected=100, queued=0, running=1)
 
 
