@@ -48,18 +48,18 @@ class SharedValues:
             return record
         memo = self._memo
         keep = memo.setdefault if len(memo) < self._limit else memo.get
-        for name in SHARED_FIELDS:
-            value = record.get(name)
+        for name in _SHARED.intersection(record):
+            value = record[name]
             if type(value) is str:
                 record[name] = keep(value, value)
         tags = record.get("tags")
-        if type(tags) is list and tags and _only_text(tags):
-            record["tags"] = [keep(tag, tag) for tag in tags]
+        if type(tags) is list and tags and set(map(type, tags)) == _TEXT:
+            record["tags"] = list(map(keep, tags, tags))
         return record
 
 
-def _only_text(values: list[Any]) -> bool:
-    return all(type(value) is str for value in values)
+_SHARED = frozenset(SHARED_FIELDS)
+_TEXT = {str}
 
 
 def release_free_heap() -> None:

@@ -328,9 +328,7 @@ class _Loader(Seconds):
 
     def run(self) -> list[dict[str, Any]]:
         running: dict[Future[Read], Job] = {}
-        with ThreadPoolExecutor(
-            max_workers=self.workers, thread_name_prefix="dmtools-load"
-        ) as pool:
+        with ThreadPoolExecutor(self.workers, "dmtools-load") as pool:
             try:
                 for path in self.paths:
                     self.start_ends(path)
@@ -340,6 +338,7 @@ class _Loader(Seconds):
                     for future in done:
                         job = running.pop(future)
                         pages, used = future.result()
+                        self.fill(pool, running)  # what is queued goes out before this is read
                         self.busy = len(running) + len(self.queue)
                         self.take(job, pages, used)
                         self.fill(pool, running)
