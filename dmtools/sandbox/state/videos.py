@@ -13,6 +13,8 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import orjson
+
 #: The stored video columns in table order: (name, kind, never NULL); kinds are text,
 #: int, bool (stored 0/1) and tags (a list of strings, stored as a JSON array).
 _COLUMNS: tuple[tuple[str, str, bool], ...] = (
@@ -100,6 +102,22 @@ def from_row(row: sqlite3.Row) -> dict[str, Any]:
     return decoder(tuple(row.keys()))(tuple(row))
 
 
+def _loads(text: str) -> Any:
+    """A stored JSON list, as ``json.loads`` reads it.
+
+    orjson reads a list of strings (what :func:`to_column` stores) the same way, faster;
+    anything else (numbers, which it may read otherwise, or text it refuses) is left to the
+    standard library.
+    """
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+    if type(value) is list and all(type(item) is str for item in value):
+        return value
+    return json.loads(text)
+
+
 @functools.lru_cache(maxsize=256)
 def decoder(columns: tuple[str, ...]) -> Callable[[Sequence[Any]], dict[str, Any]]:
     """How a row of ``columns`` (a plain tuple, in that order) becomes a video dict.
@@ -109,13 +127,12 @@ def decoder(columns: tuple[str, ...]) -> Callable[[Sequence[Any]], dict[str, Any
     """
     lists = [i for i, name in enumerate(columns) if name in LIST_COLUMNS]
     bools = [i for i, name in enumerate(columns) if name in _BOOL_SET]
-    loads = json.loads
 
     def decode(row: Sequence[Any]) -> dict[str, Any]:
         values = list(row)
         for i in lists:
             text = values[i]
-            values[i] = [] if text in _EMPTY_LISTS else loads(text)  # most lists are empty
+            values[i] = [] if text in _EMPTY_LISTS else _loads(text)  # most lists are empty
         for i in bools:
             if values[i] is not None:
                 values[i] = bool(values[i])

@@ -146,10 +146,8 @@ def video_value(video: dict[str, Any], name: str, *, owner_view: bool, users: Us
 def render_video(
     video: dict[str, Any], names: Iterable[str], *, owner_view: bool, users: UserLookup
 ) -> dict[str, Any]:
-    return {
-        name: video.get(name) if get is None else get(video, owner_view, users)
-        for name, get in _getters(tuple(names))
-    }
+    """One video as the API shows it (the code of :func:`render_videos`, so they agree)."""
+    return render_videos([video], names, owner_view=lambda owner: owner_view, users=users)[0]
 
 
 def render_videos(
