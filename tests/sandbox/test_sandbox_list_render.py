@@ -59,6 +59,10 @@ EDITS: tuple[dict[str, Any], ...] = (
     {"is_created_for_kids": None, "channel": None, "duration": None, "language": None},
     {"private": True, "private_id": None, "published": False, "title": None},
 )
+#: Random field selections per list (the module's sandbox serves them all).
+EXAMPLES = settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 LEGACY_FIELDS = sorted(VIDEO_READABLE)
 V2_FIELDS = sorted(
     {*VIDEO.scalars, *VIDEO.embedded}
@@ -265,17 +269,10 @@ def _legacy_lists(
 
 
 @pytest.mark.parametrize("which", ["own channel", "public, several owners", "organisation channel"])
-@settings(
-    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@EXAMPLES
 @given(fields=st.lists(st.sampled_from(LEGACY_FIELDS), min_size=1, max_size=12, unique=True))
 def test_legacy_list_items_equal_their_single_reads_and_the_field_list(
-    sb: Sandbox,
-    stored: dict[str, dict[str, Any]],
-    legacy_auth: dict[str, Any],
-    http: requests.Session,
-    which: str,
-    fields: list[str],
+    sb: Sandbox, stored: Stored, legacy_auth: Any, http: Any, which: str, fields: list[str]
 ) -> None:
     path, params, auth, owned, single = _legacy_lists(legacy_auth)[which]
     query = {"fields": ",".join(fields)}
@@ -295,9 +292,7 @@ def v2_auth(sb: Sandbox) -> Any:
 
 
 @pytest.mark.parametrize("profile", ["demo-news", "demo-sport", "demo-archive", "anonymous"])
-@settings(
-    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@EXAMPLES
 @given(fields=st.lists(st.sampled_from(V2_FIELDS), min_size=1, max_size=10, unique=True))
 def test_v2_list_items_equal_their_single_reads_and_the_mapping_table(
     sb: Sandbox,
@@ -319,54 +314,27 @@ def test_v2_list_items_equal_their_single_reads_and_the_mapping_table(
     assert _check_page(http, sb, page, ("/v2/videos/{}", "video_id", query), expected) > 0
 
 
-def test_default_fields_agree_on_both_dialects(
-    sb: Sandbox,
-    stored: dict[str, dict[str, Any]],
-    legacy_auth: dict[str, Any],
-    v2_auth: Any,
-    http: requests.Session,
+def test_the_defaults_every_field_alone_and_all_together(
+    sb: Sandbox, stored: Stored, legacy_auth: Any, v2_auth: Any, http: Any
 ) -> None:
-    demo, news = BY_NAME["demo"], BY_NAME["demo-news"]
-    legacy_default = ("id", "title", "channel", "owner")
-
-    def legacy(xid: str) -> dict[str, Any]:
-        return {n: legacy_value(stored[xid], n, True) for n in legacy_default}
-
-    page = ("/me/videos", {"limit": 100}, legacy_auth["demo"])
-    assert _check_page(http, sb, page, ("/video/{}", "id", {}), legacy) > 0
-    assert {stored[x]["owner"] for x in stored if x in EDITED} >= {demo, news}
-
-    def v2(xid: str) -> dict[str, Any]:
-        return v2_expected(stored[xid], None, owns=True)
-
-    page = (f"/v2/profiles/{news}/videos", {"page_size": 100}, v2_auth)
-    assert _check_page(http, sb, page, ("/v2/videos/{}", "video_id", {}), v2) > 0
-
-
-def test_every_field_alone_and_all_together(
-    sb: Sandbox,
-    stored: dict[str, dict[str, Any]],
-    legacy_auth: dict[str, Any],
-    v2_auth: Any,
-    http: requests.Session,
-) -> None:
-    """Each field of each dialect's table on its own (so no getter can hide behind a
-    random draw), then every field in one request."""
+    """The default fields, each field of each dialect's table on its own (so no getter can
+    hide behind a random draw), then every field in one request."""
     path, params, auth, owned, single = _legacy_lists(legacy_auth)["own channel"]
-    for fields in [*([name] for name in LEGACY_FIELDS), LEGACY_FIELDS]:
-        query = {"fields": ",".join(fields)}
+    for fields in [None, *([name] for name in LEGACY_FIELDS), LEGACY_FIELDS]:
+        query = {} if fields is None else {"fields": ",".join(fields)}
+        names = fields or ["id", "title", "channel", "owner"]
 
-        def legacy(xid: str, fields: list[str] = fields) -> dict[str, Any]:
-            return {n: legacy_value(stored[xid], n, True) for n in fields}
+        def legacy(xid: str, names: list[str] = names) -> dict[str, Any]:
+            return {n: legacy_value(stored[xid], n, True) for n in names}
 
         page = (path, {**params, **query, "limit": 100}, auth)
         assert _check_page(http, sb, page, (single, "id", query), legacy) > 0
     pid = BY_NAME["demo-news"]
-    for fields in [*([name] for name in V2_FIELDS), V2_FIELDS]:
-        query = {"fields": ",".join(fields)}
+    for fields in [None, *([name] for name in V2_FIELDS), V2_FIELDS]:
+        query = {} if fields is None else {"fields": ",".join(fields)}
 
         def v2(xid: str, query: dict[str, str] = query) -> dict[str, Any]:
-            return v2_expected(stored[xid], query["fields"], owns=True)
+            return v2_expected(stored[xid], query.get("fields"), owns=True)
 
         page = (f"/v2/profiles/{pid}/videos", {**query, "page_size": 100}, v2_auth)
         assert _check_page(http, sb, page, ("/v2/videos/{}", "video_id", query), v2) > 0
