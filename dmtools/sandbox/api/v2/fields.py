@@ -28,7 +28,7 @@ Selection = dict[str, tuple[str, ...] | None]
 
 def narrow(value: Any, subs: tuple[str, ...]) -> Any:
     """An embedded object cut down to the sub-fields asked for (in that order)."""
-    if isinstance(value, Mapping):
+    if isinstance(value, dict | Mapping):  # dict first: the common case, checked fastest
         return {sub: value.get(sub) for sub in subs}
     return value
 

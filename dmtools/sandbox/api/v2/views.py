@@ -146,7 +146,9 @@ class View:
     owner_view: Callable[[str], bool] = lambda owner: False
     uploads: Mapping[str, float] = field(default_factory=dict)
     processing_seconds: int = 0
-    _profiles: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    _profiles: dict[tuple[str, tuple[str, ...] | None], dict[str, Any]] = field(
+        default_factory=dict, repr=False
+    )
     _owns: dict[str, bool] = field(default_factory=dict, repr=False)
 
     def owns(self, owner: str) -> bool:
@@ -156,18 +158,22 @@ class View:
             mine = self._owns[owner] = bool(self.owner_view(owner))
         return mine
 
-    def profile(self, owner: str) -> dict[str, Any]:
-        """The ``profile`` object of ``owner`` (its user looked up once per view)."""
-        profile = self._profiles.get(owner)
+    def profile(self, owner: str, subs: tuple[str, ...] | None = None) -> dict[str, Any]:
+        """The ``profile`` object of ``owner``, or its sub-fields ``subs`` (made once per
+        owner and sub-fields in a view)."""
+        profile = self._profiles.get((owner, subs))
         if profile is None:
             user = self.users(owner) or {}
             name = user.get("username")
-            profile = self._profiles[owner] = {
+            profile = {
                 "profile_id": owner,
                 "name": name,
                 "display_name": user.get("screenname"),
                 "profile_url": f"{WEB}/{name}" if name else None,
             }
+            profile = self._profiles[owner, subs] = (
+                profile if subs is None else narrow(profile, subs)
+            )
         return dict(profile)
 
     def processing(self, video_id: str) -> dict[str, Any]:
@@ -203,8 +209,6 @@ _SOURCE_PARTS: dict[str, _Getter] = {
     "height": lambda v, view: _size(v)[1],
     "checksum": _checksum,
 }
-#: Embedded objects built part by part (see :func:`_plan`).
-_PARTS: dict[str, dict[str, _Getter]] = {"source": _SOURCE_PARTS}
 
 
 def _source(video: Mapping[str, Any], view: View) -> dict[str, Any]:
@@ -292,9 +296,20 @@ def _stored(name: str) -> _Getter:
     return lambda v, view: v.get(name)
 
 
-def _parts(parts: Mapping[str, _Getter], subs: tuple[str, ...]) -> _Getter:
-    chosen = [(sub, parts[sub]) for sub in subs]
+def _source_parts(subs: tuple[str, ...]) -> _Getter:
+    chosen = [(sub, _SOURCE_PARTS[sub]) for sub in subs]
     return lambda v, view: {sub: get(v, view) for sub, get in chosen}
+
+
+def _profile_parts(subs: tuple[str, ...]) -> _Getter:
+    return lambda v, view: view.profile(v["owner"], subs)
+
+
+#: Embedded objects that compute only the sub-fields asked for: sub-fields -> getter.
+_NARROWED: dict[str, Callable[[tuple[str, ...]], _Getter]] = {
+    "source": _source_parts,
+    "profile": _profile_parts,
+}
 
 
 #: ``(name, getter, sub-fields to keep or None)`` of a field not shown as stored.
@@ -309,8 +324,8 @@ def _plan(key: _Key) -> tuple[tuple[str, ...], tuple[str, ...], tuple[_Computed,
     for name, subs in key:
         if name in _GETTERS:
             get = _GETTERS[name][0]
-            if subs is not None and name in _PARTS:
-                get, subs = _parts(_PARTS[name], subs), None
+            if subs is not None and name in _NARROWED:
+                get, subs = _NARROWED[name](subs), None
             computed.append((name, get, subs))
         elif subs is not None:  # a stored value narrowed as Catalogue.pick does
             computed.append((name, _stored(_RENAMED.get(name, name)), subs))
