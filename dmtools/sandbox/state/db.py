@@ -97,6 +97,7 @@ class Database:
 
     ``read()`` lends a connection for queries; ``write()`` wraps the block in a
     ``BEGIN IMMEDIATE`` transaction, committed on success and rolled back on error.
+    :meth:`stamp` tells whether anything may have been committed since an earlier read.
     """
 
     def __init__(self, path: str | None = None, pool_size: int = 4) -> None:
@@ -106,6 +107,7 @@ class Database:
         self._all: list[sqlite3.Connection] = []
         self._pool: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
         self._size = 1 if path is None else max(1, pool_size)
+        self._writes = 0  # committed write transactions of this process
         first = self._new()
         if path is not None:
             first.execute("PRAGMA journal_mode = WAL")
@@ -151,8 +153,22 @@ class Database:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+            with self._lock:  # after the commit: a stamp taken before it is never newer
+                self._writes += 1
         finally:
             self._pool.put(conn)
+
+    def stamp(self, conn: sqlite3.Connection) -> tuple[int, ...]:
+        """What identifies the committed state that reads on ``conn`` see from now on.
+
+        Equal stamps taken on the same connection mean nothing was committed in between, by
+        this process (its write count) or, for a file, by another one (SQLite's
+        ``data_version``); a result computed after a stamp was taken may be kept under it.
+        """
+        if self.path is None:  # one private connection: only this process writes
+            return (self._writes,)
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        return (self._writes, id(conn), int(version))
 
     def close(self) -> None:
         with self._lock:

@@ -23,8 +23,12 @@ from __future__ import annotations
 
 import enum
 import json
+import sqlite3
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dmtools.sandbox.state.db import Database
 
 #: The public-visibility rule: what anyone may see.
 PUBLIC_SQL = "private = 0 AND published = 1"
@@ -245,3 +249,43 @@ def compile_query(f: VideoFilter, visibility: Visibility) -> tuple[str, list[Any
     where = " AND ".join(f"({clause})" for clause, _ in conditions) or "1"
     args = [arg for _, values in conditions for arg in values]
     return where, args, _order(f)
+
+
+def page_rows(
+    conn: sqlite3.Connection,
+    columns: tuple[str, ...],
+    query: tuple[str, list[Any], str],
+    paging: Paging,
+) -> list[tuple[Any, ...]]:
+    """The ``columns`` of one page of a compiled query, as plain tuples (not decoded)."""
+    where, args, order = query
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    sql = f"SELECT {','.join(columns)} FROM videos WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
+    return cursor.execute(sql, [*args, paging.limit, paging.offset]).fetchall()
+
+
+class ListCounts:
+    """How many videos list queries match, each kept until anything is committed.
+
+    A total is kept under the database's :meth:`~dmtools.sandbox.state.db.Database.stamp`
+    taken before counting, so any write, delete or upload committed since (by this process
+    or, for a file, by another) makes the next page count again.
+    """
+
+    def __init__(self, kept: int = 256) -> None:
+        self._kept = kept
+        self._totals: dict[tuple[str, tuple[Any, ...]], tuple[tuple[int, ...], int]] = {}
+
+    def total(self, db: Database, conn: sqlite3.Connection, where: str, args: list[Any]) -> int:
+        """The count of ``SELECT ... WHERE where`` with ``args``, read on ``conn``."""
+        key = (where, tuple(args))
+        stamp = db.stamp(conn)  # before counting: a commit after it changes the stamp
+        cached = self._totals.get(key)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        total = int(conn.execute(f"SELECT count(*) FROM videos WHERE {where}", args).fetchone()[0])
+        if len(self._totals) >= self._kept:
+            self._totals.clear()
+        self._totals[key] = (stamp, total)
+        return total

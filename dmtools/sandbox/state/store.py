@@ -25,9 +25,25 @@ from dmtools.sandbox.state.clock import Clock
 from dmtools.sandbox.state.db import Database
 from dmtools.sandbox.state.errors import StaleVersion
 from dmtools.sandbox.state.logs import RingLog
-from dmtools.sandbox.state.queries import PUBLIC_SQL, Paging, VideoFilter, Visibility, compile_query
+from dmtools.sandbox.state.queries import (
+    PUBLIC_SQL,
+    ListCounts,
+    Paging,
+    VideoFilter,
+    Visibility,
+    compile_query,
+    page_rows,
+)
 from dmtools.sandbox.state.settings import Settings
-from dmtools.sandbox.state.videos import DEFAULTS, VIDEO_COLUMNS, check_columns, from_row, to_column
+from dmtools.sandbox.state.videos import (
+    DEFAULTS,
+    VIDEO_COLUMNS,
+    check_columns,
+    decoder,
+    from_row,
+    select_columns,
+    to_column,
+)
 
 
 class Store:
@@ -41,6 +57,7 @@ class Store:
         self.requests = RingLog(("time", "method", "path", "query_keys", "status", "client_id"))
         self._user_cache: dict[str, dict[str, Any]] = {}
         self._cache_lock = threading.Lock()
+        self._counts = ListCounts()
 
     def close(self) -> None:
         self.db.close()
@@ -200,23 +217,26 @@ class Store:
         return None if row is None else from_row(row)
 
     def list_videos(
-        self, filter: VideoFilter, visibility: Visibility, paging: Paging
+        self,
+        filter: VideoFilter,
+        visibility: Visibility,
+        paging: Paging,
+        columns: Iterable[str] | None = None,
     ) -> tuple[int, list[dict[str, Any]]]:
         """(total matches, one page of videos) of a list query.
 
-        Usernames in ``filter.owners`` are resolved to user ids.
+        Usernames in ``filter.owners`` are resolved to user ids. ``columns`` (None: all)
+        are the only ones each video of the page holds, decoded as :func:`from_row` does.
         """
         if filter.owners:
             owners = tuple((self.user(o) or {}).get("id") or o for o in filter.owners)
             filter = dataclasses.replace(filter, owners=owners)
         where, args, order = compile_query(filter, visibility)
+        names = VIDEO_COLUMNS if columns is None else select_columns(frozenset(columns))
         with self.db.read() as conn:
-            total = conn.execute(f"SELECT count(*) FROM videos WHERE {where}", args).fetchone()[0]
-            rows = conn.execute(
-                f"SELECT * FROM videos WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
-                [*args, paging.limit, paging.offset],
-            ).fetchall()
-        return int(total), [from_row(r) for r in rows]
+            total = self._counts.total(self.db, conn, where, args)
+            rows = page_rows(conn, names, (where, args, order), paging)
+        return total, list(map(decoder(names), rows))
 
     def _log_commit(
         self, kind: str, video_id: str, written: Mapping[str, Any], client_id: str | None

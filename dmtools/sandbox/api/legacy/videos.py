@@ -23,6 +23,7 @@ from dmtools.sandbox.api.legacy.views import (
     parse_fields,
     render_video,
     render_videos,
+    video_columns,
 )
 from dmtools.sandbox.api.legacy.writes import parse_writes, to_columns
 from dmtools.sandbox.api.wire import if_match_version
@@ -142,7 +143,8 @@ class VideoRoutes(Routes):
         ceiling = self.store.settings.list_ceiling
         pages = paging(call.params, ceiling)
         query = parse_filter(call.params, owner)
-        total, videos = self.store.list_videos(query, visibility, pages)
+        columns = video_columns(tuple(names)) | {"explicit"}  # the envelope's explicit flag
+        total, videos = self.store.list_videos(query, visibility, pages, columns)
         items = render_videos(
             videos,
             names,

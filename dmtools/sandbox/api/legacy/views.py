@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from dmtools.sandbox.api.legacy.errors import invalid_parameter
+from dmtools.sandbox.state.videos import VIDEO_COLUMNS
 from dmtools.schema import CATEGORY_LABELS, USER_FIELDS, VIDEO_FIELDS
 
 DEFAULT_VIDEO_FIELDS = ("id", "title", "channel", "owner")
@@ -87,51 +88,66 @@ _URLS: dict[str, str] = {
     ),
     "thumbnail_url": "https://s1.dmcdn.net/v/{}/x720",
 }
-_COMPUTED: dict[str, Getter] = {
-    "channel.id": lambda video, owner_view, users: video["channel"],
-    "channel.name": lambda video, owner_view, users: CATEGORY_LABELS.get(video["channel"] or ""),
-    "private_id": lambda video, owner_view, users: video["private_id"] if owner_view else None,
-    "password_protected": lambda video, owner_view, users: video["password"] is not None,
-    "uploaded_time": lambda video, owner_view, users: video["created_time"],
-    "item_type": lambda video, owner_view, users: "video",
+#: Computed fields: how each is shown, and the stored columns it reads.
+_COMPUTED: dict[str, tuple[Getter, tuple[str, ...]]] = {
+    "channel.id": (lambda video, owner_view, users: video["channel"], ("channel",)),
+    "channel.name": (
+        lambda video, owner_view, users: CATEGORY_LABELS.get(video["channel"] or ""),
+        ("channel",),
+    ),
+    "private_id": (
+        lambda video, owner_view, users: video["private_id"] if owner_view else None,
+        ("private_id",),
+    ),
+    "password_protected": (
+        lambda video, owner_view, users: video["password"] is not None,
+        ("password",),
+    ),
+    "uploaded_time": (lambda video, owner_view, users: video["created_time"], ("created_time",)),
+    "item_type": (lambda video, owner_view, users: "video", ()),
 }
 
 
 @functools.lru_cache(maxsize=1024)
-def _getter(name: str) -> Getter | None:
-    """How field ``name`` of a stored video is shown (decided once per field name); None for
-    a stored column shown as it is."""
+def _field(name: str) -> tuple[Getter | None, tuple[str, ...]]:
+    """How field ``name`` of a stored video is shown (None: a stored column shown as it is)
+    and the stored columns that reads; decided once per field name."""
     if name.startswith("owner."):
         sub = name[6:]
-        return lambda video, owner_view, users: _user_sub(users(video["owner"]), sub)
+        return (lambda video, owner_view, users: _user_sub(users(video["owner"]), sub)), ("owner",)
     if name in _COMPUTED:
         return _COMPUTED[name]
     template = _URLS.get(name)
     if template is None and name.startswith("thumbnail_") and name.endswith("_url"):
         template = "https://s1.dmcdn.net/v/{}/x" + name.split("_")[1]
     if template is not None:
-        return lambda video, owner_view, users: template.format(video["id"])
-    return None
+        return (lambda video, owner_view, users: template.format(video["id"])), ("id",)
+    return None, ((name,) if name in VIDEO_COLUMNS else ())
 
 
 @functools.lru_cache(maxsize=256)
 def _getters(names: tuple[str, ...]) -> tuple[tuple[str, Getter | None], ...]:
-    return tuple((name, _getter(name)) for name in names)
+    return tuple((name, _field(name)[0]) for name in names)
+
+
+@functools.lru_cache(maxsize=256)
+def video_columns(names: tuple[str, ...]) -> frozenset[str]:
+    """The stored columns that rendering fields ``names`` reads (the owner always: it
+    decides what its viewer may see)."""
+    return frozenset({"owner"}.union(*(_field(name)[1] for name in names)))
 
 
 def video_value(video: dict[str, Any], name: str, *, owner_view: bool, users: UserLookup) -> Any:
     """One field of a stored video as the API shows it."""
-    get = _getter(name)
+    get = _field(name)[0]
     return video.get(name) if get is None else get(video, owner_view, users)
 
 
 def render_video(
     video: dict[str, Any], names: Iterable[str], *, owner_view: bool, users: UserLookup
 ) -> dict[str, Any]:
-    return {
-        name: video.get(name) if get is None else get(video, owner_view, users)
-        for name, get in _getters(tuple(names))
-    }
+    """One video as the API shows it (the code of :func:`render_videos`, so they agree)."""
+    return render_videos([video], names, owner_view=lambda owner: owner_view, users=users)[0]
 
 
 def render_videos(

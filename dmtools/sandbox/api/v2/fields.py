@@ -26,6 +26,13 @@ from dmtools.sandbox.api.v2.errors import invalid
 Selection = dict[str, tuple[str, ...] | None]
 
 
+def narrow(value: Any, subs: tuple[str, ...]) -> Any:
+    """An embedded object cut down to the sub-fields asked for (in that order)."""
+    if isinstance(value, dict | Mapping):  # dict first: the common case, checked fastest
+        return {sub: value.get(sub) for sub in subs}
+    return value
+
+
 @dataclass(frozen=True)
 class Catalogue:
     """The readable fields of one kind of object."""
@@ -69,9 +76,7 @@ class Catalogue:
         out: dict[str, Any] = {}
         for name, subs in selection.items():
             value = value_of(name)
-            if subs is not None and isinstance(value, Mapping):
-                value = {sub: value.get(sub) for sub in subs}
-            out[name] = value
+            out[name] = value if subs is None else narrow(value, subs)
         return out
 
     def everything(self) -> Selection:

@@ -26,7 +26,7 @@ from dmtools.sandbox.api.base import Context
 from dmtools.sandbox.api.v2.calls import Call, no_content
 from dmtools.sandbox.api.v2.errors import invalid, not_found, profile_forbidden, unauthenticated
 from dmtools.sandbox.api.v2.lists import LIST_PARAMS, envelope, paging, query, video_filter
-from dmtools.sandbox.api.v2.views import VIDEO, View, render_video
+from dmtools.sandbox.api.v2.views import VIDEO, View, render_videos, video_columns
 from dmtools.sandbox.api.v2.writes import parse_body
 from dmtools.sandbox.api.wire import if_match_version, json_response, read_json
 from dmtools.sandbox.state import ledger, rules
@@ -55,7 +55,7 @@ class VideoRoutes:
 
     def _render(self, call: Call, videos: list[dict[str, Any]], selection: dict[str, Any]) -> list:
         view = self._view(call, selection, [v["id"] for v in videos])
-        return [render_video(v, selection, view) for v in videos]
+        return render_videos(videos, selection, view)
 
     def _profile(self, pid: str) -> dict[str, Any]:
         user = self.store.user(pid)
@@ -107,7 +107,10 @@ class VideoRoutes:
         if anonymous:  # public videos only
             found = _public_only(found)
         total, videos = self.store.list_videos(
-            found, Visibility.PUBLIC if anonymous else Visibility.ALL, pages
+            found,
+            Visibility.PUBLIC if anonymous else Visibility.ALL,
+            pages,
+            video_columns(tuple(selection.items())),
         )
         videos = videos[: self.settings.list_ceiling - pages.offset]
         items = self._render(call, videos, selection)
