@@ -28,17 +28,15 @@ Example:
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import logging
 import warnings
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dmtools import _windows
 from dmtools._handover import Handover
+from dmtools._pool import Reads
 from dmtools._progress import progress_bar
 from dmtools._seconds import Seconds
 from dmtools._shared import SharedValues
@@ -107,8 +105,7 @@ class _Loader(Seconds):
         self.handover = handover
         self.ends: dict[str, list[Run]] = {}
         self.problems: list[str] = []
-        self.queue: list[tuple[int, int, Job]] = []
-        self.order = itertools.count()
+        self.reads: Reads[Job, Read] | None = None
         self.requests = 0
         self.estimate = 0
         self.busy = 0
@@ -116,7 +113,8 @@ class _Loader(Seconds):
 
     # -- requests (worker threads) ---------------------------------------------------------
 
-    def fetch(self, task: Task, run: Run | None, index: int) -> Read:
+    def fetch(self, job: Job) -> Read:
+        task, run, index = job
         used = run.used if run is not None else self.bounds.snapshot()
         params = {
             **self.base,
@@ -210,7 +208,8 @@ class _Loader(Seconds):
         self, task: Task, run: Run | None = None, index: int = -1, later: bool = False
     ) -> None:
         """Queue a request; first pages of windows go before the rest of runs (they make work)."""
-        heapq.heappush(self.queue, (int(later), next(self.order), (task, run, index)))
+        assert self.reads is not None
+        self.reads.push((task, run, index), later)
 
     def start(
         self,
@@ -320,41 +319,25 @@ class _Loader(Seconds):
 
     # -- driving ---------------------------------------------------------------------------
 
-    def fill(self, pool: ThreadPoolExecutor, running: dict[Future[Read], Job]) -> None:
-        """Send queued requests until ``workers`` are in flight."""
-        while self.queue and len(running) < self.workers:
-            job = heapq.heappop(self.queue)[2]
-            running[pool.submit(self.fetch, *job)] = job
-
     def run(self) -> list[dict[str, Any]]:
-        running: dict[Future[Read], Job] = {}
-        with ThreadPoolExecutor(self.workers, "dmtools-load") as pool:
-            try:
-                for path in self.paths:
-                    self.start_ends(path)
-                self.fill(pool, running)
-                while running:
-                    done, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        job = running.pop(future)
-                        pages, used = future.result()
-                        self.fill(pool, running)  # what is queued goes out before this is read
-                        self.busy = len(running) + len(self.queue)
-                        self.take(job, pages, used)
-                        self.fill(pool, running)
-                    self.hand_over(len(running))
-            except BaseException:
-                for future in running:
-                    future.cancel()
-                raise
+        with Reads(self.workers, self.fetch, "dmtools-load") as self.reads:
+            for path in self.paths:
+                self.start_ends(path)
+            while self.reads.waiting:
+                job, (pages, used) = self.reads.next()
+                self.busy = self.reads.waiting
+                self.take(job, pages, used)
+                self.hand_over(self.reads)
         for problem in self.problems:
             log.warning("incomplete load: %s", problem)
-            warnings.warn(f"incomplete load: {problem}", IncompleteLoadWarning, stacklevel=4)
+            warnings.warn(f"incomplete load: {problem}", IncompleteLoadWarning, stacklevel=5)
         return sorted(self.videos.values(), key=newest_first)
 
-    def hand_over(self, running: int) -> None:
+    def hand_over(self, reads: Reads[Job, Read]) -> None:
         """Give the videos held so far to the caller if the load is nearly done."""
-        if self.handover.due(len(self.videos), self.estimate, len(self.queue), running):
+        queued = reads.queued()
+        running = reads.waiting - queued
+        if self.handover.due(len(self.videos), self.estimate, queued, running):
             self.handover.give(self.videos, newest_first)
             self.videos = {}
 
