@@ -81,7 +81,7 @@ class FrameParts:
             raise InputError(f"{len(problems)} bad value(s)", problems)
         if self.first is None:
             raise ReadAgain()
-        if late.empty:
+        if not len(late):
             return self.first
         order = self._rows(keys, again)
         first, self.first = self.first, None

@@ -109,11 +109,15 @@ def video(i: int, **values: Any) -> dict[str, Any]:
 @settings(max_examples=60, deadline=None)
 @given(
     st.integers(1, 60),
+    st.sampled_from([FIELDS, ["id"], ["id", "title"], ["id", "created_time"]]),
     st.data(),
 )
-def test_two_parts_make_the_frame_of_the_whole_load(n: int, data: st.DataObject) -> None:
+def test_two_parts_make_the_frame_of_the_whole_load(
+    n: int, fields: list[str], data: st.DataObject
+) -> None:
     """Any split of a load's videos, with some of the early ones read again later with new
-    values: the frame equals the one built at once from the latest reads."""
+    values, whatever the columns (none but the id too): the frame equals the one built at
+    once from the latest reads."""
     videos = [video(i) for i in range(n)]
     early_ids = data.draw(st.sets(st.integers(0, n - 1)))
     again = data.draw(st.sets(st.sampled_from(sorted(early_ids)))) if early_ids else set()
@@ -122,8 +126,8 @@ def test_two_parts_make_the_frame_of_the_whole_load(n: int, data: st.DataObject)
     late += [video(i, title=f"read again {i}", views_total=10_000 + i) for i in again]
     latest = {v["id"]: dict(v) for v in early} | {v["id"]: dict(v) for v in late}
     rows: list[dict[str, Any]] = sorted(latest.values(), key=newest_first)
-    expected = to_frame(rows, fields=FIELDS)
-    parts = FrameParts(FIELDS)  # takes the values out of the records it is given
+    expected = to_frame(rows, fields=fields)
+    parts = FrameParts(fields)  # takes the values out of the records it is given
     parts.early(sorted(early, key=newest_first))
     frame = parts.frame(sorted(late, key=newest_first))
     pd.testing.assert_frame_equal(frame, expected)
@@ -165,9 +169,10 @@ def test_a_bad_value_read_again_still_bad_is_reported_once() -> None:
 # -- load_videos over the sandbox ------------------------------------------------------------
 
 
+@pytest.mark.parametrize("fields", [None, ["id"]])
 @pytest.mark.parametrize("api", ["legacy", "v2"])
 def test_load_videos_builds_most_of_its_frame_early_and_loses_nothing(
-    api: str, monkeypatch: pytest.MonkeyPatch
+    api: str, fields: list[str] | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One worker: the last read is in flight when the rest is handed over."""
     sizes: list[int] = []
@@ -181,9 +186,9 @@ def test_load_videos_builds_most_of_its_frame_early_and_loses_nothing(
     with sb, connect_sandbox(sb, api=api) as client:
         who = {} if api == "legacy" else {"profile": sb.credentials.private_key.profiles[-1]}
         monkeypatch.setattr(_loadframe.FrameParts, "early", spy)
-        frame = dm.load_videos(client, progress=False, workers=1, **who)
+        frame = dm.load_videos(client, progress=False, workers=1, fields=fields, **who)
         monkeypatch.setattr(_loadframe.FrameParts, "early", early)
         monkeypatch.setattr(Handover, "due", lambda self, *args: False)
-        at_once = dm.load_videos(client, progress=False, workers=1, **who)
+        at_once = dm.load_videos(client, progress=False, workers=1, fields=fields, **who)
     assert len(sizes) == 1 and EARLY_SHARE * len(frame) <= sizes[0] < len(frame)
     pd.testing.assert_frame_equal(frame, at_once)
