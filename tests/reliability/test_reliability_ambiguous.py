@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from _support.dialects import EDIT_METHOD, load_channel
+from _support.dialects import EDIT_METHOD, VIDEO_PATH, load_channel
 from _support.reliability import HOLD, last_seq, scaled_client, settled_requests
 
 import dmtools as dm
@@ -51,10 +51,9 @@ EXPECTED = {
 }
 
 
-#: A video's path as the client's calls name it (under the API base) and as the sandbox logs
-#: it, by dialect.
+#: A video's path as the client's calls name it (under the API base), by dialect; the sandbox
+#: logs it as ``VIDEO_PATH`` says.
 CALL_PATH = {"legacy": "/video/{}", "v2": "/videos/{}"}
-LOG_PATH = {"legacy": "/video/{}", "v2": "/v2/videos/{}"}
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +96,7 @@ def before_nth_get(client: dm.Client, path: str, n: int, action: Callable[[], ob
 def video_requests(sb: Sandbox, since: int, client: dm.Client, vid: str) -> list[str]:
     """Methods of the requests for the video (held answers included, once logged)."""
     logged = settled_requests(sb, since, client.transport.stats["sent"])
-    path = LOG_PATH[client.dialect.name].format(vid)
+    path = VIDEO_PATH[client.dialect.name].format(vid)
     return [r["method"] for r in logged if r["path"] == path]
 
 
@@ -118,7 +117,7 @@ def test_an_ambiguous_edit_is_read_back_once_and_settled_by_the_server_state(
     plan = plan_edits(df, edited)
     assert len(plan) == 1
     at_read_back = {"target": new, "before": old, "third": THIRD}[state]
-    write, path = EDIT_METHOD[dialect], LOG_PATH[dialect].format(vid)
+    write, path = EDIT_METHOD[dialect], VIDEO_PATH[dialect].format(vid)
     with scaled_client(sb, dialect=dialect) as client:
         # GET 1 is the compare-before-write, GET 2 the read-back after the failed write
         change = lambda: sb.edit_video(vid, title=at_read_back)  # noqa: E731
@@ -154,7 +153,7 @@ def test_an_ambiguous_delete_is_read_back_once_and_resent_only_if_the_video_is_t
     rule, committed = FAULTS[fault]
     vid = fresh_video(df)
     plan = plan_deletes([vid], snapshot=df)
-    path = LOG_PATH[dialect].format(vid)
+    path = VIDEO_PATH[dialect].format(vid)
     with scaled_client(sb, dialect=dialect) as client:
         if not committed and state == "gone":  # someone else deleted it meanwhile
             before_nth_get(client, CALL_PATH[dialect].format(vid), 1, lambda: sb.delete_video(vid))

@@ -106,6 +106,23 @@ def run_child(cfg: dict[str, Any], kill_after: float | None) -> tuple[bool, str]
     return killed, lines[-1] if lines else ""
 
 
+def connections(sb: Sandbox) -> dict[Any, Any]:
+    """The connections the sandbox (in this process) holds open, with their threads."""
+    server = sb._server.httpd
+    with server._lock:
+        return dict(server._open)
+
+
+def answered_all(sb: Sandbox, before: dict[Any, Any]) -> None:
+    """Wait until the sandbox has closed every connection opened since ``before`` (the
+    child's), so every request the child sent is answered and logged: a request of a killed
+    child can otherwise be served after the next child starts, and look like that child's."""
+    for sock, thread in connections(sb).items():
+        if sock not in before:
+            thread.join(30.0)
+            assert not thread.is_alive(), "a connection of the child stayed open"
+
+
 def states(journal: Path) -> dict[str, str]:
     """Operation state per video id."""
     with Journal.open(journal) as store:
@@ -179,8 +196,9 @@ def one_job(
         remaining = OPS - sum(s in FINAL for s in previous.values())
         window = 2.0 * remaining / (kills - landed + 1) / rate
         delay = None if landed == kills else rng.uniform(0.0, window)
-        spawned = time.time()
+        spawned, before = time.time(), connections(sb)
         killed, last = run_child(cfg, delay)
+        answered_all(sb, before)  # what the child sent is not counted for the next run
         if journal.exists():
             assert integrity(journal) == "ok"
         if not (journal.exists() and has_job(journal)):
