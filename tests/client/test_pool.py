@@ -103,6 +103,8 @@ def test_closing_drops_the_queue_and_waits_for_reads_in_flight() -> None:
     assert inside.wait(WAIT)
     closer = threading.Thread(target=reads.close)
     closer.start()
+    with reads._ready:  # close() empties the queue and wakes the threads under this lock
+        assert reads._ready.wait_for(lambda: reads._closed, WAIT)
     leave.set()
     closer.join(WAIT)
     assert not closer.is_alive()
