@@ -59,7 +59,7 @@ class SharedValues:
 
 
 _SHARED = frozenset(SHARED_FIELDS)
-_TEXT = {str}
+_TEXT = frozenset({str})
 
 
 def release_free_heap() -> None:

@@ -137,12 +137,6 @@ def video_columns(names: tuple[str, ...]) -> frozenset[str]:
     return frozenset({"owner"}.union(*(_field(name)[1] for name in names)))
 
 
-def video_value(video: dict[str, Any], name: str, *, owner_view: bool, users: UserLookup) -> Any:
-    """One field of a stored video as the API shows it."""
-    get = _field(name)[0]
-    return video.get(name) if get is None else get(video, owner_view, users)
-
-
 def render_video(
     video: dict[str, Any], names: Iterable[str], *, owner_view: bool, users: UserLookup
 ) -> dict[str, Any]:
